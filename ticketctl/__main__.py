@@ -1,0 +1,3 @@
+from ticketctl.cli import run
+
+run()

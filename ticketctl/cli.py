@@ -1,0 +1,117 @@
+"""The ``ticketctl`` entry point: builds the command tree and maps every error
+to one line on stderr and one exit code (the table is in ``ticketctl.errors``).
+
+Nothing here, nor in any headless command, imports Textual, SQLAlchemy,
+SQLModel or pydantic: a technician's command must start in well under 0.3 s.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+import typer
+
+from ticketctl import errors
+from ticketctl.commands import config_cmd, lifecycle, store_cmd, tech, tickets
+
+app = typer.Typer(
+    name="ticketctl",
+    help="Work orders from the terminal: tickets, technicians, SLA clocks, an offline-first store.\n\n"
+    "Exit codes: 0 ok, 1 refused or failed, 2 bad usage or input, 3 server unreachable.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+tickets.register(app)
+lifecycle.register(app)
+app.add_typer(tech.app, name="tech")
+app.add_typer(config_cmd.app, name="config")
+app.command(epilog="Example: ticketctl locate --json")(config_cmd.locate)
+app.add_typer(store_cmd.app, name="store")
+
+
+@app.command(epilog="Example: TICKETCTL_HOME=/tmp/demo ticketctl demo --tickets 2000 --techs 40 --seed 7")
+def demo(
+    tickets_: int = typer.Option(2000, "--tickets", min=1, max=2_000_000, help="Tickets to generate."),
+    techs: int = typer.Option(40, "--techs", min=1, max=10_000, help="Technicians to generate."),
+    seed: int = typer.Option(1, "--seed", help="Random seed: the same seed gives the same team and backlog."),
+    force: bool = typer.Option(False, "--force", help="Add to a store that already holds tickets."),
+    json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Fill the store with a realistic team and backlog (shaped on a real ServiceNow log) and summarise it."""
+    from ticketctl.commands.demo_cmd import run_demo
+
+    run_demo(tickets_, techs, seed, force, json)
+
+
+def _log_crash(env: object) -> str:
+    """Write the traceback of an unexpected error to the log; returns where."""
+    import traceback
+
+    from ticketctl.home import Home
+
+    try:
+        home = getattr(env, "home", None) or Home.from_env()
+        home.log_dir.mkdir(parents=True, exist_ok=True)
+        with open(home.log_file, "a", encoding="utf-8") as f:
+            f.write(traceback.format_exc() + "\n")
+        return str(home.log_file)
+    except Exception:
+        return "(no log: the log folder is not writable)"
+
+
+def main(argv: Sequence[str] | None = None, env: object | None = None) -> int:
+    """Run one command; returns its exit code. ``env`` lets tests inject a context."""
+    from ticketctl.services.env import Env
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--traceback" in args
+    if debug:
+        args.remove("--traceback")
+    ctx_env = env
+    try:
+        ctx_env = env if env is not None else Env.from_environ()
+        command = typer.main.get_command(app)
+        rc = command.main(args=args, prog_name="ticketctl", standalone_mode=False, obj=ctx_env)
+        return rc if isinstance(rc, int) else errors.OK
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.exceptions.Abort:
+        print("ticketctl: error: aborted", file=sys.stderr)
+        return errors.REFUSED
+    except click.UsageError as e:
+        if debug:
+            raise
+        where = f" (see `ticketctl {e.ctx.command_path.partition(' ')[2]} --help`)".replace("  --", " --") if e.ctx else ""
+        print(f"ticketctl: error: {e.format_message()}{where}", file=sys.stderr)
+        return errors.BAD_INPUT
+    except errors.TicketctlError as e:
+        if debug:
+            raise
+        print(f"ticketctl: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except BrokenPipeError:
+        return errors.OK
+    except KeyboardInterrupt:
+        print("ticketctl: error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:
+        if debug:
+            raise
+        where = _log_crash(ctx_env)
+        print(f"ticketctl: error: internal error: {type(e).__name__}: {e} (traceback in {where}; rerun with --traceback)",
+              file=sys.stderr)
+        return errors.REFUSED
+    finally:
+        close = getattr(ctx_env, "close", None)
+        if close is not None:
+            close()
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Thin Typer adapters: parse, call one service, render (Rich or ``--json``)."""

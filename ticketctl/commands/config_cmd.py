@@ -1,0 +1,71 @@
+"""``config show|set`` and ``locate``."""
+
+from __future__ import annotations
+
+import tomllib
+from typing import Annotated, Any
+
+import typer
+
+from ticketctl.commands.output import emit_json, env
+from ticketctl.commands.tickets import Json
+from ticketctl.core.config import to_dict
+from ticketctl.errors import BadInput
+from ticketctl.home import read_config_table, write_config_table
+
+app = typer.Typer(help="Show or change the rules in config.toml.", no_args_is_help=True)
+
+
+@app.command(epilog="Example: ticketctl config show --json")
+def show(json: Json = False) -> None:
+    """Print the effective config: the file's values over the defaults."""
+    data = to_dict(env().config)
+    if json:
+        emit_json(data)
+    else:
+        import tomli_w
+
+        print(tomli_w.dumps(data), end="")
+
+
+def _value(text: str) -> Any:
+    """A TOML value (number, bool, list, quoted string), else the text itself."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+@app.command("set", epilog="Example: ticketctl config set calendar.holidays '[\"2026-12-25\", \"2026-12-26\"]'")
+def set_(
+    key: Annotated[str, typer.Argument(help="Dotted key, e.g. me, capacity, calendar.timezone, sla.high.resolve.")],
+    value: Annotated[str, typer.Argument(help="A TOML value (4, true, [\"a\", \"b\"]) or plain text.")],
+) -> None:
+    """Set one key in config.toml; refused (file unchanged) if the result is invalid."""
+    e = env()
+    data = read_config_table(e.home.config_file)
+    parts = key.split(".")
+    if not all(parts):
+        raise BadInput(f"bad key {key!r}")
+    node = data
+    for p in parts[:-1]:
+        nxt = node.setdefault(p, {})
+        if not isinstance(nxt, dict):
+            raise BadInput(f"{key}: {p} is not a table")
+        node = nxt
+    node[parts[-1]] = _value(value)
+    write_config_table(e.home.config_file, data)
+    print(f"{key} = {node[parts[-1]]!r}  ({e.home.config_file})")
+
+
+def locate(json: Json = False) -> None:
+    """Print where the config, the store and the logs are."""
+    h = env().home
+    where = {"home": str(h.root) if h.root else None, "config": str(h.config_file), "store": str(h.store_file),
+             "logs": str(h.log_dir)}
+    if json:
+        emit_json(where)
+    else:
+        for k, v in where.items():
+            if v:
+                print(f"{k:>6}  {v}")

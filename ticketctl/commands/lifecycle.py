@@ -1,0 +1,119 @@
+"""The technician's verbs: assign, start, block, unblock, note, resolve, close,
+reopen, cancel. Each prints the ticket's new state (one line, or ``--json``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from ticketctl.commands.output import emit_json, env, ticket_line
+from ticketctl.commands.tickets import Json
+from ticketctl.services import tickets
+
+Key = Annotated[str, typer.Argument(help="Ticket key or any unique prefix of it.")]
+
+
+def _done(t: dict[str, Any], json: bool) -> None:
+    emit_json(t) if json else print(ticket_line(t))
+
+
+def assign(
+    key: Key,
+    name: Annotated[str, typer.Argument(help="Technician to assign.")],
+    force: Annotated[bool, typer.Option("--force", help="Assign even over the technician's capacity (recorded).")] = False,
+    json: Json = False,
+) -> None:
+    """Assign (or reassign) a ticket to a technician."""
+    _done(tickets.assign(env(), key, name, force), json)
+
+
+def start(key: Key, json: Json = False) -> None:
+    """Start work on an assigned ticket."""
+    _done(tickets.start(env(), key), json)
+
+
+def block(
+    key: Key,
+    reason: Annotated[str, typer.Option("--reason", help="Why, from the configured menu (see `config show`).")],
+    note: Annotated[str | None, typer.Option("--note", help="Free text.")] = None,
+    collaborator: Annotated[str | None, typer.Option("--collaborator", help="Who we wait for (awaiting_collaboration).")] = None,
+    deliverable: Annotated[str | None, typer.Option("--deliverable", help="What they deliver.")] = None,
+    deadline: Annotated[str | None, typer.Option("--deadline", help="By when, ISO-8601 (2026-03-05T17:00).")] = None,
+    expect: Annotated[str | None, typer.Option("--expect", help="The expected result.")] = None,
+    json: Json = False,
+) -> None:
+    """Block a ticket with a reason; the resolution clock pauses for customer-caused reasons."""
+    details = {"note": note, "collaborator": collaborator, "deliverable": deliverable, "deadline": deadline,
+               "expected_result": expect}
+    _done(tickets.block(env(), key, reason, {k: v for k, v in details.items() if v}), json)
+
+
+def unblock(
+    key: Key,
+    note: Annotated[str | None, typer.Option("--note", help="What changed.")] = None,
+    json: Json = False,
+) -> None:
+    """Unblock a ticket: it returns to where it was before the block."""
+    _done(tickets.unblock(env(), key, note), json)
+
+
+def note(
+    key: Key,
+    text: Annotated[str, typer.Argument(help="The note.")],
+    json: Json = False,
+) -> None:
+    """Add a note to the ticket's timeline."""
+    _done(tickets.note(env(), key, text), json)
+
+
+def resolve(
+    key: Key,
+    note: Annotated[str | None, typer.Option("--note", help="What was done.")] = None,
+    json: Json = False,
+) -> None:
+    """Mark the work done; the ticket waits for the customer's confirmation."""
+    _done(tickets.resolve(env(), key, note), json)
+
+
+def close(
+    key: Key,
+    check: Annotated[list[str] | None, typer.Option("--check", help="A checklist item done (repeatable).")] = None,
+    json: Json = False,
+) -> None:
+    """Close a resolved ticket; refused while checklist items are missing."""
+    _done(tickets.close(env(), key, check or []), json)
+
+
+def reopen(
+    key: Key,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why it is not fixed.")] = None,
+    json: Json = False,
+) -> None:
+    """Reopen a resolved or closed ticket; its checklist starts over."""
+    _done(tickets.reopen(env(), key, reason), json)
+
+
+def cancel(
+    key: Key,
+    reason: Annotated[str, typer.Option("--reason", help="Why the work is not needed.")],
+    json: Json = False,
+) -> None:
+    """Cancel an open ticket (tickets are never deleted)."""
+    _done(tickets.cancel(env(), key, reason), json)
+
+
+def register(app: typer.Typer) -> None:
+    examples = {
+        assign: "ticketctl assign KQT-12 ana",
+        start: "ticketctl start KQT-12",
+        block: "ticketctl block KQT-12 --reason awaiting_parts --note 'compressor relay'",
+        unblock: "ticketctl unblock KQT-12",
+        note: "ticketctl note KQT-12 'relay replaced'",
+        resolve: "ticketctl resolve KQT-12 --note 'relay replaced, cooling back'",
+        close: "ticketctl close KQT-12 --check function_test --check safety_reset --check parts_recorded",
+        reopen: "ticketctl reopen KQT-12 --reason 'still warm'",
+        cancel: "ticketctl cancel KQT-12 --reason 'duplicate of KQT-9'",
+    }
+    for fn, example in examples.items():
+        app.command(epilog=f"Example: {example}")(fn)

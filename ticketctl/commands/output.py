@@ -1,0 +1,74 @@
+"""Rendering shared by the commands: JSON to stdout, tables with Rich (imported
+only when a human table is printed, never on the ``--json`` path)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from ticketctl.services.env import Env
+
+SLA_STYLE = {"ok": "green", "at_risk": "yellow", "breached": "bold red", "paused": "cyan", "done": "dim"}
+
+
+def env() -> Env:
+    """The Env that ``ticketctl.cli.main`` put on the root click context."""
+    obj = click.get_current_context().find_root().obj
+    assert isinstance(obj, Env)
+    return obj
+
+
+def emit_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def duration(seconds: int | None) -> str:
+    """``2d 3h``, ``45m``, ``-1h 20m`` (overdue) for a number of seconds."""
+    if seconds is None:
+        return ""
+    sign, s = ("-" if seconds < 0 else ""), abs(int(seconds))
+    d, rem = divmod(s, 86400)
+    h, rem = divmod(rem, 3600)
+    m = rem // 60
+    if d:
+        return f"{sign}{d}d {h}h"
+    if h:
+        return f"{sign}{h}h {m:02d}m"
+    return f"{sign}{m}m"
+
+
+def console() -> Any:
+    from rich.console import Console
+
+    # piped output is not cut to 80 columns: a script or a pager gets whole rows
+    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+
+
+def ticket_line(t: dict[str, Any]) -> str:
+    """One plain line per ticket, for action confirmations."""
+    who = f" @{t['assignee']}" if t.get("assignee") else ""
+    why = f" ({t['blocked_reason']})" if t.get("blocked_reason") else ""
+    return f"{t['key']} {t['status']}{why}{who}  {t['title']}"
+
+
+def ticket_table(rows: list[dict[str, Any]]) -> None:
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("key", "pri", "weight", "status", "assignee", "sla left", "dept", "product", "title"):
+        table.add_column(col, justify="right" if col == "weight" else "left", no_wrap=col != "title")
+    for t in rows:
+        status = t["status"] + (f": {t['blocked_reason']}" if t.get("blocked_reason") else "")
+        left = duration(t.get("sla_resolve_left_s")) if t["sla_state"] != "done" else ""
+        table.add_row(
+            t["key"], t["priority"], f"{t['weight']:.1f}", status, t.get("assignee") or "-",
+            f"[{SLA_STYLE[t['sla_state']]}]{left}[/]", t["dept"], t["product"], t["title"],
+        )
+    c = console()
+    if rows:
+        c.print(table)
+    else:
+        print("no tickets match", file=sys.stderr)

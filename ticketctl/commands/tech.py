@@ -1,0 +1,86 @@
+"""``tech add|list|set``: the team roster."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from ticketctl.commands.output import console, emit_json, env
+from ticketctl.commands.tickets import Json, _csv
+from ticketctl.services import techs
+
+app = typer.Typer(help="Manage technicians: skills, zone, capacity, shift.", no_args_is_help=True)
+
+Name = Annotated[str, typer.Argument(help="Technician name (one word, as used by TICKETCTL_USER).")]
+Skills = Annotated[str | None, typer.Option("--skills", help="Skills, comma separated.")]
+Zone = Annotated[str | None, typer.Option("--zone", help="Home zone.")]
+Lat = Annotated[float | None, typer.Option("--lat", help="Latitude (with --lon).")]
+Lon = Annotated[float | None, typer.Option("--lon", help="Longitude (with --lat).")]
+Dept = Annotated[str | None, typer.Option("--dept", help="Department.")]
+
+
+def _print(t: dict[str, Any], json: bool) -> None:
+    if json:
+        emit_json(t)
+    else:
+        print(f"{t['name']}  load {t['load']}/{t['capacity']}  skills {','.join(t['skills']) or '-'}  "
+              f"zone {t['zone'] or '-'}  {'on' if t['on_shift'] else 'off'} shift")
+
+
+@app.command(epilog="Example: ticketctl tech add ana --skills hvac,electrical --zone east --capacity 3")
+def add(
+    name: Name,
+    skills: Skills = None,
+    zone: Zone = None,
+    lat: Lat = None,
+    lon: Lon = None,
+    capacity: Annotated[int | None, typer.Option("--capacity", help="Open tickets they may hold (default: config capacity).")] = None,
+    dept: Dept = None,
+    json: Json = False,
+) -> None:
+    """Add a technician."""
+    t = techs.add(env(), name, skills=_csv(skills) if skills is not None else None, zone=zone, lat=lat, lon=lon,
+                  capacity=capacity, dept=dept)
+    _print(t, json)
+
+
+@app.command("set", epilog="Example: ticketctl tech set ana --capacity 4 --off-shift")
+def set_(
+    name: Name,
+    skills: Skills = None,
+    zone: Zone = None,
+    lat: Lat = None,
+    lon: Lon = None,
+    capacity: Annotated[int | None, typer.Option("--capacity", help="Open tickets they may hold.")] = None,
+    dept: Dept = None,
+    shift: Annotated[bool | None, typer.Option("--on-shift/--off-shift", help="Whether they take work now.")] = None,
+    json: Json = False,
+) -> None:
+    """Change a technician's skills, zone, capacity or shift."""
+    t = techs.update(env(), name, skills=_csv(skills) if skills is not None else None, zone=zone, lat=lat, lon=lon,
+                     capacity=capacity, dept=dept, on_shift=shift)
+    _print(t, json)
+
+
+@app.command("list", epilog="Example: ticketctl tech list --json")
+def list_(json: Json = False) -> None:
+    """List technicians with their load against capacity."""
+    rows = techs.listing(env())
+    if json:
+        emit_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("name", "load", "skills", "zone", "dept", "shift"):
+        table.add_column(col)
+    for t in rows:
+        full = t["load"] >= t["capacity"]
+        table.add_row(t["name"], f"[{'red' if full else 'green'}]{t['load']}/{t['capacity']}[/]", ",".join(t["skills"]),
+                      t["zone"], t["dept"], "on" if t["on_shift"] else "[dim]off[/]")
+    if rows:
+        console().print(table)
+    else:
+        print("no technicians yet: ticketctl tech add NAME", file=sys.stderr)

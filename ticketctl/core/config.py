@@ -1,0 +1,334 @@
+"""The rules a team runs on, as one typed, documented config.
+
+The config file (``config.toml`` in the ticketctl home) holds only what a team
+changes; everything else falls back to the defaults below. Every field carries
+its documentation in ``metadata["doc"]``: the README's config reference and
+``ticketctl config show --doc`` are generated from it.
+
+Loading never half-accepts a file: :func:`config_from_dict` raises a
+ValueError naming the key and what is wrong; the home (``ticketctl.home``)
+adds the file name and turns it into a ConfigError before anything runs.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from datetime import date, time
+from functools import cached_property
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ticketctl.core.calendar import WEEKDAYS, BusinessCalendar
+
+PRIORITIES = ("urgent", "high", "medium", "low")
+IMPACTS = ("user", "department", "system")
+
+
+def doc(text: str, default: Any = MISSING, factory: Any = MISSING) -> Any:
+    """A dataclass field with its documentation attached."""
+    if factory is not MISSING:
+        return field(default_factory=factory, metadata={"doc": text})
+    return field(default=default, metadata={"doc": text})
+
+
+@dataclass
+class CalendarConfig:
+    """When the SLA clocks run."""
+
+    timezone: str = doc("IANA time zone of the business hours, e.g. `Europe/Berlin`.", "UTC")
+    workdays: list[str] = doc(
+        "Days the clocks run, as `mon` .. `sun`.", factory=lambda: ["mon", "tue", "wed", "thu", "fri"]
+    )
+    start: str = doc("Start of business hours, `HH:MM` local time.", "08:00")
+    end: str = doc("End of business hours, `HH:MM` local time.", "18:00")
+    holidays: list[str] = doc("Dates (`YYYY-MM-DD`) on which no clock runs.", factory=list)
+
+
+@dataclass
+class SlaTarget:
+    """Targets of one priority. Durations are business time: `15m`, `8h`, `3d`
+    (a `d` is one business day, 10 hours with the default calendar)."""
+
+    response: str = doc("Time to the first response by the assignee.")
+    resolve: str = doc("Time to resolution; customer-caused blocks pause it.")
+
+
+@dataclass
+class ReasonConfig:
+    """One entry of the blocked-reason menu."""
+
+    label: str = doc("What the menu shows.", "")
+    pauses_sla: bool = doc("Customer-caused: the resolution clock pauses while blocked for it.", False)
+    fields: list[str] = doc(
+        "Fields a block for this reason must carry (collaborator, deliverable, deadline, expected_result).",
+        factory=list,
+    )
+
+
+@dataclass
+class TypeConfig:
+    """Rules of one ticket type."""
+
+    checklist: list[str] = doc("Items that must be checked before the ticket closes.", factory=list)
+
+
+@dataclass
+class WeightConfig:
+    """Priority weight = urgency x impact x business-hours factor x SLA factor."""
+
+    urgency: dict[str, float] = doc(
+        "Factor per priority.", factory=lambda: {"urgent": 8.0, "high": 4.0, "medium": 2.0, "low": 1.0}
+    )
+    impact: dict[str, float] = doc(
+        "Factor per impact scope.", factory=lambda: {"user": 1.0, "department": 2.0, "system": 4.0}
+    )
+    off_hours_factor: float = doc(
+        "Factor outside business hours for priorities not in `always_on`: at night only what cannot wait rises.",
+        0.5,
+    )
+    always_on: list[str] = doc("Priorities whose weight ignores business hours.", factory=lambda: ["urgent"])
+    sla_factor: float = doc(
+        "How strongly a running-out resolution clock lifts the weight: the factor grows from 1 (full"
+        " time left) to 1 + sla_factor (due now) and up to 1 + 2 x sla_factor (overdue by the whole target).",
+        3.0,
+    )
+
+
+def _default_sla() -> dict[str, SlaTarget]:
+    return {
+        "urgent": SlaTarget("15m", "2h"),
+        "high": SlaTarget("1h", "8h"),
+        "medium": SlaTarget("4h", "3d"),
+        "low": SlaTarget("24h", "7d"),
+    }
+
+
+def _default_reasons() -> dict[str, ReasonConfig]:
+    return {
+        "awaiting_customer": ReasonConfig("Awaiting customer", pauses_sla=True),
+        "awaiting_parts": ReasonConfig("Awaiting parts"),
+        "awaiting_third_party": ReasonConfig("Awaiting third party"),
+        "awaiting_approval": ReasonConfig("Awaiting approval"),
+        "awaiting_collaboration": ReasonConfig(
+            "Awaiting collaboration with another department",
+            fields=["collaborator", "deliverable", "deadline", "expected_result"],
+        ),
+    }
+
+
+def _default_types() -> dict[str, TypeConfig]:
+    return {
+        "repair": TypeConfig(["function_test", "safety_reset", "parts_recorded"]),
+        "install": TypeConfig(["function_test", "site_clean", "customer_briefed"]),
+        "change": TypeConfig(["backup_done", "rollback_plan", "stakeholders_notified"]),
+    }
+
+
+BLOCK_FIELDS = ("collaborator", "deliverable", "deadline", "expected_result")
+
+
+@dataclass
+class Config:
+    """Everything ticketctl's rules read. Time is never read here: it is a parameter."""
+
+    me: str = doc("Who is acting on this machine (`TICKETCTL_USER` overrides it).", "")
+    capacity: int = doc("Open tickets a technician may hold unless `tech add/set --capacity` says otherwise.", 3)
+    calendar: CalendarConfig = doc("Business calendar of the SLA clocks.", factory=CalendarConfig)
+    sla: dict[str, SlaTarget] = doc("SLA targets per priority (urgent, high, medium, low).", factory=_default_sla)
+    weights: WeightConfig = doc("How the priority weight is made.", factory=WeightConfig)
+    reasons: dict[str, ReasonConfig] = doc("The blocked-reason menu.", factory=_default_reasons)
+    types: dict[str, TypeConfig] = doc("Ticket types and their closing checklists.", factory=_default_types)
+
+    # -- derived, validated on load -------------------------------------------
+
+    @cached_property
+    def business_calendar(self) -> BusinessCalendar:
+        c = self.calendar
+        return BusinessCalendar(
+            tz=ZoneInfo(c.timezone),
+            workdays=tuple(WEEKDAYS.index(d) for d in c.workdays),
+            start=time.fromisoformat(c.start),
+            end=time.fromisoformat(c.end),
+            holidays=tuple(date.fromisoformat(h) for h in c.holidays),
+        )
+
+    def sla_seconds(self, priority: str) -> tuple[int, int]:
+        """(response, resolve) targets of ``priority`` in business seconds."""
+        t = self.sla[priority]
+        day = self.business_calendar.day_seconds
+        return parse_duration(t.response, day), parse_duration(t.resolve, day)
+
+    def checklist(self, ticket_type: str) -> list[str]:
+        t = self.types.get(ticket_type)
+        return list(t.checklist) if t else []
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
+
+
+def parse_duration(text: str, day_seconds: int = 36_000) -> int:
+    """Seconds in ``15m``, ``8h`` or ``3d`` (business days of ``day_seconds``)."""
+    m = _DURATION.match(text)
+    if not m:
+        raise ValueError(f"{text!r} is not a duration like 15m, 8h or 3d")
+    n, unit = float(m.group(1)), m.group(2)
+    return int(n * {"m": 60, "h": 3600, "d": day_seconds}[unit])
+
+
+# -- loading ----------------------------------------------------------------------
+
+
+def _kind(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp))
+
+
+def _convert(tp: Any, value: Any, key: str) -> Any:
+    """Check ``value`` against the annotation ``tp``; raise ValueError naming ``key``."""
+    origin = typing.get_origin(tp)
+    if is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ValueError(f"{key}: expected a table, got {value!r}")
+        return _build(tp, value, key)
+    if origin is list:
+        (item,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise ValueError(f"{key}: expected a list, got {value!r}")
+        return [_convert(item, v, f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        _, item = typing.get_args(tp)
+        if not isinstance(value, dict):
+            raise ValueError(f"{key}: expected a table, got {value!r}")
+        return {k: _convert(item, v, f"{key}.{k}") for k, v in value.items()}
+    if tp is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if tp is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if tp in (str, bool) and isinstance(value, tp):
+        return value
+    raise ValueError(f"{key}: expected {_kind(tp)}, got {value!r}")
+
+
+def _build(cls: Any, data: dict[str, Any], prefix: str = "") -> Any:
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in fields(cls) if f.init}
+    for k in data:
+        if k not in names:
+            raise ValueError(f"{prefix + '.' if prefix else ''}{k}: unknown key (known: {', '.join(sorted(names))})")
+    kwargs = {}
+    for f in fields(cls):
+        if f.name in data:
+            kwargs[f.name] = _convert(hints[f.name], data[f.name], f"{prefix + '.' if prefix else ''}{f.name}")
+    return cls(**kwargs)
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge tables; lists and scalars in ``over`` replace."""
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def to_dict(obj: Any) -> Any:
+    """Plain dicts and lists of a config (for TOML/JSON output and merging)."""
+    if is_dataclass(obj):
+        return {f.name: to_dict(getattr(obj, f.name)) for f in fields(obj)}
+    if isinstance(obj, dict):
+        return {k: to_dict(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [to_dict(v) for v in obj]
+    return obj
+
+
+def _check(cfg: Config) -> None:
+    """Semantic checks that types alone cannot express."""
+    c = cfg.calendar
+    try:
+        ZoneInfo(c.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"calendar.timezone: unknown time zone {c.timezone!r}") from None
+    for i, d in enumerate(c.workdays):
+        if d not in WEEKDAYS:
+            raise ValueError(f"calendar.workdays[{i}]: {d!r} is not one of {', '.join(WEEKDAYS)}")
+    if not c.workdays:
+        raise ValueError("calendar.workdays: needs at least one day")
+    for k in ("start", "end"):
+        try:
+            time.fromisoformat(getattr(c, k))
+        except ValueError:
+            raise ValueError(f"calendar.{k}: {getattr(c, k)!r} is not a time like 08:00") from None
+    if time.fromisoformat(c.end) <= time.fromisoformat(c.start):
+        raise ValueError("calendar.end: business hours must end after calendar.start")
+    for i, h in enumerate(c.holidays):
+        try:
+            date.fromisoformat(h)
+        except ValueError:
+            raise ValueError(f"calendar.holidays[{i}]: {h!r} is not a date like 2026-12-25") from None
+    for table, need in (("sla", PRIORITIES), ("weights.urgency", PRIORITIES), ("weights.impact", IMPACTS)):
+        have = cfg.sla if table == "sla" else getattr(cfg.weights, table.split(".")[1])
+        for k in have:
+            if k not in need:
+                raise ValueError(f"{table}.{k}: unknown key (known: {', '.join(need)})")
+        for k in need:
+            if k not in have:
+                raise ValueError(f"{table}.{k}: missing")
+    for p, t in cfg.sla.items():
+        for k in ("response", "resolve"):
+            try:
+                if parse_duration(getattr(t, k)) <= 0:
+                    raise ValueError("must be longer than zero")
+            except ValueError as e:
+                raise ValueError(f"sla.{p}.{k}: {e}") from None
+    for i, p in enumerate(cfg.weights.always_on):
+        if p not in PRIORITIES:
+            raise ValueError(f"weights.always_on[{i}]: {p!r} is not a priority")
+    if cfg.capacity < 0:
+        raise ValueError("capacity: must be zero or more")
+    if not cfg.reasons:
+        raise ValueError("reasons: the blocked-reason menu cannot be empty")
+    for r, rc in cfg.reasons.items():
+        for i, f in enumerate(rc.fields):
+            if f not in BLOCK_FIELDS:
+                raise ValueError(f"reasons.{r}.fields[{i}]: {f!r} is not one of {', '.join(BLOCK_FIELDS)}")
+
+
+def config_from_dict(data: dict[str, Any]) -> Config:
+    """A validated Config from the user's table merged over the defaults.
+
+    Raises ValueError whose message starts with the offending key."""
+    merged = _merge(to_dict(Config()), data)
+    cfg: Config = _build(Config, merged)
+    _check(cfg)
+    return cfg
+
+
+def field_docs(cls: Any = Config, prefix: str = "") -> list[tuple[str, str, str]]:
+    """(key, default, doc) for every field, depth first, for the config reference."""
+    out: list[tuple[str, str, str]] = []
+    defaults = cls() if all(f.default is not MISSING or f.default_factory is not MISSING for f in fields(cls)) else None
+    hints = typing.get_type_hints(cls)
+    for f in fields(cls):
+        key = prefix + f.name
+        tp = hints[f.name]
+        default = getattr(defaults, f.name) if defaults is not None else None
+        if is_dataclass(tp):
+            out.append((key, "", f.metadata["doc"]))
+            out.extend(field_docs(tp, key + "."))
+        else:
+            shown = "" if default is None else _show_default(default)
+            out.append((key, shown, f.metadata["doc"]))
+            args = typing.get_args(tp)
+            if typing.get_origin(tp) is dict and is_dataclass(args[1]):
+                out.extend(field_docs(args[1], key + ".<name>."))
+    return out
+
+
+def _show_default(v: Any) -> str:
+    import json
+
+    return json.dumps(to_dict(v), separators=(", ", ": "))

@@ -1,0 +1,109 @@
+"""The shapes the rules work on: events and the projections folded from them.
+
+An :class:`Event` is immutable and is the only source of truth; a
+:class:`Ticket` or :class:`Technician` is what folding a ticket's (or a
+technician's) events with :mod:`ticketctl.core.workflow` gives. Times are
+ISO-8601 UTC strings (``2026-03-02T09:00:00Z``) so that a projection row, an
+event and a ``--json`` line all read the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+STATUSES = ("new", "assigned", "in_progress", "blocked", "resolved", "closed", "cancelled")
+OPEN_STATUSES = ("new", "assigned", "in_progress", "blocked")
+#: statuses that count against a technician's capacity
+HELD_STATUSES = ("assigned", "in_progress", "blocked")
+
+
+def iso(t: datetime) -> str:
+    """``2026-03-02T09:00:00Z``: UTC, whole seconds."""
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> datetime:
+    """An aware datetime from ISO-8601; a naive time is taken as UTC."""
+    t = datetime.fromisoformat(text)
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One immutable change. ``ticket`` is the ticket key, or ``None`` for a
+    change to a technician (the name is then in the payload).
+
+    ``mutation_id`` groups the events of one user action (the unit that sync
+    pushes and the server re-runs); ``device``/``device_seq`` order a device's
+    own events; ``server_seq`` is set once the server has accepted it."""
+
+    id: str
+    type: str
+    at: str
+    actor: str
+    device: str
+    device_seq: int
+    mutation_id: str
+    ticket: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+    server_seq: int | None = None
+
+
+@dataclass
+class Ticket:
+    """The projection of one ticket. SLA clocks are kept as business-second
+    ordinals (see :mod:`ticketctl.core.calendar`): while the resolution clock
+    runs, ``resolve_due_bt`` is its due ordinal; while it is paused or stopped,
+    ``resolve_left_s`` holds the business seconds it had left."""
+
+    key: str
+    title: str
+    type: str
+    dept: str
+    product: str
+    created_at: str
+    updated_at: str
+    fault: str = ""
+    description: str = ""
+    priority: str = "medium"
+    impact: str = "user"
+    zone: str = ""
+    skills: list[str] = field(default_factory=list)
+    customer: str = ""
+    phone: str = ""
+    channel: str = ""
+    status: str = "new"
+    assignee: str | None = None
+    blocked_reason: str | None = None
+    blocked_since: str | None = None
+    block: dict[str, str] = field(default_factory=dict)
+    status_before_block: str | None = None
+    first_response_at: str | None = None
+    resolved_at: str | None = None
+    closed_at: str | None = None
+    cancel_reason: str | None = None
+    response_due_bt: int = 0
+    resolve_target_s: int = 0
+    resolve_due_bt: int | None = None
+    resolve_left_s: int | None = None
+    blocked_seconds: dict[str, int] = field(default_factory=dict)
+    checks: dict[str, dict[str, str]] = field(default_factory=dict)
+    reopen_count: int = 0
+
+
+@dataclass
+class Technician:
+    """The projection of one technician."""
+
+    name: str
+    created_at: str
+    updated_at: str
+    skills: list[str] = field(default_factory=list)
+    zone: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    capacity: int = 3
+    dept: str = ""
+    on_shift: bool = True

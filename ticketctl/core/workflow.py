@@ -1,0 +1,275 @@
+"""The ticket workflow: which action is legal when, and what each event does.
+
+Two halves, both pure:
+
+* ``decide_*`` functions look at a ticket as it is and an intended action and
+  either refuse (raise) or return the events the action produces;
+* :func:`apply` folds one event into a ticket. Replaying a ticket's events
+  through :func:`apply` from ``None`` gives its projection; the store and the
+  server do exactly that, so a rule is written once.
+
+States::
+
+    new --assign--> assigned --start--> in_progress --resolve--> resolved --close--> closed
+                      |  ^                 |                        |                  |
+                      |  +----unblock------+--block--> blocked      +------reopen------+--> assigned
+                      +--------block---------------->  (reason)
+    new/assigned/in_progress/blocked --cancel--> cancelled (final)
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from ticketctl.core.config import BLOCK_FIELDS, IMPACTS, PRIORITIES, Config
+from ticketctl.core.model import Event, Technician, Ticket, parse_time
+from ticketctl.errors import BadInput, Refused
+
+#: action -> statuses it may start from
+ALLOWED_FROM: dict[str, tuple[str, ...]] = {
+    "assign": ("new", "assigned", "in_progress", "blocked"),
+    "start": ("assigned",),
+    "block": ("assigned", "in_progress"),
+    "unblock": ("blocked",),
+    "resolve": ("assigned", "in_progress"),
+    "close": ("resolved",),
+    "reopen": ("resolved", "closed"),
+    "cancel": ("new", "assigned", "in_progress", "blocked"),
+}
+
+Draft = tuple[str, dict[str, Any]]  # (event type, payload)
+
+
+def _guard(t: Ticket, action: str) -> None:
+    allowed = ALLOWED_FROM[action]
+    if t.status not in allowed:
+        need = " or ".join(allowed)
+        raise Refused(f"cannot {action} {t.key}: it is {t.status} ({action} needs {need})")
+
+
+# -- decisions ------------------------------------------------------------------
+
+
+def decide_create(fields: dict[str, Any], cfg: Config) -> list[Draft]:
+    """Validate a new ticket's fields; returns the ``ticket.created`` draft."""
+    title = str(fields.get("title", "")).strip()
+    if not title:
+        raise BadInput("a ticket needs a title")
+    for k in ("type", "dept", "product"):
+        if not str(fields.get(k, "")).strip():
+            raise BadInput(f"a ticket needs --{k}")
+    if fields.get("priority", "medium") not in PRIORITIES:
+        raise BadInput(f"unknown priority {fields['priority']!r} (use {', '.join(PRIORITIES)})")
+    if fields.get("impact", "user") not in IMPACTS:
+        raise BadInput(f"unknown impact {fields['impact']!r} (use {', '.join(IMPACTS)})")
+    payload = {k: v for k, v in fields.items() if v not in (None, "", [])}
+    payload["title"] = title
+    payload.setdefault("priority", "medium")
+    payload.setdefault("impact", "user")
+    return [("ticket.created", payload)]
+
+
+def decide_assign(t: Ticket, tech: Technician, force: bool = False) -> list[Draft]:
+    _guard(t, "assign")
+    if t.assignee == tech.name:
+        raise Refused(f"{t.key} is already assigned to {tech.name}")
+    payload: dict[str, Any] = {"assignee": tech.name}
+    if t.assignee:
+        payload["previous"] = t.assignee
+    if force:
+        payload["forced"] = True
+    return [("ticket.assigned", payload)]
+
+
+def decide_start(t: Ticket) -> list[Draft]:
+    _guard(t, "start")
+    return [("ticket.started", {})]
+
+
+def decide_block(t: Ticket, reason: str, cfg: Config, details: dict[str, str]) -> list[Draft]:
+    """A block always names a reason from the menu; a reason may require the
+    collaboration fields (collaborator, deliverable, deadline, expected_result)."""
+    _guard(t, "block")
+    rc = cfg.reasons.get(reason)
+    if rc is None:
+        raise BadInput(f"unknown block reason {reason!r} (use {', '.join(cfg.reasons)})")
+    missing = [f for f in rc.fields if not str(details.get(f) or "").strip()]
+    if missing:
+        flags = ", ".join("--" + ("expect" if f == "expected_result" else f) for f in missing)
+        raise BadInput(f"blocking for {reason} needs {flags}")
+    if details.get("deadline"):
+        try:
+            parse_time(details["deadline"])
+        except ValueError:
+            raise BadInput(f"--deadline {details['deadline']!r} is not a date or time like 2026-03-05T17:00") from None
+    payload: dict[str, Any] = {"reason": reason}
+    for k in ("note", *BLOCK_FIELDS):
+        if details.get(k):
+            payload[k] = details[k]
+    return [("ticket.blocked", payload)]
+
+
+def decide_unblock(t: Ticket, note: str | None = None) -> list[Draft]:
+    _guard(t, "unblock")
+    return [("ticket.unblocked", {"note": note} if note else {})]
+
+
+def decide_note(t: Ticket, text: str) -> list[Draft]:
+    if not text.strip():
+        raise BadInput("a note needs text")
+    if t.status == "cancelled":
+        raise Refused(f"cannot note {t.key}: it is cancelled")
+    return [("ticket.noted", {"text": text})]
+
+
+def decide_resolve(t: Ticket, note: str | None = None) -> list[Draft]:
+    _guard(t, "resolve")
+    return [("ticket.resolved", {"note": note} if note else {})]
+
+
+def decide_close(t: Ticket, checks: list[str], cfg: Config) -> list[Draft]:
+    """Check the given items, then close; refused (nothing written) while any
+    item of the type's checklist stays unchecked."""
+    _guard(t, "close")
+    items = cfg.checklist(t.type)
+    for c in checks:
+        if c not in items:
+            known = ", ".join(items) if items else "none"
+            raise BadInput(f"{c!r} is not on the {t.type} checklist (items: {known})")
+    new = [c for c in dict.fromkeys(checks) if c not in t.checks]
+    missing = [i for i in items if i not in t.checks and i not in new]
+    if missing:
+        raise Refused(f"cannot close {t.key}: checklist items not done: {', '.join(missing)} (pass --check ITEM)")
+    return [*(("ticket.checked", {"item": c}) for c in new), ("ticket.closed", {})]
+
+
+def decide_reopen(t: Ticket, reason: str | None = None) -> list[Draft]:
+    _guard(t, "reopen")
+    return [("ticket.reopened", {"reason": reason} if reason else {})]
+
+
+def decide_cancel(t: Ticket, reason: str) -> list[Draft]:
+    _guard(t, "cancel")
+    if not reason.strip():
+        raise BadInput("cancelling needs --reason")
+    return [("ticket.cancelled", {"reason": reason})]
+
+
+# -- folding --------------------------------------------------------------------
+
+
+def _pause(t: Ticket, now_bt: int) -> None:
+    if t.resolve_due_bt is not None:
+        t.resolve_left_s = t.resolve_due_bt - now_bt
+        t.resolve_due_bt = None
+
+
+def _resume(t: Ticket, now_bt: int) -> None:
+    if t.resolve_due_bt is None and t.resolve_left_s is not None:
+        t.resolve_due_bt = now_bt + t.resolve_left_s
+        t.resolve_left_s = None
+
+
+def _end_block(t: Ticket, at: datetime) -> None:
+    if t.blocked_reason and t.blocked_since:
+        secs = int((at - parse_time(t.blocked_since)).total_seconds())
+        t.blocked_seconds[t.blocked_reason] = t.blocked_seconds.get(t.blocked_reason, 0) + max(secs, 0)
+    t.blocked_reason = None
+    t.blocked_since = None
+    t.block = {}
+
+
+def apply(t: Ticket | None, e: Event, cfg: Config) -> Ticket:
+    """The ticket after event ``e``. Never mutates ``t``; never refuses (the
+    decision was taken when the event was made)."""
+    at = parse_time(e.at)
+    cal = cfg.business_calendar
+    bt = cal.ordinal(at)
+    p = e.payload
+    if e.type == "ticket.created":
+        resp, res = cfg.sla_seconds(p.get("priority", "medium"))
+        known = {k: p[k] for k in p if k in Ticket.__dataclass_fields__}
+        return Ticket(
+            key=e.ticket or "",
+            created_at=e.at,
+            updated_at=e.at,
+            **known,
+            response_due_bt=bt + resp,
+            resolve_target_s=res,
+            resolve_due_bt=bt + res,
+        )
+    if t is None:
+        raise ValueError(f"event {e.id} ({e.type}) for {e.ticket} comes before the ticket was created")
+    t = replace(t, skills=list(t.skills), block=dict(t.block), blocked_seconds=dict(t.blocked_seconds),
+                checks=copy.deepcopy(t.checks))
+    t.updated_at = e.at
+    if e.type == "ticket.assigned":
+        t.assignee = p["assignee"]
+        if t.status == "blocked":
+            t.status_before_block = "assigned"
+        else:
+            t.status = "assigned"
+    elif e.type == "ticket.started":
+        t.status = "in_progress"
+    elif e.type == "ticket.blocked":
+        t.status_before_block = t.status
+        t.status = "blocked"
+        t.blocked_reason = p["reason"]
+        t.blocked_since = e.at
+        t.block = {k: v for k, v in p.items() if k != "reason"}
+        rc = cfg.reasons.get(p["reason"])
+        if rc is not None and rc.pauses_sla:
+            _pause(t, bt)
+    elif e.type == "ticket.unblocked":
+        t.status = t.status_before_block or ("assigned" if t.assignee else "new")
+        t.status_before_block = None
+        _end_block(t, at)
+        _resume(t, bt)
+    elif e.type == "ticket.noted":
+        pass
+    elif e.type == "ticket.checked":
+        t.checks[p["item"]] = {"at": e.at, "by": e.actor}
+    elif e.type == "ticket.resolved":
+        t.status = "resolved"
+        t.resolved_at = e.at
+        _pause(t, bt)
+    elif e.type == "ticket.closed":
+        t.status = "closed"
+        t.closed_at = e.at
+        _pause(t, bt)
+    elif e.type == "ticket.reopened":
+        t.status = "assigned" if t.assignee else "new"
+        t.reopen_count += 1
+        t.resolved_at = None
+        t.closed_at = None
+        t.checks = {}
+        _resume(t, bt)
+    elif e.type == "ticket.cancelled":
+        if t.status == "blocked":
+            _end_block(t, at)
+            t.status_before_block = None
+        t.status = "cancelled"
+        t.cancel_reason = p.get("reason")
+        _pause(t, bt)
+    else:
+        raise ValueError(f"unknown event type {e.type!r}")
+    if t.first_response_at is None and t.assignee and e.actor == t.assignee:
+        t.first_response_at = e.at
+    return t
+
+
+def apply_tech(tech: Technician | None, e: Event, cfg: Config) -> Technician:
+    """The technician after ``tech.added`` / ``tech.updated``."""
+    p = e.payload
+    known = {k: v for k, v in p.items() if k in Technician.__dataclass_fields__ and k != "name"}
+    if e.type == "tech.added":
+        known.setdefault("capacity", cfg.capacity)
+        return Technician(name=p["name"], created_at=e.at, updated_at=e.at, **known)
+    if tech is None:
+        raise ValueError(f"event {e.id} updates technician {p.get('name')} before it was added")
+    if e.type == "tech.updated":
+        return replace(tech, updated_at=e.at, **known)
+    raise ValueError(f"unknown event type {e.type!r}")

@@ -1,0 +1,110 @@
+"""Where ticketctl keeps things, and the config file's I/O.
+
+Precedence for the folders:
+
+1. ``TICKETCTL_HOME``: one folder holds ``config.toml``, the store
+   ``ticketctl.db`` and ``logs/`` (scripts, tests, several identities on one
+   machine);
+2. otherwise the platform's user folders (platformdirs): the config in the user
+   config dir, the store in the user data dir, logs in the user log dir.
+
+The config file is written atomically (temp file, fsync, rename): a crash never
+leaves half a config behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ticketctl.core.config import Config, config_from_dict
+from ticketctl.errors import ConfigError
+
+APP = "ticketctl"
+
+
+@dataclass(frozen=True)
+class Home:
+    """The paths of one ticketctl installation."""
+
+    config_file: Path
+    store_file: Path
+    log_dir: Path
+    root: Path | None = None  # set when TICKETCTL_HOME chose everything
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Home:
+        env = os.environ if environ is None else environ
+        root = env.get("TICKETCTL_HOME")
+        if root:
+            r = Path(root).expanduser().absolute()
+            return cls(r / "config.toml", r / "ticketctl.db", r / "logs", r)
+        import platformdirs
+
+        return cls(
+            Path(platformdirs.user_config_dir(APP)) / "config.toml",
+            Path(platformdirs.user_data_dir(APP)) / "ticketctl.db",
+            Path(platformdirs.user_log_dir(APP)),
+        )
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / "ticketctl.log"
+
+
+def read_config_table(path: Path) -> dict[str, Any]:
+    """The user's own table from ``path`` ({} when there is no file)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+
+
+def load_config(path: Path) -> Config:
+    """The validated config (defaults when the file does not exist).
+
+    Raises ConfigError naming the file, the key and what is wrong."""
+    data = read_config_table(path)
+    if not data:
+        return Config()
+    try:
+        return config_from_dict(data)
+    except ValueError as e:
+        raise ConfigError(f"{path}: {e}") from None
+
+
+def write_config_table(path: Path, data: dict[str, Any]) -> None:
+    """Validate ``data`` as a config, then write it atomically."""
+    try:
+        config_from_dict(data)
+    except ValueError as e:
+        raise ConfigError(f"refused, the config would be invalid: {e}") from None
+    import tomli_w
+
+    text = tomli_w.dumps(data)
+    atomic_write(path, text.encode("utf-8"))
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a reader sees the old or the new file, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,66 @@
+"""The injected context of one invocation: where, who, when.
+
+Commands build one :class:`Env` from the process environment; tests build one
+with a fixed clock and a temporary home and call services directly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+
+from ticketctl.core.config import Config
+from ticketctl.core.model import parse_time
+from ticketctl.errors import BadInput
+from ticketctl.home import Home, load_config
+from ticketctl.store.db import Store
+
+
+@dataclass
+class Env:
+    """Paths, identity and clock of one command; the store opens on first use."""
+
+    home: Home
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Env:
+        env = dict(os.environ if environ is None else environ)
+        return cls(Home.from_env(env), env)
+
+    @cached_property
+    def now(self) -> datetime:
+        """One "now" per invocation: ``TICKETCTL_NOW`` (ISO-8601) or the clock."""
+        fixed = self.environ.get("TICKETCTL_NOW")
+        if not fixed:
+            return datetime.now(UTC).replace(microsecond=0)
+        try:
+            return parse_time(fixed)
+        except ValueError:
+            raise BadInput(f"TICKETCTL_NOW={fixed!r} is not an ISO-8601 time like 2026-03-02T09:00:00Z") from None
+
+    @cached_property
+    def config(self) -> Config:
+        return load_config(self.home.config_file)
+
+    @cached_property
+    def actor(self) -> str:
+        """Who is acting: ``TICKETCTL_USER``, else the config's ``me``, else the OS user."""
+        name = self.environ.get("TICKETCTL_USER") or self.config.me
+        if not name:
+            import getpass
+
+            name = getpass.getuser()
+        return name
+
+    @cached_property
+    def store(self) -> Store:
+        return Store(self.home.store_file)
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
+            del self.__dict__["store"]

@@ -1,0 +1,70 @@
+"""Projections from the event log: replay, compare, rewrite.
+
+The tickets and technicians tables are a cache of folding the events with
+``ticketctl.core.workflow``; this module proves it (``store check``) and
+repairs it (``store rebuild``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from ticketctl.core.config import Config
+from ticketctl.core.model import Technician, Ticket
+from ticketctl.core.workflow import apply, apply_tech
+from ticketctl.store.db import TECH_COLUMNS, TICKET_COLUMNS, Store, tech_from_row, ticket_from_row
+
+
+def replay(store: Store, cfg: Config) -> tuple[dict[str, Ticket], dict[str, Technician]]:
+    """Fold every event, in the order this store applied them."""
+    tickets: dict[str, Ticket] = {}
+    techs: dict[str, Technician] = {}
+    for e in store.events():
+        if e.ticket is None:
+            name = e.payload["name"]
+            techs[name] = apply_tech(techs.get(name), e, cfg)
+        else:
+            tickets[e.ticket] = apply(tickets.get(e.ticket), e, cfg)
+    return tickets, techs
+
+
+def stored(store: Store) -> tuple[dict[str, Ticket], dict[str, Technician]]:
+    """The projections as the tables hold them."""
+    tickets = {t.key: t for t in (ticket_from_row(r) for r in store.db.execute(
+        f"SELECT {', '.join(TICKET_COLUMNS)} FROM tickets"))}
+    techs = {t.name: t for t in (tech_from_row(r) for r in store.db.execute(
+        f"SELECT {', '.join(TECH_COLUMNS)} FROM technicians"))}
+    return tickets, techs
+
+
+def differences(store: Store, cfg: Config, limit: int = 20) -> list[str]:
+    """Where the tables differ from a replay of the events ([] when they agree)."""
+    want_t, want_p = replay(store, cfg)
+    have_t, have_p = stored(store)
+    out: list[str] = []
+    for kind, want, have in (("ticket", want_t, have_t), ("technician", want_p, have_p)):
+        for k in sorted(set(want) | set(have)):
+            if k not in have:
+                out.append(f"{kind} {k}: in the events, missing from the table")
+            elif k not in want:
+                out.append(f"{kind} {k}: in the table, no events")
+            elif want[k] != have[k]:
+                a: dict[str, Any] = asdict(want[k])
+                b: dict[str, Any] = asdict(have[k])
+                cols = [c for c in a if a[c] != b[c]]
+                out.append(f"{kind} {k}: differs in {', '.join(cols)}")
+            if len(out) >= limit:
+                return out
+    return out
+
+
+def rebuild(store: Store, cfg: Config) -> tuple[int, int]:
+    """Rewrite both projection tables from the events in one transaction."""
+    tickets, techs = replay(store, cfg)
+    with store.transaction():
+        store.db.execute("DELETE FROM tickets")
+        store.db.execute("DELETE FROM technicians")
+        store.put_tickets(list(tickets.values()))
+        store.put_techs(list(techs.values()))
+    return len(tickets), len(techs)

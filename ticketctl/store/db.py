@@ -1,0 +1,265 @@
+"""The local store: one SQLite file, stdlib ``sqlite3``, no ORM on the hot path.
+
+Every technician command opens this store, so opening must be cheap: a
+connection, three pragmas and a ``user_version`` read. Writes happen inside
+:meth:`Store.transaction` (``BEGIN IMMEDIATE``), in which the events and the
+projections they change are written together or not at all. The file runs in
+WAL mode with ``synchronous=FULL``: a committed change survives a crash or a
+power cut, and readers (the dashboard) never block writers.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from ticketctl.core.model import Event, Technician, Ticket
+from ticketctl.errors import NotFound, TicketctlError
+from ticketctl.store.schema import JSON_COLUMNS, LATEST, MIGRATIONS
+
+KEY_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: they read as 1 and 0
+
+TICKET_COLUMNS = tuple(f.name for f in fields(Ticket))
+TECH_COLUMNS = tuple(f.name for f in fields(Technician))
+EVENT_COLUMNS = ("id", "mutation_id", "ticket", "type", "payload", "actor", "device", "device_seq", "at", "server_seq")
+
+
+class StoreError(TicketctlError):
+    """The store file cannot be used (newer schema, corrupt file)."""
+
+
+def _encode(table: str, obj: Any, columns: Sequence[str]) -> tuple[Any, ...]:
+    js = JSON_COLUMNS[table]
+    out = []
+    for c in columns:
+        v = getattr(obj, c)
+        out.append(json.dumps(v, separators=(",", ":"), sort_keys=True) if c in js else v)
+    return tuple(out)
+
+
+def ticket_from_row(row: Sequence[Any]) -> Ticket:
+    """A Ticket from a ``SELECT {TICKET_COLUMNS}`` row."""
+    d = dict(zip(TICKET_COLUMNS, row, strict=True))
+    for c in JSON_COLUMNS["tickets"]:
+        d[c] = json.loads(d[c])
+    return Ticket(**d)
+
+
+def tech_from_row(row: Sequence[Any]) -> Technician:
+    d = dict(zip(TECH_COLUMNS, row, strict=True))
+    d["skills"] = json.loads(d["skills"])
+    d["on_shift"] = bool(d["on_shift"])
+    return Technician(**d)
+
+
+def event_from_row(row: Sequence[Any]) -> Event:
+    d = dict(zip(EVENT_COLUMNS, row, strict=True))
+    d["payload"] = json.loads(d["payload"])
+    return Event(**d)
+
+
+class Store:
+    """An open local store. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+            self.db.execute("PRAGMA busy_timeout = 10000")
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if version < LATEST:
+                self._migrate()
+            elif version > LATEST:
+                raise StoreError(
+                    f"{path} was written by a newer ticketctl (schema v{version}, this one knows v{LATEST}); upgrade ticketctl"
+                )
+            self.db.execute("PRAGMA synchronous = FULL")
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{path}: cannot open the store: {e}") from None
+        self._meta: dict[str, str] | None = None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema ---------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            for n in range(version, LATEST):
+                for stmt in _statements(MIGRATIONS[n]):
+                    self.db.execute(stmt)
+                if n == 0:
+                    self._init_identity()
+            self.db.execute(f"PRAGMA user_version = {LATEST}")
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def _init_identity(self) -> None:
+        """A new store is a new device: an id, and a key prefix for its tickets."""
+        prefix = "".join(secrets.choice(KEY_LETTERS) for _ in range(3))
+        self.db.executemany(
+            "INSERT INTO meta (key, value) VALUES (?, ?)",
+            [("device_id", uuid.uuid4().hex), ("key_prefix", prefix), ("next_device_seq", "1"), ("next_ticket_no", "1")],
+        )
+
+    # -- transactions and meta ------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """One write transaction; everything in it lands together or not at all."""
+        self.db.execute("BEGIN IMMEDIATE")
+        self._meta = None
+        try:
+            yield self
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            self._meta = None
+            raise
+        self.db.execute("COMMIT")
+
+    def meta(self, key: str) -> str:
+        if self._meta is None:
+            self._meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        return self._meta[key]
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        if self._meta is not None:
+            self._meta[key] = value
+
+    def take_counter(self, key: str, n: int = 1) -> int:
+        """Reserve ``n`` values of a meta counter; returns the first (inside a transaction)."""
+        first = int(self.meta(key))
+        self.set_meta(key, str(first + n))
+        return first
+
+    # -- tickets --------------------------------------------------------------------
+
+    def resolve_key(self, text: str) -> str:
+        """The ticket key that ``text`` names: the exact key, ``N`` for this
+        device's ``PFX-N``, or any unique prefix (case-insensitive)."""
+        q = text.strip().upper()
+        if not q:
+            raise NotFound("no ticket key given")
+        candidates = [q]
+        if q.isdigit():
+            candidates.insert(0, f"{self.meta('key_prefix')}-{q}")
+        for c in candidates:
+            if self.db.execute("SELECT 1 FROM tickets WHERE key = ?", (c,)).fetchone():
+                return c
+        hits = [r[0] for r in self.db.execute(
+            "SELECT key FROM tickets WHERE key >= ? AND key < ? ORDER BY key LIMIT 6", (q, q + "\uffff")
+        )]
+        if len(hits) == 1:
+            return hits[0]
+        if not hits:
+            raise NotFound(f"no ticket {text!r}")
+        more = ", ..." if len(hits) > 5 else ""
+        raise NotFound(f"{text!r} is ambiguous: {', '.join(hits[:5])}{more}")
+
+    def ticket(self, key: str) -> Ticket:
+        """The ticket with exactly this key."""
+        row = self.db.execute(f"SELECT {', '.join(TICKET_COLUMNS)} FROM tickets WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise NotFound(f"no ticket {key!r}")
+        return ticket_from_row(row)
+
+    def put_ticket(self, t: Ticket) -> None:
+        self.db.execute(
+            f"INSERT OR REPLACE INTO tickets ({', '.join(TICKET_COLUMNS)}) VALUES ({', '.join('?' * len(TICKET_COLUMNS))})",
+            _encode("tickets", t, TICKET_COLUMNS),
+        )
+
+    def put_tickets(self, ts: Sequence[Ticket]) -> None:
+        self.db.executemany(
+            f"INSERT OR REPLACE INTO tickets ({', '.join(TICKET_COLUMNS)}) VALUES ({', '.join('?' * len(TICKET_COLUMNS))})",
+            [_encode("tickets", t, TICKET_COLUMNS) for t in ts],
+        )
+
+    def select_tickets(self, where: str, params: Sequence[Any] | dict[str, Any], order: str, limit: int | None) -> list[Ticket]:
+        sql = f"SELECT {', '.join(TICKET_COLUMNS)} FROM tickets"
+        if where:
+            sql += f" WHERE {where}"
+        if order:
+            sql += f" ORDER BY {order}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [ticket_from_row(r) for r in self.db.execute(sql, params)]
+
+    def count_tickets(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM tickets").fetchone()[0])
+
+    # -- technicians ----------------------------------------------------------------
+
+    def tech(self, name: str) -> Technician:
+        row = self.db.execute(f"SELECT {', '.join(TECH_COLUMNS)} FROM technicians WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise NotFound(f"no technician {name!r} (add one with `ticketctl tech add {name}`)")
+        return tech_from_row(row)
+
+    def has_tech(self, name: str) -> bool:
+        return self.db.execute("SELECT 1 FROM technicians WHERE name = ?", (name,)).fetchone() is not None
+
+    def techs(self) -> list[Technician]:
+        return [tech_from_row(r) for r in self.db.execute(
+            f"SELECT {', '.join(TECH_COLUMNS)} FROM technicians ORDER BY name")]
+
+    def put_tech(self, t: Technician) -> None:
+        self.put_techs([t])
+
+    def put_techs(self, ts: Sequence[Technician]) -> None:
+        self.db.executemany(
+            f"INSERT OR REPLACE INTO technicians ({', '.join(TECH_COLUMNS)}) VALUES ({', '.join('?' * len(TECH_COLUMNS))})",
+            [_encode("technicians", t, TECH_COLUMNS) for t in ts],
+        )
+
+    def loads(self, held: Sequence[str]) -> dict[str, int]:
+        """Open tickets held per assignee (``held`` statuses count)."""
+        marks = ", ".join("?" * len(held))
+        return dict(self.db.execute(
+            f"SELECT assignee, count(*) FROM tickets WHERE assignee IS NOT NULL AND status IN ({marks}) GROUP BY assignee",
+            tuple(held),
+        ).fetchall())
+
+    # -- events ---------------------------------------------------------------------
+
+    def put_events(self, events: Sequence[Event]) -> None:
+        self.db.executemany(
+            f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",
+            [_encode("events", e, EVENT_COLUMNS) for e in events],
+        )
+
+    def events(self, ticket: str | None = None) -> Iterator[Event]:
+        """Events in the order this store applied them; one ticket's, or all."""
+        cols = ", ".join(EVENT_COLUMNS)
+        if ticket is None:
+            cur = self.db.execute(f"SELECT {cols} FROM events ORDER BY seq")
+        else:
+            cur = self.db.execute(f"SELECT {cols} FROM events WHERE ticket = ? ORDER BY seq", (ticket,))
+        for row in cur:
+            yield event_from_row(row)
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements: drop ``--`` comments, split on ``;``."""
+    code = "\n".join(line.split("--", 1)[0] for line in script.splitlines())
+    return [stmt.strip() for stmt in code.split(";") if stmt.strip()]

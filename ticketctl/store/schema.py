@@ -1,0 +1,98 @@
+"""The local store's schema, as an ordered list of migrations.
+
+Why not Alembic: the local store is opened by every technician command, and
+Alembic (with SQLAlchemy under it) costs ~0.7 s to import, more than a whole
+command may take. Here a version check is one ``PRAGMA user_version`` read,
+and a migration is a SQL script run in the same transaction that bumps the
+version. Migrations are append-only: never edit a shipped one, add the next.
+
+The SQLModel mirror of these tables (``ticketctl.store.tables``) serves the
+server and tooling; ``tests/test_store_schema.py`` fails when the two differ
+in any table or column.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # v1: event log, projections, device identity
+    """
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- order in which this store applied it
+        id TEXT NOT NULL UNIQUE,                -- uuid
+        mutation_id TEXT NOT NULL,              -- the user action that made it
+        ticket TEXT,                            -- ticket key; NULL for technician events
+        type TEXT NOT NULL,
+        payload TEXT NOT NULL,                  -- JSON
+        actor TEXT NOT NULL,
+        device TEXT NOT NULL,
+        device_seq INTEGER NOT NULL,
+        at TEXT NOT NULL,                       -- ISO-8601 UTC
+        server_seq INTEGER                      -- set once the server accepted it
+    );
+    CREATE INDEX events_ticket ON events (ticket, seq);
+    CREATE UNIQUE INDEX events_device ON events (device, device_seq);
+    CREATE TABLE tickets (
+        key TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        type TEXT NOT NULL,
+        dept TEXT NOT NULL,
+        product TEXT NOT NULL,
+        fault TEXT NOT NULL,
+        description TEXT NOT NULL,
+        priority TEXT NOT NULL,
+        impact TEXT NOT NULL,
+        zone TEXT NOT NULL,
+        skills TEXT NOT NULL,                   -- JSON list
+        customer TEXT NOT NULL,
+        phone TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        status TEXT NOT NULL,
+        assignee TEXT,
+        blocked_reason TEXT,
+        blocked_since TEXT,
+        block TEXT NOT NULL,                    -- JSON: note and collaboration fields
+        status_before_block TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        first_response_at TEXT,
+        resolved_at TEXT,
+        closed_at TEXT,
+        cancel_reason TEXT,
+        response_due_bt INTEGER NOT NULL,       -- business-second ordinals
+        resolve_target_s INTEGER NOT NULL,
+        resolve_due_bt INTEGER,
+        resolve_left_s INTEGER,
+        blocked_seconds TEXT NOT NULL,          -- JSON: reason -> seconds
+        checks TEXT NOT NULL,                   -- JSON: item -> {at, by}
+        reopen_count INTEGER NOT NULL
+    );
+    CREATE INDEX tickets_status ON tickets (status);
+    CREATE INDEX tickets_assignee ON tickets (assignee, status);
+    CREATE INDEX tickets_created ON tickets (created_at);
+    CREATE TABLE technicians (
+        name TEXT PRIMARY KEY,
+        skills TEXT NOT NULL,                   -- JSON list
+        zone TEXT NOT NULL,
+        lat REAL,
+        lon REAL,
+        capacity INTEGER NOT NULL,
+        dept TEXT NOT NULL,
+        on_shift INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    """,
+]
+
+LATEST = len(MIGRATIONS)
+
+#: projection tables and their JSON-encoded columns
+JSON_COLUMNS = {
+    "tickets": ("skills", "block", "blocked_seconds", "checks"),
+    "technicians": ("skills",),
+    "events": ("payload",),
+}
