@@ -251,7 +251,7 @@ def build(path: str) -> dict:
     last = {num: inc["last"] for num, inc in incidents.items()}
 
     # --- departments / products / faults -------------------------------
-    group_count = Counter(l.get("assignment_group", MISSING) for l in last.values())
+    group_count = Counter(row.get("assignment_group", MISSING) for row in last.values())
     technicians: dict[str, set] = defaultdict(set)
     for inc in incidents.values():
         for g, res in inc["group_resolvers"].items():
@@ -263,19 +263,19 @@ def build(path: str) -> dict:
 
     # name products / faults by global incident rank so the same code gets the
     # same label everywhere, independent of department order.
-    global_cat = Counter(l.get("category", MISSING) for l in last.values())
-    global_sub = Counter(l.get("subcategory", MISSING) for l in last.values())
+    global_cat = Counter(row.get("category", MISSING) for row in last.values())
+    global_sub = Counter(row.get("subcategory", MISSING) for row in last.values())
     dept_codes = {g for g, _ in dept_top}
     used_cats: set[str] = set()
     used_subs: set[str] = set()
     per_dept = {}
     for g, _ in dept_top:
-        in_dept = [l for l in last.values() if l.get("assignment_group") == g]
-        cats = top_n(Counter(l.get("category", MISSING) for l in in_dept), N_PRODUCTS)
+        in_dept = [row for row in last.values() if row.get("assignment_group") == g]
+        cats = top_n(Counter(row.get("category", MISSING) for row in in_dept), N_PRODUCTS)
         prods = []
         for c, cshare in cats:
             subs = top_n(
-                Counter(l.get("subcategory", MISSING) for l in in_dept if l.get("category") == c),
+                Counter(row.get("subcategory", MISSING) for row in in_dept if row.get("category") == c),
                 N_FAULTS,
             )
             used_subs.update(s for s, _ in subs)
@@ -311,15 +311,15 @@ def build(path: str) -> dict:
 
     # --- priority / impact / channel ------------------------------------
     priority = Counter(
-        PRIORITY_MAP[code_num(l["priority"])] for l in last.values() if "priority" in l
+        PRIORITY_MAP[code_num(row["priority"])] for row in last.values() if "priority" in row
     )
     impact = Counter(
-        IMPACT_MAP[code_num(l["impact"])] for l in last.values() if "impact" in l
+        IMPACT_MAP[code_num(row["impact"])] for row in last.values() if "impact" in row
     )
-    channel = Counter(l["contact_type"].lower() for l in last.values() if "contact_type" in l)
+    channel = Counter(row["contact_type"].lower() for row in last.values() if "contact_type" in row)
 
     # --- zones ----------------------------------------------------------
-    loc_top = top_n(Counter(l.get("location", MISSING) for l in last.values()), N_ZONES)
+    loc_top = top_n(Counter(row.get("location", MISSING) for row in last.values()), N_ZONES)
     zones = []
     for i, (loc, lshare) in enumerate(loc_top):
         region = ZONE_REGIONS[i % len(ZONE_REGIONS)]
@@ -422,7 +422,9 @@ def build(path: str) -> dict:
 def dumps(obj, indent: int = 0) -> str:
     """Deterministic, compact-but-diffable JSON: sorted keys; a dict or list
     with no nested containers goes on one line, otherwise one item per line."""
-    leaf = lambda o: not isinstance(o, (dict, list))
+    def leaf(o):
+        return not isinstance(o, (dict, list))
+
     if isinstance(obj, dict):
         items = sorted(obj.items())
         if all(leaf(v) for _, v in items):

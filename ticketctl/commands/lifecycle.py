@@ -104,7 +104,7 @@ def cancel(
 
 
 def register(app: typer.Typer) -> None:
-    examples = {
+    examples: dict[Any, str] = {
         assign: "ticketctl assign KQT-12 ana",
         start: "ticketctl start KQT-12",
         block: "ticketctl block KQT-12 --reason awaiting_parts --note 'compressor relay'",

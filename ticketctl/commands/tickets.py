@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Annotated
 
 import typer
@@ -11,10 +11,27 @@ from ticketctl.commands.output import duration, emit_json, env, ticket_table
 from ticketctl.core.model import STATUSES
 from ticketctl.services import tickets
 
-Priority = Enum("Priority", {p: p for p in ("urgent", "high", "medium", "low")}, type=str)  # type: ignore[misc]
-Impact = Enum("Impact", {i: i for i in ("user", "department", "system")}, type=str)  # type: ignore[misc]
+
+class Priority(StrEnum):
+    urgent = "urgent"
+    high = "high"
+    medium = "medium"
+    low = "low"
+
+
+class Impact(StrEnum):
+    user = "user"
+    department = "department"
+    system = "system"
+
+
+class Sort(StrEnum):
+    weight = "weight"
+    created = "created"
+    due = "due"
+
+
 Status = Enum("Status", {s: s for s in STATUSES}, type=str)  # type: ignore[misc]
-Sort = Enum("Sort", {s: s for s in ("weight", "created", "due")}, type=str)  # type: ignore[misc]
 
 Json = Annotated[bool, typer.Option("--json", help="Print JSON (stable keys, ISO-8601 UTC times).")]
 
@@ -52,7 +69,9 @@ def list_(
     status: Annotated[list[Status] | None, typer.Option("--status", help="Only these statuses (repeatable); default: open ones.")] = None,
     assignee: Annotated[str | None, typer.Option("--assignee", help="Only this technician's tickets.")] = None,
     dept: Annotated[str | None, typer.Option("--dept", help="Only this department.")] = None,
-    sort: Annotated[Sort, typer.Option("--sort", help="weight (highest first), created (oldest first) or due (soonest first).")] = Sort.weight,
+    sort: Annotated[
+        Sort, typer.Option("--sort", help="weight (highest first), created (oldest first) or due (soonest first).")
+    ] = Sort.weight,
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many tickets.")] = 50,
     json: Json = False,
 ) -> None:

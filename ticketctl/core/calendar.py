@@ -17,7 +17,7 @@ clocks of many tickets against one number computed once for "now".
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,8 @@ class BusinessCalendar:
     start: time = time(8, 0)
     end: time = time(18, 0)
     holidays: tuple[date, ...] = ()
+    _hol: list[date] = field(init=False, repr=False, compare=False)
+    _wd: list[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.workdays:
@@ -60,23 +62,23 @@ class BusinessCalendar:
         """Workdays in [EPOCH, d), holidays ignored (negative before the epoch)."""
         days = (d - EPOCH).days
         weeks, rest = divmod(days, 7)
-        return weeks * len(self._wd) + sum(1 for w in self._wd if w < rest)  # type: ignore[attr-defined]
+        return weeks * len(self._wd) + sum(w < rest for w in self._wd)
 
     def _plain_nth_workday(self, n: int) -> date:
         """The n-th (0-based) workday counted from EPOCH, holidays ignored."""
-        per_week = len(self._wd)  # type: ignore[attr-defined]
+        per_week = len(self._wd)
         weeks, rest = divmod(n, per_week)
-        return EPOCH + timedelta(days=weeks * 7 + self._wd[rest])  # type: ignore[attr-defined]
+        return EPOCH + timedelta(days=weeks * 7 + self._wd[rest])
 
     def _holidays_before(self, d: date) -> int:
         """Holidays on workdays in [EPOCH, d); negative count before the epoch."""
-        return bisect.bisect_left(self._hol, d) - bisect.bisect_left(self._hol, EPOCH)  # type: ignore[attr-defined]
+        return bisect.bisect_left(self._hol, d) - bisect.bisect_left(self._hol, EPOCH)
 
     def is_business_day(self, d: date) -> bool:
         if d.weekday() not in self.workdays:
             return False
-        i = bisect.bisect_left(self._hol, d)  # type: ignore[attr-defined]
-        return not (i < len(self._hol) and self._hol[i] == d)  # type: ignore[attr-defined]
+        i = bisect.bisect_left(self._hol, d)
+        return not (i < len(self._hol) and self._hol[i] == d)
 
     def _business_days_before(self, d: date) -> int:
         return self._plain_workdays_before(d) - self._holidays_before(d)

@@ -19,7 +19,6 @@ States::
 
 from __future__ import annotations
 
-import copy
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -204,7 +203,7 @@ def apply(t: Ticket | None, e: Event, cfg: Config) -> Ticket:
     if t is None:
         raise ValueError(f"event {e.id} ({e.type}) for {e.ticket} comes before the ticket was created")
     t = replace(t, skills=list(t.skills), block=dict(t.block), blocked_seconds=dict(t.blocked_seconds),
-                checks=copy.deepcopy(t.checks))
+                checks={k: dict(v) for k, v in t.checks.items()})
     t.updated_at = e.at
     if e.type == "ticket.assigned":
         t.assignee = p["assignee"]

@@ -62,7 +62,8 @@ def list_tickets(
         where.append("dept = :dept")
         params["dept"] = dept
     if sort == "weight":
-        order = f"CASE WHEN status IN ('new', 'assigned', 'in_progress', 'blocked') THEN {weight_sql(cfg, cal.in_hours(now))} ELSE 0 END DESC, created_at, key"
+        live = weight_sql(cfg, cal.in_hours(now))
+        order = f"CASE WHEN status IN ('new', 'assigned', 'in_progress', 'blocked') THEN {live} ELSE 0 END DESC, created_at, key"
     elif sort == "created":
         order = "created_at, key"
     elif sort == "due":

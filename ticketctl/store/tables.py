@@ -1,0 +1,139 @@
+"""SQLModel mirror of the local store's schema (``ticketctl.store.schema``).
+
+These classes serve the central sync server (SQLite or PostgreSQL through
+SQLAlchemy, coming in a later issue) and tooling (reports, ad-hoc analysis,
+migrations on the server side). The technician's hot path never imports this
+module: every headless command opens the store with stdlib ``sqlite3`` and the
+DDL in ``schema.py``, because SQLAlchemy, SQLModel and pydantic together cost
+more to import than a whole command may take.
+
+The mirror is column for column: same table and column names, same
+nullability, and the same SQLite type affinity (TEXT -> ``str``, INTEGER ->
+``int``, REAL -> ``float``). JSON columns stay TEXT (``str``) here as in the
+local store, so a row moves between the two unchanged; decoding them is the
+job of ``ticketctl.store.db``. Booleans are INTEGER 0/1 (``on_shift``), as
+SQLite stores them. ``tests/test_store_schema.py`` fails when this module and
+``schema.py`` disagree.
+
+Defaults repeat the projection dataclasses in ``ticketctl.core.model`` (the
+JSON columns as their encoded empty values), so a row built here without
+every column folds to the same projection.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+
+class MetaRow(SQLModel, table=True):
+    """One key/value of the store's identity and counters (``device_id``,
+    ``key_prefix``, ``next_device_seq``, ``next_ticket_no``)."""
+
+    __tablename__ = "meta"
+
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class EventRow(SQLModel, table=True):
+    """One immutable event of the log, ``payload`` JSON-encoded.
+
+    ``seq`` is the order in which this store applied it (AUTOINCREMENT: a
+    sequence number is never reused, even after the last row is removed);
+    ``(device, device_seq)`` is unique, so a device's own order has no gaps or
+    duplicates; ``server_seq`` is set once the server accepted the event."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("events_ticket", "ticket", "seq"),
+        Index("events_device", "device", "device_seq", unique=True),
+        {"sqlite_autoincrement": True},
+    )
+
+    seq: int | None = Field(default=None, primary_key=True)
+    id: str = Field(unique=True)
+    mutation_id: str
+    ticket: str | None = None
+    type: str
+    payload: str = "{}"
+    actor: str
+    device: str
+    device_seq: int
+    at: str
+    server_seq: int | None = None
+
+
+class TicketRow(SQLModel, table=True):
+    """The projection of one ticket (see ``ticketctl.core.model.Ticket``).
+
+    ``skills``, ``block``, ``blocked_seconds`` and ``checks`` are JSON text;
+    the ``*_bt`` columns are business-second ordinals of the SLA calendar."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("tickets_status", "status"),
+        Index("tickets_assignee", "assignee", "status"),
+        Index("tickets_created", "created_at"),
+    )
+
+    key: str = Field(primary_key=True)
+    title: str
+    type: str
+    dept: str
+    product: str
+    fault: str = ""
+    description: str = ""
+    priority: str = "medium"
+    impact: str = "user"
+    zone: str = ""
+    skills: str = "[]"
+    customer: str = ""
+    phone: str = ""
+    channel: str = ""
+    status: str = "new"
+    assignee: str | None = None
+    blocked_reason: str | None = None
+    blocked_since: str | None = None
+    block: str = "{}"
+    status_before_block: str | None = None
+    created_at: str
+    updated_at: str
+    first_response_at: str | None = None
+    resolved_at: str | None = None
+    closed_at: str | None = None
+    cancel_reason: str | None = None
+    response_due_bt: int = 0
+    resolve_target_s: int = 0
+    resolve_due_bt: int | None = None
+    resolve_left_s: int | None = None
+    blocked_seconds: str = "{}"
+    checks: str = "{}"
+    reopen_count: int = 0
+
+
+class TechnicianRow(SQLModel, table=True):
+    """The projection of one technician (see ``ticketctl.core.model.Technician``);
+    ``skills`` is JSON text, ``on_shift`` is 0 or 1."""
+
+    __tablename__ = "technicians"
+
+    name: str = Field(primary_key=True)
+    skills: str = "[]"
+    zone: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    capacity: int = 3
+    dept: str = ""
+    on_shift: int = 1
+    created_at: str
+    updated_at: str
+
+
+#: table name -> class, in the order ``schema.py`` creates them
+TABLES: dict[str, type[SQLModel]] = {
+    "meta": MetaRow,
+    "events": EventRow,
+    "tickets": TicketRow,
+    "technicians": TechnicianRow,
+}

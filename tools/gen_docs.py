@@ -1,0 +1,103 @@
+"""Generate the README's command and config references from the code.
+
+    python tools/gen_docs.py          # rewrite README.md in place
+    python tools/gen_docs.py --check  # exit 1 when README.md is out of date
+
+The command reference is every command's ``--help`` text, exactly as a user
+sees it (at 100 columns); the config reference is the docstring of every
+config field (``ticketctl.core.config``). ``tests/test_docs.py`` runs the check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+from pathlib import Path
+
+import click
+import typer
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+MARKS = {
+    "commands": ("<!-- BEGIN COMMAND REFERENCE -->", "<!-- END COMMAND REFERENCE -->"),
+    "config": ("<!-- BEGIN CONFIG REFERENCE -->", "<!-- END CONFIG REFERENCE -->"),
+}
+
+
+def command_paths() -> list[list[str]]:
+    """Every command and group, in the order ``--help`` lists them."""
+    from ticketctl.cli import app
+
+    root = typer.main.get_command(app)
+    out: list[list[str]] = []
+
+    def walk(cmd: click.Command, path: list[str]) -> None:
+        out.append(path)
+        if isinstance(cmd, click.Group):
+            ctx = click.Context(cmd, info_name=" ".join(["ticketctl", *path]))
+            for name in cmd.list_commands(ctx):
+                sub = cmd.get_command(ctx, name)
+                if sub is not None and not sub.hidden:
+                    walk(sub, [*path, name])
+
+    walk(root, [])
+    return out
+
+
+def help_text(path: list[str]) -> str:
+    from ticketctl.cli import main
+
+    os.environ["COLUMNS"] = "100"
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        rc = main([*path, "--help"])
+    assert rc == 0, f"ticketctl {' '.join(path)} --help exited {rc}"
+    return buf.getvalue().rstrip() + "\n"
+
+
+def commands_section() -> str:
+    parts = ["Generated from `--help` by `python tools/gen_docs.py`; a test fails when they differ.\n"]
+    for path in command_paths():
+        title = " ".join(["ticketctl", *path])
+        parts.append(f"### `{title}`\n\n```text\n{help_text(path)}```\n")
+    return "\n".join(parts)
+
+
+def config_section() -> str:
+    from ticketctl.core.config import field_docs
+
+    rows = ["Generated from `ticketctl/core/config.py`. Keys are dotted paths into `config.toml`;"
+            " `<name>` is a reason, type or priority of your own.\n",
+            "| key | default | meaning |", "| --- | --- | --- |"]
+    for key, default, doc in field_docs():
+        shown = f"`{default}`" if default else ""
+        cells = [f"`{key}`", shown, doc]
+        rows.append("| " + " | ".join(c.replace("|", r"\|") for c in cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def render(text: str) -> str:
+    for name, body in (("commands", commands_section()), ("config", config_section())):
+        begin, end = MARKS[name]
+        head, _, rest = text.partition(begin)
+        _, _, tail = rest.partition(end)
+        text = f"{head}{begin}\n{body}{end}{tail}"
+    return text
+
+
+def main() -> int:
+    current = README.read_text(encoding="utf-8")
+    fresh = render(current)
+    if "--check" in sys.argv:
+        if fresh != current:
+            print("README.md is out of date: run python tools/gen_docs.py", file=sys.stderr)
+            return 1
+        return 0
+    README.write_text(fresh, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
