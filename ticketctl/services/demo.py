@@ -81,8 +81,8 @@ def _quantile_sampler(rng: random.Random, q: dict[str, float]) -> Callable[[], f
 class _Writer:
     """Builds events with this store's device identity and folds them."""
 
-    def __init__(self, env: Env, rng: random.Random):
-        self.env, self.rng, self.cfg = env, rng, env.config
+    def __init__(self, env: Env, id_rng: random.Random):
+        self.env, self.rng, self.cfg = env, id_rng, env.config
         st = env.store
         self.device = st.meta("device_id")
         self.seq = int(st.meta("next_device_seq"))
@@ -115,7 +115,10 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
         raise Refused(f"the store {env.home.store_file} already holds {existing} tickets; use an empty "
                       "TICKETCTL_HOME (e.g. TICKETCTL_HOME=/tmp/ticketctl-demo ticketctl demo) or pass --force to add to it")
     prof = load_profile()
-    rng = random.Random(f"{seed}:{st.meta('device_id')}:{st.meta('next_device_seq')}")
+    # content depends on the seed only (same seed, same backlog on any store);
+    # event ids also on the device, so that ids never repeat across stores
+    rng = random.Random(f"{seed}:{st.meta('next_ticket_no')}")
+    id_rng = random.Random(f"{seed}:{st.meta('device_id')}:{st.meta('next_device_seq')}")
     depts = prof["departments"]
     pick_dept = _Pick(rng, depts, [d["share"] for d in depts])
     pick_zone = _Pick(rng, [z["name"] for z in prof["zones"]], [z["share"] for z in prof["zones"]])
@@ -132,7 +135,7 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
     hours_to_assign = _quantile_sampler(rng, prof["hours_to_first_assignment"])
     hour_weights = prof["arrivals_by_hour_of_week"]
     pick_how = _Pick(rng, range(168), hour_weights)
-    w = _Writer(env, rng)
+    w = _Writer(env, id_rng)
     dispatcher = "dispatch"
 
     # -- the team: every department staffed, the rest by share --------------
