@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None, env: object | None = None) -> int:
     except click.UsageError as e:
         if debug:
             raise
-        where = f" (see `ticketctl {e.ctx.command_path.partition(' ')[2]} --help`)".replace("  --", " --") if e.ctx else ""
+        where = f" (see `{e.ctx.command_path} --help`)" if e.ctx else ""
         print(f"ticketctl: error: {e.format_message()}{where}", file=sys.stderr)
         return errors.BAD_INPUT
     except errors.TicketctlError as e:

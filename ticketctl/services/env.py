@@ -53,7 +53,10 @@ class Env:
         if not name:
             import getpass
 
-            name = getpass.getuser()
+            try:
+                name = getpass.getuser()
+            except (KeyError, OSError):  # no login name (some containers)
+                name = "unknown"
         return name
 
     @cached_property
