@@ -86,6 +86,9 @@ def main(argv: Sequence[str] | None = None, env: object | None = None) -> int:
     except click.UsageError as e:
         if debug:
             raise
+        if type(e).__name__ == "NoArgsIsHelpError":  # a group without its subcommand: show its help
+            print(e.format_message(), file=sys.stderr)
+            return errors.BAD_INPUT
         where = f" (see `{e.ctx.command_path} --help`)" if e.ctx else ""
         print(f"ticketctl: error: {e.format_message()}{where}", file=sys.stderr)
         return errors.BAD_INPUT

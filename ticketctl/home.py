@@ -88,7 +88,7 @@ def write_config_table(path: Path, data: dict[str, Any]) -> None:
     try:
         config_from_dict(data)
     except ValueError as e:
-        raise ConfigError(f"refused, the config would be invalid: {e}") from None
+        raise ConfigError(f"{path}: refused, the config would be invalid: {e}") from None
     import tomli_w
 
     text = tomli_w.dumps(data)

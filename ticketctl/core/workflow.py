@@ -71,10 +71,14 @@ def decide_create(fields: dict[str, Any], cfg: Config) -> list[Draft]:
     return [("ticket.created", payload)]
 
 
-def decide_assign(t: Ticket, tech: Technician, force: bool = False) -> list[Draft]:
+def decide_assign(t: Ticket, tech: Technician, load: int, force: bool = False) -> list[Draft]:
+    """Assign to ``tech``, who holds ``load`` open tickets; at or over capacity
+    is refused unless ``force``, which the event records."""
     _guard(t, "assign")
     if t.assignee == tech.name:
         raise Refused(f"{t.key} is already assigned to {tech.name}")
+    if load >= tech.capacity and not force:
+        raise Refused(f"cannot assign {t.key} to {tech.name}: at capacity {load}/{tech.capacity} (--force to assign anyway)")
     payload: dict[str, Any] = {"assignee": tech.name}
     if t.assignee:
         payload["previous"] = t.assignee

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ticketctl.core import workflow
-from ticketctl.core.model import Event, Ticket, iso
+from ticketctl.core.model import HELD_STATUSES, Event, Ticket, iso
 from ticketctl.core.views import ticket_public
 from ticketctl.services.env import Env
 from ticketctl.store.db import Store
@@ -41,11 +41,12 @@ def _commit(env: Env, st: Store, t: Ticket | None, key: str, drafts: list[workfl
 
 
 def _act(env: Env, key: str, decide: Callable[[Ticket], list[workflow.Draft]]) -> dict[str, Any]:
+    cfg = env.config  # a broken config file stops the command before anything else is judged
     st = env.store
     with st.transaction():
         t = st.ticket(st.resolve_key(key))
         t = _commit(env, st, t, t.key, decide(t))
-    return ticket_public(t, env.config, env.now)
+    return ticket_public(t, cfg, env.now)
 
 
 def create(env: Env, fields: dict[str, Any]) -> dict[str, Any]:
@@ -61,7 +62,7 @@ def create(env: Env, fields: dict[str, Any]) -> dict[str, Any]:
 def assign(env: Env, key: str, name: str, force: bool = False) -> dict[str, Any]:
     st = env.store
     tech = st.tech(name)
-    return _act(env, key, lambda t: workflow.decide_assign(t, tech, force))
+    return _act(env, key, lambda t: workflow.decide_assign(t, tech, st.load(name, HELD_STATUSES), force))
 
 
 def start(env: Env, key: str) -> dict[str, Any]:

@@ -232,6 +232,12 @@ class Store:
             [_encode("technicians", t, TECH_COLUMNS) for t in ts],
         )
 
+    def load(self, name: str, held: Sequence[str]) -> int:
+        """Open tickets ``name`` holds (``held`` statuses count)."""
+        marks = ", ".join("?" * len(held))
+        row = self.db.execute(f"SELECT count(*) FROM tickets WHERE assignee = ? AND status IN ({marks})", (name, *held))
+        return int(row.fetchone()[0])
+
     def loads(self, held: Sequence[str]) -> dict[str, int]:
         """Open tickets held per assignee (``held`` statuses count)."""
         marks = ", ".join("?" * len(held))

@@ -17,7 +17,7 @@ MIGRATIONS: list[str] = [
     # v1: event log, projections, device identity
     """
     CREATE TABLE meta (
-        key TEXT PRIMARY KEY,
+        key TEXT PRIMARY KEY NOT NULL,
         value TEXT NOT NULL
     );
     CREATE TABLE events (
@@ -36,7 +36,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX events_ticket ON events (ticket, seq);
     CREATE UNIQUE INDEX events_device ON events (device, device_seq);
     CREATE TABLE tickets (
-        key TEXT PRIMARY KEY,
+        key TEXT PRIMARY KEY NOT NULL,
         title TEXT NOT NULL,
         type TEXT NOT NULL,
         dept TEXT NOT NULL,
@@ -74,7 +74,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX tickets_assignee ON tickets (assignee, status);
     CREATE INDEX tickets_created ON tickets (created_at);
     CREATE TABLE technicians (
-        name TEXT PRIMARY KEY,
+        name TEXT PRIMARY KEY NOT NULL,
         skills TEXT NOT NULL,                   -- JSON list
         zone TEXT NOT NULL,
         lat REAL,

@@ -1,0 +1,116 @@
+"""Headless stays headless: what a technician or cron runs never imports the TUI,
+the ORM or the validation stack.
+
+A static import graph cannot tell a module-level import from one deferred into
+the function that needs it, so each scenario runs the real entry point
+(``ticketctl.cli.main``) in a fresh interpreter and then reads ``sys.modules``.
+(Style after harlequin's ``tests/unit_tests/test_import_hygiene.py``.)
+
+Why each module is forbidden:
+
+* ``textual``: the dashboard only; ``ticketctl`` with no arguments opens it.
+* ``sqlalchemy``, ``sqlmodel``, ``pydantic`` and ``ticketctl.store.tables``:
+  the server's and tooling's view of the schema; the local store is stdlib
+  ``sqlite3`` (see ``ticketctl/store/db.py``) because these cost more to import
+  than a whole command may take.
+* ``rich``: only a human table or ``show`` renders with it; ``--json`` output
+  and error lines are plain writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HEAVY = ("textual", "sqlalchemy", "sqlmodel", "pydantic", "ticketctl.store.tables")
+FORBIDDEN_JSON = (*HEAVY, "rich")
+
+# Runs the argv lists given as JSON in sys.argv[1] through ticketctl.cli.main, in
+# order; "{key}" in an argument is replaced by the key the first `new --json` printed.
+# Prints one JSON line: the exit codes and which forbidden modules are loaded.
+RUNNER = r"""
+import contextlib, io, json, sys
+steps, forbidden = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+import ticketctl.cli
+codes, key = [], None
+for argv in steps:
+    argv = [a.replace("{key}", key or "") for a in argv]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        codes.append(ticketctl.cli.main(argv))
+    if key is None and argv[0] == "new" and codes[-1] == 0:
+        key = json.loads(out.getvalue())["key"]
+print(json.dumps({"codes": codes, "key": key, "loaded": [m for m in forbidden if m in sys.modules]}))
+"""
+
+
+def run_in_fresh_interpreter(home: Path, steps: list[list[str]], forbidden: tuple[str, ...]) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETCTL_")}
+    env.update(TICKETCTL_HOME=str(home), TICKETCTL_USER="ana", TICKETCTL_NOW="2026-03-02T09:00:00Z")
+    proc = subprocess.run(
+        [sys.executable, "-c", RUNNER, json.dumps(steps), json.dumps(forbidden)],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+NEW = ["new", "No cooling in server room", "--type", "repair", "--dept", "facilities", "--product", "hvac", "--json"]
+
+
+def test_importing_the_cli_loads_nothing_heavy(tmp_path: Path) -> None:
+    result = run_in_fresh_interpreter(tmp_path, [], FORBIDDEN_JSON)
+    assert result["loaded"] == []
+
+
+def test_json_commands_load_nothing_heavy(tmp_path: Path) -> None:
+    """A technician's day with ``--json``: no Rich, no ORM, no Textual."""
+    steps = [
+        ["list", "--json"],
+        NEW,
+        ["show", "{key}", "--json"],
+        ["tech", "add", "ana", "--json"],
+        ["assign", "{key}", "ana", "--json"],
+        ["start", "{key}", "--json"],
+        ["note", "{key}", "relay replaced", "--json"],
+        ["mine", "--json"],
+        ["tech", "list", "--json"],
+        ["config", "show", "--json"],
+        ["locate", "--json"],
+        ["store", "check", "--json"],
+        ["show", "{key}", "--json"],
+    ]
+    result = run_in_fresh_interpreter(tmp_path, steps, FORBIDDEN_JSON)
+    assert result["codes"] == [0] * len(steps)
+    assert result["key"]
+    assert result["loaded"] == []
+
+
+def test_errors_load_nothing_heavy(tmp_path: Path) -> None:
+    """Refusals, unknown keys and usage errors are one plain stderr line each."""
+    steps = [
+        NEW,
+        ["start", "{key}", "--json"],  # refused: it is new
+        ["show", "NOPE-404", "--json"],  # unknown key
+        ["new", "x", "--json"],  # missing --type
+        ["list", "--priority", "high"],  # no such option
+    ]
+    result = run_in_fresh_interpreter(tmp_path, steps, FORBIDDEN_JSON)
+    assert result["codes"] == [0, 1, 1, 2, 2]
+    assert result["loaded"] == []
+
+
+@pytest.mark.parametrize("argv", [["list"], ["show", "{key}"], ["tech", "list"]])
+def test_human_output_loads_no_tui_and_no_orm(tmp_path: Path, argv: list[str]) -> None:
+    """A human table may use Rich, but still no Textual and no ORM."""
+    result = run_in_fresh_interpreter(tmp_path, [NEW, argv], HEAVY)
+    assert result["codes"] == [0, 0]
+    assert result["loaded"] == []
