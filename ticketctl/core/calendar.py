@@ -100,16 +100,24 @@ class BusinessCalendar:
 
     # -- instants ---------------------------------------------------------------
 
+    def _day_start(self, d: date) -> datetime:
+        """The UTC instant business hours start on local date ``d``."""
+        return datetime.combine(d, self.start, tzinfo=self.tz).astimezone(UTC)
+
     def ordinal(self, t: datetime) -> int:
-        """Business seconds from the epoch to ``t`` (an aware datetime)."""
+        """Business seconds from the epoch to ``t`` (an aware datetime).
+
+        Within a day the seconds are real elapsed seconds since the day's start
+        (not wall-clock differences), so the map stays monotonic even for hours
+        that contain a daylight-saving change (a 24/7 desk): a repeated hour is
+        counted once and a day's count stops at ``day_seconds``."""
         local = t.astimezone(self.tz)
         d = local.date()
         base = self._business_days_before(d) * self.day_seconds
         if not self.is_business_day(d):
             return base
-        tod = local.hour * 3600 + local.minute * 60 + local.second
-        s = self.start.hour * 3600 + self.start.minute * 60 + self.start.second
-        return base + min(max(tod - s, 0), self.day_seconds)
+        elapsed = int((t.astimezone(UTC) - self._day_start(d)).total_seconds())
+        return base + min(max(elapsed, 0), self.day_seconds)
 
     def instant(self, ordinal: int) -> datetime:
         """The earliest UTC instant whose ordinal is ``ordinal``; an exact day
@@ -117,9 +125,7 @@ class BusinessCalendar:
         n, rem = divmod(ordinal, self.day_seconds)
         if rem == 0:
             n, rem = n - 1, self.day_seconds
-        d = self._nth_business_day(n)
-        start = datetime.combine(d, self.start, tzinfo=self.tz)
-        return (start + timedelta(seconds=rem)).astimezone(UTC)
+        return self._day_start(self._nth_business_day(n)) + timedelta(seconds=rem)
 
     def add(self, t: datetime, seconds: int) -> datetime:
         """The instant ``seconds`` of business time after ``t``."""
