@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import sqlite3
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from tools_loader import load_tool
 
 from ticketctl.core.model import HELD_STATUSES, OPEN_STATUSES
 from ticketctl.errors import Refused
@@ -103,17 +103,9 @@ def test_demo_refuses_a_store_with_tickets_unless_forced(tmp_path):
 # -- the profile builder, on a slice of the real log --------------------------
 
 
-def _load_builder():
-    spec = importlib.util.spec_from_file_location("build_demo_profile", ROOT / "tools" / "build_demo_profile.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def test_profile_builder_counts_agree_with_a_plain_count(tmp_path):
     out = tmp_path / "profile.json"
-    assert _load_builder().main([str(SLICE), "-o", str(out)]) == 0
+    assert load_tool("build_demo_profile").main([str(SLICE), "-o", str(out)]) == 0
     prof = json.loads(out.read_text())
     with SLICE.open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
