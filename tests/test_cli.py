@@ -309,7 +309,7 @@ def test_unknown_block_reason_is_bad_input(cli: Cli) -> None:
 
 
 @pytest.mark.parametrize("text, message", [
-    ("bogus = 1\n", "bogus: unknown key (known: calendar, capacity, me, reasons, sla, types, weights)"),
+    ("bogus = 1\n", "bogus: unknown key (known: calendar, capacity, dispatch, me, notify, reasons, sla, sweep, types, weights, zones)"),
     ('capacity = "x"\n', "capacity: expected int, got 'x'"),
     ('[calendar]\ntimezone = "Mars/Olympus"\n', "calendar.timezone: unknown time zone 'Mars/Olympus'"),
 ])
@@ -461,7 +461,8 @@ def test_tech_add_list_set(cli: Cli) -> None:
     t = cli.json("tech", "add", "ana", "--skills", "HVAC, electrical", "--zone", "east", "--capacity", "2",
                  "--dept", "facilities", user="dora")
     assert t == {"name": "ana", "skills": ["electrical", "hvac"], "zone": "east", "lat": None, "lon": None,
-                 "capacity": 2, "load": 0, "dept": "facilities", "on_shift": True, "created_at": NOW, "updated_at": NOW}
+                 "capacity": 2, "load": 0, "dept": "facilities", "on_shift": True, "on_leave": False, "senior": False,
+                 "delegate": None, "created_at": NOW, "updated_at": NOW}
     r = cli.ok("tech", "add", "bob", "--lat", "52.5", "--lon", "13.4")
     assert (r.out, r.err) == ("bob  load 0/3  skills -  zone -  on shift\n", "")
     assert cli.rows("SELECT name, lat, lon, capacity, on_shift FROM technicians ORDER BY name") == [
@@ -530,7 +531,8 @@ def test_assign_over_capacity_needs_force(cli: Cli) -> None:
 
 def test_config_show_and_set(cli: Cli) -> None:
     c = cli.json("config", "show")
-    assert set(c) == {"me", "capacity", "calendar", "sla", "weights", "reasons", "types"}
+    assert set(c) == {"me", "capacity", "calendar", "sla", "weights", "reasons", "types", "dispatch", "zones", "sweep",
+                      "notify"}
     assert (c["me"], c["capacity"], c["calendar"]["timezone"]) == ("", 3, "UTC")
     assert c["sla"]["high"] == {"response": "1h", "resolve": "8h"}
     assert c["types"]["repair"]["checklist"] == list(REPAIR_CHECKS)
@@ -615,8 +617,8 @@ def test_store_check_sees_missing_and_extra_rows(cli: Cli, worked: str) -> None:
     corrupt(cli, "INSERT INTO tickets SELECT 'ZZZ-9', title, type, dept, product, fault, description, priority, impact, "
                  "zone, skills, customer, phone, channel, status, assignee, blocked_reason, blocked_since, block, "
                  "status_before_block, created_at, updated_at, first_response_at, resolved_at, closed_at, cancel_reason, "
-                 "response_due_bt, resolve_target_s, resolve_due_bt, resolve_left_s, blocked_seconds, checks, reopen_count "
-                 "FROM tickets")
+                 "response_due_bt, resolve_target_s, resolve_due_bt, resolve_left_s, blocked_seconds, checks, reopen_count, "
+                 "status_since, parent, links, escalations, stall FROM tickets")
     r = cli("store", "check", "--json")
     assert r.code == 1
     assert r.json["differences"] == ["ticket ZZZ-9: in the table, no events", "technician ana: in the events, missing from the table"]

@@ -65,6 +65,7 @@ class ReasonConfig:
         "Fields a block for this reason must carry (collaborator, deliverable, deadline, expected_result).",
         factory=list,
     )
+    limit: str = doc("Blocked longer than this (wall time, `2d`, `36h`) -> `sweep` escalates; empty: no limit.", "")
 
 
 @dataclass
@@ -107,10 +108,10 @@ def _default_sla() -> dict[str, SlaTarget]:
 
 def _default_reasons() -> dict[str, ReasonConfig]:
     return {
-        "awaiting_customer": ReasonConfig("Awaiting customer", pauses_sla=True),
-        "awaiting_parts": ReasonConfig("Awaiting parts"),
-        "awaiting_third_party": ReasonConfig("Awaiting third party"),
-        "awaiting_approval": ReasonConfig("Awaiting approval"),
+        "awaiting_customer": ReasonConfig("Awaiting customer", pauses_sla=True, limit="5d"),
+        "awaiting_parts": ReasonConfig("Awaiting parts", limit="3d"),
+        "awaiting_third_party": ReasonConfig("Awaiting third party", limit="5d"),
+        "awaiting_approval": ReasonConfig("Awaiting approval", limit="2d"),
         "awaiting_collaboration": ReasonConfig(
             "Awaiting collaboration with another department",
             fields=["collaborator", "deliverable", "deadline", "expected_result"],
@@ -127,6 +128,69 @@ def _default_types() -> dict[str, TypeConfig]:
 
 
 BLOCK_FIELDS = ("collaborator", "deliverable", "deadline", "expected_result")
+POLICIES = ("least_loaded", "round_robin", "skills_first")
+NOTIFY_FORMATS = ("json", "slack", "wecom", "dingtalk")
+
+
+@dataclass
+class DeptConfig:
+    """Overrides for one department."""
+
+    policy: str = doc("Assignment policy here: least_loaded, round_robin or skills_first.", "")
+    supervisor: str = doc("Who escalations of this department go to.", "")
+
+
+@dataclass
+class DispatchConfig:
+    """How tickets find technicians."""
+
+    policy: str = doc(
+        "least_loaded: skill fit, then lower load, distance, longest idle; skills_first: specialists first"
+        " (fewest skills beyond the ticket's); round_robin: longest idle first.",
+        "least_loaded",
+    )
+    vip_customers: list[str] = doc("Customers whose tickets go to senior technicians first.", factory=list)
+    supervisor: str = doc("Who escalations go to when the department names none.", "supervisor")
+    departments: dict[str, DeptConfig] = doc("Per-department policy and supervisor.", factory=dict)
+
+
+@dataclass
+class ZoneConfig:
+    """Where a zone is, for distances to technicians with coordinates."""
+
+    lat: float = doc("Latitude of the zone's centre.", 0.0)
+    lon: float = doc("Longitude of the zone's centre.", 0.0)
+
+
+@dataclass
+class SweepConfig:
+    """Thresholds of `ticketctl sweep` (durations: `30m`, `4h`, `2d`; wall time unless said)."""
+
+    silent_after: str = doc("Unassigned this long ...", "2h")
+    silent_sla_left: str = doc("... with less business time than this left to resolve -> escalate (silent ticket).", "4h")
+    at_risk_share: float = doc("An SLA clock with less than this share of its target left is at risk.", 0.2)
+    stall_after: str = doc("in_progress with no update this long -> ask the holder why (stall check).", "4h")
+    batch_size: int = doc("This many open tickets with the same product and fault in one zone ...", 5)
+    batch_window: str = doc("... created within this window -> one parent batch ticket links them.", "24h")
+
+
+@dataclass
+class NotifyTarget:
+    """One webhook."""
+
+    url: str = doc("Where to POST (http or https).", "")
+    format: str = doc("Body shape: json (generic), slack, wecom or dingtalk.", "json")
+    rules: list[str] = doc("Only escalations of these rules (empty: all).", factory=list)
+
+
+@dataclass
+class NotifyConfig:
+    """Webhook notifications, sent from a persistent outbox."""
+
+    targets: dict[str, NotifyTarget] = doc("Webhook targets by name.", factory=dict)
+    timeout: float = doc("Seconds to wait for one delivery.", 5.0)
+    tries_per_run: int = doc("Deliveries tried per notification in one run, with backoff, before waiting for the next.", 3)
+    give_up_after: int = doc("Tries in all before a notification is marked failed.", 20)
 
 
 @dataclass
@@ -140,6 +204,10 @@ class Config:
     weights: WeightConfig = doc("How the priority weight is made.", factory=WeightConfig)
     reasons: dict[str, ReasonConfig] = doc("The blocked-reason menu.", factory=_default_reasons)
     types: dict[str, TypeConfig] = doc("Ticket types and their closing checklists.", factory=_default_types)
+    dispatch: DispatchConfig = doc("Assignment rules.", factory=DispatchConfig)
+    zones: dict[str, ZoneConfig] = doc("Zone centres, for distances.", factory=dict)
+    sweep: SweepConfig = doc("Escalation thresholds of `ticketctl sweep`.", factory=SweepConfig)
+    notify: NotifyConfig = doc("Webhook notifications.", factory=NotifyConfig)
 
     # -- derived, validated on load -------------------------------------------
 
@@ -160,6 +228,18 @@ class Config:
         day = self.business_calendar.day_seconds
         return parse_duration(t.response, day), parse_duration(t.resolve, day)
 
+    def wall(self, text: str) -> int:
+        """Seconds of a wall-time duration (``2h``, ``3d`` = 72 h)."""
+        return parse_duration(text, 86_400)
+
+    def policy(self, dept: str) -> str:
+        d = self.dispatch.departments.get(dept)
+        return d.policy if d and d.policy else self.dispatch.policy
+
+    def supervisor(self, dept: str) -> str:
+        d = self.dispatch.departments.get(dept)
+        return d.supervisor if d and d.supervisor else self.dispatch.supervisor
+
     def checklist(self, ticket_type: str) -> list[str]:
         t = self.types.get(ticket_type)
         return list(t.checklist) if t else []
@@ -169,7 +249,8 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
 
 
 def parse_duration(text: str, day_seconds: int = 36_000) -> int:
-    """Seconds in ``15m``, ``8h`` or ``3d`` (business days of ``day_seconds``)."""
+    """Seconds in ``15m``, ``8h`` or ``3d`` (days of ``day_seconds``: a business
+    day by default, 86,400 for wall time)."""
     m = _DURATION.match(text)
     if not m:
         raise ValueError(f"{text!r} is not a duration like 15m, 8h or 3d")
@@ -295,6 +376,38 @@ def _check(cfg: Config) -> None:
         for i, f in enumerate(rc.fields):
             if f not in BLOCK_FIELDS:
                 raise ValueError(f"reasons.{r}.fields[{i}]: {f!r} is not one of {', '.join(BLOCK_FIELDS)}")
+        if rc.limit:
+            _check_duration(f"reasons.{r}.limit", rc.limit)
+    for where, pol in [("dispatch.policy", cfg.dispatch.policy)] + [
+        (f"dispatch.departments.{d}.policy", dc.policy) for d, dc in cfg.dispatch.departments.items() if dc.policy
+    ]:
+        if pol not in POLICIES:
+            raise ValueError(f"{where}: {pol!r} is not one of {', '.join(POLICIES)}")
+    sw = cfg.sweep
+    for k in ("silent_after", "silent_sla_left", "stall_after", "batch_window"):
+        _check_duration(f"sweep.{k}", getattr(sw, k))
+    if not 0 < sw.at_risk_share < 1:
+        raise ValueError("sweep.at_risk_share: must be between 0 and 1")
+    if sw.batch_size < 2:
+        raise ValueError("sweep.batch_size: must be 2 or more")
+    for z, zc in cfg.zones.items():
+        if not (-90 <= zc.lat <= 90 and -180 <= zc.lon <= 180):
+            raise ValueError(f"zones.{z}: lat must be within -90..90 and lon within -180..180")
+    for name, t in cfg.notify.targets.items():
+        if not t.url.startswith(("http://", "https://")):
+            raise ValueError(f"notify.targets.{name}.url: {t.url!r} is not an http(s) URL")
+        if t.format not in NOTIFY_FORMATS:
+            raise ValueError(f"notify.targets.{name}.format: {t.format!r} is not one of {', '.join(NOTIFY_FORMATS)}")
+    if cfg.notify.timeout <= 0 or cfg.notify.tries_per_run < 1 or cfg.notify.give_up_after < 1:
+        raise ValueError("notify: timeout, tries_per_run and give_up_after must be positive")
+
+
+def _check_duration(key: str, text: str) -> None:
+    try:
+        if parse_duration(text) <= 0:
+            raise ValueError("must be longer than zero")
+    except ValueError as e:
+        raise ValueError(f"{key}: {e}") from None
 
 
 def config_from_dict(data: dict[str, Any]) -> Config:

@@ -56,7 +56,11 @@ class Ticket:
     """The projection of one ticket. SLA clocks are kept as business-second
     ordinals (see :mod:`ticketctl.core.calendar`): while the resolution clock
     runs, ``resolve_due_bt`` is its due ordinal; while it is paused or stopped,
-    ``resolve_left_s`` holds the business seconds it had left."""
+    ``resolve_left_s`` holds the business seconds it had left.
+
+    ``escalations`` maps each sweep rule that fired to when (a rule fires once
+    per ticket, or once per block for block rules); ``stall`` is the open stall
+    question, if any; ``parent`` / ``links`` tie batch incidents together."""
 
     key: str
     title: str
@@ -91,11 +95,17 @@ class Ticket:
     blocked_seconds: dict[str, int] = field(default_factory=dict)
     checks: dict[str, dict[str, str]] = field(default_factory=dict)
     reopen_count: int = 0
+    status_since: str = ""
+    parent: str | None = None
+    links: list[str] = field(default_factory=list)
+    escalations: dict[str, str] = field(default_factory=dict)
+    stall: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class Technician:
-    """The projection of one technician."""
+    """The projection of one technician. Off shift or on leave, work routes
+    to ``delegate`` when one is named."""
 
     name: str
     created_at: str
@@ -107,3 +117,6 @@ class Technician:
     capacity: int = 3
     dept: str = ""
     on_shift: bool = True
+    senior: bool = False
+    on_leave: bool = False
+    delegate: str | None = None

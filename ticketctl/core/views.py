@@ -94,6 +94,11 @@ def ticket_public(t: Ticket, cfg: Config, now: datetime, events: list[Event] | N
         "sla_resolve_due": resolve_due,
         "sla_resolve_left_s": left,
         "sla_state": sla_state(t, now_bt),
+        "status_since": t.status_since,
+        "parent": t.parent,
+        "links": list(t.links),
+        "escalations": dict(t.escalations),
+        "stall_check": dict(t.stall) or None,
     }
     if events is not None:
         out["checklist"] = [
@@ -129,6 +134,9 @@ def tech_public(t: Technician, load: int) -> dict[str, Any]:
         "load": load,
         "dept": t.dept,
         "on_shift": t.on_shift,
+        "on_leave": t.on_leave,
+        "senior": t.senior,
+        "delegate": t.delegate,
         "created_at": t.created_at,
         "updated_at": t.updated_at,
     }

@@ -37,7 +37,18 @@ ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     "close": ("resolved",),
     "reopen": ("resolved", "closed"),
     "cancel": ("new", "assigned", "in_progress", "blocked"),
+    "why": ("in_progress",),
 }
+
+#: answers to a stall check: choice -> block reason (None: no block)
+STALL_CHOICES: dict[str, str | None] = {
+    "awaiting_parts": "awaiting_parts",
+    "awaiting_customer": "awaiting_customer",
+    "technician_away": None,  # back to the queue for someone else
+    "still_working": None,  # nothing is wrong; the clock of the stall check restarts
+}
+#: events made by the system (sweep), which are not an update to the work
+SYSTEM_EVENTS = ("ticket.escalated", "ticket.stall_check", "ticket.linked")
 
 Draft = tuple[str, dict[str, Any]]  # (event type, payload)
 
@@ -52,8 +63,16 @@ def _guard(t: Ticket, action: str) -> None:
 # -- decisions ------------------------------------------------------------------
 
 
+#: what a new ticket may say about itself; workflow state comes only from events
+CREATE_FIELDS = ("title", "type", "dept", "product", "fault", "description", "priority", "impact", "zone", "skills",
+                 "customer", "phone", "channel", "links")
+
+
 def decide_create(fields: dict[str, Any], cfg: Config) -> list[Draft]:
     """Validate a new ticket's fields; returns the ``ticket.created`` draft."""
+    extra = sorted(set(fields) - set(CREATE_FIELDS))
+    if extra:
+        raise BadInput(f"a new ticket cannot set {', '.join(extra)}")
     title = str(fields.get("title", "")).strip()
     if not title:
         raise BadInput("a ticket needs a title")
@@ -149,6 +168,31 @@ def decide_close(t: Ticket, checks: list[str], cfg: Config) -> list[Draft]:
     return [*(("ticket.checked", {"item": c}) for c in new), ("ticket.closed", {})]
 
 
+def decide_why(t: Ticket, choice: str, cfg: Config) -> list[Draft]:
+    """Answer the open stall check: block with the named blocker, hand the
+    ticket back to the queue (technician away), or say work goes on."""
+    _guard(t, "why")
+    if not t.stall:
+        raise Refused(f"{t.key} has no open stall check (sweep asks after {cfg.sweep.stall_after} without an update)")
+    if choice not in STALL_CHOICES:
+        raise BadInput(f"unknown answer {choice!r} (use {', '.join(STALL_CHOICES)})")
+    drafts: list[Draft] = [("ticket.stall_answered", {"choice": choice})]
+    reason = STALL_CHOICES[choice]
+    if reason is not None:
+        drafts += decide_block(t, reason, cfg, {"note": "answer to a stall check"})
+    elif choice == "technician_away":
+        drafts.append(("ticket.unassigned", {"previous": t.assignee, "reason": "technician away"}))
+    return drafts
+
+
+def decide_escalate(t: Ticket, rule: str, to: list[str], message: str) -> list[Draft]:
+    """An escalation by ``sweep``; each rule fires once per ticket (the caller
+    makes block-period rules unique by naming the block)."""
+    if rule in t.escalations:
+        return []
+    return [("ticket.escalated", {"rule": rule, "to": to, "message": message})]
+
+
 def decide_reopen(t: Ticket, reason: str | None = None) -> list[Draft]:
     _guard(t, "reopen")
     return [("ticket.reopened", {"reason": reason} if reason else {})]
@@ -199,6 +243,7 @@ def apply(t: Ticket | None, e: Event, cfg: Config) -> Ticket:
             key=e.ticket or "",
             created_at=e.at,
             updated_at=e.at,
+            status_since=e.at,
             **known,
             response_due_bt=bt + resp,
             resolve_target_s=res,
@@ -207,8 +252,12 @@ def apply(t: Ticket | None, e: Event, cfg: Config) -> Ticket:
     if t is None:
         raise ValueError(f"event {e.id} ({e.type}) for {e.ticket} comes before the ticket was created")
     t = replace(t, skills=list(t.skills), block=dict(t.block), blocked_seconds=dict(t.blocked_seconds),
-                checks={k: dict(v) for k, v in t.checks.items()})
-    t.updated_at = e.at
+                checks={k: dict(v) for k, v in t.checks.items()}, links=list(t.links),
+                escalations=dict(t.escalations), stall=dict(t.stall))
+    before = t.status
+    if e.type not in SYSTEM_EVENTS:
+        t.updated_at = e.at
+        t.stall = {}  # any real update answers an open stall check
     if e.type == "ticket.assigned":
         t.assignee = p["assignee"]
         if t.status == "blocked":
@@ -231,8 +280,17 @@ def apply(t: Ticket | None, e: Event, cfg: Config) -> Ticket:
         t.status_before_block = None
         _end_block(t, at)
         _resume(t, bt)
-    elif e.type == "ticket.noted":
+    elif e.type in ("ticket.noted", "ticket.stall_answered"):
         pass
+    elif e.type == "ticket.escalated":
+        t.escalations[p["rule"]] = e.at
+    elif e.type == "ticket.stall_check":
+        t.stall = {"at": e.at, "choices": list(p["choices"]), "holder": p.get("holder")}
+    elif e.type == "ticket.linked":
+        t.parent = p["parent"]
+    elif e.type == "ticket.unassigned":
+        t.assignee = None
+        t.status = "new"
     elif e.type == "ticket.checked":
         t.checks[p["item"]] = {"at": e.at, "by": e.actor}
     elif e.type == "ticket.resolved":
@@ -259,7 +317,9 @@ def apply(t: Ticket | None, e: Event, cfg: Config) -> Ticket:
         _pause(t, bt)
     else:
         raise ValueError(f"unknown event type {e.type!r}")
-    if t.first_response_at is None and t.assignee and e.actor == t.assignee:
+    if t.status != before:
+        t.status_since = e.at
+    if t.first_response_at is None and t.assignee and e.actor == t.assignee and e.type not in SYSTEM_EVENTS:
         t.first_response_at = e.at
     return t
 

@@ -61,7 +61,12 @@ class Env:
 
     @cached_property
     def store(self) -> Store:
-        return Store(self.home.store_file)
+        st = Store(self.home.store_file)
+        if st.meta("rebuild_needed", "0") == "1":  # a migration added projection columns
+            from ticketctl.services.rebuild import rebuild
+
+            rebuild(st, self.config)
+        return st
 
     def close(self) -> None:
         if "store" in self.__dict__:

@@ -67,4 +67,5 @@ def rebuild(store: Store, cfg: Config) -> tuple[int, int]:
         store.db.execute("DELETE FROM technicians")
         store.put_tickets(list(tickets.values()))
         store.put_techs(list(techs.values()))
+        store.set_meta("rebuild_needed", None)
     return len(tickets), len(techs)

@@ -22,7 +22,7 @@ from typing import Any
 
 from ticketctl.core.model import Event, Technician, Ticket
 from ticketctl.errors import NotFound, TicketctlError
-from ticketctl.store.schema import JSON_COLUMNS, LATEST, MIGRATIONS
+from ticketctl.store.schema import JSON_COLUMNS, LATEST, MIGRATIONS, REBUILD_AFTER
 
 KEY_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: they read as 1 and 0
 
@@ -55,7 +55,8 @@ def ticket_from_row(row: Sequence[Any]) -> Ticket:
 def tech_from_row(row: Sequence[Any]) -> Technician:
     d = dict(zip(TECH_COLUMNS, row, strict=True))
     d["skills"] = json.loads(d["skills"])
-    d["on_shift"] = bool(d["on_shift"])
+    for flag in ("on_shift", "senior", "on_leave"):
+        d[flag] = bool(d[flag])
     return Technician(**d)
 
 
@@ -70,6 +71,7 @@ class Store:
 
     def __init__(self, path: Path):
         self.path = path
+        self._meta: dict[str, str] | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
@@ -84,8 +86,6 @@ class Store:
             self.db.execute("PRAGMA synchronous = FULL")
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{path}: cannot open the store: {e}") from None
-        self._meta: dict[str, str] | None = None
-
     def close(self) -> None:
         self.db.close()
 
@@ -107,6 +107,9 @@ class Store:
                     self.db.execute(stmt)
                 if n == 0:
                     self._init_identity()
+                elif n + 1 in REBUILD_AFTER:
+                    # new projection columns: the services replay the events (they hold the config)
+                    self.set_meta("rebuild_needed", "1")
             self.db.execute(f"PRAGMA user_version = {LATEST}")
             self.db.execute("COMMIT")
         except BaseException:
@@ -136,15 +139,20 @@ class Store:
             raise
         self.db.execute("COMMIT")
 
-    def meta(self, key: str) -> str:
+    def meta(self, key: str, default: str | None = None) -> str:
         if self._meta is None:
             self._meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        if default is not None:
+            return self._meta.get(key, default)
         return self._meta[key]
 
-    def set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
-        if self._meta is not None:
-            self._meta[key] = value
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Set (or, with None, remove) one meta value."""
+        if value is None:
+            self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
+        else:
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        self._meta = None
 
     def take_counter(self, key: str, n: int = 1) -> int:
         """Reserve ``n`` values of a meta counter; returns the first (inside a transaction)."""

@@ -86,13 +86,44 @@ MIGRATIONS: list[str] = [
         updated_at TEXT NOT NULL
     );
     """,
+    # v2: dispatch and sweep state; the notification outbox
+    """
+    ALTER TABLE tickets ADD COLUMN status_since TEXT NOT NULL DEFAULT '';
+    ALTER TABLE tickets ADD COLUMN parent TEXT;
+    ALTER TABLE tickets ADD COLUMN links TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE tickets ADD COLUMN escalations TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE tickets ADD COLUMN stall TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE technicians ADD COLUMN senior INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE technicians ADD COLUMN on_leave INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE technicians ADD COLUMN delegate TEXT;
+    CREATE INDEX tickets_batch ON tickets (product, fault, zone, created_at);
+    CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        created_at TEXT NOT NULL,
+        target TEXT NOT NULL,                   -- name in [notify.targets]
+        url TEXT NOT NULL,
+        body TEXT NOT NULL,                     -- JSON, in the target's format
+        ticket TEXT,
+        rule TEXT NOT NULL,
+        status TEXT NOT NULL,                   -- pending, sent, failed
+        attempts INTEGER NOT NULL,
+        last_error TEXT,
+        next_attempt_at TEXT NOT NULL,
+        sent_at TEXT
+    );
+    CREATE INDEX notifications_status ON notifications (status, next_attempt_at);
+    """,
 ]
+
+#: migrations that add projection columns: the projections are replayed from the
+#: events after them, so new columns hold exactly what the events say
+REBUILD_AFTER = {2}
 
 LATEST = len(MIGRATIONS)
 
 #: projection tables and their JSON-encoded columns
 JSON_COLUMNS = {
-    "tickets": ("skills", "block", "blocked_seconds", "checks"),
+    "tickets": ("skills", "block", "blocked_seconds", "checks", "links", "escalations", "stall"),
     "technicians": ("skills",),
     "events": ("payload",),
 }

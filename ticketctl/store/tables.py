@@ -67,7 +67,8 @@ class EventRow(SQLModel, table=True):
 class TicketRow(SQLModel, table=True):
     """The projection of one ticket (see ``ticketctl.core.model.Ticket``).
 
-    ``skills``, ``block``, ``blocked_seconds`` and ``checks`` are JSON text;
+    ``skills``, ``block``, ``blocked_seconds``, ``checks``, ``links``,
+    ``escalations`` and ``stall`` are JSON text;
     the ``*_bt`` columns are business-second ordinals of the SLA calendar."""
 
     __tablename__ = "tickets"
@@ -75,6 +76,7 @@ class TicketRow(SQLModel, table=True):
         Index("tickets_status", "status"),
         Index("tickets_assignee", "assignee", "status"),
         Index("tickets_created", "created_at"),
+        Index("tickets_batch", "product", "fault", "zone", "created_at"),
     )
 
     key: str = Field(primary_key=True)
@@ -110,6 +112,11 @@ class TicketRow(SQLModel, table=True):
     blocked_seconds: str = "{}"
     checks: str = "{}"
     reopen_count: int = 0
+    status_since: str = ""
+    parent: str | None = None
+    links: str = "[]"
+    escalations: str = "{}"
+    stall: str = "{}"
 
 
 class TechnicianRow(SQLModel, table=True):
@@ -128,6 +135,33 @@ class TechnicianRow(SQLModel, table=True):
     on_shift: int = 1
     created_at: str
     updated_at: str
+    senior: int = 0
+    on_leave: int = 0
+    delegate: str | None = None
+
+
+class NotificationRow(SQLModel, table=True):
+    """One webhook delivery in the persistent outbox: ``pending`` until a
+    target accepted it (``sent``) or it ran out of tries (``failed``)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("notifications_status", "status", "next_attempt_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: str
+    target: str
+    url: str
+    body: str
+    ticket: str | None = None
+    rule: str
+    status: str
+    attempts: int
+    last_error: str | None = None
+    next_attempt_at: str
+    sent_at: str | None = None
 
 
 #: table name -> class, in the order ``schema.py`` creates them
@@ -136,4 +170,5 @@ TABLES: dict[str, type[SQLModel]] = {
     "events": EventRow,
     "tickets": TicketRow,
     "technicians": TechnicianRow,
+    "notifications": NotificationRow,
 }
