@@ -313,3 +313,30 @@ def test_instant_inverts_ordinal_across_spring_forward_inside_business_hours() -
     for m in range(0, 4 * 60, 5):
         x = day0 + m * 60 + 1
         assert ROUND_THE_CLOCK.ordinal(ROUND_THE_CLOCK.instant(x)) == x, f"x = day start + {m} min"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG calendar.py instant(): every business day is given day_seconds, but a spring-forward day with the "
+    "change inside hours is an hour shorter in real time; for ordinals in its last hour instant() returns an "
+    "instant on the next local day (e.g. 2024-04-01 00:30 CEST) whose ordinal is ~59 min larger",
+)
+def test_instant_inverts_ordinal_through_a_whole_spring_forward_day() -> None:
+    day0 = ROUND_THE_CLOCK.ordinal(berlin(2024, 3, 31, 0, 0))
+    for m in range(0, 23 * 60 + 59, 7):
+        x = day0 + m * 60 + 1
+        t = ROUND_THE_CLOCK.instant(x)
+        assert ROUND_THE_CLOCK.ordinal(t) == x, f"x = day start + {m} min -> {t.astimezone(BERLIN).isoformat()}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG (or undocumented choice) calendar.py ordinal(): on DST days whose change falls inside business hours, "
+    "business time is not the real time spent inside hours: the last real hour of a fall-back day counts 0 and a "
+    "spring-forward day counts an hour that never happened (the ordinal jumps 61 min at midnight)",
+)
+@pytest.mark.parametrize("day", [date(2024, 3, 31), date(2024, 10, 27)], ids=["spring-forward", "fall-back"])
+def test_business_time_is_real_time_in_hours_on_dst_days(day: date) -> None:
+    a = berlin(day.year, day.month, day.day)
+    b = berlin(day.year, day.month, day.day) + timedelta(days=1)  # wall-clock arithmetic: next local midnight
+    assert ROUND_THE_CLOCK.between(a, b) == 60 * walk_minutes(ROUND_THE_CLOCK, a, b)

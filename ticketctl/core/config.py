@@ -393,11 +393,11 @@ def _check(cfg: Config) -> None:
     for z, zc in cfg.zones.items():
         if not (-90 <= zc.lat <= 90 and -180 <= zc.lon <= 180):
             raise ValueError(f"zones.{z}: lat must be within -90..90 and lon within -180..180")
-    for name, t in cfg.notify.targets.items():
-        if not t.url.startswith(("http://", "https://")):
-            raise ValueError(f"notify.targets.{name}.url: {t.url!r} is not an http(s) URL")
-        if t.format not in NOTIFY_FORMATS:
-            raise ValueError(f"notify.targets.{name}.format: {t.format!r} is not one of {', '.join(NOTIFY_FORMATS)}")
+    for name, nt in cfg.notify.targets.items():
+        if not nt.url.startswith(("http://", "https://")):
+            raise ValueError(f"notify.targets.{name}.url: {nt.url!r} is not an http(s) URL")
+        if nt.format not in NOTIFY_FORMATS:
+            raise ValueError(f"notify.targets.{name}.format: {nt.format!r} is not one of {', '.join(NOTIFY_FORMATS)}")
     if cfg.notify.timeout <= 0 or cfg.notify.tries_per_run < 1 or cfg.notify.give_up_after < 1:
         raise ValueError("notify: timeout, tries_per_run and give_up_after must be positive")
 
