@@ -20,12 +20,23 @@ def _done(t: dict[str, Any], json: bool) -> None:
 
 def assign(
     key: Key,
-    name: Annotated[str, typer.Argument(help="Technician to assign.")],
+    name: Annotated[str | None, typer.Argument(help="Technician to assign; omit to let dispatch pick the best.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Assign even over the technician's capacity (recorded).")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Show every technician's verdict and why; assigns nothing.")] = False,
     json: Json = False,
 ) -> None:
-    """Assign (or reassign) a ticket to a technician."""
-    _done(tickets.assign(env(), key, name, force), json)
+    """Assign (or reassign) a ticket: to NAME, or to the best eligible technician."""
+    from ticketctl.services import dispatch
+
+    if explain:
+        from ticketctl.commands.dispatch_cmd import print_explain
+
+        report = dispatch.explain(env(), key)
+        emit_json(report) if json else print_explain(report)
+    elif name is None:
+        _done(dispatch.assign_best(env(), key), json)
+    else:
+        _done(tickets.assign(env(), key, name, force), json)
 
 
 def start(key: Key, json: Json = False) -> None:
@@ -105,7 +116,7 @@ def cancel(
 
 def register(app: typer.Typer) -> None:
     examples: dict[Any, str] = {
-        assign: "ticketctl assign KQT-12 ana",
+        assign: "ticketctl assign KQT-12 ana   |   ticketctl assign KQT-12 --explain",
         start: "ticketctl start KQT-12",
         block: "ticketctl block KQT-12 --reason awaiting_parts --note 'compressor relay'",
         unblock: "ticketctl unblock KQT-12",

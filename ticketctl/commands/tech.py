@@ -25,8 +25,10 @@ def _print(t: dict[str, Any], json: bool) -> None:
     if json:
         emit_json(t)
     else:
+        away = " on leave" if t["on_leave"] else ""
+        to = f" (delegate {t['delegate']})" if t["delegate"] else ""
         print(f"{t['name']}  load {t['load']}/{t['capacity']}  skills {','.join(t['skills']) or '-'}  "
-              f"zone {t['zone'] or '-'}  {'on' if t['on_shift'] else 'off'} shift")
+              f"zone {t['zone'] or '-'}  {'on' if t['on_shift'] else 'off'} shift{away}{to}{'  senior' if t['senior'] else ''}")
 
 
 @app.command(epilog="Example: ticketctl tech add ana --skills hvac,electrical --zone east --capacity 3")
@@ -38,15 +40,16 @@ def add(
     lon: Lon = None,
     capacity: Annotated[int | None, typer.Option("--capacity", help="Open tickets they may hold (default: config capacity).")] = None,
     dept: Dept = None,
+    senior: Annotated[bool, typer.Option("--senior", help="Takes VIP customers first.")] = False,
     json: Json = False,
 ) -> None:
     """Add a technician."""
     t = techs.add(env(), name, skills=_csv(skills) if skills is not None else None, zone=zone, lat=lat, lon=lon,
-                  capacity=capacity, dept=dept)
+                  capacity=capacity, dept=dept, senior=senior or None)
     _print(t, json)
 
 
-@app.command("set", epilog="Example: ticketctl tech set ana --capacity 4 --off-shift")
+@app.command("set", epilog="Example: ticketctl tech set ana --capacity 4 --on-leave --delegate bob")
 def set_(
     name: Name,
     skills: Skills = None,
@@ -56,11 +59,14 @@ def set_(
     capacity: Annotated[int | None, typer.Option("--capacity", help="Open tickets they may hold.")] = None,
     dept: Dept = None,
     shift: Annotated[bool | None, typer.Option("--on-shift/--off-shift", help="Whether they take work now.")] = None,
+    leave: Annotated[bool | None, typer.Option("--on-leave/--back", help="On leave (work routes to the delegate).")] = None,
+    delegate: Annotated[str | None, typer.Option("--delegate", help="Who takes their work while away ('' to clear).")] = None,
+    senior: Annotated[bool | None, typer.Option("--senior/--not-senior", help="Takes VIP customers first.")] = None,
     json: Json = False,
 ) -> None:
-    """Change a technician's skills, zone, capacity or shift."""
+    """Change a technician's skills, zone, capacity, shift, leave, delegate or seniority."""
     t = techs.update(env(), name, skills=_csv(skills) if skills is not None else None, zone=zone, lat=lat, lon=lon,
-                     capacity=capacity, dept=dept, on_shift=shift)
+                     capacity=capacity, dept=dept, on_shift=shift, on_leave=leave, delegate=delegate, senior=senior)
     _print(t, json)
 
 
@@ -74,12 +80,13 @@ def list_(json: Json = False) -> None:
     from rich.table import Table
 
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("name", "load", "skills", "zone", "dept", "shift"):
+    for col in ("name", "load", "skills", "zone", "dept", "shift", "delegate"):
         table.add_column(col)
     for t in rows:
         full = t["load"] >= t["capacity"]
-        table.add_row(t["name"], f"[{'red' if full else 'green'}]{t['load']}/{t['capacity']}[/]", ",".join(t["skills"]),
-                      t["zone"], t["dept"], "on" if t["on_shift"] else "[dim]off[/]")
+        shift = "[dim]leave[/]" if t["on_leave"] else "on" if t["on_shift"] else "[dim]off[/]"
+        table.add_row(t["name"] + (" *" if t["senior"] else ""), f"[{'red' if full else 'green'}]{t['load']}/{t['capacity']}[/]",
+                      ",".join(t["skills"]), t["zone"], t["dept"], shift, t["delegate"] or "")
     if rows:
         console().print(table)
     else:

@@ -43,10 +43,18 @@ def add(env: Env, name: str, **fields: Any) -> dict[str, Any]:
 def update(env: Env, name: str, **fields: Any) -> dict[str, Any]:
     changes = _validate(fields)
     if not changes:
-        raise BadInput("nothing to change: pass --skills, --zone, --lat/--lon, --capacity, --dept or --on-shift/--off-shift")
+        raise BadInput("nothing to change: pass --skills, --zone, --lat/--lon, --capacity, --dept, --on-shift/--off-shift,"
+                       " --on-leave/--back, --delegate or --senior/--not-senior")
     st = env.store
     with st.transaction():
         before = st.tech(name)
+        if "delegate" in changes:
+            if changes["delegate"] == "":
+                changes["delegate"] = None
+            elif changes["delegate"] == name:
+                raise BadInput(f"{name} cannot be their own delegate")
+            else:
+                st.tech(changes["delegate"])  # must exist
         (e,) = record(env, st, None, [("tech.updated", {"name": name, **changes})])
         tech = workflow.apply_tech(before, e, env.config)
         st.put_tech(tech)

@@ -9,8 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 from ticketctl.core import workflow
+from ticketctl.core.dispatch import route
 from ticketctl.core.model import HELD_STATUSES, Event, Ticket, iso
 from ticketctl.core.views import ticket_public
+from ticketctl.errors import Refused
 from ticketctl.services.env import Env
 from ticketctl.store.db import Store
 from ticketctl.store.queries import list_tickets
@@ -60,9 +62,21 @@ def create(env: Env, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def assign(env: Env, key: str, name: str, force: bool = False) -> dict[str, Any]:
+    """Assign to ``name``; work for someone off shift or on leave goes to their
+    delegate, and without one it is refused unless ``force``."""
     st = env.store
-    tech = st.tech(name)
-    return _act(env, key, lambda t: workflow.decide_assign(t, tech, st.load(name, HELD_STATUSES), force))
+    asked = st.tech(name)
+    target = route(asked, {t.name: t for t in st.techs()}) if (asked.on_leave or not asked.on_shift) else asked
+    note: dict[str, Any] = {}
+    if target is None:
+        if not force:
+            away = "on leave" if asked.on_leave else "off shift"
+            raise Refused(f"{name} is {away} and has no delegate (`ticketctl tech set {name} --delegate NAME`, or --force)")
+        target = asked
+    elif target.name != asked.name:
+        note["delegate_for"] = asked.name
+    tech = target
+    return _act(env, key, lambda t: workflow.decide_assign(t, tech, st.load(tech.name, HELD_STATUSES), force, note))
 
 
 def start(env: Env, key: str) -> dict[str, Any]:

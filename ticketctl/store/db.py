@@ -246,6 +246,11 @@ class Store:
         row = self.db.execute(f"SELECT count(*) FROM tickets WHERE assignee = ? AND status IN ({marks})", (name, *held))
         return int(row.fetchone()[0])
 
+    def last_active(self) -> dict[str, str]:
+        """Per technician, the last update of any ticket they hold or held."""
+        return dict(self.db.execute(
+            "SELECT assignee, max(updated_at) FROM tickets WHERE assignee IS NOT NULL GROUP BY assignee").fetchall())
+
     def loads(self, held: Sequence[str]) -> dict[str, int]:
         """Open tickets held per assignee (``held`` statuses count)."""
         marks = ", ".join("?" * len(held))
