@@ -172,6 +172,11 @@ class SweepConfig:
     stall_after: str = doc("in_progress with no update this long -> ask the holder why (stall check).", "4h")
     batch_size: int = doc("This many open tickets with the same product and fault in one zone ...", 5)
     batch_window: str = doc("... created within this window -> one parent batch ticket links them.", "24h")
+    max_tickets: int = doc(
+        "Tickets one run acts on at most, most urgent first; the rest wait for the next run, so a first sweep over a"
+        " large neglected backlog escalates over several runs instead of locking the store and flooding everyone.",
+        2000,
+    )
 
 
 @dataclass
@@ -390,6 +395,8 @@ def _check(cfg: Config) -> None:
         raise ValueError("sweep.at_risk_share: must be between 0 and 1")
     if sw.batch_size < 2:
         raise ValueError("sweep.batch_size: must be 2 or more")
+    if sw.max_tickets < 1:
+        raise ValueError("sweep.max_tickets: must be 1 or more")
     for z, zc in cfg.zones.items():
         if not (-90 <= zc.lat <= 90 and -180 <= zc.lon <= 180):
             raise ValueError(f"zones.{z}: lat must be within -90..90 and lon within -180..180")

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from ticketctl.core.config import BLOCK_FIELDS, IMPACTS, PRIORITIES, Config
-from ticketctl.core.model import Event, Technician, Ticket, parse_time
+from ticketctl.core.model import Event, Technician, Ticket, iso, parse_time
 from ticketctl.errors import BadInput, Refused
 
 #: action -> statuses it may start from
@@ -90,9 +90,11 @@ def decide_create(fields: dict[str, Any], cfg: Config) -> list[Draft]:
     return [("ticket.created", payload)]
 
 
-def decide_assign(t: Ticket, tech: Technician, load: int, force: bool = False) -> list[Draft]:
+def decide_assign(t: Ticket, tech: Technician, load: int, force: bool = False,
+                  note: dict[str, Any] | None = None) -> list[Draft]:
     """Assign to ``tech``, who holds ``load`` open tickets; at or over capacity
-    is refused unless ``force``, which the event records."""
+    is refused unless ``force``, which the event records. ``note`` adds to the
+    event why (the dispatcher's reason, a delegation)."""
     _guard(t, "assign")
     if t.assignee == tech.name:
         raise Refused(f"{t.key} is already assigned to {tech.name}")
@@ -103,6 +105,7 @@ def decide_assign(t: Ticket, tech: Technician, load: int, force: bool = False) -
         payload["previous"] = t.assignee
     if force:
         payload["forced"] = True
+    payload.update(note or {})
     return [("ticket.assigned", payload)]
 
 
@@ -122,9 +125,10 @@ def decide_block(t: Ticket, reason: str, cfg: Config, details: dict[str, str]) -
     if missing:
         flags = ", ".join("--" + ("expect" if f == "expected_result" else f) for f in missing)
         raise BadInput(f"blocking for {reason} needs {flags}")
+    details = dict(details)
     if details.get("deadline"):
-        try:
-            parse_time(details["deadline"])
+        try:  # kept as ISO-8601 UTC, so it compares as text (sweep's SQL)
+            details["deadline"] = iso(parse_time(details["deadline"]))
         except ValueError:
             raise BadInput(f"--deadline {details['deadline']!r} is not a date or time like 2026-03-05T17:00") from None
     payload: dict[str, Any] = {"reason": reason}

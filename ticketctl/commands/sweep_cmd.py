@@ -1,0 +1,65 @@
+"""``sweep`` (cron: escalate, ask why, group batch incidents) and ``why``
+(the holder's answer to a stall check)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from ticketctl.commands.output import emit_json, env, ticket_line
+from ticketctl.commands.tickets import Json
+from ticketctl.core.workflow import STALL_CHOICES
+from ticketctl.errors import Refused
+from ticketctl.services import sweep as sweeping
+
+
+def _summary(r: dict[str, Any]) -> str:
+    rules = [a["rule"].split("@", 1)[0] for a in r["actions"]]
+    stalls, batches = rules.count("stall"), rules.count("batch")
+    escalations = len(rules) - stalls - batches
+    notes = ", ".join(f"{len(v) if isinstance(v, list) else v} {k}" for k, v in r["notifications"].items()) or "none"
+    head = "sweep (dry run, nothing written)" if r["dry_run"] else "sweep"
+    return (f"{head} at {r['at']}: {escalations} escalations, {stalls} stall checks, {batches} batches;"
+            f" breached now: {r['breached']['response']} response, {r['breached']['resolve']} resolution;"
+            f" notifications: {notes}")
+
+
+def sweep(
+    json: Json = False,
+    fail_on_breach: Annotated[
+        bool, typer.Option("--fail-on-breach", help="Exit 1 (after the sweep) while any open ticket is past an SLA target.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would be done; write nothing.")] = False,
+) -> None:
+    """Escalate silent, at-risk, breached and long-blocked tickets, ask the holders of stalled work why,
+    and group batch incidents under one parent ticket. Safe to run from cron every minute: nothing
+    happens twice."""
+    r = sweeping.sweep(env(), dry_run)
+    if json:
+        emit_json(r)
+    else:
+        for a in r["actions"]:
+            print(f"{a['key']}  {a['rule']}  -> {', '.join(a['to'])}  {a['message']}")
+        print(_summary(r), file=sys.stderr)
+    b = r["breached"]
+    if fail_on_breach and (b["response"] or b["resolve"]):
+        raise Refused(f"SLA breached: open tickets past their response target: {b['response']},"
+                      f" past their resolution target: {b['resolve']}")
+
+
+def why(
+    key: Annotated[str, typer.Argument(help="Ticket key or any unique prefix of it.")],
+    choice: Annotated[str, typer.Argument(help=f"Why no update: {', '.join(STALL_CHOICES)}.")],
+    json: Json = False,
+) -> None:
+    """Answer a stall check: awaiting_parts / awaiting_customer block the ticket with that reason,
+    technician_away returns it to the queue unassigned, still_working restarts the stall clock."""
+    t = sweeping.why(env(), key, choice)
+    emit_json(t) if json else print(ticket_line(t))
+
+
+def register(app: typer.Typer) -> None:
+    app.command(epilog="Example: ticketctl sweep --json --fail-on-breach")(sweep)
+    app.command(epilog="Example: ticketctl why KQT-12 awaiting_parts")(why)

@@ -1,0 +1,341 @@
+"""The sweep's rules: what cron should escalate, ask or group right now.
+
+Pure: tickets (projections), "now" and the config in, a list of
+:class:`Action` out; no store, no clock. ``ticketctl.services.sweep`` picks
+the candidate tickets with SQL (a superset), asks :func:`plan`, and writes
+what comes back, so every threshold below is decided here and only here.
+
+Rules, by id (block rules carry the block's start, ``rule@blocked_since``, so
+that they fire once per block; ``stall@updated_at`` asks again after an
+answer or any real update)::
+
+    silent              new, unassigned >= silent_after (wall) and resolution
+                        time left < silent_sla_left (business)     -> supervisor
+    response_breached   no first response, response clock past due  -> supervisor (+ assignee)
+    response_at_risk    no first response, < at_risk_share left     -> supervisor (+ assignee)
+    resolve_breached    open, resolution clock below zero           -> supervisor (+ assignee)
+    resolve_at_risk     clock running, 0 <= left < at_risk_share     -> supervisor (+ assignee)
+    stall@<updated_at>  in_progress, no update >= stall_after, no
+                        open stall check                             -> a stall check to the holder
+    blocked_too_long@.. blocked longer than the reason's limit       -> supervisor (+ assignee)
+    collab_deadline@..  blocked with a deadline that has passed      -> supervisor + collaborator
+    batch               >= batch_size open, parentless tickets with
+                        one product, fault and zone, created within
+                        batch_window of each other                   -> one parent ticket linking them
+
+Every escalation fires once per ticket: a rule already in
+``ticket.escalations`` yields nothing (``workflow.decide_escalate``), which
+is what makes two sweeps at the same moment write nothing twice.
+
+Boundaries: a duration "for N" counts from N on (silent, stall: ``>=``);
+"longer than the limit" and "the deadline passed" are strict (``>``); a
+share "under 20 %" is strict (``<``), and a clock is breached below zero, so
+due-now is still at risk, not breached.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ticketctl.core import workflow
+from ticketctl.core.config import IMPACTS, PRIORITIES, Config, parse_duration
+from ticketctl.core.model import OPEN_STATUSES, Ticket, parse_time
+from ticketctl.core.views import sla_left
+
+#: rule ids without their ``@...`` suffix, in the order actions are reported
+RULES = ("silent", "response_breached", "response_at_risk", "resolve_breached", "resolve_at_risk", "stall",
+         "blocked_too_long", "collab_deadline", "batch")
+BATCH_TYPE = "batch"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A parent ticket to create (``fields`` for ``workflow.decide_create``)
+    and the children it links."""
+
+    fields: dict[str, Any]
+    children: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing the sweep does to one ticket: ``drafts`` are the events on
+    ``key``; a batch action has no key yet (the store numbers the new parent)
+    and carries the :class:`Batch` instead."""
+
+    key: str | None
+    rule: str
+    to: tuple[str, ...]
+    message: str
+    drafts: tuple[workflow.Draft, ...] = ()
+    batch: Batch | None = None
+
+    @property
+    def base_rule(self) -> str:
+        """The rule without its ``@...`` suffix (what notify targets filter on)."""
+        return self.rule.split("@", 1)[0]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The sweep config turned into seconds once per run."""
+
+    silent_after_s: int
+    silent_left_s: int
+    share: float
+    stall_after_s: int
+    batch_size: int
+    batch_window_s: int
+    response_s: dict[str, int] = field(default_factory=dict)
+    limit_s: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, cfg: Config) -> Thresholds:
+        sw = cfg.sweep
+        return cls(
+            silent_after_s=cfg.wall(sw.silent_after),
+            silent_left_s=parse_duration(sw.silent_sla_left, cfg.business_calendar.day_seconds),
+            share=sw.at_risk_share,
+            stall_after_s=cfg.wall(sw.stall_after),
+            batch_size=sw.batch_size,
+            batch_window_s=cfg.wall(sw.batch_window),
+            response_s={p: cfg.sla_seconds(p)[0] for p in PRIORITIES},
+            limit_s={r: cfg.wall(rc.limit) for r, rc in cfg.reasons.items() if rc.limit},
+        )
+
+
+# -- words -------------------------------------------------------------------------
+
+
+def span(seconds: int, days: bool = True) -> str:
+    """``45m``, ``2h``, ``2h05``, ``3d 4h`` (``days=False`` for business time,
+    whose days are not 24 h: ``30h``)."""
+    s = abs(int(seconds))
+    d, rem = divmod(s, 86_400) if days else (0, s)
+    h, m = rem // 3600, rem % 3600 // 60
+    if d:
+        return f"{d}d {h}h" if h else f"{d}d"
+    if h:
+        return f"{h}h{m:02d}" if m else f"{h}h"
+    return f"{m}m"
+
+
+def _bt(seconds: int) -> str:
+    return span(seconds, days=False)
+
+
+def _to(*names: str | None) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
+def _held(t: Ticket) -> str:
+    return f"held by {t.assignee}" if t.assignee else "unassigned"
+
+
+def _wall_since(now: datetime, at: str) -> int:
+    return int((now - parse_time(at)).total_seconds())
+
+
+def _escalate(t: Ticket, rule: str, to: tuple[str, ...], message: str) -> list[Action]:
+    drafts = workflow.decide_escalate(t, rule, list(to), message)
+    return [Action(t.key, rule, to, message, tuple(drafts))] if drafts else []
+
+
+# -- per-ticket rules ------------------------------------------------------------------
+
+
+def silent(t: Ticket, now: datetime, now_bt: int, cfg: Config, th: Thresholds) -> list[Action]:
+    """Unclaimed for ``silent_after`` (wall time in ``new``) with under
+    ``silent_sla_left`` of business time left to resolve."""
+    if t.status != "new" or t.assignee is not None:
+        return []
+    waited = _wall_since(now, t.status_since or t.created_at)
+    left = sla_left(t, now_bt)
+    if waited < th.silent_after_s or left is None or left >= th.silent_left_s:
+        return []
+    clock = (f"{_bt(left)} of {_bt(t.resolve_target_s)} to resolve left" if left >= 0
+             else f"resolution overdue by {_bt(left)} (target {_bt(t.resolve_target_s)})")
+    return _escalate(t, "silent", _to(cfg.supervisor(t.dept)),
+                     f"{t.key} {t.priority}, unassigned {span(waited)} with {clock}: {t.title}")
+
+
+def response(t: Ticket, now_bt: int, cfg: Config, th: Thresholds) -> list[Action]:
+    """No first response yet and under ``at_risk_share`` of the response target
+    left (at risk), or past due (breached)."""
+    if t.status not in OPEN_STATUSES or t.first_response_at is not None:
+        return []
+    target = th.response_s.get(t.priority, 0)
+    left = t.response_due_bt - now_bt
+    if left >= th.share * target:
+        return []
+    to = _to(cfg.supervisor(t.dept), t.assignee)
+    if left < 0:
+        return _escalate(t, "response_breached", to, f"{t.key} {t.priority}, no response yet, overdue by {_bt(left)}"
+                         f" (target {_bt(target)}), {_held(t)}: {t.title}")
+    return _escalate(t, "response_at_risk", to, f"{t.key} {t.priority}, no response yet, {_bt(left)} of"
+                     f" {_bt(target)} left, {_held(t)}: {t.title}")
+
+
+def resolution(t: Ticket, now_bt: int, cfg: Config, th: Thresholds) -> list[Action]:
+    """Resolution clock below zero (breached, also while paused), or running
+    with under ``at_risk_share`` of the target left (at risk)."""
+    if t.status not in OPEN_STATUSES:
+        return []
+    left = sla_left(t, now_bt)
+    if left is None or left >= th.share * t.resolve_target_s:
+        return []
+    to = _to(cfg.supervisor(t.dept), t.assignee)
+    if left < 0:
+        return _escalate(t, "resolve_breached", to, f"{t.key} {t.priority}, resolution overdue by {_bt(left)}"
+                         f" (target {_bt(t.resolve_target_s)}), {t.status}, {_held(t)}: {t.title}")
+    if t.resolve_due_bt is None:  # paused with time left: not at risk while nobody can act
+        return []
+    return _escalate(t, "resolve_at_risk", to, f"{t.key} {t.priority}, {_bt(left)} of {_bt(t.resolve_target_s)}"
+                     f" to resolve left, {t.status}, {_held(t)}: {t.title}")
+
+
+def stall(t: Ticket, now: datetime, cfg: Config, th: Thresholds) -> list[Action]:
+    """in_progress without an update for ``stall_after`` and no open stall
+    check: ask the holder why, with the likely blockers as choices."""
+    if t.status != "in_progress" or t.stall:
+        return []
+    quiet = _wall_since(now, t.updated_at)
+    if quiet < th.stall_after_s:
+        return []
+    choices = list(workflow.STALL_CHOICES)
+    holder = t.assignee
+    message = (f"{t.key} in progress with no update for {span(quiet)}: why? answer with"
+               f" `ticketctl why {t.key} CHOICE` ({', '.join(choices)}): {t.title}")
+    drafts: tuple[workflow.Draft, ...] = (("ticket.stall_check", {"choices": choices, "holder": holder}),)
+    return [Action(t.key, f"stall@{t.updated_at}", _to(holder or cfg.supervisor(t.dept)), message, drafts)]
+
+
+def blocked(t: Ticket, now: datetime, cfg: Config, th: Thresholds) -> list[Action]:
+    """Blocked longer than its reason's limit; blocked past a collaboration
+    deadline (both once per block)."""
+    if t.status != "blocked" or not t.blocked_since:
+        return []
+    out: list[Action] = []
+    for_s = _wall_since(now, t.blocked_since)
+    limit = th.limit_s.get(t.blocked_reason or "")
+    sup = cfg.supervisor(t.dept)
+    if limit is not None and for_s > limit:
+        out += _escalate(t, f"blocked_too_long@{t.blocked_since}", _to(sup, t.assignee),
+                         f"{t.key} blocked ({t.blocked_reason}) for {span(for_s)}, over the {span(limit)} limit,"
+                         f" {_held(t)}: {t.title}")
+    deadline = t.block.get("deadline")
+    if deadline:
+        try:
+            passed = now > parse_time(deadline)
+        except ValueError:  # validated when blocked; an old event may still hold text
+            passed = False
+        if passed:
+            who = t.block.get("collaborator")
+            what = f", deliverable: {t.block['deliverable']}" if t.block.get("deliverable") else ""
+            out += _escalate(t, f"collab_deadline@{t.blocked_since}", _to(sup, who),
+                             f"{t.key} waits for {who or 'a collaborator'}: deadline {deadline} passed{what},"
+                             f" {_held(t)}: {t.title}")
+    return out
+
+
+def ticket_actions(t: Ticket, now: datetime, cfg: Config, th: Thresholds | None = None,
+                   now_bt: int | None = None) -> list[Action]:
+    """Every per-ticket rule for one ticket (``th`` and ``now_bt`` computed
+    once per run by :func:`plan`)."""
+    th = th or Thresholds.of(cfg)
+    now_bt = cfg.business_calendar.ordinal(now) if now_bt is None else now_bt
+    return [*silent(t, now, now_bt, cfg, th), *response(t, now_bt, cfg, th), *resolution(t, now_bt, cfg, th),
+            *stall(t, now, cfg, th), *blocked(t, now, cfg, th)]
+
+
+# -- batch incidents -----------------------------------------------------------------
+
+
+def batchable(t: Ticket) -> bool:
+    """May join a new batch: open, no parent, not a batch itself, and
+    product, fault and zone all known."""
+    return (t.status in OPEN_STATUSES and t.parent is None and t.type != BATCH_TYPE
+            and bool(t.product) and bool(t.fault) and bool(t.zone))
+
+
+def batches(tickets: Iterable[Ticket], cfg: Config, th: Thresholds | None = None) -> list[Action]:
+    """Groups of ``batch_size`` or more batchable tickets with one product,
+    fault and zone whose creation times all lie within ``batch_window``.
+
+    Per group, oldest first, a window opens at each ticket and takes every
+    later one created within ``batch_window`` of it; the first window with
+    enough tickets becomes a batch and the scan resumes after it::
+
+        created   a  b c   d e  |  f          window from a holds a..e (5): batch
+                  |<- window ->|     f alone: left for a later batch
+
+    A linked child has a parent, so it never counts again: a sixth ticket
+    arriving later starts no second batch until ``batch_size`` new ones do.
+    """
+    th = th or Thresholds.of(cfg)
+    groups: dict[tuple[str, str, str], list[tuple[datetime, Ticket]]] = {}
+    for t in tickets:
+        if batchable(t):
+            groups.setdefault((t.product, t.fault, t.zone), []).append((parse_time(t.created_at), t))
+    out: list[Action] = []
+    for (product, fault, zone), rows in sorted(groups.items()):
+        if len(rows) < th.batch_size:
+            continue
+        rows.sort(key=lambda r: (r[0], key_order(r[1].key)))
+        i = 0
+        while i <= len(rows) - th.batch_size:
+            j = i
+            while j + 1 < len(rows) and (rows[j + 1][0] - rows[i][0]).total_seconds() <= th.batch_window_s:
+                j += 1
+            if j - i + 1 >= th.batch_size:
+                out.append(_batch(cfg, product, fault, zone, [t for _, t in rows[i:j + 1]]))
+                i = j + 1
+            else:
+                i += 1
+    return out
+
+
+def _batch(cfg: Config, product: str, fault: str, zone: str, children: Sequence[Ticket]) -> Action:
+    keys = tuple(t.key for t in children)
+    depts = Counter(t.dept for t in children)
+    dept = max(depts, key=lambda d: (depts[d], -next(i for i, t in enumerate(children) if t.dept == d)))
+    title = f"Batch: {len(children)} x {fault} on {product} in {zone}"
+    fields: dict[str, Any] = {
+        "title": title, "type": BATCH_TYPE, "dept": dept, "product": product, "fault": fault, "zone": zone,
+        "priority": min((t.priority for t in children), key=lambda p: PRIORITIES.index(p) if p in PRIORITIES else 99),
+        "impact": max((t.impact for t in children), key=lambda i: IMPACTS.index(i) if i in IMPACTS else -1),
+        "skills": sorted({s for t in children for s in t.skills}),
+        "description": f"{len(children)} open tickets with {fault} on {product} in {zone}: {', '.join(keys)}",
+        "links": list(keys),
+    }
+    return Action(None, "batch", _to(cfg.supervisor(dept)), f"{title}: {', '.join(keys)}", (), Batch(fields, keys))
+
+
+def link_drafts(parent: str) -> list[workflow.Draft]:
+    """The event that ties a child to its batch parent."""
+    return [("ticket.linked", {"parent": parent})]
+
+
+# -- the whole sweep ---------------------------------------------------------------------
+
+
+def key_order(key: str | None) -> tuple[str, int, str]:
+    """``KQT-9`` before ``KQT-10``."""
+    k = key or ""
+    prefix, _, n = k.rpartition("-")
+    return (prefix, int(n), k) if n.isdigit() else (k, 0, k)
+
+
+def plan(tickets: Iterable[Ticket], now: datetime, cfg: Config) -> list[Action]:
+    """Everything the sweep does now to ``tickets``, ordered by rule (as in
+    :data:`RULES`) and then by key. ``tickets`` may be any superset of the
+    candidates, but must hold every batchable ticket of a group whole."""
+    th = Thresholds.of(cfg)
+    now_bt = cfg.business_calendar.ordinal(now)
+    ts = list(tickets)
+    actions = [a for t in ts for a in ticket_actions(t, now, cfg, th, now_bt)] + batches(ts, cfg, th)
+    return sorted(actions, key=lambda a: (RULES.index(a.base_rule), key_order(a.key or (a.batch.children[0] if a.batch else ""))))
