@@ -1,0 +1,84 @@
+"""``notify list|send|test``: the webhook outbox, seen and flushed by hand.
+
+``sweep`` queues and delivers on its own; these commands are for the person
+who wants to know what is stuck (``list``), push it out now (``send``) or check
+a new webhook (``test``). Delivery failures are not command failures: the rows
+stay queued and the report says why, so ``send`` exits 0 when a target is down.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from ticketctl.commands.output import console, emit_json, env
+from ticketctl.commands.tickets import Json
+from ticketctl.services import notify
+
+app = typer.Typer(help="Webhook notifications: see the outbox, send what is pending, test a target.", no_args_is_help=True)
+
+
+class Status(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"
+
+
+STATUS_STYLE = {"pending": "yellow", "sent": "green", "failed": "bold red"}
+
+
+@app.command("list", epilog="Example: ticketctl notify list --status pending --status failed --json")
+def list_(
+    status: Annotated[list[Status] | None, typer.Option("--status", help="Only these statuses (repeatable); default: all.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many, newest first.")] = 100,
+    json: Json = False,
+) -> None:
+    """List queued, sent and failed notifications, newest first."""
+    rows = notify.listing(env(), [s.value for s in status] if status else None, limit)
+    if json:
+        emit_json(rows)
+        return
+    if not rows:
+        print("no notifications match", file=sys.stderr)
+        return
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("id", "created", "target", "rule", "ticket", "status", "tries", "next / sent", "last error"):
+        table.add_column(col, justify="right" if col in ("id", "tries") else "left")
+    for r in rows:
+        table.add_row(
+            str(r["id"]), r["created_at"], r["target"], r["rule"], r["ticket"] or "-",
+            f"[{STATUS_STYLE[r['status']]}]{r['status']}[/]", str(r["attempts"]),
+            r["sent_at"] or r["next_attempt_at"] or "-", r["last_error"] or "",
+        )
+    console().print(table)
+
+
+@app.command(epilog="Example: ticketctl notify send --json")
+def send(json: Json = False) -> None:
+    """Send every pending notification now, due or not.
+
+    Exit 0 even when a target is down: its rows stay queued, and the report says why."""
+    report = notify.deliver(env(), force=True)
+    if json:
+        emit_json(report)
+        return
+    print(f"sent {report['sent']}, pending {report['pending']}, failed {report['failed']}")
+    for line in report["errors"]:
+        print(f"ticketctl: not delivered: {line}", file=sys.stderr)
+
+
+@app.command("test", epilog="Example: ticketctl notify test ops-slack")
+def test_target(
+    target: Annotated[str, typer.Argument(help="A target name from [notify.targets] in the config.")],
+    json: Json = False,
+) -> None:
+    """Send a test notification to one target now, whatever its rules.
+
+    Exit 1 with the reason when it is not delivered; a failed test is not retried later."""
+    row = notify.send_test(env(), target)
+    emit_json(row) if json else print(f"test notification #{row['id']} delivered to {target}")
