@@ -14,7 +14,17 @@ import click
 import typer
 
 from ticketctl import errors
-from ticketctl.commands import config_cmd, lifecycle, store_cmd, tech, tickets
+from ticketctl.commands import (
+    config_cmd,
+    dispatch_cmd,
+    lifecycle,
+    notify_cmd,
+    report_cmd,
+    store_cmd,
+    sweep_cmd,
+    tech,
+    tickets,
+)
 
 app = typer.Typer(
     name="ticketctl",
@@ -32,6 +42,10 @@ app.add_typer(tech.app, name="tech")
 app.add_typer(config_cmd.app, name="config")
 app.command(epilog="Example: ticketctl locate --json")(config_cmd.locate)
 app.add_typer(store_cmd.app, name="store")
+app.add_typer(dispatch_cmd.app, name="dispatch")
+app.add_typer(report_cmd.app, name="report")
+app.add_typer(notify_cmd.app, name="notify")
+sweep_cmd.register(app)
 
 
 @app.command(epilog="Example: TICKETCTL_HOME=/tmp/demo ticketctl demo --tickets 2000 --techs 40 --seed 7")
