@@ -476,7 +476,7 @@ def test_tech_add_list_set(cli: Cli) -> None:
     cli.fails(2, "tech", "add", "cy", "--capacity", "-1", message="--capacity must be zero or more")
     cli.fails(2, "tech", "set", "ana", "--lat", "1", message="--lat and --lon go together")
     cli.fails(2, "tech", "set", "ana", message="nothing to change: pass --skills, --zone, --lat/--lon, --capacity, "
-              "--dept or --on-shift/--off-shift")
+              "--dept, --on-shift/--off-shift, --on-leave/--back, --delegate or --senior/--not-senior")
     cli.fails(1, "tech", "set", "zed", "--zone", "x", message="no technician 'zed' (add one with `ticketctl tech add zed`)")
     assert cli.rows("SELECT name FROM technicians ORDER BY name") == [("ana",), ("bob",)]
 

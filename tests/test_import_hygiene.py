@@ -15,6 +15,8 @@ Why each module is forbidden:
   than a whole command may take.
 * ``rich``: only a human table or ``show`` renders with it; ``--json`` output
   and error lines are plain writes.
+* ``httpx``: only webhook delivery (``sweep``, ``notify send``) needs it.
+* ``scipy``/``numpy``: test-only (the dispatch optimality check).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 
 import pytest
 
-HEAVY = ("textual", "sqlalchemy", "sqlmodel", "pydantic", "ticketctl.store.tables")
+HEAVY = ("textual", "sqlalchemy", "sqlmodel", "pydantic", "ticketctl.store.tables", "httpx", "scipy", "numpy")
 FORBIDDEN_JSON = (*HEAVY, "rich")
 
 # Runs the argv lists given as JSON in sys.argv[1] through ticketctl.cli.main, in
@@ -87,6 +89,8 @@ def test_json_commands_load_nothing_heavy(tmp_path: Path) -> None:
         ["locate", "--json"],
         ["store", "check", "--json"],
         ["show", "{key}", "--json"],
+        ["assign", "{key}", "--explain", "--json"],
+        ["dispatch", "auto", "--dry-run", "--json"],
     ]
     result = run_in_fresh_interpreter(tmp_path, steps, FORBIDDEN_JSON)
     assert result["codes"] == [0] * len(steps)
