@@ -651,9 +651,9 @@ def test_sql_candidates_are_a_superset_of_what_the_rules_act_on(tmp_path: Path) 
         with st.transaction():
             st.put_tickets(tickets)
         everything = sweep.plan(tickets, NOW, CFG)
-        picked, more = sweeping.candidates(st, CFG, NOW)
+        picked, pool, more = sweeping.candidates(st, CFG, NOW)
         assert len(picked) < len(tickets) and not more
-        assert sweep.plan(picked, NOW, CFG) == everything
+        assert sweep.plan(picked, NOW, CFG, [t for t in picked if t.key in pool]) == everything
         assert {a.base_rule for a in everything} >= {"silent", "response_breached", "resolve_breached", "stall",
                                                      "blocked_too_long", "collab_deadline", "batch"}
         want = {"response": sum(t.status in ("new", "assigned", "in_progress", "blocked") and t.first_response_at is None
@@ -671,10 +671,31 @@ def test_a_capped_run_leaves_the_rest_for_the_next_run_most_urgent_first(tmp_pat
     with Store(tmp_path / "t.db") as st:
         with st.transaction():
             st.put_tickets(tickets)
-        first, more = sweeping.candidates(st, cfg, NOW)
+        first, _, more = sweeping.candidates(st, cfg, NOW)
         assert more
         per_ticket = [t for t in first if t.key in {k for k, _ in everything}]
         ranks = {p: i for i, p in enumerate(("urgent", "high", "medium", "low"))}
         worst_taken = max(ranks[t.priority] for t in per_ticket)
         left = {k for k, _ in everything} - {t.key for t in first}
         assert left and all(ranks[t.priority] >= worst_taken for t in tickets if t.key in left)
+
+
+def test_a_capped_run_takes_batch_groups_whole(tmp_path: Path) -> None:
+    from ticketctl.services import sweep as service
+    from ticketctl.services import tickets as ticket_service
+    from ticketctl.services.env import Env
+
+    (tmp_path / "config.toml").write_text("[sweep]\nmax_tickets = 7\n")
+    for i in range(12):
+        env = Env.from_environ({"TICKETCTL_HOME": str(tmp_path), "TICKETCTL_NOW": f"2026-03-02T09:{i:02d}:00Z"})
+        ticket_service.create(env, {"title": f"t{i}", "type": "repair", "dept": "fac", "product": "hvac",
+                                    "fault": "noise" if i % 2 else "leak", "zone": "east"})
+        env.close()
+    sizes = []
+    for minute in ("10:00", "10:01", "10:02"):
+        env = Env.from_environ({"TICKETCTL_HOME": str(tmp_path), "TICKETCTL_NOW": f"2026-03-02T{minute}:00Z"})
+        r = service.sweep(env)
+        parents = [a["key"] for a in r["actions"] if a["rule"] == "batch"]
+        sizes.append([len(env.store.ticket(k).links) for k in parents])
+        env.close()
+    assert sizes == [[6], [6], []]  # one whole group per run, never a partial batch

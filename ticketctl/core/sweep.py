@@ -330,12 +330,14 @@ def key_order(key: str | None) -> tuple[str, int, str]:
     return (prefix, int(n), k) if n.isdigit() else (k, 0, k)
 
 
-def plan(tickets: Iterable[Ticket], now: datetime, cfg: Config) -> list[Action]:
+def plan(tickets: Iterable[Ticket], now: datetime, cfg: Config, batch_pool: Iterable[Ticket] | None = None) -> list[Action]:
     """Everything the sweep does now to ``tickets``, ordered by rule (as in
     :data:`RULES`) and then by key. ``tickets`` may be any superset of the
-    candidates, but must hold every batchable ticket of a group whole."""
+    candidates; batches form from ``batch_pool`` (default: ``tickets``), which
+    must hold every batchable ticket of a group whole."""
     th = Thresholds.of(cfg)
     now_bt = cfg.business_calendar.ordinal(now)
     ts = list(tickets)
-    actions = [a for t in ts for a in ticket_actions(t, now, cfg, th, now_bt)] + batches(ts, cfg, th)
+    pool = ts if batch_pool is None else list(batch_pool)
+    actions = [a for t in ts for a in ticket_actions(t, now, cfg, th, now_bt)] + batches(pool, cfg, th)
     return sorted(actions, key=lambda a: (RULES.index(a.base_rule), key_order(a.key or (a.batch.children[0] if a.batch else ""))))

@@ -103,20 +103,32 @@ def batch_sql(cfg: Config) -> tuple[str, dict[str, Any]]:
 URGENCY_ORDER = "CASE priority " + " ".join(f"WHEN '{p}' THEN {i}" for i, p in enumerate(PRIORITIES)) + " END"
 
 
-def candidates(st: Store, cfg: Config, now: datetime) -> tuple[list[Ticket], bool]:
+def candidates(st: Store, cfg: Config, now: datetime) -> tuple[list[Ticket], set[str], bool]:
     """The tickets ``core.sweep.plan`` needs to see now, each once: at most
     ``sweep.max_tickets`` per-ticket candidates, most urgent and oldest first
-    (the rest are picked up by the next runs), plus whole batchable groups;
-    and whether the cap left some for later."""
+    (the rest are picked up by the next runs), plus whole batchable groups up
+    to the same cap; the keys of those groups (the batch pool); and whether
+    the cap left some for later."""
     where, params = candidate_sql(cfg, now)
     found = {t.key: t for t in st.select_tickets(where, params, f"{URGENCY_ORDER}, created_at, key", cfg.sweep.max_tickets)}
     capped = len(found) >= cfg.sweep.max_tickets
     where, params = batch_sql(cfg)
-    missing = [k for (k,) in st.db.execute(f"SELECT key FROM tickets WHERE {where}", params) if k not in found]
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for pr, fa, zo, k in st.db.execute(
+            f"SELECT product, fault, zone, key FROM tickets WHERE {where} ORDER BY product, fault, zone, created_at", params):
+        groups.setdefault((pr, fa, zo), []).append(k)
+    missing: list[str] = []
+    pool: set[str] = set()
+    for keys in groups.values():  # whole groups, up to the same cap
+        if pool and len(pool) + len(keys) > cfg.sweep.max_tickets:
+            capped = True
+            break
+        pool.update(keys)
+        missing += [k for k in keys if k not in found]
     for i in range(0, len(missing), 500):  # decode each row once: most are candidates already
         chunk = missing[i:i + 500]
         found.update((t.key, t) for t in st.select_tickets(f"key IN ({', '.join('?' * len(chunk))})", chunk, "", None))
-    return list(found.values()), capped
+    return list(found.values()), pool, capped
 
 
 def breach_counts(st: Store, cfg: Config, now: datetime) -> dict[str, int]:
@@ -210,13 +222,13 @@ def _run(env: Env, st: Store, cfg: Config, now: datetime, dry_run: bool
     """(actions, breach counts, notifications queued, more left for the next
     run): one transaction, or none for a dry run."""
     if dry_run:
-        found, more = candidates(st, cfg, now)
-        actions = _number_batches(st, rules.plan(found, now, cfg))
+        found, pool, more = candidates(st, cfg, now)
+        actions = _number_batches(st, rules.plan(found, now, cfg, [t for t in found if t.key in pool]))
         queued = sum(1 for a in actions for t in cfg.notify.targets.values() if not t.rules or a.base_rule in t.rules)
         return actions, breach_counts(st, cfg, now), queued, more
     with st.transaction():
-        found, more = candidates(st, cfg, now)
-        actions, queued = _write(env, st, found, rules.plan(found, now, cfg))
+        found, pool, more = candidates(st, cfg, now)
+        actions, queued = _write(env, st, found, rules.plan(found, now, cfg, [t for t in found if t.key in pool]))
         return actions, breach_counts(st, cfg, now), queued, more
 
 
