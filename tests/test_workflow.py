@@ -15,7 +15,7 @@ import pytest
 from ticketctl.core.config import config_from_dict
 from ticketctl.core.model import STATUSES, Event, iso
 from ticketctl.core.views import event_public
-from ticketctl.core.workflow import ALLOWED_FROM, apply
+from ticketctl.core.workflow import ALLOWED_FROM, fold
 from ticketctl.errors import BadInput, NotFound, Refused
 from ticketctl.home import Home
 from ticketctl.services import rebuild, techs, tickets
@@ -412,9 +412,11 @@ def foreign_ticket(w: World, key: str) -> None:
               device_seq=int(key.split("-")[1]), mutation_id=str(uuid.uuid4()), ticket=key,
               payload={"title": "foreign", "type": "repair", "dept": "it", "product": "p", "priority": "low",
                        "impact": "user"})
+    t, spans = fold(None, [e], w.cfg)
     with w.store.transaction():
         w.store.put_events([e])
-        w.store.put_ticket(apply(None, e, w.cfg))
+        w.store.put_ticket(t)
+        w.store.put_spans(spans)
 
 
 Keyed = tuple[World, str, str, str]

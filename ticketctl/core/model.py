@@ -30,6 +30,19 @@ def parse_time(text: str) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
+#: what a span of a ticket's history is made of: a change to any starts a new span
+SPAN_FIELDS = ("status", "dept", "product", "fault")
+
+
+def span_row(t: Ticket, at: str) -> tuple[str, str, None, str, str, str, str, str]:
+    """The row that opens a span of ``t`` at ``at`` (``to_at`` still open)."""
+    return (t.key, at, None, t.status, t.dept, t.product, t.fault, t.created_at)
+
+
+def spans_differ(before: Ticket | None, after: Ticket) -> bool:
+    return before is None or any(getattr(before, f) != getattr(after, f) for f in SPAN_FIELDS)
+
+
 @dataclass(frozen=True)
 class Event:
     """One immutable change. ``ticket`` is the ticket key, or ``None`` for a

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from ticketctl.core.config import BLOCK_FIELDS, IMPACTS, PRIORITIES, Config
-from ticketctl.core.model import Event, Technician, Ticket, iso, parse_time
+from ticketctl.core.model import Event, Technician, Ticket, iso, parse_time, span_row, spans_differ
 from ticketctl.errors import BadInput, Refused
 
 #: action -> statuses it may start from
@@ -202,6 +202,24 @@ def decide_reopen(t: Ticket, reason: str | None = None) -> list[Draft]:
     return [("ticket.reopened", {"reason": reason} if reason else {})]
 
 
+def decide_transfer(t: Ticket, dept: str) -> list[Draft]:
+    """Hand the ticket to another department (counted as a cross-department transfer)."""
+    if t.status in ("closed", "cancelled"):
+        raise Refused(f"cannot transfer {t.key}: it is {t.status}")
+    if not dept.strip() or dept == t.dept:
+        raise BadInput(f"{t.key} is already in {t.dept}" if dept == t.dept else "a transfer needs a department")
+    return [("ticket.transferred", {"dept": dept, "previous": t.dept})]
+
+
+def decide_reprioritize(t: Ticket, priority: str) -> list[Draft]:
+    """Change the priority; the SLA targets follow it, time already used stays used."""
+    if priority not in PRIORITIES:
+        raise BadInput(f"unknown priority {priority!r} (use {', '.join(PRIORITIES)})")
+    if priority == t.priority:
+        raise Refused(f"{t.key} is already {priority}")
+    return [("ticket.reprioritized", {"priority": priority, "previous": t.priority})]
+
+
 def decide_cancel(t: Ticket, reason: str) -> list[Draft]:
     _guard(t, "cancel")
     if not reason.strip():
@@ -305,6 +323,18 @@ def apply(t: Ticket | None, e: Event, cfg: Config) -> Ticket:
         t.status = "closed"
         t.closed_at = e.at
         _pause(t, bt)
+    elif e.type == "ticket.transferred":
+        t.dept = p["dept"]
+    elif e.type == "ticket.reprioritized":
+        resp, res = cfg.sla_seconds(p["priority"])
+        old_resp, old_res = cfg.sla_seconds(t.priority)
+        t.priority = p["priority"]
+        t.response_due_bt += resp - old_resp
+        t.resolve_target_s = res
+        if t.resolve_due_bt is not None:
+            t.resolve_due_bt += res - old_res
+        elif t.resolve_left_s is not None:
+            t.resolve_left_s += res - old_res
     elif e.type == "ticket.reopened":
         t.status = "assigned" if t.assignee else "new"
         t.reopen_count += 1
@@ -326,6 +356,22 @@ def apply(t: Ticket | None, e: Event, cfg: Config) -> Ticket:
     if t.first_response_at is None and t.assignee and e.actor == t.assignee and e.type not in SYSTEM_EVENTS:
         t.first_response_at = e.at
     return t
+
+
+def fold(t: Ticket | None, events: list[Event], cfg: Config) -> tuple[Ticket, list[tuple[Any, ...]]]:
+    """Apply ``events`` in order. Returns the ticket and the span rows they
+    open (a span: a stretch of time with one status, department, product and
+    fault); each row is closed by the next, the last stays open. When ``t``
+    already existed, its open span ends where the first new row starts."""
+    rows: list[tuple[Any, ...]] = []
+    for e in events:
+        before, t = t, apply(t, e, cfg)
+        if spans_differ(before, t):
+            if rows:
+                rows[-1] = (*rows[-1][:2], e.at, *rows[-1][3:])
+            rows.append(span_row(t, e.at))
+    assert t is not None
+    return t, rows
 
 
 def apply_tech(tech: Technician | None, e: Event, cfg: Config) -> Technician:

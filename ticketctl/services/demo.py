@@ -87,6 +87,7 @@ class _Writer:
         self.device = st.meta("device_id")
         self.seq = int(st.meta("next_device_seq"))
         self.events: list[Event] = []
+        self.spans: list[tuple[Any, ...]] = []
 
     def _id(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
@@ -99,10 +100,8 @@ class _Writer:
         return e
 
     def ticket(self, key: str, steps: list[tuple[str, datetime, str, dict[str, Any]]]) -> Ticket:
-        t: Ticket | None = None
-        for typ, at, actor, payload in steps:
-            t = workflow.apply(t, self.emit(key, typ, at, actor, payload), self.cfg)
-        assert t is not None
+        t, rows = workflow.fold(None, [self.emit(key, typ, at, actor, payload) for typ, at, actor, payload in steps], self.cfg)
+        self.spans.extend(rows)
         return t
 
 
@@ -221,7 +220,8 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
             if len(tickets) >= CHUNK or n == len(created) - 1:
                 st.put_tickets(tickets)
                 st.put_events(w.events)
-                tickets, w.events = [], []
+                st.put_spans(w.spans)
+                tickets, w.events, w.spans = [], [], []
                 if progress:
                     progress(n + 1)
         st.put_events(w.events)

@@ -34,10 +34,14 @@ def record(env: Env, st: Store, key: str | None, drafts: list[workflow.Draft]) -
 
 
 def _commit(env: Env, st: Store, t: Ticket | None, key: str, drafts: list[workflow.Draft]) -> Ticket:
-    """Record the drafts and write the projection they fold into."""
-    for e in record(env, st, key, drafts):
-        t = workflow.apply(t, e, env.config)
-    assert t is not None
+    """Record the drafts and write the projections they fold into: the ticket,
+    and its history of spans when its status, department, product or fault moved."""
+    existed = t is not None
+    t, spans = workflow.fold(t, record(env, st, key, drafts), env.config)
+    if spans:
+        if existed:
+            st.close_span(key, spans[0][1])
+        st.put_spans(spans)
     st.put_ticket(t)
     return t
 

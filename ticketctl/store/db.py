@@ -259,6 +259,18 @@ class Store:
             tuple(held),
         ).fetchall())
 
+    # -- spans ----------------------------------------------------------------------
+
+    def put_spans(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert span rows (ticket, from_at, to_at, status, dept, product, fault, created_at)."""
+        self.db.executemany(
+            "INSERT INTO spans (ticket, from_at, to_at, status, dept, product, fault, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def close_span(self, key: str, at: str) -> None:
+        """End the ticket's open span at ``at``."""
+        self.db.execute("UPDATE spans SET to_at = ? WHERE ticket = ? AND to_at IS NULL", (at, key))
+
     # -- events ---------------------------------------------------------------------
 
     def put_events(self, events: Sequence[Event]) -> None:

@@ -113,11 +113,29 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX notifications_status ON notifications (status, next_attempt_at);
     """,
+    # v3: spans, the history of where each ticket was (status, department, product,
+    # fault) over time, for heat maps at any past moment; covering indexes for them
+    """
+    CREATE TABLE spans (
+        id INTEGER PRIMARY KEY,
+        ticket TEXT NOT NULL,
+        from_at TEXT NOT NULL,                  -- ISO-8601 UTC, inclusive
+        to_at TEXT,                             -- exclusive; NULL while it lasts
+        status TEXT NOT NULL,
+        dept TEXT NOT NULL,
+        product TEXT NOT NULL,
+        fault TEXT NOT NULL,
+        created_at TEXT NOT NULL                -- the ticket's, for ages
+    );
+    CREATE INDEX spans_ticket ON spans (ticket, to_at);
+    CREATE INDEX spans_time ON spans (from_at, to_at, status, dept, product, fault, created_at);
+    CREATE INDEX tickets_heat ON tickets (status, dept, product, fault, created_at);
+    """,
 ]
 
 #: migrations that add projection columns: the projections are replayed from the
 #: events after them, so new columns hold exactly what the events say
-REBUILD_AFTER = {2}
+REBUILD_AFTER = {2, 3}
 
 LATEST = len(MIGRATIONS)
 

@@ -77,6 +77,7 @@ class TicketRow(SQLModel, table=True):
         Index("tickets_assignee", "assignee", "status"),
         Index("tickets_created", "created_at"),
         Index("tickets_batch", "product", "fault", "zone", "created_at"),
+        Index("tickets_heat", "status", "dept", "product", "fault", "created_at"),
     )
 
     key: str = Field(primary_key=True)
@@ -164,6 +165,28 @@ class NotificationRow(SQLModel, table=True):
     sent_at: str | None = None
 
 
+class SpanRow(SQLModel, table=True):
+    """One stretch of a ticket's history with one status, department, product
+    and fault: from ``from_at`` (inclusive) to ``to_at`` (exclusive, NULL while
+    it lasts). Heat maps at a past moment count the spans that cover it."""
+
+    __tablename__ = "spans"
+    __table_args__ = (
+        Index("spans_ticket", "ticket", "to_at"),
+        Index("spans_time", "from_at", "to_at", "status", "dept", "product", "fault", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket: str
+    from_at: str
+    to_at: str | None = None
+    status: str
+    dept: str
+    product: str
+    fault: str
+    created_at: str
+
+
 #: table name -> class, in the order ``schema.py`` creates them
 TABLES: dict[str, type[SQLModel]] = {
     "meta": MetaRow,
@@ -171,4 +194,5 @@ TABLES: dict[str, type[SQLModel]] = {
     "tickets": TicketRow,
     "technicians": TechnicianRow,
     "notifications": NotificationRow,
+    "spans": SpanRow,
 }
