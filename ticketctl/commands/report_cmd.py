@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
 from ticketctl.commands.output import emit_json, env
 from ticketctl.commands.tickets import Json
+from ticketctl.core.model import parse_time
+from ticketctl.errors import BadInput
+from ticketctl.home import atomic_write
 from ticketctl.services import report
 
 app = typer.Typer(help="Reports for supervisors.", no_args_is_help=True)
@@ -25,3 +31,52 @@ def brief(
         emit_json(b)
     else:
         print(report.brief_markdown(b), end="")
+
+
+@app.command(epilog="Example: ticketctl report heatmap --by dept,fault --at 2026-03-02T09:00:00Z --xlsx heat.xlsx")
+def heatmap(
+    by: Annotated[str, typer.Option("--by", help="dept,product | dept,fault | product,fault | dept | product | fault")] = "dept,product",
+    at: Annotated[str | None, typer.Option("--at", help="A past moment (ISO-8601): each ticket counted as it was then.")] = None,
+    csv: Annotated[Path | None, typer.Option("--csv", help="Write the cells as CSV to this file.")] = None,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Write a coloured grid and the 5 stuck longest to this XLSX.")] = None,
+    json: Json = False,
+) -> None:
+    """Where the backlog piles up: open tickets per department, product or fault, now or at a past moment."""
+    from ticketctl.services import heatmap as hmap
+
+    e = env()
+    when = _moment(at)
+    hm = hmap.heatmap(e, hmap.parse_by(by), when)
+    if csv is not None:
+        _write_csv(csv, hm)
+    if xlsx is not None:
+        hmap.write_xlsx(str(xlsx), hm, hmap.stuck(e, when))
+    if json:
+        emit_json(hm)
+    elif csv is None and xlsx is None:
+        from ticketctl.commands.render_heatmap import print_heatmap
+
+        print_heatmap(hm)
+    else:
+        print(f"wrote {', '.join(str(p) for p in (csv, xlsx) if p)} ({hm['total']} open tickets)", file=sys.stderr)
+
+
+def _moment(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_time(text)
+    except ValueError:
+        raise BadInput(f"--at {text!r} is not an ISO-8601 time like 2026-03-02T09:00:00Z") from None
+
+
+def _write_csv(path: Path, hm: dict[str, Any]) -> None:
+    import csv as csvmod
+    import io
+
+    buf = io.StringIO()
+    w = csvmod.writer(buf)
+    w.writerow([*hm["by"], "count", "over_4h", "oldest_age_h"])
+    for c in hm["cells"]:
+        w.writerow([*(c[d] for d in hm["by"]), c["count"], c["over_4h"], c["oldest_age_h"]])
+    atomic_write(path, buf.getvalue().encode("utf-8"))

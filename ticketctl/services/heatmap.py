@@ -1,0 +1,145 @@
+"""Where the backlog piles up: counts per department, product and fault, now or
+at any past moment.
+
+The backlog is every ticket new, assigned, in progress or blocked. "Now" reads
+the tickets table through its covering index ``tickets_heat`` (status, dept,
+product, fault, created_at). A past moment reads the spans: each ticket's
+history of (status, dept, product, fault) as stretches of time, so a ticket is
+counted as it was then, in the status and department it had then; the
+covering index ``spans_time`` answers it without touching the table. Both are
+one GROUP BY in SQL.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from ticketctl.core.model import OPEN_STATUSES, iso, parse_time
+from ticketctl.errors import BadInput
+from ticketctl.services.env import Env
+
+DIMENSIONS = ("dept", "product", "fault")
+GROUPINGS = ("dept,product", "dept,fault", "product,fault", "dept", "product", "fault")
+STUCK_HOURS = 4
+_OPEN = ", ".join(f"'{s}'" for s in OPEN_STATUSES)
+
+
+def parse_by(text: str) -> tuple[str, ...]:
+    by = tuple(p.strip() for p in text.split(",") if p.strip())
+    if ",".join(by) not in GROUPINGS:
+        raise BadInput(f"--by {text!r}: use one of {', '.join(GROUPINGS)}")
+    return by
+
+
+def heatmap(env: Env, by: tuple[str, ...] = ("dept", "product"), at: datetime | None = None) -> dict[str, Any]:
+    """The backlog at ``at`` (default: now) counted per cell of ``by``:
+    ``count``, ``over_4h`` (older than 4 hours then) and ``oldest_age_h``."""
+    if not by or any(d not in DIMENSIONS for d in by):
+        raise BadInput(f"cannot group by {', '.join(by)}: use {', '.join(DIMENSIONS)}")
+    when = env.now if at is None else at
+    cols = ", ".join(by)
+    params = {"at": iso(when), "cut": iso(when - timedelta(hours=STUCK_HOURS))}
+    if at is None:
+        source = f"tickets WHERE status IN ({_OPEN})"
+    else:
+        source = f"spans WHERE from_at <= :at AND (to_at IS NULL OR to_at > :at) AND status IN ({_OPEN})"
+    rows = env.store.db.execute(
+        f"SELECT {cols}, count(*), sum(created_at <= :cut), min(created_at) FROM {source} GROUP BY {cols} "
+        f"ORDER BY {len(by) + 1} DESC, {cols}", params).fetchall()
+    cells = []
+    for r in rows:
+        cell: dict[str, Any] = dict(zip(by, r[: len(by)], strict=True))
+        cell.update(count=r[len(by)], over_4h=r[len(by) + 1],
+                    oldest_age_h=round((when - parse_time(r[len(by) + 2])).total_seconds() / 3600, 1))
+        cells.append(cell)
+    return {"at": iso(when), "by": list(by), "cells": cells, "total": sum(c["count"] for c in cells)}
+
+
+def stuck(env: Env, at: datetime | None = None, limit: int = 5) -> list[dict[str, Any]]:
+    """The ``limit`` backlog tickets open longest at ``at``, over 4 hours old."""
+    when = env.now if at is None else at
+    params = {"at": iso(when), "cut": iso(when - timedelta(hours=STUCK_HOURS)), "limit": limit}
+    if at is None:
+        sql = (f"SELECT key, status, dept, product, fault, created_at FROM tickets WHERE status IN ({_OPEN})"
+               " AND created_at <= :cut ORDER BY created_at, key LIMIT :limit")
+    else:
+        sql = ("SELECT ticket, status, dept, product, fault, created_at FROM spans WHERE from_at <= :at"
+               f" AND (to_at IS NULL OR to_at > :at) AND status IN ({_OPEN}) AND created_at <= :cut"
+               " ORDER BY created_at, ticket LIMIT :limit")
+    out = []
+    for key, status, dept, product, fault, created in env.store.db.execute(sql, params):
+        age = round((when - parse_time(created)).total_seconds() / 3600, 1)
+        out.append({"key": key, "status": status, "dept": dept, "product": product, "fault": fault, "age_h": age})
+    return out
+
+
+def grid(hm: dict[str, Any], max_cols: int = 12) -> tuple[list[str], list[str], dict[tuple[str, str], dict[str, Any]]]:
+    """(row labels, column labels, cells by (row, column)) of a two-dimension
+    heat map; columns beyond ``max_cols`` (the smallest) fold into "(other)"."""
+    r_dim, c_dim = hm["by"][0], hm["by"][1] if len(hm["by"]) > 1 else None
+    col_tot: dict[str, int] = {}
+    row_tot: dict[str, int] = {}
+    for c in hm["cells"]:
+        col = c[c_dim] if c_dim else "count"
+        col_tot[col] = col_tot.get(col, 0) + c["count"]
+        row_tot[c[r_dim]] = row_tot.get(c[r_dim], 0) + c["count"]
+    cols = sorted(col_tot, key=lambda k: (-col_tot[k], k))
+    keep = set(cols[:max_cols])
+    if len(cols) > max_cols:
+        cols = cols[:max_cols] + ["(other)"]
+    rows = sorted(row_tot, key=lambda k: (-row_tot[k], k))
+    cells: dict[tuple[str, str], dict[str, Any]] = {}
+    for c in hm["cells"]:
+        col = c[c_dim] if c_dim else "count"
+        col = col if col in keep else "(other)"
+        cur = cells.setdefault((c[r_dim], col), {"count": 0, "over_4h": 0, "oldest_age_h": 0.0})
+        cur["count"] += c["count"]
+        cur["over_4h"] += c["over_4h"]
+        cur["oldest_age_h"] = max(cur["oldest_age_h"], c["oldest_age_h"])
+    return rows, cols, cells
+
+
+def fill_heatmap_sheet(ws: Any, hm: dict[str, Any]) -> None:
+    """Write ``hm`` as a grid on an openpyxl worksheet, coloured by a 3-colour scale."""
+    from openpyxl.formatting.rule import ColorScaleRule
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    rows, cols, cells = grid(hm, max_cols=50)
+    ws.append([f"backlog at {hm['at']}", *cols, "total"])
+    for r in rows:
+        counts = [cells.get((r, c), {}).get("count", 0) for c in cols]
+        ws.append([r, *counts, sum(counts)])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    if rows:
+        last = f"{get_column_letter(len(cols) + 1)}{len(rows) + 1}"
+        ws.conditional_formatting.add(
+            f"B2:{last}",
+            ColorScaleRule(start_type="min", start_color="FFFFFF", mid_type="percentile", mid_value=50,
+                           mid_color="FFD966", end_type="max", end_color="E06666"),
+        )
+    ws.column_dimensions["A"].width = 24
+
+
+def write_xlsx(path: str, hm: dict[str, Any], stuck_rows: list[dict[str, Any]]) -> None:
+    """The heat map and the tickets stuck longest, as an XLSX written atomically."""
+    import io
+    from pathlib import Path
+
+    from openpyxl import Workbook
+
+    from ticketctl.home import atomic_write
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "heat map"
+    fill_heatmap_sheet(ws, hm)
+    st = wb.create_sheet("stuck over 4h")
+    st.append(["key", "status", "dept", "product", "fault", "age (h)"])
+    for t in stuck_rows:
+        st.append([t["key"], t["status"], t["dept"], t["product"], t["fault"], t["age_h"]])
+    buf = io.BytesIO()
+    wb.save(buf)
+    atomic_write(Path(path), buf.getvalue())
