@@ -6,7 +6,7 @@ the tickets table through its covering index ``tickets_heat`` (status, dept,
 product, fault, created_at). A past moment reads the spans: each ticket's
 history of (status, dept, product, fault) as stretches of time, so a ticket is
 counted as it was then, in the status and department it had then; the
-covering index ``spans_time`` answers it without touching the table. Both are
+partial covering index ``spans_open`` (backlog statuses only) answers it. Both are
 one GROUP BY in SQL.
 """
 

@@ -22,7 +22,7 @@ every column folds to the same projection.
 
 from __future__ import annotations
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 
@@ -173,7 +173,8 @@ class SpanRow(SQLModel, table=True):
     __tablename__ = "spans"
     __table_args__ = (
         Index("spans_ticket", "ticket", "to_at"),
-        Index("spans_time", "from_at", "to_at", "status", "dept", "product", "fault", "created_at"),
+        Index("spans_open", "from_at", "to_at", "status", "dept", "product", "fault", "created_at",
+              sqlite_where=text("status IN ('new', 'assigned', 'in_progress', 'blocked')")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
