@@ -17,6 +17,7 @@ from ticketctl import errors
 from ticketctl.commands import (
     config_cmd,
     dispatch_cmd,
+    import_cmd,
     lifecycle,
     notify_cmd,
     report_cmd,
@@ -45,6 +46,7 @@ app.add_typer(store_cmd.app, name="store")
 app.add_typer(dispatch_cmd.app, name="dispatch")
 app.add_typer(report_cmd.app, name="report")
 app.add_typer(notify_cmd.app, name="notify")
+app.add_typer(import_cmd.app, name="import")
 sweep_cmd.register(app)
 
 

@@ -1,0 +1,333 @@
+"""Import tickets from any other system: one CSV or XLSX row, one ticket.
+
+The user maps ticket fields to the file's columns (``title=Subject,dept=Team``).
+Everything is checked before anything is written:
+
+1. the mapping: an unknown field, a column the file does not have, or a
+   required field (title, type, dept, product) left unmapped is bad input;
+2. every row: missing required values, a priority, impact or created_at that
+   cannot be read, a key used twice in the file or already taken by another
+   ticket. Rows are numbered as a spreadsheet shows them (the header is row 1).
+
+With any invalid row nothing is written, unless the caller skips invalid rows.
+A mapped ``key`` column makes a re-import idempotent: the ``ticket.created``
+event's id is a uuid5 of the key, and a key whose event is already in the
+store is counted unchanged. Without one, each row gets this device's next
+``PFX-N`` key, so importing the same file twice makes the tickets twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from ticketctl.core import workflow
+from ticketctl.core.config import IMPACTS, PRIORITIES
+from ticketctl.core.model import Event, Ticket, iso
+from ticketctl.errors import BadInput, Refused
+from ticketctl.services.env import Env
+from ticketctl.services.importer import KEEP_ROWS, READ_ERRORS, open_text, uid, unreadable, zone
+from ticketctl.store.db import Store
+
+FIELDS = ("title", "type", "dept", "product", "fault", "priority", "impact", "zone", "customer", "phone", "channel",
+          "description", "created_at", "key")
+REQUIRED = ("title", "type", "dept", "product")
+DEVICE = "import:csv"
+SEQ_KEY = "seq:import:csv"
+XLSX = (".xlsx", ".xlsm")
+
+PRIORITY_WORDS = {"urgent": "urgent", "critical": "urgent", "high": "high", "medium": "medium", "moderate": "medium",
+                  "normal": "medium", "low": "low", "planning": "low"}
+IMPACT_DIGITS = {"1": "system", "2": "department", "3": "user"}
+_LEADING_DIGIT = re.compile(r"^p?([1-4])\b")
+
+
+def parse_map(specs: list[str]) -> dict[str, str]:
+    """``["title=Subject,dept=Team", ...]`` -> {field: column}; raises BadInput."""
+    out: dict[str, str] = {}
+    for spec in specs:
+        for pair in spec.split(","):
+            if not pair.strip():
+                continue
+            name, eq, column = pair.partition("=")
+            name, column = name.strip(), column.strip()
+            if not eq or not column:
+                raise BadInput(f"--map: {pair.strip()!r} is not field=column")
+            if name not in FIELDS:
+                raise BadInput(f"--map: unknown field {name!r} (fields: {', '.join(FIELDS)})")
+            if name in out:
+                raise BadInput(f"--map: {name} is mapped twice")
+            out[name] = column
+    missing = [f for f in REQUIRED if f not in out]
+    if missing:
+        raise BadInput(f"--map must map {', '.join(missing)} (required: {', '.join(REQUIRED)})")
+    return out
+
+
+def _cell(v: Any) -> Any:
+    """A cell as text; a time stays a datetime, a whole float loses its ``.0``."""
+    if v is None:
+        return ""
+    if isinstance(v, datetime):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def _delimiter(first_line: str) -> str:
+    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    """(row number, cells) of a CSV (``,``/``;``/tab/``|``, optionally gzip) or
+    the first sheet of an XLSX; row 1 is the header."""
+    if not path.is_file():
+        raise BadInput(f"{path}: no such file")
+    if path.suffix.lower() in XLSX:
+        yield from _xlsx_rows(path)
+        return
+    no = 0
+    with open_text(path) as (text, _, _):
+        try:
+            first = text.readline()
+            reader = csv.reader(itertools.chain([first], text), delimiter=_delimiter(first))
+            for no, row in enumerate(reader, start=1):
+                yield no, [_cell(v) for v in row]
+        except READ_ERRORS as e:
+            raise unreadable(path, no, e, False) from None
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    import zipfile
+
+    from openpyxl import load_workbook  # only for XLSX: a heavy import
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as e:
+        raise BadInput(f"{path}: not a readable XLSX workbook ({type(e).__name__}: {e})") from None
+    try:
+        ws = wb.worksheets[0]
+        for no, row in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
+            yield no, [_cell(v) for v in row]
+    finally:
+        wb.close()
+
+
+def _priority(v: str) -> str | None:
+    low = v.lower()
+    if low in PRIORITY_WORDS:
+        return PRIORITY_WORDS[low]
+    m = _LEADING_DIGIT.match(low)
+    return PRIORITIES[int(m.group(1)) - 1] if m else None
+
+
+def _impact(v: str) -> str | None:
+    low = v.lower()
+    if low in IMPACTS:
+        return low
+    return IMPACT_DIGITS.get(low[:1]) if re.match(r"^[1-3]\b", low) else None
+
+
+def _time(v: Any, tz: tzinfo) -> str | None:
+    try:
+        t = v if isinstance(v, datetime) else datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return iso(t if t.tzinfo else t.replace(tzinfo=tz))
+
+
+@dataclass
+class _Invalid:
+    """Invalid rows by reason: a complete count, the first row numbers, one
+    example value; and the set of invalid rows (a row may have several reasons)."""
+
+    by: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rows: set[int] = field(default_factory=set)
+
+    def add(self, reason: str, row: int, example: Any = None) -> None:
+        d = self.by.setdefault(reason, {"count": 0, "rows": []})
+        d["count"] += 1
+        if len(d["rows"]) < KEEP_ROWS:
+            d["rows"].append(row)
+        if example is not None and "example" not in d:
+            d["example"] = str(example)
+        self.rows.add(row)
+
+
+def _validate_row(no: int, cells: list[Any], col: dict[str, int], tz: tzinfo, bad: _Invalid) -> dict[str, Any] | None:
+    """The ticket fields of one row, or None (the reasons recorded in ``bad``)."""
+    vals = {f: cells[i] if i < len(cells) else "" for f, i in col.items()}
+    ok = True
+    for f in REQUIRED:
+        if not str(vals[f]).strip():
+            bad.add(f"missing_{f}", no)
+            ok = False
+    out: dict[str, Any] = {f: str(v) for f, v in vals.items() if f not in ("created_at",) and str(v).strip()}
+    if out.get("priority"):
+        p = _priority(out["priority"])
+        if p is None:
+            bad.add("bad_priority", no, out["priority"])
+            ok = False
+        out["priority"] = p
+    if out.get("impact"):
+        i = _impact(out["impact"])
+        if i is None:
+            bad.add("bad_impact", no, out["impact"])
+            ok = False
+        out["impact"] = i
+    if "channel" in out:
+        out["channel"] = out["channel"].lower()
+    if vals.get("created_at") not in (None, ""):
+        at = _time(vals["created_at"], tz)
+        if at is None:
+            bad.add("bad_created_at", no, vals["created_at"])
+            ok = False
+        out["created_at"] = at
+    if "key" in out:
+        out["key"] = out["key"].upper()
+        if any(c.isspace() for c in out["key"]):
+            bad.add("bad_key", no, out["key"])
+            ok = False
+    elif "key" in col:
+        bad.add("missing_key", no)
+        ok = False
+    return out if ok else None
+
+
+def _stored_keys(st: Store, keys: list[str]) -> tuple[set[str], set[str]]:
+    """Of ``keys``, those taken by other tickets, and those this importer already
+    made (their ``ticket.created`` id is ours): re-importing them changes nothing."""
+    taken: set[str] = set()
+    ours: set[str] = set()
+    for i in range(0, len(keys), 500):
+        part = keys[i:i + 500]
+        marks = ", ".join("?" * len(part))
+        taken |= {k for (k,) in st.db.execute(f"SELECT key FROM tickets WHERE key IN ({marks})", part)}
+        ids = [uid("csv", k, "created") for k in part]
+        ours |= {k for (k,) in st.db.execute(f"SELECT ticket FROM events WHERE id IN ({marks})", ids)}
+    return taken - ours, ours
+
+
+def import_table(env: Env, path: Path, mapping: list[str], dry_run: bool = False, skip_invalid: bool = False,
+                 tz: str | None = None) -> dict[str, Any]:
+    """Validate every row, then (unless ``dry_run``, and only when no row is
+    invalid or ``skip_invalid``) write one ``ticket.created`` per valid row in
+    one transaction. Returns the report: ``file``, ``rows`` (data rows),
+    ``blank`` (empty rows, ignored), ``valid``, ``invalid_rows``, ``invalid``
+    {reason: {count, rows, example?}}, ``tickets_new``, ``tickets_unchanged``, ``events``,
+    ``written`` and ``dry_run``. Raises BadInput for a bad mapping or file."""
+    fields_to_columns = parse_map(mapping)
+    zone_ = zone(tz)
+    rows = read_rows(path)
+    header_row = next(rows, None)
+    if header_row is None:
+        raise BadInput(f"{path}: the file is empty")
+    header = [str(h).strip() for h in header_row[1]]
+    col: dict[str, int] = {}
+    lower = {h.lower(): i for i, h in reversed(list(enumerate(header))) if h}
+    unknown = []
+    for f, c in fields_to_columns.items():
+        if c in header:
+            col[f] = header.index(c)
+        elif c.lower() in lower:
+            col[f] = lower[c.lower()]
+        else:
+            unknown.append(c)
+    if unknown:
+        raise BadInput(f"--map: no column {', '.join(repr(c) for c in unknown)} in {path.name}"
+                       f" (columns: {', '.join(h for h in header if h)})")
+    bad = _Invalid()
+    valid: list[tuple[int, dict[str, Any]]] = []
+    seen_keys: dict[str, int] = {}
+    n_rows = blank = 0
+    for no, cells in rows:
+        n_rows += 1
+        if not any(str(c).strip() for c in cells):
+            blank += 1
+            continue
+        fields = _validate_row(no, cells, col, zone_, bad)
+        if fields is None:
+            continue
+        key = fields.get("key")
+        if key is not None:
+            if key in seen_keys:
+                bad.add("duplicate_key", no, f"{key} (first in row {seen_keys[key]})")
+                continue
+            seen_keys[key] = no
+        valid.append((no, fields))
+    st, cfg = env.store, env.config
+    taken, unchanged = _stored_keys(st, list(seen_keys))
+    for no, row_fields in valid:
+        if row_fields.get("key") in taken:
+            bad.add("key_taken", no, row_fields["key"])
+    valid = [(no, row_fields) for no, row_fields in valid if row_fields.get("key") not in taken]
+    new = [(no, f) for no, f in valid if f.get("key") not in unchanged]
+    report: dict[str, Any] = {
+        "file": str(path),
+        "rows": n_rows,
+        "blank": blank,
+        "valid": len(valid),
+        "invalid_rows": len(bad.rows),
+        "invalid": {r: bad.by[r] for r in sorted(bad.by)},
+        "tickets_new": len(new),
+        "tickets_unchanged": len(valid) - len(new),
+        "events": 0,
+        "written": False,
+        "dry_run": dry_run,
+    }
+    if dry_run or (bad.rows and not skip_invalid) or not new:
+        return report
+    with st.transaction():
+        if _stored_keys(st, list(seen_keys)) != (taken, unchanged):
+            raise Refused("tickets with these keys were written while the file was checked; nothing was written, run it again")
+        device_seq = int(st.meta(SEQ_KEY, "1"))
+        need_keys = sum(1 for _, row_fields in new if "key" not in row_fields)
+        first_no = st.take_counter("next_ticket_no", need_keys) if need_keys else 0
+        prefix = st.meta("key_prefix")
+        events: list[Event] = []
+        tickets: list[Ticket] = []
+        spans: list[tuple[Any, ...]] = []
+        for _, row_fields in new:
+            key = row_fields.pop("key", None)
+            at = row_fields.pop("created_at", None) or iso(env.now)
+            ((typ, payload),) = workflow.decide_create(row_fields, cfg)
+            if key is None:
+                key, first_no = f"{prefix}-{first_no}", first_no + 1
+                eid = str(uuid.uuid4())
+            else:
+                eid = uid("csv", key, "created")
+            e = Event(id=eid, type=typ, at=at, actor=env.actor, device=DEVICE, device_seq=device_seq, mutation_id=eid,
+                      ticket=key, payload=payload)
+            device_seq += 1
+            t, rows_ = workflow.fold(None, [e], cfg)
+            events.append(e)
+            tickets.append(t)
+            spans.extend(rows_)
+        st.put_events(events)
+        st.put_tickets(tickets)
+        st.put_spans(spans)
+        st.set_meta(SEQ_KEY, str(device_seq))
+    report.update(events=len(events), written=True)
+    return report
+
+
+def refusal(report: dict[str, Any], skip_invalid: bool) -> Refused | None:
+    """The error a command raises after printing ``report`` (None: all well)."""
+    n = report["invalid_rows"]
+    if not n or skip_invalid:
+        return None
+    if report["dry_run"]:
+        return Refused(f"{n} invalid row(s): the import would write nothing (fix them, or --skip-invalid to import the valid rows)")
+    return Refused(f"{n} invalid row(s): nothing was written (fix them, or --skip-invalid to import the valid rows)")

@@ -1,0 +1,562 @@
+"""Import a ServiceNow incident event log: each row a snapshot, replayed as events.
+
+The export (see ``shared/data/servicenow_incident_event_log/README.md``) has one
+row per update of an incident; an incident's rows are consecutive and in update
+order. Per incident this writes a ``ticket.created`` at ``opened_at`` from its
+first row, then, at each row's ``sys_updated_at``, the events that turn the
+previous row into this one::
+
+    row n-1                      row n                          events at row n's time
+    Awaiting User Info  ------>  Active, Group 23, Resolver 3   unblocked            (leave the state)
+      Group 70, Resolver 31                                     transferred Group 23 (then the fields)
+                                                                assigned Resolver 3
+                                                                started              (then enter the state)
+
+Order inside a row: leave the old state (``ticket.unblocked``, or
+``ticket.reopened`` out of Resolved/Closed), then the department, the assignee
+and the priority, then enter the new state. That order keeps the folded
+ticket where ServiceNow had it: ``workflow.apply`` moves an assigned ticket to
+``assigned``, so an assignment must not land on a ticket that is still
+resolved or blocked-and-leaving. Two consequences worth knowing:
+
+* an unassignment while blocked is written as unblocked, unassigned, blocked
+  (``apply`` of ``ticket.unassigned`` sets ``new`` even on a blocked ticket),
+  so the blocked time is split at that moment but counted in full;
+* an assignment while Resolved stays Resolved is written as assigned then
+  resolved again, so the ticket's ``resolved_at`` is that later moment.
+
+Closed from a state other than Resolved is written as resolved, then closed.
+Rows are replayed in file order (``sys_mod_count`` order); a row whose time is
+before the previous event of its incident (a handful in the real log, e.g. an
+update stamped before ``opened_at``) is written at that event's time and
+listed under ``retimed`` in the summary, so a ticket's history never runs
+backwards.
+Category, subcategory, symptom, location and impact come from the first row:
+ticketctl has no event to change them yet.
+
+Rows it cannot use are skipped and counted by reason with their row numbers
+(spreadsheet numbering: the header is row 1, the first incident row is 2), so
+``rows == used + sum of skipped``:
+
+* ``unknown_state``: an incident_state outside the mapping (upstream has ``-100``);
+* ``bad_date``: a ``sys_updated_at`` (or, on an incident's first row, ``opened_at``)
+  that is not ``D/M/YYYY HH:MM``;
+* ``bad_value``: a priority or (first row) impact that is neither ``?`` nor ``1``..``4``;
+* ``missing_number``: no incident number;
+* ``malformed_row``: not as many fields as the header;
+* ``not_consecutive``: rows of an incident found after another incident's rows;
+* ``incident_not_created``: the later rows of an incident whose first row was skipped;
+* ``key_taken``: the rows of an incident whose number is already the key of a
+  ticket this import did not make.
+
+Idempotent: every event id is a uuid5 of the incident number, the row's
+``sys_mod_count`` (and how often that count occurred before in the incident)
+and the event's index in the row. Ids already in the store are not written
+again; a ticket that gains events (a later export of the same incidents) is
+refolded from all its events and its projection and spans are rewritten.
+A later export must hold each incident from its first row, as ServiceNow's
+audit export does: rows that start mid-way through an incident would be
+replayed as if the incident began there. Written in transactions of :data:`CHUNK` incidents, so other commands are not
+locked out for the whole import; a failed import can simply be run again.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import uuid
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ticketctl.core import workflow
+from ticketctl.core.config import Config
+from ticketctl.core.model import Event, Technician, Ticket, iso
+from ticketctl.errors import BadInput
+from ticketctl.services.env import Env
+from ticketctl.store.db import EVENT_COLUMNS, Store, event_from_row
+
+#: namespace of every imported event id; never change it (re-imports would duplicate)
+NAMESPACE = uuid.UUID("6f1d3c52-8a8e-5b7e-9c1a-2d4b6e8f0a13")
+DEVICE = "import:servicenow"
+SEQ_KEY = "seq:import:servicenow"
+#: incidents written per transaction
+CHUNK = 2000
+#: row numbers kept per skip reason (the count is always complete)
+KEEP_ROWS = 20
+
+#: incident_state -> (ticketctl status, block reason)
+STATES: dict[str, tuple[str, str | None]] = {
+    "New": ("new", None),
+    "Active": ("in_progress", None),
+    "Awaiting User Info": ("blocked", "awaiting_customer"),
+    "Awaiting Evidence": ("blocked", "awaiting_customer"),
+    "Awaiting Vendor": ("blocked", "awaiting_third_party"),
+    "Awaiting Problem": ("blocked", "awaiting_collaboration"),
+    "Resolved": ("resolved", None),
+    "Closed": ("closed", None),
+}
+PRIORITIES = {"1": "urgent", "2": "high", "3": "medium", "4": "low"}
+IMPACTS = {"1": "system", "2": "department", "3": "user"}
+REQUIRED = ("number", "incident_state", "sys_mod_count", "opened_at", "sys_updated_by", "sys_updated_at",
+            "assignment_group", "assigned_to", "priority", "impact", "category", "subcategory", "u_symptom",
+            "location", "caller_id", "contact_type")
+OPTIONAL = ("opened_by", "problem_id", "vendor")
+MISSING = "?"
+DONE = ("resolved", "closed")
+
+# a draft event: (id, type, at, actor, mutation_id, payload)
+Draft = tuple[str, str, str, str, str, dict[str, Any]]
+
+
+# -- shared by the importers ------------------------------------------------------
+
+
+class Skips:
+    """Rows left out, by reason: a complete count and the first row numbers."""
+
+    def __init__(self) -> None:
+        self.count: dict[str, int] = {}
+        self.rows: dict[str, list[int]] = {}
+
+    def add(self, reason: str, row: int) -> None:
+        self.count[reason] = self.count.get(reason, 0) + 1
+        kept = self.rows.setdefault(reason, [])
+        if len(kept) < KEEP_ROWS:
+            kept.append(row)
+
+    def total(self) -> int:
+        return sum(self.count.values())
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        return {r: {"count": self.count[r], "rows": self.rows[r]} for r in sorted(self.count)}
+
+
+def zone(name: str | None) -> tzinfo:
+    """The zone naive times in a file are read in (UTC when not given)."""
+    if not name:
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadInput(f"--tz {name!r} is not an IANA time zone like Europe/Berlin") from None
+
+
+def uid(*parts: object) -> str:
+    """A deterministic event id from its parts."""
+    return str(uuid.uuid5(NAMESPACE, "/".join(str(p) for p in parts)))
+
+
+@contextmanager
+def open_text(path: Path) -> Iterator[tuple[TextIO, Callable[[], int], int]]:
+    """Open a ``.csv`` or ``.csv.gz`` as text (UTF-8, a BOM is dropped); yields
+    the stream, a function giving the bytes of the file read so far, and its size."""
+    if not path.is_file():
+        raise BadInput(f"{path}: no such file")
+    raw = open(path, "rb")  # noqa: SIM115 - closed below
+    try:
+        stream: Any = gzip.GzipFile(fileobj=raw, mode="rb") if path.name.lower().endswith(".gz") else raw
+        yield io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""), raw.tell, path.stat().st_size
+    finally:
+        raw.close()
+
+
+#: what reading a damaged or non-text file raises
+READ_ERRORS = (UnicodeDecodeError, gzip.BadGzipFile, EOFError, zlib.error, csv.Error)
+
+
+def unreadable(path: Path, row: int, e: Exception, written: bool) -> BadInput:
+    """The error for a file that stops being readable after ``row``; ``written``:
+    earlier chunks are already in the store."""
+    where = f" after row {row}" if row > 1 else ""
+    kept = ("; the incidents before it that were already written stay (importing again after a fix is safe)"
+            if written else "; nothing was imported")
+    return BadInput(f"{path}: cannot read it{where}: {type(e).__name__}: {e}{kept}")
+
+
+class Times:
+    """``D/M/YYYY HH:MM[:SS]`` in a zone -> ISO-8601 UTC, cached (the same
+    times repeat on many rows); None for text that is no such time."""
+
+    def __init__(self, tz: tzinfo):
+        self.tz = tz
+        self.cache: dict[str, str | None] = {}
+
+    def __call__(self, text: str) -> str | None:
+        try:
+            return self.cache[text]
+        except KeyError:
+            pass
+        out: str | None
+        try:
+            date, clock = text.strip().split(" ")
+            d, m, y = date.split("/")
+            hms = [int(x) for x in clock.split(":")] + [0]
+            if len(y) != 4 or len(hms) not in (3, 4):
+                raise ValueError(text)
+            out = iso(datetime(int(y), int(m), int(d), hms[0], hms[1], hms[2], tzinfo=self.tz))
+        except (ValueError, TypeError):
+            out = None
+        self.cache[text] = out
+        return out
+
+
+# -- the ServiceNow replay ----------------------------------------------------------
+
+
+@dataclass
+class Incident:
+    """One incident's drafts, ready to be written."""
+
+    key: str
+    drafts: list[Draft]
+    rows: list[int]  # the rows used
+
+
+@dataclass
+class _State:
+    """What the folded ticket looks like after the drafts so far (mirrors
+    ``workflow.apply`` for the fields the replay decides on)."""
+
+    status: str = "new"
+    assignee: str | None = None
+    dept: str = ""
+    priority: str = "medium"
+    state: str = ""  # ServiceNow's incident_state of the previous row used
+    block_state: str | None = None  # the ServiceNow state of the current block
+    before_block: str | None = None
+    at: str = ""
+
+
+@dataclass
+class _Replay:
+    """Turns the rows of one file into incidents, technicians and skips."""
+
+    col: dict[str, int]
+    times: Times
+    skips: Skips = field(default_factory=Skips)
+    retimed: Skips = field(default_factory=Skips)
+    read: int = 0
+    used: int = 0
+    seen: set[str] = field(default_factory=set)
+    techs: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # name -> (at, dept, actor), in order met
+
+    def _get(self, row: list[str], name: str) -> str:
+        i = self.col.get(name)
+        v = row[i].strip() if i is not None else ""
+        return "" if v == MISSING else v
+
+    def _check(self, row: list[str], first: bool) -> str | None:
+        """Why ``row`` cannot be used, or None."""
+        g = self._get
+        if g(row, "incident_state") not in STATES:
+            return "unknown_state"
+        if self.times(row[self.col["sys_updated_at"]]) is None or (first and self.times(row[self.col["opened_at"]]) is None):
+            return "bad_date"
+        p = g(row, "priority")
+        if p and p[:1] not in PRIORITIES:
+            return "bad_value"
+        if first and g(row, "impact") and g(row, "impact")[:1] not in IMPACTS:
+            return "bad_value"
+        return None
+
+    def incident(self, number: str, rows: list[tuple[int, list[str]]]) -> Incident | None:
+        """The drafts of one incident's consecutive rows (None: not created)."""
+        if number in self.seen:
+            for no, _ in rows:
+                self.skips.add("not_consecutive", no)
+            return None
+        self.seen.add(number)
+        first_no, first = rows[0]
+        reason = self._check(first, first=True)
+        if reason:
+            self.skips.add(reason, first_no)
+            for no, _ in rows[1:]:
+                self.skips.add("incident_not_created", no)
+            return None
+        g = self._get
+        s = _State()
+        drafts: list[Draft] = []
+        created_at = self.times(first[self.col["opened_at"]])
+        assert created_at is not None
+        s.at = created_at
+        symptom, cat, sub = g(first, "u_symptom"), g(first, "category"), g(first, "subcategory")
+        title = " / ".join(x for x in (cat, sub) if x)
+        title = (f"{symptom}: {title}" if title else symptom) if symptom else (title or f"Incident {number}")
+        s.dept = g(first, "assignment_group")
+        s.priority = PRIORITIES.get(g(first, "priority")[:1], "medium")
+        fields = {"title": title, "type": "incident", "dept": s.dept, "product": cat, "fault": sub,
+                  "priority": s.priority, "impact": IMPACTS.get(g(first, "impact")[:1], "user"),
+                  "zone": g(first, "location"), "customer": g(first, "caller_id"),
+                  "channel": g(first, "contact_type").lower()}
+        payload = {k: v for k, v in fields.items() if v or k in ("dept", "product")}
+        actor = g(first, "opened_by") or g(first, "sys_updated_by") or "servicenow"
+        cid = uid(number, "created")
+        drafts.append((cid, "ticket.created", created_at, actor, cid, payload))
+        mods: dict[str, int] = {}
+        used: list[int] = []
+        for no, row in rows:
+            if no != first_no:
+                reason = self._check(row, first=False)
+                if reason:
+                    self.skips.add(reason, no)
+                    continue
+            used.append(no)
+            mod = g(row, "sys_mod_count")
+            occurrence = mods.get(mod, 0)
+            mods[mod] = occurrence + 1
+            if self._row(number, (mod, occurrence), row, s, drafts):
+                self.retimed.add("earlier_than_previous", no)
+        self.used += len(used)
+        return Incident(number, drafts, used)
+
+    def _row(self, number: str, mod: tuple[str, int], row: list[str], s: _State, drafts: list[Draft]) -> bool:
+        """Append the drafts that turn ``s`` into what ``row`` says; True when
+        the row's time was before the previous event's and was moved up to it."""
+        g = self._get
+        at = self.times(row[self.col["sys_updated_at"]])
+        assert at is not None
+        retimed = at < s.at
+        s.at = at = max(at, s.at)
+        actor = g(row, "sys_updated_by") or "servicenow"
+        state = g(row, "incident_state")
+        target, reason = STATES[state]
+        group, person = g(row, "assignment_group"), g(row, "assigned_to") or None
+        priority = PRIORITIES.get(g(row, "priority")[:1])
+        mutation = ""  # one per row, made with its first event (a row without changes needs none)
+        step = 0
+
+        def emit(typ: str, payload: dict[str, Any]) -> None:
+            nonlocal step, mutation
+            mutation = mutation or uid(number, *mod)
+            drafts.append((uid(number, *mod, step), typ, at, actor, mutation, payload))
+            step += 1
+
+        # leave the old state
+        if s.status == "blocked" and (target != "blocked" or state != s.block_state or (person is None and s.assignee)):
+            emit("ticket.unblocked", {})
+            s.status = s.before_block or ("assigned" if s.assignee else "new")
+            s.before_block = s.block_state = None
+        if s.status in DONE and (target not in DONE or (s.status == "closed" and target == "resolved")):
+            emit("ticket.reopened", {"reason": f"ServiceNow: {s.state} -> {state}"})
+            s.status = "assigned" if s.assignee else "new"
+        # the fields
+        if group != s.dept:
+            emit("ticket.transferred", {"dept": group, "previous": s.dept})
+            s.dept = group
+        if person != s.assignee:
+            if person is None:
+                emit("ticket.unassigned", {"previous": s.assignee})
+                s.status = "new"
+            else:
+                emit("ticket.assigned", {"assignee": person, **({"previous": s.assignee} if s.assignee else {})})
+                if s.status == "blocked":
+                    s.before_block = "assigned"
+                else:
+                    s.status = "assigned"
+                if person not in self.techs:
+                    self.techs[person] = (at, group, actor)
+            s.assignee = person
+        if priority and priority != s.priority:
+            emit("ticket.reprioritized", {"priority": priority, "previous": s.priority})
+            s.priority = priority
+        # enter the new state
+        if target == "in_progress" and s.status != "in_progress":
+            emit("ticket.started", {})
+            s.status = "in_progress"
+        elif target == "blocked" and s.status != "blocked":
+            assert reason is not None
+            emit("ticket.blocked", self._block(reason, state, row))
+            s.before_block, s.status, s.block_state = s.status, "blocked", state
+        elif target in DONE and s.status != target:
+            if target == "closed" and s.status != "resolved":
+                emit("ticket.resolved", {})
+            emit(f"ticket.{target}", {})
+            s.status = target
+        s.state = state
+        return retimed
+
+    def _block(self, reason: str, state: str, row: list[str]) -> dict[str, Any]:
+        """The block payload: the reason, ServiceNow's state as the note, and
+        what the row knows of whom the work waits for."""
+        p: dict[str, Any] = {"reason": reason, "note": state}
+        if reason == "awaiting_collaboration":
+            p["collaborator"] = "problem management"
+            problem = self._get(row, "problem_id")
+            if problem:
+                p["deliverable"] = f"a fix for {problem}"
+                p["problem"] = problem
+        vendor = self._get(row, "vendor")
+        if reason == "awaiting_third_party" and vendor:
+            p["vendor"] = vendor
+        return p
+
+
+def _rows(path: Path, times: Times) -> Iterator[tuple[_Replay, list[Incident], int]]:
+    """Read ``path``; yields (replay, incidents, bytes read) every :data:`CHUNK`
+    incidents and once at the end; the replay carries the counts and skips."""
+    no, written = 1, False
+    with open_text(path) as (text, tell, size):
+        try:
+            reader = csv.reader(text)
+            header = next(reader, None)
+            if header is None:
+                raise BadInput(f"{path}: the file is empty")
+            col = {name.strip(): i for i, name in enumerate(header)}
+            missing = [c for c in REQUIRED if c not in col]
+            if missing:
+                raise BadInput(f"{path}: not a ServiceNow incident event log: no column {', '.join(missing)}")
+            rp = _Replay(col, times)
+            width, num = len(header), col["number"]
+            batch: list[Incident] = []
+            current, rows = "", list[tuple[int, list[str]]]()
+            for no, row in enumerate(reader, start=2):
+                rp.read += 1
+                if len(row) != width:
+                    rp.skips.add("malformed_row", no)
+                    continue
+                number = row[num].strip()
+                if not number or number == MISSING:
+                    rp.skips.add("missing_number", no)
+                    continue
+                if number != current:
+                    if rows:
+                        inc = rp.incident(current, rows)
+                        if inc:
+                            batch.append(inc)
+                        if len(batch) >= CHUNK:
+                            yield rp, batch, tell()
+                            batch, written = [], True
+                    current, rows = number, []
+                rows.append((no, row))
+        except READ_ERRORS as e:
+            raise unreadable(path, no, e, written) from None
+        if rows:
+            inc = rp.incident(current, rows)
+            if inc:
+                batch.append(inc)
+        yield rp, batch, size
+
+
+@dataclass
+class _Counts:
+    rows: int = 0
+    incidents: int = 0
+    events: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    techs: int = 0
+
+
+def _write(st: Store, cfg: Config, batch: list[Incident], rp: _Replay, known_techs: set[str], c: _Counts) -> None:
+    """Write one chunk: new events, refolded tickets, their spans, new technicians.
+    An incident whose key another ticket already has (not made by this import)
+    is not touched: its rows count as skipped, ``key_taken``."""
+    events: list[Event] = []
+    tickets: list[Ticket] = []
+    spans: list[tuple[Any, ...]] = []
+    stored: dict[str, list[Event]] = {}
+    keys = [inc.key for inc in batch]
+    for i in range(0, len(keys), 500):
+        part = keys[i:i + 500]
+        sql = (f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE ticket IN ({', '.join('?' * len(part))})"
+               " ORDER BY seq")
+        for r in st.db.execute(sql, part):
+            e = event_from_row(r)
+            stored.setdefault(e.ticket or "", []).append(e)
+    seq = int(st.meta(SEQ_KEY, "1"))
+    for inc in batch:
+        have = stored.get(inc.key)
+        ids = {e.id for e in have} if have else set()
+        if have and inc.drafts[0][0] not in ids:
+            for no in inc.rows:
+                rp.skips.add("key_taken", no)
+            rp.used -= len(inc.rows)
+            c.incidents -= 1
+            continue
+        new = []
+        for eid, typ, at, actor, mutation, payload in inc.drafts:
+            if eid not in ids:
+                new.append(Event(id=eid, type=typ, at=at, actor=actor, device=DEVICE, device_seq=seq,
+                                 mutation_id=mutation, ticket=inc.key, payload=payload))
+                seq += 1
+        if not new:
+            c.unchanged += 1
+            continue
+        if have:
+            st.db.execute("DELETE FROM spans WHERE ticket = ?", (inc.key,))
+            c.updated += 1
+        else:
+            c.new += 1
+        t, rows = workflow.fold(None, [*(have or []), *new], cfg)
+        events.extend(new)
+        tickets.append(t)
+        spans.extend(rows)
+    added: list[Technician] = []
+    techs = rp.techs
+    for name, (at, dept, actor) in techs.items():
+        if name in known_techs:
+            continue
+        known_techs.add(name)
+        eid = uid("tech", name)
+        e = Event(id=eid, type="tech.added", at=at, actor=actor, device=DEVICE, device_seq=seq, mutation_id=eid,
+                  payload={"name": name, "dept": dept})
+        seq += 1
+        events.append(e)
+        added.append(workflow.apply_tech(None, e, cfg))
+    techs.clear()
+    st.put_events(events)
+    st.put_tickets(tickets)
+    st.put_techs(added)
+    st.put_spans(spans)
+    st.set_meta(SEQ_KEY, str(seq))
+    c.events += len(events)
+    c.techs += len(added)
+
+
+def import_servicenow(env: Env, path: Path, tz: str | None = None,
+                      progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Import a ServiceNow incident event log (``.csv`` or ``.csv.gz``).
+
+    Returns the summary: ``file``, ``rows`` (data rows read), ``used``,
+    ``incidents`` (created from the file), ``events`` (written now),
+    ``tickets_new`` / ``tickets_updated`` / ``tickets_unchanged``,
+    ``technicians_added``, ``skipped`` {reason: {count, rows}} (every row
+    read is either used or skipped: ``rows == used + sum(skipped counts)``) and
+    ``retimed`` {count, rows}: used rows whose time was before the previous
+    event of their incident (or its ``opened_at``), written at that event's time. ``progress(bytes_read, size)`` is
+    called after every chunk. Raises BadInput for a missing or unreadable
+    file, a file without the ServiceNow columns, or an unknown ``tz``."""
+    times = Times(zone(tz))
+    cfg, st = env.config, env.store
+    known_techs = {name for (name,) in st.db.execute("SELECT name FROM technicians")}
+    c = _Counts()
+    rp: _Replay | None = None
+    size = path.stat().st_size if path.is_file() else 0
+    for rp, batch, done in _rows(path, times):
+        c.incidents += len(batch)
+        with st.transaction():
+            _write(st, cfg, batch, rp, known_techs, c)
+        if progress:
+            progress(done, size)
+    assert rp is not None
+    return {
+        "file": str(path),
+        "rows": rp.read,
+        "used": rp.used,
+        "incidents": c.incidents,
+        "events": c.events,
+        "tickets_new": c.new,
+        "tickets_updated": c.updated,
+        "tickets_unchanged": c.unchanged,
+        "technicians_added": c.techs,
+        "skipped": rp.skips.as_dict(),
+        "retimed": rp.retimed.as_dict().get("earlier_than_previous", {"count": 0, "rows": []}),
+    }
