@@ -312,7 +312,10 @@ def apply(t: Ticket | None, e: Event, cfg: Config) -> Ticket:
         t.parent = p["parent"]
     elif e.type == "ticket.unassigned":
         t.assignee = None
-        t.status = "new"
+        if t.status == "blocked":  # still blocked; it returns to the queue when unblocked
+            t.status_before_block = "new"
+        else:
+            t.status = "new"
     elif e.type == "ticket.checked":
         t.checks[p["item"]] = {"at": e.at, "by": e.actor}
     elif e.type == "ticket.resolved":
