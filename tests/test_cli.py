@@ -309,7 +309,8 @@ def test_unknown_block_reason_is_bad_input(cli: Cli) -> None:
 
 
 @pytest.mark.parametrize("text, message", [
-    ("bogus = 1\n", "bogus: unknown key (known: calendar, capacity, dispatch, me, notify, reasons, sla, sweep, types, weights, zones)"),
+    ("bogus = 1\n",
+     "bogus: unknown key (known: calendar, capacity, dispatch, kpi, me, notify, reasons, sla, sweep, types, weights, zones)"),
     ('capacity = "x"\n', "capacity: expected int, got 'x'"),
     ('[calendar]\ntimezone = "Mars/Olympus"\n', "calendar.timezone: unknown time zone 'Mars/Olympus'"),
 ])
@@ -531,7 +532,7 @@ def test_assign_over_capacity_needs_force(cli: Cli) -> None:
 
 def test_config_show_and_set(cli: Cli) -> None:
     c = cli.json("config", "show")
-    assert set(c) == {"me", "capacity", "calendar", "sla", "weights", "reasons", "types", "dispatch", "zones", "sweep",
+    assert set(c) == {"me", "capacity", "calendar", "sla", "weights", "reasons", "types", "dispatch", "zones", "sweep", "kpi",
                       "notify"}
     assert (c["me"], c["capacity"], c["calendar"]["timezone"]) == ("", 3, "UTC")
     assert c["sla"]["high"] == {"response": "1h", "resolve": "8h"}

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ticketctl.commands import report_more_cmd
 from ticketctl.commands.output import emit_json, env
 from ticketctl.commands.tickets import Json
 from ticketctl.core.model import parse_time
@@ -80,3 +81,6 @@ def _write_csv(path: Path, hm: dict[str, Any]) -> None:
     for c in hm["cells"]:
         w.writerow([*(c[d] for d in hm["by"]), c["count"], c["over_4h"], c["oldest_age_h"]])
     atomic_write(path, buf.getvalue().encode("utf-8"))
+
+
+report_more_cmd.register(app)  # kpi, aging, blocked, trend, daily

@@ -1,0 +1,187 @@
+"""``report kpi``, ``report aging``, ``report blocked``, ``report trend``, ``report daily``.
+
+:func:`register` adds them to the ``report`` group. Rich is imported only to
+print a human table; ``--json`` output is a plain write.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ticketctl.commands.output import console, duration, emit_json, env
+from ticketctl.commands.tickets import Json
+from ticketctl.core.model import parse_time
+from ticketctl.errors import BadInput
+
+BAND_STYLE = {"excellent": "bold green", "ok": "green", "watch": "yellow", "warning": "bold red"}
+
+
+class By(StrEnum):
+    dept = "dept"
+
+
+def _time(option: str, text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_time(text)
+    except ValueError:
+        raise BadInput(f"{option} {text!r} is not an ISO-8601 time like 2026-03-02T09:00:00Z") from None
+
+
+def kpi(
+    from_: Annotated[str | None, typer.Option("--from", help="Window start (ISO-8601, inclusive); default: 30 days before --to.")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="End of the window (ISO-8601, exclusive); default: now.")] = None,
+    by: Annotated[By | None, typer.Option("--by", help="Also per department (the one holding each ticket now).")] = None,
+    json: Json = False,
+) -> None:
+    """KPIs of the tickets created in a window, each flagged excellent / ok / watch / warning against the bands in
+    the config ([kpi]): first response, resolution time, first-time fix, transfers, evidence, SLA attainment, CSAT."""
+    from ticketctl.services import kpi as kpis
+
+    r = kpis.kpis(env(), _time("--from", from_), _time("--to", to), by.value if by else None)
+    if json:
+        emit_json(r)
+    else:
+        _print_kpis(r)
+
+
+def _value(k: dict[str, Any], unit: bool = True) -> str:
+    if k["value"] is None:
+        return "-"
+    text = f"{k['value']:g}" + (f" {k['unit']}" if unit and k["unit"] != "per ticket" else "")
+    return f"[{BAND_STYLE[k['band']]}]{text}[/]" if k["band"] else text
+
+
+def _print_kpis(r: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    c = console()
+    c.print(f"[bold]KPIs[/] of {r['tickets']} tickets created {r['from']} to {r['to']}")
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("kpi", "value", "band", "n", "basis"):
+        table.add_column(col, justify="right" if col in ("value", "n") else "left", no_wrap=col != "basis")
+    for name, k in r["kpis"].items():
+        table.add_row(name, _value(k), k["band"] or "-", str(k["n"]), k["basis"])
+    c.print(table)
+    depts = r["by"].get("dept")
+    if depts:
+        names = list(r["kpis"])
+        t2 = Table(box=None, header_style="bold", pad_edge=False, title="per department", title_justify="left")
+        t2.add_column("dept")
+        t2.add_column("tickets", justify="right")
+        for n in names:
+            t2.add_column(n.replace("_", " "), justify="right")
+        for d, g in depts.items():
+            t2.add_row(d, str(g["tickets"]), *(_value(g["kpis"][n], unit=False) for n in names))
+        c.print(t2)
+
+
+def aging(json: Json = False) -> None:
+    """The open backlog by age (< 4 h, 4-24 h, 1-3 d, 3-7 d, 7-30 d, > 30 d) and by status."""
+    from ticketctl.services import views_more
+
+    r = views_more.aging(env())
+    if json:
+        emit_json(r)
+        return
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("age")
+    for s in r["statuses"]:
+        table.add_column(s, justify="right")
+    table.add_column("total", justify="right")
+    for b in r["buckets"]:
+        table.add_row(b["bucket"], *(str(b["by_status"][s]) for s in r["statuses"]), f"[bold]{b['count']}[/]")
+    table.add_row("[bold]all[/]", *(f"[bold]{r['by_status'][s]}[/]" for s in r["statuses"]), f"[bold]{r['total']}[/]")
+    c = console()
+    c.print(f"[bold]backlog at {r['at']}[/]: {r['total']} open tickets")
+    c.print(table)
+
+
+def blocked(json: Json = False) -> None:
+    """Time spent blocked per reason over all tickets (running blocks up to now): tickets, total and mean per ticket."""
+    from ticketctl.services import views_more
+
+    r = views_more.blocked(env())
+    if json:
+        emit_json(r)
+        return
+    if not r["reasons"]:
+        print("no ticket was ever blocked", file=sys.stderr)
+        return
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("reason", "tickets", "blocked now", "total", "mean", "share"):
+        table.add_column(col, justify="left" if col == "reason" else "right")
+    for x in r["reasons"]:
+        share = f"{100 * x['total_s'] / r['total_s']:.0f}%" if r["total_s"] else "-"
+        table.add_row(x["label"], str(x["tickets"]), str(x["blocked_now"]), duration(x["total_s"]), duration(x["mean_s"]), share)
+    c = console()
+    c.print(f"[bold]blocked time[/] up to {r['at']}: {duration(r['total_s'])} in all")
+    c.print(table)
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def _spark(values: list[int], top: int) -> str:
+    return "".join(SPARKS[min(int(v / top * (len(SPARKS) - 1) + 0.5), len(SPARKS) - 1)] if top else SPARKS[0] for v in values)
+
+
+def trend(
+    days: Annotated[int, typer.Option("--days", min=1, max=3660, help="Days to show, today included.")] = 30,
+    json: Json = False,
+) -> None:
+    """Tickets opened vs closed per day (days in the business calendar's time zone), drawn as bars."""
+    from ticketctl.services import views_more
+
+    r = views_more.trend(env(), days)
+    if json:
+        emit_json(r)
+        return
+    series = r["series"]
+    top = max([max(d["opened"], d["closed"]) for d in series] + [0])
+    width = 30
+    c = console()
+    c.print(f"[bold]opened vs closed[/], {r['days']} days to {r['at']} ({r['timezone']}): "
+            f"[cyan]{r['opened']} opened[/], [green]{r['closed']} closed[/], net {r['opened'] - r['closed']:+d}")
+    c.print(f"  opened [cyan]{_spark([d['opened'] for d in series], top)}[/]")
+    c.print(f"  closed [green]{_spark([d['closed'] for d in series], top)}[/]")
+    for d in series:
+        o = round(d["opened"] / top * width) if top else 0
+        k = round(d["closed"] / top * width) if top else 0
+        c.print(f"{d['day']}  [cyan]{'█' * o:<{width}}[/] {d['opened']:>6}  [green]{'█' * k:<{width}}[/] {d['closed']:>6}")
+
+
+def daily(
+    xlsx: Annotated[Path, typer.Option("--xlsx", help="Write the workbook to this file (replaced atomically).")],
+    at: Annotated[str | None, typer.Option("--at", help="As of this moment (ISO-8601); default: now.")] = None,
+    json: Json = False,
+) -> None:
+    """The morning meeting's XLSX: backlog heat map (dept x product), the 5 tickets stuck longest, KPIs with band colours."""
+    from ticketctl.services import daily as daily_
+
+    r = daily_.daily(env(), xlsx, _time("--at", at))
+    if json:
+        emit_json(r)
+    else:
+        print(f"wrote {r['path']} ({r['backlog']} open tickets, {r['stuck']} stuck, KPIs of {r['kpi_tickets']} tickets)",
+              file=sys.stderr)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the commands to the ``report`` group."""
+    app.command("kpi", epilog="Example: ticketctl report kpi --from 2026-02-01 --to 2026-03-01 --by dept --json")(kpi)
+    app.command("aging", epilog="Example: ticketctl report aging --json")(aging)
+    app.command("blocked", epilog="Example: ticketctl report blocked")(blocked)
+    app.command("trend", epilog="Example: ticketctl report trend --days 14")(trend)
+    app.command("daily", epilog="Example: ticketctl report daily --xlsx /srv/reports/daily.xlsx")(daily)

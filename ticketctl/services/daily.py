@@ -1,0 +1,107 @@
+"""The morning meeting's workbook: ``report daily --xlsx FILE``, which cron can mail.
+
+Three sheets, all as of one moment (now, or ``--at``):
+
+* ``heat map``: the backlog per department x product, coloured by a
+  colour-scale conditional format (the same grid as ``report heatmap --xlsx``);
+* ``stuck``: the 5 backlog tickets open longest, over 4 hours old;
+* ``KPIs``: the KPI report of the 30 days up to that moment, in total and per
+  department, each figure's cell filled with its band's colour. A past moment
+  reads the tickets as they stand now (a ticket resolved since counts as
+  resolved).
+
+The file is written whole to a temporary file and renamed over ``FILE``: a
+mailer picking it up never reads half a workbook.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ticketctl.core.model import iso
+from ticketctl.services import kpi
+from ticketctl.services.env import Env
+
+#: band -> cell fill (Excel's own "good / neutral / bad" palette, plus a light green for ok)
+BAND_FILLS = {"excellent": "C6EFCE", "ok": "E2EFDA", "watch": "FFEB9C", "warning": "FFC7CE"}
+SHEETS = ("heat map", "stuck", "KPIs")
+
+
+def daily(env: Env, path: Path, at: datetime | None = None) -> dict[str, Any]:
+    """Write the workbook to ``path`` atomically; returns what it holds."""
+    from openpyxl import Workbook
+
+    from ticketctl.home import atomic_write
+    from ticketctl.services import heatmap
+
+    when = at or env.now
+    hm = heatmap.heatmap(env, ("dept", "product"), at)
+    stuck = heatmap.stuck(env, at)
+    report = kpi.kpis(env, end=when, by="dept")
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = SHEETS[0]
+    heatmap.fill_heatmap_sheet(ws, hm)
+    _stuck_sheet(wb.create_sheet(SHEETS[1]), stuck, iso(when))
+    _kpi_sheet(wb.create_sheet(SHEETS[2]), report)
+    buf = io.BytesIO()
+    wb.save(buf)
+    atomic_write(path, buf.getvalue())
+    return {"path": str(path), "at": iso(when), "sheets": list(SHEETS), "backlog": hm["total"], "stuck": len(stuck),
+            "kpi_from": report["from"], "kpi_to": report["to"], "kpi_tickets": report["tickets"]}
+
+
+def _bold_header(ws: Any) -> None:
+    from openpyxl.styles import Font
+
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+
+
+def _stuck_sheet(ws: Any, rows: list[dict[str, Any]], at: str) -> None:
+    ws.append(["key", "status", "dept", "product", "fault", "age (h)"])
+    for t in rows:
+        ws.append([t["key"], t["status"], t["dept"], t["product"], t["fault"], t["age_h"]])
+    if not rows:
+        ws.append([f"no backlog ticket over 4 h old at {at}"])
+    _bold_header(ws)
+    ws.column_dimensions["A"].width = 14
+
+
+def _kpi_sheet(ws: Any, report: dict[str, Any]) -> None:
+    """Totals first (one row per KPI), then one row per department (one column per KPI)."""
+    from openpyxl.styles import Font, PatternFill
+
+    def fill(cell: Any, band: str | None) -> None:
+        if band:
+            cell.fill = PatternFill(start_color=BAND_FILLS[band], end_color=BAND_FILLS[band], fill_type="solid")
+
+    ws.append([f"KPIs of the tickets created {report['from']} to {report['to']} ({report['tickets']} tickets)"])
+    ws["A1"].font = Font(bold=True)
+    ws.append(["kpi", "value", "unit", "band", "n", "basis"])
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    for name, k in report["kpis"].items():
+        ws.append([name, k["value"], k["unit"], k["band"] or "", k["n"], k["basis"]])
+        fill(ws.cell(ws.max_row, 2), k["band"])
+        fill(ws.cell(ws.max_row, 4), k["band"])
+    depts = report["by"].get("dept", {})
+    if depts:
+        names = list(report["kpis"])
+        ws.append([])
+        ws.append(["dept", "tickets", *names])
+        for cell in ws[ws.max_row]:
+            cell.font = Font(bold=True)
+        for dept, g in depts.items():
+            ws.append([dept, g["tickets"], *(g["kpis"][n]["value"] for n in names)])
+            for j, n in enumerate(names):
+                fill(ws.cell(ws.max_row, 3 + j), g["kpis"][n]["band"])
+    ws.append([])
+    ws.append(["bands:", *BAND_FILLS])
+    for j, b in enumerate(BAND_FILLS):
+        fill(ws.cell(ws.max_row, 2 + j), b)
+    ws.column_dimensions["A"].width = 24
