@@ -34,6 +34,8 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+from budget import print_rows, ticketctl
+
 from ticketctl.core import workflow
 from ticketctl.core.dispatch import plan
 from ticketctl.core.model import HELD_STATUSES, Event, iso
@@ -45,11 +47,6 @@ NOW = "2026-03-04T10:00:00Z"
 SKILLS = [f"skill{i:02d}" for i in range(12)]
 ZONES = [f"zone{i:02d}" for i in range(20)]
 PRIORITIES = ["urgent", "high", "medium", "medium", "medium", "low"]
-
-
-def ticketctl() -> str:
-    here = Path(sys.executable).with_name("ticketctl")
-    return str(here) if here.exists() else "ticketctl"
 
 
 def build(home: Path, n_techs: int, n_tickets: int, spread_days: float, seed: int = 1) -> None:
@@ -146,13 +143,7 @@ def main() -> int:
         steady = [timed(["sweep", "--json"], home) for _ in range(args.runs)]
         rows.append(("sweep, steady state (process)", statistics.median(steady), 2.0, "same minute again: nothing new"))
 
-    print(f"{'measure':<36} {'median s':>9} {'budget s':>9}  verdict  note")
-    missed = 0
-    for name, secs, budget, note in rows:
-        verdict = "-" if budget is None else ("met" if secs <= budget else "MISSED")
-        missed += verdict == "MISSED"
-        print(f"{name:<36} {secs:>9.2f} {budget if budget else '':>9}  {verdict:<7}  {note}")
-    print("all budgets met" if not missed else f"{missed} budget(s) MISSED")
+    print_rows(rows)
     return 0
 
 

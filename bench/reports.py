@@ -30,6 +30,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from budget import print_rows, ticketctl
+
 from ticketctl.core.model import Ticket, iso
 from ticketctl.services import heatmap
 from ticketctl.services.env import Env
@@ -37,11 +39,6 @@ from ticketctl.services.env import Env
 NOW = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 DEV_FILE = (Path(__file__).resolve().parents[2] / "shared/data/servicenow_incident_event_log"
             / "incident_event_log_dev_2016-02-29_to_2016-04-30.csv.gz")
-
-
-def ticketctl() -> str:
-    here = Path(sys.executable).with_name("ticketctl")
-    return str(here) if here.exists() else "ticketctl"
 
 
 def build(home: Path, n: int, seed: int = 1) -> None:
@@ -114,13 +111,7 @@ def main() -> int:
             t0 = time.perf_counter()
             timed(["import", "servicenow", str(DEV_FILE), "--json"], Path(tmp) / "import")
             rows.append(("import servicenow (101,045 rows)", time.perf_counter() - t0, 30.0, DEV_FILE.name))
-    print(f"{'measure':<36} {'median s':>9} {'budget s':>9}  verdict  note")
-    missed = 0
-    for name, secs, budget, note in rows:
-        verdict = "-" if budget is None else ("met" if secs <= budget else "MISSED")
-        missed += verdict == "MISSED"
-        print(f"{name:<36} {secs:>9.3f} {budget if budget else '':>9}  {verdict:<7}  {note}")
-    print("all budgets met" if not missed else f"{missed} budget(s) MISSED")
+    print_rows(rows, digits=3)
     return 0
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from typing import Any
 
 import click
 
+from ticketctl.core.model import parse_time
+from ticketctl.errors import BadInput
 from ticketctl.services.env import Env
 
 SLA_STYLE = {"ok": "green", "at_risk": "yellow", "breached": "bold red", "paused": "cyan", "done": "dim"}
@@ -19,6 +22,16 @@ def env() -> Env:
     obj = click.get_current_context().find_root().obj
     assert isinstance(obj, Env)
     return obj
+
+
+def moment(option: str, text: str | None) -> datetime | None:
+    """An ISO-8601 time given to ``option``, or None; a bad one is bad input."""
+    if text is None:
+        return None
+    try:
+        return parse_time(text)
+    except ValueError:
+        raise BadInput(f"{option} {text!r} is not an ISO-8601 time like 2026-03-02T09:00:00Z") from None
 
 
 def emit_json(data: Any) -> None:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from ticketctl.commands import report_more_cmd
-from ticketctl.commands.output import emit_json, env
+from ticketctl.commands.output import emit_json, env, moment
 from ticketctl.commands.tickets import Json
-from ticketctl.core.model import parse_time
-from ticketctl.errors import BadInput
 from ticketctl.home import atomic_write
 from ticketctl.services import report
 
@@ -46,7 +43,7 @@ def heatmap(
     from ticketctl.services import heatmap as hmap
 
     e = env()
-    when = _moment(at)
+    when = moment("--at", at)
     hm = hmap.heatmap(e, hmap.parse_by(by), when)
     if csv is not None:
         _write_csv(csv, hm)
@@ -60,15 +57,6 @@ def heatmap(
         print_heatmap(hm)
     else:
         print(f"wrote {', '.join(str(p) for p in (csv, xlsx) if p)} ({hm['total']} open tickets)", file=sys.stderr)
-
-
-def _moment(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return parse_time(text)
-    except ValueError:
-        raise BadInput(f"--at {text!r} is not an ISO-8601 time like 2026-03-02T09:00:00Z") from None
 
 
 def _write_csv(path: Path, hm: dict[str, Any]) -> None:
