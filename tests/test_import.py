@@ -165,7 +165,7 @@ def test_one_incident_timeline_event_by_event(run: Run) -> None:
         ("ticket.assigned", "2016-02-29T09:13:00Z", "Updated by 265", {"assignee": "Resolver 31"}),  # row 203, New
         ("ticket.blocked", "2016-02-29T20:09:00Z", "Updated by 111", block),  # row 205
         ("ticket.unblocked", "2016-03-03T17:29:00Z", "Updated by 727", {}),  # row 209, Active
-        ("ticket.started", "2016-03-03T17:29:00Z", "Updated by 727", {}),
+        ("ticket.started", "2016-03-03T17:29:00Z", "Updated by 727", {"on_behalf_of": "Resolver 31"}),
         ("ticket.transferred", "2016-03-04T11:15:00Z", "Updated by 451", {"dept": "Group 50", "previous": "Group 70"}),
         ("ticket.transferred", "2016-03-04T12:17:00Z", "Updated by 259", {"dept": "Group 70", "previous": "Group 50"}),
         ("ticket.transferred", "2016-03-04T14:08:00Z", "Updated by 336", {"dept": "Group 29", "previous": "Group 70"}),
@@ -174,13 +174,15 @@ def test_one_incident_timeline_event_by_event(run: Run) -> None:
         ("ticket.unblocked", "2016-03-14T08:13:00Z", "Updated by 135", {}),  # row 218, Resolved
         ("ticket.resolved", "2016-03-14T08:13:00Z", "Updated by 135", {}),
         ("ticket.reopened", "2016-03-17T16:27:00Z", "Updated by 241", {"reason": "ServiceNow: Resolved -> Active"}),
-        ("ticket.started", "2016-03-17T16:27:00Z", "Updated by 241", {}),
+        ("ticket.started", "2016-03-17T16:27:00Z", "Updated by 241", {"on_behalf_of": "Resolver 31"}),
         ("ticket.resolved", "2016-03-17T16:28:00Z", "Updated by 241", {}),
         ("ticket.closed", "2016-03-24T18:59:00Z", "Updated by 908", {}),
     ]
     devices = run.rows("SELECT DISTINCT device FROM events")
     assert devices == [("import:servicenow",)]
     (t,) = run.rows("SELECT status, blocked_seconds, reopen_count, resolved_at, closed_at FROM tickets WHERE key = 'INC0000102'")
+    # the resolver's first response: Active, on the resolver's behalf (ServiceNow's actors are not its resolvers)
+    assert run.rows("SELECT first_response_at FROM tickets WHERE key = 'INC0000102'") == [("2016-03-03T17:29:00Z",)]
     blocked = (datetime(2016, 3, 3, 17, 29) - datetime(2016, 2, 29, 20, 9)) + (datetime(2016, 3, 14, 8, 13) - datetime(2016, 3, 7, 11, 50))
     assert (*t[:1], json.loads(t[1]), *t[2:]) == ("closed", {"awaiting_customer": int(blocked.total_seconds())}, 1,
                                                    "2016-03-17T16:28:00Z", "2016-03-24T18:59:00Z")

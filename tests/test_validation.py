@@ -116,3 +116,19 @@ def test_now_equals_latest_span_state(imported):
     assert heatmap.heatmap(env, ("dept",)) == heatmap.heatmap(env, ("dept",), env.now)
     assert iso(env.now) == NOW
     env.close()
+
+
+def test_first_response_kpi_equals_pandas(imported, log, capsys):
+    """First response on imported incidents: the first row Active with a resolver
+    assigned (the import starts the work on the resolver's behalf)."""
+    start, end = "2016-02-29T00:00:00Z", "2016-03-04T00:00:00Z"
+    assert main(["report", "kpi", "--from", start, "--to", end, "--json"], env=make_env(imported)) == 0
+    k = json.loads(capsys.readouterr().out)["kpis"]
+    opened = log.groupby("number")["opened"].first()
+    active = log[(log["incident_state"] == "Active") & (log["person"] != "")]
+    first = active.groupby("number")["at"].min()
+    window = opened[(opened >= pd.Timestamp(start)) & (opened < pd.Timestamp(end))]
+    minutes = ((first.reindex(window.index) - window).dt.total_seconds() / 60).dropna()
+    assert k["first_response_median"]["n"] == len(minutes) > 100
+    assert k["first_response_median"]["value"] == pytest.approx(minutes.median(), abs=0.06)
+    assert k["first_response_mean"]["value"] == pytest.approx(minutes.mean(), abs=0.06)

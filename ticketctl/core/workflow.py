@@ -356,7 +356,8 @@ def apply(t: Ticket | None, e: Event, cfg: Config) -> Ticket:
         raise ValueError(f"unknown event type {e.type!r}")
     if t.status != before:
         t.status_since = e.at
-    if t.first_response_at is None and t.assignee and e.actor == t.assignee and e.type not in SYSTEM_EVENTS:
+    by_assignee = e.actor == t.assignee or p.get("on_behalf_of") == t.assignee  # imports name who acted
+    if t.first_response_at is None and t.assignee and by_assignee and e.type not in SYSTEM_EVENTS:
         t.first_response_at = e.at
     return t
 

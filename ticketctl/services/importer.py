@@ -368,7 +368,8 @@ class _Replay:
             s.priority = priority
         # enter the new state
         if target == "in_progress" and s.status != "in_progress":
-            emit("ticket.started", {})
+            # ServiceNow's Active: the assigned resolver took it up (their first response)
+            emit("ticket.started", {"on_behalf_of": s.assignee} if s.assignee else {})
             s.status = "in_progress"
         elif target == "blocked" and s.status != "blocked":
             assert reason is not None
