@@ -42,18 +42,20 @@ def log() -> pd.DataFrame:
     df["at"] = df[["opened", "updated"]].max(axis=1)
     df["at"] = df.groupby("number")["at"].cummax()
     df["group"] = df["assignment_group"].replace("?", "")
+    # category is the product; a "?" never erases a known one
+    df["product"] = df["category"].replace("?", pd.NA).groupby(df["number"]).ffill().fillna("")
     df["person"] = df["assigned_to"].replace("?", "")
     return df
 
 
-def backlog_by_dept(log: pd.DataFrame, at: pd.Timestamp) -> dict[str, int]:
-    """Open incidents per assignment group at ``at``: the last row at or before it,
-    or, between opening and the first row, the first row's group as opened."""
+def backlog_by(log: pd.DataFrame, at: pd.Timestamp, column: str = "group") -> dict[str, int]:
+    """Open incidents per ``column`` at ``at``: the last row at or before it,
+    or, between opening and the first row, the first row's value as opened."""
     seen = log[log["at"] <= at].groupby("number").tail(1).set_index("number")
     first = log.groupby("number").head(1).set_index("number")
     opened_only = first[(first["opened"] <= at) & ~first.index.isin(seen.index)]
     open_rows = seen[~seen["incident_state"].isin(DONE)]
-    counts = pd.concat([open_rows["group"], opened_only["group"]]).value_counts()
+    counts = pd.concat([open_rows[column], opened_only[column]]).value_counts()
     return {k: int(v) for k, v in counts.items()}
 
 
@@ -70,8 +72,10 @@ def test_heatmap_by_dept_at_past_moments_equals_pandas(imported, log, moment):
     env = make_env(imported)
     hm = heatmap.heatmap(env, ("dept",), pd.Timestamp(moment).to_pydatetime())
     got = {c["dept"]: c["count"] for c in hm["cells"]}
-    want = backlog_by_dept(log, pd.Timestamp(moment))
+    want = backlog_by(log, pd.Timestamp(moment))
     assert got == want and hm["total"] > 0
+    by_product = heatmap.heatmap(env, ("product",), pd.Timestamp(moment).to_pydatetime())
+    assert {c["product"]: c["count"] for c in by_product["cells"]} == backlog_by(log, pd.Timestamp(moment), "product")
     env.close()
 
 

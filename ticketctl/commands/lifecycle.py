@@ -105,6 +105,30 @@ def reopen(
     _done(tickets.reopen(env(), key, reason), json)
 
 
+def edit(
+    key: Key,
+    title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
+    priority: Annotated[str | None, typer.Option("--priority", help="urgent, high, medium or low (SLA targets follow).")] = None,
+    dept: Annotated[str | None, typer.Option("--dept", help="Hand over to another department (a transfer).")] = None,
+    product: Annotated[str | None, typer.Option("--product", help="Product or asset.")] = None,
+    fault: Annotated[str | None, typer.Option("--fault", help="Fault type.")] = None,
+    zone: Annotated[str | None, typer.Option("--zone", help="Where the work is.")] = None,
+    impact: Annotated[str | None, typer.Option("--impact", help="user, department or system.")] = None,
+    skills: Annotated[str | None, typer.Option("--skills", help="Skills the work needs, comma separated.")] = None,
+    customer: Annotated[str | None, typer.Option("--customer", help="Customer name.")] = None,
+    phone: Annotated[str | None, typer.Option("--phone", help="Customer phone.")] = None,
+    channel: Annotated[str | None, typer.Option("--channel", help="How it came in.")] = None,
+    description: Annotated[str | None, typer.Option("--description", help="Longer description.")] = None,
+    json: Json = False,
+) -> None:
+    """Change a ticket's fields; each change is an event in the timeline."""
+    fields = {"title": title, "product": product, "fault": fault, "zone": zone, "impact": impact, "customer": customer,
+              "phone": phone, "channel": channel, "description": description,
+              "skills": [x.strip() for x in skills.split(",") if x.strip()] if skills is not None else None}
+    changes = {k: v for k, v in fields.items() if v is not None}
+    _done(tickets.edit(env(), key, changes, priority, dept), json)
+
+
 def cancel(
     key: Key,
     reason: Annotated[str, typer.Option("--reason", help="Why the work is not needed.")],
@@ -124,6 +148,7 @@ def register(app: typer.Typer) -> None:
         resolve: "ticketctl resolve KQT-12 --note 'relay replaced, cooling back'",
         close: "ticketctl close KQT-12 --check function_test --check safety_reset --check parts_recorded",
         reopen: "ticketctl reopen KQT-12 --reason 'still warm'",
+        edit: "ticketctl edit KQT-12 --priority urgent --dept electrical --zone east",
         cancel: "ticketctl cancel KQT-12 --reason 'duplicate of KQT-9'",
     }
     for fn, example in examples.items():

@@ -220,6 +220,30 @@ def decide_reprioritize(t: Ticket, priority: str) -> list[Draft]:
     return [("ticket.reprioritized", {"priority": priority, "previous": t.priority})]
 
 
+#: plain fields an edit may change (last writer wins); priority and department
+#: have events of their own (reprioritized, transferred)
+EDITABLE = ("title", "description", "product", "fault", "zone", "impact", "customer", "phone", "channel", "skills")
+
+
+def decide_edit(t: Ticket, changes: dict[str, Any]) -> list[Draft]:
+    """One ``ticket.edited`` per field that really changes; refused on a closed
+    or cancelled ticket, and when nothing would change."""
+    if t.status in ("closed", "cancelled"):
+        raise Refused(f"cannot edit {t.key}: it is {t.status} (reopen it first)")
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise BadInput(f"cannot edit {', '.join(unknown)} (editable: {', '.join(EDITABLE)})")
+    if "impact" in changes and changes["impact"] not in IMPACTS:
+        raise BadInput(f"unknown impact {changes['impact']!r} (use {', '.join(IMPACTS)})")
+    if "title" in changes and not str(changes["title"]).strip():
+        raise BadInput("a ticket needs a title")
+    drafts: list[Draft] = [("ticket.edited", {"field": f, "value": v, "previous": getattr(t, f)})
+                           for f, v in changes.items() if getattr(t, f) != v]
+    if not drafts:
+        raise Refused(f"nothing to change on {t.key}")
+    return drafts
+
+
 def decide_cancel(t: Ticket, reason: str) -> list[Draft]:
     _guard(t, "cancel")
     if not reason.strip():
@@ -328,6 +352,8 @@ def apply(t: Ticket | None, e: Event, cfg: Config) -> Ticket:
         _pause(t, bt)
     elif e.type == "ticket.transferred":
         t.dept = p["dept"]
+    elif e.type == "ticket.edited":
+        setattr(t, p["field"], list(p["value"]) if p["field"] == "skills" else p["value"])
     elif e.type == "ticket.reprioritized":
         resp, res = cfg.sla_seconds(p["priority"])
         old_resp, old_res = cfg.sla_seconds(t.priority)

@@ -31,8 +31,9 @@ before the previous event of its incident (a handful in the real log, e.g. an
 update stamped before ``opened_at``) is written at that event's time and
 listed under ``retimed`` in the summary, so a ticket's history never runs
 backwards.
-Category, subcategory, symptom, location and impact come from the first row:
-ticketctl has no event to change them yet.
+The ticket is created with the first row's category (product), subcategory
+(fault), location (zone) and impact; a later row that changes one of them
+writes a ``ticket.edited`` (a ``?`` never erases a known value).
 
 Rows it cannot use are skipped and counted by reason with their row numbers
 (spreadsheet numbering: the header is row 1, the first incident row is 2), so
@@ -232,6 +233,7 @@ class _State:
     block_state: str | None = None  # the ServiceNow state of the current block
     before_block: str | None = None
     at: str = ""
+    fields: dict[str, str] = field(default_factory=dict)  # product, fault, zone, impact as last written
 
 
 @dataclass
@@ -296,6 +298,7 @@ class _Replay:
                   "zone": g(first, "location"), "customer": g(first, "caller_id"),
                   "channel": g(first, "contact_type").lower()}
         payload = {k: v for k, v in fields.items() if v or k in ("dept", "product")}
+        s.fields = {k: str(payload.get(k, "")) for k in ("product", "fault", "zone", "impact")}
         actor = g(first, "opened_by") or g(first, "sys_updated_by") or "servicenow"
         cid = uid(number, "created")
         drafts.append((cid, "ticket.created", created_at, actor, cid, payload))
@@ -366,6 +369,10 @@ class _Replay:
         if priority and priority != s.priority:
             emit("ticket.reprioritized", {"priority": priority, "previous": s.priority})
             s.priority = priority
+        for name, value in self._edits(row).items():
+            if value and value != s.fields.get(name, ""):
+                emit("ticket.edited", {"field": name, "value": value, "previous": s.fields.get(name, "")})
+                s.fields[name] = value
         # enter the new state
         if target == "in_progress" and s.status != "in_progress":
             # ServiceNow's Active: the assigned resolver took it up (their first response)
@@ -382,6 +389,12 @@ class _Replay:
             s.status = target
         s.state = state
         return retimed
+
+    def _edits(self, row: list[str]) -> dict[str, str]:
+        """The plain fields a row may change: category, subcategory, location, impact."""
+        g = self._get
+        return {"product": g(row, "category"), "fault": g(row, "subcategory"), "zone": g(row, "location"),
+                "impact": IMPACTS.get(g(row, "impact")[:1], "")}
 
     def _block(self, reason: str, state: str, row: list[str]) -> dict[str, Any]:
         """The block payload: the reason, ServiceNow's state as the note, and

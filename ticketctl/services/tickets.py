@@ -111,6 +111,27 @@ def reopen(env: Env, key: str, reason: str | None = None) -> dict[str, Any]:
     return _act(env, key, lambda t: workflow.decide_reopen(t, reason))
 
 
+def edit(env: Env, key: str, changes: dict[str, Any], priority: str | None = None,
+         dept: str | None = None) -> dict[str, Any]:
+    """Change plain fields, the priority (SLA targets follow) and/or the
+    department (a transfer), as one mutation."""
+    def decide(t: Ticket) -> list[workflow.Draft]:
+        drafts: list[workflow.Draft] = []
+        if priority is not None and priority != t.priority:
+            drafts += workflow.decide_reprioritize(t, priority)
+        if dept is not None and dept != t.dept:
+            drafts += workflow.decide_transfer(t, dept)
+        if changes or not drafts:
+            try:
+                drafts += workflow.decide_edit(t, changes)
+            except Refused:
+                if not drafts:
+                    raise
+        return drafts
+
+    return _act(env, key, decide)
+
+
 def cancel(env: Env, key: str, reason: str) -> dict[str, Any]:
     return _act(env, key, lambda t: workflow.decide_cancel(t, reason))
 
