@@ -63,3 +63,24 @@ def test_installed_entry_point(tmp_path: Path) -> None:
     assert (p.returncode, p.stdout) == (1, "")
     assert p.stderr == f"ticketctl: error: cannot start {key}: it is in_progress (start needs assigned)\n"
     assert (tmp_path / "home" / "ticketctl.db").exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["report", "trend", "--days", "1500"],  # Rich draws it
+    ["list", "--limit", "2000", *(x for s in ("new", "resolved", "closed") for x in ("--status", s))],
+    ["list", "--limit", "2000", "--status", "closed", "--json"],
+])
+def test_a_reader_that_stops_early_is_not_an_error(tmp_path: Path, argv: list[str]) -> None:
+    """`ticketctl ... | head -1` on more output than a pipe holds (~400 kB): exit 0,
+    nothing on stderr (Rich alone would exit 1)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETCTL_")}
+    env.update(TICKETCTL_HOME=str(tmp_path / "home"), TICKETCTL_NOW="2026-03-02T09:00:00Z")
+    gen = subprocess.run([installed_ticketctl(), "demo", "--tickets", "2000", "--techs", "5"], env=env,
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert gen.returncode == 0, gen.stderr
+    p = subprocess.Popen([installed_ticketctl(), *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert p.stdout is not None and p.stderr is not None
+    first = p.stdout.readline()
+    p.stdout.close()  # the reader goes away
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=60) == 0 and err == "" and first

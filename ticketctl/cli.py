@@ -113,7 +113,10 @@ def main(argv: Sequence[str] | None = None, env: object | None = None) -> int:
             raise
         print(f"ticketctl: error: {e}", file=sys.stderr)
         return e.exit_code
-    except BrokenPipeError:
+    except BrokenPipeError:  # the reader went away (`| head`): nothing more to say
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return errors.OK
     except KeyboardInterrupt:
         print("ticketctl: error: interrupted", file=sys.stderr)
@@ -132,5 +135,13 @@ def main(argv: Sequence[str] | None = None, env: object | None = None) -> int:
 
 
 def run() -> None:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point. A reader that stops early (``| head``) is not
+    an error: the rest of the output goes nowhere, the exit code stands."""
+    code = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.exit(code)

@@ -56,8 +56,13 @@ def duration(seconds: int | None) -> str:
 def console() -> Any:
     from rich.console import Console
 
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:  # rich exits 1; a reader that stopped early is no failure
+            self.quiet = True
+            raise BrokenPipeError
+
     # piped output is not cut to 80 columns: a script or a pager gets whole rows
-    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+    return _Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
 
 
 def ticket_line(t: dict[str, Any]) -> str:
