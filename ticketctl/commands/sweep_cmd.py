@@ -12,7 +12,6 @@ from ticketctl.commands.output import emit_json, env, ticket_line
 from ticketctl.commands.tickets import Json
 from ticketctl.core.workflow import STALL_CHOICES
 from ticketctl.errors import Refused
-from ticketctl.services import sweep as sweeping
 
 
 def _summary(r: dict[str, Any]) -> str:
@@ -36,6 +35,8 @@ def sweep(
     """Escalate silent, at-risk, breached and long-blocked tickets, ask the holders of stalled work why,
     and group batch incidents under one parent ticket. Safe to run from cron every minute: nothing
     happens twice."""
+    from ticketctl.services import sweep as sweeping  # not on every command's import path
+
     r = sweeping.sweep(env(), dry_run)
     if json:
         emit_json(r)
@@ -56,6 +57,8 @@ def why(
 ) -> None:
     """Answer a stall check: awaiting_parts / awaiting_customer block the ticket with that reason,
     technician_away returns it to the queue unassigned, still_working restarts the stall clock."""
+    from ticketctl.services import sweep as sweeping
+
     t = sweeping.why(env(), key, choice)
     emit_json(t) if json else print(ticket_line(t))
 
