@@ -144,9 +144,9 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for i, t in enumerate(rows[::23]):
         if t.status not in ("closed", "cancelled"):
             other = next(d for d in depts if d != t.dept)
-            tickets._act(env, t.key, lambda x, d=other: workflow.decide_transfer(x, d))
+            tickets.act(env, t.key, lambda x, d=other: workflow.decide_transfer(x, d))
             if i % 3 == 0:
-                tickets._act(env, t.key, lambda x, d=t.dept: workflow.decide_transfer(x, d))
+                tickets.act(env, t.key, lambda x, d=t.dept: workflow.decide_transfer(x, d))
     done = [t for t in rows if t.status in ("resolved", "closed")]
     for t in done[::17]:
         tickets.reopen(env, t.key, "came back")
@@ -342,9 +342,9 @@ def test_first_time_fix_edges(team: Path) -> None:
 def test_transfers_and_evidence_on_hand_made_tickets(team: Path) -> None:
     a, b = new(team, T0), new(team, T0, type="incident")  # incident: no checklist, always complete
     env = make_env(team, at(T0, minutes=1))
-    tickets._act(env, a, lambda t: workflow.decide_transfer(t, "d2"))
-    tickets._act(make_env(team, at(T0, minutes=2)), a, lambda t: workflow.decide_transfer(t, "d3"))
-    tickets._act(make_env(team, at(T0, minutes=3)), a, lambda t: workflow.decide_transfer(t, "d1"))
+    tickets.act(env, a, lambda t: workflow.decide_transfer(t, "d2"))
+    tickets.act(make_env(team, at(T0, minutes=2)), a, lambda t: workflow.decide_transfer(t, "d3"))
+    tickets.act(make_env(team, at(T0, minutes=3)), a, lambda t: workflow.decide_transfer(t, "d1"))
     work(team, a, T0, 5, 60, close=True)
     work(team, b, T0, 5, 60)
     tickets.close(make_env(team, at(T0, minutes=70), "ana"), b, [])

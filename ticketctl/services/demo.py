@@ -32,6 +32,7 @@ from ticketctl.core.model import OPEN_STATUSES, Event, Technician, Ticket, iso
 from ticketctl.core.views import sla_state
 from ticketctl.errors import Refused
 from ticketctl.services.env import Env
+from ticketctl.store.queries import OPEN_SQL
 
 NAMES = (
     "ana bob chen dara eli fatima gus hana ivan jo kai lena mo nia omar pia quinn raj sara tom uma vic wen "
@@ -248,10 +249,10 @@ def summary(env: Env) -> dict[str, Any]:
     blocked = dict(db.execute("SELECT blocked_reason, count(*) FROM tickets WHERE status = 'blocked' "
                               "GROUP BY blocked_reason ORDER BY 2 DESC").fetchall())
     piles = [{"dept": d, "product": p, "open": c} for d, p, c in db.execute(
-        "SELECT dept, product, count(*) FROM tickets WHERE status IN ('new','assigned','in_progress','blocked') "
+        f"SELECT dept, product, count(*) FROM tickets WHERE {OPEN_SQL} "
         "GROUP BY dept, product ORDER BY 3 DESC, 1, 2 LIMIT 5")]
     now_bt = cfg.business_calendar.ordinal(now)
-    open_rows = st.select_tickets("status IN ('new','assigned','in_progress','blocked')", (), "", None)
+    open_rows = st.select_tickets(OPEN_SQL, (), "", None)
     states = Counter(sla_state(t, now_bt) for t in open_rows)
     techs = st.techs()
     loads = st.loads(("assigned", "in_progress", "blocked"))

@@ -11,7 +11,7 @@ from ticketctl.core.model import HELD_STATUSES, Technician, Ticket
 from ticketctl.core.views import ticket_public, ticket_weight
 from ticketctl.errors import Refused
 from ticketctl.services.env import Env
-from ticketctl.services.tickets import _commit
+from ticketctl.services.tickets import commit
 from ticketctl.store.queries import list_tickets
 
 
@@ -44,7 +44,7 @@ def assign_best(env: Env, key: str) -> dict[str, Any]:
             raise Refused(f"no eligible technician for {t.key}: {why}")
         tech = next(x for x in techs if x.name == pick.name)
         drafts = workflow.decide_assign(t, tech, pick.load, note={"by": "dispatch", "reason": pick.reason})
-        t = _commit(env, st, t, t.key, drafts)
+        t = commit(env, st, t, t.key, drafts)
     return ticket_public(t, cfg, env.now)
 
 
@@ -65,7 +65,7 @@ def auto(env: Env, dry_run: bool = False, limit: int | None = None) -> dict[str,
             if not dry_run:
                 t = by_key[a["key"]]
                 drafts = workflow.decide_assign(t, by_name[name], held.get(name, 0), note={"by": "dispatch", "reason": a["reason"]})
-                _commit(env, st, t, t.key, drafts)
+                commit(env, st, t, t.key, drafts)
             held[name] = held.get(name, 0) + 1
     return {
         "dry_run": dry_run,

@@ -15,14 +15,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from ticketctl.core.model import OPEN_STATUSES, iso, parse_time
+from ticketctl.core.model import iso, parse_time
 from ticketctl.errors import BadInput
 from ticketctl.services.env import Env
+from ticketctl.store.queries import OPEN_SQL
 
 DIMENSIONS = ("dept", "product", "fault")
 GROUPINGS = ("dept,product", "dept,fault", "product,fault", "dept", "product", "fault")
 STUCK_HOURS = 4
-_OPEN = ", ".join(f"'{s}'" for s in OPEN_STATUSES)
 
 
 def parse_by(text: str) -> tuple[str, ...]:
@@ -41,9 +41,9 @@ def heatmap(env: Env, by: tuple[str, ...] = ("dept", "product"), at: datetime | 
     cols = ", ".join(by)
     params = {"at": iso(when), "cut": iso(when - timedelta(hours=STUCK_HOURS))}
     if at is None:
-        source = f"tickets WHERE status IN ({_OPEN})"
+        source = f"tickets WHERE {OPEN_SQL}"
     else:
-        source = f"spans WHERE from_at <= :at AND (to_at IS NULL OR to_at > :at) AND status IN ({_OPEN})"
+        source = f"spans WHERE from_at <= :at AND (to_at IS NULL OR to_at > :at) AND {OPEN_SQL}"
     rows = env.store.db.execute(
         f"SELECT {cols}, count(*), sum(created_at <= :cut), min(created_at) FROM {source} GROUP BY {cols} "
         f"ORDER BY {len(by) + 1} DESC, {cols}", params).fetchall()
@@ -61,11 +61,11 @@ def stuck(env: Env, at: datetime | None = None, limit: int = 5) -> list[dict[str
     when = env.now if at is None else at
     params = {"at": iso(when), "cut": iso(when - timedelta(hours=STUCK_HOURS)), "limit": limit}
     if at is None:
-        sql = (f"SELECT key, status, dept, product, fault, created_at FROM tickets WHERE status IN ({_OPEN})"
+        sql = (f"SELECT key, status, dept, product, fault, created_at FROM tickets WHERE {OPEN_SQL}"
                " AND created_at <= :cut ORDER BY created_at, key LIMIT :limit")
     else:
         sql = ("SELECT ticket, status, dept, product, fault, created_at FROM spans WHERE from_at <= :at"
-               f" AND (to_at IS NULL OR to_at > :at) AND status IN ({_OPEN}) AND created_at <= :cut"
+               f" AND (to_at IS NULL OR to_at > :at) AND {OPEN_SQL} AND created_at <= :cut"
                " ORDER BY created_at, ticket LIMIT :limit")
     out = []
     for key, status, dept, product, fault, created in env.store.db.execute(sql, params):

@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from ticketctl.core.model import OPEN_STATUSES, iso, parse_time
+from ticketctl.core.model import iso, parse_time
 from ticketctl.services.env import Env
-
-OPEN_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in OPEN_STATUSES))
+from ticketctl.store.queries import OPEN_SQL
 
 
 def _hours(now: datetime, since: str) -> float:

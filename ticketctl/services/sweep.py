@@ -29,13 +29,13 @@ from typing import Any
 from ticketctl.core import sweep as rules
 from ticketctl.core import workflow
 from ticketctl.core.config import PRIORITIES, Config
-from ticketctl.core.model import OPEN_STATUSES, Ticket, iso
+from ticketctl.core.model import Ticket, iso
 from ticketctl.services import notify
 from ticketctl.services.env import Env
-from ticketctl.services.tickets import _act, _commit
+from ticketctl.services.tickets import act, commit
 from ticketctl.store.db import Store
+from ticketctl.store.queries import OPEN_SQL
 
-OPEN_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in OPEN_STATUSES))
 LEFT_SQL = "COALESCE(resolve_due_bt - :now_bt, resolve_left_s)"
 
 
@@ -155,7 +155,7 @@ def _write(env: Env, st: Store, tickets: list[Ticket], actions: list[rules.Actio
     for a in actions:
         if a.batch is not None:
             key = f"{st.meta('key_prefix')}-{st.take_counter('next_ticket_no')}"
-            _commit(env, st, None, key, workflow.decide_create(a.batch.fields, cfg))
+            commit(env, st, None, key, workflow.decide_create(a.batch.fields, cfg))
             for child in a.batch.children:
                 drafts.setdefault(child, []).extend(rules.link_drafts(key))
             a = replace(a, key=key)
@@ -165,7 +165,7 @@ def _write(env: Env, st: Store, tickets: list[Ticket], actions: list[rules.Actio
         queued += notify.enqueue(st, cfg, now, a.key, a.base_rule, a.message, list(a.to))
         done.append(a)
     for key, ds in drafts.items():
-        _commit(env, st, by_key[key], key, ds)
+        commit(env, st, by_key[key], key, ds)
     return done, queued
 
 
@@ -234,4 +234,4 @@ def _run(env: Env, st: Store, cfg: Config, now: datetime, dry_run: bool
 
 def why(env: Env, key: str, choice: str) -> dict[str, Any]:
     """Answer the ticket's open stall check (``workflow.decide_why``)."""
-    return _act(env, key, lambda t: workflow.decide_why(t, choice, env.config))
+    return act(env, key, lambda t: workflow.decide_why(t, choice, env.config))

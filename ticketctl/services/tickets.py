@@ -33,7 +33,7 @@ def record(env: Env, st: Store, key: str | None, drafts: list[workflow.Draft]) -
     return events
 
 
-def _commit(env: Env, st: Store, t: Ticket | None, key: str, drafts: list[workflow.Draft]) -> Ticket:
+def commit(env: Env, st: Store, t: Ticket | None, key: str, drafts: list[workflow.Draft]) -> Ticket:
     """Record the drafts and write the projections they fold into: the ticket,
     and its history of spans when its status, department, product or fault moved."""
     existed = t is not None
@@ -46,12 +46,12 @@ def _commit(env: Env, st: Store, t: Ticket | None, key: str, drafts: list[workfl
     return t
 
 
-def _act(env: Env, key: str, decide: Callable[[Ticket], list[workflow.Draft]]) -> dict[str, Any]:
+def act(env: Env, key: str, decide: Callable[[Ticket], list[workflow.Draft]]) -> dict[str, Any]:
     cfg = env.config  # a broken config file stops the command before anything else is judged
     st = env.store
     with st.transaction():
         t = st.ticket(st.resolve_key(key))
-        t = _commit(env, st, t, t.key, decide(t))
+        t = commit(env, st, t, t.key, decide(t))
     return ticket_public(t, cfg, env.now)
 
 
@@ -61,7 +61,7 @@ def create(env: Env, fields: dict[str, Any]) -> dict[str, Any]:
     st = env.store
     with st.transaction():
         key = f"{st.meta('key_prefix')}-{st.take_counter('next_ticket_no')}"
-        t = _commit(env, st, None, key, drafts)
+        t = commit(env, st, None, key, drafts)
     return ticket_public(t, env.config, env.now)
 
 
@@ -80,35 +80,35 @@ def assign(env: Env, key: str, name: str, force: bool = False) -> dict[str, Any]
     elif target.name != asked.name:
         note["delegate_for"] = asked.name
     tech = target
-    return _act(env, key, lambda t: workflow.decide_assign(t, tech, st.load(tech.name, HELD_STATUSES), force, note))
+    return act(env, key, lambda t: workflow.decide_assign(t, tech, st.load(tech.name, HELD_STATUSES), force, note))
 
 
 def start(env: Env, key: str) -> dict[str, Any]:
-    return _act(env, key, workflow.decide_start)
+    return act(env, key, workflow.decide_start)
 
 
 def block(env: Env, key: str, reason: str, details: dict[str, str]) -> dict[str, Any]:
-    return _act(env, key, lambda t: workflow.decide_block(t, reason, env.config, details))
+    return act(env, key, lambda t: workflow.decide_block(t, reason, env.config, details))
 
 
 def unblock(env: Env, key: str, note: str | None = None) -> dict[str, Any]:
-    return _act(env, key, lambda t: workflow.decide_unblock(t, note))
+    return act(env, key, lambda t: workflow.decide_unblock(t, note))
 
 
 def note(env: Env, key: str, text: str) -> dict[str, Any]:
-    return _act(env, key, lambda t: workflow.decide_note(t, text))
+    return act(env, key, lambda t: workflow.decide_note(t, text))
 
 
 def resolve(env: Env, key: str, note: str | None = None) -> dict[str, Any]:
-    return _act(env, key, lambda t: workflow.decide_resolve(t, note))
+    return act(env, key, lambda t: workflow.decide_resolve(t, note))
 
 
 def close(env: Env, key: str, checks: list[str]) -> dict[str, Any]:
-    return _act(env, key, lambda t: workflow.decide_close(t, checks, env.config))
+    return act(env, key, lambda t: workflow.decide_close(t, checks, env.config))
 
 
 def reopen(env: Env, key: str, reason: str | None = None) -> dict[str, Any]:
-    return _act(env, key, lambda t: workflow.decide_reopen(t, reason))
+    return act(env, key, lambda t: workflow.decide_reopen(t, reason))
 
 
 def edit(env: Env, key: str, changes: dict[str, Any], priority: str | None = None,
@@ -129,11 +129,11 @@ def edit(env: Env, key: str, changes: dict[str, Any], priority: str | None = Non
                     raise
         return drafts
 
-    return _act(env, key, decide)
+    return act(env, key, decide)
 
 
 def cancel(env: Env, key: str, reason: str) -> dict[str, Any]:
-    return _act(env, key, lambda t: workflow.decide_cancel(t, reason))
+    return act(env, key, lambda t: workflow.decide_cancel(t, reason))
 
 
 def show(env: Env, key: str) -> dict[str, Any]:

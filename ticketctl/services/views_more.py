@@ -24,8 +24,7 @@ from typing import Any
 from ticketctl.core.model import OPEN_STATUSES, iso, parse_time
 from ticketctl.errors import BadInput
 from ticketctl.services.env import Env
-
-_OPEN = ", ".join(f"'{s}'" for s in OPEN_STATUSES)
+from ticketctl.store.queries import OPEN_SQL
 
 #: (label, lower bound in hours, upper bound in hours or None): age >= lower and < upper
 AGE_BUCKETS: tuple[tuple[str, float, float | None], ...] = (
@@ -49,7 +48,7 @@ def aging(env: Env) -> dict[str, Any]:
     # bucket i holds created_at in (now - hi, now - lo]: pick the first whose lower bound the age passes
     case = " ".join(f"WHEN created_at <= :c{i} THEN {i}" for i in reversed(range(1, len(AGE_BUCKETS))))
     rows = env.store.db.execute(
-        f"SELECT CASE {case} ELSE 0 END, status, count(*) FROM tickets WHERE status IN ({_OPEN}) GROUP BY 1, 2",
+        f"SELECT CASE {case} ELSE 0 END, status, count(*) FROM tickets WHERE {OPEN_SQL} GROUP BY 1, 2",
         params).fetchall()
     buckets = [{"bucket": label, "from_h": lo, "to_h": hi, "count": 0, "by_status": {s: 0 for s in OPEN_STATUSES}}
                for label, lo, hi in AGE_BUCKETS]

@@ -18,6 +18,9 @@ from ticketctl.store.db import Store
 
 SORTS = ("weight", "created", "due")
 
+#: the backlog as SQL; the exact text the partial index ``spans_open`` is declared with
+OPEN_SQL = "status IN ({})".format(", ".join(f"'{s}'" for s in OPEN_STATUSES))
+
 
 def weight_sql(cfg: Config, in_hours: bool) -> str:
     """The weight formula as SQL; needs the ``:now_bt`` parameter. Every number
@@ -63,7 +66,7 @@ def list_tickets(
         params["dept"] = dept
     if sort == "weight":
         live = weight_sql(cfg, cal.in_hours(now))
-        order = f"CASE WHEN status IN ('new', 'assigned', 'in_progress', 'blocked') THEN {live} ELSE 0 END DESC, created_at, key"
+        order = f"CASE WHEN {OPEN_SQL} THEN {live} ELSE 0 END DESC, created_at, key"
     elif sort == "created":
         order = "created_at, key"
     elif sort == "due":
