@@ -36,7 +36,8 @@ def _value(text: str) -> Any:
         return text
 
 
-@app.command("set", epilog="Example: ticketctl config set calendar.holidays '[\"2026-12-25\", \"2026-12-26\"]'")
+@app.command("set", context_settings={"ignore_unknown_options": True},  # VALUE may be -1
+             epilog="Example: ticketctl config set calendar.holidays '[\"2026-12-25\", \"2026-12-26\"]'")
 def set_(
     key: Annotated[str, typer.Argument(help="Dotted key, e.g. me, capacity, calendar.timezone, sla.high.resolve.")],
     value: Annotated[str, typer.Argument(help="A TOML value (4, true, [\"a\", \"b\"]) or plain text.")],

@@ -423,6 +423,15 @@ def _check(cfg: Config) -> None:
                     raise ValueError("must be longer than zero")
             except ValueError as e:
                 raise ValueError(f"sla.{p}.{k}: {e}") from None
+    w = cfg.weights
+    for table in ("urgency", "impact"):
+        for k, v in getattr(w, table).items():
+            if v <= 0:
+                raise ValueError(f"weights.{table}.{k}: must be above zero")
+    if w.off_hours_factor <= 0:
+        raise ValueError("weights.off_hours_factor: must be above zero")
+    if w.sla_factor < 0:
+        raise ValueError("weights.sla_factor: must be zero or more")
     for i, p in enumerate(cfg.weights.always_on):
         if p not in PRIORITIES:
             raise ValueError(f"weights.always_on[{i}]: {p!r} is not a priority")
