@@ -155,7 +155,7 @@ def mirror_db(tmp_path: Path) -> Path:
 
 def test_mirror_module_declares_exactly_the_local_tables(local_db: Path) -> None:
     classes = mirror_classes()
-    assert sorted(classes) == sorted(read_schema(local_db)) == ["events", "meta", "notifications", "spans", "technicians", "tickets"]
+    assert sorted(classes) == sorted(read_schema(local_db)) == ["bases", "events", "meta", "notifications", "outbox", "spans", "technicians", "tickets"]
     assert tables.TABLES == classes
     for name, cls in classes.items():
         assert SQLModel.metadata.tables[name] is cls.__table__  # type: ignore[attr-defined]
@@ -180,7 +180,7 @@ def test_python_types_follow_the_affinity(local_db: Path) -> None:
         for c in local[name]:
             kind, optional = annotation_affinity(fields[c["name"]].annotation)
             assert kind == c["affinity"], f"{name}.{c['name']}"
-            rowid = (name, c["name"]) in (("events", "seq"), ("notifications", "id"), ("spans", "id"))
+            rowid = (name, c["name"]) in (("events", "seq"), ("notifications", "id"), ("spans", "id"), ("outbox", "id"))
             assert optional == (not required(c) or rowid), f"{name}.{c['name']}"
 
 

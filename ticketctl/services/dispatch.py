@@ -11,6 +11,7 @@ from ticketctl.core.model import HELD_STATUSES, Technician, Ticket
 from ticketctl.core.views import ticket_public, ticket_weight
 from ticketctl.errors import Refused
 from ticketctl.services.env import Env
+from ticketctl.services.mutations import intent
 from ticketctl.services.tickets import commit
 from ticketctl.store.queries import list_tickets
 
@@ -43,8 +44,9 @@ def assign_best(env: Env, key: str) -> dict[str, Any]:
             why = "; ".join(f"{c.name} {c.reason.removeprefix('skipped: ')}" for c in cands[:6]) or "no technicians yet"
             raise Refused(f"no eligible technician for {t.key}: {why}")
         tech = next(x for x in techs if x.name == pick.name)
-        drafts = workflow.decide_assign(t, tech, pick.load, note={"by": "dispatch", "reason": pick.reason})
-        t = commit(env, st, t, t.key, drafts)
+        note = {"by": "dispatch", "reason": pick.reason}
+        with intent(env, "ticket.assign", {"key": t.key, "name": tech.name, "force": False, "note": note}):
+            t = commit(env, st, t, t.key, workflow.decide_assign(t, tech, pick.load, note=note))
     return ticket_public(t, cfg, env.now)
 
 
@@ -64,8 +66,9 @@ def auto(env: Env, dry_run: bool = False, limit: int | None = None) -> dict[str,
             name = a["assignee"]
             if not dry_run:
                 t = by_key[a["key"]]
-                drafts = workflow.decide_assign(t, by_name[name], held.get(name, 0), note={"by": "dispatch", "reason": a["reason"]})
-                commit(env, st, t, t.key, drafts)
+                note = {"by": "dispatch", "reason": a["reason"]}
+                with intent(env, "ticket.assign", {"key": t.key, "name": name, "force": False, "note": note}):
+                    commit(env, st, t, t.key, workflow.decide_assign(t, by_name[name], held.get(name, 0), note=note))
             held[name] = held.get(name, 0) + 1
     return {
         "dry_run": dry_run,

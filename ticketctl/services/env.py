@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from typing import Any
 
 from ticketctl.core.config import Config
 from ticketctl.core.model import parse_time
@@ -25,6 +26,10 @@ class Env:
 
     home: Home
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    #: the mutation being run (``services.mutations.Intent``), set by ``mutations.intent``
+    intent: Any = field(default=None, repr=False)
+    #: queue each mutation in the outbox for the server; the server itself does not
+    queue_mutations: bool = True
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Env:

@@ -32,6 +32,7 @@ from ticketctl.core.config import PRIORITIES, Config
 from ticketctl.core.model import Ticket, iso
 from ticketctl.services import notify
 from ticketctl.services.env import Env
+from ticketctl.services.mutations import mutation
 from ticketctl.services.tickets import act, commit
 from ticketctl.store.db import Store
 from ticketctl.store.queries import OPEN_SQL
@@ -232,6 +233,7 @@ def _run(env: Env, st: Store, cfg: Config, now: datetime, dry_run: bool
         return actions, breach_counts(st, cfg, now), queued, more
 
 
+@mutation("ticket.why")
 def why(env: Env, key: str, choice: str) -> dict[str, Any]:
     """Answer the ticket's open stall check (``workflow.decide_why``)."""
     return act(env, key, lambda t: workflow.decide_why(t, choice, env.config))

@@ -9,6 +9,7 @@ from ticketctl.core.model import HELD_STATUSES
 from ticketctl.core.views import tech_public
 from ticketctl.errors import BadInput, Refused
 from ticketctl.services.env import Env
+from ticketctl.services.mutations import mutation
 from ticketctl.services.tickets import record
 
 
@@ -25,6 +26,7 @@ def _validate(changes: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+@mutation("tech.add")
 def add(env: Env, name: str, **fields: Any) -> dict[str, Any]:
     name = name.strip()
     if not name or any(c.isspace() for c in name):
@@ -40,6 +42,7 @@ def add(env: Env, name: str, **fields: Any) -> dict[str, Any]:
     return tech_public(tech, 0)
 
 
+@mutation("tech.update")
 def update(env: Env, name: str, **fields: Any) -> dict[str, Any]:
     changes = _validate(fields)
     if not changes:

@@ -13,23 +13,31 @@ from ticketctl.core.dispatch import route
 from ticketctl.core.model import HELD_STATUSES, Event, Ticket, iso
 from ticketctl.core.views import ticket_public
 from ticketctl.errors import Refused
+from ticketctl.services import mutations
 from ticketctl.services.env import Env
+from ticketctl.services.mutations import mutation
 from ticketctl.store.db import Store
 from ticketctl.store.queries import list_tickets
 
 
 def record(env: Env, st: Store, key: str | None, drafts: list[workflow.Draft]) -> list[Event]:
-    """Write ``drafts`` as the events of one mutation (call inside
-    ``st.transaction()``); ``key`` is the ticket, None for technician events."""
+    """Write ``drafts`` as events of the running mutation (call inside
+    ``st.transaction()``); ``key`` is the ticket, None for technician events.
+    The mutation is queued in the outbox with its first events; drafts written
+    outside any named mutation are queued as ``events.append``."""
     at = iso(env.now)
     first = st.take_counter("next_device_seq", len(drafts))
-    device, mutation = st.meta("device_id"), str(uuid.uuid4())
+    it = env.intent if env.intent is not None else mutations.raw_intent(key, drafts)
+    device = st.meta("device_id")
     events = [
         Event(id=str(uuid.uuid4()), type=typ, at=at, actor=env.actor, device=device, device_seq=first + i,
-              mutation_id=mutation, ticket=key, payload=payload)
+              mutation_id=it.id, ticket=key, payload=payload)
         for i, (typ, payload) in enumerate(drafts)
     ]
     st.put_events(events)
+    if env.queue_mutations and not it.queued:
+        st.queue_mutation(it.id, it.name, it.args, at, env.actor)
+        it.queued = True
     return events
 
 
@@ -56,22 +64,35 @@ def act(env: Env, key: str, decide: Callable[[Ticket], list[workflow.Draft]]) ->
 
 
 def create(env: Env, fields: dict[str, Any]) -> dict[str, Any]:
-    """A new ticket keyed ``PFX-N``: this device's prefix and its next number."""
+    """A new ticket keyed ``PFX-N``: this device's prefix and its next number,
+    taken here so the key is the same on every machine once synced."""
+    workflow.decide_create(fields, env.config)  # bad input is refused before a number is taken
+    st = env.store
+    with st.transaction():
+        return create_as(env, f"{st.meta('key_prefix')}-{st.take_counter('next_ticket_no')}", fields)
+
+
+@mutation("ticket.create", resolve_key=False)
+def create_as(env: Env, key: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """Create the ticket ``key`` (the key chosen by the device that made it)."""
     drafts = workflow.decide_create(fields, env.config)
     st = env.store
     with st.transaction():
-        key = f"{st.meta('key_prefix')}-{st.take_counter('next_ticket_no')}"
+        if st.has_ticket(key):
+            raise Refused(f"ticket {key} already exists")
         t = commit(env, st, None, key, drafts)
     return ticket_public(t, env.config, env.now)
 
 
-def assign(env: Env, key: str, name: str, force: bool = False) -> dict[str, Any]:
+@mutation("ticket.assign")
+def assign(env: Env, key: str, name: str, force: bool = False, note: dict[str, Any] | None = None) -> dict[str, Any]:
     """Assign to ``name``; work for someone off shift or on leave goes to their
-    delegate, and without one it is refused unless ``force``."""
+    delegate, and without one it is refused unless ``force``. ``note`` is
+    recorded with the assignment (dispatch's reason)."""
     st = env.store
     asked = st.tech(name)
     target = route(asked, {t.name: t for t in st.techs()}) if (asked.on_leave or not asked.on_shift) else asked
-    note: dict[str, Any] = {}
+    note = dict(note or {})
     if target is None:
         if not force:
             away = "on leave" if asked.on_leave else "off shift"
@@ -83,34 +104,42 @@ def assign(env: Env, key: str, name: str, force: bool = False) -> dict[str, Any]
     return act(env, key, lambda t: workflow.decide_assign(t, tech, st.load(tech.name, HELD_STATUSES), force, note))
 
 
+@mutation("ticket.start")
 def start(env: Env, key: str) -> dict[str, Any]:
     return act(env, key, workflow.decide_start)
 
 
+@mutation("ticket.block")
 def block(env: Env, key: str, reason: str, details: dict[str, str]) -> dict[str, Any]:
     return act(env, key, lambda t: workflow.decide_block(t, reason, env.config, details))
 
 
+@mutation("ticket.unblock")
 def unblock(env: Env, key: str, note: str | None = None) -> dict[str, Any]:
     return act(env, key, lambda t: workflow.decide_unblock(t, note))
 
 
+@mutation("ticket.note")
 def note(env: Env, key: str, text: str) -> dict[str, Any]:
     return act(env, key, lambda t: workflow.decide_note(t, text))
 
 
+@mutation("ticket.resolve")
 def resolve(env: Env, key: str, note: str | None = None) -> dict[str, Any]:
     return act(env, key, lambda t: workflow.decide_resolve(t, note))
 
 
+@mutation("ticket.close")
 def close(env: Env, key: str, checks: list[str]) -> dict[str, Any]:
     return act(env, key, lambda t: workflow.decide_close(t, checks, env.config))
 
 
+@mutation("ticket.reopen")
 def reopen(env: Env, key: str, reason: str | None = None) -> dict[str, Any]:
     return act(env, key, lambda t: workflow.decide_reopen(t, reason))
 
 
+@mutation("ticket.edit")
 def edit(env: Env, key: str, changes: dict[str, Any], priority: str | None = None,
          dept: str | None = None) -> dict[str, Any]:
     """Change plain fields, the priority (SLA targets follow) and/or the
@@ -132,6 +161,7 @@ def edit(env: Env, key: str, changes: dict[str, Any], priority: str | None = Non
     return act(env, key, decide)
 
 
+@mutation("ticket.cancel")
 def cancel(env: Env, key: str, reason: str) -> dict[str, Any]:
     return act(env, key, lambda t: workflow.decide_cancel(t, reason))
 
@@ -153,3 +183,21 @@ def listing(
 ) -> list[dict[str, Any]]:
     rows = list_tickets(env.store, env.config, env.now, statuses, assignee, dept, sort, limit)
     return [ticket_public(t, env.config, env.now) for t in rows]
+
+
+@mutation(mutations.RAW, resolve_key=False)
+def append_events(env: Env, ticket: str | None, drafts: list[list[Any]]) -> dict[str, Any]:
+    """Events written outside a named action (the sweep's escalations, stall
+    checks, links and batch parents), as the server accepts them: only system
+    events, or the creation of a ticket whose key is new."""
+    pairs: list[workflow.Draft] = [(str(typ), dict(payload)) for typ, payload in drafts]
+    types = {typ for typ, _ in pairs}
+    if ticket is None or not pairs or not types <= {*workflow.SYSTEM_EVENTS, "ticket.created"}:
+        raise Refused(f"events {sorted(types)} must be sent as their named action, not appended")
+    st = env.store
+    with st.transaction():
+        t = st.ticket(ticket) if st.has_ticket(ticket) else None
+        if (t is None) != ("ticket.created" in types) or (t is None and pairs[0][0] != "ticket.created"):
+            raise Refused(f"ticket {ticket} already exists" if t is not None else f"no ticket {ticket!r}")
+        t = commit(env, st, t, ticket, pairs)
+    return ticket_public(t, env.config, env.now)

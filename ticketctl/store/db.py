@@ -28,6 +28,8 @@ KEY_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: they read as 1 and 0
 
 TICKET_COLUMNS = tuple(f.name for f in fields(Ticket))
 TECH_COLUMNS = tuple(f.name for f in fields(Technician))
+#: fold order: confirmed events by the server's sequence, then local ones as made
+EVENT_ORDER = "server_seq IS NULL, server_seq, seq"
 EVENT_COLUMNS = ("id", "mutation_id", "ticket", "type", "payload", "actor", "device", "device_seq", "at", "server_seq")
 
 
@@ -128,7 +130,11 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
-        """One write transaction; everything in it lands together or not at all."""
+        """One write transaction; everything in it lands together or not at all.
+        Inside another transaction it is part of that one."""
+        if self.db.in_transaction:
+            yield self
+            return
         self.db.execute("BEGIN IMMEDIATE")
         self._meta = None
         try:
@@ -183,6 +189,9 @@ class Store:
             raise NotFound(f"no ticket {text!r}")
         more = ", ..." if len(hits) > 5 else ""
         raise NotFound(f"{text!r} is ambiguous: {', '.join(hits[:5])}{more}")
+
+    def has_ticket(self, key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM tickets WHERE key = ?", (key,)).fetchone() is not None
 
     def ticket(self, key: str) -> Ticket:
         """The ticket with exactly this key."""
@@ -280,14 +289,24 @@ class Store:
         )
 
     def events(self, ticket: str | None = None) -> Iterator[Event]:
-        """Events in the order this store applied them; one ticket's, or all."""
+        """Events in the order the projections fold them, one ticket's or all:
+        the server's events in its order, then this device's not yet confirmed
+        ones in the order they were made (``EVENT_ORDER``)."""
         cols = ", ".join(EVENT_COLUMNS)
         if ticket is None:
-            cur = self.db.execute(f"SELECT {cols} FROM events ORDER BY seq")
+            cur = self.db.execute(f"SELECT {cols} FROM events ORDER BY {EVENT_ORDER}")
         else:
-            cur = self.db.execute(f"SELECT {cols} FROM events WHERE ticket = ? ORDER BY seq", (ticket,))
+            cur = self.db.execute(f"SELECT {cols} FROM events WHERE ticket = ? ORDER BY {EVENT_ORDER}", (ticket,))
         for row in cur:
             yield event_from_row(row)
+
+    # -- the sync outbox ------------------------------------------------------------
+
+    def queue_mutation(self, mutation_id: str, name: str, args: dict[str, Any], at: str, actor: str) -> None:
+        """Queue a mutation for the server (inside the transaction that wrote its events)."""
+        self.db.execute(
+            "INSERT INTO outbox (mutation_id, name, args, created_at, actor, status) VALUES (?, ?, ?, ?, ?, 'pending')",
+            (mutation_id, name, json.dumps(args, separators=(",", ":"), sort_keys=True), at, actor))
 
 
 def _statements(script: str) -> list[str]:

@@ -133,6 +133,31 @@ MIGRATIONS: list[str] = [
         WHERE status IN ('new', 'assigned', 'in_progress', 'blocked');
     CREATE INDEX tickets_heat ON tickets (status, dept, product, fault, created_at);
     """,
+    # v4: sync. The outbox of mutations for the server (docs/sync.md), and the
+    # bases a client bootstrapped from a snapshot folds its later events onto
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,   -- what `sync retry` / `sync discard` name
+        mutation_id TEXT NOT NULL UNIQUE,       -- uuid; the events it wrote carry it
+        name TEXT NOT NULL,                     -- ticket.start, ticket.assign, ...
+        args TEXT NOT NULL,                     -- JSON
+        created_at TEXT NOT NULL,               -- when it was made here (ISO-8601 UTC)
+        actor TEXT NOT NULL,
+        client_seq INTEGER UNIQUE,              -- this device's push order, taken when first sent
+        status TEXT NOT NULL,                   -- pending, sent, applied, rejected
+        reason TEXT,                            -- the server's, when rejected
+        result_seq INTEGER                      -- the server's sequence number of the result
+    );
+    CREATE INDEX outbox_status ON outbox (status, id);
+    CREATE INDEX events_mutation ON events (mutation_id);
+    CREATE INDEX events_server ON events (server_seq);
+    CREATE TABLE bases (
+        kind TEXT NOT NULL,                     -- ticket or technician
+        name TEXT NOT NULL,                     -- its key or name
+        data TEXT NOT NULL,                     -- JSON of the projection as of the snapshot
+        PRIMARY KEY (kind, name)
+    );
+    """,
 ]
 
 #: migrations that add projection columns: the projections are replayed from the

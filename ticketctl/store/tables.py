@@ -1,8 +1,8 @@
 """SQLModel mirror of the local store's schema (``ticketctl.store.schema``).
 
-These classes serve the central sync server (SQLite or PostgreSQL through
-SQLAlchemy, coming in a later issue) and tooling (reports, ad-hoc analysis,
-migrations on the server side). The technician's hot path never imports this
+These classes serve tooling (reports, ad-hoc analysis with SQLModel or
+pandas over a copy of a store); the central server keeps its own schema
+(``ticketctl.sync.schema``). The technician's hot path never imports this
 module: every headless command opens the store with stdlib ``sqlite3`` and the
 DDL in ``schema.py``, because SQLAlchemy, SQLModel and pydantic together cost
 more to import than a whole command may take.
@@ -48,6 +48,8 @@ class EventRow(SQLModel, table=True):
     __table_args__ = (
         Index("events_ticket", "ticket", "seq"),
         Index("events_device", "device", "device_seq", unique=True),
+        Index("events_mutation", "mutation_id"),
+        Index("events_server", "server_seq"),
         {"sqlite_autoincrement": True},
     )
 
@@ -188,6 +190,38 @@ class SpanRow(SQLModel, table=True):
     created_at: str
 
 
+class OutboxRow(SQLModel, table=True):
+    """One mutation queued for the server (``docs/sync.md``): pending until
+    sent, then applied or rejected with the server's reason."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("outbox_status", "status", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    mutation_id: str = Field(unique=True)
+    name: str
+    args: str
+    created_at: str
+    actor: str
+    client_seq: int | None = Field(default=None, unique=True)
+    status: str
+    reason: str | None = None
+    result_seq: int | None = None
+
+
+class BaseRow(SQLModel, table=True):
+    """A projection as a snapshot brought it: the base later events fold onto."""
+
+    __tablename__ = "bases"
+
+    kind: str = Field(primary_key=True)
+    name: str = Field(primary_key=True)
+    data: str
+
+
 #: table name -> class, in the order ``schema.py`` creates them
 TABLES: dict[str, type[SQLModel]] = {
     "meta": MetaRow,
@@ -196,4 +230,6 @@ TABLES: dict[str, type[SQLModel]] = {
     "technicians": TechnicianRow,
     "notifications": NotificationRow,
     "spans": SpanRow,
+    "outbox": OutboxRow,
+    "bases": BaseRow,
 }

@@ -1,0 +1,101 @@
+"""Named mutations: every user action that changes shared state is one.
+
+A mutation is the *intent* (``ticket.start`` on ``ABC-12``), not its result.
+The client runs it against its own store at once (the technician sees the
+change offline) and queues ``(name, args)`` in the outbox in the same
+transaction; the server later runs the very same function again, by name,
+against the team's state, where it may be refused (``docs/sync.md``).
+
+Writing a new action::
+
+    @mutation("ticket.attach")
+    def attach(env: Env, key: str, sha256: str) -> dict[str, Any]:
+        return act(env, key, lambda t: workflow.decide_attach(t, sha256))
+
+Its arguments must be JSON values (they travel to the server). An argument
+named ``key`` is resolved to the exact ticket key before the intent is
+queued, so the server never guesses at a prefix. Events written outside any
+mutation (the sweep's escalations, batch parents) are queued one by one as
+``events.append`` and accepted by the server only for system events.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from ticketctl.services.env import Env
+
+#: every registered mutation by name; the server looks names up here
+REGISTRY: dict[str, Callable[..., Any]] = {}
+
+#: the mutation that carries events written outside any named action
+RAW = "events.append"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Intent:
+    """One mutation in flight: its id (shared by the events it writes), its
+    name and JSON arguments, and whether the outbox already holds it."""
+
+    name: str
+    args: dict[str, Any]
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    queued: bool = False
+
+
+@contextmanager
+def intent(env: Env, name: str, args: dict[str, Any], mutation_id: str | None = None) -> Iterator[Intent]:
+    """Run the body as mutation ``name``: every event it records carries the
+    intent's id, and the outbox gets one row for it. Nested intents belong to
+    the outer one (one user action, one mutation)."""
+    if env.intent is not None:
+        yield env.intent
+        return
+    env.intent = Intent(name, args, mutation_id or str(uuid.uuid4()))
+    try:
+        yield env.intent
+    finally:
+        env.intent = None
+
+
+def mutation(name: str, resolve_key: bool = True) -> Callable[[F], F]:
+    """Register a service function as the mutation ``name`` (see the module doc);
+    ``resolve_key=False`` for one that makes the ticket its ``key`` names."""
+
+    def wrap(fn: F) -> F:
+        sig = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def run(env: Env, *args: Any, **kwargs: Any) -> Any:
+            if env.intent is not None:
+                return fn(env, *args, **kwargs)
+            bound = sig.bind(env, *args, **kwargs)
+            bound.apply_defaults()
+            if resolve_key and isinstance(bound.arguments.get("key"), str):
+                bound.arguments["key"] = env.store.resolve_key(bound.arguments["key"])
+            call: dict[str, Any] = {}
+            for pname, value in list(bound.arguments.items())[1:]:
+                if sig.parameters[pname].kind is inspect.Parameter.VAR_KEYWORD:
+                    call.update(value)
+                else:
+                    call[pname] = value
+            with intent(env, name, call):
+                return fn(*bound.args, **bound.kwargs)
+
+        REGISTRY[name] = run
+        return run  # type: ignore[return-value]
+
+    return wrap
+
+
+def raw_intent(key: str | None, drafts: list[tuple[str, dict[str, Any]]]) -> Intent:
+    """The intent for events written outside a named mutation."""
+    return Intent(RAW, {"ticket": key, "drafts": [[typ, payload] for typ, payload in drafts]})
