@@ -64,6 +64,25 @@ def demo(
     run_demo(tickets_, techs, seed, force, json)
 
 
+@app.command(epilog="Example: TICKETCTL_HOME=/tmp/demo ticketctl tui")
+def tui() -> None:
+    """Open the dispatcher's dashboard: the backlog by weight, the heat map and
+    the technicians' load, live; act on tickets by key (? lists the keys).
+    `ticketctl` alone in a terminal opens it too."""
+    from ticketctl.commands.output import env
+    from ticketctl.tui import run as run_dashboard  # Textual loads here, never for a headless command
+
+    run_dashboard(env())
+
+
+def _is_terminal() -> bool:
+    """Both ends are a terminal: a person at a keyboard, not a script or a pipe."""
+    try:
+        return sys.stdin.isatty() and sys.stdout.isatty()
+    except (AttributeError, ValueError):  # closed or replaced streams
+        return False
+
+
 def _log_crash(env: object) -> str:
     """Write the traceback of an unexpected error to the log; returns where."""
     import traceback
@@ -85,6 +104,8 @@ def main(argv: Sequence[str] | None = None, env: object | None = None) -> int:
     from ticketctl.services.env import Env
 
     args = list(sys.argv[1:] if argv is None else argv)
+    if not args and _is_terminal():  # `ticketctl` alone at a keyboard: the dashboard; in a script: help, exit 2
+        args = ["tui"]
     debug = "--traceback" in args
     if debug:
         args.remove("--traceback")

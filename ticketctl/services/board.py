@@ -1,0 +1,315 @@
+"""What the dispatcher's dashboard reads, and the one action it adds (escalate).
+
+Headless on purpose (no Textual here): every function takes an :class:`Env`
+and returns plain data, so the queries are tested and benchmarked without a
+screen, and a worker thread can call them with its own connection.
+
+The backlog is never loaded whole. A dashboard over 100k open tickets holds:
+
+* the *ranking*: every open ticket's sort key, ``(-weight, created_at, key,
+  rowid)``, computed by SQLite for one "now" with the same expression as
+  ``ticketctl list`` (~0.3 s for 100k, in a worker, once a minute);
+* a filter as the set of row ids it keeps (:func:`matching`: one indexed
+  lookup); the ranking filtered by it keeps its order, so filtering never
+  re-sorts;
+* the *rows* of a window around what is on screen, fetched by key.
+
+A change touches a few tickets: :func:`ranks` gives their new sort keys for
+the ranking's "now", and the list is patched by bisection, not reloaded. The
+ranking is recomputed only as the clock moves (weights grow as SLA time runs
+out).
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from ticketctl.core import workflow
+from ticketctl.core.model import OPEN_STATUSES, iso, parse_time
+from ticketctl.core.views import AT_RISK_SHARE, ticket_public
+from ticketctl.errors import BadInput, Refused
+from ticketctl.services.env import Env
+from ticketctl.services.heatmap import STUCK_HOURS
+from ticketctl.services.tickets import commit
+from ticketctl.store.db import TICKET_COLUMNS, ticket_from_row
+from ticketctl.store.queries import OPEN_SQL, weight_sql
+
+#: a sort key: (-weight, created_at, key, rowid) for the backlog; (reason, blocked_since, key, rowid) for the blocked board
+Rank = tuple[Any, str, str, int]
+#: search words ``field:value`` that filter one column exactly
+FILTER_FIELDS = ("dept", "product", "fault", "status", "priority", "assignee", "zone", "reason")
+ORDERS = ("weight", "blocked")
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Which open tickets the backlog shows: exact fields (``dept:facilities``,
+    ``@ana`` for the assignee, ``assignee:-`` for nobody) and free words, each
+    matched against key, title, customer and assignee."""
+
+    fields: tuple[tuple[str, str], ...] = ()
+    words: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> Filter:
+        """``dept:facilities @ana pump`` -> fields and words; an unknown
+        ``field:`` is bad input naming the fields there are."""
+        fields: dict[str, str] = {}
+        words = []
+        for tok in text.split():
+            if tok.startswith("@") and len(tok) > 1:
+                fields["assignee"] = tok[1:]
+            elif ":" in tok and not tok.startswith(":"):
+                name, value = tok.split(":", 1)
+                if name not in FILTER_FIELDS:
+                    raise BadInput(f"unknown filter {name!r} (use {', '.join(FILTER_FIELDS)}, or plain words)")
+                fields[name] = value
+            else:
+                words.append(tok)
+        return cls(tuple(sorted(fields.items())), tuple(words))
+
+    def with_fields(self, **values: str) -> Filter:
+        """This filter with some exact fields set (a heat-map cell)."""
+        merged = dict(self.fields)
+        merged.update(values)
+        return Filter(tuple(sorted(merged.items())), self.words)
+
+    def text(self) -> str:
+        return " ".join([*(f"{k}:{v}" for k, v in self.fields), *self.words])
+
+    def sql(self) -> tuple[str, dict[str, Any]]:
+        """The WHERE clause (open tickets only) and its parameters."""
+        where, params = [OPEN_SQL], {}
+        for i, (name, value) in enumerate(self.fields):
+            column = "blocked_reason" if name == "reason" else name
+            if name == "assignee" and value in ("-", "none"):
+                where.append("assignee IS NULL")
+                continue
+            where.append(f"{column} = :f{i}")
+            params[f"f{i}"] = value
+        for i, word in enumerate(self.words):
+            where.append(f"(key LIKE :w{i} OR title LIKE :w{i} OR customer LIKE :w{i} OR assignee LIKE :w{i})")
+            params[f"w{i}"] = f"%{word}%"
+        return " AND ".join(where), params
+
+
+@dataclass
+class Ranking:
+    """Sort keys of every open ticket (``order`` weight) or every blocked one
+    (``order`` blocked), best first, for one "now"."""
+
+    order: str
+    now_bt: int
+    in_hours: bool
+    ranks: list[Rank] = field(default_factory=list)
+    of: dict[str, Rank] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.of = {r[2]: r for r in self.ranks}
+
+    def patch(self, new: dict[str, Rank | None]) -> None:
+        """Apply fresh sort keys (None: no longer listed) by bisection."""
+        for key, r in new.items():
+            old = self.of.pop(key, None)
+            if old is not None:
+                i = bisect.bisect_left(self.ranks, old)
+                if i < len(self.ranks) and self.ranks[i] == old:
+                    del self.ranks[i]
+            if r is not None:
+                bisect.insort(self.ranks, r)
+                self.of[key] = r
+
+
+def _rank_columns(env: Env, order: str, in_hours: bool) -> tuple[str, str]:
+    """(sort-key columns, WHERE) of a ranking; the key columns end with key, rowid."""
+    if order == "weight":
+        return f"-({weight_sql(env.config, in_hours)}), created_at, key, rowid", OPEN_SQL
+    if order == "blocked":
+        return "COALESCE(blocked_reason, ''), COALESCE(blocked_since, ''), key, rowid", "status = 'blocked'"
+    raise ValueError(f"unknown order {order!r}")
+
+
+def ranking(env: Env, order: str = "weight") -> Ranking:
+    """Every listed ticket's sort key, in the order ``ticketctl list`` gives
+    (``weight``: the same expression, ``created_at``, ``key``)."""
+    cal = env.config.business_calendar
+    now_bt, in_hours = cal.ordinal(env.now), cal.in_hours(env.now)
+    cols, where = _rank_columns(env, order, in_hours)
+    rows = env.store.db.execute(f"SELECT {cols} FROM tickets WHERE {where}", {"now_bt": now_bt}).fetchall()
+    rows.sort()
+    return Ranking(order, now_bt, in_hours, rows)
+
+
+def ranks(env: Env, rk: Ranking, keys: list[str]) -> dict[str, Rank | None]:
+    """The sort keys ``keys`` have now under ``rk``'s clock; None for a ticket
+    that is no longer listed (resolved, unblocked, gone)."""
+    cols, where = _rank_columns(env, rk.order, rk.in_hours)
+    out: dict[str, Rank | None] = dict.fromkeys(keys)
+    for chunk in _chunks(keys):
+        marks = ", ".join(f":k{j}" for j in range(len(chunk)))
+        p = {"now_bt": rk.now_bt, **{f"k{j}": k for j, k in enumerate(chunk)}}
+        # "+status": look the keys up by primary key, not through the status index
+        for r in env.store.db.execute(f"SELECT {cols} FROM tickets WHERE key IN ({marks}) AND +{where}", p):
+            out[r[2]] = tuple(r)
+    return out
+
+
+def matching(env: Env, flt: Filter, keys: list[str] | None = None) -> set[int] | None:
+    """Row ids of the open tickets ``flt`` keeps (among ``keys``, when given);
+    None for no filter. A ranking filtered by these keeps its order, so a
+    filter costs one indexed lookup (dept, product, fault, status) instead of
+    a new ranking; only free words read the rows."""
+    if not flt.fields and not flt.words:
+        return None
+    where, params = flt.sql()
+    if keys is None:
+        return {r[0] for r in env.store.db.execute(f"SELECT rowid FROM tickets WHERE {where}", params)}
+    out: set[int] = set()
+    for chunk in _chunks(keys):
+        marks = ", ".join(f":k{j}" for j in range(len(chunk)))
+        p = {**params, **{f"k{j}": k for j, k in enumerate(chunk)}}
+        out.update(r[0] for r in env.store.db.execute(f"SELECT rowid FROM tickets WHERE key IN ({marks}) AND +{where}", p))
+    return out
+
+
+def _chunks(keys: list[str], n: int = 500) -> list[list[str]]:
+    return [keys[i: i + n] for i in range(0, len(keys), n)]
+
+
+def rows(env: Env, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """The public view of each ticket in ``keys`` that exists (``list --json`` keys)."""
+    cfg, now = env.config, env.now
+    out: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(keys):
+        marks = ", ".join("?" * len(chunk))
+        for r in env.store.db.execute(f"SELECT {', '.join(TICKET_COLUMNS)} FROM tickets WHERE key IN ({marks})", chunk):
+            t = ticket_from_row(r)
+            out[t.key] = ticket_public(t, cfg, now)
+    return out
+
+
+def counts(env: Env) -> dict[str, int]:
+    """The header's figures: open, unassigned, at risk, breached, blocked (the
+    SLA states as ``core.views.sla_state`` names them)."""
+    now_bt = env.config.business_calendar.ordinal(env.now)
+    left = "COALESCE(resolve_due_bt - :now_bt, resolve_left_s, 0)"
+    row = env.store.db.execute(
+        f"SELECT count(*), sum(assignee IS NULL), sum({left} < 0),"
+        f" sum({left} >= 0 AND resolve_due_bt IS NOT NULL AND {left} < :share * resolve_target_s),"
+        f" sum(status = 'blocked') FROM tickets WHERE {OPEN_SQL}", {"now_bt": now_bt, "share": AT_RISK_SHARE}).fetchone()
+    names = ("open", "unassigned", "breached", "at_risk", "blocked")
+    return {n: int(v or 0) for n, v in zip(names, row, strict=True)}
+
+
+def last_seq(env: Env) -> int:
+    """The newest event's ``seq``: the cheap question a dashboard asks twice a second."""
+    return int(env.store.db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
+
+
+@dataclass
+class Changes:
+    """What the events after some ``seq`` touched."""
+
+    seq: int
+    tickets: list[str] = field(default_factory=list)
+    techs: bool = False
+    #: per ticket and dimension (dept, product, fault), values it had before these events
+    previous: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    many: bool = False
+
+
+def changes_since(env: Env, seq: int, cap: int = 5000) -> Changes:
+    """Tickets (and whether technicians) changed by events after ``seq``; more
+    than ``cap`` events (a bulk import, a first sync) sets ``many``: reload."""
+    db = env.store.db
+    top = last_seq(env)
+    out = Changes(top)
+    if top <= seq:
+        return out
+    if top - seq > cap:
+        out.many = True
+        return out
+    touched: dict[str, None] = {}
+    for ticket, typ, payload in db.execute("SELECT ticket, type, payload FROM events WHERE seq > ? ORDER BY seq", (seq,)):
+        if ticket is None:
+            out.techs = True
+            continue
+        touched[ticket] = None
+        if typ != "ticket.noted":
+            out.techs = True  # a status or an assignee may have moved, and with it a load
+        if typ in ("ticket.transferred", "ticket.edited"):
+            p = json.loads(payload)
+            dim = "dept" if typ == "ticket.transferred" else p.get("field")
+            if dim in ("dept", "product", "fault") and p.get("previous") is not None:
+                out.previous.setdefault(ticket, {}).setdefault(dim, set()).add(str(p["previous"]))
+    out.tickets = list(touched)
+    return out
+
+
+def heat_cells(env: Env, by: tuple[str, str], keys: list[str], previous: dict[str, dict[str, set[str]]]) -> dict[
+        tuple[str, str], dict[str, Any]]:
+    """Fresh counts of the heat-map cells that ``keys`` are in or were in
+    (``previous``): ``{(row, col): {count, over_4h, oldest_age_h}}``, a cell
+    with no backlog left as count 0. The cells of an unchanged map stay as they were."""
+    db, now = env.store.db, env.now
+    wanted: set[tuple[str, str]] = set()
+    for chunk in _chunks(keys):
+        marks = ", ".join("?" * len(chunk))
+        for key, a, b in db.execute(f"SELECT key, {by[0]}, {by[1]} FROM tickets WHERE key IN ({marks})", chunk):
+            before = previous.get(key, {})
+            for x in {a, *before.get(by[0], ())}:
+                for y in {b, *before.get(by[1], ())}:
+                    wanted.add((x, y))
+    out: dict[tuple[str, str], dict[str, Any]] = {c: {"count": 0, "over_4h": 0, "oldest_age_h": 0.0} for c in wanted}
+    cut = iso(now - timedelta(hours=STUCK_HOURS))
+    for a, b in wanted:
+        n, old, first = db.execute(
+            f"SELECT count(*), sum(created_at <= ?), min(created_at) FROM tickets WHERE {OPEN_SQL}"
+            f" AND {by[0]} = ? AND {by[1]} = ?", (cut, a, b)).fetchone()
+        if n:
+            out[(a, b)] = {"count": n, "over_4h": old or 0,
+                           "oldest_age_h": round((now - parse_time(first)).total_seconds() / 3600, 1)}
+    return out
+
+
+def blocked_summary(env: Env) -> list[dict[str, Any]]:
+    """Blocked tickets now, per reason: how many and since when the oldest,
+    oldest first; reasons labelled from the config's menu."""
+    now, menu = env.now, env.config.reasons
+    out = []
+    for reason, n, oldest in env.store.db.execute(
+            "SELECT blocked_reason, count(*), min(blocked_since) FROM tickets WHERE status = 'blocked'"
+            " GROUP BY blocked_reason ORDER BY min(blocked_since)"):
+        label = menu[reason].label if reason in menu and menu[reason].label else reason
+        age = int((now - parse_time(oldest)).total_seconds()) if oldest else 0
+        out.append({"reason": reason, "label": label, "count": n, "oldest_s": age})
+    return out
+
+
+def escalate(env: Env, key: str, message: str) -> dict[str, Any]:
+    """A dispatcher escalates a ticket by hand: a ``ticket.escalated`` event
+    (rule ``manual@<time>``) to the department's supervisor and the assignee,
+    and a queued notification per webhook target that takes ``manual``, in one
+    transaction, as ``sweep`` writes its own. Refused on a ticket that left the
+    backlog."""
+    from ticketctl.services import notify
+
+    if not message.strip():
+        raise BadInput("an escalation needs a message")
+    cfg, st = env.config, env.store
+    with st.transaction():
+        t = st.ticket(st.resolve_key(key))
+        if t.status not in OPEN_STATUSES:
+            raise Refused(f"cannot escalate {t.key}: it is {t.status}")
+        to = [cfg.supervisor(t.dept), *([t.assignee] if t.assignee else [])]
+        rule = f"manual@{iso(env.now)}"
+        drafts = workflow.decide_escalate(t, rule, to, message.strip())
+        if not drafts:
+            raise Refused(f"{t.key} was escalated a moment ago")
+        t = commit(env, st, t, t.key, drafts)
+        notify.enqueue(st, cfg, env.now, t.key, "manual", message.strip(), to)
+    return ticket_public(t, cfg, env.now)

@@ -1,0 +1,173 @@
+"""Modal dialogs: each gathers what one action needs and returns it (or None
+when the dispatcher backs out with Escape); the app then calls the service."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ticketctl.core.config import BLOCK_FIELDS
+
+DIALOG_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{ width: 96; height: auto; max-height: 90%; border: thick $primary; background: $panel; padding: 0 1; }}
+{name} .title {{ text-style: bold; margin-bottom: 1; }}
+{name} .hint {{ color: $text-muted; margin-top: 1; }}
+{name} OptionList {{ height: auto; max-height: 24; }}
+"""
+
+
+class AssignDialog(ModalScreen[str | None]):
+    """Technicians as the dispatch engine ranks them for one ticket, best
+    first, each with its reason; Enter assigns the one under the cursor."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="AssignDialog")
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "cancel")]
+
+    def __init__(self, explain: dict[str, Any]) -> None:
+        super().__init__()
+        self.explain = explain
+
+    def compose(self) -> ComposeResult:
+        r = self.explain
+        options = []
+        for c in r["candidates"]:
+            verdict = Text("eligible", style="green") if c["verdict"] == "eligible" else Text("skipped ", style="dim")
+            line = Text.assemble((f"{c['name']:<10}", "bold" if c["name"] == r["best"] else ""), " ", verdict,
+                                 f" {c['load']}/{c['capacity']}  ", (c["reason"].removeprefix("skipped: "), "dim"))
+            options.append(Option(line, id=c["name"]))
+        with Vertical():
+            yield Label(f"Assign {r['key']}  (policy {r['policy']}; best: {r['best'] or 'nobody is eligible'})", classes="title")
+            yield OptionList(*options, id="candidates")
+            yield Label("Enter assigns, Escape cancels", classes="hint")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+
+class BlockDialog(ModalScreen[tuple[str, dict[str, str]] | None]):
+    """The reason menu from the config; a reason that needs the collaboration
+    fields (collaborator, deliverable, deadline, expected result) asks for them."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="BlockDialog") + "BlockDialog .fields { height: auto; display: none; }"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "cancel")]
+
+    def __init__(self, key: str, reasons: dict[str, tuple[str, list[str]]]) -> None:
+        super().__init__()
+        self.key = key
+        self.reasons = reasons
+        self.reason: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"Block {self.key}: why?", classes="title")
+            yield OptionList(*(Option(f"{label}  ({name})", id=name) for name, (label, _) in self.reasons.items()),
+                             id="reasons")
+            with Vertical(classes="fields"):
+                for f in (*BLOCK_FIELDS, "note"):
+                    hint = "YYYY-MM-DDTHH:MM" if f == "deadline" else ""
+                    yield Input(placeholder=f"{f.replace('_', ' ')} {hint}".strip(), id=f"f-{f}")
+            yield Label("Enter picks a reason; in the fields Enter moves on, the last one blocks", classes="hint")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.reason = event.option.id
+        assert self.reason is not None
+        needs = self.reasons[self.reason][1]
+        if not needs:
+            self.dismiss((self.reason, {}))
+            return
+        box = self.query_one(".fields")
+        box.styles.display = "block"
+        for f in BLOCK_FIELDS:
+            self.query_one(f"#f-{f}", Input).display = f in needs
+        self.query_one(f"#f-{needs[0]}", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        inputs = [i for i in self.query(Input) if i.display]
+        i = inputs.index(event.input)
+        if i + 1 < len(inputs):
+            inputs[i + 1].focus()
+            return
+        assert self.reason is not None
+        details = {i.id.removeprefix("f-"): i.value.strip() for i in inputs if i.id and i.value.strip()}
+        self.dismiss((self.reason, details))
+
+
+class PromptDialog(ModalScreen[str | None]):
+    """One line of text (a note, a resolution note, an escalation message)."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="PromptDialog")
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "cancel")]
+
+    def __init__(self, title: str, placeholder: str = "", optional: bool = False) -> None:
+        super().__init__()
+        self.title_text, self.placeholder, self.optional = title, placeholder, optional
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="title")
+            yield Input(placeholder=self.placeholder, id="text")
+            yield Label("Enter to confirm" + (" (may stay empty)" if self.optional else "") + ", Escape cancels",
+                        classes="hint")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip() or self.optional:
+            self.dismiss(event.value.strip())
+
+
+class DispatchDialog(ModalScreen[bool]):
+    """``dispatch auto --dry-run`` shown before it is done for real: who would
+    get what and why, and what stays unassigned."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="DispatchDialog") + "DispatchDialog VerticalScroll { height: auto; max-height: 30; }"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y,enter", "dismiss(True)", "dispatch"),
+        Binding("n,escape", "dismiss(False)", "cancel"),
+    ]
+    SHOWN = 200
+
+    def __init__(self, preview: dict[str, Any]) -> None:
+        super().__init__()
+        self.preview = preview
+
+    def compose(self) -> ComposeResult:
+        p = self.preview
+        lines = Text()
+        for a in p["assigned"][: self.SHOWN]:
+            lines.append(f"{a['key']:<10}", "bold").append(f"-> {a['assignee']:<10}", "green").append(f" {a['reason']}\n", "dim")
+        if len(p["assigned"]) > self.SHOWN:
+            lines.append(f"... and {len(p['assigned']) - self.SHOWN} more\n", "dim")
+        with Vertical():
+            yield Label(f"Dispatch the backlog: assign {len(p['assigned'])}, leave {len(p['unassigned'])} unassigned"
+                        " (nobody over capacity)", classes="title")
+            with VerticalScroll():
+                yield Static(lines if p["assigned"] else Text("nothing to assign: everyone eligible is full", "dim"))
+            yield Label("y or Enter: dispatch now (re-planned on the spot, so it holds), n or Escape: cancel", classes="hint")
+
+
+class HelpDialog(ModalScreen[None]):
+    """Every key, from the app's own bindings, so it cannot drift."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="HelpDialog")
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,question_mark,q", "dismiss(None)", "close")]
+
+    def __init__(self, keys: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.keys = keys
+
+    def compose(self) -> ComposeResult:
+        text = Text()
+        for key, what in self.keys:
+            text.append(f"{key:>10}  ", "bold").append(f"{what}\n")
+        with Vertical():
+            yield Label("Keys (also in the command palette, ctrl+p)", classes="title")
+            yield Static(text)
+            yield Label("Escape closes", classes="hint")
+

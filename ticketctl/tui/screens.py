@@ -1,0 +1,116 @@
+"""Full screens over the main one: a ticket's detail, and the blocked board."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.console import Group
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from ticketctl.commands.render_show import _payload_text as event_text
+from ticketctl.tui.backlog import BLOCKED_COLUMNS, SLA_STYLE, BacklogView, duration
+
+
+def detail(t: dict[str, Any]) -> Group:
+    """``ticketctl show`` as one renderable: fields, SLA clocks, checklist, timeline."""
+    fields = Table.grid(padding=(0, 2))
+    fields.add_column(style="dim", justify="right")
+    fields.add_column()
+    status = t["status"] + (f" ({t['blocked_reason']}, {duration(t['blocked_for_s'])})" if t["blocked_reason"] else "")
+    sla = SLA_STYLE[t["sla_state"]]
+    left = duration(t["sla_resolve_left_s"]) if t["sla_state"] != "done" else ""
+    met = t["sla_response_met"]
+    rows: list[tuple[str, Any]] = [
+        ("status", status),
+        ("assignee", t["assignee"] or "-"),
+        ("priority", f"{t['priority']} / impact {t['impact']} / weight {t['weight']:.1f}"),
+        ("type", t["type"]),
+        ("where", " / ".join(x for x in (t["dept"], t["product"], t["fault"], t["zone"]) if x)),
+        ("customer", " ".join(x for x in (t["customer"], t["phone"], t["channel"]) if x) or "-"),
+        ("response due", t["sla_response_due"] + ("" if met is None else f"  (met: {'yes' if met else 'no'})")),
+        ("resolve due", Text.assemble(f"{t['sla_resolve_due'] or '-'}  ", (f"{t['sla_state']} {left}", sla))),
+        ("created", t["created_at"]),
+    ]
+    if t["block"]:
+        rows.append(("block", ", ".join(f"{k}: {v}" for k, v in t["block"].items())))
+    if t["blocked_seconds"]:
+        rows.append(("blocked time", ", ".join(f"{k} {duration(v)}" for k, v in t["blocked_seconds"].items())))
+    if t["escalations"]:
+        rows.append(("escalations", ", ".join(sorted(t["escalations"]))))
+    if t["description"]:
+        rows.append(("description", t["description"]))
+    if t.get("checklist"):
+        rows.append(("checklist", Text("  ").join(
+            Text.assemble(("[x] ", "green") if i["done"] else ("[ ] ", "dim"), i["item"]) for i in t["checklist"])))
+    for k, v in rows:
+        fields.add_row(k, v if isinstance(v, Text) else escape(str(v)))
+    timeline = Table(box=None, header_style="bold", pad_edge=False, expand=True)
+    for col in ("at", "who", "what", ""):
+        timeline.add_column(col, no_wrap=col != "")
+    for e in t.get("timeline", []):
+        timeline.add_row(e["at"], e["actor"], e["type"].split(".", 1)[1], Text(event_text(e)))
+    return Group(Text.assemble((t["key"], "bold"), "  ", t["title"], "\n"), fields, Text("\ntimeline", style="bold"),
+                 timeline)
+
+
+class DetailScreen(Screen[None]):
+    """One ticket; it follows changes made anywhere while it is open. The
+    action keys (a, b, u, s, r, n, e) act on it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "back")]
+    DEFAULT_CSS = "DetailScreen #detail { padding: 1 2; }"
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
+        self.ticket: dict[str, Any] | None = None
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(Text(f"loading {self.key} ...", style="dim"), id="detail")
+        yield Footer()
+
+    def show(self, t: dict[str, Any]) -> None:
+        self.ticket = t
+        self.key = t["key"]
+        self.query_one("#detail", Static).update(detail(t))
+
+
+class BlockedScreen(Screen[None]):
+    """Every blocked ticket, by reason, the longest blocked first within each;
+    above, per reason, how many and since when."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "back")]
+    DEFAULT_CSS = """
+    BlockedScreen #blocked-summary { height: auto; padding: 0 1; background: $panel; }
+    BlockedScreen BacklogView { height: 1fr; }
+    """
+
+    def __init__(self, view: BacklogView) -> None:
+        super().__init__()
+        self.view = view
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("loading ...", style="dim"), id="blocked-summary")
+        yield self.view
+        yield Footer()
+
+    def show_summary(self, summary: list[dict[str, Any]]) -> None:
+        text = Text("blocked now: ", style="bold")
+        if not summary:
+            text.append("nothing is blocked", style="dim")
+        for s in summary:
+            text.append(f"{s['label']} ", "magenta").append(f"{s['count']}", "bold").append(
+                f" (oldest {duration(s['oldest_s'])})   ", "dim")
+        self.query_one("#blocked-summary", Static).update(text)
+
+
+def blocked_view(loader: Any) -> BacklogView:
+    return BacklogView(loader, BLOCKED_COLUMNS, id="blocked")
