@@ -1,0 +1,391 @@
+"""The dashboard, driven by Pilot: every action by key, asserting the store
+afterwards (read back through a fresh Env, as another shell would); a change
+written by another connection shows with no key pressed.
+
+The store is built with the services at a fixed "now" (a Monday, 09:00 UTC,
+inside business hours) and a fixed key prefix, so screens are reproducible.
+Snapshots (one per screen) live in ``test_tui_snapshots.py``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from ticketctl.errors import BadInput, Refused
+from ticketctl.services import board, techs, tickets
+from ticketctl.services.env import Env
+from ticketctl.tui.app import Dashboard
+from ticketctl.tui.dialogs import AssignDialog, BlockDialog, DispatchDialog, HelpDialog
+from ticketctl.tui.panels import HeatMap
+from ticketctl.tui.screens import BlockedScreen, DetailScreen
+
+NOW = "2026-03-02T09:00:00Z"
+SIZE = (160, 40)
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def build_store(home: Path) -> Callable[[], Env]:
+    """Three technicians and six tickets in every state the screen colours."""
+    environ = {"TICKETCTL_HOME": str(home), "TICKETCTL_NOW": NOW, "TICKETCTL_USER": "dispatch"}
+
+    def make() -> Env:
+        return Env.from_environ(environ)
+
+    e = make()
+    with e.store.transaction():
+        e.store.set_meta("key_prefix", "TST")
+    techs.add(e, "ana", skills=["hvac"], zone="north", capacity=3)
+    techs.add(e, "bob", skills=["router"], zone="south", capacity=2)
+    techs.add(e, "cyd", skills=["hvac", "pump"], zone="north", capacity=1)
+    new = [
+        ("No cooling in server room", "facilities", "hvac", "urgent", "system"),
+        ("Router drops every hour", "it-network", "router", "high", "department"),
+        ("Pump noisy", "facilities", "pump", "medium", "user"),
+        ("Lights flicker in hall B", "facilities", "lighting", "low", "user"),
+        ("Badge reader dead at gate", "security", "badge-reader", "high", "user"),
+        ("Chiller leaks", "facilities", "hvac", "medium", "user"),
+    ]
+    for title, dept, product, prio, impact in new:
+        tickets.create(e, {"title": title, "type": "repair", "dept": dept, "product": product, "priority": prio,
+                           "impact": impact})
+    tickets.assign(e, "TST-3", "cyd")
+    tickets.block(e, "TST-3", "awaiting_parts", {"note": "impeller ordered"})
+    tickets.assign(e, "TST-6", "ana")
+    tickets.start(e, "TST-6")
+    e.close()
+    return make
+
+
+@pytest.fixture
+def make_env(tmp_path: Path) -> Callable[[], Env]:
+    return build_store(tmp_path)
+
+
+def ticket(make_env: Callable[[], Env], key: str) -> dict[str, Any]:
+    e = make_env()
+    try:
+        return tickets.show(e, key)
+    finally:
+        e.close()
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Until no worker runs and no poll is under way: the screen shows the store."""
+    app = pilot.app
+    assert isinstance(app, Dashboard)
+    for _ in range(200):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if app.seq >= 0 and not app.polling and not any(w.is_running for w in app.workers):
+            return
+    raise AssertionError("the dashboard never settled")
+
+
+def recorded(app: Dashboard) -> list[tuple[str, str]]:
+    """The app's notifications, as (message, severity)."""
+    out: list[tuple[str, str]] = []
+    original = app.notify
+
+    def notify(message: str, **kw: Any) -> None:
+        out.append((message, kw.get("severity", "information")))
+        original(message, **kw)
+
+    app.notify = notify  # type: ignore[method-assign]
+    return out
+
+
+async def to_key(pilot: Pilot[Any], key: str) -> None:
+    """Move the backlog cursor onto ``key``."""
+    app = pilot.app
+    assert isinstance(app, Dashboard)
+    keys = app.backlog.keys(0, len(app.backlog.ranks))
+    app.backlog.cursor = keys.index(key)
+    await pilot.pause()
+    assert app.backlog.current_key == key
+
+
+def app_for(make_env: Callable[[], Env]) -> Dashboard:
+    return Dashboard(make_env, poll_s=0.1)
+
+
+async def test_backlog_is_in_list_order_with_counts_heat_and_load(make_env: Callable[[], Env]) -> None:
+    app = app_for(make_env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        e = make_env()
+        expected = [t["key"] for t in tickets.listing(e, limit=None)]
+        counts = board.counts(e)
+        e.close()
+        assert app.backlog.keys(0, 100) == expected
+        assert expected[0] == "TST-1"
+        assert set(app.backlog.cache) == set(expected)
+        assert counts == {"open": 6, "unassigned": 4, "breached": 0, "at_risk": 0, "blocked": 1}
+        assert "open 6" in str(app.query_one("#counts").render())
+        heat = app.query_one(HeatMap)
+        assert heat.cells[("facilities", "hvac")]["count"] == 2
+        load = {t["name"]: t["load"] for t in app.query_one("#load").techs}  # type: ignore[attr-defined]
+        assert load == {"ana": 1, "bob": 0, "cyd": 1}
+        assert str(app.query_one("#sync-state").render()) == ""
+
+
+async def test_assign_takes_the_dispatch_engines_best(make_env: Callable[[], Env]) -> None:
+    app = app_for(make_env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await to_key(pilot, "TST-1")
+        await pilot.press("a")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, AssignDialog)
+        assert dialog.explain["best"] == "ana"
+        assert [c["name"] for c in dialog.explain["candidates"]][0] == "ana"
+        await pilot.press("enter")
+        await settle(pilot)
+    t = ticket(make_env, "TST-1")
+    assert (t["status"], t["assignee"]) == ("assigned", "ana")
+    assert t["timeline"][-1]["type"] == "ticket.assigned"
+
+
+async def test_block_with_a_reason_then_unblock(make_env: Callable[[], Env]) -> None:
+    app = app_for(make_env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await to_key(pilot, "TST-6")
+        await pilot.press("b")
+        await settle(pilot)
+        assert isinstance(app.screen, BlockDialog)
+        await pilot.press("down", "enter")  # the second reason of the menu: awaiting_parts
+        await settle(pilot)
+        t = ticket(make_env, "TST-6")
+        assert (t["status"], t["blocked_reason"]) == ("blocked", "awaiting_parts")
+        assert app.backlog.cache["TST-6"]["status"] == "blocked"
+        await pilot.press("u")
+        await settle(pilot)
+    t = ticket(make_env, "TST-6")
+    assert (t["status"], t["blocked_reason"]) == ("in_progress", None)
+
+
+async def test_block_for_collaboration_asks_for_its_four_fields(make_env: Callable[[], Env]) -> None:
+    app = app_for(make_env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await to_key(pilot, "TST-6")
+        await pilot.press("b")
+        await settle(pilot)
+        reasons = list(app.reasons)
+        await pilot.press(*["down"] * reasons.index("awaiting_collaboration"), "enter")
+        for text in ("net", "VLAN", "2026-03-05", "up"):
+            await pilot.press(*text, "enter")
+        await pilot.press("enter")  # the note may stay empty
+        await settle(pilot)
+    t = ticket(make_env, "TST-6")
+    assert t["blocked_reason"] == "awaiting_collaboration"
+    assert t["block"] == {"collaborator": "net", "deliverable": "VLAN", "deadline": "2026-03-05T00:00:00Z",
+                          "expected_result": "up"}
+
+
+async def test_start_note_resolve_and_escalate(make_env: Callable[[], Env]) -> None:
+    app = app_for(make_env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        e = make_env()
+        tickets.assign(e, "TST-2", "bob")
+        e.close()
+        await settle(pilot)
+        await to_key(pilot, "TST-2")
+        await pilot.press("s")
+        await settle(pilot)
+        assert ticket(make_env, "TST-2")["status"] == "in_progress"
+        await pilot.press("n", *"reboot", "enter")
+        await settle(pilot)
+        await pilot.press("e", *"3rd outage", "enter")
+        await settle(pilot)
+        await pilot.press("r", *"new PSU", "enter")
+        await settle(pilot)
+        assert "TST-2" not in app.backlog.rank_of  # resolved: out of the backlog
+    t = ticket(make_env, "TST-2")
+    types = [ev["type"] for ev in t["timeline"]]
+    assert t["status"] == "resolved"
+    assert types[-4:] == ["ticket.started", "ticket.noted", "ticket.escalated", "ticket.resolved"]
+    escalated = t["timeline"][-2]["payload"]
+    assert escalated["to"] == ["supervisor", "bob"] and escalated["message"] == "3rd outage"
+    assert t["timeline"][-1]["payload"] == {"note": "new PSU"}
+
+
+async def test_dispatch_previews_then_assigns_the_backlog(make_env: Callable[[], Env]) -> None:
+    app = app_for(make_env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, DispatchDialog)
+        planned = {a["key"]: a["assignee"] for a in dialog.preview["assigned"]}
+        assert ticket(make_env, "TST-1")["assignee"] is None  # a preview writes nothing
+        await pilot.press("y")
+        await settle(pilot)
+    assert planned
+    for key, who in planned.items():
+        assert ticket(make_env, key)["assignee"] == who
+
+
+async def test_a_refused_action_shows_the_reason_and_changes_nothing(make_env: Callable[[], Env]) -> None:
+    app = app_for(make_env)
+    async with app.run_test(size=SIZE) as pilot:
+        notes = recorded(app)
+        await settle(pilot)
+        await to_key(pilot, "TST-1")
+        await pilot.press("s")  # a new ticket cannot start
+        await settle(pilot)
+        await pilot.press("escape")
+    assert notes == [("cannot start TST-1: it is new (start needs assigned)", "error")]
+    assert ticket(make_env, "TST-1")["status"] == "new"
+
+
+async def test_search_and_heat_map_cell_filter_the_backlog(make_env: Callable[[], Env]) -> None:
+    app = app_for(make_env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"dept:facilities", "enter")
+        await settle(pilot)
+        e = make_env()
+        assert app.backlog.keys(0, 100) == [t["key"] for t in tickets.listing(e, dept="facilities", limit=None)]
+        e.close()
+        assert len(app.backlog.ranks) == 4
+        await pilot.press("slash", "ctrl+u", *"leak", "enter")
+        await settle(pilot)
+        assert app.backlog.keys(0, 100) == ["TST-6"]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(app.backlog.ranks) == 6
+        heat = app.query_one(HeatMap)
+        heat.focus()
+        rows, cols = heat.labels
+        heat.cursor_coordinate = heat.cursor_coordinate._replace(row=rows.index("facilities"), column=cols.index("hvac") + 1)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.filter.text() == "dept:facilities product:hvac"
+        assert app.backlog.keys(0, 100) == ["TST-1", "TST-6"]
+        await pilot.press("t")
+        await settle(pilot)
+        assert heat.by == ("dept", "fault")
+
+
+async def test_a_change_from_another_connection_shows_without_a_key(make_env: Callable[[], Env]) -> None:
+    app = app_for(make_env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        seq = app.seq
+        other = make_env()  # another shell: its own Env, its own connection
+        created = tickets.create(other, {"title": "Boiler out", "type": "repair", "dept": "facilities", "product": "hvac",
+                                         "priority": "urgent", "impact": "system"})
+        tickets.assign(other, "TST-4", "bob")
+        other.close()
+        for _ in range(40):  # no key pressed: only the poll can bring it
+            await pilot.pause(0.05)
+            if created["key"] in app.backlog.rank_of and app.seq > seq:
+                break
+        await settle(pilot)
+        assert created["key"] in app.backlog.rank_of
+        assert app.backlog.cache["TST-4"]["assignee"] == "bob"
+        assert app.query_one(HeatMap).cells[("facilities", "hvac")]["count"] == 3
+        load = {t["name"]: t["load"] for t in app.query_one("#load").techs}  # type: ignore[attr-defined]
+        assert load["bob"] == 1
+        e = make_env()
+        assert app.backlog.keys(0, 100) == [t["key"] for t in tickets.listing(e, limit=None)]
+        e.close()
+
+
+async def test_detail_blocked_board_and_help_screens(make_env: Callable[[], Env]) -> None:
+    app = app_for(make_env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await to_key(pilot, "TST-3")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        assert app.screen.ticket is not None and app.screen.ticket["key"] == "TST-3"
+        assert [e["type"] for e in app.screen.ticket["timeline"]] == ["ticket.created", "ticket.assigned", "ticket.blocked"]
+        await pilot.press("n", *"Tuesday", "enter")  # actions work on the open ticket
+        await settle(pilot)
+        assert app.screen.ticket["timeline"][-1]["payload"] == {"text": "Tuesday"}
+        await pilot.press("escape", "B")
+        await settle(pilot)
+        assert isinstance(app.screen, BlockedScreen)
+        assert app.screen.view.keys(0, 10) == ["TST-3"]
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.screen.view.ranks == []
+        await pilot.press("escape", "question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpDialog)
+        assert ("a", "assign: technicians ranked by the dispatch engine, with the reason for each") in app.screen.keys
+        await pilot.press("escape", "q")
+    assert ticket(make_env, "TST-3")["status"] == "assigned"
+
+
+async def test_scrolling_a_long_backlog_reads_rows_by_page(tmp_path: Path) -> None:
+    """A backlog far longer than the screen: only a window of rows is read."""
+    make_env = build_store(tmp_path)
+    e = make_env()
+    for i in range(400):
+        tickets.create(e, {"title": f"Lamp {i}", "type": "repair", "dept": "facilities", "product": "lighting",
+                           "priority": "low"})
+    e.close()
+    app = app_for(make_env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert len(app.backlog.ranks) == 406
+        assert len(app.backlog.cache) < 406
+        await pilot.press("end")
+        await settle(pilot)
+        last = app.backlog.current_key
+        assert last is not None and last in app.backlog.cache
+        e = make_env()
+        assert last == tickets.listing(e, limit=None)[-1]["key"]
+        e.close()
+
+
+def test_filter_words_and_fields() -> None:
+    f = board.Filter.parse("dept:facilities @ana pump")
+    assert f.fields == (("assignee", "ana"), ("dept", "facilities")) and f.words == ("pump",)
+    assert board.Filter.parse("").text() == ""
+    with pytest.raises(BadInput, match="unknown filter 'colour'"):
+        board.Filter.parse("colour:red")
+
+
+def test_heat_cells_equal_a_fresh_heat_map(make_env: Callable[[], Env]) -> None:
+    from ticketctl.services.heatmap import heatmap
+
+    e = make_env()
+    tickets.edit(e, "TST-4", {"product": "hvac"})
+    seq = board.last_seq(e) - 1
+    ch = board.changes_since(e, seq)
+    assert ch.tickets == ["TST-4"] and ch.previous == {"TST-4": {"product": {"lighting"}}}
+    cells = board.heat_cells(e, ("dept", "product"), ch.tickets, ch.previous)
+    fresh = {(c["dept"], c["product"]): c["count"] for c in heatmap(e, ("dept", "product"))["cells"]}
+    assert {k: v["count"] for k, v in cells.items()} == {("facilities", "hvac"): fresh[("facilities", "hvac")],
+                                                         ("facilities", "lighting"): 0}
+    e.close()
+
+
+def test_escalate_is_refused_once_the_ticket_left_the_backlog(make_env: Callable[[], Env]) -> None:
+    e = make_env()
+    tickets.cancel(e, "TST-5", "duplicate")
+    with pytest.raises(Refused, match="cannot escalate TST-5: it is cancelled"):
+        board.escalate(e, "TST-5", "why")
+    e.close()
+    db = sqlite3.connect(Path(e.home.store_file))
+    assert db.execute("SELECT count(*) FROM events WHERE type = 'ticket.escalated'").fetchone()[0] == 0

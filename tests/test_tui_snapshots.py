@@ -1,0 +1,62 @@
+"""One snapshot per dashboard screen, at a fixed size, clock and store
+(``tests/__snapshots__/test_tui_snapshots/``; after a deliberate change to a
+screen, look at the report and accept with ``pytest --snapshot-update``)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_tui import build_store, settle, to_key
+from textual.pilot import Pilot
+
+from ticketctl.tui.app import Dashboard
+
+SIZE = (160, 40)
+
+
+def shot(*keys: str, on: str | None = None) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    """Settle, put the cursor on ticket ``on``, press ``keys``, settle again."""
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        if on:
+            await to_key(pilot, on)
+        if keys:
+            await pilot.press(*keys)
+            await settle(pilot)
+    return run_before
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Dashboard:
+    return Dashboard(build_store(tmp_path), poll_s=0.1)
+
+
+def test_main_screen(snap_compare: Any, app: Dashboard) -> None:
+    assert snap_compare(app, terminal_size=SIZE, run_before=shot())
+
+
+def test_detail_screen(snap_compare: Any, app: Dashboard) -> None:
+    assert snap_compare(app, terminal_size=SIZE, run_before=shot("enter", on="TST-3"))
+
+
+def test_blocked_board(snap_compare: Any, app: Dashboard) -> None:
+    assert snap_compare(app, terminal_size=SIZE, run_before=shot("B"))
+
+
+def test_help(snap_compare: Any, app: Dashboard) -> None:
+    assert snap_compare(app, terminal_size=SIZE, run_before=shot("question_mark"))
+
+
+def test_assign_dialog(snap_compare: Any, app: Dashboard) -> None:
+    assert snap_compare(app, terminal_size=SIZE, run_before=shot("a", on="TST-1"))
+
+
+def test_block_dialog(snap_compare: Any, app: Dashboard) -> None:
+    assert snap_compare(app, terminal_size=SIZE, run_before=shot("b", on="TST-6"))
+
+
+def test_dispatch_preview(snap_compare: Any, app: Dashboard) -> None:
+    assert snap_compare(app, terminal_size=SIZE, run_before=shot("d"))
