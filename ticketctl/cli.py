@@ -15,14 +15,18 @@ import typer
 
 from ticketctl import errors
 from ticketctl.commands import (
+    cert_cmd,
     config_cmd,
     dispatch_cmd,
     import_cmd,
     lifecycle,
     notify_cmd,
+    proof_cmd,
     report_cmd,
+    server_cmd,
     store_cmd,
     sweep_cmd,
+    sync_cmd,
     tech,
     tickets,
 )
@@ -39,6 +43,7 @@ app = typer.Typer(
 )
 tickets.register(app)
 lifecycle.register(app)
+proof_cmd.register(app)
 app.add_typer(tech.app, name="tech")
 app.add_typer(config_cmd.app, name="config")
 app.command(epilog="Example: ticketctl locate --json")(config_cmd.locate)
@@ -47,6 +52,9 @@ app.add_typer(dispatch_cmd.app, name="dispatch")
 app.add_typer(report_cmd.app, name="report")
 app.add_typer(notify_cmd.app, name="notify")
 app.add_typer(import_cmd.app, name="import")
+app.add_typer(cert_cmd.app, name="cert")
+app.add_typer(sync_cmd.app, name="sync")
+app.add_typer(server_cmd.app, name="server")
 sweep_cmd.register(app)
 
 

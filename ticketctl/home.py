@@ -55,6 +55,21 @@ class Home:
     def log_file(self) -> Path:
         return self.log_dir / "ticketctl.log"
 
+    @property
+    def sync_file(self) -> Path:
+        """The sync server's URL and this device's token (mode 0600)."""
+        return self.store_file.parent / "sync.json"
+
+    @property
+    def sync_lock(self) -> Path:
+        """Held by the one sync running on this store (CLI, dashboard or cron)."""
+        return self.store_file.parent / "sync.lock"
+
+    @property
+    def server_db(self) -> Path:
+        """The central server's default database (``ticketctl server run``)."""
+        return self.store_file.parent / "server.db"
+
 
 def read_config_table(path: Path) -> dict[str, Any]:
     """The user's own table from ``path`` ({} when there is no file)."""

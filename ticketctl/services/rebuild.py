@@ -7,22 +7,58 @@ repairs it (``store rebuild``).
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
 from ticketctl.core.config import Config
-from ticketctl.core.model import Event, Technician, Ticket
+from ticketctl.core.model import Event, Technician, Ticket, span_row
 from ticketctl.core.workflow import apply_tech, fold
-from ticketctl.store.db import TECH_COLUMNS, TICKET_COLUMNS, Store, tech_from_row, ticket_from_row
+from ticketctl.store.db import (
+    EVENT_COLUMNS,
+    EVENT_ORDER,
+    TECH_COLUMNS,
+    TICKET_COLUMNS,
+    Store,
+    event_from_row,
+    tech_from_row,
+    ticket_from_row,
+)
+
+
+def fold_from(base: Ticket | None, events: list[Event], cfg: Config) -> tuple[Ticket, list[tuple[Any, ...]]]:
+    """Fold ``events`` onto ``base`` (a snapshot's projection, or None) and give
+    the whole history's span rows: the base's own span from its
+    ``status_since``, then one per change."""
+    if not events:
+        assert base is not None
+        return base, [span_row(base, base.status_since or base.created_at)]
+    t, rows = fold(base, events, cfg)
+    if base is not None:
+        first = span_row(base, base.status_since or base.created_at)
+        rows = [(*first[:2], rows[0][1], *first[3:]), *rows] if rows else [first]
+    return t, rows
+
+
+def tech_events(store: Store, name: str) -> list[Event]:
+    """One technician's events, in fold order."""
+    cols = ", ".join(EVENT_COLUMNS)
+    return [event_from_row(r) for r in store.db.execute(
+        f"SELECT {cols} FROM events WHERE ticket IS NULL AND json_extract(payload, '$.name') = ? ORDER BY {EVENT_ORDER}", (name,))]
 
 
 def replay(store: Store, cfg: Config, spans: list[tuple[Any, ...]] | None = None
            ) -> tuple[dict[str, Ticket], dict[str, Technician]]:
-    """Fold every event, in the order this store applied them; with ``spans``,
-    collect the ticket history rows too."""
+    """Fold every event in fold order onto the bases a snapshot brought (none
+    on a store that never bootstrapped); with ``spans``, collect the ticket
+    history rows too."""
     per_ticket: dict[str, list[Event]] = {}
     techs: dict[str, Technician] = {}
+    for name, data in store.db.execute("SELECT name, data FROM bases WHERE kind = 'technician'"):
+        techs[name] = Technician(**json.loads(data))
+    base: dict[str, Ticket] = {k: Ticket(**json.loads(d)) for k, d in store.db.execute(
+        "SELECT name, data FROM bases WHERE kind = 'ticket'")}
     for e in store.events():
         if e.ticket is None:
             name = e.payload["name"]
@@ -30,8 +66,8 @@ def replay(store: Store, cfg: Config, spans: list[tuple[Any, ...]] | None = None
         else:
             per_ticket.setdefault(e.ticket, []).append(e)
     tickets: dict[str, Ticket] = {}
-    for key, events in per_ticket.items():
-        tickets[key], rows = fold(None, events, cfg)
+    for key in base.keys() | per_ticket.keys():
+        tickets[key], rows = fold_from(base.get(key), per_ticket.get(key, []), cfg)
         if spans is not None:
             spans.extend(rows)
     return tickets, techs

@@ -1,0 +1,92 @@
+"""``server run|add-device|list-devices|revoke``: the team's central server."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from ticketctl.commands.output import emit_json, env
+from ticketctl.commands.tickets import Json
+
+app = typer.Typer(help="Run the team's sync server and manage its devices.", no_args_is_help=True)
+
+Db = Annotated[str | None, typer.Option("--db", help="Database URL: sqlite:///PATH (default: server.db in the ticketctl home)"
+                                        " or postgresql://USER@HOST:PORT/DB.")]
+
+
+def _db(db: str | None) -> str:
+    return db or f"sqlite:///{env().home.server_db}"
+
+
+@app.command(epilog="Examples: ticketctl server run --port 8765;"
+             " ticketctl server run --host 0.0.0.0 --db postgresql://ticketctl@db.example/ticketctl --workers 4")
+def run(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8765,
+    db: Db = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes (they share the database).")] = 1,
+) -> None:
+    """Serve sync (push, pull, snapshot, blobs) on HOST:PORT until interrupted."""
+    import uvicorn
+
+    from ticketctl.sync.server import create_app
+    from ticketctl.sync.serverdb import engine_for, migrate
+
+    url = _db(db)
+    engine = engine_for(url)
+    migrate(engine)  # fail here, with one line, on a bad URL or an unreachable database
+    engine.dispose()
+    os.environ["TICKETCTL_SERVER_DB"] = url
+    if env().home.root is not None:
+        os.environ["TICKETCTL_HOME"] = str(env().home.root)
+    print(f"ticketctl server on http://{host}:{port} ({url.split('@')[-1]})", file=sys.stderr)
+    if workers == 1:
+        uvicorn.run(create_app(url, env().home), host=host, port=port, log_level="warning")
+    else:
+        uvicorn.run("ticketctl.sync.server:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
+
+
+@app.command("add-device", epilog="Example: ticketctl server add-device ana --role technician   (the token is the last word)")
+def add_device(
+    name: Annotated[str, typer.Argument(help="The person's name, as used in assignments.")],
+    role: Annotated[str, typer.Option("--role", help="technician, dispatcher, supervisor or admin.")],
+    db: Db = None,
+    json: Json = False,
+) -> None:
+    """Enrol a device; prints its token (shown once) as the last word on stdout."""
+    from ticketctl.sync.admin import add_device as add
+
+    r = add(_db(db), name, role)
+    if json:
+        emit_json(r)
+    else:
+        print(f"device {r['name']} ({r['role']}) token: {r['token']}")
+
+
+@app.command("list-devices", epilog="Example: ticketctl server list-devices --json")
+def list_devices(db: Db = None, json: Json = False) -> None:
+    """Enrolled devices, their roles and whether they are revoked."""
+    from ticketctl.sync.admin import list_devices as ls
+
+    rows = ls(_db(db))
+    if json:
+        emit_json(rows)
+        return
+    for r in rows:
+        state = f"revoked {r['revoked_at']}" if r["revoked_at"] else "active"
+        print(f"{r['name']}  {r['role']}  prefix {r['prefix'] or '-'}  pushed {r['last_client_seq']}  {state}")
+
+
+@app.command(epilog="Example: ticketctl server revoke ana")
+def revoke(name: Annotated[str, typer.Argument(help="The device to revoke.")], db: Db = None, json: Json = False) -> None:
+    """Revoke a device: its token stops working at once."""
+    from ticketctl.sync.admin import revoke as rv
+
+    r = rv(_db(db), name)
+    if json:
+        emit_json(r)
+    else:
+        print(f"device {r['name']} revoked at {r['revoked_at']}", file=sys.stderr)

@@ -1,0 +1,57 @@
+"""Who may do what: the rules the sync server enforces for each device's role,
+and that a synced client checks before it queues a change it would only see
+refused later.
+
+Roles: ``technician`` works the tickets assigned to them; ``dispatcher`` and
+``supervisor`` run the queue (assign, dispatch, edit, cancel, the roster);
+``admin`` may do everything. Anyone may open a ticket or add a note to their
+own work. A technician never receives a customer's phone number.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ticketctl.core.model import Ticket
+
+ROLES = ("technician", "dispatcher", "supervisor", "admin")
+
+#: mutations only the people who run the queue may send
+QUEUE_ONLY = frozenset({"ticket.assign", "ticket.cancel", "events.append", "tech.add"})
+
+#: fields a technician's device never receives
+REDACTED_FOR_TECHNICIANS = ("phone",)
+
+
+def refusal(role: str, actor: str, name: str, ticket: Ticket | None, args: dict[str, Any]) -> str | None:
+    """Why ``actor`` with ``role`` may not send mutation ``name`` (on ``ticket``,
+    as it stands before the change), or None when they may."""
+    if role not in ROLES:
+        return f"unknown role {role!r}"
+    if role == "admin" or role in ("dispatcher", "supervisor"):
+        return None
+    if name in QUEUE_ONLY:
+        return f"a technician may not {name.split('.', 1)[1]}: only dispatchers and supervisors may"
+    if name == "tech.update" and args.get("name") != actor:
+        return "a technician may change only their own roster entry"
+    # every other ticket action (start, block, note, resolve, close, attach, ...) only on their own work
+    if name.startswith("ticket.") and name != "ticket.create" and ticket is not None and ticket.assignee != actor:
+        held = f"assigned to {ticket.assignee}" if ticket.assignee else "not assigned to anyone"
+        return f"{ticket.key} is {held}, not to {actor}"
+    return None
+
+
+def redact_ticket(data: dict[str, Any], role: str) -> dict[str, Any]:
+    """A ticket's fields as a device with ``role`` may see them."""
+    if role != "technician":
+        return data
+    return {k: ("" if k in REDACTED_FOR_TECHNICIANS and v else v) for k, v in data.items()}
+
+
+def redact_event(event_type: str, payload: dict[str, Any], role: str) -> dict[str, Any]:
+    """An event's payload as a device with ``role`` may see it."""
+    if role != "technician":
+        return payload
+    if event_type == "ticket.edited" and payload.get("field") in REDACTED_FOR_TECHNICIANS:
+        return {**payload, "value": ""}
+    return redact_ticket(payload, role)

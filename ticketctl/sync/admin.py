@@ -1,0 +1,58 @@
+"""Server administration without a running server: devices and their tokens,
+written straight to the server database (``ticketctl server add-device``)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from ticketctl.core.roles import ROLES
+from ticketctl.errors import BadInput, NotFound, Refused
+from ticketctl.sync import schema as S
+from ticketctl.sync.server import token_hash
+from ticketctl.sync.serverdb import engine_for, migrate, now_iso
+
+
+def add_device(db_url: str, name: str, role: str) -> dict[str, Any]:
+    """Enrol a device; returns its row and the token (shown once, stored hashed)."""
+    name = name.strip()
+    if not name or any(c.isspace() for c in name) or len(name) > 200:
+        raise BadInput(f"device name {name!r} must be one word (the person's name, as used in assignments)")
+    if role not in ROLES:
+        raise BadInput(f"--role must be one of {', '.join(ROLES)}")
+    engine = engine_for(db_url)
+    migrate(engine)
+    token = secrets.token_urlsafe(32)
+    with engine.begin() as c:
+        if c.execute(select(S.devices.c.name).where(S.devices.c.name == name)).first() is not None:
+            raise Refused(f"device {name!r} exists (revoke it first: `ticketctl server revoke {name}`)")
+        c.execute(insert(S.devices).values(name=name, role=role, token_hash=token_hash(token), created_at=now_iso(), last_client_seq=0))
+    engine.dispose()
+    return {"name": name, "role": role, "token": token}
+
+
+def list_devices(db_url: str) -> list[dict[str, Any]]:
+    engine = engine_for(db_url)
+    migrate(engine)
+    with engine.connect() as c:
+        rows = c.execute(select(S.devices.c.name, S.devices.c.role, S.devices.c.prefix, S.devices.c.key_id, S.devices.c.created_at,
+                                S.devices.c.revoked_at, S.devices.c.last_client_seq).order_by(S.devices.c.name)).mappings().all()
+    engine.dispose()
+    return [dict(r) for r in rows]
+
+
+def revoke(db_url: str, name: str) -> dict[str, Any]:
+    """Revoke a device: its token stops working at once (403), its key is no
+    longer trusted for new certificates."""
+    engine = engine_for(db_url)
+    migrate(engine)
+    with engine.begin() as c:
+        row = c.execute(select(S.devices.c.revoked_at).where(S.devices.c.name == name)).first()
+        if row is None:
+            raise NotFound(f"no device {name!r}")
+        at = row[0] or now_iso()
+        c.execute(update(S.devices).where(S.devices.c.name == name).values(revoked_at=at))
+    engine.dispose()
+    return {"name": name, "revoked_at": at}

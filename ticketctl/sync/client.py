@@ -1,0 +1,368 @@
+"""The sync client (httpx): push the outbox, pull the team's events.
+
+One sync at a time per store: ``sync.lock`` beside the store is held with
+``flock`` for the whole run, by the CLI, the dashboard and cron alike.
+
+A run::
+
+    hello ──> epoch changed? ──yes──> renumber unconfirmed work, snapshot
+      │
+    number the new outbox rows (client_seq) ──> PUT blobs they name
+      │
+    push in batches ──> results noted on the rows (kept until pulled)
+      │
+    pull pages after the cursor ──> each page, its results and the new
+                                    cursor in one local transaction
+
+Nothing is lost on a crash or a dropped connection: numbering, results and
+pages are each committed before the next step, and every step is safe to
+repeat (the server answers a seen ``client_seq`` with its stored result).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from ticketctl.errors import BadInput, Refused, TicketctlError, Unreachable
+from ticketctl.home import atomic_write
+from ticketctl.services.env import Env
+from ticketctl.sync import local
+from ticketctl.sync.local import CURSOR, DEVICE, EPOCH, LAST_SYNC, NEXT_CLIENT_SEQ, ROLE
+
+PUSH_BATCH = 500
+PAGE = 2000
+LOCK_WAIT_S = 30.0
+
+
+class ServerError(TicketctlError):
+    """The server answered with an error that is not the user's to fix."""
+
+
+def load_settings(env: Env) -> dict[str, str]:
+    try:
+        data = json.loads(env.home.sync_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInput("sync is not set up here: `ticketctl sync setup URL --token TOKEN` (the token comes from"
+                       " `ticketctl server add-device` on the server)") from None
+    except (OSError, ValueError) as e:
+        raise BadInput(f"{env.home.sync_file}: cannot read the sync settings: {e}") from None
+    return {"url": str(data["url"]), "token": str(data["token"])}
+
+
+class Connection:
+    """HTTP to the server, with the device's token; every failure to reach it
+    becomes :class:`Unreachable` (exit 3), with the work still queued."""
+
+    def __init__(self, url: str, token: str, timeout: float = 10.0):
+        import httpx
+
+        self.url = url
+        self._httpx = httpx
+        self.http = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"},
+                                 timeout=httpx.Timeout(timeout, connect=3.0))
+
+    def close(self) -> None:
+        self.http.close()
+
+    def call(self, method: str, path: str, tries: int = 3, **kw: Any) -> Any:
+        httpx = self._httpx
+        for attempt in range(tries):
+            try:
+                r = self.http.request(method, path, **kw)
+            except (httpx.TransportError, OSError) as e:
+                if attempt + 1 < tries and not isinstance(e, httpx.ConnectError):
+                    time.sleep(0.3 * (attempt + 1))
+                    continue
+                raise Unreachable(f"the sync server at {self.url} is unreachable ({type(e).__name__}); local work stays queued") from None
+            if r.status_code >= 500:
+                if attempt + 1 < tries:
+                    time.sleep(0.5 * (attempt + 1))
+                    continue
+                raise Unreachable(f"the sync server at {self.url} failed ({r.status_code}); local work stays queued")
+            if r.status_code in (401, 403):
+                raise Refused(f"the server refused this device's token: {_detail(r)}")
+            if r.status_code == 409:
+                return r.json()
+            if r.status_code >= 400:
+                raise ServerError(f"the server rejected the request ({r.status_code}): {_detail(r)}")
+            return r.json()
+        raise AssertionError("unreachable")
+
+
+def _detail(r: Any) -> str:
+    try:
+        return str(r.json().get("detail"))
+    except ValueError:
+        return r.text[:200]
+
+
+@contextmanager
+def sync_lock(env: Env, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
+    """Hold this store's sync lock (waits up to ``wait_s`` for another sync)."""
+    path = env.home.sync_lock
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise Refused(f"another sync has held this store for {wait_s:.0f} s ({path}); try again") from None
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)
+
+
+def setup(env: Env, url: str, token: str) -> dict[str, Any]:
+    """Remember the server and this device's token, and introduce the device."""
+    url = url.rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise BadInput(f"{url!r} is not a server URL like http://127.0.0.1:8765")
+    if not token.strip():
+        raise BadInput("--token is empty")
+    conn = Connection(url, token.strip())
+    try:
+        me = _hello(env, conn)
+    finally:
+        conn.close()
+    atomic_write(env.home.sync_file, json.dumps({"url": url, "token": token.strip()}).encode())
+    os.chmod(env.home.sync_file, 0o600)
+    return {"url": url, "device": me["device"], "role": me["role"], "prefix": env.store.meta("key_prefix")}
+
+
+def _hello(env: Env, conn: Connection) -> dict[str, Any]:
+    st = env.store
+    body: dict[str, Any] = {"prefix": st.meta("key_prefix")}
+    try:
+        from ticketctl.services import keys  # type: ignore[attr-defined]
+
+        body.update(public_key=keys.public_key_pem(env), key_id=keys.key_id(env))
+    except ImportError:
+        pass
+    me = conn.call("POST", "/sync/hello", json=body)
+    with st.transaction():
+        st.set_meta(ROLE, me["role"])
+        st.set_meta(DEVICE, me["device"])
+        if me.get("prefix") and me["prefix"] != st.meta("key_prefix") and st.meta("next_ticket_no") == "1":
+            st.set_meta("key_prefix", me["prefix"])  # nothing made here yet: take the prefix the server keeps for us
+    return dict(me)
+
+
+def sync(env: Env) -> dict[str, Any]:
+    """Push then pull, once. Returns ``pushed``, ``pulled``, ``rejected`` (this
+    run's refusals with reasons), ``pending`` and ``cursor``."""
+    s = load_settings(env)
+    with sync_lock(env):
+        conn = Connection(s["url"], s["token"])
+        try:
+            return _run(env, conn)
+        finally:
+            conn.close()
+
+
+def _run(env: Env, conn: Connection) -> dict[str, Any]:
+    st, cfg = env.store, env.config
+    me = _hello(env, conn)
+    bootstrapped = False
+    if st.meta(EPOCH, "") != me["epoch"]:
+        _renumber(env, int(me["last_client_seq"]) + 1)
+        snap = conn.call("GET", "/sync/snapshot")
+        local.apply_snapshot(st, cfg, snap)
+        bootstrapped = True
+    elif st.meta(NEXT_CLIENT_SEQ, "") == "":
+        _renumber(env, int(me["last_client_seq"]) + 1)
+    _number(env)
+    _upload_blobs(env, conn)
+    pushed, rejected = _push(env, conn)
+    pulled = 0
+    while True:
+        page = conn.call("GET", "/sync/pull", params={"after": int(st.meta(CURSOR, "0")), "limit": PAGE})
+        if page["epoch"] != me["epoch"]:
+            raise Unreachable("the server was restored from a backup during this sync; run `ticketctl sync` again")
+        new, refused = local.apply_page(st, cfg, page)
+        pulled += new
+        rejected += [r for r in refused if r["mutation_id"] not in {x["mutation_id"] for x in rejected}]
+        if not page["more"]:
+            break
+    with st.transaction():
+        st.set_meta(LAST_SYNC, datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"))
+    out = status(env)
+    return {"pushed": pushed, "pulled": pulled, "bootstrapped": bootstrapped,
+            "rejected": [_rejected_view(env, r) for r in rejected], "pending": out["pending"], "cursor": int(st.meta(CURSOR))}
+
+
+def _renumber(env: Env, start: int) -> None:
+    """Number every unconfirmed mutation again from ``start`` (a new server,
+    or a server restored from a backup: it answers those it already has by
+    their mutation id)."""
+    st = env.store
+    with st.transaction():
+        st.db.execute("UPDATE outbox SET client_seq = NULL, status = 'pending' WHERE status IN ('sent', 'applied')")
+        st.set_meta(NEXT_CLIENT_SEQ, str(start))
+
+
+def _number(env: Env) -> None:
+    """Give the new outbox rows their push order (committed before sending)."""
+    st = env.store
+    with st.transaction():
+        ids = [r[0] for r in st.db.execute("SELECT id FROM outbox WHERE status = 'pending' ORDER BY id")]
+        if not ids:
+            return
+        first = int(st.meta(NEXT_CLIENT_SEQ, "1"))
+        st.db.executemany("UPDATE outbox SET client_seq = ?, status = 'sent' WHERE id = ?",
+                          [(first + i, rid) for i, rid in enumerate(ids)])
+        st.set_meta(NEXT_CLIENT_SEQ, str(first + len(ids)))
+
+
+def _upload_blobs(env: Env, conn: Connection) -> None:
+    """Evidence files named by unconfirmed mutations (``sha256`` argument) go
+    up first, so the server never holds a mutation without its file."""
+    blob_dir = env.home.store_file.parent / "blobs"
+    for (args,) in env.store.db.execute("SELECT args FROM outbox WHERE status = 'sent' AND args LIKE '%sha256%'"):
+        sha = json.loads(args).get("sha256")
+        path = blob_dir / str(sha)[:2] / str(sha)
+        if isinstance(sha, str) and path.is_file():
+            conn.call("PUT", f"/blobs/{sha}", content=path.read_bytes())
+
+
+def _push(env: Env, conn: Connection) -> tuple[int, list[dict[str, Any]]]:
+    st = env.store
+    pushed = 0
+    rejected: list[dict[str, Any]] = []
+    after = gaps = 0
+    while True:
+        rows = st.db.execute(
+            "SELECT mutation_id, client_seq, name, args, created_at FROM outbox WHERE status = 'sent' AND client_seq > ?"
+            " ORDER BY client_seq LIMIT ?", (after, PUSH_BATCH)).fetchall()
+        if not rows:
+            return pushed, rejected
+        body = {"mutations": [{"mutation_id": m, "client_seq": c, "name": n, "args": json.loads(a), "client_ts": at}
+                              for m, c, n, a, at in rows]}
+        reply = conn.call("POST", "/sync/push", json=body)
+        with st.transaction():
+            for r in reply["results"]:
+                st.db.execute("UPDATE outbox SET status = ?, reason = ?, result_seq = ? WHERE mutation_id = ? AND status = 'sent'",
+                              (r["status"], r["reason"], r["seq"], r["mutation_id"]))
+                if not r.get("duplicate"):
+                    pushed += 1
+                if r["status"] == "rejected":
+                    rejected.append(r)
+        if "expected" in reply:  # a gap: the server has everything before `expected`
+            expected = int(reply["expected"])
+            gaps += 1
+            if gaps > 3:
+                raise ServerError(f"the server keeps asking for client_seq {expected}; `ticketctl sync status` shows what is queued")
+            have = st.db.execute("SELECT 1 FROM outbox WHERE status = 'sent' AND client_seq = ?", (expected,)).fetchone()
+            if have is None:  # the server lost what we numbered (restored): number the unconfirmed work again
+                _renumber(env, expected)
+                _number(env)
+            after = expected - 1
+            continue
+        after = rows[-1][1]
+
+
+def _rejected_view(env: Env, r: dict[str, Any]) -> dict[str, Any]:
+    row = env.store.db.execute("SELECT id, name, args FROM outbox WHERE mutation_id = ?", (r["mutation_id"],)).fetchone()
+    args = json.loads(row[2]) if row else {}
+    return {"id": row[0] if row else None, "name": r["name"], "key": args.get("key") or args.get("ticket"), "reason": r["reason"],
+            "args": args}
+
+
+def status(env: Env) -> dict[str, Any]:
+    """Pending and rejected changes, with the server's reasons."""
+    st = env.store
+    rows = st.db.execute("SELECT id, mutation_id, name, args, created_at, actor, client_seq, status, reason FROM outbox"
+                         " WHERE status != 'applied' ORDER BY id").fetchall()
+    pending, rejected = [], []
+    for rid, mid, name, args, at, actor, cseq, state, reason in rows:
+        a = json.loads(args)
+        item = {"id": rid, "mutation_id": mid, "name": name, "key": a.get("key") or a.get("ticket"), "args": a, "at": at,
+                "actor": actor, "client_seq": cseq, "status": state}
+        if state == "rejected":
+            rejected.append({**item, "reason": reason})
+        else:
+            pending.append(item)
+    url = None
+    if env.home.sync_file.exists():
+        url = load_settings(env)["url"]
+    return {"url": url, "device": st.meta(DEVICE, "") or None, "role": st.meta(ROLE, "") or None,
+            "last_sync": st.meta(LAST_SYNC, "") or None, "cursor": int(st.meta(CURSOR, "0")), "pending": pending,
+            "rejected": rejected}
+
+
+def _row(env: Env, rid: int) -> tuple[str, str, str, str]:
+    row = env.store.db.execute("SELECT mutation_id, name, args, status FROM outbox WHERE id = ?", (rid,)).fetchone()
+    if row is None:
+        raise BadInput(f"no queued change {rid} (see `ticketctl sync status`)")
+    return row
+
+
+def retry(env: Env, rid: int) -> dict[str, Any]:
+    """Run a rejected change again here, as a new mutation (it goes out on the
+    next sync); the rejected one is then dropped."""
+    from ticketctl.services.mutations import REGISTRY
+
+    mid, name, args, state = _row(env, rid)
+    if state != "rejected":
+        raise Refused(f"change {rid} was not rejected (it is {state}); it goes out with the next sync")
+    fn = REGISTRY.get(name)
+    if fn is None:
+        raise Refused(f"change {rid} is a {name!r}, which this ticketctl cannot run")
+    result = fn(env, **json.loads(args))
+    with env.store.transaction():
+        env.store.db.execute("DELETE FROM outbox WHERE id = ?", (rid,))
+    return {"retried": rid, "name": name, "result": result}
+
+
+def discard(env: Env, rid: int) -> dict[str, Any]:
+    """Drop a rejected change, or one not yet sent (its local effect is undone)."""
+    mid, name, _args, state = _row(env, rid)
+    if state not in ("rejected", "pending"):
+        raise Refused(f"change {rid} is already with the server ({state}); sync first, then discard it if it is rejected")
+    st = env.store
+    with st.transaction():
+        keys, names = local.pending_targets(st, [mid])
+        st.db.execute("DELETE FROM events WHERE server_seq IS NULL AND mutation_id = ?", (mid,))
+        st.db.execute("DELETE FROM outbox WHERE id = ?", (rid,))
+        local.refold(st, env.config, keys, names)
+    return {"discarded": rid, "name": name}
+
+
+def watch(env: Env, on_result: Any, poke_s: float = 2.0) -> None:
+    """Sync, then sleep on the server's poke (a long poll) or local changes,
+    and sync again; until interrupted. Unreachable servers are retried with
+    backoff."""
+    s = load_settings(env)
+    conn = Connection(s["url"], s["token"], timeout=poke_s + 10)
+    backoff = 1.0
+    try:
+        while True:
+            try:
+                with sync_lock(env):
+                    on_result(_run(env, conn))
+                backoff = 1.0
+                while True:
+                    waiting = env.store.db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0]
+                    if waiting:
+                        break
+                    page = conn.call("GET", "/sync/pull", params={"after": int(env.store.meta(CURSOR, "0")), "limit": 1,
+                                                                  "wait": poke_s})
+                    if page["events"] or page["results"] or page["cursor"] > int(env.store.meta(CURSOR, "0")):
+                        break
+            except Unreachable as e:
+                on_result({"error": str(e)})
+                time.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+    finally:
+        conn.close()

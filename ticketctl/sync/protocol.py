@@ -1,0 +1,38 @@
+"""The sync protocol's request bodies, shared by the server (validation and the
+OpenAPI schema) and documented for clients (``docs/sync.md``).
+
+Replies are plain JSON objects, described field by field in the endpoint
+docstrings; every reply carries the server's ``epoch``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+#: most mutations one push may carry, and most items one pull page returns
+MAX_PUSH = 1000
+MAX_PAGE = 5000
+
+
+class Hello(BaseModel):
+    """A client introducing itself (``sync setup`` and every sync)."""
+
+    prefix: str = Field("", max_length=12, pattern=r"^[A-Z]{0,12}$", description="The ticket key prefix this device uses.")
+    public_key: str | None = Field(None, max_length=4000, description="PEM of the device's certificate signing key.")
+    key_id: str | None = Field(None, max_length=64)
+
+
+class Mutation(BaseModel):
+    """One queued user action, by name, with its JSON arguments."""
+
+    mutation_id: str = Field(min_length=1, max_length=36)
+    client_seq: int = Field(ge=1, le=2**62, description="This device's push order: 1, 2, 3, ... without gaps.")
+    name: str = Field(min_length=1, max_length=64, description="ticket.start, ticket.assign, tech.add, ...")
+    args: dict[str, Any] = Field(default_factory=dict)
+    client_ts: str = Field(min_length=1, max_length=40, description="When it was made on the device (ISO-8601).")
+
+
+class Push(BaseModel):
+    mutations: list[Mutation] = Field(max_length=MAX_PUSH)

@@ -1,0 +1,110 @@
+"""The central server's schema (SQLAlchemy Core): the same tables on SQLite and
+on PostgreSQL, versioned in ``server_meta``.
+
+The server keeps the team's event log and the projections its rules need
+(tickets and technicians, each as the JSON of the ``core.model`` dataclass plus
+the columns the rules query: status, assignee). It keeps no history spans:
+each client folds its own from the events it pulls.
+
+Sequence numbers: one global counter row (``counters.seq``), taken with the row
+locked inside the writing transaction. Writers therefore commit in sequence
+order, and a reader of ``seq > N`` can never see N+2 committed before N+1 (a
+``bigserial`` could: its values become visible in commit order, not in number
+order). Results of mutations share the sequence with events, so a client's
+cursor covers both.
+
+Migrations are append-only, like the local store's: ``MIGRATIONS[n]`` takes a
+database from version n to n+1 and is a list of tables to create (later
+versions may add statements).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, MetaData, String, Table, Text, UniqueConstraint
+
+metadata = MetaData()
+
+server_meta = Table(
+    "server_meta", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+counters = Table(
+    "counters", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+devices = Table(
+    "devices", metadata,
+    Column("name", String(200), primary_key=True),   # the person's name, as used in assignments
+    Column("role", String(20), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the bearer token
+    Column("prefix", String(12)),                     # the ticket key prefix the device uses
+    Column("public_key", Text),                       # PEM of its certificate signing key
+    Column("key_id", String(64)),
+    Column("created_at", String(32), nullable=False),
+    Column("revoked_at", String(32)),
+    Column("last_client_seq", BigInteger, nullable=False, default=0),
+)
+
+events = Table(
+    "events", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("mutation_id", String(36), nullable=False),
+    Column("ticket", String(64)),
+    Column("type", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("device", String(200), nullable=False),
+    Column("at", String(32), nullable=False),
+    Index("server_events_ticket", "ticket", "seq"),
+)
+
+results = Table(
+    "results", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("device", String(200), nullable=False),
+    Column("client_seq", BigInteger, nullable=False),
+    Column("mutation_id", String(36), nullable=False, unique=True),
+    Column("name", String(64), nullable=False),
+    Column("status", String(16), nullable=False),      # applied or rejected
+    Column("reason", Text),
+    Column("at", String(32), nullable=False),
+    UniqueConstraint("device", "client_seq", name="results_device_seq"),
+    Index("server_results_device", "device", "seq"),
+)
+
+tickets = Table(
+    "tickets", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("assignee", String(200)),
+    Column("updated_at", String(32), nullable=False),
+    Column("data", Text, nullable=False),              # JSON of core.model.Ticket
+    Column("seq", BigInteger, nullable=False),         # last event that changed it
+    Index("server_tickets_assignee", "assignee", "status"),
+)
+
+technicians = Table(
+    "technicians", metadata,
+    Column("name", String(200), primary_key=True),
+    Column("data", Text, nullable=False),              # JSON of core.model.Technician
+    Column("seq", BigInteger, nullable=False),
+)
+
+blobs = Table(
+    "blobs", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", String(32), nullable=False),
+)
+
+#: per version, the tables it creates
+MIGRATIONS: list[list[Table]] = [
+    [server_meta, counters, devices, events, results, tickets, technicians, blobs],
+]
+LATEST = len(MIGRATIONS)

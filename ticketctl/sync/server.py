@@ -1,0 +1,304 @@
+"""The central server: FastAPI over the server database (``serverdb``).
+
+Stateless apart from the database, so several workers (``--workers N``) can
+serve one database. Every request names its device with ``Authorization:
+Bearer TOKEN``; a missing or unknown token is 401, a revoked one 403, and
+neither ever gets data.
+
+Endpoints (``/openapi.json`` has the schema):
+
+- ``POST /sync/hello``: who am I (role, prefix, last client seq, epoch).
+- ``POST /sync/push``: mutations in ``client_seq`` order, each re-run by name
+  (``services.mutations.REGISTRY``) in its own savepoint; the batch commits
+  together. A seen ``client_seq`` or ``mutation_id`` gets its stored result; a
+  gap stops the batch with 409; a refusal is stored as a rejection (and
+  advances the device's seq) so a poison mutation never blocks the queue.
+- ``GET /sync/pull?after=N``: events after N, and this device's results, in
+  pages; ``wait=S`` holds the request up to S seconds until there is something
+  (the "poke" that ``sync --watch`` sleeps on).
+- ``GET /sync/snapshot``: the projections as of one sequence number.
+- ``PUT /blobs/{sha256}``: evidence files, idempotent, checked against the hash.
+"""
+
+
+import hashlib
+import json
+import logging
+import os
+import time
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import DBAPIError
+
+from ticketctl.core import roles
+from ticketctl.core.config import Config
+from ticketctl.core.model import parse_time
+from ticketctl.errors import TicketctlError
+from ticketctl.home import Home, load_config
+from ticketctl.services import dispatch as _dispatch  # noqa: F401  (registers its mutations' services)
+from ticketctl.services import sweep as _sweep  # noqa: F401
+from ticketctl.services import techs as _techs  # noqa: F401
+from ticketctl.services import tickets as _tickets  # noqa: F401
+from ticketctl.services.env import Env
+from ticketctl.services.mutations import REGISTRY, intent
+from ticketctl.sync import schema as S
+from ticketctl.sync.protocol import MAX_PAGE, Hello, Push
+from ticketctl.sync.serverdb import ServerStore, engine_for, event_from_server_row, high_water, lock_sequence, migrate, now_iso
+
+log = logging.getLogger("ticketctl.server")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _load_extra_mutations() -> None:
+    """Mutations defined by optional modules (evidence, confirmation,
+    certificates) register when imported; import those that exist."""
+    import importlib
+
+    for name in ("evidence", "confirm", "cert", "qa"):
+        try:
+            importlib.import_module(f"ticketctl.services.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"ticketctl.services.{name}":
+                raise
+
+
+class Device:
+    def __init__(self, row: Any):
+        self.name: str = row["name"]
+        self.role: str = row["role"]
+        self.prefix: str = row["prefix"] or ""
+        self.last_client_seq: int = int(row["last_client_seq"])
+
+
+def server_env(home: Home, cfg: Config, st: ServerStore, actor: str, now: datetime) -> Env:
+    """The context a mutation runs in on the server: the team's config, the
+    device's name as the actor, and the server's transaction as the store."""
+    env = Env(home, {}, queue_mutations=False)
+    env.__dict__.update(config=cfg, store=st, actor=actor, now=now)
+    return env
+
+
+def create_app(db_url: str | None = None, home: Home | None = None) -> FastAPI:
+    """The server app on ``db_url`` (default: ``TICKETCTL_SERVER_DB``, else the
+    SQLite file in the ticketctl home); the team's rules come from that home's
+    config file."""
+    home = home or Home.from_env()
+    db_url = db_url or os.environ.get("TICKETCTL_SERVER_DB") or f"sqlite:///{home.server_db}"
+    if db_url.startswith("sqlite:///"):
+        Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = engine_for(db_url)
+    epoch = migrate(engine)
+    cfg = load_config(home.config_file)
+    _load_extra_mutations()
+    app = FastAPI(title="ticketctl sync server", version="1",
+                  description="The team's central store: named mutations pushed by devices, events pulled in order.")
+    app.state.engine, app.state.epoch, app.state.config, app.state.home = engine, epoch, cfg, home
+
+    def device(authorization: Annotated[str | None, Header()] = None) -> Device:
+        if not authorization or not authorization.startswith("Bearer ") or len(authorization) > 200:
+            raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+        with engine.connect() as c:
+            row = c.execute(select(S.devices).where(S.devices.c.token_hash == token_hash(authorization[7:].strip()))).mappings().first()
+        if row is None:
+            raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+        if row["revoked_at"]:
+            raise HTTPException(403, f"device {row['name']} was revoked at {row['revoked_at']}")
+        return Device(row)
+
+    Auth = Annotated[Device, Depends(device)]
+
+    @app.exception_handler(DBAPIError)
+    def _db_down(_request: Request, exc: DBAPIError) -> JSONResponse:
+        log.warning("database error: %s", exc)
+        return JSONResponse({"detail": "database unavailable, retry later"}, status_code=503)
+
+    @app.get("/health")
+    def health() -> dict[str, Any]:
+        """Liveness, and the epoch a client compares with its own."""
+        return {"ok": True, "epoch": epoch}
+
+    @app.post("/sync/hello")
+    def hello(body: Hello, dev: Auth) -> dict[str, Any]:
+        """Registers the device's key prefix (another if taken) and signing key;
+        returns ``device``, ``role``, ``prefix``, ``last_client_seq``, ``seq``, ``epoch``."""
+        with engine.begin() as c:
+            prefix = dev.prefix
+            if not prefix and body.prefix:
+                taken = c.execute(select(S.devices.c.name).where(S.devices.c.prefix == body.prefix)).first()
+                prefix = body.prefix if taken is None else ""
+                if prefix:
+                    c.execute(update(S.devices).where(S.devices.c.name == dev.name).values(prefix=prefix))
+            if body.public_key:
+                c.execute(update(S.devices).where(S.devices.c.name == dev.name).values(public_key=body.public_key, key_id=body.key_id))
+            seq = high_water(c)
+        return {"epoch": epoch, "device": dev.name, "role": dev.role, "prefix": prefix or None,
+                "last_client_seq": dev.last_client_seq, "seq": seq}
+
+    @app.post("/sync/push", responses={409: {"description": "a gap in client_seq: resend from `expected`"}})
+    def push(body: Push, dev: Auth) -> JSONResponse:
+        """Runs each mutation; returns ``results`` (``client_seq``, ``mutation_id``,
+        ``status`` applied|rejected, ``reason``, ``seq``), ``last_client_seq`` and ``epoch``."""
+        out: list[dict[str, Any]] = []
+        gap: int | None = None
+        with engine.begin() as c:
+            lock_sequence(c)
+            last = int(c.execute(select(S.devices.c.last_client_seq).where(S.devices.c.name == dev.name)).scalar_one())
+            for m in body.mutations:
+                seen = c.execute(select(S.results).where(
+                    ((S.results.c.device == dev.name) & (S.results.c.client_seq == m.client_seq))
+                    | (S.results.c.mutation_id == m.mutation_id))).mappings().first()
+                if seen is not None:
+                    out.append(_result(seen, duplicate=True))
+                    if m.client_seq == last + 1:  # re-sent under a new number after a restore (new epoch)
+                        last = m.client_seq
+                    continue
+                if m.client_seq != last + 1:
+                    gap = last + 1
+                    break
+                out.append(_run(c, dev, m.model_dump()))
+                last = m.client_seq
+            c.execute(update(S.devices).where(S.devices.c.name == dev.name).values(last_client_seq=last))
+        body_out = {"epoch": epoch, "results": out, "last_client_seq": last}
+        if gap is not None:
+            return JSONResponse({**body_out, "detail": f"client_seq gap: expected {gap}", "expected": gap}, status_code=409)
+        return JSONResponse(body_out)
+
+    def _run(c: Connection, dev: Device, m: dict[str, Any]) -> dict[str, Any]:
+        """One mutation in its own savepoint; its result row takes the next sequence number."""
+        status, reason = "applied", None
+        sp = c.begin_nested()
+        try:
+            st = ServerStore(c, dev.name, dev.prefix)
+            fn = REGISTRY.get(m["name"])
+            if fn is None:
+                raise TicketctlError(f"unknown action {m['name']!r} (is the server older than the client?)")
+            args = dict(m["args"])
+            key = args.get("key") if isinstance(args.get("key"), str) else args.get("ticket")
+            t = st.ticket(key) if isinstance(key, str) and st.has_ticket(key) else None
+            refusal = roles.refusal(dev.role, dev.name, m["name"], t, args)
+            if refusal:
+                raise TicketctlError(refusal)
+            env = server_env(home, cfg, st, dev.name, _when(m["client_ts"]))
+            with intent(env, m["name"], args, m["mutation_id"]):
+                fn(env, **args)
+            sp.commit()
+        except TicketctlError as e:
+            sp.rollback()
+            status, reason = "rejected", str(e)
+        except (TypeError, ValueError, KeyError, AttributeError) as e:  # arguments this server cannot read
+            sp.rollback()
+            log.warning("mutation %s from %s malformed: %r", m["name"], dev.name, e)
+            status, reason = "rejected", f"malformed {m['name']}: {type(e).__name__}: {e}"
+        st = ServerStore(c, dev.name, dev.prefix)
+        seq = st.take_counter("next_device_seq")
+        row = {"seq": seq, "device": dev.name, "client_seq": m["client_seq"], "mutation_id": m["mutation_id"], "name": m["name"],
+               "status": status, "reason": reason, "at": now_iso()}
+        c.execute(insert(S.results).values(**row))
+        return _result(row)
+
+    @app.get("/sync/pull")
+    def pull(dev: Auth, after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+             limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 2000,
+             wait: Annotated[float, Query(ge=0, le=60)] = 0) -> Response:
+        """Events with ``seq > after`` and this device's results, in sequence
+        order: ``events``, ``results``, ``cursor`` (where the next pull starts),
+        ``more`` (another page is ready), ``epoch``."""
+        deadline = time.monotonic() + wait
+        while True:
+            with engine.connect() as c:
+                if high_water(c) > after or time.monotonic() >= deadline:
+                    return _page(c, dev, after, limit)
+            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+
+    def _page(c: Connection, dev: Device, after: int, limit: int) -> Response:
+        seqs = sorted([r[0] for r in c.execute(select(S.events.c.seq).where(S.events.c.seq > after).order_by(S.events.c.seq).limit(limit))]
+                      + [r[0] for r in c.execute(select(S.results.c.seq).where(S.results.c.seq > after)
+                                                 .order_by(S.results.c.seq).limit(limit))])[:limit]
+        upto = seqs[-1] if seqs else after
+        evs = [event_from_server_row(r) for r in c.execute(
+            select(S.events).where(S.events.c.seq > after, S.events.c.seq <= upto).order_by(S.events.c.seq)).mappings()]
+        res = [_result(r) for r in c.execute(select(S.results).where(
+            S.results.c.device == dev.name, S.results.c.seq > after, S.results.c.seq <= upto).order_by(S.results.c.seq)).mappings()]
+        events_out = []
+        for e in evs:
+            d = asdict(e)
+            d["payload"] = roles.redact_event(e.type, e.payload, dev.role)
+            events_out.append(d)
+        return JSONResponse({"epoch": epoch, "events": events_out, "results": res, "cursor": upto, "more": len(seqs) >= limit})
+
+    @app.get("/sync/snapshot")
+    def snapshot(dev: Auth) -> Response:
+        """The projections as of ``seq``: ``tickets`` and ``technicians`` (the
+        fields of ``core.model``), ``seq``, ``epoch``. A new client starts here
+        and pulls after ``seq``."""
+        with engine.connect() as c:
+            if engine.dialect.name == "postgresql":
+                c.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            else:
+                c.exec_driver_sql("BEGIN")  # one read snapshot of the WAL for all three queries
+            seq = high_water(c)
+            rows = [r[0] for r in c.execute(select(S.tickets.c.data).order_by(S.tickets.c.key))]
+            techs = [r[0] for r in c.execute(select(S.technicians.c.data).order_by(S.technicians.c.name))]
+        if dev.role == "technician":
+            rows = [json.dumps(roles.redact_ticket(json.loads(r), dev.role), separators=(",", ":"), sort_keys=True) for r in rows]
+        body = (f'{{"epoch":{json.dumps(epoch)},"seq":{seq},"tickets":[' + ",".join(rows) + '],"technicians":['
+                + ",".join(techs) + "]}")
+        return Response(body, media_type="application/json")
+
+    @app.put("/blobs/{sha256}", status_code=201)
+    async def put_blob(sha256: str, request: Request, dev: Auth) -> dict[str, Any]:
+        """Stores an evidence file under its SHA-256 (idempotent; the hash is checked)."""
+        if len(sha256) != 64 or any(ch not in "0123456789abcdef" for ch in sha256):
+            raise HTTPException(422, "the name must be a lowercase hex SHA-256")
+        data = await request.body()
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise HTTPException(422, "the content does not match its SHA-256")
+        with engine.begin() as c:
+            if c.execute(select(S.blobs.c.sha256).where(S.blobs.c.sha256 == sha256)).first() is None:
+                c.execute(insert(S.blobs).values(sha256=sha256, size=len(data), data=data, created_at=now_iso()))
+        return {"sha256": sha256, "size": len(data)}
+
+    @app.get("/blobs/{sha256}")
+    def get_blob(sha256: str, dev: Auth) -> Response:
+        """An evidence file by its SHA-256."""
+        with engine.connect() as c:
+            row = c.execute(select(S.blobs.c.data).where(S.blobs.c.sha256 == sha256)).first()
+        if row is None:
+            raise HTTPException(404, "no such blob")
+        return Response(bytes(row[0]), media_type="application/octet-stream")
+
+    return app
+
+
+def _result(r: Any, duplicate: bool = False) -> dict[str, Any]:
+    out = {"client_seq": int(r["client_seq"]), "mutation_id": r["mutation_id"], "name": r["name"], "status": r["status"],
+           "reason": r["reason"], "seq": int(r["seq"])}
+    if duplicate:
+        out["duplicate"] = True
+    return out
+
+
+def _when(client_ts: str) -> datetime:
+    """When a mutation happened: the device's time, never later than the
+    server's (a clock running fast must not date work in the future)."""
+    now = parse_time(now_iso())
+    try:
+        t = parse_time(client_ts)
+    except ValueError:
+        return now
+    return min(t, now)
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory`` with several workers."""
+    return create_app()
+

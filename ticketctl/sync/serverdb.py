@@ -1,0 +1,235 @@
+"""The server's database: engine, migrations, and ``ServerStore``, the view of
+one write transaction that the services run against.
+
+The services (``ticketctl.services``) were written against the local
+``Store``; the server runs the very same functions, so ``ServerStore``
+implements the part of that interface a mutation uses (see
+``services.mutations``) over SQLAlchemy Core, on SQLite or PostgreSQL alike.
+Two things differ on purpose:
+
+- ``take_counter("next_device_seq", n)`` reserves ``n`` numbers of the global
+  sequence, so an event's ``device_seq`` is its ``server_seq``;
+  ``meta("device_id")`` is the name of the device whose mutation runs.
+- there are no history spans on the server (``put_spans`` and ``close_span``
+  do nothing): every client folds its own from the events it pulls.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy.engine import make_url
+
+from ticketctl.core.model import Event, Technician, Ticket
+from ticketctl.errors import ConfigError, NotFound
+from ticketctl.sync import schema as S
+
+
+def engine_for(url: str) -> Engine:
+    """An engine for ``sqlite:///PATH`` or ``postgresql://...`` (psycopg 3)."""
+    try:
+        u = make_url(url)
+    except Exception:
+        raise ConfigError(f"--db {url!r} is not a database URL (sqlite:///PATH or postgresql://HOST/DB)") from None
+    if u.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
+        u = u.set(drivername="postgresql+psycopg")
+        return create_engine(u, pool_size=10, max_overflow=40, pool_pre_ping=True)
+    if u.drivername != "sqlite" or not u.database:
+        raise ConfigError(f"--db {url!r}: only sqlite:///PATH and postgresql://... are supported")
+    eng = create_engine(u, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=20, max_overflow=40)
+
+    @event.listens_for(eng, "connect")
+    def _pragmas(dbapi: Any, _record: Any) -> None:
+        cur = dbapi.cursor()
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.execute("PRAGMA busy_timeout = 30000")
+        cur.close()
+
+    return eng
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def migrate(engine: Engine) -> str:
+    """Bring the database to the latest schema; returns its epoch (made once,
+    with the database: a restore from an older copy keeps the epoch, a new
+    database gets a new one)."""
+    with engine.begin() as c:
+        if engine.dialect.name == "postgresql":  # two servers starting at once migrate one after the other
+            c.exec_driver_sql("SELECT pg_advisory_xact_lock(874211)")
+        have = engine.dialect.has_table(c, "server_meta")
+        version = int(c.execute(select(S.server_meta.c.value).where(S.server_meta.c.key == "version")).scalar() or 0) if have else 0
+        if version > S.LATEST:
+            raise ConfigError(f"the server database has schema v{version}; this ticketctl knows v{S.LATEST}: upgrade ticketctl")
+        for n in range(version, S.LATEST):
+            for table in S.MIGRATIONS[n]:
+                table.create(c, checkfirst=True)
+            if n == 0:
+                c.execute(insert(S.server_meta), [{"key": "epoch", "value": uuid.uuid4().hex}, {"key": "version", "value": "0"}])
+                c.execute(insert(S.counters).values(name="seq", value=0))
+        c.execute(update(S.server_meta).where(S.server_meta.c.key == "version").values(value=str(S.LATEST)))
+        return str(c.execute(select(S.server_meta.c.value).where(S.server_meta.c.key == "epoch")).scalar_one())
+
+
+def lock_sequence(c: Connection) -> int:
+    """Take the write lock of the global sequence (first statement of every
+    writing transaction: a row lock on PostgreSQL, the database write lock on
+    SQLite); returns the last number taken."""
+    c.execute(update(S.counters).where(S.counters.c.name == "seq").values(value=S.counters.c.value))
+    return int(c.execute(select(S.counters.c.value).where(S.counters.c.name == "seq")).scalar_one())
+
+
+def high_water(c: Connection) -> int:
+    return int(c.execute(select(S.counters.c.value).where(S.counters.c.name == "seq")).scalar_one())
+
+
+def _json(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), sort_keys=True)
+
+
+def ticket_from_json(text: str) -> Ticket:
+    return Ticket(**json.loads(text))
+
+
+def tech_from_json(text: str) -> Technician:
+    return Technician(**json.loads(text))
+
+
+class ServerStore:
+    """The team's state inside one writing transaction, as the services see a
+    ``Store``. ``device`` is the device whose mutation runs."""
+
+    def __init__(self, conn: Connection, device: str, prefix: str = ""):
+        self.c = conn
+        self.device = device
+        self.prefix = prefix
+        self.seq = high_water(conn)
+
+    # -- transactions, meta, counters -------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[ServerStore]:
+        """Already inside the server's transaction (one savepoint per mutation)."""
+        yield self
+
+    def meta(self, key: str, default: str | None = None) -> str:
+        if key == "device_id":
+            return self.device
+        if key == "key_prefix":
+            return self.prefix
+        if default is None:
+            raise KeyError(key)
+        return default
+
+    def take_counter(self, key: str, n: int = 1) -> int:
+        """``next_device_seq``: ``n`` numbers of the global sequence (the first)."""
+        if key != "next_device_seq":
+            raise KeyError(f"the server has no counter {key!r}")
+        first = self.seq + 1
+        self.seq += n
+        self.c.execute(update(S.counters).where(S.counters.c.name == "seq").values(value=self.seq))
+        return first
+
+    # -- tickets ----------------------------------------------------------------
+
+    def resolve_key(self, text: str) -> str:
+        """Only exact keys: clients resolve prefixes before they queue."""
+        key = text.strip().upper()
+        if not self.has_ticket(key):
+            raise NotFound(f"no ticket {text!r}")
+        return key
+
+    def has_ticket(self, key: str) -> bool:
+        return self.c.execute(select(S.tickets.c.key).where(S.tickets.c.key == key)).first() is not None
+
+    def ticket(self, key: str) -> Ticket:
+        row = self.c.execute(select(S.tickets.c.data).where(S.tickets.c.key == key)).first()
+        if row is None:
+            raise NotFound(f"no ticket {key!r}")
+        return ticket_from_json(row[0])
+
+    def put_ticket(self, t: Ticket) -> None:
+        self.put_tickets([t])
+
+    def put_tickets(self, ts: Sequence[Ticket]) -> None:
+        for t in ts:
+            values = {"status": t.status, "assignee": t.assignee, "updated_at": t.updated_at, "data": _json(asdict(t)),
+                      "seq": self.seq}
+            done = self.c.execute(update(S.tickets).where(S.tickets.c.key == t.key).values(**values))
+            if done.rowcount == 0:
+                self.c.execute(insert(S.tickets).values(key=t.key, **values))
+
+    def load(self, name: str, held: Sequence[str]) -> int:
+        q = select(func.count()).select_from(S.tickets).where(S.tickets.c.assignee == name, S.tickets.c.status.in_(held))
+        return int(self.c.execute(q).scalar_one())
+
+    def loads(self, held: Sequence[str]) -> dict[str, int]:
+        q = (select(S.tickets.c.assignee, func.count()).where(S.tickets.c.assignee.is_not(None), S.tickets.c.status.in_(held))
+             .group_by(S.tickets.c.assignee))
+        return {str(a): int(n) for a, n in self.c.execute(q)}
+
+    def last_active(self) -> dict[str, str]:
+        q = select(S.tickets.c.assignee, func.max(S.tickets.c.updated_at)).where(
+            S.tickets.c.assignee.is_not(None)).group_by(S.tickets.c.assignee)
+        return {str(a): str(t) for a, t in self.c.execute(q)}
+
+    # -- technicians ------------------------------------------------------------
+
+    def tech(self, name: str) -> Technician:
+        row = self.c.execute(select(S.technicians.c.data).where(S.technicians.c.name == name)).first()
+        if row is None:
+            raise NotFound(f"no technician {name!r}")
+        return tech_from_json(row[0])
+
+    def has_tech(self, name: str) -> bool:
+        return self.c.execute(select(S.technicians.c.name).where(S.technicians.c.name == name)).first() is not None
+
+    def techs(self) -> list[Technician]:
+        return [tech_from_json(r[0]) for r in self.c.execute(select(S.technicians.c.data).order_by(S.technicians.c.name))]
+
+    def put_tech(self, t: Technician) -> None:
+        self.put_techs([t])
+
+    def put_techs(self, ts: Sequence[Technician]) -> None:
+        for t in ts:
+            values = {"data": _json(asdict(t)), "seq": self.seq}
+            if self.c.execute(update(S.technicians).where(S.technicians.c.name == t.name).values(**values)).rowcount == 0:
+                self.c.execute(insert(S.technicians).values(name=t.name, **values))
+
+    # -- spans: the server keeps none --------------------------------------------
+
+    def put_spans(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        pass
+
+    def close_span(self, key: str, at: str) -> None:
+        pass
+
+    # -- events -----------------------------------------------------------------
+
+    def put_events(self, evs: Sequence[Event]) -> None:
+        self.c.execute(insert(S.events), [
+            {"seq": e.device_seq, "id": e.id, "mutation_id": e.mutation_id, "ticket": e.ticket, "type": e.type,
+             "payload": _json(e.payload), "actor": e.actor, "device": e.device, "at": e.at}
+            for e in evs])
+
+    def events(self, ticket: str | None = None) -> Iterator[Event]:
+        q = select(S.events).order_by(S.events.c.seq)
+        if ticket is not None:
+            q = q.where(S.events.c.ticket == ticket)
+        for r in self.c.execute(q).mappings():
+            yield event_from_server_row(r)
+
+
+def event_from_server_row(r: Any) -> Event:
+    return Event(id=r["id"], mutation_id=r["mutation_id"], ticket=r["ticket"], type=r["type"], payload=json.loads(r["payload"]),
+                 actor=r["actor"], device=r["device"], device_seq=int(r["seq"]), at=r["at"], server_seq=int(r["seq"]))
