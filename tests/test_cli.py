@@ -30,6 +30,8 @@ from ticketctl.services.env import Env
 NOW = "2026-03-02T09:00:00Z"
 KEY_RE = re.compile(r"^[A-HJ-NP-Z]{3}-\d+$")
 REPAIR_CHECKS = ("function_test", "safety_reset", "parts_recorded")
+#: the customer's confirmation a repair needs before it closes (argv after the verb's key)
+CONFIRM = ("confirm", "--rating", "5", "--rating", "4", "--rating", "5", "--comment", "Cooling works again", "--by", "Li Wei")
 SHOW_KEYS = {
     "key", "title", "status", "priority", "type", "dept", "product", "fault", "assignee", "blocked_reason",
     "weight", "created_at", "sla_response_due", "sla_resolve_due", "checklist", "timeline",
@@ -156,7 +158,8 @@ def test_lifecycle_new_to_closed(cli: Cli) -> None:
     assert t["created_at"] == t["updated_at"] == NOW
     assert t["sla_response_due"] == "2026-03-02T10:00:00Z"  # high: 1 h
     assert t["sla_resolve_due"] == "2026-03-02T17:00:00Z"  # high: 8 h
-    assert t["checklist"] == [{"item": i, "done": False, "at": None, "by": None} for i in REPAIR_CHECKS]
+    assert t["checklist"] == [{"item": i, "done": False, "at": None, "by": None, "needs_evidence": False, "evidence": []}
+                              for i in REPAIR_CHECKS]
     assert [(e["type"], e["actor"], e["at"]) for e in t["timeline"]] == [("ticket.created", "dora", NOW)]
     assert t["timeline"][0]["payload"] == {
         "title": title, "type": "repair", "dept": "facilities", "product": "hvac", "fault": "no cooling",
@@ -174,6 +177,8 @@ def test_lifecycle_new_to_closed(cli: Cli) -> None:
          ["ticket.noted"]),
         (["resolve", key, "--note", "cooling back"], "11:00", "ana", f"{key} resolved @ana  {title}", "resolved",
          ["ticket.resolved"]),
+        ([*CONFIRM, key], "11:10", "ana", f"{key} resolved @ana  {title}  (confirmed by Li Wei)", "resolved",
+         ["ticket.confirmed"]),
         (["close", key, *(a for c in REPAIR_CHECKS for a in ("--check", c))], "11:30", "ana",
          f"{key} closed @ana  {title}", "closed", ["ticket.checked"] * 3 + ["ticket.closed"]),
     ]
@@ -207,30 +212,36 @@ def test_lifecycle_new_to_closed(cli: Cli) -> None:
     assert (t["resolved_at"], t["closed_at"], t["sla_state"]) == ("2026-03-02T11:00:00Z", "2026-03-02T11:30:00Z", "done")
     assert t["blocked_seconds"] == {"awaiting_parts": 3600}
     assert t["sla_resolve_left_s"] == 6 * 3600  # paused at resolve: 11:00 -> 17:00
-    assert t["checklist"] == [{"item": i, "done": True, "at": "2026-03-02T11:30:00Z", "by": "ana"} for i in REPAIR_CHECKS]
+    assert t["checklist"] == [{"item": i, "done": True, "at": "2026-03-02T11:30:00Z", "by": "ana", "needs_evidence": False,
+                               "evidence": []} for i in REPAIR_CHECKS]
     assert [e["type"] for e in t["timeline"]] == [
         "ticket.created", "ticket.assigned", "ticket.started", "ticket.blocked", "ticket.unblocked", "ticket.noted",
-        "ticket.resolved", "ticket.checked", "ticket.checked", "ticket.checked", "ticket.closed",
+        "ticket.resolved", "ticket.confirmed", "ticket.checked", "ticket.checked", "ticket.checked", "ticket.closed",
     ]
+    assert t["confirmation"] == {"ratings": {"solved": 5, "professional": 4, "on_time": 5}, "comment": "Cooling works again",
+                                 "by": "Li Wei", "via": "in_person", "at": "2026-03-02T11:10:00Z"}
     tl = t["timeline"]
     assert [e["payload"] for e in tl[1:]] == [
         {"assignee": "ana"}, {}, {"reason": "awaiting_parts", "note": "compressor relay"}, {}, {"text": "relay replaced"},
-        {"note": "cooling back"}, *({"item": i} for i in REPAIR_CHECKS), {},
+        {"note": "cooling back"},
+        {"ratings": {"solved": 5, "professional": 4, "on_time": 5}, "comment": "Cooling works again", "by": "Li Wei",
+         "via": "in_person"},
+        *({"item": i} for i in REPAIR_CHECKS), {},
     ]
-    assert [e["actor"] for e in tl] == ["dora", "dora"] + ["ana"] * 9
-    assert [e["device_seq"] for e in tl] == list(range(2, 13))  # 1 was `tech add`
+    assert [e["actor"] for e in tl] == ["dora", "dora"] + ["ana"] * 10
+    assert [e["device_seq"] for e in tl] == list(range(2, 14))  # 1 was `tech add`
     assert len({e["device"] for e in tl}) == 1 and all(e["server_seq"] is None for e in tl)
-    assert len({e["id"] for e in tl}) == 11
+    assert len({e["id"] for e in tl}) == 12
     # one user action, one mutation: the three checks and the close travel together
-    assert len({e["mutation_id"] for e in tl[7:]}) == 1
-    assert len({e["mutation_id"] for e in tl}) == 8
+    assert len({e["mutation_id"] for e in tl[8:]}) == 1
+    assert len({e["mutation_id"] for e in tl}) == 9
 
     row = cli.ticket_row(key)
     assert (row["status"], row["assignee"], row["closed_at"], row["blocked_reason"]) == (
         "closed", "ana", "2026-03-02T11:30:00Z", None)
     assert json.loads(row["checks"]) == {i: {"at": "2026-03-02T11:30:00Z", "by": "ana"} for i in REPAIR_CHECKS}
     assert json.loads(row["blocked_seconds"]) == {"awaiting_parts": 3600}
-    assert cli.event_count() == 12
+    assert cli.event_count() == 13
     assert cli.rows("SELECT type, ticket FROM events ORDER BY seq LIMIT 1") == [("tech.added", None)]
 
 
@@ -240,7 +251,8 @@ def test_action_json_is_the_ticket_view(cli: Cli) -> None:
     t = cli.json("assign", key, "ana", now="2026-03-02T09:30:00Z")
     assert (t["key"], t["status"], t["assignee"], t["updated_at"]) == (key, "assigned", "ana", "2026-03-02T09:30:00Z")
     assert "timeline" not in t and "checklist" not in t
-    assert set(t) | {"checklist", "timeline"} == set(cli.json("show", key))
+    show_only = {"checklist", "timeline", "evidence", "confirmation_required", "confirmation", "certificates", "qa"}
+    assert set(t) | show_only == set(cli.json("show", key))
 
 
 def test_now_with_an_offset_is_stored_as_utc(cli: Cli) -> None:
@@ -255,7 +267,8 @@ def test_close_with_missing_checks_writes_nothing(cli: Cli) -> None:
     for step in (["assign", key, "ana"], ["start", key], ["resolve", key]):
         cli.ok(*step)
     cli.fails(1, "close", key, "--check", "function_test",
-              message=f"cannot close {key}: checklist items not done: safety_reset, parts_recorded (pass --check ITEM)")
+              message=f"cannot close {key}: checklist items not done: safety_reset, parts_recorded (pass --check ITEM);"
+                      f" no customer confirmation (ticketctl confirm {key} ..., or --qr)")
     assert cli.event_types(key)[-1] == "ticket.resolved"
     assert json.loads(cli.ticket_row(key)["checks"]) == {}
     cli.fails(2, "close", key, "--check", "coffee",
@@ -310,7 +323,8 @@ def test_unknown_block_reason_is_bad_input(cli: Cli) -> None:
 
 @pytest.mark.parametrize("text, message", [
     ("bogus = 1\n",
-     "bogus: unknown key (known: calendar, capacity, dispatch, kpi, me, notify, reasons, sla, sweep, types, weights, zones)"),
+     "bogus: unknown key (known: calendar, capacity, dispatch, kpi, me, notify, proof, reasons, sla, sweep, types, weights,"
+     " zones)"),
     ('capacity = "x"\n', "capacity: expected int, got 'x'"),
     ('[calendar]\ntimezone = "Mars/Olympus"\n', "calendar.timezone: unknown time zone 'Mars/Olympus'"),
 ])
@@ -375,7 +389,7 @@ def backlog(cli: Cli) -> dict[str, str]:
         ("C", "09:20", "facilities", "low", "system", [["assign", "ana"], ["start"]]),
         ("D", "09:30", "it", "low", "user", [["assign", "bob"], ["block", "--reason", "awaiting_customer"]]),
         ("E", "09:40", "facilities", "medium", "user", [["assign", "bob"], ["start"], ["resolve"]]),
-        ("F", "09:50", "it", "medium", "user", [["assign", "bob"], ["resolve"],
+        ("F", "09:50", "it", "medium", "user", [["assign", "bob"], ["resolve"], [CONFIRM[0], *CONFIRM[1:]],
                                                  ["close", *(a for c in REPAIR_CHECKS for a in ("--check", c))]]),
     ]
     keys = {}
@@ -533,7 +547,7 @@ def test_assign_over_capacity_needs_force(cli: Cli) -> None:
 def test_config_show_and_set(cli: Cli) -> None:
     c = cli.json("config", "show")
     assert set(c) == {"me", "capacity", "calendar", "sla", "weights", "reasons", "types", "dispatch", "zones", "sweep", "kpi",
-                      "notify"}
+                      "notify", "proof"}
     assert (c["me"], c["capacity"], c["calendar"]["timezone"]) == ("", 3, "UTC")
     assert c["sla"]["high"] == {"response": "1h", "resolve": "8h"}
     assert c["types"]["repair"]["checklist"] == list(REPAIR_CHECKS)
@@ -619,7 +633,8 @@ def test_store_check_sees_missing_and_extra_rows(cli: Cli, worked: str) -> None:
                  "zone, skills, customer, phone, channel, status, assignee, blocked_reason, blocked_since, block, "
                  "status_before_block, created_at, updated_at, first_response_at, resolved_at, closed_at, cancel_reason, "
                  "response_due_bt, resolve_target_s, resolve_due_bt, resolve_left_s, blocked_seconds, checks, reopen_count, "
-                 "status_since, parent, links, escalations, stall FROM tickets")
+                 "status_since, parent, links, escalations, stall, evidence, confirmation, confirm_tokens, certificates, qa"
+                 " FROM tickets")
     r = cli("store", "check", "--json")
     assert r.code == 1
     assert r.json["differences"] == ["ticket ZZZ-9: in the table, no events", "technician ana: in the events, missing from the table"]

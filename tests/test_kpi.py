@@ -19,7 +19,7 @@ from ticketctl.cli import main
 from ticketctl.core import workflow
 from ticketctl.core.config import Config, KpiBand
 from ticketctl.core.model import parse_time
-from ticketctl.services import demo, kpi, techs, tickets
+from ticketctl.services import confirm, demo, kpi, techs, tickets
 from ticketctl.services.env import Env
 
 NOW = "2026-03-04T10:30:00Z"
@@ -238,7 +238,8 @@ def work(home: Path, key: str, when: str, respond_after: float, resolve_after: f
     tickets.start(make_env(home, at(when, minutes=respond_after), "ana"), key)
     if resolve_after is not None:
         tickets.resolve(make_env(home, at(when, minutes=resolve_after), "ana"), key)
-        if close:
+        if close:  # a repair closes with the customer's confirmation
+            confirm.confirm(make_env(home, at(when, minutes=resolve_after), "ana"), key, [5, 5, 5], "all good again", "c1")
             tickets.close(make_env(home, at(when, minutes=resolve_after + 1), "ana"), key,
                           ["function_test", "safety_reset", "parts_recorded"])
 

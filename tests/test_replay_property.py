@@ -18,7 +18,7 @@ from ticketctl.core.config import config_from_dict
 from ticketctl.core.model import STATUSES, Ticket, iso, parse_time
 from ticketctl.errors import BadInput, Refused, TicketctlError
 from ticketctl.home import Home
-from ticketctl.services import rebuild, techs, tickets
+from ticketctl.services import confirm, rebuild, techs, tickets
 from ticketctl.services.env import Env
 from ticketctl.store.db import Store
 
@@ -39,14 +39,14 @@ OPEN = ("new", "assigned", "in_progress", "blocked")
 
 # -- the actions ---------------------------------------------------------------------------
 
-ALL_ACTIONS = ("assign", "start", "block", "unblock", "note", "resolve", "close", "reopen", "cancel")
+ALL_ACTIONS = ("assign", "start", "block", "unblock", "note", "resolve", "confirm", "close", "reopen", "cancel")
 #: what DESIGN.md allows from each state (used only to steer the generator towards deep paths)
 LIKELY = {
     "new": ("assign", "assign", "cancel", "note"),
     "assigned": ("assign", "start", "start", "block", "resolve", "cancel", "note"),
     "in_progress": ("assign", "block", "block", "resolve", "resolve", "cancel", "note"),
     "blocked": ("assign", "unblock", "unblock", "cancel", "note"),
-    "resolved": ("close", "close", "reopen", "note"),
+    "resolved": ("confirm", "confirm", "close", "close", "reopen", "note"),
     "closed": ("reopen", "note"),
     "cancelled": ALL_ACTIONS,
 }
@@ -100,6 +100,7 @@ class Model:
     before_block: str | None = None
     reason: str | None = None
     type: str = "repair"
+    confirmed: bool = False  # the customer's word, needed to close a repair (DESIGN.md: closing)
 
 
 def predict(m: Model, action: tuple[Any, ...], load: int) -> type[TicketctlError] | None:
@@ -156,11 +157,18 @@ def predict(m: Model, action: tuple[Any, ...], load: int) -> type[TicketctlError
             return BadInput
         if set(items) - set(action[1]):
             return Refused
+        if m.type == "repair" and not m.confirmed:
+            return Refused
         m.status = "closed"
+    elif name == "confirm":
+        if m.status != "resolved" or m.confirmed:
+            return Refused
+        m.confirmed = True
     elif name == "reopen":
         if m.status not in ("resolved", "closed"):
             return Refused
         m.status = "assigned" if m.assignee else "new"
+        m.confirmed = False
     elif name == "cancel":
         if m.status not in OPEN:
             return Refused
@@ -199,6 +207,8 @@ def run(w: World, key: str, actor: str, action: tuple[Any, ...]) -> Any:
         return w.do(tickets.close, key, list(action[1]), user=actor)
     if name == "cancel":
         return w.do(tickets.cancel, key, action[1], user=actor)
+    if name == "confirm":
+        return w.do(confirm.confirm, key, [5, 4, 5], "fixed and tested", "Kim", user=actor)
     return w.do(getattr(tickets, name), key, user=actor)
 
 

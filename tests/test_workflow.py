@@ -18,7 +18,7 @@ from ticketctl.core.views import event_public
 from ticketctl.core.workflow import ALLOWED_FROM, fold
 from ticketctl.errors import BadInput, NotFound, Refused
 from ticketctl.home import Home
-from ticketctl.services import rebuild, techs, tickets
+from ticketctl.services import confirm, rebuild, techs, tickets
 from ticketctl.services.env import Env
 from ticketctl.store.db import KEY_LETTERS, Store
 
@@ -82,11 +82,24 @@ def world(tmp_path: Path) -> Iterator[World]:
     w.store.close()
 
 
+def confirmed(w: World, key: str, minutes: int = 1) -> None:
+    """The customer's confirmation that a repair needs before it closes."""
+    w.do(confirm.confirm, key, [5, 5, 4], "works again, thank you", "Kim", user="ana", minutes=minutes)
+
+
+def close_repair(w: World, key: str, minutes: int = 3) -> Any:
+    """Close a resolved repair: the customer confirms first, unless they already did."""
+    if w.store.ticket(key).status == "resolved" and not w.store.ticket(key).confirmation:
+        confirmed(w, key)
+    return w.do(tickets.close, key, REPAIR_CHECKS, user="ana", minutes=minutes)
+
+
 # -- every action from every state ------------------------------------------------------------
 
 
 def reach(w: World, state: str) -> str:
-    """A repair ticket in ``state`` (blocked from in_progress, held by ana)."""
+    """A repair ticket in ``state`` (blocked from in_progress, held by ana; once
+    resolved, the customer has confirmed)."""
     key = w.new()
     if state == "new":
         return key
@@ -103,10 +116,11 @@ def reach(w: World, state: str) -> str:
         w.do(tickets.block, key, "awaiting_parts", {"note": "relay"}, user="ana", minutes=5)
         return key
     w.do(tickets.resolve, key, user="ana", minutes=30)
+    confirmed(w, key)  # the customer's word; a repair closes only with it
     if state == "resolved":
         return key
     assert state == "closed"
-    w.do(tickets.close, key, REPAIR_CHECKS, user="ana", minutes=5)
+    close_repair(w, key, minutes=5)
     return key
 
 
@@ -373,7 +387,10 @@ def test_reopen_clears_checks(world: World) -> None:
     before = world.snapshot()
     with pytest.raises(Refused, match="function_test"):
         world.do(tickets.close, key, [], user="ana")  # the old checks do not count any more
+    with pytest.raises(Refused, match="no customer confirmation"):
+        world.do(tickets.close, key, REPAIR_CHECKS, user="ana")  # nor does the old confirmation
     assert world.snapshot() == before
+    confirmed(world, key)
     assert world.do(tickets.close, key, REPAIR_CHECKS, user="ana")["status"] == "closed"
 
 

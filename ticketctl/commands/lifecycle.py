@@ -92,7 +92,8 @@ def close(
     check: Annotated[list[str] | None, typer.Option("--check", help="A checklist item done (repeatable).")] = None,
     json: Json = False,
 ) -> None:
-    """Close a resolved ticket; refused while checklist items are missing."""
+    """Close a resolved ticket; refused, naming what is missing, while checklist items are unchecked, an item
+    that needs evidence has none (`attach FILE --for ITEM`) or the customer has not confirmed (`confirm`)."""
     _done(tickets.close(env(), key, check or []), json)
 
 

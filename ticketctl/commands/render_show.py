@@ -21,7 +21,19 @@ def _payload_text(e: dict[str, Any]) -> str:
     if typ == "noted":
         return p["text"]
     if typ == "checked":
-        return p["item"]
+        return p["item"] + (f" (evidence {p['evidence'][:12]})" if p.get("evidence") else "")
+    if typ == "attached":
+        return (f"{p['name']} sha256 {p['sha256'][:12]}" + (f" for {p['item']}" if p.get("item") else "")
+                + (f", taken {p['captured_at']}" if p.get("captured_at") else "") + (f" [{p['flag']}]" if p.get("flag") else ""))
+    if typ == "confirmed":
+        r = p["ratings"]
+        return f"by {p['by']} ({p['via']}): solved {r['solved']}, professional {r['professional']}, on time {r['on_time']}: {p['comment']}"
+    if typ == "confirm_requested":
+        return f"phone link, expires {p['expires_at']}"
+    if typ == "certified":
+        return f"certificate {p['cert_id']} (key {p['key_id']})"
+    if typ == "qa_checked":
+        return f"QA run {p['run']}: " + ("ok" if p["ok"] else "; ".join(i for found in p["issues"].values() for i in found))
     return ", ".join(f"{k}={v}" for k, v in p.items())
 
 
@@ -53,6 +65,19 @@ def print_ticket(t: dict[str, Any], duration: Callable[[int | None], str]) -> No
     if t["checklist"]:
         c.print("  [dim]    checklist[/]  " + "  ".join(("[green]x[/] " if i["done"] else "[ ] ".replace("[", "\\[")) + i["item"]
                                                  for i in t["checklist"]))
+    for ev in t["evidence"]:
+        flag = f" [yellow]{ev['flag']}[/]" if ev.get("flag") else ""
+        c.print(f"  [dim]     evidence[/]  {escape(ev['name'])} {ev['sha256'][:12]}"
+                f"{' for ' + ev['item'] if ev.get('item') else ''}{' taken ' + ev['captured_at'] if ev.get('captured_at') else ''}{flag}")
+    conf = t["confirmation"]
+    if conf:
+        r = conf["ratings"]
+        c.print(f"  [dim] confirmation[/]  {escape(conf['by'])} ({conf['via']}): solved {r['solved']}/5, professional"
+                f" {r['professional']}/5, on time {r['on_time']}/5: {escape(conf['comment'])}")
+    elif t["confirmation_required"]:
+        c.print("  [dim] confirmation[/]  [yellow]awaiting the customer[/]")
+    for cert in t["certificates"]:
+        c.print(f"  [dim]  certificate[/]  {cert['cert_id']} issued {cert['at']} by {escape(cert['by'])}")
     c.print("  [dim]     timeline[/]")
     for e in t["timeline"]:
         c.print(f"    {e['at']}  {e['actor']:<10} {e['type'].split('.', 1)[1]:<10} {escape(_payload_text(e))}")

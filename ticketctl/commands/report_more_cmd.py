@@ -1,4 +1,4 @@
-"""``report kpi``, ``report aging``, ``report blocked``, ``report trend``, ``report daily``.
+"""``report kpi``, ``report aging``, ``report blocked``, ``report trend``, ``report daily``, ``report qa``.
 
 :func:`register` adds them to the ``report`` group. Rich is imported only to
 print a human table; ``--json`` output is a plain write.
@@ -166,6 +166,26 @@ def daily(
               file=sys.stderr)
 
 
+def qa(
+    rate: Annotated[float, typer.Option("--rate", help="Share of closed tickets to sample (0.05 is 5%).")] = 0.05,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed: the same seed, the same sample.")] = None,
+    json: Json = False,
+) -> None:
+    """A reproducible random sample of closed tickets, each checked for evidence completeness, time consistency
+    and the customer's confirmation; the findings are recorded on the sampled tickets' timelines."""
+    from ticketctl.services import qa as qa_
+
+    r = qa_.sample(env(), rate, seed)
+    if json:
+        emit_json(r)
+        return
+    print(f"QA run {r['run']} (seed {r['seed']}): {r['sampled']} of {r['closed']} closed tickets sampled,"
+          f" {r['passed']} passed")
+    for t in r["tickets"]:
+        issues = [f"{k}: {i}" for k, found in t["issues"].items() for i in found]
+        print(f"  {t['key']}  {'ok' if t['ok'] else 'FAIL'}" + (f"  {'; '.join(issues)}" if issues else ""))
+
+
 def register(app: typer.Typer) -> None:
     """Add the commands to the ``report`` group."""
     app.command("kpi", epilog="Example: ticketctl report kpi --from 2026-02-01 --to 2026-03-01 --by dept --json")(kpi)
@@ -173,3 +193,4 @@ def register(app: typer.Typer) -> None:
     app.command("blocked", epilog="Example: ticketctl report blocked")(blocked)
     app.command("trend", epilog="Example: ticketctl report trend --days 14")(trend)
     app.command("daily", epilog="Example: ticketctl report daily --xlsx /srv/reports/daily.xlsx")(daily)
+    app.command("qa", epilog="Example: ticketctl report qa --rate 0.05 --seed 7 --json")(qa)

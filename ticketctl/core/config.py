@@ -73,6 +73,14 @@ class TypeConfig:
     """Rules of one ticket type."""
 
     checklist: list[str] = doc("Items that must be checked before the ticket closes.", factory=list)
+    evidence: list[str] = doc(
+        "Checklist items that need an evidence file: `attach KEY FILE --for ITEM` checks them (a photo's EXIF time"
+        " must lie within `proof.photo_window` of the check); `close --check` alone cannot.",
+        factory=list,
+    )
+    confirm: bool = doc(
+        "The customer confirms (three ratings and a comment, `ticketctl confirm`) before the ticket may close.", False
+    )
 
 
 @dataclass
@@ -121,7 +129,7 @@ def _default_reasons() -> dict[str, ReasonConfig]:
 
 def _default_types() -> dict[str, TypeConfig]:
     return {
-        "repair": TypeConfig(["function_test", "safety_reset", "parts_recorded"]),
+        "repair": TypeConfig(["function_test", "safety_reset", "parts_recorded"], confirm=True),
         "install": TypeConfig(["function_test", "site_clean", "customer_briefed"]),
         "change": TypeConfig(["backup_done", "rollback_plan", "stakeholders_notified"]),
     }
@@ -251,6 +259,26 @@ class KpiConfig:
 
 
 @dataclass
+class ProofConfig:
+    """Closing with proof: evidence times, the customer's confirmation, certificates."""
+
+    photo_window: str = doc(
+        "A photo's EXIF capture time must lie within this long of the check of the item it proves (`5m`).", "5m"
+    )
+    token_ttl: str = doc("A phone confirmation link (`confirm KEY --qr`) expires after this long (wall time).", "24h")
+    url: str = doc(
+        "Base URL of the team's server: customers confirm at `{url}/c/{token}`, certificates verify at"
+        " `{url}/v/{payload}`. Empty: `confirm --qr` needs `--url`; a certificate's QR holds the bare payload.",
+        "",
+    )
+    solved_at_least: int = doc(
+        "A confirmation whose first rating (problem solved, 1-5) is below this says the problem is not solved:"
+        " the ticket cannot close on it (reopen it instead).",
+        3,
+    )
+
+
+@dataclass
 class Config:
     """Everything ticketctl's rules read. Time is never read here: it is a parameter."""
 
@@ -266,6 +294,7 @@ class Config:
     sweep: SweepConfig = doc("Escalation thresholds of `ticketctl sweep`.", factory=SweepConfig)
     notify: NotifyConfig = doc("Webhook notifications.", factory=NotifyConfig)
     kpi: KpiConfig = doc("KPI bands of `report kpi`.", factory=KpiConfig)
+    proof: ProofConfig = doc("Evidence, customer confirmation and certificates.", factory=ProofConfig)
 
     # -- derived, validated on load -------------------------------------------
 
@@ -301,6 +330,15 @@ class Config:
     def checklist(self, ticket_type: str) -> list[str]:
         t = self.types.get(ticket_type)
         return list(t.checklist) if t else []
+
+    def evidence_items(self, ticket_type: str) -> list[str]:
+        """Checklist items of ``ticket_type`` that need an evidence file."""
+        t = self.types.get(ticket_type)
+        return list(t.evidence) if t else []
+
+    def needs_confirmation(self, ticket_type: str) -> bool:
+        t = self.types.get(ticket_type)
+        return bool(t and t.confirm)
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
@@ -478,6 +516,16 @@ def _check(cfg: Config) -> None:
         if min(b.excellent, b.ok, b.warning) < 0 or (name in KPI_PERCENT and max(b.excellent, b.ok, b.warning) > 100):
             raise ValueError(f"kpi.{name}: bands must lie within {'0..100 (percent)' if name in KPI_PERCENT else '0 or more'}")
     _check_duration("kpi.repeat_window", cfg.kpi.repeat_window)
+    for name, tc in cfg.types.items():
+        for i, item in enumerate(tc.evidence):
+            if item not in tc.checklist:
+                raise ValueError(f"types.{name}.evidence[{i}]: {item!r} is not on the {name} checklist")
+    for k in ("photo_window", "token_ttl"):
+        _check_duration(f"proof.{k}", getattr(cfg.proof, k))
+    if cfg.proof.url and not cfg.proof.url.startswith(("http://", "https://")):
+        raise ValueError(f"proof.url: {cfg.proof.url!r} is not an http(s) URL")
+    if not 1 <= cfg.proof.solved_at_least <= 5:
+        raise ValueError("proof.solved_at_least: must be 1 to 5")
 
 
 def _check_duration(key: str, text: str) -> None:

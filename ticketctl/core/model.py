@@ -113,6 +113,15 @@ class Ticket:
     links: list[str] = field(default_factory=list)
     escalations: dict[str, str] = field(default_factory=dict)
     stall: dict[str, Any] = field(default_factory=dict)
+    #: proof of the work (``ticketctl.core.evidence``): files attached (append-only,
+    #: each tagged with the ``round``, the reopen count it belongs to), the customer's
+    #: confirmation of this round, open confirmation tokens by their hash, the
+    #: certificates issued and the QA samples that looked at the ticket
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    confirmation: dict[str, Any] = field(default_factory=dict)
+    confirm_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    certificates: list[dict[str, Any]] = field(default_factory=list)
+    qa: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

@@ -46,7 +46,8 @@ def ticket_weight(t: Ticket, cfg: Config, now: datetime) -> float:
 
 def ticket_public(t: Ticket, cfg: Config, now: datetime, events: list[Event] | None = None) -> dict[str, Any]:
     """The ticket as ``list --json`` prints it; with ``events``, as ``show --json``
-    prints it (checklist and timeline added)."""
+    prints it (checklist, proof and timeline added: evidence files, the customer's
+    confirmation, certificates and QA samples)."""
     cal = cfg.business_calendar
     now_bt = cal.ordinal(now)
     left = sla_left(t, now_bt)
@@ -101,10 +102,19 @@ def ticket_public(t: Ticket, cfg: Config, now: datetime, events: list[Event] | N
         "stall_check": dict(t.stall) or None,
     }
     if events is not None:
+        needs = cfg.evidence_items(t.type)
+        proof = [ev for ev in t.evidence if ev.get("round", 0) == t.reopen_count]
         out["checklist"] = [
-            {"item": i, "done": i in t.checks, "at": t.checks.get(i, {}).get("at"), "by": t.checks.get(i, {}).get("by")}
+            {"item": i, "done": i in t.checks, "at": t.checks.get(i, {}).get("at"), "by": t.checks.get(i, {}).get("by"),
+             "needs_evidence": i in needs,
+             "evidence": [ev["sha256"] for ev in proof if ev.get("item") == i and not ev.get("flag")]}
             for i in cfg.checklist(t.type)
         ]
+        out["evidence"] = [dict(ev) for ev in t.evidence]
+        out["confirmation_required"] = cfg.needs_confirmation(t.type)
+        out["confirmation"] = dict(t.confirmation) or None
+        out["certificates"] = [dict(c) for c in t.certificates]
+        out["qa"] = [dict(q) for q in t.qa]
         out["timeline"] = [event_public(e) for e in events]
     return out
 

@@ -23,6 +23,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from ticketctl.core import evidence
 from ticketctl.core.config import BLOCK_FIELDS, IMPACTS, PRIORITIES, Config
 from ticketctl.core.model import Event, Technician, Ticket, iso, parse_time, span_row, spans_differ
 from ticketctl.errors import BadInput, Refused
@@ -48,7 +49,7 @@ STALL_CHOICES: dict[str, str | None] = {
     "still_working": None,  # nothing is wrong; the clock of the stall check restarts
 }
 #: events made by the system (sweep), which are not an update to the work
-SYSTEM_EVENTS = ("ticket.escalated", "ticket.stall_check", "ticket.linked")
+SYSTEM_EVENTS = ("ticket.escalated", "ticket.stall_check", "ticket.linked", "ticket.qa_checked")
 
 Draft = tuple[str, dict[str, Any]]  # (event type, payload)
 
@@ -157,8 +158,10 @@ def decide_resolve(t: Ticket, note: str | None = None) -> list[Draft]:
 
 
 def decide_close(t: Ticket, checks: list[str], cfg: Config) -> list[Draft]:
-    """Check the given items, then close; refused (nothing written) while any
-    item of the type's checklist stays unchecked."""
+    """Check the given items, then close; refused (nothing written), naming
+    everything missing, while any item of the type's checklist stays
+    unchecked, an item that needs evidence has none, or a type that needs the
+    customer's confirmation lacks it (``core.evidence.missing_for_close``)."""
     _guard(t, "close")
     items = cfg.checklist(t.type)
     for c in checks:
@@ -166,9 +169,9 @@ def decide_close(t: Ticket, checks: list[str], cfg: Config) -> list[Draft]:
             known = ", ".join(items) if items else "none"
             raise BadInput(f"{c!r} is not on the {t.type} checklist (items: {known})")
     new = [c for c in dict.fromkeys(checks) if c not in t.checks]
-    missing = [i for i in items if i not in t.checks and i not in new]
+    missing = evidence.missing_for_close(t, new, cfg)
     if missing:
-        raise Refused(f"cannot close {t.key}: checklist items not done: {', '.join(missing)} (pass --check ITEM)")
+        raise Refused(f"cannot close {t.key}: {'; '.join(missing)}")
     return [*(("ticket.checked", {"item": c}) for c in new), ("ticket.closed", {})]
 
 
@@ -340,8 +343,8 @@ def apply(t: Ticket | None, e: Event, cfg: Config) -> Ticket:
             t.status_before_block = "new"
         else:
             t.status = "new"
-    elif e.type == "ticket.checked":
-        t.checks[p["item"]] = {"at": e.at, "by": e.actor}
+    elif e.type == "ticket.checked":  # an attach checks at the time its device saw (``at``)
+        t.checks[p["item"]] = {"at": p.get("at", e.at), "by": e.actor}
     elif e.type == "ticket.resolved":
         t.status = "resolved"
         t.resolved_at = e.at
@@ -370,6 +373,7 @@ def apply(t: Ticket | None, e: Event, cfg: Config) -> Ticket:
         t.resolved_at = None
         t.closed_at = None
         t.checks = {}
+        evidence.on_reopen(t)
         _resume(t, bt)
     elif e.type == "ticket.cancelled":
         if t.status == "blocked":
@@ -378,7 +382,7 @@ def apply(t: Ticket | None, e: Event, cfg: Config) -> Ticket:
         t.status = "cancelled"
         t.cancel_reason = p.get("reason")
         _pause(t, bt)
-    else:
+    elif not evidence.apply_proof(t, e):
         raise ValueError(f"unknown event type {e.type!r}")
     if t.status != before:
         t.status_since = e.at

@@ -158,17 +158,27 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (kind, name)
     );
     """,
+    # v5: closing with proof (ticketctl.core.evidence): evidence files, the customer's
+    # confirmation and its tokens, certificates issued, QA samples
+    """
+    ALTER TABLE tickets ADD COLUMN evidence TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE tickets ADD COLUMN confirmation TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE tickets ADD COLUMN confirm_tokens TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE tickets ADD COLUMN certificates TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE tickets ADD COLUMN qa TEXT NOT NULL DEFAULT '[]';
+    """,
 ]
 
 #: migrations that add projection columns: the projections are replayed from the
 #: events after them, so new columns hold exactly what the events say
-REBUILD_AFTER = {2, 3}
+REBUILD_AFTER = {2, 3, 5}
 
 LATEST = len(MIGRATIONS)
 
 #: projection tables and their JSON-encoded columns
 JSON_COLUMNS = {
-    "tickets": ("skills", "block", "blocked_seconds", "checks", "links", "escalations", "stall"),
+    "tickets": ("skills", "block", "blocked_seconds", "checks", "links", "escalations", "stall",
+                "evidence", "confirmation", "confirm_tokens", "certificates", "qa"),
     "technicians": ("skills",),
     "events": ("payload",),
 }

@@ -70,7 +70,8 @@ class TicketRow(SQLModel, table=True):
     """The projection of one ticket (see ``ticketctl.core.model.Ticket``).
 
     ``skills``, ``block``, ``blocked_seconds``, ``checks``, ``links``,
-    ``escalations`` and ``stall`` are JSON text;
+    ``escalations``, ``stall``, ``evidence``, ``confirmation``, ``confirm_tokens``,
+    ``certificates`` and ``qa`` are JSON text;
     the ``*_bt`` columns are business-second ordinals of the SLA calendar."""
 
     __tablename__ = "tickets"
@@ -120,6 +121,11 @@ class TicketRow(SQLModel, table=True):
     links: str = "[]"
     escalations: str = "{}"
     stall: str = "{}"
+    evidence: str = "[]"
+    confirmation: str = "{}"
+    confirm_tokens: str = "{}"
+    certificates: str = "[]"
+    qa: str = "[]"
 
 
 class TechnicianRow(SQLModel, table=True):

@@ -1,0 +1,104 @@
+"""``attach`` and ``confirm``: the technician's proof that the work is done.
+
+Thin adapters over ``services.evidence`` and ``services.confirm``; the rules
+(which item, which time window, which ratings) are in ``core.evidence``.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ticketctl.commands.lifecycle import Key
+from ticketctl.commands.output import emit_json, env, ticket_line
+from ticketctl.commands.tickets import Json
+from ticketctl.errors import BadInput
+
+
+def attach(
+    key: Key,
+    file: Annotated[Path, typer.Argument(help="The file: a photo (its EXIF time is checked), a report, a log.")],
+    for_: Annotated[str | None, typer.Option("--for", help="The checklist item it proves; attaching checks the item.")] = None,
+    json: Json = False,
+) -> None:
+    """Attach an evidence file, stored once by its SHA-256 beside the store.
+
+    With --for ITEM the file proves that item and checks it now; a photo's EXIF capture time must lie within
+    proof.photo_window (5 min) of the check, else the attach is refused with the gap. A photo without a capture
+    time is attached but flagged, and proves nothing. Attaching more files for an already checked item needs
+    them taken within the window of that check."""
+    from ticketctl.services import evidence
+
+    out = evidence.attach(env(), key, file, for_)
+    ev = out["attached"]
+    if ev.get("flag"):
+        print(f"ticketctl: warning: {ev['name']} has no EXIF capture time: attached but flagged;"
+              " it proves no checklist item", file=sys.stderr)
+    if json:
+        emit_json(out)
+        return
+    what = f" for {ev['item']}" if ev.get("item") else ""
+    checked = f"; checked {out['checked']}" if out.get("checked") else ""
+    taken = f", taken {ev['captured_at']}" if ev.get("captured_at") else ""
+    print(f"{out['key']}: attached {ev['name']}{what} (sha256 {ev['sha256'][:12]}, {ev['size']} bytes{taken}){checked}")
+
+
+def _terminal_qr(text: str) -> str:
+    """The QR code in half-block characters, light on dark (terminals are dark by default)."""
+    import qrcode
+
+    qr = qrcode.QRCode(border=2)
+    qr.add_data(text)
+    qr.make(fit=True)
+    buf = io.StringIO()
+    qr.print_ascii(out=buf, invert=True)
+    return buf.getvalue()
+
+
+def confirm(
+    key: Key,
+    rating: Annotated[list[int] | None, typer.Option(
+        "--rating", help="Three times, 1-5: problem solved, professional, on time.")] = None,
+    comment: Annotated[str | None, typer.Option("--comment", help="The customer's words, 10 characters or more.")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="The customer's name.")] = None,
+    qr: Annotated[bool, typer.Option("--qr", help="Show a QR code the customer scans to confirm on their phone.")] = False,
+    url: Annotated[str | None, typer.Option("--url", help="The server's base URL for --qr (default: proof.url).")] = None,
+    json: Json = False,
+) -> None:
+    """Record the customer's confirmation of a resolved ticket, in person or by phone (--qr).
+
+    In person: three ratings, a comment and the customer's name. By phone: a single-use link that expires after
+    proof.token_ttl (24 h) opens the server's form at URL/c/TOKEN."""
+    from ticketctl.services import confirm as confirm_
+
+    e = env()
+    if qr:
+        if rating or comment or by:
+            raise BadInput("--qr lets the customer answer on the phone: leave out --rating, --comment and --by")
+        link = confirm_.request_qr(e, key, url)
+        if json:
+            emit_json(link)
+        else:
+            sys.stdout.write(_terminal_qr(link["url"]))
+            print(f"{link['url']}\nsingle use, expires {link['expires_at']}")
+        return
+    if url:
+        raise BadInput("--url goes with --qr")
+    missing = [f for f, v in (("--rating (three times)", rating), ("--comment", comment), ("--by", by)) if not v]
+    if missing:
+        raise BadInput(f"an in-person confirmation needs {', '.join(missing)} (or use --qr)")
+    out: dict[str, Any] = confirm_.confirm(e, key, list(rating or []), comment or "", by or "")
+    if json:
+        emit_json(out)
+    else:
+        print(ticket_line(out) + f"  (confirmed by {by})")
+
+
+def register(app: typer.Typer) -> None:
+    app.command(epilog="Example: ticketctl attach KQT-12 relay.jpg --for function_test")(attach)
+    app.command(epilog="Example: ticketctl confirm KQT-12 --rating 5 --rating 4 --rating 5"
+                       " --comment 'Cooling works again' --by 'Li Wei'   |   ticketctl confirm KQT-12 --qr")(confirm)

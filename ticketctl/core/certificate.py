@@ -1,0 +1,168 @@
+"""Service certificates, the pure part: what a certificate says, the compact
+signed payload its QR code carries, and how that payload is checked.
+
+The payload is one line of ASCII, dot-separated, every field fixed in form::
+
+    TKC1.<cert id>.<ticket key>.<content hash>.<key id>.<signature>
+         11 b64url  ABC-12       43 b64url      16 hex   86 b64url
+
+* cert id: 8 random bytes; content hash: SHA-256 of the certificate's content
+  (:func:`canonical` JSON); signature: Ed25519 over the ASCII text of the first
+  five fields, dots included (``signed_part``).
+* Base64url without padding, and decoding is strict: a field must re-encode to
+  exactly the text given. Without that check, the last character of a 32- or
+  64-byte field carries spare bits that a forger could flip without changing
+  the bytes, and "any changed character fails" would not hold.
+
+A verification URL is ``{base}/v/{payload}``; :func:`extract_payload` takes
+either form. The server's ``/v/{payload}`` page and its countersigning call
+:func:`decode_payload` and :func:`verify` with its own keyring.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+VERSION = "TKC1"
+_B64 = "[A-Za-z0-9_-]"
+PAYLOAD_RE = re.compile(
+    rf"^{VERSION}\.({_B64}{{11}})\.([A-Z0-9][A-Z0-9-]{{0,39}})\.({_B64}{{43}})\.([0-9a-f]{{16}})\.({_B64}{{86}})$"
+)
+
+
+@dataclass(frozen=True)
+class Payload:
+    cert_id: str
+    ticket: str
+    content_hash: str
+    key_id: str
+    signature: bytes
+    text: str
+
+    @property
+    def signed_part(self) -> bytes:
+        return self.text.rsplit(".", 1)[0].encode("ascii")
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def unb64(text: str) -> bytes:
+    """Strict base64url (no padding): ValueError unless ``text`` is the one encoding of its bytes."""
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
+
+
+def canonical(content: dict[str, Any]) -> bytes:
+    """The bytes a content hash is taken of: sorted keys, no spaces, UTF-8."""
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def content_hash(content: dict[str, Any]) -> str:
+    return b64(hashlib.sha256(canonical(content)).digest())
+
+
+def unsigned_text(cert_id: str, ticket: str, digest: str, key_id: str) -> str:
+    return f"{VERSION}.{cert_id}.{ticket}.{digest}.{key_id}"
+
+
+def encode_payload(cert_id: str, ticket: str, digest: str, key_id: str, signature: bytes) -> str:
+    """The payload text; ValueError when a field is not in its form (see the module doc)."""
+    text = f"{unsigned_text(cert_id, ticket, digest, key_id)}.{b64(signature)}"
+    decode_payload(text)
+    return text
+
+
+def decode_payload(text: str) -> Payload:
+    """Parse a payload strictly; ValueError naming what is malformed."""
+    m = PAYLOAD_RE.match(text)
+    if not m:
+        head = text.split(".", 1)[0]
+        raise ValueError(f"not a {VERSION} certificate payload" if head != VERSION else "malformed certificate payload")
+    cert_id, ticket, digest, kid, sig = m.groups()
+    try:
+        unb64(cert_id)
+        unb64(digest)
+        signature = unb64(sig)
+    except ValueError:
+        raise ValueError("malformed certificate payload (non-canonical encoding)") from None
+    return Payload(cert_id, ticket, digest, kid, signature, text)
+
+
+def extract_payload(text: str) -> str:
+    """The payload in a QR text: a verification URL (``.../v/PAYLOAD``) or the bare payload."""
+    text = text.strip()
+    if "/v/" in text:
+        return text.rsplit("/v/", 1)[1].split("?", 1)[0].split("#", 1)[0]
+    return text
+
+
+def verify(text: str, keys: dict[str, dict[str, Any]], content: dict[str, Any] | None = None) -> tuple[bool, str]:
+    """Check a payload (or verification URL) against ``keys`` (key id ->
+    {pem, device, revoked_at}) and, when given, the certificate's content.
+
+    Returns ``(True, "valid ...")`` or ``(False, reason)`` where reason is one of:
+    malformed payload, unknown key, revoked key, bad signature, content changed."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        p = decode_payload(extract_payload(text))
+    except ValueError as e:
+        return False, str(e)
+    entry = keys.get(p.key_id)
+    if entry is None:
+        return False, f"unknown key {p.key_id} (not a device this one trusts)"
+    if entry.get("revoked_at"):
+        return False, f"revoked key {p.key_id} ({entry.get('device') or 'device'} revoked at {entry['revoked_at']})"
+    pub = serialization.load_pem_public_key(str(entry["pem"]).encode("ascii"))
+    if not isinstance(pub, Ed25519PublicKey):
+        return False, f"key {p.key_id} is not an Ed25519 key"
+    try:
+        pub.verify(p.signature, p.signed_part)
+    except InvalidSignature:
+        return False, "bad signature (the payload was changed or not signed by this key)"
+    if content is not None and content_hash(content) != p.content_hash:
+        return False, "content changed (the certificate's content does not match its signed hash)"
+    if content is not None and (content.get("cert_id"), content.get("ticket", {}).get("key")) != (p.cert_id, p.ticket):
+        return False, "content changed (the content names another certificate or ticket)"
+    return True, f"valid: certificate {p.cert_id} for {p.ticket}, signed by {entry.get('device') or p.key_id}"
+
+
+def build_content(cert_id: str, shown: dict[str, Any], issued_at: str, issuer: str, key_id: str) -> dict[str, Any]:
+    """What a certificate states, from the ticket as ``show --json`` gives it:
+    the ticket summary, the key steps of its timeline, the checklist with the
+    evidence hashes of this round, the customer's confirmation, who did the work
+    and who issued it. Its :func:`content_hash` is what the payload signs."""
+    steps = ("ticket.created", "ticket.assigned", "ticket.started", "ticket.blocked", "ticket.unblocked",
+             "ticket.resolved", "ticket.confirmed", "ticket.closed", "ticket.reopened")
+    rnd = shown.get("reopen_count", 0)
+    evidence = [{k: ev.get(k) for k in ("sha256", "name", "mime", "item", "captured_at", "flag")}
+                for ev in shown.get("evidence", []) if ev.get("round", 0) == rnd]
+    conf = shown.get("confirmation") or {}
+    return {
+        "v": 1,
+        "cert_id": cert_id,
+        "issued_at": issued_at,
+        "issuer": issuer,
+        "key_id": key_id,
+        "ticket": {k: shown.get(k) for k in ("key", "title", "type", "dept", "product", "fault", "customer",
+                                             "priority", "created_at", "resolved_at", "closed_at")},
+        "technician": shown.get("assignee"),
+        "timeline": [{"step": e["type"].split(".", 1)[1], "at": e["at"], "by": e["actor"]}
+                     for e in shown.get("timeline", []) if e["type"] in steps],
+        "checklist": [{"item": c["item"], "at": c["at"], "by": c["by"],
+                       "evidence": [ev["sha256"] for ev in evidence if ev.get("item") == c["item"]]}
+                      for c in shown.get("checklist", [])],
+        "evidence": evidence,
+        "confirmation": {k: conf.get(k) for k in ("ratings", "comment", "by", "via", "at")} if conf else None,
+    }

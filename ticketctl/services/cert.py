@@ -1,0 +1,155 @@
+"""Service certificates: issue one for a closed ticket, verify one from its PDF
+or from the text of its QR code.
+
+Issuing: the content (``core.certificate.build_content``) is hashed, the
+payload signed with this device's key (``services.keys``), the PDF drawn in
+memory, then the mutation :func:`record_certificate` puts the certificate on
+the ticket's timeline (it syncs like any action), and only then is the file
+written. A refused issue writes nothing.
+
+Verifying: signature and key trust always (:func:`ticketctl.core.certificate.verify`);
+for a PDF also the embedded content against the signed hash, the visible text
+against the content, and, when a QR decoder is installed (zxing-cpp with
+pypdfium2, the test extras), the printed QR code against the payload.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from ticketctl.core import certificate, evidence
+from ticketctl.core.model import iso
+from ticketctl.errors import BadInput, Refused
+from ticketctl.home import atomic_write
+from ticketctl.services import keys, tickets
+from ticketctl.services.env import Env
+from ticketctl.services.evidence import blob_path
+from ticketctl.services.mutations import mutation
+
+
+@mutation("ticket.certify")
+def record_certificate(env: Env, key: str, cert_id: str, content_hash: str, key_id: str, payload: str) -> dict[str, Any]:
+    """Put an issued certificate on a closed ticket's timeline (the server may
+    countersign it; see ``docs``)."""
+    cert = {"cert_id": cert_id, "content_hash": content_hash, "key_id": key_id, "payload": payload}
+    return tickets.act(env, key, lambda t: evidence.decide_certify(t, cert))
+
+
+def verification_text(env: Env, payload: str, base_url: str | None = None) -> str:
+    """What the QR code holds: ``{base}/v/{payload}`` when a server URL is known, else the bare payload."""
+    base = (base_url or env.config.proof.url or "").rstrip("/")
+    return f"{base}/v/{payload}" if base else payload
+
+
+def issue(env: Env, key: str, out: Path, base_url: str | None = None) -> dict[str, Any]:
+    """Issue a certificate for the closed ticket ``key`` into the PDF ``out``.
+
+    Refused unless the ticket is closed; BadInput when ``out``'s folder does not exist."""
+    shown = tickets.show(env, key)
+    if shown["status"] != "closed":
+        raise Refused(f"cannot issue a certificate for {shown['key']}: it is {shown['status']} (close it first)")
+    if not out.parent.is_dir():
+        raise BadInput(f"no folder {str(out.parent)!r} to write {out.name} in")
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise BadInput(f"--url {base_url!r} is not an http(s) URL")
+    cert_id = certificate.b64(secrets.token_bytes(8))
+    kid = keys.key_id(env)
+    issued_at = iso(env.now)
+    content = certificate.build_content(cert_id, shown, issued_at, env.actor, kid)
+    digest = certificate.content_hash(content)
+    signature = keys.sign(env, certificate.unsigned_text(cert_id, shown["key"], digest, kid).encode("ascii"))
+    payload = certificate.encode_payload(cert_id, shown["key"], digest, kid, signature)
+    qr_text = verification_text(env, payload, base_url)
+    photos = {ev["sha256"]: blob_path(env, ev["sha256"]) for ev in content["evidence"]
+              if blob_path(env, ev["sha256"]).exists()}
+    from ticketctl.services import cert_pdf
+
+    data = cert_pdf.render(content, payload, qr_text, certificate.b64(signature), photos)
+    record_certificate(env, shown["key"], cert_id, digest, kid, payload)
+    atomic_write(out, data)
+    return {"key": shown["key"], "cert_id": cert_id, "file": str(out), "issued_at": issued_at, "key_id": kid,
+            "content_hash": digest, "payload": payload, "qr": qr_text}
+
+
+def _looks_like_file(source: str) -> bool:
+    return source.lower().endswith(".pdf") or Path(source).is_file()
+
+
+def verify(env: Env, source: str) -> dict[str, Any]:
+    """Verify a certificate PDF (a path) or a QR text (a verification URL or
+    the bare payload). Never raises for an invalid certificate: the result's
+    ``valid`` and ``reason`` say why; BadInput only for a file that cannot be read."""
+    ring = keys.keyring(env)
+    result: dict[str, Any] = {"valid": False, "reason": "", "source": "qr", "cert_id": None, "ticket": None,
+                              "key_id": None, "device": None, "warnings": []}
+    content: dict[str, Any] | None = None
+    text = source
+    data = b""
+    if _looks_like_file(source):
+        from ticketctl.services import cert_pdf
+
+        path = Path(source)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise BadInput(f"no file {source!r}") from None
+        except OSError as e:
+            raise BadInput(f"cannot read {source}: {e.strerror}") from None
+        result["source"] = "pdf"
+        embedded = cert_pdf.read_embedded(data)
+        if embedded is None:
+            result["reason"] = f"{path.name} holds no ticketctl certificate (no signed payload in its metadata)"
+            return result
+        text, content = embedded
+    try:
+        p = certificate.decode_payload(certificate.extract_payload(text))
+        result.update(cert_id=p.cert_id, ticket=p.ticket, key_id=p.key_id,
+                      device=(ring.get(p.key_id) or {}).get("device"))
+    except ValueError:
+        pass
+    ok, reason = certificate.verify(text, ring, content)
+    if ok and content is not None:
+        from ticketctl.services import cert_pdf
+
+        line = cert_pdf.text_matches(data, content)
+        if line is not None:
+            ok, reason = False, f"content changed (the page does not show {line!r})"
+        else:
+            printed = _printed_qr(data)
+            if printed is not None and certificate.extract_payload(printed) != text:
+                ok, reason = False, "content changed (the printed QR code holds another payload)"
+    result["valid"], result["reason"] = ok, reason
+    if ok:
+        result["warnings"] = _local_warnings(env, result["ticket"], result["cert_id"])
+    return result
+
+
+def _printed_qr(data: bytes) -> str | None:
+    """The QR code on the first page, when pypdfium2 and zxing-cpp are installed; else None."""
+    try:
+        import pypdfium2
+        import zxingcpp
+    except ImportError:
+        return None
+    doc = pypdfium2.PdfDocument(data)
+    try:
+        codes = zxingcpp.read_barcodes(doc[0].render(scale=3).to_pil())
+    finally:
+        doc.close()
+    return str(codes[0].text) if codes else ""
+
+
+def _local_warnings(env: Env, key: str | None, cert_id: str | None) -> list[str]:
+    """What this store knows that a valid certificate's holder should hear (a later reopen)."""
+    st = env.store
+    if not key or not st.has_ticket(key):
+        return []
+    t = st.ticket(key)
+    mine = [c for c in t.certificates if c["cert_id"] == cert_id]
+    if not mine:
+        return [f"certificate {cert_id} is not recorded on {key} in this store (not synced yet?)"]
+    if mine[0].get("round", 0) != t.reopen_count or t.status != "closed":
+        return [f"{key} was reopened after this certificate; it is {t.status} now"]
+    return []
