@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 from typing import Any, ClassVar
 
 from rich.segment import Segment
@@ -142,8 +143,8 @@ class BacklogView(ScrollView, can_focus=True):
         """Show a new ranking (a new filter, or the clock moved); with ``keep``
         the cursor stays on its ticket when that is still listed."""
         key = self.current_key if keep else None
-        self.ranks = list(ranks)  # patched in place: never share the caller's list
-        self.rank_of = {str(r[2]): r for r in ranks}
+        self.ranks = ranks  # patched in place: the caller hands over a list of its own
+        self.rank_of = dict(zip(map(itemgetter(2), ranks), ranks, strict=True))
         self.cache = dict(rows)
         self.requested.clear()
         self.loaded = True

@@ -17,6 +17,8 @@ from textual.widgets import Footer, Static
 from ticketctl.commands.render_show import _payload_text as event_text
 from ticketctl.tui.backlog import BLOCKED_COLUMNS, SLA_STYLE, BacklogView, duration
 
+HINT = "escape back   a assign  b block  u unblock  s start  r resolve  n note  e escalate   ? help"
+
 
 def detail(t: dict[str, Any]) -> Group:
     """``ticketctl show`` as one renderable: fields, SLA clocks, checklist, timeline."""
@@ -65,7 +67,10 @@ class DetailScreen(Screen[None]):
     action keys (a, b, u, s, r, n, e) act on it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "back")]
-    DEFAULT_CSS = "DetailScreen #detail { padding: 1 2; }"
+    DEFAULT_CSS = """
+    DetailScreen #detail { padding: 1 2; }
+    DetailScreen .hint { dock: bottom; height: 1; background: $panel; color: $text-muted; padding: 0 1; }
+    """
 
     def __init__(self, key: str) -> None:
         super().__init__()
@@ -73,9 +78,10 @@ class DetailScreen(Screen[None]):
         self.ticket: dict[str, Any] | None = None
 
     def compose(self) -> ComposeResult:
+        # one hint line, not a Footer: a Footer is a widget per key to style, and opening a ticket must feel instant
         with VerticalScroll():
             yield Static(Text(f"loading {self.key} ...", style="dim"), id="detail")
-        yield Footer()
+        yield Static(HINT, classes="hint")
 
     def show(self, t: dict[str, Any]) -> None:
         self.ticket = t

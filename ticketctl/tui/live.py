@@ -1,0 +1,319 @@
+"""The dashboard's data side: what is on screen and how it stays current.
+
+Threads: every read and every action runs in a worker thread with its own
+``Env`` (and so its own SQLite connection; WAL lets it read while others
+write), one at a time (``self.lock``), and hands the result to the UI thread
+with ``call_from_thread``. Input is never blocked by the database.
+
+Live: twice a second a worker asks for the newest event ``seq`` (one index
+lookup). When it moved, only what the new events touched is read again: the
+sort keys and rows of those tickets, the heat-map cells they are or were in,
+the header's counts, the technicians' loads. A change from another shell,
+from cron or from sync shows within a second, with no key pressed.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import Footer, Input, Static
+
+from ticketctl.errors import TicketctlError
+from ticketctl.services import board, heatmap, techs, tickets
+from ticketctl.services.board import Filter, Ranking
+from ticketctl.services.env import Env
+from ticketctl.tui.backlog import BacklogView
+from ticketctl.tui.panels import HeatMap, TechLoad
+from ticketctl.tui.screens import BlockedScreen, DetailScreen
+
+#: what a worker hands back to run on the UI thread
+Apply = Callable[[], object]
+W = TypeVar("W", bound=Widget)
+POLL_S = 0.5
+RERANK_S = 60.0
+FIRST_ROWS = 120
+
+class LiveApp(App[None]):
+    """The dashboard's screen and data: layout, workers, loading and the live
+    poll; ``Dashboard`` adds the actions. ``make_env`` gives a fresh Env (its
+    own connection and "now") for each unit of work."""
+
+    TITLE = "ticketctl"
+    CSS = """
+    #top { height: 1; background: $panel; }
+    #title { width: auto; text-style: bold; padding: 0 1; color: $text-accent; }
+    #counts { width: 1fr; }
+    #sync-state { width: auto; padding: 0 1; }
+    #left { width: 1fr; }
+    #right { width: 74; }
+    #filter-line { height: 1; padding: 0 1; color: $text-muted; }
+    #search { display: none; }
+    #search.shown { display: block; }
+    #backlog { height: 1fr; }
+    .caption { height: 1; padding: 0 1; text-style: bold; background: $panel; }
+    #heat { height: auto; max-height: 20; }
+    #load { height: 1fr; }
+    """
+    def __init__(self, make_env: Callable[[], Env], poll_s: float = POLL_S) -> None:
+        super().__init__()
+        self.make_env = make_env
+        self.poll_s = poll_s
+        self.lock = threading.Lock()
+        self.filter = Filter()
+        self.master: Ranking | None = None
+        self.blocked_rank: Ranking | None = None
+        self.seq = -1
+        self.ranked_at = 0.0
+        self.polling = False
+        self.poll_again = False
+        self.reasons: dict[str, tuple[str, list[str]]] = {}
+        self.backlog = BacklogView(self.load_rows, id="backlog")
+        self.heat = HeatMap(id="heat")
+        self.load = TechLoad(id="load")
+        self.clock_runs = "TICKETCTL_NOW" not in make_env().environ
+
+    # -- layout -------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="top"):
+            yield Static("ticketctl dashboard", id="title")
+            yield Static("loading ...", id="counts")
+            yield Static("", id="sync-state")  # sync state (pending, rejected, last sync): filled once sync is set up
+        with Horizontal():
+            with Vertical(id="left"):
+                yield Input(placeholder="filter: words, dept:X product:X fault:X status:X priority:X reason:X @tech",
+                            id="search")
+                yield Static("", id="filter-line")
+                yield self.backlog
+            with Vertical(id="right"):
+                yield Static("heat map", id="heat-caption", classes="caption")
+                yield self.heat
+                yield Static("technicians: load / capacity", classes="caption")
+                yield self.load
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.backlog.focus()
+        self.reload()
+        self.set_interval(self.poll_s, self.poll)
+
+    def main_widget(self, selector: str, kind: type[W]) -> W:
+        """A widget of the main screen, whichever screen is on top (a poll may
+        land while a dialog is open; ``query_one`` would search the dialog)."""
+        return self.screen_stack[0].query_one(selector, kind)
+
+    # -- workers ------------------------------------------------------------------
+
+    @contextmanager
+    def session(self) -> Iterator[Env]:
+        env = self.make_env()
+        try:
+            yield env
+        finally:
+            env.close()
+
+    def background(self, work: Callable[[Env], Apply | None], snapshot: bool = False) -> None:
+        """Run ``work`` in a thread with its own Env, one at a time; the
+        callable it returns runs on the UI thread. A refused action shows its
+        reason; an unexpected error shows one line and goes to the log."""
+
+        def run() -> None:
+            apply: Apply | None = None
+            with self.lock, self.session() as env:
+                try:
+                    if snapshot:  # one read transaction: every figure from the same moment
+                        env.store.db.execute("BEGIN")
+                    apply = work(env)
+                except TicketctlError as e:
+                    msg = str(e)
+                    apply = lambda: self.notify(msg, severity="error", timeout=6)  # noqa: E731
+                except Exception as e:
+                    self._log_crash(env)
+                    msg = f"internal error: {type(e).__name__}: {e} (traceback in the log)"
+                    apply = lambda: self.notify(msg, severity="error", timeout=10)  # noqa: E731
+                finally:
+                    if snapshot and env.store.db.in_transaction:
+                        env.store.db.execute("COMMIT")
+                if apply is not None and self.is_running:
+                    try:
+                        self.call_from_thread(apply)
+                    except RuntimeError:  # the app closed meanwhile
+                        pass
+
+        self.run_worker(run, thread=True, group="data", exit_on_error=False)
+
+    @staticmethod
+    def _log_crash(env: Env) -> None:
+        try:
+            env.home.log_dir.mkdir(parents=True, exist_ok=True)
+            with open(env.home.log_file, "a", encoding="utf-8") as f:
+                f.write(traceback.format_exc() + "\n")
+        except OSError:
+            pass
+
+    # -- loading ------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Everything, from one moment: first frame, a bulk change, the clock moved."""
+        heat = self.heat
+        by, flt, first = heat.by, self.filter, self.seq < 0
+
+        def work(env: Env) -> Apply:
+            seq = board.last_seq(env)
+            master = board.ranking(env)
+            keep = board.matching(env, flt)
+            ranks = master.only(keep)
+            rows = board.rows(env, [r[2] for r in ranks[:FIRST_ROWS]])
+            counts, team = board.counts(env), techs.listing(env)
+            cells = _cells(heatmap.heatmap(env, by))
+            reasons = {k: (v.label or k, list(v.fields)) for k, v in env.config.reasons.items()}
+
+            def apply() -> None:
+                self.seq, self.master, self.ranked_at, self.reasons = seq, master, time.monotonic(), reasons
+                self.backlog.set_ranking(ranks, rows, keep=not first)
+                self.show_counts(counts)
+                heat.show(by, cells)
+                self.load.show(team, resort=True)
+                self.show_filter()
+                self.refresh_open_screens(None)
+                # 100k sort keys live as long as the ranking: keep the collector from walking them on every
+                # collection (a full collection mid-keypress costs tens of ms); they are freed by refcount as ever
+                gc.freeze()
+            return apply
+
+        self.background(work, snapshot=True)
+
+    def load_rows(self, keys: list[str]) -> None:
+        """The backlog (or the blocked board) scrolled onto rows it has not read."""
+        def work(env: Env) -> Apply:
+            rows = board.rows(env, keys)
+            return lambda: self._add_rows(rows)
+        self.background(work)
+
+    def _add_rows(self, rows: dict[str, dict[str, Any]]) -> None:
+        for view in self.views():
+            view.add_rows(rows)
+
+    def views(self) -> list[BacklogView]:
+        out = [self.backlog]
+        out += [s.view for s in self.screen_stack if isinstance(s, BlockedScreen)]
+        return out
+
+    def set_filter(self, flt: Filter) -> None:
+        if self.master is None:
+            return
+        master = self.master
+
+        def work(env: Env) -> Apply:
+            keep = board.matching(env, flt)
+            ranks = master.only(keep)
+            rows = board.rows(env, [r[2] for r in ranks[:FIRST_ROWS]])
+
+            def apply() -> None:
+                self.filter = flt
+                self.backlog.set_ranking(ranks, rows, keep=False)
+                self.show_filter()
+            return apply
+        self.background(work)
+
+    # -- live ---------------------------------------------------------------------
+
+    def poll(self) -> None:
+        """Ask whether anything changed; read again only what did."""
+        if self.seq < 0:
+            return
+        if self.polling:
+            self.poll_again = True
+            return
+        self.polling = True
+        seq, flt, by, master = self.seq, self.filter, self.heat.by, self.master
+        blocked = self.blocked_rank if any(isinstance(s, BlockedScreen) for s in self.screen_stack) else None
+        detail = [s.key for s in self.screen_stack if isinstance(s, DetailScreen)]
+        if self.clock_runs and time.monotonic() - self.ranked_at > RERANK_S:
+            self.polling = False
+            self.reload()
+            return
+
+        def work(env: Env) -> Apply | None:
+            ch = board.changes_since(env, seq)
+            if ch.seq == seq:
+                return self._poll_done
+            if ch.many or master is None:
+                return self._reload_after_poll
+            new = board.ranks(env, master, ch.tickets)
+            live = [k for k, r in new.items() if r is not None]
+            keep = board.matching(env, flt, live)
+            shown = {k: (r if r is not None and (keep is None or r[3] in keep) else None) for k, r in new.items()}
+            rows = board.rows(env, live[:1000])
+            blocked_new = board.ranks(env, blocked, ch.tickets) if blocked is not None else None
+            counts = board.counts(env)
+            cells = board.heat_cells(env, by, ch.tickets, ch.previous)
+            team = techs.listing(env) if ch.techs else None
+            shows = {k: tickets.show(env, k) for k in detail if k in ch.tickets}
+            summary = board.blocked_summary(env) if blocked is not None else None
+
+            def apply() -> None:
+                self.seq = ch.seq
+                master.patch(new)
+                self.backlog.patch(shown, rows)
+                for v in self.views()[1:]:
+                    if blocked_new is not None:
+                        v.patch(blocked_new, rows)
+                self.show_counts(counts)
+                heat = self.heat
+                if heat.by == by:
+                    heat.patch(cells)
+                if team is not None:
+                    self.load.show(team)
+                self.show_filter()
+                self.refresh_open_screens(shows, summary)
+                self._poll_done()
+            return apply
+
+        self.background(work, snapshot=True)
+
+    def _reload_after_poll(self) -> None:
+        self._poll_done()
+        self.reload()
+
+    def _poll_done(self) -> None:
+        self.polling = False
+        if self.poll_again:
+            self.poll_again = False
+            self.poll()
+
+    def refresh_open_screens(self, shows: dict[str, dict[str, Any]] | None, summary: list[dict[str, Any]] | None = None) -> None:
+        for s in self.screen_stack:
+            if isinstance(s, DetailScreen) and shows and s.key in shows:
+                s.show(shows[s.key])
+            if isinstance(s, BlockedScreen) and summary is not None:
+                s.show_summary(summary)
+
+    def show_counts(self, c: dict[str, int]) -> None:
+        text = Text()
+        for label, name, style in (("open", "open", "bold"), ("unassigned", "unassigned", "bold"),
+                                   ("at risk", "at_risk", "bold yellow"), ("breached", "breached", "bold red"),
+                                   ("blocked", "blocked", "bold magenta")):
+            text.append(f"{label} ").append(f"{c[name]:,}", style).append("   ")
+        self.main_widget("#counts", Static).update(text)
+
+    def show_filter(self) -> None:
+        n = len(self.backlog.ranks)
+        what = f"filter: {self.filter.text()}  (escape clears)" if self.filter.text() else "all open tickets, by weight"
+        self.main_widget("#filter-line", Static).update(f"{n:,} tickets  {what}")
+        by = self.heat.by
+        self.main_widget("#heat-caption", Static).update(f"heat map: {by[0]} x {by[1]}  (* tickets older than 4 h; t switches)")
+
+def _cells(hm: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    a, b = hm["by"]
+    return {(c[a], c[b]): {k: c[k] for k in ("count", "over_4h", "oldest_age_h")} for c in hm["cells"]}
