@@ -389,3 +389,18 @@ def test_escalate_is_refused_once_the_ticket_left_the_backlog(make_env: Callable
     e.close()
     db = sqlite3.connect(Path(e.home.store_file))
     assert db.execute("SELECT count(*) FROM events WHERE type = 'ticket.escalated'").fetchone()[0] == 0
+
+
+def test_tui_command_and_no_arguments_at_a_terminal_open_the_dashboard(monkeypatch: pytest.MonkeyPatch,
+                                                                        make_env: Callable[[], Env]) -> None:
+    import ticketctl.tui
+    from ticketctl import cli
+
+    opened: list[Path] = []
+    monkeypatch.setattr(ticketctl.tui, "run", lambda env: opened.append(env.home.store_file))
+    assert cli.main(["tui"], env=make_env()) == 0
+    monkeypatch.setattr(cli, "_is_terminal", lambda: True)
+    assert cli.main([], env=make_env()) == 0
+    monkeypatch.setattr(cli, "_is_terminal", lambda: False)
+    assert cli.main([], env=make_env()) == 2  # a script or a pipe: help, as before
+    assert opened == [make_env().home.store_file] * 2
