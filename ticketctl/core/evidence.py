@@ -136,9 +136,9 @@ def decide_attach(t: Ticket, ev: dict[str, Any], at: str, cfg: Config) -> list[D
     if "captured_at" in payload:
         gap = gap_minutes(payload["captured_at"], check_at)
         if gap * 60 > window_seconds(cfg):
-            when = "of the check of" if item in t.checks else "of now, the check of"
-            raise Refused(f"cannot check {item} on {t.key} with {payload['name']}: taken {gap:g} min away {when} {item}"
-                          f" (window {cfg.proof.photo_window}; EXIF time {payload['captured_at']})")
+            ref = f"the check of {item} at {check_at}" if item in t.checks else f"now, when it would check {item}"
+            raise Refused(f"cannot attach {payload['name']} for {item} on {t.key}: taken {gap:g} min from {ref};"
+                          f" the window is {cfg.proof.photo_window} (EXIF time {payload['captured_at']})")
     if item not in t.checks:
         drafts.append(("ticket.checked", {"item": item, "at": at, "evidence": sha}))
     return drafts
