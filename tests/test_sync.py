@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sync_helpers import CLI, Server, client, fresh, server_replays, server_state
 
-from ticketctl.errors import Unreachable
+from ticketctl.errors import Refused, Unreachable
 from ticketctl.services import rebuild, techs, tickets
 from ticketctl.services.env import Env
 from ticketctl.store.db import Store
@@ -94,16 +94,23 @@ def test_a_technician_may_not_assign_and_retry_resubmits(server: Server, tmp_pat
     k = tickets.create(disp, fields("Door sensor"))["key"]
     sync.sync(disp)
     sync.sync(ana)
-    tickets.assign(ana, k, "ana")  # allowed offline, refused by the server's role rules
-    r = sync.sync(ana)
-    assert r["rejected"][0]["reason"] == "a technician may not assign: only dispatchers and supervisors may"
-    assert tickets.show(ana, k)["assignee"] is None, "the refused change is undone locally"
+    with pytest.raises(Refused, match="a technician may not assign: only dispatchers and supervisors may"):
+        tickets.assign(ana, k, "ana")  # the device knows its role: refused at once, nothing queued
+    assert sync.status(ana)["pending"] == []
 
     tickets.assign(disp, k, "bob")
     sync.sync(disp)
     sync.sync(ana)
-    tickets.note(ana, k, "parts are in the van")  # not ana's ticket: refused
+    with pytest.raises(Refused, match="is assigned to bob, not to ana"):
+        tickets.note(ana, k, "parts are in the van")  # not ana's ticket: refused here too
+    tickets.assign(disp, k, "ana")
+    sync.sync(disp)
+    sync.sync(ana)
+    tickets.note(ana, k, "parts are in the van")  # offline, while the dispatcher takes it back
+    tickets.assign(disp, k, "bob")
+    sync.sync(disp)
     assert "assigned to bob, not to ana" in sync.sync(ana)["rejected"][0]["reason"]
+    assert tickets.show(ana, k)["assignee"] == "bob"
     rid = next(x["id"] for x in sync.status(ana)["rejected"] if x["name"] == "ticket.note")
     tickets.assign(disp, k, "ana")
     sync.sync(disp)

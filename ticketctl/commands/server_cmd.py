@@ -21,8 +21,8 @@ def _db(db: str | None) -> str:
     return db or f"sqlite:///{env().home.server_db}"
 
 
-@app.command(epilog="Examples: ticketctl server run --port 8765;"
-             " ticketctl server run --host 0.0.0.0 --db postgresql://ticketctl@db.example/ticketctl --workers 4")
+@app.command(epilog="Example: ticketctl server run --host 0.0.0.0 --port 8765"
+             "   (on PostgreSQL: --db postgresql://ticketctl@db.example/ticketctl --workers 4)")
 def run(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8765,

@@ -87,6 +87,7 @@ def mutation(name: str, resolve_key: bool = True) -> Callable[[F], F]:
                     call.update(value)
                 else:
                     call[pname] = value
+            _check_role(env, name, call)
             with intent(env, name, call):
                 return fn(*bound.args, **bound.kwargs)
 
@@ -94,6 +95,23 @@ def mutation(name: str, resolve_key: bool = True) -> Callable[[F], F]:
         return run  # type: ignore[return-value]
 
     return wrap
+
+
+def _check_role(env: Env, name: str, args: dict[str, Any]) -> None:
+    """On a synced device, refuse at once what the server would refuse for this
+    device's role (the same rules, ``core.roles``), instead of queueing it."""
+    st = env.store
+    role = st.meta("sync_role", "")
+    if not role:
+        return
+    from ticketctl.core.roles import refusal
+    from ticketctl.errors import Refused
+
+    key = args.get("key") if isinstance(args.get("key"), str) else None
+    ticket = st.ticket(key) if key is not None and st.has_ticket(key) else None
+    why = refusal(role, st.meta("sync_device", "") or env.actor, name, ticket, args)
+    if why:
+        raise Refused(f"{why} (the server enforces this for a {role}'s device)")
 
 
 def raw_intent(key: str | None, drafts: list[tuple[str, dict[str, Any]]]) -> Intent:
