@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from test_cli import CONFIRM, REPAIR_CHECKS, Cli
-from test_evidence import T, cli, started_repair  # noqa: F401  (cli is a fixture)
+from test_evidence import T, started_repair
 from test_import_hygiene import FORBIDDEN_JSON, run_in_fresh_interpreter
 
 from ticketctl.errors import NotFound, Refused
@@ -20,6 +20,11 @@ from ticketctl.services.env import Env
 from ticketctl.services.mutations import REGISTRY
 
 RATINGS = ("--rating", "5", "--rating", "4", "--rating", "5")
+
+
+@pytest.fixture()
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
+    return Cli(tmp_path / "home", capsys)
 
 
 def resolved_repair(cli: Cli) -> str:

@@ -118,7 +118,9 @@ def verify(env: Env, source: str) -> dict[str, Any]:
             ok, reason = False, f"content changed (the page does not show {line!r})"
         else:
             printed = _printed_qr(data)
-            if printed is not None and certificate.extract_payload(printed) != text:
+            if printed == "":
+                ok, reason = False, "content changed (no readable QR code on the first page)"
+            elif printed is not None and certificate.extract_payload(printed) != text:
                 ok, reason = False, "content changed (the printed QR code holds another payload)"
     result["valid"], result["reason"] = ok, reason
     if ok:
@@ -145,7 +147,7 @@ def _local_warnings(env: Env, key: str | None, cert_id: str | None) -> list[str]
     """What this store knows that a valid certificate's holder should hear (a later reopen)."""
     st = env.store
     if not key or not st.has_ticket(key):
-        return []
+        return [f"{key} is not in this store; certificate {cert_id} cannot be cross-checked"]
     t = st.ticket(key)
     mine = [c for c in t.certificates if c["cert_id"] == cert_id]
     if not mine:

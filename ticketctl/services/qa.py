@@ -34,11 +34,11 @@ def closed_keys(env: Env) -> list[str]:
 
 
 def pick(keys: list[str], rate: float, seed: int) -> list[str]:
-    """The sample of ``keys`` at ``rate`` with ``seed``, in key order."""
+    """The sample of ``keys`` at ``rate`` with ``seed``, in key order (whatever order ``keys`` come in)."""
     if not keys:
         return []
     n = min(len(keys), max(1, math.ceil(rate * len(keys))))
-    return sorted(random.Random(seed).sample(keys, n))
+    return sorted(random.Random(seed).sample(sorted(keys), n))
 
 
 @mutation("qa.record", resolve_key=False)
