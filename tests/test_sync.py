@@ -245,3 +245,36 @@ def test_mutation_ids_are_unique_per_action(tmp_path: Path) -> None:
     assert len({m for m, _ in rows}) == 2 and all(uuid.UUID(m) for m, _ in rows)
     ev = env.store.db.execute("SELECT DISTINCT mutation_id FROM events").fetchall()
     assert {m for (m,) in ev} == {m for m, _ in rows}
+
+
+def test_sync_watch_wakes_on_the_servers_poke(server: Server, tmp_path: Path) -> None:
+    disp = joined(server, tmp_path, "disp", "dispatcher")
+    eve = joined(server, tmp_path, "eve", "supervisor")
+    sync.sync(disp)
+    sync.sync(eve)
+    w = subprocess.Popen([*CLI, "sync", "--watch", "--json"], env={**os.environ, **eve.environ},
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        k = tickets.create(disp, fields("Lift stuck"))["key"]
+        sync.sync(disp)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with fresh(eve).store as st:
+                if st.has_ticket(k):
+                    break
+            time.sleep(0.2)
+        else:
+            pytest.fail("sync --watch did not bring the new ticket within 15 s")
+        tickets.note(eve, k, "watching")  # a local change goes out without another command
+        eve.close()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            sync.sync(disp)
+            if any("watching" in json.dumps(e) for e in tickets.show(fresh(disp), k)["timeline"]):
+                break
+            time.sleep(0.3)
+        else:
+            pytest.fail("sync --watch did not push a local change within 15 s")
+    finally:
+        w.terminate()
+        w.wait(timeout=10)
