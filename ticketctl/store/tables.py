@@ -81,6 +81,8 @@ class TicketRow(SQLModel, table=True):
         Index("tickets_created", "created_at"),
         Index("tickets_batch", "product", "fault", "zone", "created_at"),
         Index("tickets_heat", "status", "dept", "product", "fault", "created_at"),
+        Index("tickets_rank", "status", "priority", "impact", "resolve_due_bt", "resolve_left_s", "resolve_target_s",
+              "created_at", "key", "dept", "product", "fault", "assignee", "zone", "blocked_reason"),
     )
 
     key: str = Field(primary_key=True)
