@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -182,3 +183,22 @@ def test_blob_store_is_private_to_the_home(cli: Cli) -> None:
     path = cli.home / "blobs" / RELAY_SHA[:2] / RELAY_SHA
     assert path.is_file() and not os.path.islink(path)
     assert [p.name for p in path.parent.iterdir()] == [RELAY_SHA]  # no temp file left behind
+
+
+def test_a_store_from_before_proof_upgrades_and_replays(cli: Cli) -> None:
+    """Schema v5 adds the proof columns; an older store replays its events into them."""
+    key = started_repair(cli)
+    cli.ok("attach", key, RELAY, "--for", "function_test", now=T("10:05"))
+    cli.ok("resolve", key, now=T("10:10"))
+    cli.ok(*CONFIRM, key, now=T("10:20"))
+    want = cli.ticket_row(key)
+    db = sqlite3.connect(cli.store_file)
+    for col in ("evidence", "confirmation", "confirm_tokens", "certificates", "qa"):
+        db.execute(f"ALTER TABLE tickets DROP COLUMN {col}")
+    db.execute("PRAGMA user_version = 4")
+    db.commit()
+    db.close()
+    assert cli.json("show", key, now=T("10:30"))["confirmation"]["by"] == "Li Wei"
+    assert cli.rows("PRAGMA user_version") == [(5,)]
+    assert cli.ticket_row(key) == want
+    assert cli.json("store", "check") == {"ok": True, "differences": []}
