@@ -247,14 +247,9 @@ PG_POISON = [  # (id, method, path, json body); each must be answered below 500 
 @pytest.mark.parametrize("method, path, body", [p[1:] for p in PG_POISON], ids=[p[0] for p in PG_POISON])
 def test_input_the_protocol_accepts_is_never_a_server_error(db_url: str, tmp_path: Path, request: pytest.FixtureRequest,
                                                             method: str, path: str, body: dict[str, Any] | None) -> None:
-    """Strings the protocol lets through (any length inside a mutation's
-    args, NUL characters) reach PostgreSQL's varchar/text columns, which
-    refuse them: the handler answers 503 "database unavailable, retry later",
-    and a client retries a poison mutation for ever, its whole queue stuck
-    behind it. SQLite stores them. Either refuse them (422, or a rejected
-    result) or store them: never 5xx."""
-    if db_url.startswith("postgresql"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason="server bug: PostgreSQL rejects the value, the server says 503"))
+    """Strings PostgreSQL's columns refuse (too long, NUL characters) are
+    refused before they reach it (422, or a rejected result that lets the
+    queue move on), never a 5xx that a client would retry for ever."""
     client = TestClient(create_app(db_url, home_in(tmp_path / "home")))
     token = add_device(db_url, "dana", "dispatcher")["token"]
     out = Outbox()

@@ -53,5 +53,5 @@ def redact_event(event_type: str, payload: dict[str, Any], role: str) -> dict[st
     if role != "technician":
         return payload
     if event_type == "ticket.edited" and payload.get("field") in REDACTED_FOR_TECHNICIANS:
-        return {**payload, "value": ""}
+        return {**payload, **{k: "" for k in ("value", "previous") if k in payload}}
     return redact_ticket(payload, role)

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
+import typing
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -112,6 +114,69 @@ def _check_role(env: Env, name: str, args: dict[str, Any]) -> None:
     why = refusal(role, st.meta("sync_device", "") or env.actor, name, ticket, args)
     if why:
         raise Refused(f"{why} (the server enforces this for a {role}'s device)")
+
+
+def check_args(name: str, args: dict[str, Any]) -> None:
+    """Refuse arguments a mutation could never have been queued with (the
+    server's first line of defence: a device may send anything). Checks each
+    argument against the service function's annotations, and that text is
+    free of NUL characters and of sane length."""
+    from ticketctl.errors import BadInput
+
+    fn = REGISTRY[name]
+    target = getattr(fn, "__wrapped__", fn)
+    hints = typing.get_type_hints(target)
+    params = list(inspect.signature(target).parameters.values())[1:]
+    named = {p.name: p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD}
+    extra = next((p for p in params if p.kind is inspect.Parameter.VAR_KEYWORD), None)
+    for arg, value in args.items():
+        if arg in named:
+            want = hints.get(arg, Any)
+        elif extra is not None:
+            want = hints.get(extra.name, Any)
+        else:
+            raise BadInput(f"{name} takes no argument {arg!r}")
+        if not _fits(value, want):
+            raise BadInput(f"{name}: {arg} must be {getattr(want, '__name__', want)}, not {type(value).__name__}")
+        _clean(name, arg, value)
+    missing = [p.name for p in named.values() if p.default is inspect.Parameter.empty and p.name not in args]
+    if missing:
+        raise BadInput(f"{name} needs {', '.join(missing)}")
+
+
+def _fits(value: Any, want: Any) -> bool:
+    """Whether a JSON value fits a (simple) annotation."""
+    if want is Any:
+        return True
+    origin = typing.get_origin(want)
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, w) for w in typing.get_args(want))
+    if want is type(None):
+        return value is None
+    if origin is not None:
+        want = origin
+    if want is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if want is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, want)
+
+
+def _clean(name: str, arg: str, value: Any, depth: int = 0) -> None:
+    from ticketctl.errors import BadInput
+
+    if depth > 8:
+        raise BadInput(f"{name}: {arg} is nested too deeply")
+    if isinstance(value, str):
+        if "\x00" in value or len(value) > 20_000:
+            raise BadInput(f"{name}: {arg} holds a NUL character or is longer than 20,000 characters")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _clean(name, arg, k, depth + 1)
+            _clean(name, arg, v, depth + 1)
+    elif isinstance(value, list):
+        for v in value:
+            _clean(name, arg, v, depth + 1)
 
 
 def raw_intent(key: str | None, drafts: list[tuple[str, dict[str, Any]]]) -> Intent:

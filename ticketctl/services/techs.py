@@ -29,8 +29,8 @@ def _validate(changes: dict[str, Any]) -> dict[str, Any]:
 @mutation("tech.add")
 def add(env: Env, name: str, **fields: Any) -> dict[str, Any]:
     name = name.strip()
-    if not name or any(c.isspace() for c in name):
-        raise BadInput(f"technician name {name!r} must be one word")
+    if not name or any(c.isspace() for c in name) or len(name) > 100 or "\x00" in name:
+        raise BadInput(f"technician name {name!r} must be one word of at most 100 characters")
     payload = {"name": name, **_validate(fields)}
     st = env.store
     with st.transaction():

@@ -4,6 +4,7 @@ anything is written."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -12,12 +13,15 @@ from ticketctl.core import workflow
 from ticketctl.core.dispatch import route
 from ticketctl.core.model import HELD_STATUSES, Event, Ticket, iso
 from ticketctl.core.views import ticket_public
-from ticketctl.errors import Refused
+from ticketctl.errors import BadInput, Refused
 from ticketctl.services import mutations
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import mutation
 from ticketctl.store.db import Store
 from ticketctl.store.queries import list_tickets
+
+#: what a ticket key looks like: the making device's prefix and its number
+KEY_RE = re.compile(r"[A-Z]{1,12}-[1-9][0-9]{0,11}")
 
 
 def record(env: Env, st: Store, key: str | None, drafts: list[workflow.Draft]) -> list[Event]:
@@ -74,7 +78,10 @@ def create(env: Env, fields: dict[str, Any]) -> dict[str, Any]:
 
 @mutation("ticket.create", resolve_key=False)
 def create_as(env: Env, key: str, fields: dict[str, Any]) -> dict[str, Any]:
-    """Create the ticket ``key`` (the key chosen by the device that made it)."""
+    """Create the ticket ``key`` (the key chosen by the device that made it:
+    its prefix, a dash, a number)."""
+    if not KEY_RE.fullmatch(key):
+        raise BadInput(f"ticket key {key!r} is not PREFIX-NUMBER like KQT-12")
     drafts = workflow.decide_create(fields, env.config)
     st = env.store
     with st.transaction():

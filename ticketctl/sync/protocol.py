@@ -20,18 +20,19 @@ class Hello(BaseModel):
     """A client introducing itself (``sync setup`` and every sync)."""
 
     prefix: str = Field("", max_length=12, pattern=r"^[A-Z]{0,12}$", description="The ticket key prefix this device uses.")
-    public_key: str | None = Field(None, max_length=4000, description="PEM of the device's certificate signing key.")
-    key_id: str | None = Field(None, max_length=64)
+    public_key: str | None = Field(None, max_length=4000, pattern=r"^[^\x00]*$",
+                                   description="PEM of the device's certificate signing key.")
+    key_id: str | None = Field(None, max_length=64, pattern=r"^[0-9A-Za-z_.:-]*$")
 
 
 class Mutation(BaseModel):
     """One queued user action, by name, with its JSON arguments."""
 
-    mutation_id: str = Field(min_length=1, max_length=36)
+    mutation_id: str = Field(min_length=1, max_length=36, pattern=r"^[0-9A-Za-z-]+$")
     client_seq: int = Field(ge=1, le=2**62, description="This device's push order: 1, 2, 3, ... without gaps.")
-    name: str = Field(min_length=1, max_length=64, description="ticket.start, ticket.assign, tech.add, ...")
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[a-z_.]+$", description="ticket.start, ticket.assign, tech.add, ...")
     args: dict[str, Any] = Field(default_factory=dict)
-    client_ts: str = Field(min_length=1, max_length=40, description="When it was made on the device (ISO-8601).")
+    client_ts: str = Field(min_length=1, max_length=40, pattern=r"^[0-9T:.+Z-]+$", description="When it was made on the device (ISO-8601).")
 
 
 class Push(BaseModel):

@@ -68,12 +68,13 @@ results = Table(
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("device", String(200), nullable=False),
     Column("client_seq", BigInteger, nullable=False),
-    Column("mutation_id", String(36), nullable=False, unique=True),
+    Column("mutation_id", String(36), nullable=False),
     Column("name", String(64), nullable=False),
     Column("status", String(16), nullable=False),      # applied or rejected
     Column("reason", Text),
     Column("at", String(32), nullable=False),
     UniqueConstraint("device", "client_seq", name="results_device_seq"),
+    UniqueConstraint("device", "mutation_id", name="results_device_mutation"),
     Index("server_results_device", "device", "seq"),
 )
 

@@ -34,7 +34,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from ticketctl.core import roles
 from ticketctl.core.config import Config
@@ -46,7 +46,7 @@ from ticketctl.services import sweep as _sweep  # noqa: F401
 from ticketctl.services import techs as _techs  # noqa: F401
 from ticketctl.services import tickets as _tickets  # noqa: F401
 from ticketctl.services.env import Env
-from ticketctl.services.mutations import REGISTRY, intent
+from ticketctl.services.mutations import REGISTRY, check_args, intent
 from ticketctl.sync import schema as S
 from ticketctl.sync.protocol import MAX_PAGE, Hello, Push
 from ticketctl.sync.serverdb import ServerStore, engine_for, event_from_server_row, high_water, lock_sequence, migrate, now_iso
@@ -153,9 +153,8 @@ def create_app(db_url: str | None = None, home: Home | None = None) -> FastAPI:
             lock_sequence(c)
             last = int(c.execute(select(S.devices.c.last_client_seq).where(S.devices.c.name == dev.name)).scalar_one())
             for m in body.mutations:
-                seen = c.execute(select(S.results).where(
-                    ((S.results.c.device == dev.name) & (S.results.c.client_seq == m.client_seq))
-                    | (S.results.c.mutation_id == m.mutation_id))).mappings().first()
+                seen = c.execute(select(S.results).where(S.results.c.device == dev.name, (S.results.c.client_seq == m.client_seq)
+                                                         | (S.results.c.mutation_id == m.mutation_id))).mappings().first()
                 if seen is not None:
                     out.append(_result(seen, duplicate=True))
                     if m.client_seq == last + 1:  # re-sent under a new number after a restore (new epoch)
@@ -182,6 +181,7 @@ def create_app(db_url: str | None = None, home: Home | None = None) -> FastAPI:
             if fn is None:
                 raise TicketctlError(f"unknown action {m['name']!r} (is the server older than the client?)")
             args = dict(m["args"])
+            check_args(m["name"], args)
             key = args.get("key") if isinstance(args.get("key"), str) else args.get("ticket")
             t = st.ticket(key) if isinstance(key, str) and st.has_ticket(key) else None
             refusal = roles.refusal(dev.role, dev.name, m["name"], t, args)
@@ -194,7 +194,10 @@ def create_app(db_url: str | None = None, home: Home | None = None) -> FastAPI:
         except TicketctlError as e:
             sp.rollback()
             status, reason = "rejected", str(e)
-        except (TypeError, ValueError, KeyError, AttributeError) as e:  # arguments this server cannot read
+        except (TypeError, ValueError, KeyError, AttributeError, DataError, IntegrityError, StatementError) as e:
+            # arguments this server cannot read or store: refused, never a stuck queue
+            if isinstance(e, DBAPIError) and not isinstance(e, DataError | IntegrityError):
+                raise
             sp.rollback()
             log.warning("mutation %s from %s malformed: %r", m["name"], dev.name, e)
             status, reason = "rejected", f"malformed {m['name']}: {type(e).__name__}: {e}"
@@ -270,6 +273,8 @@ def create_app(db_url: str | None = None, home: Home | None = None) -> FastAPI:
     @app.get("/blobs/{sha256}")
     def get_blob(sha256: str, dev: Auth) -> Response:
         """An evidence file by its SHA-256."""
+        if len(sha256) != 64 or any(ch not in "0123456789abcdef" for ch in sha256):
+            raise HTTPException(422, "the name must be a lowercase hex SHA-256")
         with engine.connect() as c:
             row = c.execute(select(S.blobs.c.data).where(S.blobs.c.sha256 == sha256)).first()
         if row is None:
