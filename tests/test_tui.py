@@ -214,7 +214,7 @@ async def test_start_note_resolve_and_escalate(make_env: Callable[[], Env]) -> N
         await settle(pilot)
         await pilot.press("r", *"new PSU", "enter")
         await settle(pilot)
-        assert "TST-2" not in app.backlog.rank_of  # resolved: out of the backlog
+        assert not app.backlog.listed("TST-2")  # resolved: out of the backlog
     t = ticket(make_env, "TST-2")
     types = [ev["type"] for ev in t["timeline"]]
     assert t["status"] == "resolved"
@@ -295,10 +295,10 @@ async def test_a_change_from_another_connection_shows_without_a_key(make_env: Ca
         other.close()
         for _ in range(40):  # no key pressed: only the poll can bring it
             await pilot.pause(0.05)
-            if created["key"] in app.backlog.rank_of and app.seq > seq:
+            if app.backlog.listed(created["key"]) and app.seq > seq:
                 break
         await settle(pilot)
-        assert created["key"] in app.backlog.rank_of
+        assert app.backlog.listed(created["key"])
         assert app.backlog.cache["TST-4"]["assignee"] == "bob"
         assert app.query_one(HeatMap).cells[("facilities", "hvac")]["count"] == 3
         load = {t["name"]: t["load"] for t in app.query_one("#load").techs}  # type: ignore[attr-defined]

@@ -9,9 +9,13 @@ The backlog is never loaded whole. A dashboard over 100k open tickets holds:
 * the *ranking*: every open ticket's sort key, ``(-weight, created_at, key,
   rowid)``, computed by SQLite for one "now" with the same expression as
   ``ticketctl list`` (~0.3 s for 100k, in a worker, once a minute);
-* a filter as the set of row ids it keeps (:func:`matching`: one indexed
-  lookup); the ranking filtered by it keeps its order, so filtering never
-  re-sorts;
+* with each sort key, the ticket's filter columns (dept, product, ...), so a
+  ``field:value`` filter never asks SQLite: once a worker has grouped the
+  ranking by each column (:func:`facets`), a filter is a dict lookup; before
+  that, one pass in C. Free words are the set of row ids SQLite finds
+  (:func:`matching`); the ranking filtered by either keeps its order, so
+  filtering never re-sorts. The ranking reads only the ``tickets_rank``
+  covering index (schema v6);
 * the *rows* of a window around what is on screen, fetched by key.
 
 A change touches a few tickets: :func:`ranks` gives their new sort keys for
@@ -24,10 +28,10 @@ from __future__ import annotations
 
 import bisect
 import json
-from itertools import compress
-from operator import itemgetter
 from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import compress
+from operator import itemgetter
 from typing import Any
 
 from ticketctl.core import workflow
@@ -40,10 +44,16 @@ from ticketctl.services.tickets import commit
 from ticketctl.store.db import TICKET_COLUMNS, ticket_from_row
 from ticketctl.store.queries import OPEN_SQL, weight_sql
 
-#: a sort key: (-weight, created_at, key, rowid) for the backlog; (reason, blocked_since, key, rowid) for the blocked board
-Rank = tuple[Any, str, str, int]
+#: a sort key, (-weight, created_at, key, rowid) for the backlog, (reason, blocked_since, key, rowid) for the
+#: blocked board, then the ticket's FILTER_FIELDS (they never decide the order: rowid is unique)
+Rank = tuple[Any, ...]
 #: search words ``field:value`` that filter one column exactly
 FILTER_FIELDS = ("dept", "product", "fault", "status", "priority", "assignee", "zone", "reason")
+#: where each filter field sits in a Rank
+AT = {name: 4 + i for i, name in enumerate(FILTER_FIELDS)}
+FIELD_COLUMNS = ", ".join("blocked_reason" if f == "reason" else f for f in FILTER_FIELDS)
+#: a ranking's facets: per filter field, per value, the ranks holding it, in order
+Facets = dict[str, dict[Any, list[Rank]]]
 ORDERS = ("weight", "blocked")
 
 
@@ -83,6 +93,14 @@ class Filter:
     def text(self) -> str:
         return " ".join([*(f"{k}:{v}" for k, v in self.fields), *self.words])
 
+    def values(self) -> list[tuple[str, str | None]]:
+        """The exact fields as (field, value in the Rank): ``assignee:-`` is None."""
+        return [(n, None if n == "assignee" and v in ("-", "none") else v) for n, v in self.fields]
+
+    def keeps(self, r: Rank) -> bool:
+        """Whether rank ``r`` passes the exact fields (words are not checked)."""
+        return all(r[AT[n]] == v for n, v in self.values())
+
     def sql(self) -> tuple[str, dict[str, Any]]:
         """The WHERE clause (open tickets only) and its parameters."""
         where, params = [OPEN_SQL], {}
@@ -102,13 +120,19 @@ class Filter:
 @dataclass
 class Ranking:
     """Sort keys of every open ticket (``order`` weight) or every blocked one
-    (``order`` blocked), best first, for one "now"."""
+    (``order`` blocked), best first, for one "now"; once :meth:`set_facets`
+    ran, also grouped by each filter field."""
 
     order: str
     now_bt: int
     in_hours: bool
     ranks: list[Rank] = field(default_factory=list)
     of: dict[str, Rank] = field(default_factory=dict)
+    facets: Facets | None = None
+    #: patches made while the facets were being built elsewhere: replayed onto them
+    log: list[tuple[Rank | None, Rank | None]] | None = None
+    #: how many patches so far (a filter cut before a patch is cut again)
+    version: int = 0
 
     def __post_init__(self) -> None:
         self.of = dict(zip(map(itemgetter(2), self.ranks), self.ranks, strict=True))
@@ -120,25 +144,93 @@ class Ranking:
             return list(self.ranks)
         return list(compress(self.ranks, map(keep.__contains__, map(itemgetter(3), self.ranks))))
 
-    def patch(self, new: dict[str, Rank | None]) -> None:
-        """Apply fresh sort keys (None: no longer listed) by bisection."""
+    def select(self, flt: Filter, keep: set[int] | None = None) -> list[Rank]:
+        """The ranks ``flt``'s exact fields keep and, when given, whose row id
+        is in ``keep`` (its words), in order: with facets, the smallest
+        matching group narrowed by the other fields; without, one pass in C."""
+        want = flt.values()
+        if not want:
+            return self.only(keep)
+        if self.facets is not None:
+            groups = [self.facets[n].get(v, []) for n, v in want]
+            base = min(groups, key=len)
+            out = list(base) if len(want) == 1 else [r for r in base if flt.keeps(r)]
+        else:
+            at = itemgetter(*(AT[n] for n, _ in want))
+            target = want[0][1] if len(want) == 1 else tuple(v for _, v in want)
+            out = list(compress(self.ranks, map(target.__eq__, map(at, self.ranks))))
+        return out if keep is None else [r for r in out if r[3] in keep]
+
+    def patch(self, new: dict[str, Rank | None]) -> dict[str, Rank | None]:
+        """Apply fresh sort keys (None: no longer listed) by bisection, to the
+        ranking and its facets; returns the ranks they replaced."""
+        old_ranks: dict[str, Rank | None] = {}
+        self.version += 1
         for key, r in new.items():
             old = self.of.pop(key, None)
+            old_ranks[key] = old
             if old is not None:
-                i = bisect.bisect_left(self.ranks, old)
-                if i < len(self.ranks) and self.ranks[i] == old:
-                    del self.ranks[i]
+                remove_rank(self.ranks, old)
             if r is not None:
                 bisect.insort(self.ranks, r)
                 self.of[key] = r
+            if self.facets is not None:
+                _patch_facets(self.facets, old, r)
+            if self.log is not None:
+                self.log.append((old, r))
+        return old_ranks
+
+    def start_facets(self) -> list[Rank]:
+        """A copy of the ranks to group in a worker (:func:`facets`); patches
+        from now on are kept to replay onto the groups."""
+        self.log = []
+        return list(self.ranks)
+
+    def set_facets(self, facets: Facets) -> None:
+        """Take the groups a worker built from :meth:`start_facets`' copy."""
+        for old, r in self.log or ():
+            _patch_facets(facets, old, r)
+        self.facets, self.log = facets, None
+
+
+def facets(ranks: list[Rank]) -> Facets:
+    """``ranks`` grouped by each filter field, each group in ranking order
+    (~0.1 s for 100k: run it in a worker)."""
+    out: Facets = {}
+    for name in FILTER_FIELDS:
+        groups: dict[Any, list[Rank]] = {}
+        at = AT[name]
+        for r in ranks:
+            g = groups.get(r[at])
+            if g is None:
+                groups[r[at]] = [r]
+            else:
+                g.append(r)
+        out[name] = groups
+    return out
+
+
+def remove_rank(ranks: list[Rank], r: Rank) -> None:
+    """Drop ``r`` from the sorted ``ranks`` if it is there (bisection)."""
+    i = bisect.bisect_left(ranks, r)
+    if i < len(ranks) and ranks[i] == r:
+        del ranks[i]
+
+
+def _patch_facets(facets: Facets, old: Rank | None, new: Rank | None) -> None:
+    for name, groups in facets.items():
+        if old is not None and old[AT[name]] in groups:
+            remove_rank(groups[old[AT[name]]], old)
+        if new is not None:
+            bisect.insort(groups.setdefault(new[AT[name]], []), new)
 
 
 def _rank_columns(env: Env, order: str, in_hours: bool) -> tuple[str, str]:
-    """(sort-key columns, WHERE) of a ranking; the key columns end with key, rowid."""
+    """(sort-key columns, WHERE) of a ranking; the key columns end with key, rowid, then the filter fields."""
     if order == "weight":
-        return f"-({weight_sql(env.config, in_hours)}), created_at, key, rowid", OPEN_SQL
+        return f"-({weight_sql(env.config, in_hours)}), created_at, key, rowid, {FIELD_COLUMNS}", OPEN_SQL
     if order == "blocked":
-        return "COALESCE(blocked_reason, ''), COALESCE(blocked_since, ''), key, rowid", "status = 'blocked'"
+        return f"COALESCE(blocked_reason, ''), COALESCE(blocked_since, ''), key, rowid, {FIELD_COLUMNS}", "status = 'blocked'"
     raise ValueError(f"unknown order {order!r}")
 
 

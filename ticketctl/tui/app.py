@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input
 
@@ -21,9 +23,9 @@ from ticketctl.services.board import Filter
 from ticketctl.services.env import Env
 from ticketctl.tui.backlog import BacklogView
 from ticketctl.tui.dialogs import AssignDialog, BlockDialog, DispatchDialog, HelpDialog, PromptDialog
-from ticketctl.tui.live import FIRST_ROWS, Apply, LiveApp, _cells
+from ticketctl.tui.live import FIRST_ROWS, Apply, LiveApp, _cells, sync_state
 from ticketctl.tui.panels import GROUPINGS, HeatMap
-from ticketctl.tui.screens import BlockedScreen, DetailScreen, blocked_view
+from ticketctl.tui.screens import BlockedScreen, DetailScreen, RejectedScreen, blocked_view
 
 #: (key, action, footer label, description): the bindings, the command palette and the help screen
 ACTIONS: tuple[tuple[str, str, str, str], ...] = (
@@ -38,6 +40,8 @@ ACTIONS: tuple[tuple[str, str, str, str], ...] = (
     ("/", "search", "filter", "filter: words, dept:X product:X fault:X status:X priority:X reason:X @tech"),
     ("t", "heat_axes", "heat axes", "heat map axes: dept x product, dept x fault, product x fault"),
     ("B", "blocked", "blocked", "blocked board: by reason, longest blocked first"),
+    ("R", "rejected", "rejected", "changes the sync server rejected, with its reasons: r retries one, x discards it"),
+    ("S", "sync_now", "sync now", "sync now: push this store's changes, pull the team's"),
     ("?", "help", "help", "help: every key"),
     ("q", "quit", "quit", "quit"),
 )
@@ -46,7 +50,7 @@ MORE_KEYS = (("enter", "open the ticket (backlog); filter the backlog to the cel
              ("escape", "clear the filter; back from a screen or dialog"),
              ("tab", "next panel: backlog, heat map, technicians"),
              ("ctrl+p", "command palette: every action by name"))
-KEY_NAMES = {"/": "slash", "?": "question_mark", "B": "B,shift+b"}
+KEY_NAMES = {"/": "slash", "?": "question_mark", "B": "B,shift+b", "R": "R,shift+r", "S": "S,shift+s"}
 TICKET_ACTIONS = ("assign", "block", "unblock", "start", "resolve", "note", "escalate")
 
 
@@ -56,9 +60,18 @@ def describe(t: dict[str, Any]) -> str:
     return f"{t['key']} {t['status']}{why}{who}"
 
 
+def hint() -> Text:
+    """The bottom line: each action's key and label."""
+    text = Text()
+    for key, _, label, _ in (*ACTIONS, ("ctrl+p", "", "all actions", "")):
+        text.append(key, "bold").append(f" {label}  ")
+    return text
+
 
 class Dashboard(LiveApp):
     """``ticketctl`` in a terminal."""
+
+    HINT = hint()
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *(Binding(KEY_NAMES.get(k, k), a, label) for k, a, label, _ in ACTIONS),
@@ -70,8 +83,11 @@ class Dashboard(LiveApp):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Dialogs own the keyboard: no ticket action fires from under one."""
         if isinstance(self.screen, ModalScreen) and action in (*TICKET_ACTIONS, "dispatch", "search", "heat_axes",
-                                                                  "blocked", "help", "clear_filter", "quit"):
+                                                                  "blocked", "rejected", "sync_now", "help",
+                                                                  "clear_filter", "quit"):
             return False
+        if isinstance(self.screen, RejectedScreen) and action in (*TICKET_ACTIONS, "dispatch", "search", "heat_axes"):
+            return False  # no ticket under the cursor there: r and x are the screen's own
         return True
 
     def current_key(self) -> str | None:
@@ -231,11 +247,77 @@ class Dashboard(LiveApp):
 
             def apply() -> None:
                 self.blocked_rank = rk
-                screen.view.set_ranking(list(rk.ranks), rows, keep=False)
+                screen.view.set_ranking(list(rk.ranks), rows, keep=False, of=rk.of)
                 screen.show_summary(summary)
                 screen.view.focus()
             return apply
         self.background(work, snapshot=True)
+
+    def action_rejected(self) -> None:
+        if any(isinstance(s, RejectedScreen) for s in self.screen_stack):
+            return
+        if self.rejected is None:
+            self.notify("sync is not set up here: `ticketctl sync setup URL --token TOKEN`", severity="warning")
+            return
+        self.push_screen(RejectedScreen(self.rejected))
+
+    def on_rejected_screen_act(self, event: RejectedScreen.Act) -> None:
+        """Retry or discard a rejected change, then read the sync state again."""
+        from ticketctl.sync import client
+
+        change = event.change
+
+        def work(env: Env) -> Apply:
+            if event.action == "retry":
+                r = client.retry(env, change)
+                msg = f"change {change} ({r['name']}) ran again here; it goes out with the next sync"
+            else:
+                r = client.discard(env, change)
+                msg = f"change {change} ({r['name']}) discarded; its effect here is undone"
+            sync = sync_state(env)
+
+            def apply() -> None:
+                self.notify(msg, timeout=5)
+                self.show_sync(sync)
+                self.poll()
+            return apply
+        self.background(work)
+
+    def action_sync_now(self) -> None:
+        """``ticketctl sync`` in a thread of its own (a slow or absent server
+        never holds up the dashboard's reads); the outcome is a notification."""
+        if self.rejected is None:
+            self.notify("sync is not set up here: `ticketctl sync setup URL --token TOKEN`", severity="warning")
+            return
+        self.notify("syncing ...", timeout=2)
+
+        def run() -> None:
+            from ticketctl.sync import client
+
+            severity: SeverityLevel = "information"
+            with self.session() as env:
+                try:
+                    r = client.sync(env)
+                    msg = (f"synced: pushed {r['pushed']}, pulled {r['pulled']}, {len(r['rejected'])} rejected,"
+                           f" {len(r['pending'])} pending")
+                    if r["rejected"]:
+                        severity = "warning"
+                except TicketctlError as e:
+                    msg, severity = str(e), "error"
+                except Exception as e:
+                    self._log_crash(env)
+                    msg, severity = f"internal error: {type(e).__name__}: {e} (traceback in the log)", "error"
+
+            def done() -> None:
+                self.notify(msg, severity=severity, timeout=6)
+                self.poll()
+            if self.is_running:
+                try:
+                    self.call_from_thread(done)
+                except RuntimeError:  # the app closed meanwhile
+                    pass
+
+        self.run_worker(run, thread=True, group="sync", exclusive=True, exit_on_error=False)
 
     def action_help(self) -> None:
         self.push_screen(HelpDialog([*((k, d) for k, _, _, d in ACTIONS), *MORE_KEYS]))

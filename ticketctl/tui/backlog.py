@@ -28,7 +28,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ticketctl.services.board import Rank
+from ticketctl.services.board import Rank, remove_rank
 
 SLA_STYLE = {"ok": "green", "at_risk": "bold yellow", "breached": "bold red", "paused": "cyan", "done": "dim"}
 PRIORITY_STYLE = {"urgent": "bold red", "high": "yellow", "medium": "", "low": "dim"}
@@ -125,7 +125,9 @@ class BacklogView(ScrollView, can_focus=True):
         self.loader = loader
         self.columns = columns
         self.ranks: list[Rank] = []
-        self.rank_of: dict[str, Rank] = {}
+        #: key -> rank for the whole ranking this view shows a part of (shared with it, never copied:
+        #: building a dict of 100k keys per filter costs more than the rest of a filter)
+        self.of: dict[str, Rank] = {}
         self.cache: dict[str, dict[str, Any]] = {}
         self.requested: set[str] = set()
         self.loaded = False
@@ -139,58 +141,71 @@ class BacklogView(ScrollView, can_focus=True):
     def keys(self, start: int, stop: int) -> list[str]:
         return [str(r[2]) for r in self.ranks[max(start, 0): max(stop, 0)]]
 
-    def set_ranking(self, ranks: list[Rank], rows: dict[str, dict[str, Any]], keep: bool = True) -> None:
+    def listed(self, key: str) -> bool:
+        """Whether ``key`` is in this view (bisection, no per-view dict)."""
+        return self._find(key) is not None
+
+    def _find(self, key: str | None) -> int | None:
+        r = self.of.get(key) if key is not None else None
+        if r is None:
+            return None
+        i = bisect.bisect_left(self.ranks, r)
+        return i if i < len(self.ranks) and self.ranks[i] == r else None
+
+    def set_ranking(self, ranks: list[Rank], rows: dict[str, dict[str, Any]], keep: bool = True,
+                    of: dict[str, Rank] | None = None, fresh: bool = True) -> None:
         """Show a new ranking (a new filter, or the clock moved); with ``keep``
-        the cursor stays on its ticket when that is still listed."""
+        the cursor stays on its ticket when that is still listed. ``of`` maps
+        each key of the whole ranking ``ranks`` comes from to its rank; with
+        ``fresh`` the rows cached so far are dropped (the clock moved), else
+        kept (a filter: they are still current, as every change evicts its rows)."""
         key = self.current_key if keep else None
         self.ranks = ranks  # patched in place: the caller hands over a list of its own
-        self.rank_of = dict(zip(map(itemgetter(2), ranks), ranks, strict=True))
-        self.cache = dict(rows)
+        self.of = of if of is not None else dict(zip(map(itemgetter(2), ranks), ranks, strict=True))
+        if fresh:
+            self.cache = {}
+        self.cache.update(rows)
         self.requested.clear()
         self.loaded = True
         self._resize()
-        self.cursor = self._index(key) if key in self.rank_of else (min(self.cursor, len(ranks) - 1) if keep else 0)
+        found = self._find(key)
+        self.cursor = found if found is not None else (min(self.cursor, len(ranks) - 1) if keep else 0)
         if not keep:
             self.scroll_to(y=0, animate=False, immediate=True)
+        self._trim()
         self._follow()
         self.refresh()
 
-    def patch(self, changed: dict[str, Rank | None], rows: dict[str, dict[str, Any]]) -> None:
-        """Move, add or drop the tickets in ``changed`` (new sort key, or None:
-        no longer listed) and replace their rows; nothing else is reloaded."""
+    def patch(self, old: dict[str, Rank | None], new: dict[str, Rank | None], rows: dict[str, dict[str, Any]]) -> None:
+        """Move, add or drop the tickets in ``new`` (their sort key, or None:
+        not in this view) whose rank was ``old``, and replace their rows;
+        nothing else is reloaded. ``of`` already holds the new ranks."""
         key = self.current_key
-        for k, new in changed.items():
-            old = self.rank_of.pop(k, None)
-            if old is not None:
-                i = bisect.bisect_left(self.ranks, old)
-                if i < len(self.ranks) and self.ranks[i] == old:
-                    del self.ranks[i]
+        for k, r in new.items():
+            before = old.get(k)
+            if before is not None:
+                remove_rank(self.ranks, before)
             self.cache.pop(k, None)
             self.requested.discard(k)
-            if new is not None:
-                bisect.insort(self.ranks, new)
-                self.rank_of[k] = new
-        self.cache.update({k: v for k, v in rows.items() if k in self.rank_of})
+            if r is not None:
+                bisect.insort(self.ranks, r)
+        self.cache.update({k: v for k, v in rows.items() if self.listed(k)})
         self._resize()
-        if key is not None and key in self.rank_of:
-            self.cursor = self._index(key)
-        else:
-            self.cursor = min(self.cursor, max(len(self.ranks) - 1, 0))
+        found = self._find(key)
+        self.cursor = found if found is not None else min(self.cursor, max(len(self.ranks) - 1, 0))
         self.refresh()
 
     def add_rows(self, rows: dict[str, dict[str, Any]]) -> None:
         """Rows a worker fetched for the cache; the cache keeps those nearest the cursor."""
-        self.cache.update({k: v for k, v in rows.items() if k in self.rank_of})
+        self.cache.update({k: v for k, v in rows.items() if self.listed(k)})
         self.requested.difference_update(rows)
+        self._trim()
+        self.refresh()
+
+    def _trim(self) -> None:
         if len(self.cache) > MAX_CACHED:
             keep = set(self.keys(self.cursor - MAX_CACHED // 2, self.cursor + MAX_CACHED // 2))
             self.cache = {k: v for k, v in self.cache.items() if k in keep}
-        self.refresh()
-
-    def _index(self, key: str | None) -> int:
-        if key is None or key not in self.rank_of:
-            return 0
-        return bisect.bisect_left(self.ranks, self.rank_of[key])
 
     def _resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self.ranks) + 1)

@@ -9,7 +9,14 @@ Live: twice a second a worker asks for the newest event ``seq`` (one index
 lookup). When it moved, only what the new events touched is read again: the
 sort keys and rows of those tickets, the heat-map cells they are or were in,
 the header's counts, the technicians' loads. A change from another shell,
-from cron or from sync shows within a second, with no key pressed.
+from cron or from sync shows within a second, with no key pressed. On a
+store set up for sync the same poll reads the outbox (pending and rejected
+changes) and the time of the last sync for the header.
+
+Keys stay quick: a ``field:value`` filter is cut from the ranking in memory
+(``board.Ranking.select``) and only the rows of the first page not cached
+yet are read; there is no Footer (it rebuilds a widget per key each time the
+focus moves), a one-line hint instead.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from ticketctl.errors import TicketctlError
 from ticketctl.services import board, heatmap, techs, tickets
@@ -34,7 +41,7 @@ from ticketctl.services.board import Filter, Ranking
 from ticketctl.services.env import Env
 from ticketctl.tui.backlog import BacklogView
 from ticketctl.tui.panels import HeatMap, TechLoad
-from ticketctl.tui.screens import BlockedScreen, DetailScreen
+from ticketctl.tui.screens import BlockedScreen, DetailScreen, RejectedScreen
 
 #: what a worker hands back to run on the UI thread
 Apply = Callable[[], object]
@@ -63,7 +70,11 @@ class LiveApp(App[None]):
     .caption { height: 1; padding: 0 1; text-style: bold; background: $panel; }
     #heat { height: auto; max-height: 20; }
     #load { height: 1fr; }
+    #keys { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
     """
+    #: the key hint line at the bottom (``Dashboard`` fills it from its actions)
+    HINT: Text = Text()
+
     def __init__(self, make_env: Callable[[], Env], poll_s: float = POLL_S) -> None:
         super().__init__()
         self.make_env = make_env
@@ -73,6 +84,9 @@ class LiveApp(App[None]):
         self.master: Ranking | None = None
         self.blocked_rank: Ranking | None = None
         self.seq = -1
+        #: the outbox's rejected changes (``sync.client.status``), None while sync is not set up here
+        self.rejected: list[dict[str, Any]] | None = None
+        self.sync_text = ""
         self.ranked_at = 0.0
         self.polling = False
         self.poll_again = False
@@ -88,7 +102,7 @@ class LiveApp(App[None]):
         with Horizontal(id="top"):
             yield Static("ticketctl dashboard", id="title")
             yield Static("loading ...", id="counts")
-            yield Static("", id="sync-state")  # sync state (pending, rejected, last sync): filled once sync is set up
+            yield Static("", id="sync-state")  # pending, rejected and the last sync, once sync is set up
         with Horizontal():
             with Vertical(id="left"):
                 yield Input(placeholder="filter: words, dept:X product:X fault:X status:X priority:X reason:X @tech",
@@ -100,7 +114,7 @@ class LiveApp(App[None]):
                 yield self.heat
                 yield Static("technicians: load / capacity", classes="caption")
                 yield self.load
-        yield Footer()
+        yield Static(self.HINT, id="keys")
 
     def on_mount(self) -> None:
         self.backlog.focus()
@@ -171,8 +185,7 @@ class LiveApp(App[None]):
         def work(env: Env) -> Apply:
             seq = board.last_seq(env)
             master = board.ranking(env)
-            keep = board.matching(env, flt)
-            ranks = master.only(keep)
+            ranks = master.select(flt, words(env, flt))
             rows = board.rows(env, [r[2] for r in ranks[:FIRST_ROWS]])
             counts, team = board.counts(env), techs.listing(env)
             cells = _cells(heatmap.heatmap(env, by))
@@ -180,7 +193,7 @@ class LiveApp(App[None]):
 
             def apply() -> None:
                 self.seq, self.master, self.ranked_at, self.reasons = seq, master, time.monotonic(), reasons
-                self.backlog.set_ranking(ranks, rows, keep=not first)
+                self.backlog.set_ranking(ranks, rows, keep=not first, of=master.of)
                 self.show_counts(counts)
                 heat.show(by, cells)
                 self.load.show(team, resort=True)
@@ -189,9 +202,25 @@ class LiveApp(App[None]):
                 # 100k sort keys live as long as the ranking: keep the collector from walking them on every
                 # collection (a full collection mid-keypress costs tens of ms); they are freed by refcount as ever
                 gc.freeze()
+                self.group(master)
             return apply
 
         self.background(work, snapshot=True)
+
+    def group(self, rk: Ranking) -> None:
+        """Group the ranking by each filter field in a thread of its own (no
+        lock, no database: a copy of the ranks), so that a filter is a lookup."""
+        ranks = rk.start_facets()
+
+        def run() -> None:
+            groups = board.facets(ranks)
+            if self.is_running:
+                try:
+                    self.call_from_thread(rk.set_facets, groups)
+                except RuntimeError:  # the app closed meanwhile
+                    pass
+
+        self.run_worker(run, thread=True, group="facets", exit_on_error=False)
 
     def load_rows(self, keys: list[str]) -> None:
         """The backlog (or the blocked board) scrolled onto rows it has not read."""
@@ -210,20 +239,40 @@ class LiveApp(App[None]):
         return out
 
     def set_filter(self, flt: Filter) -> None:
-        if self.master is None:
-            return
+        """Show the backlog ``flt`` keeps: exact fields are cut from the
+        ranking in memory; free words ask SQLite (a worker). Then only the
+        rows of the first page that are not cached yet are read."""
         master = self.master
+        if master is None:
+            return
+        if flt.words:
+            def work(env: Env) -> Apply:
+                keep = words(env, flt)
+                return lambda: self._show_filtered(master, flt, keep)
+            self.background(work)
+        else:
+            self._show_filtered(master, flt, None)
+
+    def _show_filtered(self, master: Ranking, flt: Filter, keep: set[int] | None) -> None:
+        ranks = master.select(flt, keep)
+        version = master.version
+        missing = [r[2] for r in ranks[: self.backlog.page_height + 2] if r[2] not in self.backlog.cache]
+
+        def show(rows: dict[str, dict[str, Any]]) -> None:
+            if master is not self.master:
+                return
+            shown = ranks if master.version == version else master.select(flt, keep)  # a poll patched it meanwhile
+            self.filter = flt
+            self.backlog.set_ranking(shown, rows, keep=False, of=master.of, fresh=False)
+            self.show_filter()
+
+        if not missing:
+            show({})
+            return
 
         def work(env: Env) -> Apply:
-            keep = board.matching(env, flt)
-            ranks = master.only(keep)
-            rows = board.rows(env, [r[2] for r in ranks[:FIRST_ROWS]])
-
-            def apply() -> None:
-                self.filter = flt
-                self.backlog.set_ranking(ranks, rows, keep=False)
-                self.show_filter()
-            return apply
+            rows = board.rows(env, missing)
+            return lambda: show(rows)
         self.background(work)
 
     # -- live ---------------------------------------------------------------------
@@ -245,9 +294,10 @@ class LiveApp(App[None]):
             return
 
         def work(env: Env) -> Apply | None:
+            sync = sync_state(env)
             ch = board.changes_since(env, seq)
             if ch.seq == seq:
-                return self._poll_done
+                return lambda: self._poll_done(sync)
             if ch.many or master is None:
                 return self._reload_after_poll
             new = board.ranks(env, master, ch.tickets)
@@ -263,12 +313,15 @@ class LiveApp(App[None]):
             summary = board.blocked_summary(env) if blocked is not None else None
 
             def apply() -> None:
+                if master is not self.master:  # a reload read everything meanwhile
+                    self._poll_done(sync)
+                    return
                 self.seq = ch.seq
-                master.patch(new)
-                self.backlog.patch(shown, rows)
-                for v in self.views()[1:]:
-                    if blocked_new is not None:
-                        v.patch(blocked_new, rows)
+                self.backlog.patch(master.patch(new), shown, rows)
+                if blocked is not None and blocked_new is not None:
+                    old = blocked.patch(blocked_new)
+                    for v in self.views()[1:]:
+                        v.patch(old, blocked_new, rows)
                 self.show_counts(counts)
                 heat = self.heat
                 if heat.by == by:
@@ -277,7 +330,7 @@ class LiveApp(App[None]):
                     self.load.show(team)
                 self.show_filter()
                 self.refresh_open_screens(shows, summary)
-                self._poll_done()
+                self._poll_done(sync)
             return apply
 
         self.background(work, snapshot=True)
@@ -286,7 +339,10 @@ class LiveApp(App[None]):
         self._poll_done()
         self.reload()
 
-    def _poll_done(self) -> None:
+    def _poll_done(self, *sync: dict[str, Any] | None) -> None:
+        """The poll finished; with the sync state it read, shown."""
+        if sync:
+            self.show_sync(sync[0])
         self.polling = False
         if self.poll_again:
             self.poll_again = False
@@ -298,6 +354,19 @@ class LiveApp(App[None]):
                 s.show(shows[s.key])
             if isinstance(s, BlockedScreen) and summary is not None:
                 s.show_summary(summary)
+
+    def show_sync(self, sync: dict[str, Any] | None) -> None:
+        """The header's sync state: pending and rejected changes and the last
+        sync; nothing while sync is not set up here. An open rejected-changes
+        screen follows."""
+        self.rejected = None if sync is None else sync["rejected"]
+        text = sync_text(sync)
+        if text.plain != self.sync_text:
+            self.sync_text = text.plain
+            self.main_widget("#sync-state", Static).update(text)
+        for s in self.screen_stack:
+            if isinstance(s, RejectedScreen) and self.rejected is not None:
+                s.show(self.rejected)
 
     def show_counts(self, c: dict[str, int]) -> None:
         text = Text()
@@ -313,6 +382,37 @@ class LiveApp(App[None]):
         self.main_widget("#filter-line", Static).update(f"{n:,} tickets  {what}")
         by = self.heat.by
         self.main_widget("#heat-caption", Static).update(f"heat map: {by[0]} x {by[1]}  (* tickets older than 4 h; t switches)")
+
+def words(env: Env, flt: Filter) -> set[int] | None:
+    """Row ids of the open tickets ``flt``'s free words match (None: no words)."""
+    return board.matching(env, Filter(words=flt.words)) if flt.words else None
+
+
+def sync_state(env: Env) -> dict[str, Any] | None:
+    """What the header shows of sync (``sync.client.status``: it reads the
+    outbox), None when sync is not set up on this store."""
+    if not env.home.sync_file.exists():
+        return None
+    from ticketctl.sync import client
+
+    st = client.status(env)
+    return {"pending": len(st["pending"]), "rejected": st["rejected"], "last_sync": st["last_sync"]}
+
+
+def sync_text(sync: dict[str, Any] | None) -> Text:
+    """``sync: 2 pending  1 rejected (R)  last 09:41Z``."""
+    if sync is None:
+        return Text()
+    text = Text("sync: ", style="dim")
+    text.append(f"{sync['pending']} pending", "bold" if sync["pending"] else "dim")
+    n = len(sync["rejected"])
+    text.append("  ").append(f"{n} rejected", "bold red" if n else "dim")
+    if n:
+        text.append(" (R)", "dim")
+    last = sync["last_sync"]
+    text.append("  ").append(f"last {last[11:16]}Z {last[5:10]}" if last else "never synced", "dim")
+    return text
+
 
 def _cells(hm: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
     a, b = hm["by"]

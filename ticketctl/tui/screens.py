@@ -1,4 +1,5 @@
-"""Full screens over the main one: a ticket's detail, and the blocked board."""
+"""Full screens over the main one: a ticket's detail, the blocked board, and
+the changes the sync server rejected."""
 
 from __future__ import annotations
 
@@ -11,13 +12,17 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import DataTable, Static
 
 from ticketctl.commands.render_show import _payload_text as event_text
 from ticketctl.tui.backlog import BLOCKED_COLUMNS, SLA_STYLE, BacklogView, duration
 
 HINT = "escape back   a assign  b block  u unblock  s start  r resolve  n note  e escalate   ? help"
+BLOCKED_HINT = "escape back   enter open   a assign  u unblock  s start  r resolve  n note  e escalate   ? help"
+REJECTED_HINT = "escape back   r retry: run it again here, it goes out with the next sync   x discard: undo it here   S sync now"
+HINT_CSS = "{name} .hint {{ dock: bottom; height: 1; background: $panel; color: $text-muted; padding: 0 1; }}"
 
 
 def detail(t: dict[str, Any]) -> Group:
@@ -67,10 +72,7 @@ class DetailScreen(Screen[None]):
     action keys (a, b, u, s, r, n, e) act on it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "back")]
-    DEFAULT_CSS = """
-    DetailScreen #detail { padding: 1 2; }
-    DetailScreen .hint { dock: bottom; height: 1; background: $panel; color: $text-muted; padding: 0 1; }
-    """
+    DEFAULT_CSS = "DetailScreen #detail { padding: 1 2; }\n" + HINT_CSS.format(name="DetailScreen")
 
     def __init__(self, key: str) -> None:
         super().__init__()
@@ -97,7 +99,7 @@ class BlockedScreen(Screen[None]):
     DEFAULT_CSS = """
     BlockedScreen #blocked-summary { height: auto; padding: 0 1; background: $panel; }
     BlockedScreen BacklogView { height: 1fr; }
-    """
+    """ + HINT_CSS.format(name="BlockedScreen")
 
     def __init__(self, view: BacklogView) -> None:
         super().__init__()
@@ -106,7 +108,7 @@ class BlockedScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(Text("loading ...", style="dim"), id="blocked-summary")
         yield self.view
-        yield Footer()
+        yield Static(BLOCKED_HINT, classes="hint")
 
     def show_summary(self, summary: list[dict[str, Any]]) -> None:
         text = Text("blocked now: ", style="bold")
@@ -120,3 +122,77 @@ class BlockedScreen(Screen[None]):
 
 def blocked_view(loader: Any) -> BacklogView:
     return BacklogView(loader, BLOCKED_COLUMNS, id="blocked")
+
+
+class RejectedScreen(Screen[None]):
+    """The changes the sync server refused, each with its reason, until the
+    dispatcher retries (``r``: run it again here; it goes out with the next
+    sync) or discards it (``x``: its local effect is undone). The app does
+    both (:class:`RejectedScreen.Act`); the live poll keeps the list current."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "back"),
+        Binding("r", "act('retry')", "retry"),
+        Binding("x", "act('discard')", "discard"),
+    ]
+    DEFAULT_CSS = """
+    RejectedScreen #rejected-caption { height: auto; padding: 0 1; background: $panel; text-style: bold; }
+    RejectedScreen DataTable { height: 1fr; }
+    """ + HINT_CSS.format(name="RejectedScreen")
+
+    class Act(Message):
+        """Retry or discard one rejected change (its outbox id)."""
+
+        def __init__(self, action: str, change: int) -> None:
+            super().__init__()
+            self.action = action
+            self.change = change
+
+    def __init__(self, rejected: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.rejected = rejected
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="rejected-caption")
+        yield DataTable(id="rejected", cursor_type="row", zebra_stripes=False)
+        yield Static(REJECTED_HINT, classes="hint")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for col in ("id", "action", "ticket", "the server's reason", "when"):
+            table.add_column(col, key=col)
+        self.show(self.rejected, force=True)
+
+    def show(self, rejected: list[dict[str, Any]], force: bool = False) -> None:
+        """The rejected changes now; the cursor stays on its change."""
+        if rejected == self.rejected and not force:
+            return
+        current = self.current
+        self.rejected = rejected
+        table = self.query_one(DataTable)
+        table.clear()
+        for r in rejected:
+            table.add_row(str(r["id"]), r["name"], r["key"] or "-", Text(r["reason"] or "", style="red"),
+                          r["at"][:16].replace("T", " "), key=str(r["id"]))
+        ids = [r["id"] for r in rejected]
+        if current in ids:
+            table.move_cursor(row=ids.index(current))
+        n = len(rejected)
+        caption = Text(f"rejected by the sync server: {n}", style="bold")
+        if not n:
+            caption.append("  nothing is rejected", style="dim")
+        self.query_one("#rejected-caption", Static).update(caption)
+
+    @property
+    def current(self) -> int | None:
+        table = self.query_one(DataTable)
+        if not self.rejected or not (0 <= table.cursor_row < len(self.rejected)):
+            return None
+        return int(self.rejected[table.cursor_row]["id"])
+
+    def action_act(self, action: str) -> None:
+        change = self.current
+        if change is None:
+            self.notify("no rejected change selected", severity="warning")
+            return
+        self.post_message(self.Act(action, change))
