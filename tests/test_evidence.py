@@ -20,6 +20,7 @@ from test_cli import CONFIRM, REPAIR_CHECKS, Cli
 
 from ticketctl.core.evidence import parse_exif_time
 from ticketctl.services.mutations import REGISTRY
+from ticketctl.store.schema import LATEST
 
 DATA = Path(__file__).resolve().parent / "data"
 RELAY, PANEL, GAUGE, NO_EXIF = (str(DATA / n) for n in ("relay_1004.jpg", "panel_1102_berlin.jpg", "gauge_0900.jpg",
@@ -200,6 +201,6 @@ def test_a_store_from_before_proof_upgrades_and_replays(cli: Cli) -> None:
     db.commit()
     db.close()
     assert cli.json("show", key, now=T("10:30"))["confirmation"]["by"] == "Li Wei"
-    assert cli.rows("PRAGMA user_version") == [(5,)]
+    assert cli.rows("PRAGMA user_version") == [(LATEST,)]
     assert cli.ticket_row(key) == want
     assert cli.json("store", "check") == {"ok": True, "differences": []}
