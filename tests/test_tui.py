@@ -23,7 +23,7 @@ from ticketctl.services.env import Env
 from ticketctl.tui.app import Dashboard
 from ticketctl.tui.dialogs import AssignDialog, BlockDialog, DispatchDialog, HelpDialog
 from ticketctl.tui.panels import HeatMap
-from ticketctl.tui.screens import BlockedScreen, DetailScreen
+from ticketctl.tui.screens import BlockedScreen, DetailScreen, RejectedScreen
 
 NOW = "2026-03-02T09:00:00Z"
 SIZE = (160, 40)
@@ -404,3 +404,133 @@ def test_tui_command_and_no_arguments_at_a_terminal_open_the_dashboard(monkeypat
     monkeypatch.setattr(cli, "_is_terminal", lambda: False)
     assert cli.main([], env=make_env()) == 2  # a script or a pipe: help, as before
     assert opened == [make_env().home.store_file] * 2
+
+
+def set_up_sync(make_env: Callable[[], Env], rejected: list[tuple[str, dict[str, Any], str]]) -> list[int]:
+    """Sync set up here without a server: a ``sync.json`` pointing at a port
+    nobody listens on, a last sync at 08:30, and ``rejected`` changes (name,
+    args, the server's reason) in the outbox as a pull leaves them. Returns
+    their outbox ids."""
+    import json
+    import uuid
+
+    e = make_env()
+    e.home.sync_file.write_text(json.dumps({"url": "http://127.0.0.1:9", "token": "t0ken"}), encoding="utf-8")
+    ids = []
+    with e.store.transaction():
+        e.store.set_meta("sync_last", "2026-03-02T08:30:00Z")
+        for i, (name, args, reason) in enumerate(rejected):
+            cur = e.store.db.execute(
+                "INSERT INTO outbox (mutation_id, name, args, created_at, actor, client_seq, status, reason, result_seq)"
+                " VALUES (?, ?, ?, ?, 'dispatch', ?, 'rejected', ?, ?)",
+                (str(uuid.uuid4()), name, json.dumps(args), f"2026-03-02T08:1{i}:00Z", 900 + i, reason, 40 + i))
+            ids.append(int(cur.lastrowid or 0))
+    e.close()
+    return ids
+
+
+def outbox(make_env: Callable[[], Env]) -> list[tuple[int, str, str, str]]:
+    e = make_env()
+    try:
+        return [tuple(r) for r in e.store.db.execute("SELECT id, name, args, status FROM outbox ORDER BY id")]
+    finally:
+        e.close()
+
+
+REJECTED = [("ticket.note", {"key": "TST-2", "text": "customer called back"}, "TST-2 is assigned to bob, not to ana"),
+            ("ticket.start", {"key": "TST-6"}, "cannot start TST-6: it is in_progress")]
+
+
+async def test_the_header_shows_pending_and_rejected_changes_and_the_last_sync(make_env: Callable[[], Env]) -> None:
+    pending = len(outbox(make_env))  # every action above queued its mutation
+    set_up_sync(make_env, REJECTED)
+    app = app_for(make_env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.3)  # a poll reads the outbox
+        await settle(pilot)
+        assert str(app.query_one("#sync-state").render()) == f"sync: {pending} pending  2 rejected (R)  last 08:30Z 03-02"
+        other = make_env()
+        tickets.note(other, "TST-1", "on site at 10")  # another shell queues one more
+        other.close()
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if f"{pending + 1} pending" in str(app.query_one("#sync-state").render()):
+                break
+        assert str(app.query_one("#sync-state").render()).startswith(f"sync: {pending + 1} pending  2 rejected")
+
+
+async def test_rejected_changes_are_retried_here_or_discarded(make_env: Callable[[], Env]) -> None:
+    note_id, start_id = set_up_sync(make_env, REJECTED)
+    app = app_for(make_env)
+    async with app.run_test(size=SIZE) as pilot:
+        notes = recorded(app)
+        await settle(pilot)
+        await pilot.pause(0.3)
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RejectedScreen)
+        assert [(r["id"], r["name"], r["key"], r["reason"]) for r in screen.rejected] == [
+            (note_id, "ticket.note", "TST-2", "TST-2 is assigned to bob, not to ana"),
+            (start_id, "ticket.start", "TST-6", "cannot start TST-6: it is in_progress")]
+        await pilot.press("r")  # the cursor is on the first: the note runs again here
+        await settle(pilot)
+        assert [r["id"] for r in screen.rejected] == [start_id]
+        await pilot.press("x")
+        await settle(pilot)
+        assert screen.rejected == []
+        assert "0 rejected" in str(app.query_one("#sync-state").render())
+        await pilot.press("x")  # nothing left
+        await pilot.press("escape")
+        await settle(pilot)
+    assert notes[:2] == [(f"change {note_id} (ticket.note) ran again here; it goes out with the next sync", "information"),
+                         (f"change {start_id} (ticket.start) discarded; its effect here is undone", "information")]
+    assert notes[2] == ("no rejected change selected", "warning")
+    rows = outbox(make_env)
+    assert not [r for r in rows if r[0] in (note_id, start_id) or r[3] == "rejected"]
+    assert rows[-1][1:] == ("ticket.note", '{"key":"TST-2","text":"customer called back"}', "pending")  # queued anew
+    t = ticket(make_env, "TST-2")
+    assert (t["timeline"][-1]["type"], t["timeline"][-1]["payload"]) == ("ticket.noted", {"text": "customer called back"})
+    assert ticket(make_env, "TST-6")["status"] == "in_progress"
+
+
+async def test_a_refused_retry_and_a_server_that_is_down_are_notifications(make_env: Callable[[], Env]) -> None:
+    (cancelled,) = set_up_sync(make_env, [("ticket.note", {"key": "TST-5", "text": "x"}, "gone")])
+    e = make_env()
+    tickets.cancel(e, "TST-5", "duplicate")  # the retry will be refused here too
+    e.close()
+    app = app_for(make_env)
+    async with app.run_test(size=SIZE) as pilot:
+        notes = recorded(app)
+        await settle(pilot)
+        await pilot.pause(0.3)
+        await settle(pilot)
+        await pilot.press("R", "r")
+        await settle(pilot)
+        assert isinstance(app.screen, RejectedScreen) and [r["id"] for r in app.screen.rejected] == [cancelled]
+        await pilot.press("S")  # nobody listens on the server's port
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if any("unreachable" in m for m, _ in notes):
+                break
+        await settle(pilot)
+        assert app.is_running
+    assert notes[0][1] == "error" and "TST-5" in notes[0][0]
+    assert notes[1] == ("syncing ...", "information")
+    assert notes[2] == ("the sync server at http://127.0.0.1:9 is unreachable (ConnectError); local work stays queued", "error")
+    assert [r[3] for r in outbox(make_env) if r[0] == cancelled] == ["rejected"]
+
+
+async def test_without_sync_set_up_the_header_is_empty_and_R_says_so(make_env: Callable[[], Env]) -> None:
+    app = app_for(make_env)
+    async with app.run_test(size=SIZE) as pilot:
+        notes = recorded(app)
+        await settle(pilot)
+        await pilot.pause(0.3)
+        await pilot.press("R", "S")
+        await settle(pilot)
+        assert str(app.query_one("#sync-state").render()) == ""
+        assert not isinstance(app.screen, RejectedScreen)
+    assert notes == [("sync is not set up here: `ticketctl sync setup URL --token TOKEN`", "warning")] * 2

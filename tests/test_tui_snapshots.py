@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_tui import build_store, settle, to_key
+from test_tui import REJECTED, build_store, set_up_sync, settle, to_key
 from textual.pilot import Pilot
 
 from ticketctl.tui.app import Dashboard
@@ -60,3 +60,18 @@ def test_block_dialog(snap_compare: Any, app: Dashboard) -> None:
 
 def test_dispatch_preview(snap_compare: Any, app: Dashboard) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=shot("d"))
+
+
+def test_rejected_changes(snap_compare: Any, tmp_path: Path) -> None:
+    """Sync set up (the header shows it) and two changes the server rejected."""
+    make_env = build_store(tmp_path)
+    set_up_sync(make_env, REJECTED)
+    app = Dashboard(make_env, poll_s=0.1)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.pause(0.3)
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
