@@ -534,3 +534,23 @@ async def test_without_sync_set_up_the_header_is_empty_and_R_says_so(make_env: C
         assert str(app.query_one("#sync-state").render()) == ""
         assert not isinstance(app.screen, RejectedScreen)
     assert notes == [("sync is not set up here: `ticketctl sync setup URL --token TOKEN`", "warning")] * 2
+
+
+def test_a_filter_cut_in_memory_equals_sqlite_before_and_after_a_patch(make_env: Callable[[], Env]) -> None:
+    """``Ranking.select`` (one pass, then facets grouped from a copy while a
+    patch lands) keeps the rows SQLite's WHERE keeps, in ranking order."""
+    e = make_env()
+    rk = board.ranking(e)
+    copy = rk.start_facets()
+    tickets.assign(e, "TST-4", "bob")  # lands while the facets are being built
+    tickets.edit(e, "TST-5", {"product": "hvac"})
+    rk.patch(board.ranks(e, rk, ["TST-4", "TST-5"]))
+    flts = [board.Filter.parse(t) for t in ("dept:facilities", "@bob", "assignee:-", "dept:facilities status:new",
+                                            "reason:awaiting_parts", "product:hvac", "dept:security")]
+    one_pass = [rk.select(f) for f in flts]
+    rk.set_facets(board.facets(copy))
+    for f, before in zip(flts, one_pass, strict=True):
+        expected = [r for r in rk.ranks if r[3] in (board.matching(e, f) or set())]
+        assert rk.select(f) == before == expected, f.text()
+    assert [r[2] for r in rk.select(board.Filter.parse("dept:facilities @bob"))] == ["TST-4"]
+    e.close()

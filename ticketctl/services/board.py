@@ -30,8 +30,8 @@ import bisect
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
-from itertools import compress
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import eq, itemgetter
 from typing import Any
 
 from ticketctl.core import workflow
@@ -158,7 +158,8 @@ class Ranking:
         else:
             at = itemgetter(*(AT[n] for n, _ in want))
             target = want[0][1] if len(want) == 1 else tuple(v for _, v in want)
-            out = list(compress(self.ranks, map(target.__eq__, map(at, self.ranks))))
+            # operator.eq, not target.__eq__: "bob".__eq__(None) is NotImplemented, which is true
+            out = list(compress(self.ranks, map(eq, repeat(target), map(at, self.ranks))))
         return out if keep is None else [r for r in out if r[3] in keep]
 
     def patch(self, new: dict[str, Rank | None]) -> dict[str, Rank | None]:
