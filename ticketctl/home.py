@@ -65,6 +65,15 @@ class Home:
         """Held by the one sync running on this store (CLI, dashboard or cron)."""
         return self.store_file.parent / "sync.lock"
 
+    def server_url(self) -> str | None:
+        """The sync server this store is set up with (``sync setup``), or None."""
+        import json
+
+        try:
+            return str(json.loads(self.sync_file.read_text(encoding="utf-8"))["url"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
     @property
     def server_db(self) -> Path:
         """The central server's default database (``ticketctl server run``)."""

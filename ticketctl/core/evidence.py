@@ -50,7 +50,7 @@ MIN_COMMENT = 10
 NO_CAPTURE_TIME = "no_capture_time"
 #: events that prove work rather than change it (QA's look is not an update)
 PROOF_EVENTS = ("ticket.attached", "ticket.confirm_requested", "ticket.confirmed", "ticket.certified",
-                "ticket.qa_checked")
+                "ticket.qa_checked", "ticket.countersigned")
 
 
 def is_photo(mime: str) -> bool:
@@ -247,6 +247,9 @@ def apply_proof(t: Ticket, e: Event) -> bool:
             t.confirm_tokens = {**t.confirm_tokens, p["token"]: {**t.confirm_tokens[p["token"]], "used_at": e.at}}
     elif e.type == "ticket.certified":
         t.certificates = [*t.certificates, {**p, "at": e.at, "by": e.actor, "round": t.reopen_count}]
+    elif e.type == "ticket.countersigned":  # the server's signature over a certificate it accepted
+        t.certificates = [{**c, "countersigned": {"key_id": p["key_id"], "signature": p["signature"], "at": e.at}}
+                          if c["cert_id"] == p["cert_id"] else c for c in t.certificates]
     elif e.type == "ticket.qa_checked":
         t.qa = [*t.qa, {**p, "at": e.at, "by": e.actor}]
     else:

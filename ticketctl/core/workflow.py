@@ -49,7 +49,7 @@ STALL_CHOICES: dict[str, str | None] = {
     "still_working": None,  # nothing is wrong; the clock of the stall check restarts
 }
 #: events made by the system (sweep), which are not an update to the work
-SYSTEM_EVENTS = ("ticket.escalated", "ticket.stall_check", "ticket.linked", "ticket.qa_checked")
+SYSTEM_EVENTS = ("ticket.escalated", "ticket.stall_check", "ticket.linked", "ticket.qa_checked", "ticket.countersigned")
 
 Draft = tuple[str, dict[str, Any]]  # (event type, payload)
 

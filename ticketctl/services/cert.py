@@ -39,7 +39,7 @@ def record_certificate(env: Env, key: str, cert_id: str, content_hash: str, key_
 
 def verification_text(env: Env, payload: str, base_url: str | None = None) -> str:
     """What the QR code holds: ``{base}/v/{payload}`` when a server URL is known, else the bare payload."""
-    base = (base_url or env.config.proof.url or "").rstrip("/")
+    base = (base_url or env.config.proof.url or env.home.server_url() or "").rstrip("/")
     return f"{base}/v/{payload}" if base else payload
 
 
@@ -125,7 +125,16 @@ def verify(env: Env, source: str) -> dict[str, Any]:
     result["valid"], result["reason"] = ok, reason
     if ok:
         result["warnings"] = _local_warnings(env, result["ticket"], result["cert_id"])
+        result["countersigned"] = _countersigned(env, result["ticket"], result["cert_id"])
     return result
+
+
+def _countersigned(env: Env, key: str | None, cert_id: str | None) -> bool:
+    """Whether the team's server countersigned this certificate (as far as this store has synced)."""
+    st = env.store
+    if not key or not st.has_ticket(key):
+        return False
+    return any(c["cert_id"] == cert_id and c.get("countersigned") for c in st.ticket(key).certificates)
 
 
 def _printed_qr(data: bytes) -> str | None:

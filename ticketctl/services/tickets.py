@@ -192,6 +192,11 @@ def listing(
     return [ticket_public(t, env.config, env.now) for t in rows]
 
 
+#: what a device may append outside a named action: the sweep's work (never a
+#: countersignature or a QA finding, which only their own paths write)
+APPENDABLE = frozenset({"ticket.escalated", "ticket.stall_check", "ticket.linked", "ticket.created"})
+
+
 @mutation(mutations.RAW, resolve_key=False)
 def append_events(env: Env, ticket: str | None, drafts: list[list[Any]]) -> dict[str, Any]:
     """Events written outside a named action (the sweep's escalations, stall
@@ -199,7 +204,7 @@ def append_events(env: Env, ticket: str | None, drafts: list[list[Any]]) -> dict
     events, or the creation of a ticket whose key is new."""
     pairs: list[workflow.Draft] = [(str(typ), dict(payload)) for typ, payload in drafts]
     types = {typ for typ, _ in pairs}
-    if ticket is None or not pairs or not types <= {*workflow.SYSTEM_EVENTS, "ticket.created"}:
+    if ticket is None or not pairs or not types <= APPENDABLE:
         raise Refused(f"events {sorted(types)} must be sent as their named action, not appended")
     st = env.store
     with st.transaction():

@@ -32,6 +32,7 @@ from typing import Any
 
 from ticketctl.errors import BadInput, Refused, TicketctlError, Unreachable
 from ticketctl.home import atomic_write
+from ticketctl.services import keys
 from ticketctl.services.env import Env
 from ticketctl.sync import local
 from ticketctl.sync.local import CURSOR, DEVICE, EPOCH, LAST_SYNC, NEXT_CLIENT_SEQ, ROLE
@@ -143,20 +144,24 @@ def setup(env: Env, url: str, token: str) -> dict[str, Any]:
 
 def _hello(env: Env, conn: Connection) -> dict[str, Any]:
     st = env.store
-    body: dict[str, Any] = {"prefix": st.meta("key_prefix")}
-    try:
-        from ticketctl.services import keys  # type: ignore[attr-defined]
-
-        body.update(public_key=keys.public_key_pem(env), key_id=keys.key_id(env))
-    except ImportError:
-        pass
+    body: dict[str, Any] = {"prefix": st.meta("key_prefix"), "public_key": keys.public_key_pem(env), "key_id": keys.key_id(env)}
     me = conn.call("POST", "/sync/hello", json=body)
+    _trust_keys(env, conn)
     with st.transaction():
         st.set_meta(ROLE, me["role"])
         st.set_meta(DEVICE, me["device"])
         if me.get("prefix") and me["prefix"] != st.meta("key_prefix") and st.meta("next_ticket_no") == "1":
             st.set_meta("key_prefix", me["prefix"])  # nothing made here yet: take the prefix the server keeps for us
     return dict(me)
+
+
+def _trust_keys(env: Env, conn: Connection) -> None:
+    """Trust the keys of the team's enrolled devices and of the server (and
+    record revocations), so `cert verify` works offline afterwards."""
+    have = keys.trusted(env)
+    for kid, k in conn.call("GET", "/sync/keys")["keys"].items():
+        if have.get(kid) != {"pem": k["pem"], "device": k["device"], "revoked_at": k["revoked_at"]}:
+            keys.trust(env, kid, k["pem"], k["device"], k["revoked_at"])
 
 
 def sync(env: Env) -> dict[str, Any]:

@@ -22,17 +22,20 @@ Endpoints (``/openapi.json`` has the schema):
 
 
 import hashlib
+import html
 import json
 import logging
 import os
 import time
+import uuid
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
@@ -41,12 +44,9 @@ from ticketctl.core.config import Config
 from ticketctl.core.model import parse_time
 from ticketctl.errors import TicketctlError
 from ticketctl.home import Home, load_config
-from ticketctl.services import dispatch as _dispatch  # noqa: F401  (registers its mutations' services)
-from ticketctl.services import sweep as _sweep  # noqa: F401
-from ticketctl.services import techs as _techs  # noqa: F401
-from ticketctl.services import tickets as _tickets  # noqa: F401
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import REGISTRY, check_args, intent
+from ticketctl.sync import proof
 from ticketctl.sync import schema as S
 from ticketctl.sync.protocol import MAX_PAGE, Hello, Push
 from ticketctl.sync.serverdb import ServerStore, engine_for, event_from_server_row, high_water, lock_sequence, migrate, now_iso
@@ -58,17 +58,13 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _load_extra_mutations() -> None:
-    """Mutations defined by optional modules (evidence, confirmation,
-    certificates) register when imported; import those that exist."""
+def _load_mutations() -> None:
+    """Import every module that registers mutations (a name must be known
+    before the first push that uses it)."""
     import importlib
 
-    for name in ("evidence", "confirm", "cert", "qa"):
-        try:
-            importlib.import_module(f"ticketctl.services.{name}")
-        except ModuleNotFoundError as e:
-            if e.name != f"ticketctl.services.{name}":
-                raise
+    for name in ("tickets", "techs", "dispatch", "sweep", "evidence", "confirm", "cert", "qa"):
+        importlib.import_module(f"ticketctl.services.{name}")
 
 
 class Device:
@@ -98,7 +94,7 @@ def create_app(db_url: str | None = None, home: Home | None = None) -> FastAPI:
     engine = engine_for(db_url)
     epoch = migrate(engine)
     cfg = load_config(home.config_file)
-    _load_extra_mutations()
+    _load_mutations()
     app = FastAPI(title="ticketctl sync server", version="1",
                   description="The team's central store: named mutations pushed by devices, events pulled in order.")
     app.state.engine, app.state.epoch, app.state.config, app.state.home = engine, epoch, cfg, home
@@ -190,6 +186,8 @@ def create_app(db_url: str | None = None, home: Home | None = None) -> FastAPI:
             env = server_env(home, cfg, st, dev.name, _when(m["client_ts"]))
             with intent(env, m["name"], args, m["mutation_id"]):
                 fn(env, **args)
+                if m["name"] == "ticket.certify":
+                    proof.countersign(c, env, dev.name, args)
             sp.commit()
         except TicketctlError as e:
             sp.rollback()
@@ -256,6 +254,61 @@ def create_app(db_url: str | None = None, home: Home | None = None) -> FastAPI:
         body = (f'{{"epoch":{json.dumps(epoch)},"seq":{seq},"tickets":[' + ",".join(rows) + '],"technicians":['
                 + ",".join(techs) + "]}")
         return Response(body, media_type="application/json")
+
+    @app.get("/sync/keys")
+    def device_keys(dev: Auth) -> dict[str, Any]:
+        """The public keys of enrolled devices and of the server (``keys``: key id ->
+        {pem, device, revoked_at}), which devices trust to verify certificates."""
+        with engine.begin() as c:
+            return {"epoch": epoch, "keys": proof.device_keys(c)}
+
+    def _read_env(c: Connection, actor: str) -> Env:
+        return server_env(home, cfg, ServerStore(c, actor), actor, parse_time(now_iso()))
+
+    @app.get("/c/{token}", response_class=HTMLResponse, tags=["public pages"])
+    def confirm_page(token: str) -> HTMLResponse:
+        """The customer's confirmation form (the link the technician's QR code opens; no token needed)."""
+        from ticketctl.services import confirm
+
+        with engine.connect() as c:
+            try:
+                status = confirm.link_status(_read_env(c, "customer"), token)
+            except TicketctlError as e:
+                return HTMLResponse(proof.page("Link not valid", f"<p class=bad>{html.escape(str(e))}</p>"), status_code=404)
+        return HTMLResponse(proof.confirm_form(token, status))
+
+    @app.post("/c/{token}", response_class=HTMLResponse, tags=["public pages"])
+    async def confirm_submit(token: str, request: Request) -> HTMLResponse:
+        """The customer's answer: three ratings (``rating`` x3), ``comment``, ``by``
+        (form-encoded). Recorded once; the technician sees it on the next sync."""
+        body = await request.body()
+        return await run_in_threadpool(_confirm, token, body)
+
+    def _confirm(token: str, body: bytes) -> HTMLResponse:
+        from ticketctl.services import confirm
+
+        try:
+            form = proof.read_form(body[:20_000])
+            with engine.begin() as c:
+                lock_sequence(c)
+                env = _read_env(c, "customer")
+                args = {"token": token, **form}
+                with intent(env, "ticket.confirm_token", args, str(uuid.uuid4())):
+                    done = confirm.confirm_by_token(env, **args)
+        except TicketctlError as e:
+            return HTMLResponse(proof.page("Not recorded", f"<p class=bad>{html.escape(str(e))}</p>"), status_code=409)
+        return HTMLResponse(proof.page("Thank you", f"<h1 class=ok>Thank you</h1><p>Your confirmation of {html.escape(done['key'])}"
+                                                    " is recorded. You may close this page.</p>"))
+
+    @app.get("/v/{payload}", tags=["public pages"])
+    def verify_page(payload: str, format: Annotated[str, Query(pattern="^(html|json)$")] = "html") -> Response:
+        """Whoever scans a certificate's QR code lands here: the verdict on its
+        signature, and whether the server countersigned it (``?format=json`` for scripts)."""
+        with engine.begin() as c:
+            v = proof.verdict(c, payload[:2000])
+        if format == "json":
+            return JSONResponse(v)
+        return HTMLResponse(proof.verdict_page(v), status_code=200 if v["valid"] else 422)
 
     @app.put("/blobs/{sha256}", status_code=201)
     async def put_blob(sha256: str, request: Request, dev: Auth) -> dict[str, Any]:
