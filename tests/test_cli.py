@@ -487,7 +487,7 @@ def test_tech_add_list_set(cli: Cli) -> None:
               "`ticketctl tech set ana ...`)")
     cli.fails(2, "tech", "add", "cy", "--lat", "52.5", message="--lat and --lon go together")
     cli.fails(2, "tech", "add", "cy", "--lon", "13.4", message="--lat and --lon go together")
-    cli.fails(2, "tech", "add", "c y", message="technician name 'c y' must be one word")
+    cli.fails(2, "tech", "add", "c y", message="technician name 'c y' must be one word of at most 100 characters")
     cli.fails(2, "tech", "add", "cy", "--capacity", "-1", message="--capacity must be zero or more")
     cli.fails(2, "tech", "set", "ana", "--lat", "1", message="--lat and --lon go together")
     cli.fails(2, "tech", "set", "ana", message="nothing to change: pass --skills, --zone, --lat/--lon, --capacity, "
