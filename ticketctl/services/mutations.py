@@ -123,12 +123,7 @@ def check_args(name: str, args: dict[str, Any]) -> None:
     free of NUL characters and of sane length."""
     from ticketctl.errors import BadInput
 
-    fn = REGISTRY[name]
-    target = getattr(fn, "__wrapped__", fn)
-    hints = typing.get_type_hints(target)
-    params = list(inspect.signature(target).parameters.values())[1:]
-    named = {p.name: p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD}
-    extra = next((p for p in params if p.kind is inspect.Parameter.VAR_KEYWORD), None)
+    hints, named, extra = _signature(name)
     for arg, value in args.items():
         if arg in named:
             want = hints.get(arg, Any)
@@ -142,6 +137,17 @@ def check_args(name: str, args: dict[str, Any]) -> None:
     missing = [p.name for p in named.values() if p.default is inspect.Parameter.empty and p.name not in args]
     if missing:
         raise BadInput(f"{name} needs {', '.join(missing)}")
+
+
+@functools.cache
+def _signature(name: str) -> tuple[dict[str, Any], dict[str, inspect.Parameter], inspect.Parameter | None]:
+    """A mutation's annotations, named parameters and ``**kwargs`` parameter (read once)."""
+    fn = REGISTRY[name]
+    target = getattr(fn, "__wrapped__", fn)
+    params = list(inspect.signature(target).parameters.values())[1:]
+    named = {p.name: p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD}
+    extra = next((p for p in params if p.kind is inspect.Parameter.VAR_KEYWORD), None)
+    return typing.get_type_hints(target), named, extra
 
 
 def _fits(value: Any, want: Any) -> bool:

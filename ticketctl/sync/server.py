@@ -73,6 +73,7 @@ class Device:
         self.role: str = row["role"]
         self.prefix: str = row["prefix"] or ""
         self.last_client_seq: int = int(row["last_client_seq"])
+        self.public_key: str | None = row["public_key"]
 
 
 def server_env(home: Home, cfg: Config, st: ServerStore, actor: str, now: datetime) -> Env:
@@ -133,7 +134,7 @@ def create_app(db_url: str | None = None, home: Home | None = None) -> FastAPI:
                 prefix = body.prefix if taken is None else ""
                 if prefix:
                     c.execute(update(S.devices).where(S.devices.c.name == dev.name).values(prefix=prefix))
-            if body.public_key:
+            if body.public_key and body.public_key != dev.public_key:  # no write (and no write lock) on every sync
                 c.execute(update(S.devices).where(S.devices.c.name == dev.name).values(public_key=body.public_key, key_id=body.key_id))
             seq = high_water(c)
         return {"epoch": epoch, "device": dev.name, "role": dev.role, "prefix": prefix or None,
@@ -147,32 +148,53 @@ def create_app(db_url: str | None = None, home: Home | None = None) -> FastAPI:
         gap: int | None = None
         with engine.begin() as c:
             lock_sequence(c)
+            st = ServerStore(c, dev.name, dev.prefix)
             last = int(c.execute(select(S.devices.c.last_client_seq).where(S.devices.c.name == dev.name)).scalar_one())
+            seen = _seen(c, dev.name, body.mutations)
+            rows: list[dict[str, Any]] = []
             for m in body.mutations:
-                seen = c.execute(select(S.results).where(S.results.c.device == dev.name, (S.results.c.client_seq == m.client_seq)
-                                                         | (S.results.c.mutation_id == m.mutation_id))).mappings().first()
-                if seen is not None:
-                    out.append(_result(seen, duplicate=True))
+                had = seen.get(("seq", m.client_seq)) or seen.get(("id", m.mutation_id))
+                if had is not None:
+                    out.append(_result(had, duplicate=True))
                     if m.client_seq == last + 1:  # re-sent under a new number after a restore (new epoch)
                         last = m.client_seq
                     continue
                 if m.client_seq != last + 1:
                     gap = last + 1
                     break
-                out.append(_run(c, dev, m.model_dump()))
+                row = _run(c, st, dev, m.model_dump())
+                rows.append(row)
+                out.append(_result(row))
                 last = m.client_seq
+            if rows:
+                c.execute(insert(S.results), rows)
+            st.flush()
             c.execute(update(S.devices).where(S.devices.c.name == dev.name).values(last_client_seq=last))
         body_out = {"epoch": epoch, "results": out, "last_client_seq": last}
         if gap is not None:
             return JSONResponse({**body_out, "detail": f"client_seq gap: expected {gap}", "expected": gap}, status_code=409)
         return JSONResponse(body_out)
 
-    def _run(c: Connection, dev: Device, m: dict[str, Any]) -> dict[str, Any]:
-        """One mutation in its own savepoint; its result row takes the next sequence number."""
+    def _seen(c: Connection, device: str, ms: list[Any]) -> dict[tuple[str, Any], Any]:
+        """Stored results of this batch's mutations (by client seq and by id): one query."""
+        if not ms:
+            return {}
+        lo, hi = min(m.client_seq for m in ms), max(m.client_seq for m in ms)
+        ids = [m.mutation_id for m in ms]
+        q = select(S.results).where(S.results.c.device == device,
+                                    S.results.c.client_seq.between(lo, hi) | S.results.c.mutation_id.in_(ids))
+        out: dict[tuple[str, Any], Any] = {}
+        for r in c.execute(q).mappings():
+            out[("seq", int(r["client_seq"]))] = r
+            out[("id", r["mutation_id"])] = r
+        return out
+
+    def _run(c: Connection, st: ServerStore, dev: Device, m: dict[str, Any]) -> dict[str, Any]:
+        """One mutation in its own savepoint; returns its result row, which takes the next sequence number."""
         status, reason = "applied", None
         sp = c.begin_nested()
+        mark = st.mark()
         try:
-            st = ServerStore(c, dev.name, dev.prefix)
             fn = REGISTRY.get(m["name"])
             if fn is None:
                 raise TicketctlError(f"unknown action {m['name']!r} (is the server older than the client?)")
@@ -191,20 +213,19 @@ def create_app(db_url: str | None = None, home: Home | None = None) -> FastAPI:
             sp.commit()
         except TicketctlError as e:
             sp.rollback()
+            st.restore(mark)
             status, reason = "rejected", str(e)
         except (TypeError, ValueError, KeyError, AttributeError, DataError, IntegrityError, StatementError) as e:
             # arguments this server cannot read or store: refused, never a stuck queue
             if isinstance(e, DBAPIError) and not isinstance(e, DataError | IntegrityError):
                 raise
             sp.rollback()
+            st.restore(mark)
             log.warning("mutation %s from %s malformed: %r", m["name"], dev.name, e)
             status, reason = "rejected", f"malformed {m['name']}: {type(e).__name__}: {e}"
-        st = ServerStore(c, dev.name, dev.prefix)
         seq = st.take_counter("next_device_seq")
-        row = {"seq": seq, "device": dev.name, "client_seq": m["client_seq"], "mutation_id": m["mutation_id"], "name": m["name"],
-               "status": status, "reason": reason, "at": now_iso()}
-        c.execute(insert(S.results).values(**row))
-        return _result(row)
+        return {"seq": seq, "device": dev.name, "client_seq": m["client_seq"], "mutation_id": m["mutation_id"], "name": m["name"],
+                "status": status, "reason": reason, "at": now_iso()}
 
     @app.get("/sync/pull")
     def pull(dev: Auth, after: Annotated[int, Query(ge=0, le=2**62)] = 0,
@@ -291,10 +312,12 @@ def create_app(db_url: str | None = None, home: Home | None = None) -> FastAPI:
             form = proof.read_form(body[:20_000])
             with engine.begin() as c:
                 lock_sequence(c)
-                env = _read_env(c, "customer")
+                st = ServerStore(c, "customer")
+                env = server_env(home, cfg, st, "customer", parse_time(now_iso()))
                 args = {"token": token, **form}
                 with intent(env, "ticket.confirm_token", args, str(uuid.uuid4())):
                     done = confirm.confirm_by_token(env, **args)
+                st.flush()
         except TicketctlError as e:
             return HTMLResponse(proof.page("Not recorded", f"<p class=bad>{html.escape(str(e))}</p>"), status_code=409)
         return HTMLResponse(proof.page("Thank you", f"<h1 class=ok>Thank you</h1><p>Your confirmation of {html.escape(done['key'])}"

@@ -20,11 +20,10 @@ import json
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, select, text, update
 from sqlalchemy.engine import make_url
 
 from ticketctl.core.model import Event, Technician, Ticket
@@ -105,15 +104,51 @@ def tech_from_json(text: str) -> Technician:
     return Technician(**json.loads(text))
 
 
+# statements built once: SQLAlchemy then only binds (building a select() per call
+# cost more than running it)
+_TICKET = text("SELECT data FROM tickets WHERE key = :key")
+_UPDATE_TICKET = text("UPDATE tickets SET status = :status, assignee = :assignee, updated_at = :updated_at, data = :data,"
+                      " seq = :seq WHERE key = :key")
+_INSERT_TICKET = text("INSERT INTO tickets (key, status, assignee, updated_at, data, seq)"
+                      " VALUES (:key, :status, :assignee, :updated_at, :data, :seq)")
+_LOAD = text("SELECT count(*) FROM tickets WHERE assignee = :name AND status IN :held").bindparams(bindparam("held", expanding=True))
+_LOADS = text("SELECT assignee, count(*) FROM tickets WHERE assignee IS NOT NULL AND status IN :held GROUP BY assignee"
+              ).bindparams(bindparam("held", expanding=True))
+_TECH = text("SELECT data FROM technicians WHERE name = :name")
+_UPDATE_TECH = text("UPDATE technicians SET data = :data, seq = :seq WHERE name = :name")
+_INSERT_TECH = text("INSERT INTO technicians (name, data, seq) VALUES (:name, :data, :seq)")
+_INSERT_EVENT = text("INSERT INTO events (seq, id, mutation_id, ticket, type, payload, actor, device, at)"
+                     " VALUES (:seq, :id, :mutation_id, :ticket, :type, :payload, :actor, :device, :at)")
+_SET_SEQ = text("UPDATE counters SET value = :value WHERE name = 'seq'")
+
+
 class ServerStore:
     """The team's state inside one writing transaction, as the services see a
-    ``Store``. ``device`` is the device whose mutation runs."""
+    ``Store``. ``device`` is the device whose mutations run.
+
+    The sequence is held in memory while the transaction holds its lock and
+    written once by :meth:`flush`; tickets read or written are cached. A
+    mutation refused inside its savepoint is undone with :meth:`restore`."""
 
     def __init__(self, conn: Connection, device: str, prefix: str = ""):
         self.c = conn
         self.device = device
         self.prefix = prefix
         self.seq = high_water(conn)
+        self._tickets: dict[str, Ticket | None] = {}
+
+    def mark(self) -> int:
+        """Where a mutation starts (see :meth:`restore`)."""
+        return self.seq
+
+    def restore(self, mark: int) -> None:
+        """Forget what a rolled-back mutation did: its sequence numbers and cached tickets."""
+        self.seq = mark
+        self._tickets.clear()
+
+    def flush(self) -> None:
+        """Write the sequence counter (before the transaction commits)."""
+        self.c.execute(_SET_SEQ, {"value": self.seq})
 
     # -- transactions, meta, counters -------------------------------------------
 
@@ -137,7 +172,6 @@ class ServerStore:
             raise KeyError(f"the server has no counter {key!r}")
         first = self.seq + 1
         self.seq += n
-        self.c.execute(update(S.counters).where(S.counters.c.name == "seq").values(value=self.seq))
         return first
 
     # -- tickets ----------------------------------------------------------------
@@ -149,34 +183,39 @@ class ServerStore:
             raise NotFound(f"no ticket {text!r}")
         return key
 
+    def _get(self, key: str) -> Ticket | None:
+        if key not in self._tickets:
+            row = self.c.execute(_TICKET, {"key": key}).first()
+            self._tickets[key] = ticket_from_json(row[0]) if row is not None else None
+        return self._tickets[key]
+
     def has_ticket(self, key: str) -> bool:
-        return self.c.execute(select(S.tickets.c.key).where(S.tickets.c.key == key)).first() is not None
+        return self._get(key) is not None
 
     def ticket(self, key: str) -> Ticket:
-        row = self.c.execute(select(S.tickets.c.data).where(S.tickets.c.key == key)).first()
-        if row is None:
+        t = self._get(key)
+        if t is None:
             raise NotFound(f"no ticket {key!r}")
-        return ticket_from_json(row[0])
+        return t
 
     def put_ticket(self, t: Ticket) -> None:
         self.put_tickets([t])
 
     def put_tickets(self, ts: Sequence[Ticket]) -> None:
         for t in ts:
-            values = {"status": t.status, "assignee": t.assignee, "updated_at": t.updated_at, "data": _json(asdict(t)),
-                      "seq": self.seq}
-            done = self.c.execute(update(S.tickets).where(S.tickets.c.key == t.key).values(**values))
-            if done.rowcount == 0:
-                self.c.execute(insert(S.tickets).values(key=t.key, **values))
+            values = {"key": t.key, "status": t.status, "assignee": t.assignee, "updated_at": t.updated_at,
+                      "data": _json(vars(t)), "seq": self.seq}
+            if self._get(t.key) is not None:
+                self.c.execute(_UPDATE_TICKET, values)
+            else:
+                self.c.execute(_INSERT_TICKET, values)
+            self._tickets[t.key] = t
 
     def load(self, name: str, held: Sequence[str]) -> int:
-        q = select(func.count()).select_from(S.tickets).where(S.tickets.c.assignee == name, S.tickets.c.status.in_(held))
-        return int(self.c.execute(q).scalar_one())
+        return int(self.c.execute(_LOAD, {"name": name, "held": list(held)}).scalar_one())
 
     def loads(self, held: Sequence[str]) -> dict[str, int]:
-        q = (select(S.tickets.c.assignee, func.count()).where(S.tickets.c.assignee.is_not(None), S.tickets.c.status.in_(held))
-             .group_by(S.tickets.c.assignee))
-        return {str(a): int(n) for a, n in self.c.execute(q)}
+        return {str(a): int(n) for a, n in self.c.execute(_LOADS, {"held": list(held)})}
 
     def last_active(self) -> dict[str, str]:
         q = select(S.tickets.c.assignee, func.max(S.tickets.c.updated_at)).where(
@@ -186,13 +225,13 @@ class ServerStore:
     # -- technicians ------------------------------------------------------------
 
     def tech(self, name: str) -> Technician:
-        row = self.c.execute(select(S.technicians.c.data).where(S.technicians.c.name == name)).first()
+        row = self.c.execute(_TECH, {"name": name}).first()
         if row is None:
             raise NotFound(f"no technician {name!r}")
         return tech_from_json(row[0])
 
     def has_tech(self, name: str) -> bool:
-        return self.c.execute(select(S.technicians.c.name).where(S.technicians.c.name == name)).first() is not None
+        return self.c.execute(_TECH, {"name": name}).first() is not None
 
     def techs(self) -> list[Technician]:
         return [tech_from_json(r[0]) for r in self.c.execute(select(S.technicians.c.data).order_by(S.technicians.c.name))]
@@ -202,9 +241,9 @@ class ServerStore:
 
     def put_techs(self, ts: Sequence[Technician]) -> None:
         for t in ts:
-            values = {"data": _json(asdict(t)), "seq": self.seq}
-            if self.c.execute(update(S.technicians).where(S.technicians.c.name == t.name).values(**values)).rowcount == 0:
-                self.c.execute(insert(S.technicians).values(name=t.name, **values))
+            values = {"name": t.name, "data": _json(vars(t)), "seq": self.seq}
+            if self.c.execute(_UPDATE_TECH, values).rowcount == 0:
+                self.c.execute(_INSERT_TECH, values)
 
     # -- spans: the server keeps none --------------------------------------------
 
@@ -217,7 +256,7 @@ class ServerStore:
     # -- events -----------------------------------------------------------------
 
     def put_events(self, evs: Sequence[Event]) -> None:
-        self.c.execute(insert(S.events), [
+        self.c.execute(_INSERT_EVENT, [
             {"seq": e.device_seq, "id": e.id, "mutation_id": e.mutation_id, "ticket": e.ticket, "type": e.type,
              "payload": _json(e.payload), "actor": e.actor, "device": e.device, "at": e.at}
             for e in evs])
