@@ -278,6 +278,18 @@ def _end_block(t: Ticket, at: datetime) -> None:
     t.block = {}
 
 
+def _copy(t: Ticket) -> Ticket:
+    """A copy of ``t`` whose containers ``apply`` changes in place are its own.
+    What ``dataclasses.replace`` would give, without re-running ``__init__``
+    over every field: a fold of a long history makes one copy per event."""
+    c = object.__new__(Ticket)
+    c.__dict__.update(t.__dict__)
+    c.skills, c.block, c.blocked_seconds = list(t.skills), dict(t.block), dict(t.blocked_seconds)
+    c.checks = {k: dict(v) for k, v in t.checks.items()}
+    c.links, c.escalations, c.stall = list(t.links), dict(t.escalations), dict(t.stall)
+    return c
+
+
 def apply(t: Ticket | None, e: Event, cfg: Config) -> Ticket:
     """The ticket after event ``e``. Never mutates ``t``; never refuses (the
     decision was taken when the event was made)."""
@@ -300,9 +312,7 @@ def apply(t: Ticket | None, e: Event, cfg: Config) -> Ticket:
         )
     if t is None:
         raise ValueError(f"event {e.id} ({e.type}) for {e.ticket} comes before the ticket was created")
-    t = replace(t, skills=list(t.skills), block=dict(t.block), blocked_seconds=dict(t.blocked_seconds),
-                checks={k: dict(v) for k, v in t.checks.items()}, links=list(t.links),
-                escalations=dict(t.escalations), stall=dict(t.stall))
+    t = _copy(t)
     before = t.status
     if e.type not in SYSTEM_EVENTS:
         t.updated_at = e.at

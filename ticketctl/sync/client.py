@@ -38,7 +38,7 @@ from ticketctl.sync import local
 from ticketctl.sync.local import CURSOR, DEVICE, EPOCH, LAST_SYNC, NEXT_CLIENT_SEQ, ROLE
 
 PUSH_BATCH = 500
-PAGE = 2000
+PAGE = 5000
 LOCK_WAIT_S = 30.0
 
 
