@@ -30,9 +30,19 @@ from ticketctl.sync.serverdb import ticket_from_json
 SERVER_DEVICE = "server"
 
 
+_SERVER_KEYS: dict[str, tuple[Any, str, str]] = {}
+
+
 def server_key(c: Connection) -> tuple[Any, str, str]:
     """The server's signing key (made once, kept in ``server_meta``): the
-    private key object, its public PEM and its key id."""
+    private key object, its public PEM and its key id. Read once per process."""
+    url = str(c.engine.url)
+    if url not in _SERVER_KEYS:
+        _SERVER_KEYS[url] = _load_server_key(c)
+    return _SERVER_KEYS[url]
+
+
+def _load_server_key(c: Connection) -> tuple[Any, str, str]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 

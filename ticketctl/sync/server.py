@@ -94,6 +94,8 @@ def create_app(db_url: str | None = None, home: Home | None = None) -> FastAPI:
         Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = engine_for(db_url)
     epoch = migrate(engine)
+    with engine.begin() as c:  # the countersigning key exists (committed) before any request needs it
+        proof.server_key(c)
     cfg = load_config(home.config_file)
     _load_mutations()
     app = FastAPI(title="ticketctl sync server", version="1",
