@@ -72,7 +72,8 @@ class Connection:
     def close(self) -> None:
         self.http.close()
 
-    def call(self, method: str, path: str, tries: int = 3, **kw: Any) -> Any:
+    def call(self, method: str, path: str, tries: int = 3, raw: bool = False, **kw: Any) -> Any:
+        """The answer's JSON (``raw``: its body, as bytes)."""
         httpx = self._httpx
         for attempt in range(tries):
             try:
@@ -93,7 +94,7 @@ class Connection:
                 return r.json()
             if r.status_code >= 400:
                 raise ServerError(f"the server rejected the request ({r.status_code}): {_detail(r)}")
-            return r.json()
+            return r.content if raw else r.json()
         raise AssertionError("unreachable")
 
 
@@ -182,8 +183,10 @@ def _run(env: Env, conn: Connection) -> dict[str, Any]:
     bootstrapped = False
     if st.meta(EPOCH, "") != me["epoch"]:
         _renumber(env, int(me["last_client_seq"]) + 1)
-        snap = conn.call("GET", "/sync/snapshot")
-        local.apply_snapshot(st, cfg, snap)
+        try:  # the body as it came: SQLite reads it, each ticket's text becomes its base
+            local.apply_snapshot(st, cfg, conn.call("GET", "/sync/snapshot", raw=True))
+        except local.BadSnapshot as e:
+            raise ServerError(f"the server's snapshot cannot be read: {e}") from None
         bootstrapped = True
     elif st.meta(NEXT_CLIENT_SEQ, "") == "":
         _renumber(env, int(me["last_client_seq"]) + 1)

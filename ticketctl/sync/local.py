@@ -12,13 +12,16 @@ dropped (rejected), and every ticket they touched is folded again.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
+from dataclasses import MISSING, fields
 from typing import Any
 
 from ticketctl.core.config import Config
 from ticketctl.core.model import Event, Technician, Ticket
 from ticketctl.services.rebuild import fold_from, tech_events
-from ticketctl.store.db import Store
+from ticketctl.store.db import TICKET_COLUMNS, Store
+from ticketctl.store.schema import JSON_COLUMNS
 
 #: meta keys of a synced store
 CURSOR, EPOCH, ROLE, DEVICE, NEXT_CLIENT_SEQ, LAST_SYNC = (
@@ -87,29 +90,138 @@ def pending_targets(st: Store, mutation_ids: Iterable[str] | None = None) -> tup
     return keys, names
 
 
-def apply_snapshot(st: Store, cfg: Config, snap: dict[str, Any]) -> int:
-    """Start over from the server's projections as of ``snap["seq"]`` (one
-    transaction): confirmed history is replaced, pending work is kept and
-    re-folded on top. Returns the number of tickets."""
-    tickets = [Ticket(**d) for d in snap["tickets"]]
-    techs = [Technician(**d) for d in snap["technicians"]]
-    with st.transaction():
-        for table in ("tickets", "technicians", "spans", "bases"):
-            st.db.execute(f"DELETE FROM {table}")
-        st.db.execute("DELETE FROM events WHERE server_seq IS NOT NULL")
-        st.db.executemany("INSERT INTO bases (kind, name, data) VALUES ('ticket', ?, ?)",
-                          [(d["key"], json.dumps(d, separators=(",", ":"))) for d in snap["tickets"]])
-        st.db.executemany("INSERT INTO bases (kind, name, data) VALUES ('technician', ?, ?)",
-                          [(d["name"], json.dumps(d, separators=(",", ":"))) for d in snap["technicians"]])
-        st.put_tickets(tickets)
-        st.put_techs(techs)
-        from ticketctl.core.model import span_row
+class BadSnapshot(ValueError):
+    """The server's snapshot body is not a snapshot this version can read."""
 
-        st.put_spans([span_row(t, t.status_since or t.created_at) for t in tickets])
+
+def _ticket_select() -> tuple[str, dict[str, Any]]:
+    """``SELECT`` of ticket rows (``TICKET_COLUMNS`` order) from ``bases.data``,
+    done by SQLite's JSON functions: a JSON column as its JSON text (``->``:
+    the server's text is sorted and compact, as ``store.db._encode`` writes
+    it), any other as its value (``->>``); a missing field takes the
+    dataclass default, as ``Ticket(**data)`` would."""
+    cols, params = [], {}
+    for f in fields(Ticket):
+        expr = f"data -> '$.{f.name}'" if f.name in JSON_COLUMNS["tickets"] else f"data ->> '$.{f.name}'"
+        default = f.default_factory() if f.default_factory is not MISSING else f.default
+        if default is not MISSING and default is not None:
+            params[f.name] = _encode_default(f.name, default)
+            expr = f"COALESCE({expr}, :{f.name})"
+        cols.append(expr)
+    return f"SELECT {', '.join(cols)} FROM bases WHERE kind = 'ticket'", params
+
+
+def _encode_default(name: str, value: Any) -> Any:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True) if name in JSON_COLUMNS["tickets"] else value
+
+
+def _head(text: str) -> tuple[Any, Any, Any] | None:
+    """``epoch``, ``seq`` and ``technicians`` without parsing the tickets, when
+    the body is laid out as the server writes it: ``epoch`` and ``seq`` before
+    ``tickets``, ``technicians`` last. None when it is not (or not sure)."""
+    decode, n = json.JSONDecoder().raw_decode, len(text)
+    head: dict[str, Any] = {}
+    i = _ws(text, 0)
+    if text[i:i + 1] != "{":
+        return None
+    try:
+        while True:  # members up to "tickets"
+            i = _ws(text, i + 1)  # past "{" or ","
+            key, i = decode(text, i)
+            i = _ws(text, i)
+            if not isinstance(key, str) or text[i:i + 1] != ":":
+                return None
+            if key == "tickets":
+                break
+            head[key], i = decode(text, _ws(text, i + 1))
+            i = _ws(text, i)
+            if text[i:i + 1] != ",":
+                return None
+        # the last member, found from the end: an unescaped '"technicians":' whose array
+        # is followed only by the closing "}" is a member of the top-level object
+        j = text.rfind('"technicians":', i)
+        if j < 0:
+            return None
+        techs, k = decode(text, _ws(text, j + len('"technicians":')))
+        k = _ws(text, k)
+        if text[k:k + 1] != "}" or _ws(text, k + 1) != n or text[_back(text, j) - 1:_back(text, j)] != ",":
+            return None
+    except ValueError:
+        return None
+    if "epoch" not in head or "seq" not in head:
+        return None
+    return head["epoch"], head["seq"], techs
+
+
+def _ws(text: str, i: int) -> int:
+    """The first index at or after ``i`` that is not JSON whitespace."""
+    while text[i:i + 1] in (" ", "\t", "\n", "\r"):
+        i += 1
+    return i
+
+
+def _back(text: str, j: int) -> int:
+    """``j`` moved back over JSON whitespace."""
+    while j > 0 and text[j - 1] in " \t\n\r":
+        j -= 1
+    return j
+
+
+def apply_snapshot(st: Store, cfg: Config, body: bytes | str) -> int:
+    """Start over from the server's projections as of its ``seq`` (one
+    transaction): confirmed history is replaced, pending work is kept and
+    re-folded on top. ``body`` is ``GET /sync/snapshot``'s answer, ``{"epoch",
+    "seq", "tickets": [...], "technicians": [...]}``. Returns the number of
+    tickets. Raises :class:`BadSnapshot` (nothing written) when it is not such JSON.
+
+    SQLite reads the body (no Python object per ticket): each ticket's JSON
+    text, as the server sent it, becomes its base, and the ticket's row is
+    read from that base. The ticket and span indexes are dropped and made
+    again inside the transaction (one sort each instead of 100k scattered
+    inserts); a rollback brings them back with everything else."""
+    text = body.decode("utf-8") if isinstance(body, (bytes, bytearray)) else body
+    db = st.db
+    try:
+        epoch, seq, tech_data = _head(text) or db.execute(  # the server's member order, else a parse by SQLite
+            "SELECT ?1 ->> '$.epoch', ?1 ->> '$.seq', ?1 -> '$.technicians'", (text,)).fetchone()
+        if isinstance(tech_data, str):
+            tech_data = json.loads(tech_data)
+        techs = [Technician(**d) for d in tech_data]
+    except (sqlite3.Error, TypeError, ValueError) as e:
+        raise BadSnapshot(f"not a snapshot: {e}") from None
+    if not isinstance(epoch, str) or not isinstance(seq, int):
+        raise BadSnapshot("not a snapshot: no epoch or seq")
+    select, defaults = _ticket_select()
+    with st.transaction():
+        indexes = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+                             " AND tbl_name IN ('tickets', 'spans') AND sql IS NOT NULL").fetchall()
+        for name, _sql in indexes:
+            db.execute(f'DROP INDEX "{name}"')
+        for table in ("tickets", "technicians", "spans", "bases"):
+            db.execute(f"DELETE FROM {table}")
+        db.execute("DELETE FROM events WHERE server_seq IS NOT NULL")
+        try:  # SQLite parses the whole body here: malformed JSON rolls everything back
+            n = db.execute("INSERT INTO bases (kind, name, data) SELECT 'ticket', value ->> '$.key', value"
+                           " FROM json_each(?, '$.tickets')", (text,)).rowcount
+            first = db.execute("SELECT data FROM bases WHERE kind = 'ticket' LIMIT 1").fetchone()
+            if first is not None:
+                Ticket(**json.loads(first[0]))  # fields this version does not know are refused, as a fold would refuse them
+        except (sqlite3.OperationalError, TypeError) as e:
+            raise BadSnapshot(f"not a snapshot: {e}") from None
+        db.executemany("INSERT INTO bases (kind, name, data) VALUES ('technician', ?, ?)",
+                       [(d["name"], json.dumps(d, separators=(",", ":"))) for d in tech_data])
+        db.execute(f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)}) {select}", defaults)
+        st.put_techs(techs)
+        # each ticket's one open span, from its status_since (core.model.span_row)
+        db.execute("INSERT INTO spans (ticket, from_at, to_at, status, dept, product, fault, created_at)"
+                   " SELECT key, COALESCE(NULLIF(status_since, ''), created_at), NULL, status, dept, product, fault,"
+                   " created_at FROM tickets")
+        for _name, sql in indexes:
+            db.execute(sql)
         refold(st, cfg, *pending_targets(st))
-        st.set_meta(CURSOR, str(snap["seq"]))
-        st.set_meta(EPOCH, snap["epoch"])
-    return len(tickets)
+        st.set_meta(CURSOR, str(seq))
+        st.set_meta(EPOCH, epoch)
+    return n
 
 
 def apply_page(st: Store, cfg: Config, page: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:
