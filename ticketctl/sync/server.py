@@ -192,9 +192,10 @@ def create_app(db_url: str | None = None, home: Home | None = None) -> FastAPI:
         return out
 
     def _run(c: Connection, st: ServerStore, dev: Device, m: dict[str, Any]) -> dict[str, Any]:
-        """One mutation in its own savepoint; returns its result row, which takes the next sequence number."""
+        """One mutation, all or nothing (its writes are buffered in ``st`` until the
+        batch is flushed; a refusal drops them); returns its result row, which
+        takes the next sequence number."""
         status, reason = "applied", None
-        sp = c.begin_nested()
         mark = st.mark()
         try:
             fn = REGISTRY.get(m["name"])
@@ -212,16 +213,13 @@ def create_app(db_url: str | None = None, home: Home | None = None) -> FastAPI:
                 fn(env, **args)
                 if m["name"] == "ticket.certify":
                     proof.countersign(c, env, dev.name, args)
-            sp.commit()
         except TicketctlError as e:
-            sp.rollback()
             st.restore(mark)
             status, reason = "rejected", str(e)
         except (TypeError, ValueError, KeyError, AttributeError, DataError, IntegrityError, StatementError) as e:
             # arguments this server cannot read or store: refused, never a stuck queue
             if isinstance(e, DBAPIError) and not isinstance(e, DataError | IntegrityError):
                 raise
-            sp.rollback()
             st.restore(mark)
             log.warning("mutation %s from %s malformed: %r", m["name"], dev.name, e)
             status, reason = "rejected", f"malformed {m['name']}: {type(e).__name__}: {e}"

@@ -126,35 +126,77 @@ class ServerStore:
     """The team's state inside one writing transaction, as the services see a
     ``Store``. ``device`` is the device whose mutations run.
 
-    The sequence is held in memory while the transaction holds its lock and
-    written once by :meth:`flush`; tickets read or written are cached. A
-    mutation refused inside its savepoint is undone with :meth:`restore`."""
+    Writes are buffered and reads see them: a whole pushed batch reaches the
+    database in a few ``executemany`` calls at :meth:`flush` (one round trip
+    each on PostgreSQL, instead of several per mutation), and a refused
+    mutation is undone by dropping what it buffered (:meth:`mark`,
+    :meth:`restore`), without a database savepoint. Counts by assignee and
+    status (the capacity rule) are the database's, corrected for the buffered
+    tickets. The sequence is held in memory while the transaction holds its
+    lock and written by :meth:`flush`."""
 
     def __init__(self, conn: Connection, device: str, prefix: str = ""):
         self.c = conn
         self.device = device
         self.prefix = prefix
         self.seq = high_water(conn)
-        self._tickets: dict[str, Ticket | None] = {}
+        self._orig: dict[str, Ticket | None] = {}  # as the database holds them
+        self._cur: dict[str, Ticket | None] = {}   # with this batch's changes
+        self._torig: dict[str, Technician | None] = {}
+        self._tcur: dict[str, Technician | None] = {}
+        self._events: list[dict[str, Any]] = []
+        self._undo: list[tuple[dict[str, Any], str, Any]] = []
 
-    def mark(self) -> int:
+    def mark(self) -> tuple[int, int, int]:
         """Where a mutation starts (see :meth:`restore`)."""
-        return self.seq
+        return self.seq, len(self._events), len(self._undo)
 
-    def restore(self, mark: int) -> None:
-        """Forget what a rolled-back mutation did: its sequence numbers and cached tickets."""
-        self.seq = mark
-        self._tickets.clear()
+    def restore(self, mark: tuple[int, int, int]) -> None:
+        """Forget what a refused mutation did: its sequence numbers, events and changes."""
+        self.seq, n_events, n_undo = mark
+        del self._events[n_events:]
+        while len(self._undo) > n_undo:
+            where, key, before = self._undo.pop()
+            where[key] = before
 
     def flush(self) -> None:
-        """Write the sequence counter (before the transaction commits)."""
+        """Write the buffered events, tickets, technicians and the sequence
+        counter (before the transaction commits)."""
+        if self._events:
+            self.c.execute(_INSERT_EVENT, self._events)
+        self._write(_INSERT_TICKET, _UPDATE_TICKET, self._orig, self._cur, self._ticket_row)
+        self._write(_INSERT_TECH, _UPDATE_TECH, self._torig, self._tcur, self._tech_row)
+        self._events.clear()
+        self._undo.clear()
         self.c.execute(_SET_SEQ, {"value": self.seq})
+
+    def _write(self, new: Any, upd: Any, orig: dict[str, Any], cur: dict[str, Any], row: Any) -> None:
+        """Insert the new rows and update the changed ones of one buffered table."""
+        changed = [k for k, v in cur.items() if v is not orig.get(k) and v is not None]
+        inserts = [row(cur[k]) for k in changed if orig.get(k) is None]
+        updates = [row(cur[k]) for k in changed if orig.get(k) is not None]
+        if inserts:
+            self.c.execute(new, inserts)
+        if updates:
+            self.c.execute(upd, updates)
+        orig.update((k, cur[k]) for k in changed)
+
+    def _ticket_row(self, t: Ticket) -> dict[str, Any]:
+        return {"key": t.key, "status": t.status, "assignee": t.assignee, "updated_at": t.updated_at, "data": _json(vars(t)),
+                "seq": self.seq}
+
+    def _tech_row(self, t: Technician) -> dict[str, Any]:
+        return {"name": t.name, "data": _json(vars(t)), "seq": self.seq}
+
+    def _set(self, where: dict[str, Any], key: str, value: Any) -> None:
+        self._undo.append((where, key, where.get(key)))
+        where[key] = value
 
     # -- transactions, meta, counters -------------------------------------------
 
     @contextmanager
     def transaction(self) -> Iterator[ServerStore]:
-        """Already inside the server's transaction (one savepoint per mutation)."""
+        """Already inside the server's transaction (see :meth:`mark`)."""
         yield self
 
     def meta(self, key: str, default: str | None = None) -> str:
@@ -184,10 +226,10 @@ class ServerStore:
         return key
 
     def _get(self, key: str) -> Ticket | None:
-        if key not in self._tickets:
+        if key not in self._cur:
             row = self.c.execute(_TICKET, {"key": key}).first()
-            self._tickets[key] = ticket_from_json(row[0]) if row is not None else None
-        return self._tickets[key]
+            self._orig[key] = self._cur[key] = ticket_from_json(row[0]) if row is not None else None
+        return self._cur[key]
 
     def has_ticket(self, key: str) -> bool:
         return self._get(key) is not None
@@ -203,47 +245,64 @@ class ServerStore:
 
     def put_tickets(self, ts: Sequence[Ticket]) -> None:
         for t in ts:
-            values = {"key": t.key, "status": t.status, "assignee": t.assignee, "updated_at": t.updated_at,
-                      "data": _json(vars(t)), "seq": self.seq}
-            if self._get(t.key) is not None:
-                self.c.execute(_UPDATE_TICKET, values)
-            else:
-                self.c.execute(_INSERT_TICKET, values)
-            self._tickets[t.key] = t
+            self._get(t.key)
+            self._set(self._cur, t.key, t)
+
+    def _changed(self) -> list[tuple[Ticket | None, Ticket | None]]:
+        return [(self._orig.get(k), v) for k, v in self._cur.items() if v is not self._orig.get(k)]
 
     def load(self, name: str, held: Sequence[str]) -> int:
-        return int(self.c.execute(_LOAD, {"name": name, "held": list(held)}).scalar_one())
+        n = int(self.c.execute(_LOAD, {"name": name, "held": list(held)}).scalar_one())
+        for before, after in self._changed():
+            n += _holds(after, name, held) - _holds(before, name, held)
+        return n
 
     def loads(self, held: Sequence[str]) -> dict[str, int]:
-        return {str(a): int(n) for a, n in self.c.execute(_LOADS, {"held": list(held)})}
+        out = {str(a): int(n) for a, n in self.c.execute(_LOADS, {"held": list(held)})}
+        for before, after in self._changed():
+            for t, d in ((before, -1), (after, 1)):
+                if t is not None and t.assignee and t.status in held:
+                    out[t.assignee] = out.get(t.assignee, 0) + d
+        return {k: v for k, v in out.items() if v}
 
     def last_active(self) -> dict[str, str]:
         q = select(S.tickets.c.assignee, func.max(S.tickets.c.updated_at)).where(
             S.tickets.c.assignee.is_not(None)).group_by(S.tickets.c.assignee)
-        return {str(a): str(t) for a, t in self.c.execute(q)}
+        out = {str(a): str(t) for a, t in self.c.execute(q)}
+        for _, after in self._changed():
+            if after is not None and after.assignee:
+                out[after.assignee] = max(out.get(after.assignee, ""), after.updated_at)
+        return out
 
     # -- technicians ------------------------------------------------------------
 
+    def _tget(self, name: str) -> Technician | None:
+        if name not in self._tcur:
+            row = self.c.execute(_TECH, {"name": name}).first()
+            self._torig[name] = self._tcur[name] = tech_from_json(row[0]) if row is not None else None
+        return self._tcur[name]
+
     def tech(self, name: str) -> Technician:
-        row = self.c.execute(_TECH, {"name": name}).first()
-        if row is None:
+        t = self._tget(name)
+        if t is None:
             raise NotFound(f"no technician {name!r}")
-        return tech_from_json(row[0])
+        return t
 
     def has_tech(self, name: str) -> bool:
-        return self.c.execute(_TECH, {"name": name}).first() is not None
+        return self._tget(name) is not None
 
     def techs(self) -> list[Technician]:
-        return [tech_from_json(r[0]) for r in self.c.execute(select(S.technicians.c.data).order_by(S.technicians.c.name))]
+        rows = {t.name: t for t in (tech_from_json(r[0]) for r in self.c.execute(select(S.technicians.c.data)))}
+        rows.update((k, v) for k, v in self._tcur.items() if v is not None)
+        return [rows[k] for k in sorted(rows)]
 
     def put_tech(self, t: Technician) -> None:
         self.put_techs([t])
 
     def put_techs(self, ts: Sequence[Technician]) -> None:
         for t in ts:
-            values = {"name": t.name, "data": _json(vars(t)), "seq": self.seq}
-            if self.c.execute(_UPDATE_TECH, values).rowcount == 0:
-                self.c.execute(_INSERT_TECH, values)
+            self._tget(t.name)
+            self._set(self._tcur, t.name, t)
 
     # -- spans: the server keeps none --------------------------------------------
 
@@ -256,10 +315,10 @@ class ServerStore:
     # -- events -----------------------------------------------------------------
 
     def put_events(self, evs: Sequence[Event]) -> None:
-        self.c.execute(_INSERT_EVENT, [
+        self._events.extend(
             {"seq": e.device_seq, "id": e.id, "mutation_id": e.mutation_id, "ticket": e.ticket, "type": e.type,
              "payload": _json(e.payload), "actor": e.actor, "device": e.device, "at": e.at}
-            for e in evs])
+            for e in evs)
 
     def events(self, ticket: str | None = None) -> Iterator[Event]:
         q = select(S.events).order_by(S.events.c.seq)
@@ -267,6 +326,13 @@ class ServerStore:
             q = q.where(S.events.c.ticket == ticket)
         for r in self.c.execute(q).mappings():
             yield event_from_server_row(r)
+        for row in self._events:
+            if ticket is None or row["ticket"] == ticket:
+                yield event_from_server_row(row)
+
+
+def _holds(t: Ticket | None, name: str, held: Sequence[str]) -> int:
+    return int(t is not None and t.assignee == name and t.status in held)
 
 
 def event_from_server_row(r: Any) -> Event:
