@@ -9,7 +9,7 @@ Endpoints (``/openapi.json`` has the schema):
 
 - ``POST /sync/hello``: who am I (role, prefix, last client seq, epoch).
 - ``POST /sync/push``: mutations in ``client_seq`` order, each re-run by name
-  (``services.mutations.REGISTRY``) in its own savepoint; the batch commits
+  (``services.mutations.REGISTRY``), all or nothing; the batch commits
   together. A seen ``client_seq`` or ``mutation_id`` gets its stored result; a
   gap stops the batch with 409; a refusal is stored as a rejection (and
   advances the device's seq) so a poison mutation never blocks the queue.
