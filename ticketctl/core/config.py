@@ -251,6 +251,11 @@ class KpiConfig:
         "Percent of resolved tickets resolved within their resolution SLA (higher is better; default 95 / 90 / 80).",
         factory=lambda: KpiBand(95.0, 90.0, 80.0),
     )
+    csat: KpiBand = doc(
+        "Customer satisfaction: percent of confirmations whose three ratings average 4 or more of 5"
+        " (higher is better; default 90 / 80 / 70).",
+        factory=lambda: KpiBand(90.0, 80.0, 70.0),
+    )
     repeat_window: str = doc(
         "A later ticket from the same customer for the same product and fault, opened before a ticket was resolved"
         " or within this long after (wall time), means its fix was not first-time.",

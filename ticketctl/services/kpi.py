@@ -17,16 +17,18 @@ What each figure is made of (``n`` in the output counts those tickets):
   Repeats are looked for past the window's end.
 * ``transfers``: ``ticket.transferred`` events of the window's tickets per
   ticket (cancelled tickets included).
-* ``evidence``: until evidence files exist (a later issue), the percent of closed
-  tickets whose type's checklist, as the config says now, is fully checked;
-  ``basis`` says so.
+* ``evidence``: the percent of closed tickets whose type's checklist, as the
+  config says now, is fully checked (closing requires the evidence files the
+  items that need one; imported history has none).
 * ``sla_attainment``: percent of resolved tickets resolved within their
   resolution SLA, read from the ticket's stored clock: resolving pauses the clock
   and keeps the business seconds it had left in ``resolve_left_s``, so a ticket
   met its SLA when that is zero or more (resolved at or before it was due, in
   business time, customer-caused blocks not counted). Not recomputed from the
   events: the clock is the one ``list`` and ``sweep`` show.
-* ``csat``: null until customer confirmations exist.
+* ``csat``: percent of the customers' confirmations (in person or by phone) whose
+  three ratings (problem solved, professional, on time) average 4 or more of 5;
+  ``n`` counts the confirmed tickets.
 
 A department's figures count each ticket in the department that holds it now.
 
@@ -68,9 +70,9 @@ KPIS: dict[str, tuple[str | None, str, int, str]] = {
     "first_time_fix": ("first_time_fix", "%", 1,
                        "resolved tickets never reopened and with no repeat from the customer for the product and fault"),
     "transfers": ("transfers", "per ticket", 2, "cross-department transfers of the window's tickets"),
-    "evidence": ("evidence", "%", 1, "closed tickets with their type's checklist fully checked (no evidence files yet)"),
+    "evidence": ("evidence", "%", 1, "closed tickets with their type's checklist fully checked"),
     "sla_attainment": ("sla_attainment", "%", 1, "resolved tickets with resolution SLA time left when resolved"),
-    "csat": (None, "%", 1, "no confirmations recorded yet"),
+    "csat": ("csat", "%", 1, "customer confirmations whose three ratings average 4 or more of 5"),
 }
 
 
@@ -129,7 +131,11 @@ def _seconds(a: str, b: str) -> str:
 
 
 NO_GROUP = "''"  # the one group of an ungrouped report
-COUNTS = ("tickets", "sla_n", "sla_met", "closed", "evidence_ok", "ftf_nocustomer", "last_resolved")
+COUNTS = ("tickets", "sla_n", "sla_met", "closed", "evidence_ok", "confirmed", "satisfied", "ftf_nocustomer", "last_resolved")
+
+#: SQL: the sum of a confirmation's three ratings (``confirmation`` is '{}' without one)
+_RATED = ("(json_extract(confirmation, '$.ratings.solved') + json_extract(confirmation, '$.ratings.professional')"
+          " + json_extract(confirmation, '$.ratings.on_time'))")
 
 
 def _access(env: Env, w: dict[str, str]) -> tuple[int, str]:
@@ -161,6 +167,7 @@ def _counts(env: Env, w: dict[str, str], group: str, access: str) -> dict[str, d
                sum(resolved_at IS NOT NULL AND resolve_left_s IS NOT NULL),
                sum(resolved_at IS NOT NULL AND resolve_left_s >= 0),
                sum(status = 'closed'), sum(status = 'closed' AND {evidence}),
+               sum(confirmation != '{{}}'), sum(confirmation != '{{}}' AND {_RATED} >= 12),
                sum(resolved_at IS NOT NULL AND reopen_count = 0 AND customer = ''), max(resolved_at),
                group_concat({_seconds('first_response_at', 'created_at')}), group_concat({_seconds('resolved_at', 'created_at')})
         FROM tickets {access} WHERE created_at >= :from AND created_at < :to"""
@@ -240,7 +247,7 @@ def _kpis(cfg: Config, g: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "transfers": _figure(cfg, "transfers", g["transfers"] / g["tickets"] if g["tickets"] else None, g["tickets"]),
         "evidence": _figure(cfg, "evidence", _share(g["evidence_ok"], g["closed"]), g["closed"]),
         "sla_attainment": _figure(cfg, "sla_attainment", _share(g["sla_met"], g["sla_n"]), g["sla_n"]),
-        "csat": _figure(cfg, "csat", None, 0),
+        "csat": _figure(cfg, "csat", _share(g["satisfied"], g["confirmed"]), g["confirmed"]),
     }
 
 
