@@ -10,6 +10,7 @@ own work. A technician never receives a customer's phone number.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ticketctl.core.model import Ticket
@@ -46,6 +47,17 @@ def redact_ticket(data: dict[str, Any], role: str) -> dict[str, Any]:
     if role != "technician":
         return data
     return {k: ("" if k in REDACTED_FOR_TECHNICIANS and v else v) for k, v in data.items()}
+
+
+def redact_json(text: str, role: str) -> str:
+    """Compact JSON of projections (as the server stores them) as a device with
+    ``role`` may see it: every redacted field's string value emptied, at any
+    depth. Works on the text, so a whole snapshot is redacted without parsing it."""
+    if role != "technician":
+        return text
+    for name in REDACTED_FOR_TECHNICIANS:
+        text = re.sub(rf'"{name}":"(?:[^"\\]|\\.)*"', f'"{name}":""', text)
+    return text
 
 
 def redact_event(event_type: str, payload: dict[str, Any], role: str) -> dict[str, Any]:

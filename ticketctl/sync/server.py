@@ -270,10 +270,8 @@ def create_app(db_url: str | None = None, home: Home | None = None) -> FastAPI:
             seq = high_water(c)
             rows = [r[0] for r in c.execute(select(S.tickets.c.data).order_by(S.tickets.c.key))]
             techs = [r[0] for r in c.execute(select(S.technicians.c.data).order_by(S.technicians.c.name))]
-        if dev.role == "technician":
-            rows = [json.dumps(roles.redact_ticket(json.loads(r), dev.role), separators=(",", ":"), sort_keys=True) for r in rows]
-        body = (f'{{"epoch":{json.dumps(epoch)},"seq":{seq},"tickets":[' + ",".join(rows) + '],"technicians":['
-                + ",".join(techs) + "]}")
+        body = (f'{{"epoch":{json.dumps(epoch)},"seq":{seq},"tickets":[' + roles.redact_json(",".join(rows), dev.role)
+                + '],"technicians":[' + ",".join(techs) + "]}")
         return Response(body, media_type="application/json")
 
     @app.get("/sync/keys")
