@@ -74,10 +74,14 @@ class Devices(RuleBasedStateMachine):
         self.envs[name] = fresh(env)
 
     def _try(self, fn: object, *args: object) -> None:
+        """Run an action on a device; one the device refuses queues nothing."""
+        env = args[0]
+        assert isinstance(env, Env)
+        before = env.store.db.execute("SELECT count(*), coalesce(max(id), 0) FROM outbox").fetchone()
         try:
             fn(*args)  # type: ignore[operator]
         except TicketctlError:
-            pass  # refused locally: nothing queued
+            assert env.store.db.execute("SELECT count(*), coalesce(max(id), 0) FROM outbox").fetchone() == before
 
     @rule(who=st.sampled_from(NAMES), prio=st.sampled_from(["low", "high", "urgent"]))
     def create(self, who: str, prio: str) -> None:
