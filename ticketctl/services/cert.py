@@ -39,7 +39,7 @@ def record_certificate(env: Env, key: str, cert_id: str, content_hash: str, key_
 
 def verification_text(env: Env, payload: str, base_url: str | None = None) -> str:
     """What the QR code holds: ``{base}/v/{payload}`` when a server URL is known, else the bare payload."""
-    base = (base_url or env.config.proof.url or env.home.server_url() or "").rstrip("/")
+    base = env.public_url(base_url)
     return f"{base}/v/{payload}" if base else payload
 
 

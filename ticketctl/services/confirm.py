@@ -58,7 +58,7 @@ def open_link(env: Env, key: str, token_hash: str, expires_at: str) -> dict[str,
 def confirm_url(env: Env, base_url: str | None) -> str:
     """The server's base URL: ``base_url``, else the config's ``proof.url``, else
     the sync server's; BadInput naming the ways to give one when there is none."""
-    base = (base_url or env.config.proof.url or env.home.server_url() or "").rstrip("/")
+    base = env.public_url(base_url)
     if not base:
         raise BadInput("no server URL to send the customer to: pass --url https://tickets.example.com"
                        " or set it once with `ticketctl config set proof.url https://...`")

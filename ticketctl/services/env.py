@@ -73,6 +73,12 @@ class Env:
             rebuild(st, self.config)
         return st
 
+    def public_url(self, given: str | None = None) -> str:
+        """The server's base URL for the links customers open (confirmation,
+        certificate checks): ``given``, else the config's ``proof.url``, else
+        the sync server's; '' when there is none."""
+        return (given or self.config.proof.url or self.home.server_url() or "").rstrip("/")
+
     def close(self) -> None:
         if "store" in self.__dict__:
             self.store.close()

@@ -236,12 +236,12 @@ def _number(env: Env) -> None:
 def _upload_blobs(env: Env, conn: Connection) -> None:
     """Evidence files named by unconfirmed mutations (``sha256`` argument) go
     up first, so the server never holds a mutation without its file."""
-    blob_dir = env.home.store_file.parent / "blobs"
+    from ticketctl.services.evidence import blob_path
+
     for (args,) in env.store.db.execute("SELECT args FROM outbox WHERE status = 'sent' AND args LIKE '%sha256%'"):
         sha = json.loads(args).get("sha256")
-        path = blob_dir / str(sha)[:2] / str(sha)
-        if isinstance(sha, str) and path.is_file():
-            conn.call("PUT", f"/blobs/{sha}", content=path.read_bytes())
+        if isinstance(sha, str) and blob_path(env, sha).is_file():
+            conn.call("PUT", f"/blobs/{sha}", content=blob_path(env, sha).read_bytes())
 
 
 def _push(env: Env, conn: Connection) -> tuple[int, list[dict[str, Any]]]:

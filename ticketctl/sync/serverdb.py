@@ -25,9 +25,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, select, text, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from ticketctl.core.model import Event, Technician, Ticket
-from ticketctl.errors import ConfigError, NotFound
+from ticketctl.errors import ConfigError, NotFound, Unreachable
 from ticketctl.sync import schema as S
 
 
@@ -63,6 +64,14 @@ def migrate(engine: Engine) -> str:
     """Bring the database to the latest schema; returns its epoch (made once,
     with the database: a restore from an older copy keeps the epoch, a new
     database gets a new one)."""
+    try:
+        return _migrate(engine)
+    except OperationalError as e:  # no such server, refused, bad credentials: one line, not a traceback
+        reason = str(e.orig).strip().splitlines()[0] if e.orig is not None else str(e)
+        raise Unreachable(f"cannot reach the server database {engine.url.render_as_string(hide_password=True)}: {reason}") from None
+
+
+def _migrate(engine: Engine) -> str:
     with engine.begin() as c:
         if engine.dialect.name == "postgresql":  # two servers starting at once migrate one after the other
             c.exec_driver_sql("SELECT pg_advisory_xact_lock(874211)")
