@@ -340,3 +340,81 @@ def test_business_time_is_real_time_in_hours_on_dst_days(day: date) -> None:
     a = berlin(day.year, day.month, day.day)
     b = berlin(day.year, day.month, day.day) + timedelta(days=1)  # wall-clock arithmetic: next local midnight
     assert ROUND_THE_CLOCK.between(a, b) == 60 * walk_minutes(ROUND_THE_CLOCK, a, b)
+
+
+# -- make-up workdays (extra_workdays) ----------------------------------------------------------
+
+
+def test_a_make_up_saturday_is_business_time_and_a_holiday_on_it_wins() -> None:
+    # 2024-10-25 is a Friday; say Saturday the 26th is worked (a make-up day) and Monday the 28th is off
+    cal = BusinessCalendar(BERLIN, holidays=(date(2024, 10, 28),), extra_workdays=(date(2024, 10, 26),))
+    fri = berlin(2024, 10, 25, 17)
+    assert cal.is_business_day(date(2024, 10, 26)) and not cal.is_business_day(date(2024, 10, 27))
+    assert cal.add(fri, 2 * H) == berlin(2024, 10, 26, 9)
+    assert cal.add(fri, H + 10 * H + 1) == berlin(2024, 10, 29, 8, 0, 1)  # Sunday and the Monday holiday skipped
+    assert cal.in_hours(berlin(2024, 10, 26, 12)) and not cal.in_hours(berlin(2024, 10, 26, 18))
+    assert cal.between(fri, berlin(2024, 10, 29, 9)) == H + 10 * H + H
+    # an extra workday that already is a workday changes nothing; one that is also a holiday is a holiday
+    assert BusinessCalendar(BERLIN, extra_workdays=(date(2024, 10, 25),)).ordinal(fri) == PLAIN.ordinal(fri)
+    both = BusinessCalendar(BERLIN, holidays=(date(2024, 10, 26),), extra_workdays=(date(2024, 10, 26),))
+    assert both.add(fri, 2 * H) == berlin(2024, 10, 28, 9)
+
+
+def walk_is_business_day(cal: BusinessCalendar, d: date) -> bool:
+    """Judged from the lists alone: a listed holiday is off, else a workday or a listed extra workday is on."""
+    if d in set(cal.holidays):
+        return False
+    return d.weekday() in cal.workdays or d in set(cal.extra_workdays)
+
+
+@st.composite
+def calendars_with_extras(draw: st.DrawFn) -> tuple[BusinessCalendar, date]:
+    """Any week, hours from 04:00 (see ``calendars``), and a window of 70 days from ``first``
+    (1996-2034, so also before the epoch 2000-01-03) with holidays and extra workdays drawn
+    in it (overlapping at times) and anywhere in 1995-2035."""
+    tz = ZoneInfo(draw(st.sampled_from(ZONES)))
+    workdays = tuple(draw(st.sets(st.integers(0, 6), min_size=1, max_size=6)))
+    start = draw(st.integers(4 * 60, 12 * 60))
+    end = draw(st.integers(start + 1, 23 * 60 + 59))
+    first = draw(st.dates(date(1996, 1, 1), date(2034, 12, 31)))
+    far = st.lists(st.dates(date(1995, 1, 1), date(2035, 12, 31)), max_size=10)
+    hol = [first + timedelta(days=d) for d in draw(st.sets(st.integers(-3, 72), max_size=15))] + draw(far)
+    extra = [first + timedelta(days=d) for d in draw(st.sets(st.integers(-3, 72), max_size=20))] + draw(far)
+    if draw(st.booleans()) and hol:
+        extra.append(draw(st.sampled_from(hol)))  # a date on both lists
+    cal = BusinessCalendar(tz, workdays, time(start // 60, start % 60), time(end // 60, end % 60), tuple(hol), tuple(extra))
+    return cal, first
+
+
+def midnight(cal: BusinessCalendar, d: date) -> datetime:
+    return datetime.combine(d, time(0), tzinfo=cal.tz)
+
+
+@settings(max_examples=300, deadline=None)
+@given(calendars_with_extras(), st.data())
+def test_ordinal_and_instant_with_extra_workdays_equal_a_day_walk(cal_first: tuple[BusinessCalendar, date], data: st.DataObject) -> None:
+    cal, first = cal_first
+    days = [first + timedelta(days=k) for k in range(70)]
+    business = [d for d in days if walk_is_business_day(cal, d)]
+    o0 = cal.ordinal(midnight(cal, first))
+    seen = 0
+    for d in days:
+        # the ordinal at midnight counts the business days the walk has seen since ``first``
+        assert cal.ordinal(midnight(cal, d)) - o0 == seen * cal.day_seconds, d
+        assert cal.is_business_day(d) is walk_is_business_day(cal, d), d
+        opening = datetime.combine(d, cal.start, tzinfo=cal.tz)
+        assert cal.in_hours(opening) is walk_is_business_day(cal, d), d
+        seen += walk_is_business_day(cal, d)
+    if not business:
+        return
+    # instant: the k-th business day of the walk, r seconds after opening
+    k = data.draw(st.integers(0, len(business) - 1))
+    r = data.draw(st.integers(1, cal.day_seconds))
+    x = o0 + k * cal.day_seconds + r
+    want = datetime.combine(business[k], cal.start, tzinfo=cal.tz).astimezone(UTC) + timedelta(seconds=r)
+    assert cal.instant(x) == want
+    assert cal.ordinal(want) == x
+    # adding business time agrees with counting business days along the walk
+    d0 = business[0]
+    t0 = datetime.combine(d0, cal.start, tzinfo=cal.tz)
+    assert cal.add(t0, k * cal.day_seconds + r) == want

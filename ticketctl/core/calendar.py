@@ -1,7 +1,8 @@
 """Business calendar: business time as one monotonic number.
 
 Every SLA rule in ticketctl speaks business time (workdays 08:00-18:00 in the
-team's time zone, minus holidays). Instead of walking minute by minute, each
+team's time zone, minus holidays, plus make-up workdays such as China's
+Saturday before a golden week). Instead of walking minute by minute, each
 instant maps to its *business-second ordinal*: the number of business seconds
 between a fixed epoch and that instant. The map is monotonic and flat outside
 business hours::
@@ -23,14 +24,19 @@ from zoneinfo import ZoneInfo
 
 EPOCH = date(2000, 1, 3)  # a Monday; ordinals before it are negative, which is fine
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
 class BusinessCalendar:
-    """Working days and hours in one time zone, with a holiday list.
+    """Working days and hours in one time zone, with a holiday list and make-up workdays.
 
     ``workdays`` are ISO weekday indexes (Monday=0). ``holidays`` need not be
     sorted or be workdays; only holidays that fall on a workday change anything.
+    ``extra_workdays`` are days off by the week that are worked all the same
+    (China's 调休: the Saturday before a golden week is a workday); only those
+    that fall on a non-workday change anything, and a date that is both a
+    holiday and an extra workday is a holiday.
     """
 
     tz: ZoneInfo
@@ -38,7 +44,14 @@ class BusinessCalendar:
     start: time = time(8, 0)
     end: time = time(18, 0)
     holidays: tuple[date, ...] = ()
-    _hol: list[date] = field(init=False, repr=False, compare=False)
+    extra_workdays: tuple[date, ...] = ()
+    # The days where the weekly pattern is overridden, sorted: holidays on workdays (-1)
+    # and extra workdays on non-workdays (+1); _cum[i] sums the first i changes.
+    _adj: list[date] = field(init=False, repr=False, compare=False)
+    _extra: list[bool] = field(init=False, repr=False, compare=False)
+    _cum: list[int] = field(init=False, repr=False, compare=False)
+    _upto: list[int] = field(init=False, repr=False, compare=False)
+    _base: int = field(init=False, repr=False, compare=False)
     _wd: list[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -46,9 +59,21 @@ class BusinessCalendar:
             raise ValueError("a business calendar needs at least one workday")
         if self.end <= self.start:
             raise ValueError("business hours must end after they start")
-        hol = sorted({h for h in self.holidays if h.weekday() in self.workdays})
-        object.__setattr__(self, "_hol", hol)
-        object.__setattr__(self, "_wd", sorted(set(self.workdays)))
+        wd = set(self.workdays)
+        hol = {h for h in self.holidays if h.weekday() in wd}
+        extra = {d for d in self.extra_workdays if d.weekday() not in wd} - set(self.holidays)
+        adj = sorted(hol | extra)
+        cum = [0]
+        for d in adj:
+            cum.append(cum[-1] + (1 if d in extra else -1))
+        set_ = object.__setattr__
+        set_(self, "_wd", sorted(wd))
+        set_(self, "_adj", adj)
+        set_(self, "_extra", [d in extra for d in adj])
+        set_(self, "_cum", cum)
+        set_(self, "_base", cum[bisect.bisect_left(adj, EPOCH)])
+        # business days up to and including each changed day; non-decreasing (see _nth_business_day)
+        set_(self, "_upto", [self._plain_workdays_before(d + ONE_DAY) + cum[i + 1] - self._base for i, d in enumerate(adj)])
 
     # -- day arithmetic -------------------------------------------------------
 
@@ -70,33 +95,42 @@ class BusinessCalendar:
         weeks, rest = divmod(n, per_week)
         return EPOCH + timedelta(days=weeks * 7 + self._wd[rest])
 
-    def _holidays_before(self, d: date) -> int:
-        """Holidays on workdays in [EPOCH, d); negative count before the epoch."""
-        return bisect.bisect_left(self._hol, d) - bisect.bisect_left(self._hol, EPOCH)
+    def _changes_before(self, d: date) -> int:
+        """Extra workdays minus holidays (both as they change the week) in [EPOCH, d);
+        counted backwards before the epoch."""
+        return self._cum[bisect.bisect_left(self._adj, d)] - self._base
 
     def is_business_day(self, d: date) -> bool:
-        if d.weekday() not in self.workdays:
-            return False
-        i = bisect.bisect_left(self._hol, d)
-        return not (i < len(self._hol) and self._hol[i] == d)
+        i = bisect.bisect_left(self._adj, d)
+        if i < len(self._adj) and self._adj[i] == d:
+            return self._extra[i]
+        return d.weekday() in self.workdays
 
     def _business_days_before(self, d: date) -> int:
-        return self._plain_workdays_before(d) - self._holidays_before(d)
+        """Business days in [EPOCH, d): plain workdays - holidays on workdays + extra workdays."""
+        return self._plain_workdays_before(d) + self._changes_before(d)
 
     def _nth_business_day(self, n: int) -> date:
-        """The n-th business day counted from EPOCH (0-based).
+        """The n-th business day counted from EPOCH (0-based), in O(log changes).
 
-        Fixed-point walk: take the (n + h)-th plain workday, where h is the
-        number of holidays up to it; h only grows, and the least fixed point
-        lands on a business day with exactly n business days before it.
+        The answer d is the business day with n business days before it. A changed
+        day a lies before d exactly when the business days up to and including a
+        (``_upto``) are at most n, so a bisection counts the changes before d. Then d
+        is either the next changed day (an extra workday with n days before it) or
+        the plain workday that makes n once those changes are counted::
+
+            day             Wed   Thu   Fri   Sat   Sun   Mon     (Wed is business day k)
+            plain workday   k     k+1   k+2   -     -     k+3
+            change                H -1        X +1
+            _upto                 k+1         k+3
+            n = k+1: 1 change before (H), Sat's _upto != n+1 -> plain workday k+1+1 = Fri
+            n = k+2: 1 change before, Sat is extra with _upto == n+1 -> Sat
+            n = k+3: 2 changes before (-1 +1 = 0)                     -> plain workday k+3 = Mon
         """
-        h = 0
-        while True:
-            d = self._plain_nth_workday(n + h)
-            seen = self._holidays_before(d) + (0 if self.is_business_day(d) else 1)
-            if seen == h:
-                return d
-            h = seen
+        i = bisect.bisect_right(self._upto, n)
+        if i < len(self._adj) and self._extra[i] and self._upto[i] == n + 1:
+            return self._adj[i]
+        return self._plain_nth_workday(n - (self._cum[i] - self._base))
 
     # -- instants ---------------------------------------------------------------
 

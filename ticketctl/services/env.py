@@ -17,6 +17,7 @@ from ticketctl.core.config import Config
 from ticketctl.core.model import parse_time
 from ticketctl.errors import BadInput
 from ticketctl.home import Home, load_config
+from ticketctl.i18n import _
 from ticketctl.store.db import Store
 
 
@@ -45,7 +46,7 @@ class Env:
         try:
             return parse_time(fixed)
         except ValueError:
-            raise BadInput(f"TICKETCTL_NOW={fixed!r} is not an ISO-8601 time like 2026-03-02T09:00:00Z") from None
+            raise BadInput(_("TICKETCTL_NOW={value!r} is not an ISO-8601 time like 2026-03-02T09:00:00Z").format(value=fixed)) from None
 
     @cached_property
     def config(self) -> Config:
@@ -67,10 +68,16 @@ class Env:
     @cached_property
     def store(self) -> Store:
         st = Store(self.home.store_file)
-        if st.meta("rebuild_needed", "0") == "1":  # a migration added projection columns
+        rules = self.config.rules_fingerprint
+        # a migration added projection columns, or the calendar / SLA rules changed since the
+        # projections were folded (`config set calendar.country CN` moves every due time)
+        if st.meta("rebuild_needed", "0") == "1" or st.meta("rules", rules) != rules:
             from ticketctl.services.rebuild import rebuild
 
             rebuild(st, self.config)
+        if st.meta("rules", "") != rules:
+            with st.transaction():
+                st.set_meta("rules", rules)
         return st
 
     def public_url(self, given: str | None = None) -> str:
