@@ -89,7 +89,8 @@ def test_cli_json_csv_xlsx_and_grid(home, tmp_path, capsys):
     out_csv, out_xlsx = tmp_path / "h.csv", tmp_path / "h.xlsx"
     assert main(["report", "heatmap", "--csv", str(out_csv), "--xlsx", str(out_xlsx)], env=make_env(home)) == 0
     capsys.readouterr()
-    rows = list(csv.DictReader(out_csv.open()))
+    assert out_csv.read_bytes().startswith(b"\xef\xbb\xbf")  # a BOM, for Excel (tests/test_import_cn.py reads Chinese back)
+    rows = list(csv.DictReader(out_csv.open(encoding="utf-8-sig", newline="")))
     assert rows[0].keys() == {"dept", "product", "count", "over_4h", "oldest_age_h"}
     assert sum(int(r["count"]) for r in rows) == hm["total"]
     from openpyxl import load_workbook

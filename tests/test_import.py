@@ -339,7 +339,7 @@ def test_import_csv_with_keys_is_idempotent(run: Run, tmp_path: Path) -> None:
                   "",  # blank rows are ignored
                   "A-3,New laptop,install,it,laptop,2 - High,2026-02-28T08:00:00+01:00,Bob")
     r = run.json("import", "csv", str(f), "--map", CSV_MAP)
-    assert r == {"file": str(f), "rows": 4, "blank": 1, "valid": 3, "invalid_rows": 0, "invalid": {}, "tickets_new": 3,
+    assert r == {"file": str(f), "encoding": "utf-8", "rows": 4, "blank": 1, "valid": 3, "invalid_rows": 0, "invalid": {}, "tickets_new": 3,
                  "tickets_unchanged": 0, "events": 3, "written": True, "dry_run": False}
     assert run.rows("SELECT key, title, type, dept, product, priority, customer, created_at, status FROM tickets ORDER BY key") == [
         ("A-1", "No cooling", "repair", "facilities", "hvac", "high", "ACME", "2026-02-27T10:00:00Z", "new"),

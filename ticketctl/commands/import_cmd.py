@@ -12,6 +12,8 @@ import typer
 
 from ticketctl.commands.output import emit_json, env
 from ticketctl.commands.tickets import Json
+from ticketctl.core.text import ljust
+from ticketctl.i18n import _
 
 app = typer.Typer(help="Import tickets from other systems: a ServiceNow event log, or any CSV/XLSX.", no_args_is_help=True)
 
@@ -36,8 +38,9 @@ def _skipped(skipped: dict[str, dict[str, Any]]) -> list[str]:
     lines = []
     for reason, d in skipped.items():
         more = ", ..." if d["count"] > len(d["rows"]) else ""
-        example = f"  e.g. {d['example']!r}" if d.get("example") else ""
-        lines.append(f"  {reason:<22} {d['count']:>7}  rows {', '.join(map(str, d['rows']))}{more}{example}")
+        example = "  " + _("e.g. {example!r}").format(example=d["example"]) if d.get("example") else ""
+        rows = _("rows {rows}").format(rows=", ".join(map(str, d["rows"])))
+        lines.append(f"  {ljust(reason, 22)} {d['count']:>7}  {rows}{more}{example}")
     return lines
 
 
@@ -52,19 +55,21 @@ def servicenow(file: File, tz: Tz = None, json: Json = False) -> None:
 
     e = env()
     t0 = time.perf_counter()
-    s = _with_progress("importing", lambda progress: importer.import_servicenow(e, file, tz, progress))
+    s = _with_progress(_("importing"), lambda progress: importer.import_servicenow(e, file, tz, progress))
     if json:
         emit_json(s)
         return
     skipped = sum(d["count"] for d in s["skipped"].values())
-    print(f"{s['file']}: {s['rows']} rows, {s['incidents']} incidents -> {s['events']} new events; tickets"
-          f" {s['tickets_new']} new, {s['tickets_updated']} updated, {s['tickets_unchanged']} unchanged;"
-          f" {s['technicians_added']} technicians added ({time.perf_counter() - t0:.1f} s)")
-    print(f"skipped {skipped} of {s['rows']} rows" + (":" if skipped else ""))
+    print(_("{file}: {rows} rows, {incidents} incidents -> {events} new events; tickets {new} new, {updated} updated,"
+            " {unchanged} unchanged; {technicians} technicians added ({seconds} s)").format(
+        file=s["file"], rows=s["rows"], incidents=s["incidents"], events=s["events"], new=s["tickets_new"],
+        updated=s["tickets_updated"], unchanged=s["tickets_unchanged"], technicians=s["technicians_added"],
+        seconds=f"{time.perf_counter() - t0:.1f}"))
+    print(_("skipped {skipped} of {rows} rows").format(skipped=skipped, rows=s["rows"]) + (":" if skipped else ""))
     for line in _skipped(s["skipped"]):
         print(line)
     if s["retimed"]["count"]:
-        print("rows stamped before their incident's previous event (written at that event's time):")
+        print(_("rows stamped before their incident's previous event (written at that event's time):"))
         print(_skipped({"retimed": s["retimed"]})[0])
 
 
@@ -77,26 +82,34 @@ def csv_(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only validate and report; write nothing.")] = False,
     skip_invalid: Annotated[bool, typer.Option("--skip-invalid", help="Import the valid rows even when some are invalid.")] = False,
     tz: Tz = None,
+    encoding: Annotated[str | None, typer.Option(
+        "--encoding", help="The CSV's text encoding (utf-8, gb18030, gbk, big5, ...). Default: detected, a byte-order mark,"
+        " else UTF-8, else GB18030 (what Excel on a Chinese Windows saves); the one used is on stderr.")] = None,
     json: Json = False,
 ) -> None:
     """Import a CSV or XLSX (first sheet) from any other system: one row, one ticket.
 
     Every row is validated before anything is written; with any invalid row nothing is written (exit 1) unless
-    --skip-invalid. With a mapped key column a re-import changes nothing; without one, rows get new PFX-N keys."""
+    --skip-invalid. With a mapped key column a re-import changes nothing; without one, rows get new PFX-N keys.
+    A CSV that cannot be read in its encoding writes nothing (exit 2); --json reports the encoding as "encoding"."""
     from ticketctl.services import import_csv
 
     e = env()
-    r = import_csv.import_table(e, file, map_, dry_run=dry_run, skip_invalid=skip_invalid, tz=tz)
+    r = import_csv.import_table(e, file, map_, dry_run=dry_run, skip_invalid=skip_invalid, tz=tz, encoding=encoding)
     if json:
         emit_json(r)
     else:
+        if r["encoding"]:
+            print(_("read {file} as {encoding}").format(file=file, encoding=import_csv.encoding_label(r["encoding"])),
+                  file=sys.stderr)
         if r["invalid_rows"] and not skip_invalid and not dry_run:
-            outcome = "nothing written"
+            outcome = _("nothing written")
         else:
-            verb = "would import" if dry_run else "imported"
-            outcome = f"{verb} {r['tickets_new']} new tickets, {r['tickets_unchanged']} unchanged"
-        print(f"{r['file']}: {r['rows']} rows, {r['valid']} valid, {r['invalid_rows']} invalid, {r['blank']} blank;"
-              f" {outcome}")
+            outcome = (_("would import {new} new tickets, {unchanged} unchanged") if dry_run
+                       else _("imported {new} new tickets, {unchanged} unchanged")).format(
+                new=r["tickets_new"], unchanged=r["tickets_unchanged"])
+        print(_("{file}: {rows} rows, {valid} valid, {invalid} invalid, {blank} blank; {outcome}").format(
+            file=r["file"], rows=r["rows"], valid=r["valid"], invalid=r["invalid_rows"], blank=r["blank"], outcome=outcome))
         for line in _skipped(r["invalid"]):
             print(line)
     refused = import_csv.refusal(r, skip_invalid)

@@ -11,7 +11,9 @@ import typer
 from ticketctl.commands import report_more_cmd
 from ticketctl.commands.output import emit_json, env, moment
 from ticketctl.commands.tickets import Json
+from ticketctl.errors import BadInput
 from ticketctl.home import atomic_write
+from ticketctl.i18n import _, ngettext
 from ticketctl.services import report
 
 app = typer.Typer(help="Reports for supervisors.", no_args_is_help=True)
@@ -35,13 +37,18 @@ def brief(
 def heatmap(
     by: Annotated[str, typer.Option("--by", help="dept,product | dept,fault | product,fault | dept | product | fault")] = "dept,product",
     at: Annotated[str | None, typer.Option("--at", help="A past moment (ISO-8601): each ticket counted as it was then.")] = None,
-    csv: Annotated[Path | None, typer.Option("--csv", help="Write the cells as CSV to this file.")] = None,
+    csv: Annotated[Path | None, typer.Option("--csv", help="Write the cells as CSV to this file, UTF-8 with a BOM so that"
+                                             " Excel shows Chinese text; '-' prints plain UTF-8 (no BOM) to stdout, for"
+                                             " scripts.")] = None,
     xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Write a coloured grid and the 5 stuck longest to this XLSX.")] = None,
     json: Json = False,
 ) -> None:
     """Where the backlog piles up: open tickets per department, product or fault, now or at a past moment."""
     from ticketctl.services import heatmap as hmap
 
+    csv_to_stdout = csv is not None and str(csv) == "-"
+    if csv_to_stdout and json:
+        raise BadInput(_("--csv - and --json both print to stdout: choose one"))
     e = env()
     when = moment("--at", at)
     hm = hmap.heatmap(e, hmap.parse_by(by), when)
@@ -49,17 +56,22 @@ def heatmap(
         _write_csv(csv, hm)
     if xlsx is not None:
         hmap.write_xlsx(str(xlsx), hm, hmap.stuck(e, when))
+    files = [str(p) for p in (None if csv_to_stdout else csv, xlsx) if p is not None]
     if json:
         emit_json(hm)
     elif csv is None and xlsx is None:
         from ticketctl.commands.render_heatmap import print_heatmap
 
         print_heatmap(hm)
-    else:
-        print(f"wrote {', '.join(str(p) for p in (csv, xlsx) if p)} ({hm['total']} open tickets)", file=sys.stderr)
+    elif files:
+        print(ngettext("wrote {files} ({n} open ticket)", "wrote {files} ({n} open tickets)", hm["total"]).format(
+            files=", ".join(files), n=hm["total"]), file=sys.stderr)
 
 
 def _write_csv(path: Path, hm: dict[str, Any]) -> None:
+    """The cells as CSV: a file (``path``) gets a UTF-8 BOM, because Excel on
+    Windows reads a CSV without one in the ANSI code page and garbles Chinese;
+    ``-`` prints plain UTF-8 to stdout (whatever its locale), for scripts."""
     import csv as csvmod
     import io
 
@@ -68,7 +80,12 @@ def _write_csv(path: Path, hm: dict[str, Any]) -> None:
     w.writerow([*hm["by"], "count", "over_4h", "oldest_age_h"])
     for c in hm["cells"]:
         w.writerow([*(c[d] for d in hm["by"]), c["count"], c["over_4h"], c["oldest_age_h"]])
-    atomic_write(path, buf.getvalue().encode("utf-8"))
+    if str(path) == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(buf.getvalue().encode("utf-8"))
+        sys.stdout.buffer.flush()
+        return
+    atomic_write(path, buf.getvalue().encode("utf-8-sig"))
 
 
 report_more_cmd.register(app)  # kpi, aging, blocked, trend, daily

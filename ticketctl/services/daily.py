@@ -22,12 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from ticketctl.core.model import iso
+from ticketctl.i18n import N_, _
 from ticketctl.services import kpi
 from ticketctl.services.env import Env
+from ticketctl.services.sheets import fit_columns
 
 #: band -> cell fill (Excel's own "good / neutral / bad" palette, plus a light green for ok)
 BAND_FILLS = {"excellent": "C6EFCE", "ok": "E2EFDA", "watch": "FFEB9C", "warning": "FFC7CE"}
-SHEETS = ("heat map", "stuck", "KPIs")
+#: the sheets (named in the reader's language in the workbook; ``--json`` lists them in English)
+SHEETS = (N_("heat map"), N_("stuck"), N_("KPIs"))
 
 
 def daily(env: Env, path: Path, at: datetime | None = None) -> dict[str, Any]:
@@ -44,10 +47,10 @@ def daily(env: Env, path: Path, at: datetime | None = None) -> dict[str, Any]:
 
     wb = Workbook()
     ws = wb.active
-    ws.title = SHEETS[0]
+    ws.title = _(SHEETS[0])
     heatmap.fill_heatmap_sheet(ws, hm)
-    _stuck_sheet(wb.create_sheet(SHEETS[1]), stuck, iso(when))
-    _kpi_sheet(wb.create_sheet(SHEETS[2]), report)
+    _stuck_sheet(wb.create_sheet(_(SHEETS[1])), stuck, iso(when))
+    _kpi_sheet(wb.create_sheet(_(SHEETS[2])), report)
     buf = io.BytesIO()
     wb.save(buf)
     atomic_write(path, buf.getvalue())
@@ -63,13 +66,13 @@ def _bold_header(ws: Any) -> None:
 
 
 def _stuck_sheet(ws: Any, rows: list[dict[str, Any]], at: str) -> None:
-    ws.append(["key", "status", "dept", "product", "fault", "age (h)"])
+    ws.append([_("key"), _("status"), _("dept"), _("product"), _("fault"), _("age (h)")])
     for t in rows:
         ws.append([t["key"], t["status"], t["dept"], t["product"], t["fault"], t["age_h"]])
     if not rows:
-        ws.append([f"no backlog ticket over 4 h old at {at}"])
+        ws.append([_("no backlog ticket over 4 h old at {at}").format(at=at)])
     _bold_header(ws)
-    ws.column_dimensions["A"].width = 14
+    fit_columns(ws, {"A": 14}, last_row=len(rows) + 1)  # not to the width of the "no backlog ticket" line
 
 
 def _kpi_sheet(ws: Any, report: dict[str, Any]) -> None:
@@ -80,20 +83,21 @@ def _kpi_sheet(ws: Any, report: dict[str, Any]) -> None:
         if band:
             cell.fill = PatternFill(start_color=BAND_FILLS[band], end_color=BAND_FILLS[band], fill_type="solid")
 
-    ws.append([f"KPIs of the tickets created {report['from']} to {report['to']} ({report['tickets']} tickets)"])
+    ws.append([_("KPIs of the tickets created {start} to {end} ({n} tickets)").format(
+        start=report["from"], end=report["to"], n=report["tickets"])])
     ws["A1"].font = Font(bold=True)
-    ws.append(["kpi", "value", "unit", "band", "n", "basis"])
+    ws.append([_("kpi"), _("value"), _("unit"), _("band"), _("n"), _("basis")])
     for cell in ws[2]:
         cell.font = Font(bold=True)
     for name, k in report["kpis"].items():
-        ws.append([name, k["value"], k["unit"], k["band"] or "", k["n"], k["basis"]])
+        ws.append([_(name), k["value"], _(k["unit"]), _(k["band"]) if k["band"] else "", k["n"], _(k["basis"])])
         fill(ws.cell(ws.max_row, 2), k["band"])
         fill(ws.cell(ws.max_row, 4), k["band"])
     depts = report["by"].get("dept", {})
     if depts:
         names = list(report["kpis"])
         ws.append([])
-        ws.append(["dept", "tickets", *names])
+        ws.append([_("dept"), _("tickets"), *map(_, names)])
         for cell in ws[ws.max_row]:
             cell.font = Font(bold=True)
         for dept, g in depts.items():
@@ -101,7 +105,7 @@ def _kpi_sheet(ws: Any, report: dict[str, Any]) -> None:
             for j, n in enumerate(names):
                 fill(ws.cell(ws.max_row, 3 + j), g["kpis"][n]["band"])
     ws.append([])
-    ws.append(["bands:", *BAND_FILLS])
+    ws.append([_("bands:"), *map(_, BAND_FILLS)])
     for j, b in enumerate(BAND_FILLS):
         fill(ws.cell(ws.max_row, 2 + j), b)
-    ws.column_dimensions["A"].width = 24
+    fit_columns(ws, {"A": 24}, first_row=2)  # row 1 is the sheet's title, which spills over

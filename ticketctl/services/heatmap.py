@@ -17,18 +17,21 @@ from typing import Any
 
 from ticketctl.core.model import iso, parse_time
 from ticketctl.errors import BadInput
+from ticketctl.i18n import N_, _
 from ticketctl.services.env import Env
 from ticketctl.store.queries import OPEN_SQL
 
 DIMENSIONS = ("dept", "product", "fault")
 GROUPINGS = ("dept,product", "dept,fault", "product,fault", "dept", "product", "fault")
 STUCK_HOURS = 4
+#: the column that folds the smallest ones in :func:`grid` (renderers show it as ``_(OTHER)``)
+OTHER = N_("(other)")
 
 
 def parse_by(text: str) -> tuple[str, ...]:
     by = tuple(p.strip() for p in text.split(",") if p.strip())
     if ",".join(by) not in GROUPINGS:
-        raise BadInput(f"--by {text!r}: use one of {', '.join(GROUPINGS)}")
+        raise BadInput(_("--by {by!r}: use one of {groupings}").format(by=text, groupings=", ".join(GROUPINGS)))
     return by
 
 
@@ -36,7 +39,7 @@ def heatmap(env: Env, by: tuple[str, ...] = ("dept", "product"), at: datetime | 
     """The backlog at ``at`` (default: now) counted per cell of ``by``:
     ``count``, ``over_4h`` (older than 4 hours then) and ``oldest_age_h``."""
     if not by or any(d not in DIMENSIONS for d in by):
-        raise BadInput(f"cannot group by {', '.join(by)}: use {', '.join(DIMENSIONS)}")
+        raise BadInput(_("cannot group by {by}: use {dimensions}").format(by=", ".join(by), dimensions=", ".join(DIMENSIONS)))
     when = env.now if at is None else at
     cols = ", ".join(by)
     params = {"at": iso(when), "cut": iso(when - timedelta(hours=STUCK_HOURS))}
@@ -87,12 +90,12 @@ def grid(hm: dict[str, Any], max_cols: int = 12) -> tuple[list[str], list[str], 
     cols = sorted(col_tot, key=lambda k: (-col_tot[k], k))
     keep = set(cols[:max_cols])
     if len(cols) > max_cols:
-        cols = cols[:max_cols] + ["(other)"]
+        cols = cols[:max_cols] + [OTHER]
     rows = sorted(row_tot, key=lambda k: (-row_tot[k], k))
     cells: dict[tuple[str, str], dict[str, Any]] = {}
     for c in hm["cells"]:
         col = c[c_dim] if c_dim else "count"
-        col = col if col in keep else "(other)"
+        col = col if col in keep else OTHER
         cur = cells.setdefault((c[r_dim], col), {"count": 0, "over_4h": 0, "oldest_age_h": 0.0})
         cur["count"] += c["count"]
         cur["over_4h"] += c["over_4h"]
@@ -107,7 +110,8 @@ def fill_heatmap_sheet(ws: Any, hm: dict[str, Any]) -> None:
     from openpyxl.utils import get_column_letter
 
     rows, cols, cells = grid(hm, max_cols=50)
-    ws.append([f"backlog at {hm['at']}", *cols, "total"])
+    labels = [_(OTHER) if c == OTHER else _("count") if c == "count" and len(hm["by"]) == 1 else c for c in cols]
+    ws.append([_("backlog at {at}").format(at=hm["at"]), *labels, _("total")])
     for r in rows:
         counts = [cells.get((r, c), {}).get("count", 0) for c in cols]
         ws.append([r, *counts, sum(counts)])
@@ -120,7 +124,9 @@ def fill_heatmap_sheet(ws: Any, hm: dict[str, Any]) -> None:
             ColorScaleRule(start_type="min", start_color="FFFFFF", mid_type="percentile", mid_value=50,
                            mid_color="FFD966", end_type="max", end_color="E06666"),
         )
-    ws.column_dimensions["A"].width = 24
+    from ticketctl.services.sheets import fit_columns
+
+    fit_columns(ws, {"A": 24})  # Chinese labels count two columns a character
 
 
 def write_xlsx(path: str, hm: dict[str, Any], stuck_rows: list[dict[str, Any]]) -> None:
@@ -134,12 +140,15 @@ def write_xlsx(path: str, hm: dict[str, Any], stuck_rows: list[dict[str, Any]]) 
 
     wb = Workbook()
     ws = wb.active
-    ws.title = "heat map"
+    ws.title = _("heat map")
     fill_heatmap_sheet(ws, hm)
-    st = wb.create_sheet("stuck over 4h")
-    st.append(["key", "status", "dept", "product", "fault", "age (h)"])
+    st = wb.create_sheet(_("stuck over 4h"))
+    st.append([_("key"), _("status"), _("dept"), _("product"), _("fault"), _("age (h)")])
     for t in stuck_rows:
         st.append([t["key"], t["status"], t["dept"], t["product"], t["fault"], t["age_h"]])
+    from ticketctl.services.sheets import fit_columns
+
+    fit_columns(st)
     buf = io.BytesIO()
     wb.save(buf)
     atomic_write(Path(path), buf.getvalue())

@@ -14,13 +14,28 @@ A mapped ``key`` column makes a re-import idempotent: the ``ticket.created``
 event's id is a uuid5 of the key, and a key whose event is already in the
 store is counted unchanged. Without one, each row gets this device's next
 ``PFX-N`` key, so importing the same file twice makes the tickets twice.
+
+A CSV is read whole and decoded before its first row is looked at, so a file
+read in the wrong encoding fails before anything is checked or written. Its
+encoding is ``--encoding`` when given, else detected (:func:`decode`): a
+byte-order mark (UTF-8, as Excel's "CSV UTF-8" writes, or UTF-16, its "Unicode
+text"), else strict UTF-8, else strict GB18030, what Excel on a Chinese Windows
+saves ("CSV", the ANSI code page: GBK, which GB18030 contains). Strict GB18030
+also decodes most Big5, Shift_JIS and Latin-1 files, into the wrong characters;
+those come out mostly as characters outside GB2312, which Chinese text hardly
+uses, so such a file is refused with the advice to name its encoding.
 """
 
 from __future__ import annotations
 
+import codecs
+import collections
 import csv
+import gzip
+import io
 import itertools
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,8 +47,9 @@ from ticketctl.core import workflow
 from ticketctl.core.config import IMPACTS, PRIORITIES
 from ticketctl.core.model import Event, Ticket, iso
 from ticketctl.errors import BadInput, Refused
+from ticketctl.i18n import _
 from ticketctl.services.env import Env
-from ticketctl.services.importer import KEEP_ROWS, READ_ERRORS, open_text, uid, unreadable, zone
+from ticketctl.services.importer import KEEP_ROWS, READ_ERRORS, uid, unreadable, zone
 from ticketctl.store.db import Store
 
 FIELDS = ("title", "type", "dept", "product", "fault", "priority", "impact", "zone", "customer", "phone", "channel",
@@ -44,8 +60,18 @@ SEQ_KEY = "seq:import:csv"
 XLSX = (".xlsx", ".xlsm")
 
 PRIORITY_WORDS = {"urgent": "urgent", "critical": "urgent", "high": "high", "medium": "medium", "moderate": "medium",
-                  "normal": "medium", "low": "low", "planning": "low"}
+                  "normal": "medium", "low": "low", "planning": "low",
+                  "紧急": "urgent", "特急": "urgent", "高": "high", "中": "medium", "一般": "medium", "普通": "medium", "低": "low"}
 IMPACT_DIGITS = {"1": "system", "2": "department", "3": "user"}
+IMPACT_WORDS = {"系统": "system", "全系统": "system", "部门": "department", "用户": "user", "个人": "user"}
+#: ``2013/12/25 23:55:00``, ``2013/12/25 9:05``, ``2013-12-25 9:05``, ``2013年12月25日``: dates as Excel in a
+#: Chinese locale writes them into a CSV (``datetime.fromisoformat`` wants two-digit months, days and hours)
+_LOOSE_TIME = re.compile(r"^(\d{4})[/\-年](\d{1,2})[/\-月](\d{1,2})日?(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+#: byte-order marks: (the mark, the codec reported, the codec that reads what follows it)
+BOMS = ((codecs.BOM_UTF8, "utf-8-sig", "utf-8"), (codecs.BOM_UTF16_LE, "utf-16", "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16", "utf-16-be"))
+#: what detection tries, in order, on a file without a byte-order mark
+CANDIDATES = ("utf-8", "gb18030")
 _LEADING_DIGIT = re.compile(r"^p?([1-4])\b")
 
 
@@ -82,29 +108,137 @@ def _cell(v: Any) -> Any:
     return str(v).strip()
 
 
+def _fold(header: str) -> str:
+    """A column name as ``--map`` matches it when no column has it exactly: case
+    folded, and full-width forms (``ＩＤ``, ``优先级（P）``, typed with a Chinese
+    input method) read as their ASCII ones (NFKC)."""
+    return unicodedata.normalize("NFKC", header).casefold()
+
+
 def _delimiter(first_line: str) -> str:
     counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
 
 
-def read_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    """(row number, cells) of a CSV (``,``/``;``/tab/``|``, optionally gzip) or
-    the first sheet of an XLSX; row 1 is the header."""
+def encoding_label(codec: str) -> str:
+    """How a message names a codec :func:`decode` reports: ``GB18030``, ``UTF-8``, "UTF-8 with BOM"."""
+    return _("UTF-8 with BOM") if codec == "utf-8-sig" else codec.upper()
+
+
+def _where(data: bytes, e: UnicodeDecodeError) -> str:
+    """Where a strict decode failed, as a person finds it: the line and the byte."""
+    line = data.count(b"\n", 0, e.start) + 1
+    if e.start >= len(data):
+        return _("line {line}, at the end").format(line=line)
+    return _("line {line}, byte 0x{byte:02X}").format(line=line, byte=data[e.start])
+
+
+def _outside_gb2312(text: str) -> tuple[int, int, str]:
+    """(non-ASCII characters, how many of them GB2312 lacks, the commonest of those).
+
+    GB2312's 6,763 hanzi cover nearly all of any Simplified Chinese text; a
+    Big5, Shift_JIS or Latin-1 file read as GB18030 comes out mostly as
+    characters GB2312 lacks (GBK's extra hanzi, the private use area)."""
+    counts = collections.Counter(text)  # counted in C: fast on a large file
+    total = rare = 0
+    example, most = "", 0
+    for ch, n in counts.items():
+        if ch.isascii():
+            continue
+        total += n
+        try:
+            ch.encode("gb2312")
+        except UnicodeEncodeError:
+            rare += n
+            if n > most:
+                example, most = ch, n
+    return total, rare, example
+
+
+def decode(path: Path, data: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """``data`` (the bytes of ``path``) as text, and the codec that read it.
+
+    ``encoding`` is used as given (a leading BOM is dropped). Else: a BOM picks
+    ``utf-8-sig`` or ``utf-16``; else the first of :data:`CANDIDATES` that
+    decodes the whole file strictly. A GB18030 reading is refused when more than
+    a quarter of its non-ASCII characters are outside GB2312 (see the module's
+    docstring). Raises BadInput for an unknown encoding or a file it cannot read."""
+    if encoding:
+        try:
+            codec = codecs.lookup(encoding).name
+            text = data.decode(codec)
+        except LookupError:
+            raise BadInput(_("--encoding {name!r} is not a text encoding (e.g. utf-8, gb18030, gbk, big5)").format(
+                name=encoding)) from None
+        except UnicodeDecodeError as e:
+            raise BadInput(_("{file}: cannot read it as {encoding} ({where}); nothing was imported").format(
+                file=path, encoding=encoding_label(codec), where=_where(data, e))) from None
+        return text.removeprefix("\ufeff"), codec
+    for bom, codec, plain in BOMS:
+        if data.startswith(bom):
+            body = data[len(bom):]
+            try:
+                return body.decode(plain), codec
+            except UnicodeDecodeError as e:
+                raise BadInput(_("{file}: it starts with a {encoding} byte-order mark but is not {encoding} ({where});"
+                                 " nothing was imported").format(file=path, encoding=codec.upper().removesuffix("-SIG"),
+                                                                 where=_where(body, e))) from None
+    failed = []
+    for codec in CANDIDATES:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError as e:
+            failed.append(f"{encoding_label(codec)} ({_where(data, e)})")
+            continue
+        if codec == "gb18030":
+            total, rare, example = _outside_gb2312(text)
+            if rare * 4 > total:
+                raise BadInput(_("{file}: it decodes as GB18030, but {rare} of its {total} non-ASCII characters (e.g. {example!r})"
+                                 " are rare ones outside GB2312, as when a Big5, Shift_JIS or Latin-1 file is read as GB18030;"
+                                 " nothing was imported; name its encoding with --encoding (--encoding gb18030 to import it"
+                                 " as it decodes)").format(file=path, rare=rare, total=total, example=example))
+        return text, codec
+    raise BadInput(_("{file}: cannot read it as any of {tried}; nothing was imported; name its encoding with --encoding").format(
+        file=path, tried=", ".join(failed)))
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        if path.name.lower().endswith(".gz"):
+            with gzip.open(path, "rb") as f:
+                return f.read()
+        return path.read_bytes()
+    except READ_ERRORS as e:
+        raise unreadable(path, 0, e, False) from None
+
+
+def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, list[Any]]]:
+    no = 0
+    lines = io.StringIO(text, newline="")
+    try:
+        first = lines.readline()
+        reader = csv.reader(itertools.chain([first], lines), delimiter=_delimiter(first))
+        for no, row in enumerate(reader, start=1):
+            yield no, [_cell(v) for v in row]
+    except csv.Error as e:
+        raise unreadable(path, no, e, False) from None
+
+
+def read_rows(path: Path, encoding: str | None = None) -> tuple[str | None, Iterator[tuple[int, list[Any]]]]:
+    """The codec a CSV was read with (None for an XLSX) and its (row number,
+    cells): a CSV (``,``/``;``/tab/``|``, optionally gzip), decoded whole here
+    by :func:`decode` before any row is handed out, or the first sheet of an
+    XLSX; row 1 is the header. Raises BadInput for a file it cannot read."""
     if not path.is_file():
         raise BadInput(f"{path}: no such file")
     if path.suffix.lower() in XLSX:
-        yield from _xlsx_rows(path)
-        return
-    no = 0
-    with open_text(path) as (text, _, _):
-        try:
-            first = text.readline()
-            reader = csv.reader(itertools.chain([first], text), delimiter=_delimiter(first))
-            for no, row in enumerate(reader, start=1):
-                yield no, [_cell(v) for v in row]
-        except READ_ERRORS as e:
-            raise unreadable(path, no, e, False) from None
+        if encoding:
+            raise BadInput(_("--encoding is for CSV files: {file} is an XLSX workbook, which holds its text as Unicode").format(
+                file=path))
+        return None, _xlsx_rows(path)
+    text, codec = decode(path, _read_bytes(path), encoding)
+    return codec, _csv_rows(path, text)
 
 
 def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
@@ -137,14 +271,24 @@ def _impact(v: str) -> str | None:
     low = v.lower()
     if low in IMPACTS:
         return low
+    if low in IMPACT_WORDS:
+        return IMPACT_WORDS[low]
     return IMPACT_DIGITS.get(low[:1]) if re.match(r"^[1-3]\b", low) else None
 
 
 def _time(v: Any, tz: tzinfo) -> str | None:
+    """An ISO-8601 time, or one of :data:`_LOOSE_TIME`'s; naive ones are in ``tz``."""
     try:
         t = v if isinstance(v, datetime) else datetime.fromisoformat(str(v).replace("Z", "+00:00"))
     except ValueError:
-        return None
+        m = _LOOSE_TIME.match(str(v).strip())
+        if not m:
+            return None
+        try:
+            y, mo, d, h, mi, s = (int(g or 0) for g in m.groups())
+            t = datetime(y, mo, d, h, mi, s)
+        except ValueError:
+            return None
     return iso(t if t.tzinfo else t.replace(tzinfo=tz))
 
 
@@ -221,28 +365,30 @@ def _stored_keys(st: Store, keys: list[str]) -> tuple[set[str], set[str]]:
 
 
 def import_table(env: Env, path: Path, mapping: list[str], dry_run: bool = False, skip_invalid: bool = False,
-                 tz: str | None = None) -> dict[str, Any]:
+                 tz: str | None = None, encoding: str | None = None) -> dict[str, Any]:
     """Validate every row, then (unless ``dry_run``, and only when no row is
     invalid or ``skip_invalid``) write one ``ticket.created`` per valid row in
-    one transaction. Returns the report: ``file``, ``rows`` (data rows),
+    one transaction. Returns the report: ``file``, ``encoding`` (the codec a
+    CSV was read with, see :func:`decode`; None for an XLSX), ``rows`` (data rows),
     ``blank`` (empty rows, ignored), ``valid``, ``invalid_rows``, ``invalid``
     {reason: {count, rows, example?}}, ``tickets_new``, ``tickets_unchanged``, ``events``,
-    ``written`` and ``dry_run``. Raises BadInput for a bad mapping or file."""
+    ``written`` and ``dry_run``. Raises BadInput for a bad mapping or file; a
+    file that cannot be decoded fails here, before the store is opened."""
     fields_to_columns = parse_map(mapping)
     zone_ = zone(tz)
-    rows = read_rows(path)
+    codec, rows = read_rows(path, encoding)
     header_row = next(rows, None)
     if header_row is None:
         raise BadInput(f"{path}: the file is empty")
     header = [str(h).strip() for h in header_row[1]]
     col: dict[str, int] = {}
-    lower = {h.lower(): i for i, h in reversed(list(enumerate(header))) if h}
+    lower = {_fold(h): i for i, h in reversed(list(enumerate(header))) if h}
     unknown = []
     for f, c in fields_to_columns.items():
         if c in header:
             col[f] = header.index(c)
-        elif c.lower() in lower:
-            col[f] = lower[c.lower()]
+        elif _fold(c) in lower:
+            col[f] = lower[_fold(c)]
         else:
             unknown.append(c)
     if unknown:
@@ -276,6 +422,7 @@ def import_table(env: Env, path: Path, mapping: list[str], dry_run: bool = False
     new = [(no, f) for no, f in valid if f.get("key") not in unchanged]
     report: dict[str, Any] = {
         "file": str(path),
+        "encoding": codec,
         "rows": n_rows,
         "blank": blank,
         "valid": len(valid),
