@@ -190,7 +190,7 @@ def test_changed_content_fails(cli: Cli, issued: tuple[str, Path, dict[str, Any]
     (tmp_path / "t2.pdf").write_bytes(forged)
     f = cli.fails(1, "cert", "verify", str(tmp_path / "t2.pdf"))
     assert f.err == ("ticketctl: error: invalid certificate: content changed (the page does not show"
-                     " 'Problem solved 5/5, Professional 4/5, On time 5/5')\n")
+                     " the confirmation.ratings.on_time '5/5')\n")
     # a file that is no certificate at all
     (tmp_path / "plain.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
     f = cli.fails(1, "cert", "verify", str(tmp_path / "plain.pdf"))

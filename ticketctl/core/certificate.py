@@ -15,7 +15,9 @@ The payload is one line of ASCII, dot-separated, every field fixed in form::
   the bytes, and "any changed character fails" would not hold.
 
 A verification URL is ``{base}/v/{payload}``; :func:`extract_payload` takes
-either form. The server's ``/v/{payload}`` page and its countersigning call
+either form. Verdicts are :class:`~ticketctl.core.message.Message` objects:
+English (``cert verify --json``, the server's JSON) with the template a human
+view renders in its language. The server's ``/v/{payload}`` page and its countersigning call
 :func:`decode_payload` and :func:`verify` with its own keyring.
 """
 
@@ -27,6 +29,9 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from ticketctl.core.message import Message, msg
+from ticketctl.i18n import N_
 
 VERSION = "TKC1"
 _B64 = "[A-Za-z0-9_-]"
@@ -82,19 +87,27 @@ def encode_payload(cert_id: str, ticket: str, digest: str, key_id: str, signatur
 
 
 def decode_payload(text: str) -> Payload:
-    """Parse a payload strictly; ValueError naming what is malformed."""
+    """Parse a payload strictly; ValueError naming what is malformed (its
+    argument a Message: :func:`reason_of`)."""
     m = PAYLOAD_RE.match(text)
     if not m:
         head = text.split(".", 1)[0]
-        raise ValueError(f"not a {VERSION} certificate payload" if head != VERSION else "malformed certificate payload")
+        raise ValueError(msg(N_("not a {version} certificate payload"), version=VERSION) if head != VERSION
+                         else msg(N_("malformed certificate payload")))
     cert_id, ticket, digest, kid, sig = m.groups()
     try:
         unb64(cert_id)
         unb64(digest)
         signature = unb64(sig)
     except ValueError:
-        raise ValueError("malformed certificate payload (non-canonical encoding)") from None
+        raise ValueError(msg(N_("malformed certificate payload (non-canonical encoding)"))) from None
     return Payload(cert_id, ticket, digest, kid, signature, text)
+
+
+def reason_of(e: ValueError) -> str:
+    """What a :func:`decode_payload` error says, as the Message it was raised
+    with (``str(e)`` would keep only the English)."""
+    return e.args[0] if e.args and isinstance(e.args[0], Message) else str(e)
 
 
 def extract_payload(text: str) -> str:
@@ -118,31 +131,39 @@ def verify(text: str, keys: dict[str, dict[str, Any]], content: dict[str, Any] |
     try:
         p = decode_payload(extract_payload(text))
     except ValueError as e:
-        return False, str(e)
+        return False, reason_of(e)
     entry = keys.get(p.key_id)
     if entry is None:
-        return False, f"unknown key {p.key_id} (not a device this one trusts)"
+        return False, msg(N_("unknown key {key_id} (not a device this one trusts)"), key_id=p.key_id)
     if entry.get("revoked_at"):
-        return False, f"revoked key {p.key_id} ({entry.get('device') or 'device'} revoked at {entry['revoked_at']})"
+        return False, msg(N_("revoked key {key_id} ({device} revoked at {at})"), key_id=p.key_id,
+                          device=entry.get("device") or msg(N_("device")), at=entry["revoked_at"])
     pub = serialization.load_pem_public_key(str(entry["pem"]).encode("ascii"))
     if not isinstance(pub, Ed25519PublicKey):
-        return False, f"key {p.key_id} is not an Ed25519 key"
+        return False, msg(N_("key {key_id} is not an Ed25519 key"), key_id=p.key_id)
     try:
         pub.verify(p.signature, p.signed_part)
     except InvalidSignature:
-        return False, "bad signature (the payload was changed or not signed by this key)"
+        return False, msg(N_("bad signature (the payload was changed or not signed by this key)"))
     if content is not None and content_hash(content) != p.content_hash:
-        return False, "content changed (the certificate's content does not match its signed hash)"
+        return False, msg(N_("content changed (the certificate's content does not match its signed hash)"))
     if content is not None and (content.get("cert_id"), content.get("ticket", {}).get("key")) != (p.cert_id, p.ticket):
-        return False, "content changed (the content names another certificate or ticket)"
-    return True, f"valid: certificate {p.cert_id} for {p.ticket}, signed by {entry.get('device') or p.key_id}"
+        return False, msg(N_("content changed (the content names another certificate or ticket)"))
+    return True, msg(N_("valid: certificate {cert_id} for {ticket}, signed by {signer}"), cert_id=p.cert_id, ticket=p.ticket,
+                     signer=entry.get("device") or p.key_id)
 
 
-def build_content(cert_id: str, shown: dict[str, Any], issued_at: str, issuer: str, key_id: str) -> dict[str, Any]:
+def build_content(cert_id: str, shown: dict[str, Any], issued_at: str, issuer: str, key_id: str,
+                  lang: str = "en") -> dict[str, Any]:
     """What a certificate states, from the ticket as ``show --json`` gives it:
     the ticket summary, the key steps of its timeline, the checklist with the
     evidence hashes of this round, the customer's confirmation, who did the work
-    and who issued it. Its :func:`content_hash` is what the payload signs."""
+    and who issued it. Its :func:`content_hash` is what the payload signs.
+
+    ``lang`` is the language of the page's fixed labels (headings, field names):
+    the data itself is never translated, and a verifier rebuilds the page's lines
+    in this language, whatever language it speaks itself. Content without it
+    (certificates issued before labels were translated) is English."""
     steps = ("ticket.created", "ticket.assigned", "ticket.started", "ticket.blocked", "ticket.unblocked",
              "ticket.resolved", "ticket.confirmed", "ticket.closed", "ticket.reopened")
     rnd = shown.get("reopen_count", 0)
@@ -151,6 +172,7 @@ def build_content(cert_id: str, shown: dict[str, Any], issued_at: str, issuer: s
     conf = shown.get("confirmation") or {}
     return {
         "v": 1,
+        "lang": lang,
         "cert_id": cert_id,
         "issued_at": issued_at,
         "issuer": issuer,

@@ -19,10 +19,13 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from ticketctl import i18n
 from ticketctl.core import certificate, evidence
+from ticketctl.core.message import msg
 from ticketctl.core.model import iso
 from ticketctl.errors import BadInput, Refused
 from ticketctl.home import atomic_write
+from ticketctl.i18n import N_, _
 from ticketctl.services import keys, tickets
 from ticketctl.services.env import Env
 from ticketctl.services.evidence import blob_path
@@ -46,27 +49,33 @@ def verification_text(env: Env, payload: str, base_url: str | None = None) -> st
 def issue(env: Env, key: str, out: Path, base_url: str | None = None) -> dict[str, Any]:
     """Issue a certificate for the closed ticket ``key`` into the PDF ``out``.
 
-    Refused unless the ticket is closed; BadInput when ``out``'s folder does not exist."""
+    The labels are in this process's language (recorded in the content); text
+    the PDF core fonts lack needs a font (``proof.font``, ``ticketctl[cjk]``, the
+    system's: :func:`cert_fonts.font_for`). Refused unless the ticket is closed, or
+    when no font has every character; BadInput when ``out``'s folder does not exist."""
     shown = tickets.show(env, key)
     if shown["status"] != "closed":
-        raise Refused(f"cannot issue a certificate for {shown['key']}: it is {shown['status']} (close it first)")
+        raise Refused(_("cannot issue a certificate for {key}: it is {status} (close it first)").format(
+            key=shown["key"], status=shown["status"]))
     if not out.parent.is_dir():
-        raise BadInput(f"no folder {str(out.parent)!r} to write {out.name} in")
+        raise BadInput(_("no folder {folder!r} to write {name} in").format(folder=str(out.parent), name=out.name))
     if base_url and not base_url.startswith(("http://", "https://")):
-        raise BadInput(f"--url {base_url!r} is not an http(s) URL")
+        raise BadInput(_("--url {url!r} is not an http(s) URL").format(url=base_url))
+    from ticketctl.services import cert_fonts, cert_pdf
+
     cert_id = certificate.b64(secrets.token_bytes(8))
     kid = keys.key_id(env)
     issued_at = iso(env.now)
-    content = certificate.build_content(cert_id, shown, issued_at, env.actor, kid)
+    content = certificate.build_content(cert_id, shown, issued_at, env.actor, kid, i18n.current())
+    # the font first: a certificate that cannot be printed exactly is refused before anything is signed
+    font = cert_fonts.font_for(cert_pdf.printed_text(content), env.config.proof.font, env.environ)
     digest = certificate.content_hash(content)
     signature = keys.sign(env, certificate.unsigned_text(cert_id, shown["key"], digest, kid).encode("ascii"))
     payload = certificate.encode_payload(cert_id, shown["key"], digest, kid, signature)
     qr_text = verification_text(env, payload, base_url)
     photos = {ev["sha256"]: blob_path(env, ev["sha256"]) for ev in content["evidence"]
               if blob_path(env, ev["sha256"]).exists()}
-    from ticketctl.services import cert_pdf
-
-    data = cert_pdf.render(content, payload, qr_text, certificate.b64(signature), photos)
+    data = cert_pdf.render(content, payload, qr_text, certificate.b64(signature), photos, font)
     record_certificate(env, shown["key"], cert_id, digest, kid, payload)
     atomic_write(out, data)
     return {"key": shown["key"], "cert_id": cert_id, "file": str(out), "issued_at": issued_at, "key_id": kid,
@@ -80,7 +89,8 @@ def _looks_like_file(source: str) -> bool:
 def verify(env: Env, source: str) -> dict[str, Any]:
     """Verify a certificate PDF (a path) or a QR text (a verification URL or
     the bare payload). Never raises for an invalid certificate: the result's
-    ``valid`` and ``reason`` say why; BadInput only for a file that cannot be read."""
+    ``valid`` and ``reason`` say why; BadInput only for a file that cannot be read.
+    ``reason`` and ``warnings`` are Messages: English in JSON, ``render`` them for people."""
     ring = keys.keyring(env)
     result: dict[str, Any] = {"valid": False, "reason": "", "source": "qr", "cert_id": None, "ticket": None,
                               "key_id": None, "device": None, "warnings": []}
@@ -94,13 +104,13 @@ def verify(env: Env, source: str) -> dict[str, Any]:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise BadInput(f"no file {source!r}") from None
+            raise BadInput(_("no file {path!r}").format(path=source)) from None
         except OSError as e:
-            raise BadInput(f"cannot read {source}: {e.strerror}") from None
+            raise BadInput(_("cannot read {path}: {error}").format(path=source, error=e.strerror)) from None
         result["source"] = "pdf"
         embedded = cert_pdf.read_embedded(data)
         if embedded is None:
-            result["reason"] = f"{path.name} holds no ticketctl certificate (no signed payload in its metadata)"
+            result["reason"] = msg(N_("{name} holds no ticketctl certificate (no signed payload in its metadata)"), name=path.name)
             return result
         text, content = embedded
     try:
@@ -113,15 +123,16 @@ def verify(env: Env, source: str) -> dict[str, Any]:
     if ok and content is not None:
         from ticketctl.services import cert_pdf
 
-        line = cert_pdf.text_matches(data, content)
-        if line is not None:
-            ok, reason = False, f"content changed (the page does not show {line!r})"
+        missing = cert_pdf.text_matches(data, content)
+        if missing is not None:
+            ok, reason = False, msg(N_("content changed (the page does not show the {field} {value!r})"),
+                                    field=missing[0], value=missing[1])
         else:
             printed = _printed_qr(data)
             if printed == "":
-                ok, reason = False, "content changed (no readable QR code on the first page)"
+                ok, reason = False, msg(N_("content changed (no readable QR code on the first page)"))
             elif printed is not None and certificate.extract_payload(printed) != text:
-                ok, reason = False, "content changed (the printed QR code holds another payload)"
+                ok, reason = False, msg(N_("content changed (the printed QR code holds another payload)"))
     result["valid"], result["reason"] = ok, reason
     if ok:
         result["warnings"] = _local_warnings(env, result["ticket"], result["cert_id"])
@@ -156,11 +167,11 @@ def _local_warnings(env: Env, key: str | None, cert_id: str | None) -> list[str]
     """What this store knows that a valid certificate's holder should hear (a later reopen)."""
     st = env.store
     if not key or not st.has_ticket(key):
-        return [f"{key} is not in this store; certificate {cert_id} cannot be cross-checked"]
+        return [msg(N_("{key} is not in this store; certificate {cert_id} cannot be cross-checked"), key=key, cert_id=cert_id)]
     t = st.ticket(key)
     mine = [c for c in t.certificates if c["cert_id"] == cert_id]
     if not mine:
-        return [f"certificate {cert_id} is not recorded on {key} in this store (not synced yet?)"]
+        return [msg(N_("certificate {cert_id} is not recorded on {key} in this store (not synced yet?)"), cert_id=cert_id, key=key)]
     if mine[0].get("round", 0) != t.reopen_count or t.status != "closed":
-        return [f"{key} was reopened after this certificate; it is {t.status} now"]
+        return [msg(N_("{key} was reopened after this certificate; it is {status} now"), key=key, status=t.status)]
     return []

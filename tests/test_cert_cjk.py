@@ -1,0 +1,328 @@
+"""Chinese certificates: the page prints the signed content exactly (never ``?``)
+in an embedded, subset CJK font whose text two extractors ticketctl did not
+write read back (pypdfium2 and poppler's pdftotext), the glyphs really render,
+the labels are in the issuer's language while a verifier in any language
+accepts the file, and without a font that has every character the issue is
+refused with one line and nothing recorded."""
+
+from __future__ import annotations
+
+import gettext
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pypdfium2
+import pytest
+from test_cert import read_qr
+from test_cli import REPAIR_CHECKS, Cli, Result
+from test_evidence import RELAY, T
+
+from ticketctl import errors, i18n
+from ticketctl.cli import main
+from ticketctl.errors import Refused
+from ticketctl.services import cert_fonts, cert_pdf
+from ticketctl.services.env import Env
+
+TITLE, CUSTOMER, COMMENT = "空调不制冷", "李伟", "制冷已经恢复正常，谢谢师傅"
+NO_FONT = ("the certificate has Chinese text and no CJK font is installed: pip install 'ticketctl[cjk]',"
+           " install fonts-noto-cjk, or set proof.font")
+#: a few labels in Chinese: a catalog of our own, so these tests do not depend on the shipped one's wording
+LABELS = {"Service certificate": "服务证书", "Ticket": "工单", "Customer: {customer}": "客户：{customer}",
+          "Customer confirmation": "客户确认", "Problem solved": "问题已解决", "Professional": "专业程度",
+          "On time": "准时", "Signature (Ed25519)": "签名（Ed25519）"}
+
+
+class LangCli(Cli):
+    """A :class:`Cli` whose invocations see extra environment variables (``TICKETCTL_LANG``, ``TICKETCTL_FONT_PATH``)."""
+
+    def __init__(self, home: Path, capsys: pytest.CaptureFixture[str], **environ: str):
+        super().__init__(home, capsys)
+        self.environ = environ
+
+    def __call__(self, *argv: str, now: str | None = T("09:00"), user: str | None = "ana", **extra: str) -> Result:
+        environ = {"TICKETCTL_HOME": str(self.home), **self.environ, **extra}
+        if now is not None:
+            environ["TICKETCTL_NOW"] = now
+        if user is not None:
+            environ["TICKETCTL_USER"] = user
+        self.capsys.readouterr()
+        code = main(list(argv), env=Env.from_environ(environ))
+        out, err = self.capsys.readouterr()
+        return Result(code, out, err)
+
+
+class Labels(gettext.NullTranslations):
+    def gettext(self, message: str) -> str:
+        return LABELS.get(message, message)
+
+
+@pytest.fixture(autouse=True)
+def english_after() -> Any:
+    """The process speaks English again after each test (a Chinese CLI call leaves Chinese behind)."""
+    yield
+    i18n.use("en")
+
+
+@pytest.fixture()
+def zh(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> LangCli:
+    return LangCli(tmp_path / "home", capsys, TICKETCTL_LANG="zh_CN")
+
+
+def package_font() -> Path:
+    from noto_cjk import otc_path
+
+    return Path(otc_path("sans"))
+
+
+def closed_chinese_repair(cli: Cli, photo: bool = False, comment: str = COMMENT) -> str:
+    if not cli.store_file.exists():
+        cli.ok("tech", "add", "ana", "--capacity", "10", now=T("08:00"))
+    key = cli.new(TITLE, "--customer", CUSTOMER, now=T("09:00"))
+    cli.ok("assign", key, "ana", now=T("09:10"))
+    cli.ok("start", key, now=T("09:30"))
+    if photo:
+        cli.ok("attach", key, RELAY, "--for", "function_test", now=T("10:05"))
+    cli.ok("resolve", key, "--note", "换了继电器", now=T("10:10"))
+    cli.ok("confirm", key, "--rating", "5", "--rating", "4", "--rating", "5", "--comment", comment, "--by", CUSTOMER,
+           now=T("10:20"))
+    cli.ok("close", key, *(a for c in REPAIR_CHECKS for a in ("--check", c)), now=T("10:30"))
+    return key
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def expected_page(data: bytes) -> str:
+    """Every text of the page in order, from the content it signs: title, lines, captions, signature, footer."""
+    embedded = cert_pdf.read_embedded(data)
+    assert embedded is not None
+    payload, content = embedded
+    fixed = cert_pdf._fixed(content)
+    sig = payload.rsplit(".", 1)[1]
+    captions = [ev.get("item") or ev["name"] for ev in content["evidence"] if str(ev.get("mime")).startswith("image/")]
+    return squash("".join([fixed["title"], *(t for _s, t in cert_pdf.visible_lines(content)), *captions,
+                           fixed["signature"], sig, fixed["footer"]]))
+
+
+def pdfium_text(pdf: Path) -> str:
+    doc = pypdfium2.PdfDocument(str(pdf))
+    try:
+        return "".join(str(page.get_textpage().get_text_range()) for page in doc)
+    finally:
+        doc.close()
+
+
+def pdftotext(pdf: Path) -> str:
+    exe = shutil.which("pdftotext")
+    if exe is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("pdftotext is missing in CI: .ci/run must install poppler-utils")
+        pytest.skip("pdftotext (Debian's poppler-utils) is not installed; CI installs it")
+    return subprocess.run([exe, "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture()
+def issued(zh: LangCli, tmp_path: Path) -> tuple[str, Path, dict[str, Any]]:
+    """A Chinese repair with a photo, closed, and its certificate issued in Chinese."""
+    key = closed_chinese_repair(zh, photo=True)
+    out = tmp_path / "cert.pdf"
+    return key, out, zh.json("cert", "issue", key, "-o", str(out), now=T("10:40"))
+
+
+def assert_shows_exactly_the_content(text: str, pdf: Path, key: str, key_id: str) -> None:
+    assert "?" not in text
+    for needle in (f"{key}: {TITLE}", CUSTOMER, COMMENT, key_id):
+        assert squash(needle) in squash(text), needle
+    assert squash(text) == expected_page(pdf.read_bytes())
+
+
+def test_a_chinese_certificate_prints_the_signed_content_exactly(zh: LangCli, issued: tuple[str, Path, dict[str, Any]]) -> None:
+    key, out, r = issued
+    data = out.read_bytes()
+    payload, content = cert_pdf.read_embedded(data) or ("", {})
+    assert payload == r["payload"] and content["lang"] == "zh_CN"
+    assert (content["ticket"]["title"], content["ticket"]["customer"], content["confirmation"]["comment"]) == (
+        TITLE, CUSTOMER, COMMENT)
+    assert_shows_exactly_the_content(pdfium_text(out), out, key, r["key_id"])
+    # the labels are the language's (whatever the shipped catalog says for them), the data is not translated
+    zh_ = i18n.translator("zh_CN").gettext
+    assert squash(zh_("Customer: {customer}").format(customer=CUSTOMER)) in squash(pdfium_text(out))
+    # verified by a process that speaks English, from the file and from the printed QR code
+    assert read_qr(out) == r["payload"]
+    for source in (str(out), r["qr"]):
+        v = zh.ok("cert", "verify", source, now=T("11:00"), TICKETCTL_LANG="en")
+        assert v.out == f"valid: certificate {r['cert_id']} for {key}, signed by this device\n"
+    # one font embedded, as a subset (the whole collection is 19 MB), with a ToUnicode map; the hashes stay Courier
+    assert len(re.findall(rb"/FontFile3", data)) == 1 and b"/ToUnicode" in data and b"/BaseFont /Courier" in data
+    assert re.search(rb"/BaseFont /[A-Z]{6}\+NotoSansCJKSC", data)
+    assert len(data) < 60_000, len(data)
+
+
+def test_pdftotext_reads_the_same_text(issued: tuple[str, Path, dict[str, Any]]) -> None:
+    key, out, r = issued
+    assert_shows_exactly_the_content(pdftotext(out), out, key, r["key_id"])
+
+
+def test_the_chinese_glyphs_are_drawn(zh: LangCli, tmp_path: Path) -> None:
+    """Each character of the title has ink in its box, and the boxes differ (not one tofu box for all)."""
+    key = closed_chinese_repair(zh)
+    out = tmp_path / "cert.pdf"
+    zh.ok("cert", "issue", key, "-o", str(out), now=T("10:40"))
+    doc = pypdfium2.PdfDocument(str(out))
+    try:
+        page = doc[0]
+        scale = 4
+        image = page.render(scale=scale).to_pil().convert("L")
+        textpage = page.get_textpage()
+        text = textpage.get_text_range()
+        at = text.index(TITLE)
+        crops = []
+        for i, ch in enumerate(TITLE):
+            left, bottom, right, top = textpage.get_charbox(at + i)
+            assert right - left > 6, (ch, right - left)  # a full-width glyph at 10 pt is ~10 pt wide, not a gap
+            box = (int(left * scale), int((page.get_height() - top) * scale), int(right * scale),
+                   int((page.get_height() - bottom) * scale))
+            crop = image.crop(box)
+            dark = sum(crop.histogram()[:128])  # pixels darker than mid-grey
+            assert dark > 100, (ch, dark)
+            crops.append(crop)
+        assert len({c.tobytes() for c in crops}) == len(TITLE)
+    finally:
+        doc.close()
+
+
+def test_labels_are_the_certificates_language_and_any_verifier_reads_them(
+        zh: LangCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(i18n._cache, "zh_CN", Labels())
+    key = closed_chinese_repair(zh)
+    out = tmp_path / "cert.pdf"
+    r = zh.json("cert", "issue", key, "-o", str(out), now=T("10:40"))
+    text = squash(pdfium_text(out))
+    for label in ("服务证书", "工单", f"客户：{CUSTOMER}", "客户确认", "问题已解决5/5,专业程度4/5,准时5/5", "签名（Ed25519）"):
+        assert label in text, label
+    assert "Customer" not in text and "Ticket" not in text
+    en = zh.ok("cert", "verify", str(out), now=T("11:00"), TICKETCTL_LANG="en")
+    assert en.out == f"valid: certificate {r['cert_id']} for {key}, signed by this device\n"
+    # a page that shows another rating, with the genuine metadata: the Chinese line it lacks is named
+    data = out.read_bytes()
+    payload, content = cert_pdf.read_embedded(data) or ("", {})
+    changed = {**content, "confirmation": {**content["confirmation"], "ratings": {"solved": 1, "professional": 4, "on_time": 5}}}
+    fake = cert_pdf.render(changed, payload, r["qr"], "x", {})
+    original = re.search(rb"<tkc:content>[^<]*</tkc:content>", data)
+    assert original is not None
+    (tmp_path / "forged.pdf").write_bytes(re.sub(rb"<tkc:content>[^<]*</tkc:content>", original.group(0), fake))
+    f = zh.fails(1, "cert", "verify", str(tmp_path / "forged.pdf"), now=T("11:00"), TICKETCTL_LANG="en")
+    assert f.err == ("ticketctl: error: invalid certificate: content changed (the page does not show"
+                     " the confirmation.ratings.on_time '5/5')\n")
+    # the same facts under other labels (as after the catalog is reworded): still the signed content
+    relabelled = cert_pdf.render({**content, "lang": "en"}, payload, r["qr"], "x", {})
+    (tmp_path / "relabelled.pdf").write_bytes(re.sub(rb"<tkc:content>[^<]*</tkc:content>", original.group(0), relabelled))
+    ok = zh.ok("cert", "verify", str(tmp_path / "relabelled.pdf"), now=T("11:00"), TICKETCTL_LANG="en")
+    assert ok.out.startswith(f"valid: certificate {r['cert_id']} for {key}")
+
+
+def test_a_latin1_certificate_embeds_no_font(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """English and Latin-1 data: the core fonts, as before; no CJK font is even looked for."""
+    cli = LangCli(tmp_path / "home", capsys, TICKETCTL_LANG="en", TICKETCTL_FONT_PATH="")
+    cli.ok("tech", "add", "ana", "--capacity", "10", now=T("08:00"))
+    key = cli.new("Climatisation en panne, café renversé", "--customer", "Zoë Müller", now=T("09:00"))
+    cli.ok("assign", key, "ana", now=T("09:10"))
+    cli.ok("start", key, now=T("09:30"))
+    cli.ok("resolve", key, now=T("10:10"))
+    cli.ok("confirm", key, "--rating", "5", "--rating", "5", "--rating", "5", "--comment", "Très bien, merci à vous",
+           "--by", "Zoë Müller", now=T("10:20"))
+    cli.ok("close", key, *(a for c in REPAIR_CHECKS for a in ("--check", c)), now=T("10:30"))
+    out = tmp_path / "c.pdf"
+    cli.ok("cert", "issue", key, "-o", str(out), now=T("10:40"))
+    data = out.read_bytes()
+    assert b"/FontFile" not in data and b"/BaseFont /Helvetica" in data
+    assert "Climatisation en panne, café renversé" in pdfium_text(out) and "Zoë Müller" in pdfium_text(out)
+    cli.ok("cert", "verify", str(out), now=T("11:00"))
+
+
+def test_without_a_font_that_has_the_text_the_issue_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    hidden = LangCli(tmp_path / "home", capsys, TICKETCTL_FONT_PATH="")
+    key = closed_chinese_repair(hidden)
+    out = tmp_path / "cert.pdf"
+    hidden.fails(1, "cert", "issue", key, "-o", str(out), now=T("10:40"), message=NO_FONT)
+    # a font that is there but has no Chinese: the same
+    latin = tmp_path / "latin.otf"
+    subset_latin(package_font(), latin)
+    hidden.fails(1, "cert", "issue", key, "-o", str(out), now=T("10:40"), TICKETCTL_FONT_PATH=str(latin), message=NO_FONT)
+    # proof.font comes first, and its problems are named
+    junk = tmp_path / "junk.ttf"
+    junk.write_bytes(b"not a font")
+    hidden.ok("config", "set", "proof.font", str(junk))
+    hidden.fails(1, "cert", "issue", key, "-o", str(out), now=T("10:40"),
+                 message=f"proof.font {str(junk)!r} is not a font file ticketctl can read")
+    hidden.ok("config", "set", "proof.font", str(latin))
+    hidden.fails(1, "cert", "issue", key, "-o", str(out), now=T("10:40"),
+                 message=f"proof.font {str(latin)!r} has no glyphs for 空 调 不 制 冷 李 伟 已 经 恢 ... on this certificate")
+    assert not out.exists() and "ticket.certified" not in hidden.event_types(key)
+    hidden.ok("config", "set", "proof.font", str(package_font()))
+    hidden.ok("cert", "issue", key, "-o", str(out), now=T("10:40"))
+    assert TITLE in pdfium_text(out)
+
+
+def test_a_character_no_font_has_is_refused_not_dropped(zh: LangCli, tmp_path: Path) -> None:
+    key = closed_chinese_repair(zh, comment="修好了，非常满意，谢谢 🙂")
+    zh.fails(1, "cert", "issue", key, "-o", str(tmp_path / "c.pdf"), now=T("10:40"), TICKETCTL_LANG="en",
+             message="no font here has glyphs for 🙂 on this certificate: set proof.font to a font that has them")
+
+
+def test_font_discovery() -> None:
+    ttc = package_font()
+    assert cert_fonts.font_for("Zoë, café, 5/5") is None  # Latin-1: the core fonts
+    # the Simplified Chinese face of the collection (face 0 is Japanese)
+    sc = cert_fonts.font_for(TITLE, "", {"TICKETCTL_FONT_PATH": str(ttc)})
+    assert sc == cert_fonts.Font(ttc, 2, "Noto Sans CJK SC Regular")
+    # with nothing hidden the package's font is found before the system's
+    assert cert_fonts.font_for(TITLE, "", {}) == sc
+    # proof.font wins over everything, and a path that is not there is named
+    with pytest.raises(Refused, match="proof.font '/nowhere/x.ttc' is not a font file ticketctl can read"):
+        cert_fonts.font_for(TITLE, "/nowhere/x.ttc", {"TICKETCTL_FONT_PATH": str(ttc)})
+    with pytest.raises(Refused) as e:
+        cert_fonts.font_for(TITLE, "", {"TICKETCTL_FONT_PATH": ""})
+    assert str(e.value) == NO_FONT and e.value.exit_code == errors.REFUSED
+
+
+def test_the_system_fonts_come_after_the_package_and_one_without_the_text_is_passed_over(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    latin, system = tmp_path / "latin.otf", tmp_path / "NotoSansCJK-Regular.ttc"
+    subset_latin(package_font(), latin)
+    system.symlink_to(package_font())
+    monkeypatch.setattr(cert_fonts, "_package_font", lambda: None)  # ticketctl[cjk] not installed
+    monkeypatch.setattr(cert_fonts, "SYSTEM_FONTS", (str(tmp_path / "absent.ttc"), str(latin), str(system)))
+    assert cert_fonts.font_for(TITLE, "", {}) == cert_fonts.Font(system, 2, "Noto Sans CJK SC Regular")
+    # nothing but fontconfig's choice, which is any font at all when none has Chinese: passed over, refused
+    monkeypatch.setattr(cert_fonts, "SYSTEM_FONTS", ())
+    monkeypatch.setattr(cert_fonts, "_fc_match", lambda: latin)
+    with pytest.raises(Refused, match=re.escape(NO_FONT)):
+        cert_fonts.font_for(TITLE, "", {})
+
+
+def test_legacy_content_without_lang_reads_back_as_the_core_font_printed_it() -> None:
+    content = {"cert_id": "c", "issued_at": "t", "issuer": "ana", "key_id": "k", "technician": "ana",
+               "ticket": {"key": "ABC-1", "title": TITLE, "type": "repair", "dept": "d", "product": "p", "priority": "low",
+                          "created_at": "t", "customer": CUSTOMER},
+               "timeline": [], "checklist": [], "evidence": [], "confirmation": None}
+    assert ("b", "ABC-1: ?????") in cert_pdf.visible_lines(content)
+    assert ("b", f"ABC-1: {TITLE}") in cert_pdf.visible_lines({**content, "lang": "en"})
+
+
+def subset_latin(source: Path, target: Path) -> None:
+    """A real OpenType font with only printable ASCII: the SC face of ``source`` subset."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(source), fontNumber=2)
+    sub = subset.Subsetter(subset.Options())
+    sub.populate(unicodes=range(0x20, 0x7F))
+    sub.subset(font)
+    font.save(str(target))
