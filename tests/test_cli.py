@@ -323,7 +323,7 @@ def test_unknown_block_reason_is_bad_input(cli: Cli) -> None:
 
 @pytest.mark.parametrize("text, message", [
     ("bogus = 1\n",
-     "bogus: unknown key (known: calendar, capacity, dispatch, kpi, me, notify, proof, reasons, sla, sweep, types, weights,"
+     "bogus: unknown key (known: calendar, capacity, dispatch, kpi, lang, me, notify, proof, reasons, sla, sweep, types, weights,"
      " zones)"),
     ('capacity = "x"\n', "capacity: expected int, got 'x'"),
     ('[calendar]\ntimezone = "Mars/Olympus"\n', "calendar.timezone: unknown time zone 'Mars/Olympus'"),
@@ -546,7 +546,7 @@ def test_assign_over_capacity_needs_force(cli: Cli) -> None:
 
 def test_config_show_and_set(cli: Cli) -> None:
     c = cli.json("config", "show")
-    assert set(c) == {"me", "capacity", "calendar", "sla", "weights", "reasons", "types", "dispatch", "zones", "sweep", "kpi",
+    assert set(c) == {"me", "lang", "capacity", "calendar", "sla", "weights", "reasons", "types", "dispatch", "zones", "sweep", "kpi",
                       "notify", "proof"}
     assert (c["me"], c["capacity"], c["calendar"]["timezone"]) == ("", 3, "UTC")
     assert c["sla"]["high"] == {"response": "1h", "resolve": "8h"}
@@ -558,7 +558,7 @@ def test_config_show_and_set(cli: Cli) -> None:
     assert cli.config_file.read_text() == 'me = "bob"\n'
     assert cli.json("config", "show")["me"] == "bob"
     r = cli.ok("config", "show")
-    assert r.out.startswith('me = "bob"\ncapacity = 3\n\n[calendar]\ntimezone = "UTC"\n')
+    assert r.out.startswith('me = "bob"\nlang = ""\ncapacity = 3\n\n[calendar]\ntimezone = "UTC"\n')
 
     cli.ok("config", "set", "capacity", "4")
     cli.ok("config", "set", "calendar.timezone", "Europe/Berlin")

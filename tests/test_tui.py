@@ -21,7 +21,7 @@ from ticketctl.errors import BadInput, Refused
 from ticketctl.services import board, techs, tickets
 from ticketctl.services.env import Env
 from ticketctl.tui.app import Dashboard
-from ticketctl.tui.dialogs import AssignDialog, BlockDialog, DispatchDialog, HelpDialog
+from ticketctl.tui.dialogs import AssignDialog, BlockDialog, DispatchDialog, HelpDialog, PromptDialog
 from ticketctl.tui.panels import HeatMap
 from ticketctl.tui.screens import BlockedScreen, DetailScreen, RejectedScreen
 
@@ -554,3 +554,37 @@ def test_a_filter_cut_in_memory_equals_sqlite_before_and_after_a_patch(make_env:
         assert rk.select(f) == before == expected, f.text()
     assert [r[2] for r in rk.select(board.Filter.parse("dept:facilities @bob"))] == ["TST-4"]
     e.close()
+
+
+async def test_the_dashboard_speaks_chinese(make_env: Callable[[], Env]) -> None:
+    """``lang = zh_CN``: titles, headers, the hint line, notifications, dialogs,
+    the help screen and the command palette are Chinese (needs the compiled
+    catalog); the data (keys, statuses, names) is as stored."""
+    from ticketctl import i18n
+
+    i18n.use("zh_CN")
+    app = app_for(make_env)
+    async with app.run_test(size=SIZE) as pilot:
+        notes = recorded(app)
+        await settle(pilot)
+        assert str(app.query_one("#title").render()) == "ticketctl 调度台"
+        assert str(app.query_one("#counts").render()).startswith("未关闭 6   未指派 4")
+        assert str(app.query_one("#filter-line").render()) == "6 个工单  所有未关闭工单，按权重排序"
+        assert str(app.query_one("#heat-caption").render()).startswith("热力图：部门 × 产品")
+        hint = str(app.query_one("#keys").render())
+        assert hint.startswith("a 指派  b 挂起  u 恢复") and "ctrl+p 所有操作" in hint
+        assert "工单号" in "".join(s.text for s in app.backlog.render_line(0))
+        await to_key(pilot, "TST-1")
+        await pilot.press("s")  # refused: the reason is the service's, in Chinese too
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, PromptDialog) and app.screen.title_text == "解决 TST-1"
+        await pilot.press("escape", "question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpDialog)
+        assert ("a", "指派：按派单引擎排序的技术员，附每人的原因") in app.screen.keys
+        await pilot.press("escape")
+        commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert commands["指派"] == "指派：按派单引擎排序的技术员，附每人的原因（按键 a）" and "主题" in commands
+    assert notes and notes[0][1] == "error" and "TST-1" in notes[0][0] and not notes[0][0].startswith("cannot start")

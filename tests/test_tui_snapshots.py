@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_cjk_layout import build_cjk_store
 from test_tui import REJECTED, build_store, set_up_sync, settle, to_key
 from textual.pilot import Pilot
 
@@ -60,6 +61,13 @@ def test_block_dialog(snap_compare: Any, app: Dashboard) -> None:
 
 def test_dispatch_preview(snap_compare: Any, app: Dashboard) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=shot("d"))
+
+
+def test_main_screen_with_chinese_data(snap_compare: Any, tmp_path: Path) -> None:
+    """Chinese titles, departments, products and technicians beside Latin ones:
+    the backlog's columns line up by cells, a cut never halves a wide character."""
+    app = Dashboard(build_cjk_store(tmp_path), poll_s=0.1)
+    assert snap_compare(app, terminal_size=SIZE, run_before=shot())
 
 
 def test_rejected_changes(snap_compare: Any, tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from ticketctl.commands import (
     tech,
     tickets,
 )
+from ticketctl.i18n import _
 
 app = typer.Typer(
     name="ticketctl",
@@ -104,11 +105,12 @@ def _log_crash(env: object) -> str:
             f.write(traceback.format_exc() + "\n")
         return str(home.log_file)
     except Exception:
-        return "(no log: the log folder is not writable)"
+        return _("(no log: the log folder is not writable)")
 
 
 def main(argv: Sequence[str] | None = None, env: object | None = None) -> int:
     """Run one command; returns its exit code. ``env`` lets tests inject a context."""
+    from ticketctl import i18n
     from ticketctl.services.env import Env
 
     args = list(sys.argv[1:] if argv is None else argv)
@@ -120,13 +122,16 @@ def main(argv: Sequence[str] | None = None, env: object | None = None) -> int:
     ctx_env = env
     try:
         ctx_env = env if env is not None else Env.from_environ()
+        if isinstance(ctx_env, Env):
+            i18n.use(i18n.choose(i18n.config_lang(ctx_env.home.config_file), ctx_env.environ))
         command = typer.main.get_command(app)
+        i18n.translate_commands(command)
         rc = command.main(args=args, prog_name="ticketctl", standalone_mode=False, obj=ctx_env)
         return rc if isinstance(rc, int) else errors.OK
     except click.exceptions.Exit as e:
         return e.exit_code
     except click.exceptions.Abort:
-        print("ticketctl: error: aborted", file=sys.stderr)
+        print("ticketctl: error: " + _("aborted"), file=sys.stderr)
         return errors.REFUSED
     except click.UsageError as e:
         if debug:
@@ -134,7 +139,7 @@ def main(argv: Sequence[str] | None = None, env: object | None = None) -> int:
         if type(e).__name__ == "NoArgsIsHelpError":  # a group without its subcommand: show its help
             print(e.format_message(), file=sys.stderr)
             return errors.BAD_INPUT
-        where = f" (see `{e.ctx.command_path} --help`)" if e.ctx else ""
+        where = " " + _("(see `{command} --help`)").format(command=e.ctx.command_path) if e.ctx else ""
         print(f"ticketctl: error: {e.format_message()}{where}", file=sys.stderr)
         return errors.BAD_INPUT
     except errors.TicketctlError as e:
@@ -148,14 +153,14 @@ def main(argv: Sequence[str] | None = None, env: object | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return errors.OK
     except KeyboardInterrupt:
-        print("ticketctl: error: interrupted", file=sys.stderr)
+        print("ticketctl: error: " + _("interrupted"), file=sys.stderr)
         return 130
     except Exception as e:
         if debug:
             raise
         where = _log_crash(ctx_env)
-        print(f"ticketctl: error: internal error: {type(e).__name__}: {e} (traceback in {where}; rerun with --traceback)",
-              file=sys.stderr)
+        print("ticketctl: error: " + _("internal error: {kind}: {error} (traceback in {where}; rerun with --traceback)").format(
+            kind=type(e).__name__, error=e, where=where), file=sys.stderr)
         return errors.REFUSED
     finally:
         close = getattr(ctx_env, "close", None)

@@ -23,6 +23,7 @@ from typing import Any
 
 from ticketctl.core.config import Config, config_from_dict
 from ticketctl.errors import ConfigError
+from ticketctl.i18n import _
 
 APP = "ticketctl"
 
@@ -87,11 +88,11 @@ def read_config_table(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except OSError as e:
-        raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
+        raise ConfigError(_("{path}: cannot read: {reason}").format(path=path, reason=e.strerror)) from None
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+        raise ConfigError(_("{path}: not valid TOML: {error}").format(path=path, error=e)) from None
 
 
 def load_config(path: Path) -> Config:
@@ -101,8 +102,11 @@ def load_config(path: Path) -> Config:
     data = read_config_table(path)
     if not data:
         return Config()
+    from ticketctl.country_cache import country_cache  # calendar.country's dates, kept beside the file
+
     try:
-        return config_from_dict(data)
+        with country_cache(path, data):
+            return config_from_dict(data)
     except ValueError as e:
         raise ConfigError(f"{path}: {e}") from None
 
@@ -112,7 +116,7 @@ def write_config_table(path: Path, data: dict[str, Any]) -> None:
     try:
         config_from_dict(data)
     except ValueError as e:
-        raise ConfigError(f"{path}: refused, the config would be invalid: {e}") from None
+        raise ConfigError(_("{path}: refused, the config would be invalid: {error}").format(path=path, error=e)) from None
     import tomli_w
 
     text = tomli_w.dumps(data)

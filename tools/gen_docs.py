@@ -47,12 +47,17 @@ def command_paths() -> list[list[str]]:
 
 
 def help_text(path: list[str]) -> str:
+    """The English help of one command, whatever this machine's locale or config says."""
+    import tempfile
+
     from ticketctl.cli import main
+    from ticketctl.services.env import Env
 
     os.environ["COLUMNS"] = "100"
     buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        rc = main([*path, "--help"])
+    with tempfile.TemporaryDirectory() as home, contextlib.redirect_stdout(buf):
+        env = Env.from_environ({**os.environ, "TICKETCTL_HOME": home, "TICKETCTL_LANG": "en"})
+        rc = main([*path, "--help"], env=env)
     assert rc == 0, f"ticketctl {' '.join(path)} --help exited {rc}"
     return buf.getvalue().rstrip() + "\n"
 

@@ -12,6 +12,7 @@ from ticketctl.commands.lifecycle import Key
 from ticketctl.commands.output import emit_json, env
 from ticketctl.commands.tickets import Json
 from ticketctl.errors import BadInput, Refused
+from ticketctl.i18n import _
 
 app = typer.Typer(help="Signed service certificates: a PDF with a QR code anyone can verify.", no_args_is_help=True)
 
@@ -34,7 +35,7 @@ def issue(
     if json:
         emit_json(r)
     else:
-        print(f"{r['key']}: certificate {r['cert_id']} written to {r['file']}")
+        print(_("{key}: certificate {cert_id} written to {file}").format(key=r["key"], cert_id=r["cert_id"], file=r["file"]))
 
 
 @app.command(epilog="Example: ticketctl cert verify KQT-12.pdf   |   ticketctl cert verify 'https://.../v/TKC1...' --json")
@@ -54,11 +55,13 @@ def verify(
         if not r["valid"]:
             raise typer.Exit(1)
         return
+    from ticketctl.core.message import render  # the reason and warnings: English in JSON, the reader's language here
+
     if not r["valid"]:
-        raise Refused(f"invalid certificate: {r['reason']}")
-    print(r["reason"])
+        raise Refused(_("invalid certificate: {reason}").format(reason=render(r["reason"])))
+    print(render(r["reason"]))
     for w in r["warnings"]:
-        print(f"ticketctl: warning: {w}", file=sys.stderr)
+        print(f"ticketctl: warning: {render(w)}", file=sys.stderr)
 
 
 @app.command(epilog="Example: ticketctl cert key --json")
@@ -71,7 +74,7 @@ def key(json: Json = False) -> None:
     if json:
         emit_json(r)
     else:
-        print(f"key id {r['key_id']}\n{r['public_key']}", end="")
+        print(_("key id {key_id}").format(key_id=r["key_id"]) + "\n" + r["public_key"], end="")
 
 
 @app.command(epilog="Example: ticketctl cert trust 3f9a0c1d2b4e5f60 van7.pem --device van-7")
@@ -91,11 +94,12 @@ def trust(
     try:
         text = pem.read_text("ascii")
     except (OSError, UnicodeDecodeError) as e:
-        raise BadInput(f"cannot read a public key from {pem}: {e}") from None
+        raise BadInput(_("cannot read a public key from {file}: {error}").format(file=pem, error=e)) from None
     when = moment("--revoked-at", revoked_at)
     keys.trust(env(), key_id, text, device, iso(when) if when else None)
     r = {"key_id": key_id, "device": device, "revoked_at": iso(when) if when else None}
     if json:
         emit_json(r)
     else:
-        print(f"{'revoked' if when else 'trusted'} key {key_id} of {device}")
+        done = _("revoked key {key_id} of {device}") if when else _("trusted key {key_id} of {device}")
+        print(done.format(key_id=key_id, device=device))

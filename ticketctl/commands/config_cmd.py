@@ -10,10 +10,15 @@ import typer
 from ticketctl.commands.output import emit_json, env
 from ticketctl.commands.tickets import Json
 from ticketctl.core.config import to_dict
+from ticketctl.core.text import rjust
 from ticketctl.errors import BadInput
 from ticketctl.home import read_config_table, write_config_table
+from ticketctl.i18n import N_, _
 
 app = typer.Typer(help="Show or change the rules in config.toml.", no_args_is_help=True)
+
+#: the labels of ``locate``'s lines (its JSON keeps the keys)
+LOCATE_LABELS = {"home": N_("home"), "config": N_("config"), "store": N_("store"), "logs": N_("logs")}
 
 
 @app.command(epilog="Example: ticketctl config show --json")
@@ -47,12 +52,12 @@ def set_(
     data = read_config_table(e.home.config_file)
     parts = key.split(".")
     if not all(parts):
-        raise BadInput(f"bad key {key!r}")
+        raise BadInput(_("bad key {key!r}").format(key=key))
     node = data
     for p in parts[:-1]:
         nxt = node.setdefault(p, {})
         if not isinstance(nxt, dict):
-            raise BadInput(f"{key}: {p} is not a table")
+            raise BadInput(_("{key}: {part} is not a table").format(key=key, part=p))
         node = nxt
     node[parts[-1]] = _value(value)
     write_config_table(e.home.config_file, data)
@@ -69,4 +74,4 @@ def locate(json: Json = False) -> None:
     else:
         for k, v in where.items():
             if v:
-                print(f"{k:>6}  {v}")
+                print(f"{rjust(_(LOCATE_LABELS[k]), 6)}  {v}")

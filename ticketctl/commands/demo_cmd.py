@@ -7,6 +7,8 @@ import time
 from typing import Any
 
 from ticketctl.commands.output import console, emit_json, env
+from ticketctl.core.text import ljust
+from ticketctl.i18n import _
 from ticketctl.services import demo
 
 
@@ -18,7 +20,7 @@ def run_demo(n_tickets: int, n_techs: int, seed: int, force: bool, json: bool) -
         from rich.progress import Progress
 
         with Progress(console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task("generating tickets", total=n_tickets)
+            task = bar.add_task(_("generating tickets"), total=n_tickets)
             result = demo.generate(e, n_tickets, n_techs, seed, force, lambda done: bar.update(task, completed=done))
     else:
         result = demo.generate(e, n_tickets, n_techs, seed, force)
@@ -29,16 +31,21 @@ def run_demo(n_tickets: int, n_techs: int, seed: int, force: bool, json: bool) -
         _print_summary(result)
 
 
+def _row(label: str) -> str:
+    """A summary line's start: the label in its 12-cell column."""
+    return "  " + ljust(label, 12)
+
+
 def _print_summary(r: dict[str, Any]) -> None:
     c = console()
-    c.print(f"[bold]demo:[/] {r['tickets']} tickets and {r['technicians']} technicians in {r['seconds']} s  ({r['store']})")
-    c.print("  by status   " + "  ".join(f"{k} {v}" for k, v in r["by_status"].items()))
-    c.print(f"  open        {r['open']}, of which [bold]{r['unassigned']} unassigned[/];"
-            f" {r['technicians_at_capacity']} of {r['technicians']} technicians at capacity")
-    c.print("  blocked     " + ("  ".join(f"{k} {v}" for k, v in r["blocked_by_reason"].items()) or "none"))
+    c.print(_("[bold]demo:[/] {tickets} tickets and {technicians} technicians in {seconds} s  ({store})").format(
+        tickets=r["tickets"], technicians=r["technicians"], seconds=r["seconds"], store=r["store"]))
+    c.print(_row(_("by status")) + "  ".join(f"{k} {v}" for k, v in r["by_status"].items()))
+    c.print(_row(_("open")) + _("{open}, of which [bold]{unassigned} unassigned[/]; {at_capacity} of {technicians} technicians at capacity")
+            .format(open=r["open"], unassigned=r["unassigned"], at_capacity=r["technicians_at_capacity"], technicians=r["technicians"]))
+    c.print(_row(_("blocked")) + ("  ".join(f"{k} {v}" for k, v in r["blocked_by_reason"].items()) or _("none")))
     s = r["sla"]
-    c.print(f"  SLA         [green]ok {s['ok']}[/]  [yellow]at risk {s['at_risk']}[/]  "
-            f"[red]breached {s['breached']}[/]  [cyan]paused {s['paused']}[/]")
-    c.print("  piles       " + "  ".join(f"{p['dept']}/{p['product']} {p['open']}" for p in r["top_piles"]))
-    c.print("next: [bold]ticketctl list[/] (the queue by weight), [bold]ticketctl tech list[/], "
-            "[bold]ticketctl show KEY[/]")
+    c.print(_row("SLA") + _("[green]ok {ok}[/]  [yellow]at risk {at_risk}[/]  [red]breached {breached}[/]  [cyan]paused {paused}[/]")
+            .format(ok=s["ok"], at_risk=s["at_risk"], breached=s["breached"], paused=s["paused"]))
+    c.print(_row(_("piles")) + "  ".join(f"{p['dept']}/{p['product']} {p['open']}" for p in r["top_piles"]))
+    c.print(_("next: [bold]ticketctl list[/] (the queue by weight), [bold]ticketctl tech list[/], [bold]ticketctl show KEY[/]"))

@@ -9,6 +9,9 @@ import typer
 
 from ticketctl.commands.output import console, emit_json, env
 from ticketctl.commands.tickets import Json
+from ticketctl.core.dispatch import why_skipped
+from ticketctl.core.message import render
+from ticketctl.i18n import _
 from ticketctl.services import dispatch
 
 app = typer.Typer(help="Assign work to technicians by skills, load and distance.", no_args_is_help=True)
@@ -25,12 +28,12 @@ def auto(
     if json:
         emit_json(r)
         return
-    verb = "would assign" if dry_run else "assigned"
     for a in r["assigned"]:
-        print(f"{a['key']} -> {a['assignee']}  ({a['reason']})")
+        print(f"{a['key']} -> {a['assignee']}  ({render(a['reason'])})")  # reasons: English in JSON, rendered here
     for u in r["unassigned"]:
-        print(f"{u['key']} not assigned: {u['reason']}")
-    print(f"{verb} {len(r['assigned'])}, left {len(r['unassigned'])} unassigned", file=sys.stderr)
+        print(_("{key} not assigned: {reason}").format(key=u["key"], reason=render(u["reason"])))
+    done = _("would assign {assigned}, left {left} unassigned") if dry_run else _("assigned {assigned}, left {left} unassigned")
+    print(done.format(assigned=len(r["assigned"]), left=len(r["unassigned"])), file=sys.stderr)
 
 
 def print_explain(r: dict[str, Any]) -> None:
@@ -38,13 +41,13 @@ def print_explain(r: dict[str, Any]) -> None:
     from rich.table import Table
 
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("technician", "verdict", "why"):
+    for col in (_("technician"), _("verdict"), _("why")):
         table.add_column(col)
     for c in r["candidates"]:
-        mark = "[green]eligible[/]" if c["verdict"] == "eligible" else "[dim]skipped[/]"
+        mark = "[green]" + _("eligible") + "[/]" if c["verdict"] == "eligible" else "[dim]" + _("skipped") + "[/]"
         name = f"[bold]{c['name']}[/]" if c["name"] == r["best"] else c["name"]
-        table.add_row(name, mark, escape(c["reason"].removeprefix("skipped: ")))
+        table.add_row(name, mark, escape(render(why_skipped(c["reason"]))))
     c = console()
-    c.print(f"{r['key']}: policy {r['policy']}; best: {r['best'] or 'nobody is eligible'}")
+    c.print(_("{key}: policy {policy}; best: {best}").format(key=r["key"], policy=r["policy"], best=r["best"] or _("nobody is eligible")))
     if r["candidates"]:
         c.print(table)

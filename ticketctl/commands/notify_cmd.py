@@ -16,6 +16,7 @@ import typer
 
 from ticketctl.commands.output import console, emit_json, env
 from ticketctl.commands.tickets import Json
+from ticketctl.i18n import N_, _
 from ticketctl.services import notify
 
 app = typer.Typer(help="Webhook notifications: see the outbox, send what is pending, test a target.", no_args_is_help=True)
@@ -28,6 +29,7 @@ class Status(StrEnum):
 
 
 STATUS_STYLE = {"pending": "yellow", "sent": "green", "failed": "bold red"}
+COLUMNS = (N_("id"), N_("created"), N_("target"), N_("rule"), N_("ticket"), N_("status"), N_("tries"), N_("next / sent"), N_("last error"))
 
 
 @app.command("list", epilog="Example: ticketctl notify list --status pending --status failed --json")
@@ -42,13 +44,13 @@ def list_(
         emit_json(rows)
         return
     if not rows:
-        print("no notifications match", file=sys.stderr)
+        print(_("no notifications match"), file=sys.stderr)
         return
     from rich.table import Table
 
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("id", "created", "target", "rule", "ticket", "status", "tries", "next / sent", "last error"):
-        table.add_column(col, justify="right" if col in ("id", "tries") else "left")
+    for col in COLUMNS:
+        table.add_column(_(col), justify="right" if col in ("id", "tries") else "left")
     for r in rows:
         table.add_row(
             str(r["id"]), r["created_at"], r["target"], r["rule"], r["ticket"] or "-",
@@ -67,9 +69,10 @@ def send(json: Json = False) -> None:
     if json:
         emit_json(report)
         return
-    print(f"sent {report['sent']}, pending {report['pending']}, failed {report['failed']}")
+    print(_("sent {sent}, pending {pending}, failed {failed}").format(sent=report["sent"], pending=report["pending"],
+                                                                       failed=report["failed"]))
     for line in report["errors"]:
-        print(f"ticketctl: not delivered: {line}", file=sys.stderr)
+        print("ticketctl: " + _("not delivered: {error}").format(error=line), file=sys.stderr)
 
 
 @app.command("test", epilog="Example: ticketctl notify test ops-slack")
@@ -81,4 +84,4 @@ def test_target(
 
     Exit 1 with the reason when it is not delivered; a failed test is not retried later."""
     row = notify.send_test(env(), target)
-    emit_json(row) if json else print(f"test notification #{row['id']} delivered to {target}")
+    emit_json(row) if json else print(_("test notification #{id} delivered to {target}").format(id=row["id"], target=target))

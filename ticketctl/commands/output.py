@@ -12,9 +12,13 @@ import click
 
 from ticketctl.core.model import parse_time
 from ticketctl.errors import BadInput
+from ticketctl.i18n import N_, _
 from ticketctl.services.env import Env
 
 SLA_STYLE = {"ok": "green", "at_risk": "yellow", "breached": "bold red", "paused": "cyan", "done": "dim"}
+#: the ticket table's column headers
+TICKET_COLUMNS = (N_("key"), N_("pri"), N_("weight"), N_("status"), N_("assignee"), N_("sla left"), N_("dept"), N_("product"),
+                  N_("title"))
 
 
 def env() -> Env:
@@ -31,7 +35,7 @@ def moment(option: str, text: str | None) -> datetime | None:
     try:
         return parse_time(text)
     except ValueError:
-        raise BadInput(f"{option} {text!r} is not an ISO-8601 time like 2026-03-02T09:00:00Z") from None
+        raise BadInput(_("{option} {text!r} is not an ISO-8601 time like 2026-03-02T09:00:00Z").format(option=option, text=text)) from None
 
 
 def emit_json(data: Any) -> None:
@@ -47,10 +51,10 @@ def duration(seconds: int | None) -> str:
     h, rem = divmod(rem, 3600)
     m = rem // 60
     if d:
-        return f"{sign}{d}d {h}h"
+        return _("{sign}{days}d {hours}h").format(sign=sign, days=d, hours=h)
     if h:
-        return f"{sign}{h}h {m:02d}m"
-    return f"{sign}{m}m"
+        return _("{sign}{hours}h {minutes}m").format(sign=sign, hours=h, minutes=f"{m:02d}")
+    return _("{sign}{minutes}m").format(sign=sign, minutes=m)
 
 
 def console() -> Any:
@@ -76,8 +80,10 @@ def ticket_table(rows: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("key", "pri", "weight", "status", "assignee", "sla left", "dept", "product", "title"):
-        table.add_column(col, justify="right" if col == "weight" else "left", no_wrap=col != "title")
+    for col in TICKET_COLUMNS:
+        # the title wraps; "fold" breaks a run with no spaces (a Chinese title) instead of cutting it to "…"
+        table.add_column(_(col), justify="right" if col == "weight" else "left", no_wrap=col != "title",
+                         overflow="fold" if col == "title" else "ellipsis")
     for t in rows:
         status = t["status"] + (f": {t['blocked_reason']}" if t.get("blocked_reason") else "")
         left = duration(t.get("sla_resolve_left_s")) if t["sla_state"] != "done" else ""
@@ -89,4 +95,4 @@ def ticket_table(rows: list[dict[str, Any]]) -> None:
     if rows:
         c.print(table)
     else:
-        print("no tickets match", file=sys.stderr)
+        print(_("no tickets match"), file=sys.stderr)

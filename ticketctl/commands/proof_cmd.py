@@ -17,6 +17,7 @@ from ticketctl.commands.lifecycle import Key
 from ticketctl.commands.output import emit_json, env, ticket_line
 from ticketctl.commands.tickets import Json
 from ticketctl.errors import BadInput
+from ticketctl.i18n import _, ngettext
 
 
 def attach(
@@ -36,15 +37,17 @@ def attach(
     out = evidence.attach(env(), key, file, for_)
     ev = out["attached"]
     if ev.get("flag"):
-        print(f"ticketctl: warning: {ev['name']} has no EXIF capture time: attached but flagged;"
-              " it proves no checklist item", file=sys.stderr)
+        print("ticketctl: warning: " + _("{name} has no EXIF capture time: attached but flagged; it proves no checklist item").format(
+            name=ev["name"]), file=sys.stderr)
     if json:
         emit_json(out)
         return
-    what = f" for {ev['item']}" if ev.get("item") else ""
-    checked = f"; checked {out['checked']}" if out.get("checked") else ""
-    taken = f", taken {ev['captured_at']}" if ev.get("captured_at") else ""
-    print(f"{out['key']}: attached {ev['name']}{what} (sha256 {ev['sha256'][:12]}, {ev['size']} bytes{taken}){checked}")
+    what = " " + _("for {item}").format(item=ev["item"]) if ev.get("item") else ""
+    checked = "; " + _("checked {item}").format(item=out["checked"]) if out.get("checked") else ""
+    taken = ", " + _("taken {at}").format(at=ev["captured_at"]) if ev.get("captured_at") else ""
+    size = ngettext("{n} byte", "{n} bytes", ev["size"]).format(n=ev["size"])
+    print(_("{key}: attached {name}{what} (sha256 {sha256}, {size}{taken}){checked}").format(
+        key=out["key"], name=ev["name"], what=what, sha256=ev["sha256"][:12], size=size, taken=taken, checked=checked))
 
 
 def _terminal_qr(text: str) -> str:
@@ -78,24 +81,25 @@ def confirm(
     e = env()
     if qr:
         if rating or comment or by:
-            raise BadInput("--qr lets the customer answer on the phone: leave out --rating, --comment and --by")
+            raise BadInput(_("--qr lets the customer answer on the phone: leave out --rating, --comment and --by"))
         link = confirm_.request_qr(e, key, url)
         if json:
             emit_json(link)
         else:
             sys.stdout.write(_terminal_qr(link["url"]))
-            print(f"{link['url']}\nsingle use, expires {link['expires_at']}")
+            print(link["url"])
+            print(_("single use, expires {at}").format(at=link["expires_at"]))
         return
     if url:
-        raise BadInput("--url goes with --qr")
-    missing = [f for f, v in (("--rating (three times)", rating), ("--comment", comment), ("--by", by)) if not v]
+        raise BadInput(_("--url goes with --qr"))
+    missing = [f for f, v in ((_("--rating (three times)"), rating), ("--comment", comment), ("--by", by)) if not v]
     if missing:
-        raise BadInput(f"an in-person confirmation needs {', '.join(missing)} (or use --qr)")
+        raise BadInput(_("an in-person confirmation needs {missing} (or use --qr)").format(missing=", ".join(missing)))
     out: dict[str, Any] = confirm_.confirm(e, key, list(rating or []), comment or "", by or "")
     if json:
         emit_json(out)
     else:
-        print(ticket_line(out) + f"  (confirmed by {by})")
+        print(ticket_line(out) + "  " + _("(confirmed by {name})").format(name=by))
 
 
 def register(app: typer.Typer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ticketctl.commands.output import console
+from ticketctl.i18n import _, ngettext
 from ticketctl.services.heatmap import grid
 
 SHADES = ("grey23", "dark_green", "green4", "yellow4", "dark_orange3", "red3")
@@ -20,7 +21,8 @@ def print_heatmap(hm: dict[str, Any]) -> None:
     from rich.table import Table
 
     c = console()
-    c.print(f"[bold]backlog at {hm['at']}[/] by {' x '.join(hm['by'])}: {hm['total']} open tickets")
+    c.print(ngettext("[bold]backlog at {at}[/] by {by}: {n} open ticket", "[bold]backlog at {at}[/] by {by}: {n} open tickets",
+                     hm["total"]).format(at=hm["at"], by=" x ".join(hm["by"]), n=hm["total"]))
     if not hm["cells"]:
         return
     rows, cols, cells = grid(hm)
@@ -41,4 +43,4 @@ def print_heatmap(hm: dict[str, Any]) -> None:
         table.add_row(*out)
     c.print(table)
     legend = "  ".join(f"[white on {s}]  [/]" for s in SHADES[1:])
-    c.print(f"legend: fewer {legend} more;  * holds tickets older than 4 h")
+    c.print(_("legend: fewer {legend} more;  * holds tickets older than 4 h").format(legend=legend))

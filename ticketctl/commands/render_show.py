@@ -6,35 +6,47 @@ from collections.abc import Callable
 from typing import Any
 
 from ticketctl.commands.output import SLA_STYLE, console
+from ticketctl.core.text import ljust, rjust
+from ticketctl.i18n import N_, _
 
 
 def _payload_text(e: dict[str, Any]) -> str:
     p = e["payload"]
     typ = e["type"].split(".", 1)[1]
     if typ == "created":
-        return f"{p.get('priority')} {p.get('type')} in {p.get('dept')}: {p.get('title')}"
+        return _("{priority} {type} in {dept}: {title}").format(priority=p.get("priority"), type=p.get("type"), dept=p.get("dept"),
+                                                                title=p.get("title"))
     if typ == "assigned":
-        return f"to {p['assignee']}" + (f" (was {p['previous']})" if p.get("previous") else "") + (" forced" if p.get("forced") else "")
+        was = " " + _("(was {name})").format(name=p["previous"]) if p.get("previous") else ""
+        return _("to {name}").format(name=p["assignee"]) + was + (" " + _("forced") if p.get("forced") else "")
     if typ == "blocked":
         extra = ", ".join(f"{k}={v}" for k, v in p.items() if k != "reason")
         return p["reason"] + (f" ({extra})" if extra else "")
     if typ == "noted":
         return p["text"]
     if typ == "checked":
-        return p["item"] + (f" (evidence {p['evidence'][:12]})" if p.get("evidence") else "")
+        return p["item"] + (" " + _("(evidence {sha256})").format(sha256=p["evidence"][:12]) if p.get("evidence") else "")
     if typ == "attached":
-        return (f"{p['name']} sha256 {p['sha256'][:12]}" + (f" for {p['item']}" if p.get("item") else "")
-                + (f", taken {p['captured_at']}" if p.get("captured_at") else "") + (f" [{p['flag']}]" if p.get("flag") else ""))
+        return (f"{p['name']} sha256 {p['sha256'][:12]}" + (" " + _("for {item}").format(item=p["item"]) if p.get("item") else "")
+                + (", " + _("taken {at}").format(at=p["captured_at"]) if p.get("captured_at") else "")
+                + (f" [{p['flag']}]" if p.get("flag") else ""))
     if typ == "confirmed":
         r = p["ratings"]
-        return f"by {p['by']} ({p['via']}): solved {r['solved']}, professional {r['professional']}, on time {r['on_time']}: {p['comment']}"
+        return _("by {name} ({via}): solved {solved}, professional {professional}, on time {on_time}: {comment}").format(
+            name=p["by"], via=p["via"], solved=r["solved"], professional=r["professional"], on_time=r["on_time"], comment=p["comment"])
     if typ == "confirm_requested":
-        return f"phone link, expires {p['expires_at']}"
+        return _("phone link, expires {at}").format(at=p["expires_at"])
     if typ == "certified":
-        return f"certificate {p['cert_id']} (key {p['key_id']})"
+        return _("certificate {cert_id} (key {key_id})").format(cert_id=p["cert_id"], key_id=p["key_id"])
     if typ == "qa_checked":
-        return f"QA run {p['run']}: " + ("ok" if p["ok"] else "; ".join(i for found in p["issues"].values() for i in found))
+        return _("QA run {run}: {result}").format(
+            run=p["run"], result=_("ok") if p["ok"] else "; ".join(i for found in p["issues"].values() for i in found))
     return ", ".join(f"{k}={v}" for k, v in p.items())
+
+
+def _label(text: str) -> str:
+    """A translated row label, right-aligned in the 13-cell label column."""
+    return f"  [dim]{rjust(text, 13)}[/]  "
 
 
 def print_ticket(t: dict[str, Any], duration: Callable[[int | None], str]) -> None:
@@ -44,40 +56,46 @@ def print_ticket(t: dict[str, Any], duration: Callable[[int | None], str]) -> No
     c.print(f"[bold]{t['key']}[/]  {escape(t['title'])}")
     status = t["status"] + (f" ({t['blocked_reason']}, {duration(t['blocked_for_s'])})" if t["blocked_reason"] else "")
     rows = [
-        ("status", status),
-        ("assignee", t["assignee"] or "-"),
-        ("priority", f"{t['priority']} / impact {t['impact']} / weight {t['weight']}"),
-        ("type", t["type"]),
-        ("where", " / ".join(x for x in (t["dept"], t["product"], t["fault"], t["zone"]) if x)),
-        ("customer", " ".join(x for x in (t["customer"], t["phone"], t["channel"]) if x) or "-"),
-        ("response due", t["sla_response_due"] + (f" (met: {t['sla_response_met']})" if t["sla_response_met"] is not None else "")),
-        ("resolve due", f"{t['sla_resolve_due'] or '-'}  [{SLA_STYLE[t['sla_state']]}]{t['sla_state']}"
+        (N_("status"), status),
+        (N_("assignee"), t["assignee"] or "-"),
+        (N_("priority"), _("{priority} / impact {impact} / weight {weight}").format(
+            priority=t["priority"], impact=t["impact"], weight=t["weight"])),
+        (N_("type"), t["type"]),
+        (N_("where"), " / ".join(x for x in (t["dept"], t["product"], t["fault"], t["zone"]) if x)),
+        (N_("customer"), " ".join(x for x in (t["customer"], t["phone"], t["channel"]) if x) or "-"),
+        (N_("response due"), t["sla_response_due"] + (" " + (_("(met)") if t["sla_response_met"] else _("(missed)"))
+                                                       if t["sla_response_met"] is not None else "")),
+        (N_("resolve due"), f"{t['sla_resolve_due'] or '-'}  [{SLA_STYLE[t['sla_state']]}]{t['sla_state']}"
                         f" {duration(t['sla_resolve_left_s']) if t['sla_state'] != 'done' else ''}[/]"),
     ]
     if t["block"]:
-        rows.append(("block", ", ".join(f"{k}: {v}" for k, v in t["block"].items())))
+        rows.append((N_("block"), ", ".join(f"{k}: {v}" for k, v in t["block"].items())))
     if t["blocked_seconds"]:
-        rows.append(("blocked time", ", ".join(f"{k} {duration(v)}" for k, v in t["blocked_seconds"].items())))
+        rows.append((N_("blocked time"), ", ".join(f"{k} {duration(v)}" for k, v in t["blocked_seconds"].items())))
     if t["description"]:
-        rows.append(("description", t["description"]))
+        rows.append((N_("description"), t["description"]))
     for k, v in rows:
-        c.print(f"  [dim]{k:>13}[/]  {v if k in ('resolve due',) else escape(str(v))}")
+        c.print(f"  [dim]{rjust(_(k), 13)}[/]  {v if k in ('resolve due',) else escape(str(v))}")
     if t["checklist"]:
-        c.print("  [dim]    checklist[/]  " + "  ".join(("[green]x[/] " if i["done"] else "[ ] ".replace("[", "\\[")) + i["item"]
+        c.print(_label(_("checklist")) + "  ".join(("[green]x[/] " if i["done"] else "[ ] ".replace("[", "\\[")) + i["item"]
                                                  for i in t["checklist"]))
     for ev in t["evidence"]:
         flag = f" [yellow]{ev['flag']}[/]" if ev.get("flag") else ""
-        c.print(f"  [dim]     evidence[/]  {escape(ev['name'])} {ev['sha256'][:12]}"
-                f"{' for ' + ev['item'] if ev.get('item') else ''}{' taken ' + ev['captured_at'] if ev.get('captured_at') else ''}{flag}")
+        item = " " + _("for {item}").format(item=ev["item"]) if ev.get("item") else ""
+        taken = " " + _("taken {at}").format(at=ev["captured_at"]) if ev.get("captured_at") else ""
+        c.print(_label(_("evidence")) + f"{escape(ev['name'])} {ev['sha256'][:12]}{item}{taken}{flag}")
     conf = t["confirmation"]
     if conf:
         r = conf["ratings"]
-        c.print(f"  [dim] confirmation[/]  {escape(conf['by'])} ({conf['via']}): solved {r['solved']}/5, professional"
-                f" {r['professional']}/5, on time {r['on_time']}/5: {escape(conf['comment'])}")
+        c.print(_label(_("confirmation")) + _(
+            "{name} ({via}): solved {solved}/5, professional {professional}/5, on time {on_time}/5: {comment}").format(
+            name=escape(conf["by"]), via=conf["via"], solved=r["solved"], professional=r["professional"], on_time=r["on_time"],
+            comment=escape(conf["comment"])))
     elif t["confirmation_required"]:
-        c.print("  [dim] confirmation[/]  [yellow]awaiting the customer[/]")
+        c.print(_label(_("confirmation")) + "[yellow]" + _("awaiting the customer") + "[/]")
     for cert in t["certificates"]:
-        c.print(f"  [dim]  certificate[/]  {cert['cert_id']} issued {cert['at']} by {escape(cert['by'])}")
-    c.print("  [dim]     timeline[/]")
+        c.print(_label(_("certificate")) + _("{cert_id} issued {at} by {name}").format(
+            cert_id=cert["cert_id"], at=cert["at"], name=escape(cert["by"])))
+    c.print(_label(_("timeline")).rstrip())
     for e in t["timeline"]:
-        c.print(f"    {e['at']}  {e['actor']:<10} {e['type'].split('.', 1)[1]:<10} {escape(_payload_text(e))}")
+        c.print(f"    {e['at']}  {escape(ljust(e['actor'], 10))} {ljust(e['type'].split('.', 1)[1], 10)} {escape(_payload_text(e))}")

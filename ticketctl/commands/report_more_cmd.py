@@ -15,8 +15,11 @@ import typer
 
 from ticketctl.commands.output import console, duration, emit_json, env, moment
 from ticketctl.commands.tickets import Json
+from ticketctl.i18n import N_, _, ngettext
 
 BAND_STYLE = {"excellent": "bold green", "ok": "green", "watch": "yellow", "warning": "bold red"}
+KPI_COLUMNS = (N_("kpi"), N_("value"), N_("band"), N_("n"), N_("basis"))
+BLOCKED_COLUMNS = (N_("reason"), N_("tickets"), N_("blocked now"), N_("total"), N_("mean"), N_("share"))
 
 
 class By(StrEnum):
@@ -51,19 +54,20 @@ def _print_kpis(r: dict[str, Any]) -> None:
     from rich.table import Table
 
     c = console()
-    c.print(f"[bold]KPIs[/] of {r['tickets']} tickets created {r['from']} to {r['to']}")
+    c.print(ngettext("[bold]KPIs[/] of {n} ticket created {start} to {end}", "[bold]KPIs[/] of {n} tickets created {start} to {end}",
+                     r["tickets"]).format(n=r["tickets"], start=r["from"], end=r["to"]))
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("kpi", "value", "band", "n", "basis"):
-        table.add_column(col, justify="right" if col in ("value", "n") else "left", no_wrap=col != "basis")
+    for col in KPI_COLUMNS:
+        table.add_column(_(col), justify="right" if col in ("value", "n") else "left", no_wrap=col != "basis")
     for name, k in r["kpis"].items():
         table.add_row(name, _value(k), k["band"] or "-", str(k["n"]), k["basis"])
     c.print(table)
     depts = r["by"].get("dept")
     if depts:
         names = list(r["kpis"])
-        t2 = Table(box=None, header_style="bold", pad_edge=False, title="per department", title_justify="left")
-        t2.add_column("dept")
-        t2.add_column("tickets", justify="right")
+        t2 = Table(box=None, header_style="bold", pad_edge=False, title=_("per department"), title_justify="left")
+        t2.add_column(_("dept"))
+        t2.add_column(_("tickets"), justify="right")
         for n in names:
             t2.add_column(n.replace("_", " "), justify="right")
         for d, g in depts.items():
@@ -82,15 +86,16 @@ def aging(json: Json = False) -> None:
     from rich.table import Table
 
     table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("age")
+    table.add_column(_("age"))
     for s in r["statuses"]:
         table.add_column(s, justify="right")
-    table.add_column("total", justify="right")
+    table.add_column(_("total"), justify="right")
     for b in r["buckets"]:
         table.add_row(b["bucket"], *(str(b["by_status"][s]) for s in r["statuses"]), f"[bold]{b['count']}[/]")
-    table.add_row("[bold]all[/]", *(f"[bold]{r['by_status'][s]}[/]" for s in r["statuses"]), f"[bold]{r['total']}[/]")
+    table.add_row("[bold]" + _("all") + "[/]", *(f"[bold]{r['by_status'][s]}[/]" for s in r["statuses"]), f"[bold]{r['total']}[/]")
     c = console()
-    c.print(f"[bold]backlog at {r['at']}[/]: {r['total']} open tickets")
+    c.print(ngettext("[bold]backlog at {at}[/]: {n} open ticket", "[bold]backlog at {at}[/]: {n} open tickets", r["total"]).format(
+        at=r["at"], n=r["total"]))
     c.print(table)
 
 
@@ -103,18 +108,18 @@ def blocked(json: Json = False) -> None:
         emit_json(r)
         return
     if not r["reasons"]:
-        print("no ticket was ever blocked", file=sys.stderr)
+        print(_("no ticket was ever blocked"), file=sys.stderr)
         return
     from rich.table import Table
 
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("reason", "tickets", "blocked now", "total", "mean", "share"):
-        table.add_column(col, justify="left" if col == "reason" else "right")
+    for col in BLOCKED_COLUMNS:
+        table.add_column(_(col), justify="left" if col == "reason" else "right")
     for x in r["reasons"]:
         share = f"{100 * x['total_s'] / r['total_s']:.0f}%" if r["total_s"] else "-"
-        table.add_row(x["label"], str(x["tickets"]), str(x["blocked_now"]), duration(x["total_s"]), duration(x["mean_s"]), share)
+        table.add_row(_(x["label"]), str(x["tickets"]), str(x["blocked_now"]), duration(x["total_s"]), duration(x["mean_s"]), share)
     c = console()
-    c.print(f"[bold]blocked time[/] up to {r['at']}: {duration(r['total_s'])} in all")
+    c.print(_("[bold]blocked time[/] up to {at}: {total} in all").format(at=r["at"], total=duration(r["total_s"])))
     c.print(table)
 
 
@@ -140,10 +145,13 @@ def trend(
     top = max([max(d["opened"], d["closed"]) for d in series] + [0])
     width = 30
     c = console()
-    c.print(f"[bold]opened vs closed[/], {r['days']} days to {r['at']} ({r['timezone']}): "
-            f"[cyan]{r['opened']} opened[/], [green]{r['closed']} closed[/], net {r['opened'] - r['closed']:+d}")
-    c.print(f"  opened [cyan]{_spark([d['opened'] for d in series], top)}[/]")
-    c.print(f"  closed [green]{_spark([d['closed'] for d in series], top)}[/]")
+    c.print(ngettext("[bold]opened vs closed[/], {days} day to {at} ({timezone}): [cyan]{opened} opened[/], [green]{closed} closed[/],"
+                     " net {net}",
+                     "[bold]opened vs closed[/], {days} days to {at} ({timezone}): [cyan]{opened} opened[/], [green]{closed} closed[/],"
+                     " net {net}", r["days"]).format(
+        days=r["days"], at=r["at"], timezone=r["timezone"], opened=r["opened"], closed=r["closed"], net=f"{r['opened'] - r['closed']:+d}"))
+    c.print("  " + _("opened") + f" [cyan]{_spark([d['opened'] for d in series], top)}[/]")
+    c.print("  " + _("closed") + f" [green]{_spark([d['closed'] for d in series], top)}[/]")
     for d in series:
         o = round(d["opened"] / top * width) if top else 0
         k = round(d["closed"] / top * width) if top else 0
@@ -162,8 +170,8 @@ def daily(
     if json:
         emit_json(r)
     else:
-        print(f"wrote {r['path']} ({r['backlog']} open tickets, {r['stuck']} stuck, KPIs of {r['kpi_tickets']} tickets)",
-              file=sys.stderr)
+        print(_("wrote {path} ({backlog} open tickets, {stuck} stuck, KPIs of {kpi_tickets} tickets)").format(
+            path=r["path"], backlog=r["backlog"], stuck=r["stuck"], kpi_tickets=r["kpi_tickets"]), file=sys.stderr)
 
 
 def qa(
@@ -179,11 +187,14 @@ def qa(
     if json:
         emit_json(r)
         return
-    print(f"QA run {r['run']} (seed {r['seed']}): {r['sampled']} of {r['closed']} closed tickets sampled,"
-          f" {r['passed']} passed")
+    print(_("QA run {run} (seed {seed}): {sampled} of {closed} closed tickets sampled, {passed} passed").format(
+        run=r["run"], seed=r["seed"], sampled=r["sampled"], closed=r["closed"], passed=r["passed"]))
+    from ticketctl.core.evidence import QA_CHECKS
+    from ticketctl.core.message import render  # the findings: English in JSON, the reader's language here
+
     for t in r["tickets"]:
-        issues = [f"{k}: {i}" for k, found in t["issues"].items() for i in found]
-        print(f"  {t['key']}  {'ok' if t['ok'] else 'FAIL'}" + (f"  {'; '.join(issues)}" if issues else ""))
+        issues = [f"{_(QA_CHECKS.get(k, k))}: {render(i)}" for k, found in t["issues"].items() for i in found]
+        print(f"  {t['key']}  " + (_("ok") if t["ok"] else _("FAIL")) + (f"  {'; '.join(issues)}" if issues else ""))
 
 
 def register(app: typer.Typer) -> None:

@@ -10,6 +10,7 @@ import typer
 
 from ticketctl.commands.output import emit_json, env
 from ticketctl.commands.tickets import Json
+from ticketctl.i18n import _
 
 app = typer.Typer(help="Run the team's sync server and manage its devices.", no_args_is_help=True)
 
@@ -42,7 +43,7 @@ def run(
     os.environ["TICKETCTL_SERVER_DB"] = url
     if env().home.root is not None:
         os.environ["TICKETCTL_HOME"] = str(env().home.root)
-    print(f"ticketctl server on http://{host}:{port} ({url.split('@')[-1]})", file=sys.stderr)
+    print(_("ticketctl server on http://{host}:{port} ({db})").format(host=host, port=port, db=url.split("@")[-1]), file=sys.stderr)
     if workers == 1:
         uvicorn.run(create_app(url, env().home), host=host, port=port, log_level="warning")
     else:
@@ -63,7 +64,7 @@ def add_device(
     if json:
         emit_json(r)
     else:
-        print(f"device {r['name']} ({r['role']}) token: {r['token']}")
+        print(_("device {name} ({role}) token: {token}").format(name=r["name"], role=r["role"], token=r["token"]))
 
 
 @app.command("list-devices", epilog="Example: ticketctl server list-devices --json")
@@ -76,8 +77,9 @@ def list_devices(db: Db = None, json: Json = False) -> None:
         emit_json(rows)
         return
     for r in rows:
-        state = f"revoked {r['revoked_at']}" if r["revoked_at"] else "active"
-        print(f"{r['name']}  {r['role']}  prefix {r['prefix'] or '-'}  pushed {r['last_client_seq']}  {state}")
+        state = _("revoked {at}").format(at=r["revoked_at"]) if r["revoked_at"] else _("active")
+        print(_("{name}  {role}  prefix {prefix}  pushed {pushed}  {state}").format(
+            name=r["name"], role=r["role"], prefix=r["prefix"] or "-", pushed=r["last_client_seq"], state=state))
 
 
 @app.command(epilog="Example: ticketctl server revoke ana")
@@ -89,4 +91,4 @@ def revoke(name: Annotated[str, typer.Argument(help="The device to revoke.")], d
     if json:
         emit_json(r)
     else:
-        print(f"device {r['name']} revoked at {r['revoked_at']}", file=sys.stderr)
+        print(_("device {name} revoked at {at}").format(name=r["name"], at=r["revoked_at"]), file=sys.stderr)

@@ -9,6 +9,7 @@ import typer
 from ticketctl.commands.output import emit_json, env
 from ticketctl.commands.tickets import Json
 from ticketctl.errors import Refused
+from ticketctl.i18n import _
 from ticketctl.services import rebuild
 
 app = typer.Typer(help="Check or rebuild the local store from its event log.", no_args_is_help=True)
@@ -25,9 +26,10 @@ def check(json: Json = False) -> None:
         if not json:
             for d in diffs:
                 print(d)
-        raise Refused(f"the projections differ from the event log in {len(diffs)} place(s); `ticketctl store rebuild` repairs them")
+        raise Refused(_("the projections differ from the event log in {n} place(s); `ticketctl store rebuild` repairs them").format(
+            n=len(diffs)))
     if not json:
-        print("store ok: the projections equal a replay of the event log", file=sys.stderr)
+        print(_("store ok: the projections equal a replay of the event log"), file=sys.stderr)
 
 
 @app.command("rebuild", epilog="Example: ticketctl store rebuild")
@@ -38,4 +40,5 @@ def rebuild_(json: Json = False) -> None:
     if json:
         emit_json({"tickets": n_tickets, "technicians": n_techs})
     else:
-        print(f"rebuilt {n_tickets} tickets and {n_techs} technicians from the event log", file=sys.stderr)
+        print(_("rebuilt {tickets} tickets and {technicians} technicians from the event log").format(
+            tickets=n_tickets, technicians=n_techs), file=sys.stderr)

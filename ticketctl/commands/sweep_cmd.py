@@ -10,19 +10,28 @@ import typer
 
 from ticketctl.commands.output import emit_json, env, ticket_line
 from ticketctl.commands.tickets import Json
+from ticketctl.core.message import render
 from ticketctl.core.workflow import STALL_CHOICES
 from ticketctl.errors import Refused
+from ticketctl.i18n import N_, _
+
+#: the summary's notification counts (``notify.deliver``'s keys); the placeholder's name keeps these
+#: msgids apart from other "{n} pending" ones (sync's pending changes read differently in Chinese)
+NOTE_LABELS = {"queued": N_("{notifications} queued"), "sent": N_("{notifications} sent"), "pending": N_("{notifications} pending"),
+               "failed": N_("{notifications} failed"), "errors": N_("{notifications} errors")}
 
 
 def _summary(r: dict[str, Any]) -> str:
     rules = [a["rule"].split("@", 1)[0] for a in r["actions"]]
     stalls, batches = rules.count("stall"), rules.count("batch")
     escalations = len(rules) - stalls - batches
-    notes = ", ".join(f"{len(v) if isinstance(v, list) else v} {k}" for k, v in r["notifications"].items()) or "none"
-    head = "sweep (dry run, nothing written)" if r["dry_run"] else "sweep"
-    return (f"{head} at {r['at']}: {escalations} escalations, {stalls} stall checks, {batches} batches;"
-            f" breached now: {r['breached']['response']} response, {r['breached']['resolve']} resolution;"
-            f" notifications: {notes}")
+    counts = {k: len(v) if isinstance(v, list) else v for k, v in r["notifications"].items()}
+    notes = ", ".join(_(NOTE_LABELS[k]).format(notifications=n) if k in NOTE_LABELS else f"{n} {k}" for k, n in counts.items()) or _("none")
+    head = _("sweep (dry run, nothing written)") if r["dry_run"] else _("sweep")
+    return _("{head} at {at}: {escalations} escalations, {stalls} stall checks, {batches} batches;"
+             " breached now: {response} response, {resolve} resolution; notifications: {notes}").format(
+        head=head, at=r["at"], escalations=escalations, stalls=stalls, batches=batches, response=r["breached"]["response"],
+        resolve=r["breached"]["resolve"], notes=notes)
 
 
 def sweep(
@@ -42,12 +51,12 @@ def sweep(
         emit_json(r)
     else:
         for a in r["actions"]:
-            print(f"{a['key']}  {a['rule']}  -> {', '.join(a['to'])}  {a['message']}")
+            print(f"{a['key']}  {a['rule']}  -> {', '.join(a['to'])}  {render(a['message'])}")  # JSON: English
         print(_summary(r), file=sys.stderr)
     b = r["breached"]
     if fail_on_breach and (b["response"] or b["resolve"]):
-        raise Refused(f"SLA breached: open tickets past their response target: {b['response']},"
-                      f" past their resolution target: {b['resolve']}")
+        raise Refused(_("SLA breached: open tickets past their response target: {response}, past their resolution target: {resolve}")
+                      .format(response=b["response"], resolve=b["resolve"]))
 
 
 def why(

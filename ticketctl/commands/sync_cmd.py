@@ -10,6 +10,7 @@ import typer
 from ticketctl.commands.output import emit_json, env
 from ticketctl.commands.tickets import Json
 from ticketctl.errors import Refused
+from ticketctl.i18n import _
 
 app = typer.Typer(
     help="Sync this store with the team's server: push queued changes, pull everyone else's.\n\n"
@@ -21,7 +22,8 @@ app = typer.Typer(
 
 def _say_rejected(rejected: list[dict[str, Any]]) -> None:
     for r in rejected:
-        print(f"rejected #{r['id']} {r['name']} {r.get('key') or ''}: {r['reason']}", file=sys.stderr)
+        print(_("rejected #{id} {name} {key}: {reason}").format(id=r["id"], name=r["name"], key=r.get("key") or "", reason=r["reason"]),
+              file=sys.stderr)
 
 
 @app.callback(epilog="Examples: ticketctl sync; ticketctl sync --json; ticketctl sync --watch")
@@ -43,7 +45,8 @@ def sync(
             elif "error" in r:
                 print(f"ticketctl: {r['error']}", file=sys.stderr)
             else:
-                print(f"synced: pushed {r['pushed']}, pulled {r['pulled']}, {len(r['pending'])} pending", file=sys.stderr)
+                print(_("synced: pushed {pushed}, pulled {pulled}, {pending} pending").format(
+                    pushed=r["pushed"], pulled=r["pulled"], pending=len(r["pending"])), file=sys.stderr)
                 _say_rejected(r["rejected"])
             sys.stdout.flush()
 
@@ -55,14 +58,14 @@ def sync(
     if json:
         emit_json({**r, "rejected": r["rejected"]})
     else:
-        boot = " (bootstrapped from a snapshot)" if r["bootstrapped"] else ""
-        print(f"synced{boot}: pushed {r['pushed']}, pulled {r['pulled']}, {len(r['pending'])} pending, cursor {r['cursor']}",
-              file=sys.stderr)
+        done = (_("synced (bootstrapped from a snapshot): pushed {pushed}, pulled {pulled}, {pending} pending, cursor {cursor}")
+                if r["bootstrapped"] else _("synced: pushed {pushed}, pulled {pulled}, {pending} pending, cursor {cursor}"))
+        print(done.format(pushed=r["pushed"], pulled=r["pulled"], pending=len(r["pending"]), cursor=r["cursor"]), file=sys.stderr)
     if r["rejected"]:
         if not json:
             _say_rejected(r["rejected"])
-        raise Refused(f"the server refused {len(r['rejected'])} change(s); `ticketctl sync status` lists them"
-                      " (`sync retry ID` to resubmit, `sync discard ID` to drop)")
+        raise Refused(_("the server refused {n} change(s); `ticketctl sync status` lists them"
+                        " (`sync retry ID` to resubmit, `sync discard ID` to drop)").format(n=len(r["rejected"])))
 
 
 @app.command(epilog="Example: ticketctl sync setup http://10.0.0.5:8765 --token 3q2-xYz...")
@@ -78,7 +81,8 @@ def setup(
     if json:
         emit_json(r)
     else:
-        print(f"sync set up: {r['url']} as {r['device']} ({r['role']}); run `ticketctl sync`", file=sys.stderr)
+        print(_("sync set up: {url} as {device} ({role}); run `ticketctl sync`").format(url=r["url"], device=r["device"], role=r["role"]),
+              file=sys.stderr)
 
 
 @app.command(epilog="Example: ticketctl sync status --json")
@@ -90,13 +94,15 @@ def status(json: Json = False) -> None:
     if json:
         emit_json(r)
         return
-    print(f"server {r['url'] or '(not set up)'}  device {r['device'] or '-'} ({r['role'] or '-'})  last sync {r['last_sync'] or 'never'}")
+    print(_("server {url}  device {device} ({role})  last sync {last_sync}").format(
+        url=r["url"] or _("(not set up)"), device=r["device"] or "-", role=r["role"] or "-", last_sync=r["last_sync"] or _("never")))
     for p in r["pending"]:
-        print(f"pending  #{p['id']} {p['name']} {p['key'] or ''}  {p['at']}")
+        print(_("pending  #{id} {name} {key}  {at}").format(id=p["id"], name=p["name"], key=p["key"] or "", at=p["at"]))
     for x in r["rejected"]:
-        print(f"rejected #{x['id']} {x['name']} {x['key'] or ''}  {x['at']}: {x['reason']}")
+        print(_("rejected #{id} {name} {key}  {at}: {reason}").format(id=x["id"], name=x["name"], key=x["key"] or "", at=x["at"],
+                                                                      reason=x["reason"]))
     if not r["pending"] and not r["rejected"]:
-        print("nothing queued")
+        print(_("nothing queued"))
 
 
 @app.command(epilog="Example: ticketctl sync retry 12")
@@ -111,7 +117,7 @@ def retry(
     if json:
         emit_json(r)
     else:
-        print(f"change #{id_} ({r['name']}) queued again; run `ticketctl sync`", file=sys.stderr)
+        print(_("change #{id} ({name}) queued again; run `ticketctl sync`").format(id=id_, name=r["name"]), file=sys.stderr)
 
 
 @app.command(epilog="Example: ticketctl sync discard 12")
@@ -126,4 +132,4 @@ def discard(
     if json:
         emit_json(r)
     else:
-        print(f"change #{id_} ({r['name']}) discarded", file=sys.stderr)
+        print(_("change #{id} ({name}) discarded").format(id=id_, name=r["name"]), file=sys.stderr)

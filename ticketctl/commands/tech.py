@@ -9,6 +9,7 @@ import typer
 
 from ticketctl.commands.output import console, emit_json, env
 from ticketctl.commands.tickets import Json, _csv
+from ticketctl.i18n import _
 from ticketctl.services import techs
 
 app = typer.Typer(help="Manage technicians: skills, zone, capacity, shift.", no_args_is_help=True)
@@ -25,10 +26,12 @@ def _print(t: dict[str, Any], json: bool) -> None:
     if json:
         emit_json(t)
     else:
-        away = " on leave" if t["on_leave"] else ""
-        to = f" (delegate {t['delegate']})" if t["delegate"] else ""
-        print(f"{t['name']}  load {t['load']}/{t['capacity']}  skills {','.join(t['skills']) or '-'}  "
-              f"zone {t['zone'] or '-'}  {'on' if t['on_shift'] else 'off'} shift{away}{to}{'  senior' if t['senior'] else ''}")
+        away = " " + _("on leave") if t["on_leave"] else ""
+        to = " " + _("(delegate {name})").format(name=t["delegate"]) if t["delegate"] else ""
+        senior = "  " + _("senior") if t["senior"] else ""
+        print(_("{name}  load {load}/{capacity}  skills {skills}  zone {zone}  {shift}").format(
+            name=t["name"], load=t["load"], capacity=t["capacity"], skills=",".join(t["skills"]) or "-", zone=t["zone"] or "-",
+            shift=_("on shift") if t["on_shift"] else _("off shift")) + away + to + senior)
 
 
 @app.command(epilog="Example: ticketctl tech add ana --skills hvac,electrical --zone east --capacity 3")
@@ -80,14 +83,14 @@ def list_(json: Json = False) -> None:
     from rich.table import Table
 
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("name", "load", "skills", "zone", "dept", "shift", "delegate"):
+    for col in (_("name"), _("load"), _("skills"), _("zone"), _("dept"), _("shift"), _("delegate")):
         table.add_column(col)
     for t in rows:
         full = t["load"] >= t["capacity"]
-        shift = "[dim]leave[/]" if t["on_leave"] else "on" if t["on_shift"] else "[dim]off[/]"
+        shift = "[dim]" + _("leave") + "[/]" if t["on_leave"] else _("on") if t["on_shift"] else "[dim]" + _("off") + "[/]"
         table.add_row(t["name"] + (" *" if t["senior"] else ""), f"[{'red' if full else 'green'}]{t['load']}/{t['capacity']}[/]",
                       ",".join(t["skills"]), t["zone"], t["dept"], shift, t["delegate"] or "")
     if rows:
         console().print(table)
     else:
-        print("no technicians yet: ticketctl tech add NAME", file=sys.stderr)
+        print(_("no technicians yet: ticketctl tech add NAME"), file=sys.stderr)

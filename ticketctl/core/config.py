@@ -21,6 +21,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ticketctl.core.calendar import WEEKDAYS, BusinessCalendar
+from ticketctl.core.country import CountryDays, country_days
+from ticketctl.i18n import LANGUAGES, N_, _
 
 PRIORITIES = ("urgent", "high", "medium", "low")
 IMPACTS = ("user", "department", "system")
@@ -43,7 +45,22 @@ class CalendarConfig:
     )
     start: str = doc("Start of business hours, `HH:MM` local time.", "08:00")
     end: str = doc("End of business hours, `HH:MM` local time.", "18:00")
-    holidays: list[str] = doc("Dates (`YYYY-MM-DD`) on which no clock runs.", factory=list)
+    holidays: list[str] = doc(
+        "Dates (`YYYY-MM-DD`) on which no clock runs, besides the country's (`calendar.country`).", factory=list
+    )
+    country: str = doc(
+        "Country whose public holidays stop the clocks, as an ISO 3166-1 code (`CN`, `DE`, `US`; empty: none),"
+        " from the `holidays` package, 2000-2050 (years past the last official notice are its estimate). Its"
+        " make-up workdays count as workdays: with `CN`, a Saturday or Sunday worked in exchange for a longer"
+        " holiday (调休) runs the clocks like a weekday. Computed dates are cached in `holidays-cache.json`"
+        " beside the config file.",
+        "",
+    )
+    subdivision: str = doc(
+        "Region of `calendar.country` whose own holidays count too (ISO 3166-2 part: `BY` for Bavaria, `CA`"
+        " for California); empty: the country's holidays only.",
+        "",
+    )
 
 
 @dataclass
@@ -116,12 +133,14 @@ def _default_sla() -> dict[str, SlaTarget]:
 
 def _default_reasons() -> dict[str, ReasonConfig]:
     return {
-        "awaiting_customer": ReasonConfig("Awaiting customer", pauses_sla=True, limit="5d"),
-        "awaiting_parts": ReasonConfig("Awaiting parts", limit="3d"),
-        "awaiting_third_party": ReasonConfig("Awaiting third party", limit="5d"),
-        "awaiting_approval": ReasonConfig("Awaiting approval", limit="2d"),
+        # labels are data (a team may write its own); the defaults are marked for the
+        # catalog and translated where a menu or report shows them: _(label)
+        "awaiting_customer": ReasonConfig(N_("Awaiting customer"), pauses_sla=True, limit="5d"),
+        "awaiting_parts": ReasonConfig(N_("Awaiting parts"), limit="3d"),
+        "awaiting_third_party": ReasonConfig(N_("Awaiting third party"), limit="5d"),
+        "awaiting_approval": ReasonConfig(N_("Awaiting approval"), limit="2d"),
         "awaiting_collaboration": ReasonConfig(
-            "Awaiting collaboration with another department",
+            N_("Awaiting collaboration with another department"),
             fields=["collaborator", "deliverable", "deadline", "expected_result"],
         ),
     }
@@ -281,6 +300,12 @@ class ProofConfig:
         " the ticket cannot close on it (reopen it instead).",
         3,
     )
+    font: str = doc(
+        "A TTF/OTF/TTC font file for certificates whose text the PDF core fonts lack (Chinese): it must have"
+        " every character printed (in a collection, the Simplified Chinese face is used). Empty: the"
+        " `ticketctl[cjk]` font package, else the system's CJK fonts (fonts-noto-cjk, macOS, Windows, fc-match).",
+        "",
+    )
 
 
 @dataclass
@@ -288,6 +313,11 @@ class Config:
     """Everything ticketctl's rules read. Time is never read here: it is a parameter."""
 
     me: str = doc("Who is acting on this machine (`TICKETCTL_USER` overrides it).", "")
+    lang: str = doc(
+        "Language of messages, help, the dashboard and certificates: `en` or `zh_CN` (Simplified Chinese);"
+        " empty: `TICKETCTL_LANG`, else the locale (`LC_ALL`, `LC_MESSAGES`, `LANG`), else English.",
+        "",
+    )
     capacity: int = doc("Open tickets a technician may hold unless `tech add/set --capacity` says otherwise.", 3)
     calendar: CalendarConfig = doc("Business calendar of the SLA clocks.", factory=CalendarConfig)
     sla: dict[str, SlaTarget] = doc("SLA targets per priority (urgent, high, medium, low).", factory=_default_sla)
@@ -306,13 +336,26 @@ class Config:
     @cached_property
     def business_calendar(self) -> BusinessCalendar:
         c = self.calendar
+        country = country_days(c.country, c.subdivision) if c.country else CountryDays((), ())
         return BusinessCalendar(
             tz=ZoneInfo(c.timezone),
             workdays=tuple(WEEKDAYS.index(d) for d in c.workdays),
             start=time.fromisoformat(c.start),
             end=time.fromisoformat(c.end),
-            holidays=tuple(date.fromisoformat(h) for h in c.holidays),
+            holidays=tuple(date.fromisoformat(h) for h in c.holidays) + country.holidays,
+            extra_workdays=country.workdays,
         )
+
+    @cached_property
+    def rules_fingerprint(self) -> str:
+        """A digest of the rules the projections are folded under (calendar, SLA
+        targets, blocked reasons, types): when it changes, the store's clocks are
+        stale and are folded again from the events (``services.env.Env.store``)."""
+        import hashlib
+        import json
+
+        rules = {k: to_dict(getattr(self, k)) for k in ("calendar", "sla", "reasons", "types")}
+        return hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()[:16]
 
     def sla_seconds(self, priority: str) -> tuple[int, int]:
         """(response, resolve) targets of ``priority`` in business seconds."""
@@ -354,7 +397,7 @@ def parse_duration(text: str, day_seconds: int = 36_000) -> int:
     day by default, 86,400 for wall time)."""
     m = _DURATION.match(text)
     if not m:
-        raise ValueError(f"{text!r} is not a duration like 15m, 8h or 3d")
+        raise ValueError(_("{text!r} is not a duration like 15m, 8h or 3d").format(text=text))
     n, unit = float(m.group(1)), m.group(2)
     return int(n * {"m": 60, "h": 3600, "d": day_seconds}[unit])
 
@@ -371,17 +414,17 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
     origin = typing.get_origin(tp)
     if is_dataclass(tp):
         if not isinstance(value, dict):
-            raise ValueError(f"{key}: expected a table, got {value!r}")
+            raise ValueError(_("{key}: expected a table, got {value!r}").format(key=key, value=value))
         return _build(tp, value, key)
     if origin is list:
         (item,) = typing.get_args(tp)
         if not isinstance(value, list):
-            raise ValueError(f"{key}: expected a list, got {value!r}")
+            raise ValueError(_("{key}: expected a list, got {value!r}").format(key=key, value=value))
         return [_convert(item, v, f"{key}[{i}]") for i, v in enumerate(value)]
     if origin is dict:
-        _, item = typing.get_args(tp)
+        _unused, item = typing.get_args(tp)
         if not isinstance(value, dict):
-            raise ValueError(f"{key}: expected a table, got {value!r}")
+            raise ValueError(_("{key}: expected a table, got {value!r}").format(key=key, value=value))
         return {k: _convert(item, v, f"{key}.{k}") for k, v in value.items()}
     if tp is float and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
@@ -389,7 +432,7 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
         return value
     if tp in (str, bool) and isinstance(value, tp):
         return value
-    raise ValueError(f"{key}: expected {_kind(tp)}, got {value!r}")
+    raise ValueError(_("{key}: expected {kind}, got {value!r}").format(key=key, kind=_kind(tp), value=value))
 
 
 def _build(cls: Any, data: dict[str, Any], prefix: str = "") -> Any:
@@ -397,7 +440,8 @@ def _build(cls: Any, data: dict[str, Any], prefix: str = "") -> Any:
     names = {f.name for f in fields(cls) if f.init}
     for k in data:
         if k not in names:
-            raise ValueError(f"{prefix + '.' if prefix else ''}{k}: unknown key (known: {', '.join(sorted(names))})")
+            raise ValueError(_("{key}: unknown key (known: {known})").format(
+                key=f"{prefix}.{k}" if prefix else k, known=", ".join(sorted(names))))
     kwargs = {}
     for f in fields(cls):
         if f.name in data:
@@ -429,116 +473,128 @@ def to_dict(obj: Any) -> Any:
 
 def _check(cfg: Config) -> None:
     """Semantic checks that types alone cannot express."""
+    if cfg.lang and cfg.lang not in LANGUAGES:
+        raise ValueError(_("{key}: {value!r} is not one of {known}").format(key="lang", value=cfg.lang, known=", ".join(LANGUAGES)))
     c = cfg.calendar
     try:
         ZoneInfo(c.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"calendar.timezone: unknown time zone {c.timezone!r}") from None
+        raise ValueError(_("calendar.timezone: unknown time zone {value!r}").format(value=c.timezone)) from None
     for i, d in enumerate(c.workdays):
         if d not in WEEKDAYS:
-            raise ValueError(f"calendar.workdays[{i}]: {d!r} is not one of {', '.join(WEEKDAYS)}")
+            raise ValueError(_("{key}: {value!r} is not one of {known}").format(
+                key=f"calendar.workdays[{i}]", value=d, known=", ".join(WEEKDAYS)))
     if not c.workdays:
-        raise ValueError("calendar.workdays: needs at least one day")
+        raise ValueError(_("calendar.workdays: needs at least one day"))
     for k in ("start", "end"):
         try:
             time.fromisoformat(getattr(c, k))
         except ValueError:
-            raise ValueError(f"calendar.{k}: {getattr(c, k)!r} is not a time like 08:00") from None
+            raise ValueError(_("{key}: {value!r} is not a time like 08:00").format(key=f"calendar.{k}", value=getattr(c, k))) from None
     if time.fromisoformat(c.end) <= time.fromisoformat(c.start):
-        raise ValueError("calendar.end: business hours must end after calendar.start")
+        raise ValueError(_("calendar.end: business hours must end after calendar.start"))
     for i, h in enumerate(c.holidays):
         try:
             date.fromisoformat(h)
         except ValueError:
-            raise ValueError(f"calendar.holidays[{i}]: {h!r} is not a date like 2026-12-25") from None
+            raise ValueError(_("{key}: {value!r} is not a date like 2026-12-25").format(key=f"calendar.holidays[{i}]", value=h)) from None
+    if c.country:
+        country_days(c.country, c.subdivision)  # raises naming calendar.country or calendar.subdivision
+    elif c.subdivision:
+        raise ValueError(_("calendar.subdivision: needs calendar.country"))
     for table, need in (("sla", PRIORITIES), ("weights.urgency", PRIORITIES), ("weights.impact", IMPACTS)):
         have = cfg.sla if table == "sla" else getattr(cfg.weights, table.split(".")[1])
         for k in have:
             if k not in need:
-                raise ValueError(f"{table}.{k}: unknown key (known: {', '.join(need)})")
+                raise ValueError(_("{key}: unknown key (known: {known})").format(key=f"{table}.{k}", known=", ".join(need)))
         for k in need:
             if k not in have:
-                raise ValueError(f"{table}.{k}: missing")
+                raise ValueError(_("{key}: missing").format(key=f"{table}.{k}"))
     for p, t in cfg.sla.items():
         for k in ("response", "resolve"):
             try:
                 if parse_duration(getattr(t, k)) <= 0:
-                    raise ValueError("must be longer than zero")
+                    raise ValueError(_("must be longer than zero"))
             except ValueError as e:
-                raise ValueError(f"sla.{p}.{k}: {e}") from None
+                raise ValueError(_("{key}: {error}").format(key=f"sla.{p}.{k}", error=e)) from None
     w = cfg.weights
     for table in ("urgency", "impact"):
         for k, v in getattr(w, table).items():
             if v <= 0:
-                raise ValueError(f"weights.{table}.{k}: must be above zero")
+                raise ValueError(_("{key}: must be above zero").format(key=f"weights.{table}.{k}"))
     if w.off_hours_factor <= 0:
-        raise ValueError("weights.off_hours_factor: must be above zero")
+        raise ValueError(_("{key}: must be above zero").format(key="weights.off_hours_factor"))
     if w.sla_factor < 0:
-        raise ValueError("weights.sla_factor: must be zero or more")
+        raise ValueError(_("{key}: must be zero or more").format(key="weights.sla_factor"))
     for i, p in enumerate(cfg.weights.always_on):
         if p not in PRIORITIES:
-            raise ValueError(f"weights.always_on[{i}]: {p!r} is not a priority")
+            raise ValueError(_("{key}: {value!r} is not a priority").format(key=f"weights.always_on[{i}]", value=p))
     if cfg.capacity < 0:
-        raise ValueError("capacity: must be zero or more")
+        raise ValueError(_("{key}: must be zero or more").format(key="capacity"))
     if not cfg.reasons:
-        raise ValueError("reasons: the blocked-reason menu cannot be empty")
+        raise ValueError(_("reasons: the blocked-reason menu cannot be empty"))
     for r, rc in cfg.reasons.items():
         for i, f in enumerate(rc.fields):
             if f not in BLOCK_FIELDS:
-                raise ValueError(f"reasons.{r}.fields[{i}]: {f!r} is not one of {', '.join(BLOCK_FIELDS)}")
+                raise ValueError(_("{key}: {value!r} is not one of {known}").format(
+                    key=f"reasons.{r}.fields[{i}]", value=f, known=", ".join(BLOCK_FIELDS)))
         if rc.limit:
             _check_duration(f"reasons.{r}.limit", rc.limit)
     for where, pol in [("dispatch.policy", cfg.dispatch.policy)] + [
         (f"dispatch.departments.{d}.policy", dc.policy) for d, dc in cfg.dispatch.departments.items() if dc.policy
     ]:
         if pol not in POLICIES:
-            raise ValueError(f"{where}: {pol!r} is not one of {', '.join(POLICIES)}")
+            raise ValueError(_("{key}: {value!r} is not one of {known}").format(key=where, value=pol, known=", ".join(POLICIES)))
     sw = cfg.sweep
     for k in ("silent_after", "silent_sla_left", "stall_after", "batch_window"):
         _check_duration(f"sweep.{k}", getattr(sw, k))
     if not 0 < sw.at_risk_share < 1:
-        raise ValueError("sweep.at_risk_share: must be between 0 and 1")
+        raise ValueError(_("sweep.at_risk_share: must be between 0 and 1"))
     if sw.batch_size < 2:
-        raise ValueError("sweep.batch_size: must be 2 or more")
+        raise ValueError(_("sweep.batch_size: must be 2 or more"))
     if sw.max_tickets < 1:
-        raise ValueError("sweep.max_tickets: must be 1 or more")
+        raise ValueError(_("sweep.max_tickets: must be 1 or more"))
     for z, zc in cfg.zones.items():
         if not (-90 <= zc.lat <= 90 and -180 <= zc.lon <= 180):
-            raise ValueError(f"zones.{z}: lat must be within -90..90 and lon within -180..180")
+            raise ValueError(_("{key}: lat must be within -90..90 and lon within -180..180").format(key=f"zones.{z}"))
     for name, nt in cfg.notify.targets.items():
         if not nt.url.startswith(("http://", "https://")):
-            raise ValueError(f"notify.targets.{name}.url: {nt.url!r} is not an http(s) URL")
+            raise ValueError(_("{key}: {value!r} is not an http(s) URL").format(key=f"notify.targets.{name}.url", value=nt.url))
         if nt.format not in NOTIFY_FORMATS:
-            raise ValueError(f"notify.targets.{name}.format: {nt.format!r} is not one of {', '.join(NOTIFY_FORMATS)}")
+            raise ValueError(_("{key}: {value!r} is not one of {known}").format(
+                key=f"notify.targets.{name}.format", value=nt.format, known=", ".join(NOTIFY_FORMATS)))
     if cfg.notify.timeout <= 0 or cfg.notify.tries_per_run < 1 or cfg.notify.give_up_after < 1:
-        raise ValueError("notify: timeout, tries_per_run and give_up_after must be positive")
+        raise ValueError(_("notify: timeout, tries_per_run and give_up_after must be positive"))
     for name in (f.name for f in fields(KpiConfig) if f.name != "repeat_window"):
         b = getattr(cfg.kpi, name)
         lower = name in KPI_LOWER_IS_BETTER
         if not (b.excellent <= b.ok <= b.warning if lower else b.excellent >= b.ok >= b.warning):
             order = "excellent <= ok <= warning" if lower else "excellent >= ok >= warning"
-            raise ValueError(f"kpi.{name}: bands must be ordered {order}")
+            raise ValueError(_("{key}: bands must be ordered {order}").format(key=f"kpi.{name}", order=order))
         if min(b.excellent, b.ok, b.warning) < 0 or (name in KPI_PERCENT and max(b.excellent, b.ok, b.warning) > 100):
-            raise ValueError(f"kpi.{name}: bands must lie within {'0..100 (percent)' if name in KPI_PERCENT else '0 or more'}")
+            if name in KPI_PERCENT:
+                raise ValueError(_("{key}: bands must lie within 0..100 (percent)").format(key=f"kpi.{name}"))
+            raise ValueError(_("{key}: bands must lie within 0 or more").format(key=f"kpi.{name}"))
     _check_duration("kpi.repeat_window", cfg.kpi.repeat_window)
     for name, tc in cfg.types.items():
         for i, item in enumerate(tc.evidence):
             if item not in tc.checklist:
-                raise ValueError(f"types.{name}.evidence[{i}]: {item!r} is not on the {name} checklist")
+                raise ValueError(_("{key}: {item!r} is not on the {type} checklist").format(
+                    key=f"types.{name}.evidence[{i}]", item=item, type=name))
     for k in ("photo_window", "token_ttl"):
         _check_duration(f"proof.{k}", getattr(cfg.proof, k))
     if cfg.proof.url and not cfg.proof.url.startswith(("http://", "https://")):
-        raise ValueError(f"proof.url: {cfg.proof.url!r} is not an http(s) URL")
+        raise ValueError(_("{key}: {value!r} is not an http(s) URL").format(key="proof.url", value=cfg.proof.url))
     if not 1 <= cfg.proof.solved_at_least <= 5:
-        raise ValueError("proof.solved_at_least: must be 1 to 5")
+        raise ValueError(_("proof.solved_at_least: must be 1 to 5"))
 
 
 def _check_duration(key: str, text: str) -> None:
     try:
         if parse_duration(text) <= 0:
-            raise ValueError("must be longer than zero")
+            raise ValueError(_("must be longer than zero"))
     except ValueError as e:
-        raise ValueError(f"{key}: {e}") from None
+        raise ValueError(_("{key}: {error}").format(key=key, error=e)) from None
 
 
 def config_from_dict(data: dict[str, Any]) -> Config:

@@ -25,6 +25,12 @@ augmenting path, as in bipartite matching)::
 
     before:  A(w=9) -> T1 [full]     B(w=8): only T1 has the skill
     after:   A(w=9) -> T2            B(w=8) -> T1
+
+Reasons (a candidate's, an assignment's, why a ticket stays unassigned) are
+:class:`~ticketctl.core.message.Message` objects: English text, which is what
+events and ``--json`` carry, with the template and values the human views
+render in the reader's language. A skipped candidate's reason is
+``skipped: <why>`` (:data:`SKIPPED`); :func:`why_skipped` gives the ``<why>``.
 """
 
 from __future__ import annotations
@@ -37,9 +43,13 @@ from datetime import datetime
 from typing import Any
 
 from ticketctl.core.config import Config
+from ticketctl.core.message import Message, inner, msg
 from ticketctl.core.model import Technician, Ticket, parse_time
+from ticketctl.i18n import N_
 
 FAR = 1e9  # unknown distance sorts after every known one
+#: a skipped candidate's reason; its ``why`` is what a table under a "skipped" verdict shows
+SKIPPED = N_("skipped: {why}")
 
 
 @dataclass(frozen=True)
@@ -48,7 +58,7 @@ class Candidate:
 
     name: str
     eligible: bool
-    reason: str
+    reason: str  # a Message (see the module doc)
     load: int
     capacity: int
     fit: int = 0
@@ -91,9 +101,17 @@ def is_vip(t: Ticket, cfg: Config) -> bool:
     return bool(t.customer) and t.customer in cfg.dispatch.vip_customers
 
 
-def _duration(seconds: int) -> str:
+def why_skipped(reason: str) -> str:
+    """A skipped candidate's reason without its ``skipped: `` head (a Message
+    when ``reason`` is one), for a view that shows the verdict in its own column."""
+    return inner(reason, SKIPPED, "why") if isinstance(reason, Message) else reason.removeprefix("skipped: ")
+
+
+def _duration(seconds: int) -> Message:
     h, m = divmod(max(seconds, 0) // 60, 60)
-    return f"{h // 24}d {h % 24}h" if h >= 24 else f"{h}h {m:02d}m"
+    if h >= 24:
+        return msg(N_("{sign}{days}d {hours}h"), sign="", days=h // 24, hours=h % 24)
+    return msg(N_("{sign}{hours}h {minutes}m"), sign="", hours=h, minutes=f"{m:02d}")
 
 
 def rank_key(t: Ticket, tech: Technician, load: int, fit: int, dist: float | None, idle_s: int, cfg: Config) -> tuple[Any, ...]:
@@ -112,22 +130,30 @@ def rank_key(t: Ticket, tech: Technician, load: int, fit: int, dist: float | Non
 def judge(t: Ticket, tech: Technician, load: int, last_active: str | None, cfg: Config, now: datetime) -> Candidate:
     """The verdict for one technician, in plain words."""
     base: dict[str, Any] = {"name": tech.name, "load": load, "capacity": tech.capacity}
-    away = "on leave" if tech.on_leave else "off shift" if not tech.on_shift else None
-    if away:
-        route = f", routes to {tech.delegate}" if tech.delegate else ""
-        return Candidate(eligible=False, reason=f"skipped: {away}{route}", routes_to=tech.delegate, **base)
+    if tech.on_leave or not tech.on_shift:
+        if tech.delegate:
+            away = (msg(N_("on leave, routes to {delegate}"), delegate=tech.delegate) if tech.on_leave
+                    else msg(N_("off shift, routes to {delegate}"), delegate=tech.delegate))
+        else:
+            away = msg(N_("on leave")) if tech.on_leave else msg(N_("off shift"))
+        return Candidate(eligible=False, reason=msg(SKIPPED, why=away), routes_to=tech.delegate, **base)
     missing = sorted(set(t.skills) - set(tech.skills))
     if missing:
-        return Candidate(eligible=False, reason=f"skipped: lacks skill {', '.join(missing)}", **base)
+        return Candidate(eligible=False, reason=msg(SKIPPED, why=msg(N_("lacks skill {skills}"), skills=", ".join(missing))),
+                         **base)
     if load >= tech.capacity:
-        return Candidate(eligible=False, reason=f"skipped: at capacity {load}/{tech.capacity}", **base)
+        return Candidate(eligible=False, reason=msg(SKIPPED, why=msg(
+            N_("at capacity {load}/{capacity}"), load=load, capacity=tech.capacity)), **base)
     fit = len(wanted(t) & set(tech.skills))
     dist = distance_km(t, tech, cfg)
     idle_s = int((now - parse_time(last_active or tech.created_at)).total_seconds())
-    where = "same zone" if dist == 0.0 else "distance unknown" if dist is None else f"distance {dist} km"
-    reason = f"skill fit {fit}, load {load}/{tech.capacity}, {where}, idle {_duration(idle_s)}"
+    where = (msg(N_("same zone")) if dist == 0.0 else msg(N_("distance unknown")) if dist is None
+             else msg(N_("distance {km} km"), km=dist))
+    reason = msg(N_("skill fit {fit}, load {load}/{capacity}, {where}, idle {idle}"),
+                 fit=fit, load=load, capacity=tech.capacity, where=where, idle=_duration(idle_s))
     if is_vip(t, cfg):
-        reason += ", senior for a VIP customer" if tech.senior else ", not senior (VIP customer)"
+        reason = (msg(N_("{reason}, senior for a VIP customer"), reason=reason) if tech.senior
+                  else msg(N_("{reason}, not senior (VIP customer)"), reason=reason))
     return Candidate(eligible=True, reason=reason, fit=fit, distance_km=dist, idle_s=idle_s,
                      rank=rank_key(t, tech, load, fit, dist, idle_s, cfg), **base)
 
@@ -220,7 +246,8 @@ def plan(backlog: list[tuple[Ticket, float]], techs: list[Technician], loads: di
         free[to] -= 1
         fit = len(wanted(moved["_ticket"]) & set(info[to].skills))
         why = judge(moved["_ticket"], info[to], info[to].capacity - free[to] - 1, last_active.get(to), cfg, now)
-        moved.update(assignee=to, score=pair_score(moved["weight"], fit), reason=f"{why.reason} (moved from {frm} to make room)")
+        moved.update(assignee=to, score=pair_score(moved["weight"], fit),
+                     reason=msg(N_("{reason} (moved from {previous} to make room)"), reason=why.reason, previous=frm))
 
     def augment(t: Ticket, weight: float, names: set[str], budget: int = 5000) -> bool:
         """Breadth-first search for a chain of moves of tickets placed in this
@@ -262,15 +289,15 @@ def plan(backlog: list[tuple[Ticket, float]], techs: list[Technician], loads: di
         if not names:
             need = ", ".join(sorted(t.skills))
             result.unassigned.append({"key": t.key, "weight": weight,
-                                      "reason": f"no technician on shift has skill {need}"})
+                                      "reason": msg(N_("no technician on shift has skill {skills}"), skills=need)})
             continue
         open_names = [n for n in names if free[n] > 0]
         if open_names:
             put(t, weight, best(t, open_names))  # type: ignore[arg-type]
             continue
         if not augment(t, weight, names):
-            result.unassigned.append({"key": t.key, "weight": weight,
-                                      "reason": f"every technician with the skills is at capacity ({len(names)} of them)"})
+            result.unassigned.append({"key": t.key, "weight": weight, "reason": msg(
+                N_("every technician with the skills is at capacity ({n} of them)"), n=len(names))})
     for a in result.assigned:
         a.pop("_ticket", None)
     return result

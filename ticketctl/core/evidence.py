@@ -37,8 +37,10 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from ticketctl.core.config import Config, parse_duration
+from ticketctl.core.message import msg
 from ticketctl.core.model import Event, Ticket, iso, parse_time
 from ticketctl.errors import BadInput, Refused
+from ticketctl.i18n import N_, _
 
 Draft = tuple[str, dict[str, Any]]
 
@@ -110,15 +112,20 @@ def decide_attach(t: Ticket, ev: dict[str, Any], at: str, cfg: Config) -> list[D
     the same item in this round, or a photo lies outside the window (the
     message gives the gap in minutes). Bad input: an item not on the checklist."""
     if t.status not in ATTACH_FROM:
-        raise Refused(f"cannot attach to {t.key}: it is {t.status} (attach needs {' or '.join(ATTACH_FROM)})")
+        raise Refused(_("cannot attach to {key}: it is {status} (attach needs {need})").format(
+            key=t.key, status=t.status, need=_(" or ").join(ATTACH_FROM)))
     sha, item = str(ev.get("sha256", "")), ev.get("item")
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
-        raise BadInput(f"{sha!r} is not a sha256 in hex")
+        raise BadInput(_("{value!r} is not a sha256 in hex").format(value=sha))
     items = cfg.checklist(t.type)
     if item is not None and item not in items:
-        raise BadInput(f"{item!r} is not on the {t.type} checklist (items: {', '.join(items) or 'none'})")
+        raise BadInput(_("{item!r} is not on the {type} checklist (items: {items})").format(
+            item=item, type=t.type, items=", ".join(items) or _("none")))
     if any(x["sha256"] == sha and x.get("item") == item for x in current(t)):
-        raise Refused(f"{ev.get('name') or sha[:12]} is already attached to {t.key}" + (f" for {item}" if item else ""))
+        name = ev.get("name") or sha[:12]
+        if item:
+            raise Refused(_("{name} is already attached to {key} for {item}").format(name=name, key=t.key, item=item))
+        raise Refused(_("{name} is already attached to {key}").format(name=name, key=t.key))
     mime = str(ev.get("mime") or "application/octet-stream")
     captured = ev.get("captured_at")
     payload: dict[str, Any] = {"sha256": sha, "name": str(ev.get("name") or sha[:12]), "size": int(ev.get("size") or 0),
@@ -136,9 +143,12 @@ def decide_attach(t: Ticket, ev: dict[str, Any], at: str, cfg: Config) -> list[D
     if "captured_at" in payload:
         gap = gap_minutes(payload["captured_at"], check_at)
         if gap * 60 > window_seconds(cfg):
-            ref = f"the check of {item} at {check_at}" if item in t.checks else f"now, when it would check {item}"
-            raise Refused(f"cannot attach {payload['name']} for {item} on {t.key}: taken {gap:g} min from {ref};"
-                          f" the window is {cfg.proof.photo_window} (EXIF time {payload['captured_at']})")
+            ref = (_("the check of {item} at {at}").format(item=item, at=check_at) if item in t.checks
+                   else _("now, when it would check {item}").format(item=item))
+            raise Refused(_("cannot attach {name} for {item} on {key}: taken {gap:g} min from {ref};"
+                            " the window is {window} (EXIF time {exif})").format(
+                name=payload["name"], item=item, key=t.key, gap=gap, ref=ref, window=cfg.proof.photo_window,
+                exif=payload["captured_at"]))
     if item not in t.checks:
         drafts.append(("ticket.checked", {"item": item, "at": at, "evidence": sha}))
     return drafts
@@ -148,17 +158,18 @@ def rating_dict(ratings: list[int]) -> dict[str, int]:
     """``[5, 4, 5]`` -> ``{"solved": 5, "professional": 4, "on_time": 5}``; BadInput unless three of 1-5."""
     if len(ratings) != len(RATING_NAMES) or any(not isinstance(r, int) or isinstance(r, bool) or not 1 <= r <= 5
                                                 for r in ratings):
-        raise BadInput("a confirmation needs three ratings of 1-5, in order: problem solved, professional, on time"
-                       " (--rating N three times)")
+        raise BadInput(_("a confirmation needs three ratings of 1-5, in order: problem solved, professional, on time"
+                         " (--rating N three times)"))
     return dict(zip(RATING_NAMES, ratings, strict=True))
 
 
 def _confirmable(t: Ticket) -> None:
     if t.status != "resolved":
-        raise Refused(f"cannot confirm {t.key}: it is {t.status} (the customer confirms a resolved ticket)")
+        raise Refused(_("cannot confirm {key}: it is {status} (the customer confirms a resolved ticket)").format(
+            key=t.key, status=t.status))
     c = t.confirmation
     if c:
-        raise Refused(f"{t.key} is already confirmed by {c.get('by')} at {c.get('at')}")
+        raise Refused(_("{key} is already confirmed by {by} at {at}").format(key=t.key, by=c.get("by"), at=c.get("at")))
 
 
 def decide_confirm(t: Ticket, ratings: list[int], comment: str, by: str, via: str = "in_person",
@@ -169,9 +180,9 @@ def decide_confirm(t: Ticket, ratings: list[int], comment: str, by: str, via: st
     rated = rating_dict(list(ratings))
     text = str(comment or "").strip()
     if len(text) < MIN_COMMENT:
-        raise BadInput(f"the customer's comment needs at least {MIN_COMMENT} characters (got {len(text)})")
+        raise BadInput(_("the customer's comment needs at least {min} characters (got {got})").format(min=MIN_COMMENT, got=len(text)))
     if not str(by or "").strip():
-        raise BadInput("a confirmation needs the customer's name (--by NAME)")
+        raise BadInput(_("a confirmation needs the customer's name (--by NAME)"))
     payload: dict[str, Any] = {"ratings": rated, "comment": text, "by": str(by).strip(), "via": via}
     if token_hash:
         payload["token"] = token_hash
@@ -183,7 +194,7 @@ def decide_confirm_request(t: Ticket, token_hash: str, expires_at: str) -> list[
     itself travels only in the QR code shown to the customer)."""
     _confirmable(t)
     if len(token_hash) != 64:
-        raise BadInput("a confirmation link is kept by the sha256 of its token")
+        raise BadInput(_("a confirmation link is kept by the sha256 of its token"))
     return [("ticket.confirm_requested", {"token": token_hash, "expires_at": iso(parse_time(expires_at))})]
 
 
@@ -193,20 +204,21 @@ def decide_confirm_token(t: Ticket, token_hash: str, now: datetime, ratings: lis
     already used or expired at ``now`` (the server's clock)."""
     link = t.confirm_tokens.get(token_hash)
     if link is None:
-        raise Refused(f"this confirmation link is not valid for {t.key} (ask the technician for a new one)")
+        raise Refused(_("this confirmation link is not valid for {key} (ask the technician for a new one)").format(key=t.key))
     if link.get("used_at"):
-        raise Refused(f"this confirmation link was already used at {link['used_at']}")
+        raise Refused(_("this confirmation link was already used at {at}").format(at=link["used_at"]))
     if now >= parse_time(link["expires_at"]):
-        raise Refused(f"this confirmation link expired at {link['expires_at']} (ask the technician for a new one)")
+        raise Refused(_("this confirmation link expired at {at} (ask the technician for a new one)").format(at=link["expires_at"]))
     return decide_confirm(t, ratings, comment, by, via="qr", token_hash=token_hash)
 
 
 def decide_certify(t: Ticket, cert: dict[str, Any]) -> list[Draft]:
     """Record a certificate issued for a closed ticket (id, content hash, key id, payload)."""
     if t.status != "closed":
-        raise Refused(f"cannot certify {t.key}: it is {t.status} (a certificate is issued for a closed ticket)")
+        raise Refused(_("cannot certify {key}: it is {status} (a certificate is issued for a closed ticket)").format(
+            key=t.key, status=t.status))
     if any(c["cert_id"] == cert["cert_id"] for c in t.certificates):
-        raise Refused(f"certificate {cert['cert_id']} is already recorded on {t.key}")
+        raise Refused(_("certificate {cert} is already recorded on {key}").format(cert=cert["cert_id"], key=t.key))
     return [("ticket.certified", {k: cert[k] for k in ("cert_id", "content_hash", "key_id", "payload")})]
 
 
@@ -217,17 +229,17 @@ def missing_for_close(t: Ticket, new_checks: list[str], cfg: Config) -> list[str
     items = cfg.checklist(t.type)
     missing = [i for i in items if i not in t.checks and i not in new_checks]
     if missing:
-        parts.append(f"checklist items not done: {', '.join(missing)} (pass --check ITEM)")
+        parts.append(_("checklist items not done: {items} (pass --check ITEM)").format(items=", ".join(missing)))
     proof = current(t)
     unproved = [i for i in cfg.evidence_items(t.type) if not any(proves(ev, i) for ev in proof)]
     if unproved:
-        parts.append(f"evidence missing for {', '.join(unproved)} (attach FILE --for ITEM)")
+        parts.append(_("evidence missing for {items} (attach FILE --for ITEM)").format(items=", ".join(unproved)))
     if cfg.needs_confirmation(t.type):
         c = t.confirmation
         if not c:
-            parts.append(f"no customer confirmation (ticketctl confirm {t.key} ..., or --qr)")
+            parts.append(_("no customer confirmation (ticketctl confirm {key} ..., or --qr)").format(key=t.key))
         elif c["ratings"]["solved"] < cfg.proof.solved_at_least:
-            parts.append(f"the customer rated problem solved {c['ratings']['solved']}/5 (reopen it)")
+            parts.append(_("the customer rated problem solved {rating}/5 (reopen it)").format(rating=c["ratings"]["solved"]))
     return parts
 
 
@@ -266,33 +278,43 @@ def on_reopen(t: Ticket) -> None:
 # -- QA ---------------------------------------------------------------------------
 
 
+#: the QA checks, by the key ``qa_issues`` files findings under (the keys stay: they are JSON)
+QA_CHECKS = {"evidence": N_("evidence"), "time": N_("time"), "confirmation": N_("confirmation")}
+
+
 def qa_issues(t: Ticket, cfg: Config) -> dict[str, list[str]]:
     """The QA sampler's look at a closed ticket, by check: evidence completeness,
-    time consistency and confirmation. Empty lists everywhere: it passes."""
+    time consistency and confirmation. Empty lists everywhere: it passes.
+
+    The findings are Messages (``ticketctl.core.message``): English where they
+    are data, in the event (``ticket.qa_checked``) and in ``report qa --json``,
+    rendered in the reader's language by the human report."""
     out: dict[str, list[str]] = {"evidence": [], "time": [], "confirmation": []}
     proof = current(t)
     for item in cfg.evidence_items(t.type):
         if not any(proves(ev, item) for ev in proof):
-            out["evidence"].append(f"no evidence for {item}")
+            out["evidence"].append(msg(N_("no evidence for {item}"), item=item))
     for ev in proof:
         if ev.get("flag"):
-            out["evidence"].append(f"{ev['name']}: photo without a capture time")
+            out["evidence"].append(msg(N_("{name}: photo without a capture time"), name=ev["name"]))
     window = window_seconds(cfg)
     for ev in proof:
         proved, cap = ev.get("item"), ev.get("captured_at")
         if proved and cap and proved in t.checks and gap_minutes(cap, t.checks[proved]["at"]) * 60 > window:
-            out["time"].append(f"{ev['name']}: taken {gap_minutes(cap, t.checks[proved]['at']):g} min from the check of {proved}")
+            out["time"].append(msg(N_("{name}: taken {gap:g} min from the check of {item}"), name=ev["name"],
+                                   gap=gap_minutes(cap, t.checks[proved]["at"]), item=proved))
         if cap and cap < t.created_at:
-            out["time"].append(f"{ev['name']}: taken before the ticket was created")
+            out["time"].append(msg(N_("{name}: taken before the ticket was created"), name=ev["name"]))
     for item, c in t.checks.items():
         if t.closed_at and not (t.created_at <= c["at"] <= t.closed_at):
-            out["time"].append(f"{item}: checked outside the ticket's life ({c['at']})")
+            out["time"].append(msg(N_("{item}: checked outside the ticket's life ({at})"), item=item, at=c["at"]))
     conf = t.confirmation
     if cfg.needs_confirmation(t.type):
         if not conf:
-            out["confirmation"].append("closed without the customer's confirmation")
+            out["confirmation"].append(msg(N_("closed without the customer's confirmation")))
         elif conf["ratings"]["solved"] < cfg.proof.solved_at_least:
-            out["confirmation"].append(f"the customer rated problem solved {conf['ratings']['solved']}/5")
+            out["confirmation"].append(msg(N_("the customer rated problem solved {rating}/5"), rating=conf["ratings"]["solved"]))
     if conf and t.resolved_at and t.closed_at and not (t.resolved_at <= conf["at"] <= t.closed_at):
-        out["time"].append(f"confirmed at {conf['at']}, outside resolved {t.resolved_at} .. closed {t.closed_at}")
+        out["time"].append(msg(N_("confirmed at {at}, outside resolved {resolved} .. closed {closed}"), at=conf["at"],
+                               resolved=t.resolved_at, closed=t.closed_at))
     return out

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from ticketctl.core.model import Ticket
+from ticketctl.i18n import _
 
 ROLES = ("technician", "dispatcher", "supervisor", "admin")
 
@@ -26,19 +27,21 @@ REDACTED_FOR_TECHNICIANS = ("phone",)
 
 def refusal(role: str, actor: str, name: str, ticket: Ticket | None, args: dict[str, Any]) -> str | None:
     """Why ``actor`` with ``role`` may not send mutation ``name`` (on ``ticket``,
-    as it stands before the change), or None when they may."""
+    as it stands before the change), or None when they may. The reason is in
+    the current language: the server's rejections speak the server's."""
     if role not in ROLES:
-        return f"unknown role {role!r}"
+        return _("unknown role {role!r}").format(role=role)
     if role == "admin" or role in ("dispatcher", "supervisor"):
         return None
     if name in QUEUE_ONLY:
-        return f"a technician may not {name.split('.', 1)[1]}: only dispatchers and supervisors may"
+        return _("a technician may not {action}: only dispatchers and supervisors may").format(action=name.split(".", 1)[1])
     if name == "tech.update" and args.get("name") != actor:
-        return "a technician may change only their own roster entry"
+        return _("a technician may change only their own roster entry")
     # every other ticket action (start, block, note, resolve, close, attach, ...) only on their own work
     if name.startswith("ticket.") and name != "ticket.create" and ticket is not None and ticket.assignee != actor:
-        held = f"assigned to {ticket.assignee}" if ticket.assignee else "not assigned to anyone"
-        return f"{ticket.key} is {held}, not to {actor}"
+        if ticket.assignee:
+            return _("{key} is assigned to {assignee}, not to {actor}").format(key=ticket.key, assignee=ticket.assignee, actor=actor)
+        return _("{key} is not assigned to anyone, not to {actor}").format(key=ticket.key, actor=actor)
     return None
 
 

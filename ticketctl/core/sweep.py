@@ -23,6 +23,11 @@ answer or any real update)::
                         one product, fault and zone, created within
                         batch_window of each other                   -> one parent ticket linking them
 
+Messages are :class:`~ticketctl.core.message.Message` objects: the English
+text itself (what events, the outbox's generic body and ``sweep --json``
+carry) with its template and values, so the people who read it (the sweep's
+human output, chat webhooks) get it in their language (``Action.text``).
+
 Every escalation fires once per ticket: a rule already in
 ``ticket.escalations`` yields nothing (``workflow.decide_escalate``), which
 is what makes two sweeps at the same moment write nothing twice.
@@ -43,19 +48,26 @@ from typing import Any
 
 from ticketctl.core import workflow
 from ticketctl.core.config import IMPACTS, PRIORITIES, Config, parse_duration
+from ticketctl.core.message import Listing, Message, msg, render
 from ticketctl.core.model import OPEN_STATUSES, Ticket, parse_time
 from ticketctl.core.views import sla_left
+from ticketctl.i18n import N_
 
 #: rule ids without their ``@...`` suffix, in the order actions are reported
 RULES = ("silent", "response_breached", "response_at_risk", "resolve_breached", "resolve_at_risk", "stall",
          "blocked_too_long", "collab_deadline", "batch")
 BATCH_TYPE = "batch"
+#: what each stall-check answer means, shown next to its name where a person reads the question
+#: (the names stay: they are what ``ticketctl why KEY CHOICE`` takes)
+STALL_LABELS = {"awaiting_parts": N_("Awaiting parts"), "awaiting_customer": N_("Awaiting customer"),
+                "technician_away": N_("Technician away"), "still_working": N_("Still working")}
 
 
 @dataclass(frozen=True)
 class Batch:
     """A parent ticket to create (``fields`` for ``workflow.decide_create``)
-    and the children it links."""
+    and the children it links. Its ``title`` and ``description`` are Messages:
+    ``services.sweep`` writes them in the team's language."""
 
     fields: dict[str, Any]
     children: tuple[str, ...]
@@ -70,7 +82,7 @@ class Action:
     key: str | None
     rule: str
     to: tuple[str, ...]
-    message: str
+    message: str  # a Message: English, with its template and values
     drafts: tuple[workflow.Draft, ...] = ()
     batch: Batch | None = None
 
@@ -78,6 +90,21 @@ class Action:
     def base_rule(self) -> str:
         """The rule without its ``@...`` suffix (what notify targets filter on)."""
         return self.rule.split("@", 1)[0]
+
+    @property
+    def template(self) -> str:
+        """The message's msgid (marked with ``N_()`` where it is made)."""
+        return self.message.template if isinstance(self.message, Message) else self.message
+
+    @property
+    def args(self) -> dict[str, Any]:
+        """The values that fill :attr:`template`."""
+        return self.message.args if isinstance(self.message, Message) else {}
+
+    @property
+    def text(self) -> str:
+        """The message in the current language, for people to read."""
+        return render(self.message)
 
 
 @dataclass(frozen=True)
@@ -111,20 +138,20 @@ class Thresholds:
 # -- words -------------------------------------------------------------------------
 
 
-def span(seconds: int, days: bool = True) -> str:
+def span(seconds: int, days: bool = True) -> Message:
     """``45m``, ``2h``, ``2h05``, ``3d 4h`` (``days=False`` for business time,
     whose days are not 24 h: ``30h``)."""
     s = abs(int(seconds))
     d, rem = divmod(s, 86_400) if days else (0, s)
     h, m = rem // 3600, rem % 3600 // 60
     if d:
-        return f"{d}d {h}h" if h else f"{d}d"
+        return msg(N_("{sign}{days}d {hours}h"), sign="", days=d, hours=h) if h else msg(N_("{days}d"), days=d)
     if h:
-        return f"{h}h{m:02d}" if m else f"{h}h"
-    return f"{m}m"
+        return msg(N_("{hours}h{minutes}"), hours=h, minutes=f"{m:02d}") if m else msg(N_("{hours}h"), hours=h)
+    return msg(N_("{sign}{minutes}m"), sign="", minutes=m)
 
 
-def _bt(seconds: int) -> str:
+def _bt(seconds: int) -> Message:
     return span(seconds, days=False)
 
 
@@ -132,15 +159,21 @@ def _to(*names: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in names if n))
 
 
-def _held(t: Ticket) -> str:
-    return f"held by {t.assignee}" if t.assignee else "unassigned"
+def _held(t: Ticket) -> Message:
+    return msg(N_("held by {assignee}"), assignee=t.assignee) if t.assignee else msg(N_("unassigned"))
+
+
+def _choice(name: str) -> str:
+    """A stall-check answer: its name, with its label where a translation shows it."""
+    label = STALL_LABELS.get(name)
+    return Message(N_("{choice} ({label})"), {"choice": name, "label": msg(label)}, english=name) if label else name
 
 
 def _wall_since(now: datetime, at: str) -> int:
     return int((now - parse_time(at)).total_seconds())
 
 
-def _escalate(t: Ticket, rule: str, to: tuple[str, ...], message: str) -> list[Action]:
+def _escalate(t: Ticket, rule: str, to: tuple[str, ...], message: Message) -> list[Action]:
     drafts = workflow.decide_escalate(t, rule, list(to), message)
     return [Action(t.key, rule, to, message, tuple(drafts))] if drafts else []
 
@@ -157,10 +190,12 @@ def silent(t: Ticket, now: datetime, now_bt: int, cfg: Config, th: Thresholds) -
     left = sla_left(t, now_bt)
     if waited < th.silent_after_s or left is None or left >= th.silent_left_s:
         return []
-    clock = (f"{_bt(left)} of {_bt(t.resolve_target_s)} to resolve left" if left >= 0
-             else f"resolution overdue by {_bt(left)} (target {_bt(t.resolve_target_s)})")
-    return _escalate(t, "silent", _to(cfg.supervisor(t.dept)),
-                     f"{t.key} {t.priority}, unassigned {span(waited)} with {clock}: {t.title}")
+    target = _bt(t.resolve_target_s)
+    clock = (msg(N_("{left} of {target} to resolve left"), left=_bt(left), target=target) if left >= 0
+             else msg(N_("resolution overdue by {overdue} (target {target})"), overdue=_bt(left), target=target))
+    return _escalate(t, "silent", _to(cfg.supervisor(t.dept)), msg(
+        N_("{key} {priority}, unassigned {waited} with {clock}: {title}"),
+        key=t.key, priority=t.priority, waited=span(waited), clock=clock, title=t.title))
 
 
 def response(t: Ticket, now_bt: int, cfg: Config, th: Thresholds) -> list[Action]:
@@ -174,10 +209,12 @@ def response(t: Ticket, now_bt: int, cfg: Config, th: Thresholds) -> list[Action
         return []
     to = _to(cfg.supervisor(t.dept), t.assignee)
     if left < 0:
-        return _escalate(t, "response_breached", to, f"{t.key} {t.priority}, no response yet, overdue by {_bt(left)}"
-                         f" (target {_bt(target)}), {_held(t)}: {t.title}")
-    return _escalate(t, "response_at_risk", to, f"{t.key} {t.priority}, no response yet, {_bt(left)} of"
-                     f" {_bt(target)} left, {_held(t)}: {t.title}")
+        return _escalate(t, "response_breached", to, msg(
+            N_("{key} {priority}, no response yet, overdue by {overdue} (target {target}), {held}: {title}"),
+            key=t.key, priority=t.priority, overdue=_bt(left), target=_bt(target), held=_held(t), title=t.title))
+    return _escalate(t, "response_at_risk", to, msg(
+        N_("{key} {priority}, no response yet, {left} of {target} left, {held}: {title}"),
+        key=t.key, priority=t.priority, left=_bt(left), target=_bt(target), held=_held(t), title=t.title))
 
 
 def resolution(t: Ticket, now_bt: int, cfg: Config, th: Thresholds) -> list[Action]:
@@ -190,12 +227,16 @@ def resolution(t: Ticket, now_bt: int, cfg: Config, th: Thresholds) -> list[Acti
         return []
     to = _to(cfg.supervisor(t.dept), t.assignee)
     if left < 0:
-        return _escalate(t, "resolve_breached", to, f"{t.key} {t.priority}, resolution overdue by {_bt(left)}"
-                         f" (target {_bt(t.resolve_target_s)}), {t.status}, {_held(t)}: {t.title}")
+        return _escalate(t, "resolve_breached", to, msg(
+            N_("{key} {priority}, resolution overdue by {overdue} (target {target}), {status}, {held}: {title}"),
+            key=t.key, priority=t.priority, overdue=_bt(left), target=_bt(t.resolve_target_s), status=t.status,
+            held=_held(t), title=t.title))
     if t.resolve_due_bt is None:  # paused with time left: not at risk while nobody can act
         return []
-    return _escalate(t, "resolve_at_risk", to, f"{t.key} {t.priority}, {_bt(left)} of {_bt(t.resolve_target_s)}"
-                     f" to resolve left, {t.status}, {_held(t)}: {t.title}")
+    return _escalate(t, "resolve_at_risk", to, msg(
+        N_("{key} {priority}, {left} of {target} to resolve left, {status}, {held}: {title}"),
+        key=t.key, priority=t.priority, left=_bt(left), target=_bt(t.resolve_target_s), status=t.status,
+        held=_held(t), title=t.title))
 
 
 def stall(t: Ticket, now: datetime, cfg: Config, th: Thresholds) -> list[Action]:
@@ -208,8 +249,9 @@ def stall(t: Ticket, now: datetime, cfg: Config, th: Thresholds) -> list[Action]
         return []
     choices = list(workflow.STALL_CHOICES)
     holder = t.assignee
-    message = (f"{t.key} in progress with no update for {span(quiet)}: why? answer with"
-               f" `ticketctl why {t.key} CHOICE` ({', '.join(choices)}): {t.title}")
+    message = msg(N_("{key} in progress with no update for {quiet}: why? answer with `ticketctl why {key} CHOICE`"
+                     " ({choices}): {title}"),
+                  key=t.key, quiet=span(quiet), choices=Listing(_choice(c) for c in choices), title=t.title)
     drafts: tuple[workflow.Draft, ...] = (("ticket.stall_check", {"choices": choices, "holder": holder}),)
     return [Action(t.key, f"stall@{t.updated_at}", _to(holder or cfg.supervisor(t.dept)), message, drafts)]
 
@@ -224,9 +266,9 @@ def blocked(t: Ticket, now: datetime, cfg: Config, th: Thresholds) -> list[Actio
     limit = th.limit_s.get(t.blocked_reason or "")
     sup = cfg.supervisor(t.dept)
     if limit is not None and for_s > limit:
-        out += _escalate(t, f"blocked_too_long@{t.blocked_since}", _to(sup, t.assignee),
-                         f"{t.key} blocked ({t.blocked_reason}) for {span(for_s)}, over the {span(limit)} limit,"
-                         f" {_held(t)}: {t.title}")
+        out += _escalate(t, f"blocked_too_long@{t.blocked_since}", _to(sup, t.assignee), msg(
+            N_("{key} blocked ({reason}) for {blocked_for}, over the {limit} limit, {held}: {title}"),
+            key=t.key, reason=t.blocked_reason, blocked_for=span(for_s), limit=span(limit), held=_held(t), title=t.title))
     deadline = t.block.get("deadline")
     if deadline:
         try:
@@ -235,10 +277,12 @@ def blocked(t: Ticket, now: datetime, cfg: Config, th: Thresholds) -> list[Actio
             passed = False
         if passed:
             who = t.block.get("collaborator")
-            what = f", deliverable: {t.block['deliverable']}" if t.block.get("deliverable") else ""
-            out += _escalate(t, f"collab_deadline@{t.blocked_since}", _to(sup, who),
-                             f"{t.key} waits for {who or 'a collaborator'}: deadline {deadline} passed{what},"
-                             f" {_held(t)}: {t.title}")
+            values = {"key": t.key, "who": who or msg(N_("a collaborator")), "deadline": deadline, "held": _held(t),
+                      "title": t.title}
+            text = (msg(N_("{key} waits for {who}: deadline {deadline} passed, deliverable: {deliverable}, {held}: {title}"),
+                        deliverable=t.block["deliverable"], **values) if t.block.get("deliverable")
+                    else msg(N_("{key} waits for {who}: deadline {deadline} passed, {held}: {title}"), **values))
+            out += _escalate(t, f"collab_deadline@{t.blocked_since}", _to(sup, who), text)
     return out
 
 
@@ -303,16 +347,19 @@ def _batch(cfg: Config, product: str, fault: str, zone: str, children: Sequence[
     keys = tuple(t.key for t in children)
     depts = Counter(t.dept for t in children)
     dept = max(depts, key=lambda d: (depts[d], -next(i for i, t in enumerate(children) if t.dept == d)))
-    title = f"Batch: {len(children)} x {fault} on {product} in {zone}"
+    listed = Listing(keys)
+    title = msg(N_("Batch: {n} x {fault} on {product} in {zone}"), n=len(children), fault=fault, product=product, zone=zone)
     fields: dict[str, Any] = {
         "title": title, "type": BATCH_TYPE, "dept": dept, "product": product, "fault": fault, "zone": zone,
         "priority": min((t.priority for t in children), key=lambda p: PRIORITIES.index(p) if p in PRIORITIES else 99),
         "impact": max((t.impact for t in children), key=lambda i: IMPACTS.index(i) if i in IMPACTS else -1),
         "skills": sorted({s for t in children for s in t.skills}),
-        "description": f"{len(children)} open tickets with {fault} on {product} in {zone}: {', '.join(keys)}",
+        "description": msg(N_("{n} open tickets with {fault} on {product} in {zone}: {keys}"),
+                           n=len(children), fault=fault, product=product, zone=zone, keys=listed),
         "links": list(keys),
     }
-    return Action(None, "batch", _to(cfg.supervisor(dept)), f"{title}: {', '.join(keys)}", (), Batch(fields, keys))
+    return Action(None, "batch", _to(cfg.supervisor(dept)), msg(N_("{title}: {keys}"), title=title, keys=listed), (),
+                  Batch(fields, keys))
 
 
 def link_drafts(parent: str) -> list[workflow.Draft]:

@@ -27,6 +27,7 @@ from ticketctl.core import evidence
 from ticketctl.core.config import BLOCK_FIELDS, IMPACTS, PRIORITIES, Config
 from ticketctl.core.model import Event, Technician, Ticket, iso, parse_time, span_row, spans_differ
 from ticketctl.errors import BadInput, Refused
+from ticketctl.i18n import _
 
 #: action -> statuses it may start from
 ALLOWED_FROM: dict[str, tuple[str, ...]] = {
@@ -57,8 +58,9 @@ Draft = tuple[str, dict[str, Any]]  # (event type, payload)
 def _guard(t: Ticket, action: str) -> None:
     allowed = ALLOWED_FROM[action]
     if t.status not in allowed:
-        need = " or ".join(allowed)
-        raise Refused(f"cannot {action} {t.key}: it is {t.status} ({action} needs {need})")
+        need = _(" or ").join(allowed)
+        raise Refused(_("cannot {action} {key}: it is {status} ({action} needs {need})").format(
+            action=action, key=t.key, status=t.status, need=need))
 
 
 # -- decisions ------------------------------------------------------------------
@@ -73,17 +75,17 @@ def decide_create(fields: dict[str, Any], cfg: Config) -> list[Draft]:
     """Validate a new ticket's fields; returns the ``ticket.created`` draft."""
     extra = sorted(set(fields) - set(CREATE_FIELDS))
     if extra:
-        raise BadInput(f"a new ticket cannot set {', '.join(extra)}")
+        raise BadInput(_("a new ticket cannot set {fields}").format(fields=", ".join(extra)))
     title = str(fields.get("title", "")).strip()
     if not title:
-        raise BadInput("a ticket needs a title")
+        raise BadInput(_("a ticket needs a title"))
     for k in ("type", "dept", "product"):
         if not str(fields.get(k, "")).strip():
-            raise BadInput(f"a ticket needs --{k}")
+            raise BadInput(_("a ticket needs --{option}").format(option=k))
     if fields.get("priority", "medium") not in PRIORITIES:
-        raise BadInput(f"unknown priority {fields['priority']!r} (use {', '.join(PRIORITIES)})")
+        raise BadInput(_("unknown priority {value!r} (use {known})").format(value=fields["priority"], known=", ".join(PRIORITIES)))
     if fields.get("impact", "user") not in IMPACTS:
-        raise BadInput(f"unknown impact {fields['impact']!r} (use {', '.join(IMPACTS)})")
+        raise BadInput(_("unknown impact {value!r} (use {known})").format(value=fields["impact"], known=", ".join(IMPACTS)))
     payload = {k: v for k, v in fields.items() if v not in (None, "", [])}
     payload["title"] = title
     payload.setdefault("priority", "medium")
@@ -98,9 +100,10 @@ def decide_assign(t: Ticket, tech: Technician, load: int, force: bool = False,
     event why (the dispatcher's reason, a delegation)."""
     _guard(t, "assign")
     if t.assignee == tech.name:
-        raise Refused(f"{t.key} is already assigned to {tech.name}")
+        raise Refused(_("{key} is already assigned to {tech}").format(key=t.key, tech=tech.name))
     if load >= tech.capacity and not force:
-        raise Refused(f"cannot assign {t.key} to {tech.name}: at capacity {load}/{tech.capacity} (--force to assign anyway)")
+        raise Refused(_("cannot assign {key} to {tech}: at capacity {load}/{capacity} (--force to assign anyway)").format(
+            key=t.key, tech=tech.name, load=load, capacity=tech.capacity))
     payload: dict[str, Any] = {"assignee": tech.name}
     if t.assignee:
         payload["previous"] = t.assignee
@@ -121,17 +124,18 @@ def decide_block(t: Ticket, reason: str, cfg: Config, details: dict[str, str]) -
     _guard(t, "block")
     rc = cfg.reasons.get(reason)
     if rc is None:
-        raise BadInput(f"unknown block reason {reason!r} (use {', '.join(cfg.reasons)})")
+        raise BadInput(_("unknown block reason {reason!r} (use {known})").format(reason=reason, known=", ".join(cfg.reasons)))
     missing = [f for f in rc.fields if not str(details.get(f) or "").strip()]
     if missing:
         flags = ", ".join("--" + ("expect" if f == "expected_result" else f) for f in missing)
-        raise BadInput(f"blocking for {reason} needs {flags}")
+        raise BadInput(_("blocking for {reason} needs {flags}").format(reason=reason, flags=flags))
     details = dict(details)
     if details.get("deadline"):
         try:  # kept as ISO-8601 UTC, so it compares as text (sweep's SQL)
             details["deadline"] = iso(parse_time(details["deadline"]))
         except ValueError:
-            raise BadInput(f"--deadline {details['deadline']!r} is not a date or time like 2026-03-05T17:00") from None
+            raise BadInput(_("--deadline {value!r} is not a date or time like 2026-03-05T17:00").format(
+                value=details["deadline"])) from None
     payload: dict[str, Any] = {"reason": reason}
     for k in ("note", *BLOCK_FIELDS):
         if details.get(k):
@@ -146,9 +150,9 @@ def decide_unblock(t: Ticket, note: str | None = None) -> list[Draft]:
 
 def decide_note(t: Ticket, text: str) -> list[Draft]:
     if not text.strip():
-        raise BadInput("a note needs text")
+        raise BadInput(_("a note needs text"))
     if t.status == "cancelled":
-        raise Refused(f"cannot note {t.key}: it is cancelled")
+        raise Refused(_("cannot note {key}: it is cancelled").format(key=t.key))
     return [("ticket.noted", {"text": text})]
 
 
@@ -166,12 +170,12 @@ def decide_close(t: Ticket, checks: list[str], cfg: Config) -> list[Draft]:
     items = cfg.checklist(t.type)
     for c in checks:
         if c not in items:
-            known = ", ".join(items) if items else "none"
-            raise BadInput(f"{c!r} is not on the {t.type} checklist (items: {known})")
+            known = ", ".join(items) if items else _("none")
+            raise BadInput(_("{item!r} is not on the {type} checklist (items: {items})").format(item=c, type=t.type, items=known))
     new = [c for c in dict.fromkeys(checks) if c not in t.checks]
     missing = evidence.missing_for_close(t, new, cfg)
     if missing:
-        raise Refused(f"cannot close {t.key}: {'; '.join(missing)}")
+        raise Refused(_("cannot close {key}: {missing}").format(key=t.key, missing=_("; ").join(missing)))
     return [*(("ticket.checked", {"item": c}) for c in new), ("ticket.closed", {})]
 
 
@@ -180,12 +184,13 @@ def decide_why(t: Ticket, choice: str, cfg: Config) -> list[Draft]:
     ticket back to the queue (technician away), or say work goes on."""
     _guard(t, "why")
     if not t.stall:
-        raise Refused(f"{t.key} has no open stall check (sweep asks after {cfg.sweep.stall_after} without an update)")
+        raise Refused(_("{key} has no open stall check (sweep asks after {after} without an update)").format(
+            key=t.key, after=cfg.sweep.stall_after))
     if choice not in STALL_CHOICES:
-        raise BadInput(f"unknown answer {choice!r} (use {', '.join(STALL_CHOICES)})")
+        raise BadInput(_("unknown answer {choice!r} (use {known})").format(choice=choice, known=", ".join(STALL_CHOICES)))
     drafts: list[Draft] = [("ticket.stall_answered", {"choice": choice})]
     reason = STALL_CHOICES[choice]
-    if reason is not None:
+    if reason is not None:  # the note and the reason below are event data: English, not translated
         drafts += decide_block(t, reason, cfg, {"note": "answer to a stall check"})
     elif choice == "technician_away":
         drafts.append(("ticket.unassigned", {"previous": t.assignee, "reason": "technician away"}))
@@ -208,18 +213,20 @@ def decide_reopen(t: Ticket, reason: str | None = None) -> list[Draft]:
 def decide_transfer(t: Ticket, dept: str) -> list[Draft]:
     """Hand the ticket to another department (counted as a cross-department transfer)."""
     if t.status in ("closed", "cancelled"):
-        raise Refused(f"cannot transfer {t.key}: it is {t.status}")
-    if not dept.strip() or dept == t.dept:
-        raise BadInput(f"{t.key} is already in {t.dept}" if dept == t.dept else "a transfer needs a department")
+        raise Refused(_("cannot transfer {key}: it is {status}").format(key=t.key, status=t.status))
+    if dept == t.dept:
+        raise BadInput(_("{key} is already in {dept}").format(key=t.key, dept=t.dept))
+    if not dept.strip():
+        raise BadInput(_("a transfer needs a department"))
     return [("ticket.transferred", {"dept": dept, "previous": t.dept})]
 
 
 def decide_reprioritize(t: Ticket, priority: str) -> list[Draft]:
     """Change the priority; the SLA targets follow it, time already used stays used."""
     if priority not in PRIORITIES:
-        raise BadInput(f"unknown priority {priority!r} (use {', '.join(PRIORITIES)})")
+        raise BadInput(_("unknown priority {value!r} (use {known})").format(value=priority, known=", ".join(PRIORITIES)))
     if priority == t.priority:
-        raise Refused(f"{t.key} is already {priority}")
+        raise Refused(_("{key} is already {priority}").format(key=t.key, priority=priority))
     return [("ticket.reprioritized", {"priority": priority, "previous": t.priority})]
 
 
@@ -232,25 +239,25 @@ def decide_edit(t: Ticket, changes: dict[str, Any]) -> list[Draft]:
     """One ``ticket.edited`` per field that really changes; refused on a closed
     or cancelled ticket, and when nothing would change."""
     if t.status in ("closed", "cancelled"):
-        raise Refused(f"cannot edit {t.key}: it is {t.status} (reopen it first)")
+        raise Refused(_("cannot edit {key}: it is {status} (reopen it first)").format(key=t.key, status=t.status))
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
-        raise BadInput(f"cannot edit {', '.join(unknown)} (editable: {', '.join(EDITABLE)})")
+        raise BadInput(_("cannot edit {fields} (editable: {editable})").format(fields=", ".join(unknown), editable=", ".join(EDITABLE)))
     if "impact" in changes and changes["impact"] not in IMPACTS:
-        raise BadInput(f"unknown impact {changes['impact']!r} (use {', '.join(IMPACTS)})")
+        raise BadInput(_("unknown impact {value!r} (use {known})").format(value=changes["impact"], known=", ".join(IMPACTS)))
     if "title" in changes and not str(changes["title"]).strip():
-        raise BadInput("a ticket needs a title")
+        raise BadInput(_("a ticket needs a title"))
     drafts: list[Draft] = [("ticket.edited", {"field": f, "value": v, "previous": getattr(t, f)})
                            for f, v in changes.items() if getattr(t, f) != v]
     if not drafts:
-        raise Refused(f"nothing to change on {t.key}")
+        raise Refused(_("nothing to change on {key}").format(key=t.key))
     return drafts
 
 
 def decide_cancel(t: Ticket, reason: str) -> list[Draft]:
     _guard(t, "cancel")
     if not reason.strip():
-        raise BadInput("cancelling needs --reason")
+        raise BadInput(_("cancelling needs --reason"))
     return [("ticket.cancelled", {"reason": reason})]
 
 

@@ -38,6 +38,7 @@ from ticketctl.core import workflow
 from ticketctl.core.model import OPEN_STATUSES, iso, parse_time
 from ticketctl.core.views import AT_RISK_SHARE, ticket_public
 from ticketctl.errors import BadInput, Refused
+from ticketctl.i18n import _
 from ticketctl.services.env import Env
 from ticketctl.services.heatmap import STUCK_HOURS
 from ticketctl.services.tickets import commit
@@ -78,7 +79,8 @@ class Filter:
             elif ":" in tok and not tok.startswith(":"):
                 name, value = tok.split(":", 1)
                 if name not in FILTER_FIELDS:
-                    raise BadInput(f"unknown filter {name!r} (use {', '.join(FILTER_FIELDS)}, or plain words)")
+                    raise BadInput(_("unknown filter {name!r} (use {fields}, or plain words)").format(
+                        name=name, fields=", ".join(FILTER_FIELDS)))
                 fields[name] = value
             else:
                 words.append(tok)
@@ -156,8 +158,8 @@ class Ranking:
             base = min(groups, key=len)
             out = list(base) if len(want) == 1 else [r for r in base if flt.keeps(r)]
         else:
-            at = itemgetter(*(AT[n] for n, _ in want))
-            target = want[0][1] if len(want) == 1 else tuple(v for _, v in want)
+            at = itemgetter(*(AT[n] for n, _v in want))
+            target = want[0][1] if len(want) == 1 else tuple(v for _n, v in want)
             # operator.eq, not target.__eq__: "bob".__eq__(None) is NotImplemented, which is true
             out = list(compress(self.ranks, map(eq, repeat(target), map(at, self.ranks))))
         return out if keep is None else [r for r in out if r[3] in keep]
@@ -401,17 +403,17 @@ def escalate(env: Env, key: str, message: str) -> dict[str, Any]:
     from ticketctl.services import notify
 
     if not message.strip():
-        raise BadInput("an escalation needs a message")
+        raise BadInput(_("an escalation needs a message"))
     cfg, st = env.config, env.store
     with st.transaction():
         t = st.ticket(st.resolve_key(key))
         if t.status not in OPEN_STATUSES:
-            raise Refused(f"cannot escalate {t.key}: it is {t.status}")
+            raise Refused(_("cannot escalate {key}: it is {status}").format(key=t.key, status=t.status))
         to = [cfg.supervisor(t.dept), *([t.assignee] if t.assignee else [])]
         rule = f"manual@{iso(env.now)}"
         drafts = workflow.decide_escalate(t, rule, to, message.strip())
         if not drafts:
-            raise Refused(f"{t.key} was escalated a moment ago")
+            raise Refused(_("{key} was escalated a moment ago").format(key=t.key))
         t = commit(env, st, t, t.key, drafts)
         notify.enqueue(st, cfg, env.now, t.key, "manual", message.strip(), to)
     return ticket_public(t, cfg, env.now)

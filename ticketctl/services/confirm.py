@@ -25,9 +25,13 @@ from typing import Any
 from ticketctl.core import evidence
 from ticketctl.core.model import iso, parse_time
 from ticketctl.errors import BadInput, NotFound, Refused
+from ticketctl.i18n import N_, _
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import mutation
 from ticketctl.services.tickets import act
+
+#: the three ratings' questions, in English (the page shows each in the customer's language: ``_(q)``)
+QUESTIONS = (N_("Is the problem solved?"), N_("Was the technician professional?"), N_("Was the work on time?"))
 
 
 def token_hash(token: str) -> str:
@@ -38,7 +42,7 @@ def token_ticket(token: str) -> str:
     """The ticket key a token names (``ABC-12.xyz`` -> ``ABC-12``); NotFound when malformed."""
     key, dot, rest = token.partition(".")
     if not dot or not key or len(rest) < 16:
-        raise NotFound("this confirmation link is not valid (ask the technician for a new one)")
+        raise NotFound(_("this confirmation link is not valid (ask the technician for a new one)"))
     return key
 
 
@@ -60,10 +64,10 @@ def confirm_url(env: Env, base_url: str | None) -> str:
     the sync server's; BadInput naming the ways to give one when there is none."""
     base = env.public_url(base_url)
     if not base:
-        raise BadInput("no server URL to send the customer to: pass --url https://tickets.example.com"
-                       " or set it once with `ticketctl config set proof.url https://...`")
+        raise BadInput(_("no server URL to send the customer to: pass --url https://tickets.example.com"
+                         " or set it once with `ticketctl config set proof.url https://...`"))
     if not base.startswith(("http://", "https://")):
-        raise BadInput(f"--url {base!r} is not an http(s) URL")
+        raise BadInput(_("--url {url!r} is not an http(s) URL").format(url=base))
     return base
 
 
@@ -86,14 +90,14 @@ def link_status(env: Env, token: str) -> dict[str, Any]:
     st = env.store
     key = token_ticket(token)
     if not st.has_ticket(key):
-        raise NotFound("this confirmation link is not valid (ask the technician for a new one)")
+        raise NotFound(_("this confirmation link is not valid (ask the technician for a new one)"))
     t = st.ticket(key)
     link = t.confirm_tokens.get(token_hash(token))
     if link is None:
-        raise NotFound("this confirmation link is not valid (ask the technician for a new one)")
+        raise NotFound(_("this confirmation link is not valid (ask the technician for a new one)"))
     state = "used" if link.get("used_at") else "expired" if env.now >= parse_time(link["expires_at"]) else "open"
     return {"key": t.key, "title": t.title, "state": state, "expires_at": link["expires_at"],
-            "questions": ["Is the problem solved?", "Was the technician professional?", "Was the work on time?"]}
+            "questions": list(QUESTIONS)}
 
 
 @mutation("ticket.confirm_token", resolve_key=False)
@@ -102,6 +106,6 @@ def confirm_by_token(env: Env, token: str, ratings: list[int], comment: str, by:
     Refused when the link is unknown, used or expired at ``env.now``."""
     key = token_ticket(token)
     if not env.store.has_ticket(key):
-        raise Refused("this confirmation link is not valid (ask the technician for a new one)")
+        raise Refused(_("this confirmation link is not valid (ask the technician for a new one)"))
     h = token_hash(token)
     return act(env, key, lambda t: evidence.decide_confirm_token(t, h, env.now, ratings, comment, by))

@@ -31,6 +31,7 @@ from ticketctl.core import workflow
 from ticketctl.core.model import OPEN_STATUSES, Event, Technician, Ticket, iso
 from ticketctl.core.views import sla_state
 from ticketctl.errors import Refused
+from ticketctl.i18n import _
 from ticketctl.services.env import Env
 from ticketctl.store.queries import OPEN_SQL
 
@@ -112,8 +113,9 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
     st, cfg, now = env.store, env.config, env.now
     existing = st.count_tickets()
     if existing and not force:
-        raise Refused(f"the store {env.home.store_file} already holds {existing} tickets; use an empty "
-                      "TICKETCTL_HOME (e.g. TICKETCTL_HOME=/tmp/ticketctl-demo ticketctl demo) or pass --force to add to it")
+        raise Refused(_("the store {store} already holds {n} tickets; use an empty TICKETCTL_HOME"
+                        " (e.g. TICKETCTL_HOME=/tmp/ticketctl-demo ticketctl demo) or pass --force to add to it").format(
+                            store=env.home.store_file, n=existing))
     prof = load_profile()
     # content depends on the seed only (same seed, same backlog on any store);
     # event ids also on the device, so that ids never repeat across stores
@@ -125,7 +127,7 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
     pick_pri = _Pick(rng, list(prof["priority"]), list(prof["priority"].values()))
     pick_imp = _Pick(rng, list(prof["impact"]), list(prof["impact"].values()))
     pick_chan = _Pick(rng, list(prof["channel"]), list(prof["channel"].values()))
-    pick_type = _Pick(rng, [t for t, _ in TYPES], [w for _, w in TYPES])
+    pick_type = _Pick(rng, [t for t, _w in TYPES], [w for _t, w in TYPES])
     held_shares = {k: v for k, v in prof["backlog_states"]["shares"].items() if k != "new"}
     pick_held = _Pick(rng, list(held_shares), list(held_shares.values()))
     products = {d["name"]: _Pick(rng, d["products"], [p["share"] for p in d["products"]]) for d in depts}
@@ -140,17 +142,17 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
 
     # -- the team: every department staffed, the rest by share --------------
     per_dept = Counter(d["name"] for d in depts[: min(n_techs, len(depts))])
-    for _ in range(n_techs - sum(per_dept.values())):
+    for _i in range(n_techs - sum(per_dept.values())):
         per_dept[pick_dept()["name"]] += 1
     techs: list[Technician] = []
     team_at = now - timedelta(days=WINDOW_DAYS + 1)
     i = 0
     for d in depts:
-        for _ in range(per_dept[d["name"]]):
+        for _i in range(per_dept[d["name"]]):
             name = NAMES[i % len(NAMES)] + (f"{i // len(NAMES) + 1}" if i >= len(NAMES) else "")
             i += 1
             k = min(len(d["products"]), rng.choice((2, 2, 3)))
-            skills = sorted({products[d["name"]]()["name"] for _ in range(k * 2)})[:k]
+            skills = sorted({products[d["name"]]()["name"] for _j in range(k * 2)})[:k]
             payload = {"name": name, "skills": skills, "zone": pick_zone(), "dept": d["name"],
                        "capacity": cfg.capacity, "on_shift": rng.random() > 0.1}
             techs.append(workflow.apply_tech(None, w.emit(None, "tech.added", team_at, dispatcher, payload), cfg))

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from ticketctl.core import workflow
-from ticketctl.core.dispatch import evaluate, plan
+from ticketctl.core.dispatch import evaluate, plan, why_skipped
+from ticketctl.core.message import render
 from ticketctl.core.model import HELD_STATUSES, Technician, Ticket
 from ticketctl.core.views import ticket_public, ticket_weight
 from ticketctl.errors import Refused
+from ticketctl.i18n import _
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import intent
 from ticketctl.services.tickets import commit
@@ -41,8 +43,9 @@ def assign_best(env: Env, key: str) -> dict[str, Any]:
         cands = evaluate(t, techs, loads, active, cfg, env.now)
         pick = next((c for c in cands if c.eligible), None)
         if pick is None:
-            why = "; ".join(f"{c.name} {c.reason.removeprefix('skipped: ')}" for c in cands[:6]) or "no technicians yet"
-            raise Refused(f"no eligible technician for {t.key}: {why}")
+            # each technician's reason is a Message: English in `assign --explain --json`, rendered for this line
+            why = "; ".join(f"{c.name} {render(why_skipped(c.reason))}" for c in cands[:6]) or _("no technicians yet")
+            raise Refused(_("no eligible technician for {key}: {why}").format(key=t.key, why=why))
         tech = next(x for x in techs if x.name == pick.name)
         note = {"by": "dispatch", "reason": pick.reason}
         with intent(env, "ticket.assign", {"key": t.key, "name": tech.name, "force": False, "note": note}):

@@ -24,6 +24,7 @@ from ticketctl.core import evidence
 from ticketctl.core.model import iso
 from ticketctl.errors import BadInput
 from ticketctl.home import atomic_write
+from ticketctl.i18n import _
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import mutation
 from ticketctl.services.tickets import act
@@ -48,14 +49,15 @@ def inspect_file(path: Path, env: Env) -> dict[str, Any]:
     try:
         size = path.stat().st_size
         if not path.is_file():
-            raise BadInput(f"{path} is not a file")
+            raise BadInput(_("{path} is not a file").format(path=path))
         if size > MAX_BYTES:
-            raise BadInput(f"{path} is {size // 2**20} MiB; evidence files are at most {MAX_BYTES // 2**20} MiB")
+            raise BadInput(_("{path} is {size} MiB; evidence files are at most {max} MiB").format(
+                path=path, size=size // 2**20, max=MAX_BYTES // 2**20))
         data = path.read_bytes()
     except FileNotFoundError:
-        raise BadInput(f"no file {str(path)!r}") from None
+        raise BadInput(_("no file {path!r}").format(path=str(path))) from None
     except OSError as e:
-        raise BadInput(f"cannot read {path}: {e.strerror}") from None
+        raise BadInput(_("cannot read {path}: {error}").format(path=path, error=e.strerror)) from None
     facts: dict[str, Any] = {"sha256": hashlib.sha256(data).hexdigest(), "name": path.name, "size": size,
                              "mime": mimetypes.guess_type(path.name)[0] or "application/octet-stream",
                              "captured_at": None}

@@ -80,6 +80,7 @@ from ticketctl.core import workflow
 from ticketctl.core.config import Config
 from ticketctl.core.model import Event, Technician, Ticket, iso
 from ticketctl.errors import BadInput
+from ticketctl.i18n import _
 from ticketctl.services.env import Env
 from ticketctl.store.db import EVENT_COLUMNS, Store, event_from_row
 
@@ -146,7 +147,7 @@ def zone(name: str | None) -> tzinfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise BadInput(f"--tz {name!r} is not an IANA time zone like Europe/Berlin") from None
+        raise BadInput(_("--tz {name!r} is not an IANA time zone like Europe/Berlin").format(name=name)) from None
 
 
 def uid(*parts: object) -> str:
@@ -159,7 +160,7 @@ def open_text(path: Path) -> Iterator[tuple[TextIO, Callable[[], int], int]]:
     """Open a ``.csv`` or ``.csv.gz`` as text (UTF-8, a BOM is dropped); yields
     the stream, a function giving the bytes of the file read so far, and its size."""
     if not path.is_file():
-        raise BadInput(f"{path}: no such file")
+        raise BadInput(_("{path}: no such file").format(path=path))
     raw = open(path, "rb")  # noqa: SIM115 - closed below
     try:
         stream: Any = gzip.GzipFile(fileobj=raw, mode="rb") if path.name.lower().endswith(".gz") else raw
@@ -175,10 +176,16 @@ READ_ERRORS = (UnicodeDecodeError, gzip.BadGzipFile, EOFError, zlib.error, csv.E
 def unreadable(path: Path, row: int, e: Exception, written: bool) -> BadInput:
     """The error for a file that stops being readable after ``row``; ``written``:
     earlier chunks are already in the store."""
-    where = f" after row {row}" if row > 1 else ""
-    kept = ("; the incidents before it that were already written stay (importing again after a fix is safe)"
-            if written else "; nothing was imported")
-    return BadInput(f"{path}: cannot read it{where}: {type(e).__name__}: {e}{kept}")
+    error = f"{type(e).__name__}: {e}"
+    if written:
+        msg = (_("{path}: cannot read it after row {row}: {error}; the incidents before it that were already written"
+                 " stay (importing again after a fix is safe)") if row > 1 else
+               _("{path}: cannot read it: {error}; the incidents before it that were already written stay"
+                 " (importing again after a fix is safe)"))
+    else:
+        msg = (_("{path}: cannot read it after row {row}: {error}; nothing was imported") if row > 1 else
+               _("{path}: cannot read it: {error}; nothing was imported"))
+    return BadInput(msg.format(path=path, row=row, error=error))
 
 
 class Times:
@@ -271,7 +278,7 @@ class _Replay:
     def incident(self, number: str, rows: list[tuple[int, list[str]]]) -> Incident | None:
         """The drafts of one incident's consecutive rows (None: not created)."""
         if number in self.seen:
-            for no, _ in rows:
+            for no, _row in rows:
                 self.skips.add("not_consecutive", no)
             return None
         self.seen.add(number)
@@ -279,7 +286,7 @@ class _Replay:
         reason = self._check(first, first=True)
         if reason:
             self.skips.add(reason, first_no)
-            for no, _ in rows[1:]:
+            for no, _row in rows[1:]:
                 self.skips.add("incident_not_created", no)
             return None
         g = self._get
@@ -421,11 +428,12 @@ def _rows(path: Path, times: Times) -> Iterator[tuple[_Replay, list[Incident], i
             reader = csv.reader(text)
             header = next(reader, None)
             if header is None:
-                raise BadInput(f"{path}: the file is empty")
+                raise BadInput(_("{path}: the file is empty").format(path=path))
             col = {name.strip(): i for i, name in enumerate(header)}
             missing = [c for c in REQUIRED if c not in col]
             if missing:
-                raise BadInput(f"{path}: not a ServiceNow incident event log: no column {', '.join(missing)}")
+                raise BadInput(_("{path}: not a ServiceNow incident event log: no column {columns}").format(
+                    path=path, columns=", ".join(missing)))
             rp = _Replay(col, times)
             width, num = len(header), col["number"]
             batch: list[Incident] = []

@@ -27,6 +27,7 @@ from typing import Any
 
 from ticketctl.errors import BadInput, TicketctlError
 from ticketctl.home import atomic_write
+from ticketctl.i18n import _
 from ticketctl.services.env import Env
 
 SCHEMA = 1
@@ -56,7 +57,8 @@ def _private_key(env: Env) -> Any:
     except FileNotFoundError:
         pass
     except (ValueError, TypeError) as e:
-        raise TicketctlError(f"{path}: not a usable private key ({e}); move it away to make a new one") from None
+        raise TicketctlError(_("{path}: not a usable private key ({error}); move it away to make a new one").format(
+            path=path, error=e)) from None
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -83,9 +85,9 @@ def key_id_of(pem: str) -> str:
     try:
         pub = serialization.load_pem_public_key(pem.encode("ascii"))
     except (ValueError, UnicodeEncodeError):
-        raise BadInput("not a public key in PEM") from None
+        raise BadInput(_("not a public key in PEM")) from None
     if not isinstance(pub, Ed25519PublicKey):
-        raise BadInput("not an Ed25519 public key")
+        raise BadInput(_("not an Ed25519 public key"))
     return hashlib.sha256(_raw(pub)).hexdigest()[:16]
 
 
@@ -115,9 +117,9 @@ def trusted(env: Env) -> dict[str, dict[str, Any]]:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as e:
-        raise TicketctlError(f"{path}: cannot read the trusted keys: {e}") from None
+        raise TicketctlError(_("{path}: cannot read the trusted keys: {error}").format(path=path, error=e)) from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA or not isinstance(data.get("keys"), dict):
-        raise TicketctlError(f"{path}: not a trusted-keys file of schema {SCHEMA}")
+        raise TicketctlError(_("{path}: not a trusted-keys file of schema {schema}").format(path=path, schema=SCHEMA))
     return dict(data["keys"])
 
 
@@ -128,7 +130,8 @@ def trust(env: Env, key_id: str, pem: str, device: str, revoked_at: str | None =
     again updates the entry (a later revocation wins). BadInput when ``key_id``
     is not the id of ``pem``."""
     if key_id_of(pem) != key_id:
-        raise BadInput(f"key id {key_id!r} does not belong to that public key (it is {key_id_of(pem)})")
+        raise BadInput(_("key id {key_id!r} does not belong to that public key (it is {actual})").format(
+            key_id=key_id, actual=key_id_of(pem)))
     keys = trusted(env)
     keys[key_id] = {"pem": pem, "device": device, "revoked_at": revoked_at}
     body = json.dumps({"schema": SCHEMA, "keys": keys}, indent=2, sort_keys=True) + "\n"

@@ -56,23 +56,29 @@ from typing import Any
 from ticketctl.core.config import KPI_LOWER_IS_BETTER, Config, KpiBand
 from ticketctl.core.model import iso, parse_time
 from ticketctl.errors import BadInput
+from ticketctl.i18n import N_, _
 from ticketctl.services.env import Env
 
 DEFAULT_DAYS = 30
-BANDS = ("excellent", "ok", "watch", "warning")
+#: the bands, best first (human reports show them translated, ``_(band)``; JSON keeps them)
+BANDS = (N_("excellent"), N_("ok"), N_("watch"), N_("warning"))
 
-#: name -> (config band, unit, decimals, basis)
+#: name -> (config band, unit, decimals, basis). The names, units and bases are
+#: JSON keys and values (English); human reports show them translated: ``_(name)``,
+#: ``_(unit)``, ``_(basis)`` (they are marked for the catalog here).
 KPIS: dict[str, tuple[str | None, str, int, str]] = {
-    "first_response_median": ("first_response", "min", 1, "created to first response by the assignee, tickets with one"),
-    "first_response_mean": ("first_response", "min", 1, "created to first response by the assignee, tickets with one"),
-    "resolution_median": ("resolution", "h", 2, "created to resolved, tickets resolved or closed"),
-    "resolution_mean": ("resolution", "h", 2, "created to resolved, tickets resolved or closed"),
-    "first_time_fix": ("first_time_fix", "%", 1,
-                       "resolved tickets never reopened and with no repeat from the customer for the product and fault"),
-    "transfers": ("transfers", "per ticket", 2, "cross-department transfers of the window's tickets"),
-    "evidence": ("evidence", "%", 1, "closed tickets with their type's checklist fully checked"),
-    "sla_attainment": ("sla_attainment", "%", 1, "resolved tickets with resolution SLA time left when resolved"),
-    "csat": ("csat", "%", 1, "customer confirmations whose three ratings average 4 or more of 5"),
+    N_("first_response_median"): ("first_response", N_("min"), 1,
+                                  N_("created to first response by the assignee, tickets with one")),
+    N_("first_response_mean"): ("first_response", N_("min"), 1,
+                                N_("created to first response by the assignee, tickets with one")),
+    N_("resolution_median"): ("resolution", N_("h"), 2, N_("created to resolved, tickets resolved or closed")),
+    N_("resolution_mean"): ("resolution", N_("h"), 2, N_("created to resolved, tickets resolved or closed")),
+    N_("first_time_fix"): ("first_time_fix", "%", 1,
+                           N_("resolved tickets never reopened and with no repeat from the customer for the product and fault")),
+    N_("transfers"): ("transfers", N_("per ticket"), 2, N_("cross-department transfers of the window's tickets")),
+    N_("evidence"): ("evidence", "%", 1, N_("closed tickets with their type's checklist fully checked")),
+    N_("sla_attainment"): ("sla_attainment", "%", 1, N_("resolved tickets with resolution SLA time left when resolved")),
+    N_("csat"): ("csat", "%", 1, N_("customer confirmations whose three ratings average 4 or more of 5")),
 }
 
 
@@ -101,7 +107,7 @@ def window(env: Env, start: datetime | None, end: datetime | None) -> tuple[date
     end = end or env.now
     start = start or end - timedelta(days=DEFAULT_DAYS)
     if start >= end:
-        raise BadInput(f"--from {iso(start)} must be before --to {iso(end)}")
+        raise BadInput(_("--from {start} must be before --to {end}").format(start=iso(start), end=iso(end)))
     return start, end
 
 
@@ -268,7 +274,7 @@ def kpis(env: Env, start: datetime | None = None, end: datetime | None = None, b
     "n", "basis"}}, "by": {}}``; grouped, ``"by": {"dept": {name: {"tickets",
     "kpis"}}}``. Raises BadInput for an empty window or an unknown grouping."""
     if by not in (None, "dept"):
-        raise BadInput(f"--by {by!r}: only dept is supported")
+        raise BadInput(_("--by {by!r}: only dept is supported").format(by=by))
     start, end = window(env, start, end)
     cfg = env.config
     group = by or ""

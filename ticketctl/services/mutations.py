@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from ticketctl.i18n import _
 from ticketctl.services.env import Env
 
 #: every registered mutation by name; the server looks names up here
@@ -113,7 +114,7 @@ def _check_role(env: Env, name: str, args: dict[str, Any]) -> None:
     ticket = st.ticket(key) if key is not None and st.has_ticket(key) else None
     why = refusal(role, st.meta("sync_device", "") or env.actor, name, ticket, args)
     if why:
-        raise Refused(f"{why} (the server enforces this for a {role}'s device)")
+        raise Refused(_("{why} (the server enforces this for a {role}'s device)").format(why=why, role=role))
 
 
 def check_args(name: str, args: dict[str, Any]) -> None:
@@ -130,13 +131,14 @@ def check_args(name: str, args: dict[str, Any]) -> None:
         elif extra is not None:
             want = hints.get(extra.name, Any)
         else:
-            raise BadInput(f"{name} takes no argument {arg!r}")
+            raise BadInput(_("{name} takes no argument {arg!r}").format(name=name, arg=arg))
         if not _fits(value, want):
-            raise BadInput(f"{name}: {arg} must be {getattr(want, '__name__', want)}, not {type(value).__name__}")
+            raise BadInput(_("{name}: {arg} must be {want}, not {got}").format(
+                name=name, arg=arg, want=getattr(want, "__name__", want), got=type(value).__name__))
         _clean(name, arg, value)
     missing = [p.name for p in named.values() if p.default is inspect.Parameter.empty and p.name not in args]
     if missing:
-        raise BadInput(f"{name} needs {', '.join(missing)}")
+        raise BadInput(_("{name} needs {args}").format(name=name, args=", ".join(missing)))
 
 
 @functools.cache
@@ -172,10 +174,10 @@ def _clean(name: str, arg: str, value: Any, depth: int = 0) -> None:
     from ticketctl.errors import BadInput
 
     if depth > 8:
-        raise BadInput(f"{name}: {arg} is nested too deeply")
+        raise BadInput(_("{name}: {arg} is nested too deeply").format(name=name, arg=arg))
     if isinstance(value, str):
         if "\x00" in value or len(value) > 20_000:
-            raise BadInput(f"{name}: {arg} holds a NUL character or is longer than 20,000 characters")
+            raise BadInput(_("{name}: {arg} holds a NUL character or is longer than 20,000 characters").format(name=name, arg=arg))
     elif isinstance(value, dict):
         for k, v in value.items():
             _clean(name, arg, k, depth + 1)

@@ -33,8 +33,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from ticketctl.core.config import Config, NotifyConfig, NotifyTarget
+from ticketctl.core.message import render
 from ticketctl.core.model import iso
 from ticketctl.errors import BadInput, Refused
+from ticketctl.i18n import _
 from ticketctl.store.db import Store
 
 if TYPE_CHECKING:
@@ -75,8 +77,13 @@ class NotificationPublic(TypedDict):
 
 
 def body_for(fmt: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """The POST body in a target's format: generic JSON, Slack, WeCom or DingTalk."""
-    text = f"[ticketctl] {payload['rule']}: {payload['message']}"
+    """The POST body in a target's format: generic JSON, Slack, WeCom or DingTalk.
+
+    The chat formats' text is for people: in the sender's language (the team's
+    config ``lang``), the message rendered from its template when it is a
+    ``Message``. The generic body is for programs: its keys and its English
+    ``message`` stay as they are."""
+    text = _("[ticketctl] {rule}: {message}").format(rule=payload["rule"], message=render(payload["message"]))
     if fmt == "slack":
         return {"text": text}
     if fmt in ("wecom", "dingtalk"):
@@ -101,7 +108,8 @@ _INSERT = (
 
 def enqueue(st: Store, cfg: Config, now: datetime, ticket: str | None, rule: str, message: str, to: list[str]) -> int:
     """Queue one notification per target that takes ``rule`` (call inside
-    ``st.transaction()``); returns how many were queued."""
+    ``st.transaction()``); returns how many were queued. The body is finished
+    here, the chat text in the current language (see :func:`body_for`)."""
     payload = _payload(now, ticket, rule, message, to)
     rows = [_row(now, name, t, payload) for name, t in cfg.notify.targets.items() if not t.rules or rule in t.rules]
     st.db.executemany(_INSERT, rows)
@@ -284,10 +292,10 @@ def send_test(env: Env, target: str, sleep: Callable[[float], None] = time.sleep
     Raises BadInput for a target the config does not name."""
     targets = env.config.notify.targets
     if target not in targets:
-        known = ", ".join(sorted(targets)) or "none; add [notify.targets.NAME] with a url to config.toml"
-        raise BadInput(f"no notify target {target!r} (configured: {known})")
+        known = ", ".join(sorted(targets)) or _("none; add [notify.targets.NAME] with a url to config.toml")
+        raise BadInput(_("no notify target {target!r} (configured: {known})").format(target=target, known=known))
     now = env.now
-    payload = _payload(now, None, "test", f"test notification to {target} from {env.actor}", [])
+    payload = _payload(now, None, "test", _("test notification to {target} from {actor}").format(target=target, actor=env.actor), [])
     st = env.store
     with st.transaction():
         nid = int(st.db.execute(_INSERT, _row(now, target, targets[target], payload)).lastrowid or 0)
@@ -297,5 +305,6 @@ def send_test(env: Env, target: str, sleep: Callable[[float], None] = time.sleep
             st.db.execute("UPDATE notifications SET status = 'failed' WHERE id = ? AND status = 'pending'", (nid,))
     row = _public(st.db.execute(f"SELECT {_PUBLIC} FROM notifications WHERE id = ?", (nid,)).fetchone())
     if row["status"] != "sent":
-        raise Refused(f"test notification #{nid} to {target} not delivered: {row['last_error']}")
+        raise Refused(_("test notification #{id} to {target} not delivered: {error}").format(
+            id=nid, target=target, error=row["last_error"]))
     return row

@@ -23,6 +23,7 @@ from typing import Any
 
 from ticketctl.core import evidence
 from ticketctl.errors import BadInput
+from ticketctl.i18n import _
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import mutation
 from ticketctl.services.tickets import commit
@@ -57,7 +58,7 @@ def sample(env: Env, rate: float, seed: int | None = None) -> dict[str, Any]:
     """Draw and check a sample; returns the run (id, seed, population, sample
     size, pass count) and each ticket's findings by check."""
     if not 0 < rate <= 1:
-        raise BadInput(f"--rate {rate:g} must be above 0 and at most 1 (0.05 is 5%)")
+        raise BadInput(_("--rate {rate:g} must be above 0 and at most 1 (0.05 is 5%)").format(rate=rate))
     seed = secrets.randbelow(2**31) if seed is None else seed
     population = closed_keys(env)
     chosen = pick(population, rate, seed)

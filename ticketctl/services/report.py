@@ -11,8 +11,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ticketctl.core.model import iso, parse_time
+from ticketctl.i18n import N_, _
 from ticketctl.services.env import Env
 from ticketctl.store.queries import OPEN_SQL
+
+#: the holder of unassigned stuck work in ``brief()['holders']`` (English there; translated in the Markdown)
+UNASSIGNED = N_("(unassigned)")
 
 
 def _hours(now: datetime, since: str) -> float:
@@ -42,7 +46,7 @@ def brief(env: Env, over_hours: float = 4.0) -> dict[str, Any]:
     ]
     states.sort(key=lambda s: -s["avg_wait_h"])
     holders = [
-        {"assignee": a or "(unassigned)", "stuck": n}
+        {"assignee": a or UNASSIGNED, "stuck": n}
         for a, n in db.execute(f"SELECT assignee, count(*) FROM tickets WHERE {stuck} GROUP BY assignee "
                                "ORDER BY 2 DESC, 1 LIMIT 5", p)
     ]
@@ -67,17 +71,24 @@ def brief(env: Env, over_hours: float = 4.0) -> dict[str, Any]:
 
 def brief_markdown(b: dict[str, Any]) -> str:
     """The brief as Markdown, for a chat channel or an e-mail."""
-    out = [f"# Backlog brief, {b['at']}", "",
-           f"{b['stuck']} of {b['open']} open tickets have waited over {b['over_hours']:g} h where they are.", ""]
-    out += ["## Most stuck kinds of work", ""]
-    out += [f"- {t['count']} x {t['type']} / {t['product']} / {t['fault'] or '-'} (oldest {t['oldest_h']} h)"
-            for t in b["top_stuck_types"]] or ["- none"]
-    out += ["", "## Where tickets wait longest", ""]
-    out += [f"- {s['status']}: {s['count']} tickets, {s['avg_wait_h']} h on average, up to {s['max_wait_h']} h"
-            for s in b["states"]] or ["- no open tickets"]
-    out += ["", "## Who holds the stuck work", ""]
-    out += [f"- {h['assignee']}: {h['stuck']}" for h in b["holders"]] or ["- nobody"]
-    out += ["", f"## Waiting longest (over {b['over_hours']:g} h)", ""]
-    out += [f"- {t['key']} {t['status']}{' (' + t['blocked_reason'] + ')' if t['blocked_reason'] else ''}"
-            f" {t['waiting_h']} h, {t['assignee'] or 'unassigned'}: {t['title']}" for t in b["longest_waiting"]] or ["- none"]
+    out = [_("# Backlog brief, {at}").format(at=b["at"]), "",
+           _("{stuck} of {open} open tickets have waited over {hours:g} h where they are.").format(
+               stuck=b["stuck"], open=b["open"], hours=b["over_hours"]), ""]
+    out += [_("## Most stuck kinds of work"), ""]
+    out += [_("- {count} x {type} / {product} / {fault} (oldest {hours} h)").format(
+                count=t["count"], type=t["type"], product=t["product"], fault=t["fault"] or "-", hours=t["oldest_h"])
+            for t in b["top_stuck_types"]] or [_("- none")]
+    out += ["", _("## Where tickets wait longest"), ""]
+    out += [_("- {status}: {count} tickets, {avg} h on average, up to {max} h").format(
+                status=s["status"], count=s["count"], avg=s["avg_wait_h"], max=s["max_wait_h"])
+            for s in b["states"]] or [_("- no open tickets")]
+    out += ["", _("## Who holds the stuck work"), ""]
+    out += [_("- {assignee}: {count}").format(assignee=_(UNASSIGNED) if h["assignee"] == UNASSIGNED else h["assignee"],
+                                              count=h["stuck"])
+            for h in b["holders"]] or [_("- nobody")]
+    out += ["", _("## Waiting longest (over {hours:g} h)").format(hours=b["over_hours"]), ""]
+    out += [_("- {key} {status}{reason} {hours} h, {assignee}: {title}").format(
+                key=t["key"], status=t["status"], reason=f" ({t['blocked_reason']})" if t["blocked_reason"] else "",
+                hours=t["waiting_h"], assignee=t["assignee"] or _("unassigned"), title=t["title"])
+            for t in b["longest_waiting"]] or [_("- none")]
     return "\n".join(out) + "\n"

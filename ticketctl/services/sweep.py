@@ -15,6 +15,15 @@ Everything one run writes (escalations, stall checks, batch parents and their
 links, and the queued webhook notifications) is one transaction, and the
 candidates are read inside it: two sweeps at once cannot both escalate the
 same ticket. Notifications are delivered after the commit.
+
+Language: the messages stay English wherever they are data (events, the
+generic webhook body, ``sweep --json``). What people read is written in the
+language of the sweeping process, which is the team's (``lang`` in the config
+comes first, ``ticketctl.i18n.choose``), at the moment it is written: the chat
+webhooks' text (the outbox keeps the finished POST body, so a retry sends the
+same bytes, whoever runs ``notify send`` and in whatever locale, and the outbox
+needs no template column), and the title and description of a batch parent
+(a ticket's title is shown as it is by every view, on every device).
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from typing import Any
 from ticketctl.core import sweep as rules
 from ticketctl.core import workflow
 from ticketctl.core.config import PRIORITIES, Config
+from ticketctl.core.message import render
 from ticketctl.core.model import Ticket, iso
 from ticketctl.services import notify
 from ticketctl.services.env import Env
@@ -156,7 +166,9 @@ def _write(env: Env, st: Store, tickets: list[Ticket], actions: list[rules.Actio
     for a in actions:
         if a.batch is not None:
             key = f"{st.meta('key_prefix')}-{st.take_counter('next_ticket_no')}"
-            commit(env, st, None, key, workflow.decide_create(a.batch.fields, cfg))
+            fields = {**a.batch.fields, "title": render(a.batch.fields["title"]),
+                      "description": render(a.batch.fields["description"])}  # content: in the team's language
+            commit(env, st, None, key, workflow.decide_create(fields, cfg))
             for child in a.batch.children:
                 drafts.setdefault(child, []).extend(rules.link_drafts(key))
             a = replace(a, key=key)
@@ -200,7 +212,8 @@ def _no_gc() -> Iterator[None]:
 def sweep(env: Env, dry_run: bool = False) -> dict[str, Any]:
     """Escalate, ask and group what needs it now (see ``core.sweep``); with
     ``dry_run`` report the same without writing. Returns the ``sweep --json``
-    view: ``at``, ``dry_run``, ``actions``, ``more`` (the run hit
+    view: ``at``, ``dry_run``, ``actions`` (each ``message`` a ``Message``:
+    English in JSON, ``render`` it for people), ``more`` (the run hit
     ``sweep.max_tickets``: the next run goes on), ``breached`` (open tickets past
     an SLA clock now) and ``notifications``: ``queued`` (rows this run added
     to the outbox; in a dry run, would add) plus, after a real run, the

@@ -8,6 +8,7 @@ from ticketctl.core import workflow
 from ticketctl.core.model import HELD_STATUSES
 from ticketctl.core.views import tech_public
 from ticketctl.errors import BadInput, Refused
+from ticketctl.i18n import _
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import mutation
 from ticketctl.services.tickets import record
@@ -16,11 +17,11 @@ from ticketctl.services.tickets import record
 def _validate(changes: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in changes.items() if v is not None}
     if "capacity" in out and out["capacity"] < 0:
-        raise BadInput("--capacity must be zero or more")
+        raise BadInput(_("--capacity must be zero or more"))
     if ("lat" in out) != ("lon" in out):
-        raise BadInput("--lat and --lon go together")
+        raise BadInput(_("--lat and --lon go together"))
     if "lat" in out and not (-90 <= out["lat"] <= 90 and -180 <= out["lon"] <= 180):
-        raise BadInput("--lat must be within -90..90 and --lon within -180..180")
+        raise BadInput(_("--lat must be within -90..90 and --lon within -180..180"))
     if "skills" in out:
         out["skills"] = sorted({s.strip().lower() for s in out["skills"] if s.strip()})
     return out
@@ -30,12 +31,12 @@ def _validate(changes: dict[str, Any]) -> dict[str, Any]:
 def add(env: Env, name: str, **fields: Any) -> dict[str, Any]:
     name = name.strip()
     if not name or any(c.isspace() for c in name) or len(name) > 100 or "\x00" in name:
-        raise BadInput(f"technician name {name!r} must be one word of at most 100 characters")
+        raise BadInput(_("technician name {name!r} must be one word of at most 100 characters").format(name=name))
     payload = {"name": name, **_validate(fields)}
     st = env.store
     with st.transaction():
         if st.has_tech(name):
-            raise Refused(f"technician {name!r} already exists (change them with `ticketctl tech set {name} ...`)")
+            raise Refused(_("technician {name!r} already exists (change them with `ticketctl tech set {name} ...`)").format(name=name))
         (e,) = record(env, st, None, [("tech.added", payload)])
         tech = workflow.apply_tech(None, e, env.config)
         st.put_tech(tech)
@@ -46,8 +47,8 @@ def add(env: Env, name: str, **fields: Any) -> dict[str, Any]:
 def update(env: Env, name: str, **fields: Any) -> dict[str, Any]:
     changes = _validate(fields)
     if not changes:
-        raise BadInput("nothing to change: pass --skills, --zone, --lat/--lon, --capacity, --dept, --on-shift/--off-shift,"
-                       " --on-leave/--back, --delegate or --senior/--not-senior")
+        raise BadInput(_("nothing to change: pass --skills, --zone, --lat/--lon, --capacity, --dept, --on-shift/--off-shift,"
+                         " --on-leave/--back, --delegate or --senior/--not-senior"))
     st = env.store
     with st.transaction():
         before = st.tech(name)
@@ -55,7 +56,7 @@ def update(env: Env, name: str, **fields: Any) -> dict[str, Any]:
             if changes["delegate"] == "":
                 changes["delegate"] = None
             elif changes["delegate"] == name:
-                raise BadInput(f"{name} cannot be their own delegate")
+                raise BadInput(_("{name} cannot be their own delegate").format(name=name))
             else:
                 st.tech(changes["delegate"])  # must exist
         (e,) = record(env, st, None, [("tech.updated", {"name": name, **changes})])

@@ -14,6 +14,7 @@ from ticketctl.core.dispatch import route
 from ticketctl.core.model import HELD_STATUSES, Event, Ticket, iso
 from ticketctl.core.views import ticket_public
 from ticketctl.errors import BadInput, Refused
+from ticketctl.i18n import _
 from ticketctl.services import mutations
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import mutation
@@ -81,12 +82,12 @@ def create_as(env: Env, key: str, fields: dict[str, Any]) -> dict[str, Any]:
     """Create the ticket ``key`` (the key chosen by the device that made it:
     its prefix, a dash, a number)."""
     if not KEY_RE.fullmatch(key):
-        raise BadInput(f"ticket key {key!r} is not PREFIX-NUMBER like KQT-12")
+        raise BadInput(_("ticket key {key!r} is not PREFIX-NUMBER like KQT-12").format(key=key))
     drafts = workflow.decide_create(fields, env.config)
     st = env.store
     with st.transaction():
         if st.has_ticket(key):
-            raise Refused(f"ticket {key} already exists")
+            raise Refused(_("ticket {key} already exists").format(key=key))
         t = commit(env, st, None, key, drafts)
     return ticket_public(t, env.config, env.now)
 
@@ -102,8 +103,11 @@ def assign(env: Env, key: str, name: str, force: bool = False, note: dict[str, A
     note = dict(note or {})
     if target is None:
         if not force:
-            away = "on leave" if asked.on_leave else "off shift"
-            raise Refused(f"{name} is {away} and has no delegate (`ticketctl tech set {name} --delegate NAME`, or --force)")
+            if asked.on_leave:
+                raise Refused(_("{name} is on leave and has no delegate (`ticketctl tech set {name} --delegate NAME`,"
+                                " or --force)").format(name=name))
+            raise Refused(_("{name} is off shift and has no delegate (`ticketctl tech set {name} --delegate NAME`,"
+                            " or --force)").format(name=name))
         target = asked
     elif target.name != asked.name:
         note["delegate_for"] = asked.name
@@ -203,13 +207,14 @@ def append_events(env: Env, ticket: str | None, drafts: list[list[Any]]) -> dict
     checks, links and batch parents), as the server accepts them: only system
     events, or the creation of a ticket whose key is new."""
     pairs: list[workflow.Draft] = [(str(typ), dict(payload)) for typ, payload in drafts]
-    types = {typ for typ, _ in pairs}
+    types = {typ for typ, _payload in pairs}
     if ticket is None or not pairs or not types <= APPENDABLE:
-        raise Refused(f"events {sorted(types)} must be sent as their named action, not appended")
+        raise Refused(_("events {types} must be sent as their named action, not appended").format(types=sorted(types)))
     st = env.store
     with st.transaction():
         t = st.ticket(ticket) if st.has_ticket(ticket) else None
         if (t is None) != ("ticket.created" in types) or (t is None and pairs[0][0] != "ticket.created"):
-            raise Refused(f"ticket {ticket} already exists" if t is not None else f"no ticket {ticket!r}")
+            raise Refused(_("ticket {key} already exists").format(key=ticket) if t is not None
+                          else _("no ticket {key!r}").format(key=ticket))
         t = commit(env, st, t, ticket, pairs)
     return ticket_public(t, env.config, env.now)

@@ -23,17 +23,19 @@ from typing import Any
 
 from ticketctl.core.model import OPEN_STATUSES, iso, parse_time
 from ticketctl.errors import BadInput
+from ticketctl.i18n import N_, _
 from ticketctl.services.env import Env
 from ticketctl.store.queries import OPEN_SQL
 
-#: (label, lower bound in hours, upper bound in hours or None): age >= lower and < upper
+#: (label, lower bound in hours, upper bound in hours or None): age >= lower and < upper.
+#: The label is the JSON ``bucket`` (English); a human table shows ``_(label)``.
 AGE_BUCKETS: tuple[tuple[str, float, float | None], ...] = (
-    ("< 4 h", 0, 4),
-    ("4-24 h", 4, 24),
-    ("1-3 d", 24, 72),
-    ("3-7 d", 72, 168),
-    ("7-30 d", 168, 720),
-    ("> 30 d", 720, None),
+    (N_("< 4 h"), 0, 4),
+    (N_("4-24 h"), 4, 24),
+    (N_("1-3 d"), 24, 72),
+    (N_("3-7 d"), 72, 168),
+    (N_("7-30 d"), 168, 720),
+    (N_("> 30 d"), 720, None),
 )
 
 
@@ -44,7 +46,7 @@ def aging(env: Env) -> dict[str, Any]:
     "count", "by_status": {status: n}}], "by_status": {status: n}}``; a ticket
     created after "now" (a clock set back) counts as under 4 hours."""
     now = env.now
-    params = {f"c{i}": iso(now - timedelta(hours=lo)) for i, (_, lo, _hi) in enumerate(AGE_BUCKETS) if lo}
+    params = {f"c{i}": iso(now - timedelta(hours=lo)) for i, (_label, lo, _hi) in enumerate(AGE_BUCKETS) if lo}
     # bucket i holds created_at in (now - hi, now - lo]: pick the first whose lower bound the age passes
     case = " ".join(f"WHEN created_at <= :c{i} THEN {i}" for i in reversed(range(1, len(AGE_BUCKETS))))
     rows = env.store.db.execute(
@@ -97,7 +99,7 @@ def trend(env: Env, days: int = 30) -> dict[str, Any]:
     Returns ``{"at", "days", "timezone", "series": [{"day", "opened", "closed"}],
     "opened", "closed"}``."""
     if days < 1:
-        raise BadInput("--days must be 1 or more")
+        raise BadInput(_("--days must be 1 or more"))
     now = env.now
     bounds = day_bounds(env, days)
     dates = [parse_time(b).astimezone(env.config.business_calendar.tz).date() for b in bounds[:-1]]

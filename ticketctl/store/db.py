@@ -22,6 +22,7 @@ from typing import Any
 
 from ticketctl.core.model import Event, Technician, Ticket
 from ticketctl.errors import NotFound, TicketctlError
+from ticketctl.i18n import _
 from ticketctl.store.schema import JSON_COLUMNS, LATEST, MIGRATIONS, REBUILD_AFTER
 
 KEY_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: they read as 1 and 0
@@ -83,11 +84,12 @@ class Store:
                 self._migrate()
             elif version > LATEST:
                 raise StoreError(
-                    f"{path} was written by a newer ticketctl (schema v{version}, this one knows v{LATEST}); upgrade ticketctl"
+                    _("{path} was written by a newer ticketctl (schema v{version}, this one knows v{latest}); upgrade ticketctl")
+                    .format(path=path, version=version, latest=LATEST)
                 )
             self.db.execute("PRAGMA synchronous = FULL")
         except sqlite3.DatabaseError as e:
-            raise StoreError(f"{path}: cannot open the store: {e}") from None
+            raise StoreError(_("{path}: cannot open the store: {error}").format(path=path, error=e)) from None
     def close(self) -> None:
         self.db.close()
 
@@ -120,7 +122,7 @@ class Store:
 
     def _init_identity(self) -> None:
         """A new store is a new device: an id, and a key prefix for its tickets."""
-        prefix = "".join(secrets.choice(KEY_LETTERS) for _ in range(3))
+        prefix = "".join(secrets.choice(KEY_LETTERS) for _i in range(3))
         self.db.executemany(
             "INSERT INTO meta (key, value) VALUES (?, ?)",
             [("device_id", uuid.uuid4().hex), ("key_prefix", prefix), ("next_device_seq", "1"), ("next_ticket_no", "1")],
@@ -173,7 +175,7 @@ class Store:
         device's ``PFX-N``, or any unique prefix (case-insensitive)."""
         q = text.strip().upper()
         if not q:
-            raise NotFound("no ticket key given")
+            raise NotFound(_("no ticket key given"))
         candidates = [q]
         if q.isdigit():
             candidates.insert(0, f"{self.meta('key_prefix')}-{q}")
@@ -186,9 +188,9 @@ class Store:
         if len(hits) == 1:
             return hits[0]
         if not hits:
-            raise NotFound(f"no ticket {text!r}")
+            raise NotFound(_("no ticket {key!r}").format(key=text))
         more = ", ..." if len(hits) > 5 else ""
-        raise NotFound(f"{text!r} is ambiguous: {', '.join(hits[:5])}{more}")
+        raise NotFound(_("{key!r} is ambiguous: {keys}").format(key=text, keys=", ".join(hits[:5]) + more))
 
     def has_ticket(self, key: str) -> bool:
         return self.db.execute("SELECT 1 FROM tickets WHERE key = ?", (key,)).fetchone() is not None
@@ -197,7 +199,7 @@ class Store:
         """The ticket with exactly this key."""
         row = self.db.execute(f"SELECT {', '.join(TICKET_COLUMNS)} FROM tickets WHERE key = ?", (key,)).fetchone()
         if row is None:
-            raise NotFound(f"no ticket {key!r}")
+            raise NotFound(_("no ticket {key!r}").format(key=key))
         return ticket_from_row(row)
 
     def put_ticket(self, t: Ticket) -> None:
@@ -230,7 +232,7 @@ class Store:
     def tech(self, name: str) -> Technician:
         row = self.db.execute(f"SELECT {', '.join(TECH_COLUMNS)} FROM technicians WHERE name = ?", (name,)).fetchone()
         if row is None:
-            raise NotFound(f"no technician {name!r} (add one with `ticketctl tech add {name}`)")
+            raise NotFound(_("no technician {name!r} (add one with `ticketctl tech add {name}`)").format(name=name))
         return tech_from_row(row)
 
     def has_tech(self, name: str) -> bool:

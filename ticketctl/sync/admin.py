@@ -10,6 +10,7 @@ from sqlalchemy import insert, select, update
 
 from ticketctl.core.roles import ROLES
 from ticketctl.errors import BadInput, NotFound, Refused
+from ticketctl.i18n import _
 from ticketctl.sync import schema as S
 from ticketctl.sync.server import token_hash
 from ticketctl.sync.serverdb import engine_for, migrate, now_iso
@@ -19,15 +20,15 @@ def add_device(db_url: str, name: str, role: str) -> dict[str, Any]:
     """Enrol a device; returns its row and the token (shown once, stored hashed)."""
     name = name.strip()
     if not name or any(c.isspace() for c in name) or len(name) > 200:
-        raise BadInput(f"device name {name!r} must be one word (the person's name, as used in assignments)")
+        raise BadInput(_("device name {name!r} must be one word (the person's name, as used in assignments)").format(name=name))
     if role not in ROLES:
-        raise BadInput(f"--role must be one of {', '.join(ROLES)}")
+        raise BadInput(_("--role must be one of {roles}").format(roles=", ".join(ROLES)))
     engine = engine_for(db_url)
     migrate(engine)
     token = secrets.token_urlsafe(32)
     with engine.begin() as c:
         if c.execute(select(S.devices.c.name).where(S.devices.c.name == name)).first() is not None:
-            raise Refused(f"device {name!r} exists (revoke it first: `ticketctl server revoke {name}`)")
+            raise Refused(_("device {name!r} exists (revoke it first: `ticketctl server revoke {name}`)").format(name=name))
         c.execute(insert(S.devices).values(name=name, role=role, token_hash=token_hash(token), created_at=now_iso(), last_client_seq=0))
     engine.dispose()
     return {"name": name, "role": role, "token": token}
@@ -51,7 +52,7 @@ def revoke(db_url: str, name: str) -> dict[str, Any]:
     with engine.begin() as c:
         row = c.execute(select(S.devices.c.revoked_at).where(S.devices.c.name == name)).first()
         if row is None:
-            raise NotFound(f"no device {name!r}")
+            raise NotFound(_("no device {name!r}").format(name=name))
         at = row[0] or now_iso()
         c.execute(update(S.devices).where(S.devices.c.name == name).values(revoked_at=at))
     engine.dispose()

@@ -32,6 +32,7 @@ from typing import Any
 
 from ticketctl.errors import BadInput, Refused, TicketctlError, Unreachable
 from ticketctl.home import atomic_write
+from ticketctl.i18n import _
 from ticketctl.services import keys
 from ticketctl.services.env import Env
 from ticketctl.sync import local
@@ -50,10 +51,10 @@ def load_settings(env: Env) -> dict[str, str]:
     try:
         data = json.loads(env.home.sync_file.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise BadInput("sync is not set up here: `ticketctl sync setup URL --token TOKEN` (the token comes from"
-                       " `ticketctl server add-device` on the server)") from None
+        raise BadInput(_("sync is not set up here: `ticketctl sync setup URL --token TOKEN` (the token comes from"
+                         " `ticketctl server add-device` on the server)")) from None
     except (OSError, ValueError) as e:
-        raise BadInput(f"{env.home.sync_file}: cannot read the sync settings: {e}") from None
+        raise BadInput(_("{path}: cannot read the sync settings: {error}").format(path=env.home.sync_file, error=e)) from None
     return {"url": str(data["url"]), "token": str(data["token"])}
 
 
@@ -82,18 +83,20 @@ class Connection:
                 if attempt + 1 < tries and not isinstance(e, httpx.ConnectError):
                     time.sleep(0.3 * (attempt + 1))
                     continue
-                raise Unreachable(f"the sync server at {self.url} is unreachable ({type(e).__name__}); local work stays queued") from None
+                raise Unreachable(_("the sync server at {url} is unreachable ({error}); local work stays queued").format(
+                    url=self.url, error=type(e).__name__)) from None
             if r.status_code >= 500:
                 if attempt + 1 < tries:
                     time.sleep(0.5 * (attempt + 1))
                     continue
-                raise Unreachable(f"the sync server at {self.url} failed ({r.status_code}); local work stays queued")
+                raise Unreachable(_("the sync server at {url} failed ({status}); local work stays queued").format(
+                    url=self.url, status=r.status_code))
             if r.status_code in (401, 403):
-                raise Refused(f"the server refused this device's token: {_detail(r)}")
+                raise Refused(_("the server refused this device's token: {detail}").format(detail=_detail(r)))
             if r.status_code == 409:
                 return r.json()
             if r.status_code >= 400:
-                raise ServerError(f"the server rejected the request ({r.status_code}): {_detail(r)}")
+                raise ServerError(_("the server rejected the request ({status}): {detail}").format(status=r.status_code, detail=_detail(r)))
             return r.content if raw else r.json()
         raise AssertionError("unreachable")
 
@@ -119,7 +122,8 @@ def sync_lock(env: Env, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise Refused(f"another sync has held this store for {wait_s:.0f} s ({path}); try again") from None
+                    raise Refused(_("another sync has held this store for {seconds} s ({path}); try again").format(
+                        seconds=f"{wait_s:.0f}", path=path)) from None
                 time.sleep(0.1)
         yield
     finally:
@@ -130,9 +134,9 @@ def setup(env: Env, url: str, token: str) -> dict[str, Any]:
     """Remember the server and this device's token, and introduce the device."""
     url = url.rstrip("/")
     if not url.startswith(("http://", "https://")):
-        raise BadInput(f"{url!r} is not a server URL like http://127.0.0.1:8765")
+        raise BadInput(_("{url!r} is not a server URL like http://127.0.0.1:8765").format(url=url))
     if not token.strip():
-        raise BadInput("--token is empty")
+        raise BadInput(_("--token is empty"))
     conn = Connection(url, token.strip())
     try:
         me = _hello(env, conn)
@@ -186,7 +190,7 @@ def _run(env: Env, conn: Connection) -> dict[str, Any]:
         try:  # the body as it came: SQLite reads it, each ticket's text becomes its base
             local.apply_snapshot(st, cfg, conn.call("GET", "/sync/snapshot", raw=True))
         except local.BadSnapshot as e:
-            raise ServerError(f"the server's snapshot cannot be read: {e}") from None
+            raise ServerError(_("the server's snapshot cannot be read: {error}").format(error=e)) from None
         bootstrapped = True
     elif st.meta(NEXT_CLIENT_SEQ, "") == "":
         _renumber(env, int(me["last_client_seq"]) + 1)
@@ -197,7 +201,7 @@ def _run(env: Env, conn: Connection) -> dict[str, Any]:
     while True:
         page = conn.call("GET", "/sync/pull", params={"after": int(st.meta(CURSOR, "0")), "limit": PAGE})
         if page["epoch"] != me["epoch"]:
-            raise Unreachable("the server was restored from a backup during this sync; run `ticketctl sync` again")
+            raise Unreachable(_("the server was restored from a backup during this sync; run `ticketctl sync` again"))
         new, refused = local.apply_page(st, cfg, page)
         pulled += new
         rejected += [r for r in refused if r["mutation_id"] not in {x["mutation_id"] for x in rejected}]
@@ -270,7 +274,8 @@ def _push(env: Env, conn: Connection) -> tuple[int, list[dict[str, Any]]]:
             expected = int(reply["expected"])
             gaps += 1
             if gaps > 3:
-                raise ServerError(f"the server keeps asking for client_seq {expected}; `ticketctl sync status` shows what is queued")
+                raise ServerError(_("the server keeps asking for client_seq {seq}; `ticketctl sync status` shows what is queued").format(
+                    seq=expected))
             have = st.db.execute("SELECT 1 FROM outbox WHERE status = 'sent' AND client_seq = ?", (expected,)).fetchone()
             if have is None:  # the server lost what we numbered (restored): number the unconfirmed work again
                 _renumber(env, expected)
@@ -312,7 +317,7 @@ def status(env: Env) -> dict[str, Any]:
 def _row(env: Env, rid: int) -> tuple[str, str, str, str]:
     row = env.store.db.execute("SELECT mutation_id, name, args, status FROM outbox WHERE id = ?", (rid,)).fetchone()
     if row is None:
-        raise BadInput(f"no queued change {rid} (see `ticketctl sync status`)")
+        raise BadInput(_("no queued change {id} (see `ticketctl sync status`)").format(id=rid))
     return row
 
 
@@ -323,10 +328,10 @@ def retry(env: Env, rid: int) -> dict[str, Any]:
 
     mid, name, args, state = _row(env, rid)
     if state != "rejected":
-        raise Refused(f"change {rid} was not rejected (it is {state}); it goes out with the next sync")
+        raise Refused(_("change {id} was not rejected (it is {state}); it goes out with the next sync").format(id=rid, state=state))
     fn = REGISTRY.get(name)
     if fn is None:
-        raise Refused(f"change {rid} is a {name!r}, which this ticketctl cannot run")
+        raise Refused(_("change {id} is a {name!r}, which this ticketctl cannot run").format(id=rid, name=name))
     result = fn(env, **json.loads(args))
     with env.store.transaction():
         env.store.db.execute("DELETE FROM outbox WHERE id = ?", (rid,))
@@ -337,7 +342,8 @@ def discard(env: Env, rid: int) -> dict[str, Any]:
     """Drop a rejected change, or one not yet sent (its local effect is undone)."""
     mid, name, _args, state = _row(env, rid)
     if state not in ("rejected", "pending"):
-        raise Refused(f"change {rid} is already with the server ({state}); sync first, then discard it if it is rejected")
+        raise Refused(_("change {id} is already with the server ({state}); sync first, then discard it if it is rejected").format(
+            id=rid, state=state))
     st = env.store
     with st.transaction():
         keys, names = local.pending_targets(st, [mid])

@@ -19,6 +19,7 @@ from typing import Any
 
 from ticketctl.core.config import Config
 from ticketctl.core.model import Event, Technician, Ticket
+from ticketctl.i18n import _
 from ticketctl.services.rebuild import fold_from, tech_events
 from ticketctl.store.db import TICKET_COLUMNS, Store
 from ticketctl.store.schema import JSON_COLUMNS
@@ -188,9 +189,9 @@ def apply_snapshot(st: Store, cfg: Config, body: bytes | str) -> int:
             tech_data = json.loads(tech_data)
         techs = [Technician(**d) for d in tech_data]
     except (sqlite3.Error, TypeError, ValueError) as e:
-        raise BadSnapshot(f"not a snapshot: {e}") from None
+        raise BadSnapshot(_("not a snapshot: {error}").format(error=e)) from None
     if not isinstance(epoch, str) or not isinstance(seq, int):
-        raise BadSnapshot("not a snapshot: no epoch or seq")
+        raise BadSnapshot(_("not a snapshot: no epoch or seq"))
     select, defaults = _ticket_select()
     with st.transaction():
         indexes = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'"
@@ -207,7 +208,7 @@ def apply_snapshot(st: Store, cfg: Config, body: bytes | str) -> int:
             if first is not None:
                 Ticket(**json.loads(first[0]))  # fields this version does not know are refused, as a fold would refuse them
         except (sqlite3.OperationalError, TypeError) as e:
-            raise BadSnapshot(f"not a snapshot: {e}") from None
+            raise BadSnapshot(_("not a snapshot: {error}").format(error=e)) from None
         db.executemany("INSERT INTO bases (kind, name, data) VALUES ('technician', ?, ?)",
                        [(d["name"], json.dumps(d, separators=(",", ":"))) for d in tech_data])
         db.execute(f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)}) {select}", defaults)

@@ -10,12 +10,20 @@ offline is valid at once (the device's signature) and shows as countersigned
 once it has synced.
 
 The pages are small, self-contained HTML (no scripts, no external assets), fit
-for a phone that scanned a QR code.
+for a phone that scanned a QR code, in the language the phone asks for
+(:func:`page_language`, from ``Accept-Language``): one server answers customers
+in several languages, so a page translates through its own
+:func:`ticketctl.i18n.translator`, never the process-wide ``_``. What the rules
+say (a refused confirmation, a certificate's verdict) arrives as English text;
+:func:`localize` shows it in the page's language.
 """
 
 from __future__ import annotations
 
 import html
+import re
+import string
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -23,6 +31,7 @@ from sqlalchemy import Connection, insert, select
 
 from ticketctl.core import certificate
 from ticketctl.errors import TicketctlError
+from ticketctl.i18n import LANGUAGES, N_, translator
 from ticketctl.services.env import Env
 from ticketctl.sync import schema as S
 from ticketctl.sync.serverdb import ticket_from_json
@@ -99,27 +108,149 @@ STYLE = ("body{font-family:system-ui,sans-serif;max-width:34em;margin:1em auto;p
          "select,textarea,input{font-size:1em;width:100%}button{font-size:1.1em;margin-top:1em;padding:.5em 1.5em}")
 
 
-def page(title: str, body: str) -> str:
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,'
-            f'initial-scale=1"><title>{html.escape(title)}</title><style>{STYLE}</style></head><body>{body}</body></html>')
+#: what the verdict warns about (English in ``?format=json``; the page shows them through :func:`localize`)
+NOT_ON_SERVER = N_("{ticket} has not reached the server yet")
+CERT_NOT_ON_SERVER = N_("certificate {cert_id} has not reached the server yet (issued offline)")
+OTHER_HASH = N_("content changed (the server recorded another content hash for this certificate)")
+REOPENED = N_("{key} was reopened after this certificate; it is {status} now")
+FORM_UNREADABLE = N_("the form could not be read: ratings are whole numbers from 1 to 5")
+
+#: English messages that reach a page from the rules (``core.evidence``, ``services.confirm``,
+#: ``core.certificate.verify``) or from :func:`verdict`, most specific first: :func:`localize`
+#: recognises a message by its template and formats the template's translation with its values
+PAGE_MESSAGES = (
+    N_("this confirmation link is not valid (ask the technician for a new one)"),
+    N_("this confirmation link is not valid for {key} (ask the technician for a new one)"),
+    N_("this confirmation link was already used at {at}"),
+    N_("this confirmation link expired at {at} (ask the technician for a new one)"),
+    N_("cannot confirm {key}: it is {status} (the customer confirms a resolved ticket)"),
+    N_("{key} is already confirmed by {by} at {at}"),
+    N_("a confirmation needs three ratings of 1-5, in order: problem solved, professional, on time"
+       " (--rating N three times)"),
+    N_("the customer's comment needs at least {min} characters (got {got})"),
+    N_("a confirmation needs the customer's name (--by NAME)"),
+    FORM_UNREADABLE,
+    N_("Is the problem solved?"), N_("Was the technician professional?"), N_("Was the work on time?"),
+    N_("valid: certificate {cert_id} for {ticket}, signed by {signer}"),
+    N_("unknown key {key_id} (not a device this one trusts)"),
+    N_("revoked key {key_id} ({device} revoked at {at})"),
+    N_("key {key_id} is not an Ed25519 key"),
+    N_("bad signature (the payload was changed or not signed by this key)"),
+    N_("content changed (the certificate's content does not match its signed hash)"),
+    N_("content changed (the content names another certificate or ticket)"),
+    OTHER_HASH,
+    N_("malformed certificate payload (non-canonical encoding)"),
+    N_("malformed certificate payload"),
+    N_("not a {version} certificate payload"),
+    CERT_NOT_ON_SERVER,
+    REOPENED,
+    NOT_ON_SERVER,
+)
 
 
-def confirm_form(token: str, status: dict[str, Any]) -> str:
+def _pattern(template: str) -> re.Pattern[str]:
+    """``template``'s English as a regex: its text literally, each ``{name}`` a group."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for text, name, _spec, _conv in string.Formatter().parse(template):
+        out.append(re.escape(text))
+        if name is not None:
+            out.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
+            seen.add(name)
+    return re.compile("".join(out), re.DOTALL)
+
+
+_PATTERNS = [(m, _pattern(m)) for m in PAGE_MESSAGES]
+
+
+def localize(text: str, gettext: Callable[[str], str]) -> str:
+    """An English message from the rules in a page's language: the first of
+    :data:`PAGE_MESSAGES` it matches, translated and filled with the values it
+    held; else its own translation (itself when there is none)."""
+    for template, pattern in _PATTERNS:
+        m = pattern.fullmatch(text)
+        if m:
+            return gettext(template).format(**m.groupdict())
+    return gettext(text) if text else text
+
+
+def page_language(accept_language: str | None, default: str) -> str:
+    """The language of a page for a browser's ``Accept-Language``: its most
+    preferred one ticketctl speaks (``zh``, ``zh-CN``, ``zh-Hans``, any ``zh-*``:
+    ``zh_CN``; ``en-*``: ``en``), else ``default`` (the server's language)."""
+    tags: list[tuple[float, int, str]] = []
+    for i, part in enumerate((accept_language or "")[:500].split(",")):
+        tag, _sep, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            name, _eq, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if tag and q > 0:
+            tags.append((-q, i, tag.strip().lower()))
+    for _q, _i, tag in sorted(tags):
+        base = tag.replace("_", "-").split("-", 1)[0]
+        if base == "zh":
+            return "zh_CN"
+        if base == "en":
+            return "en"
+    return default if default in LANGUAGES else LANGUAGES[0]
+
+
+def page(title: str, body: str, lang: str = "en") -> str:
+    """A whole page; ``title`` is already in ``lang``."""
+    tag = lang.replace("_", "-")
+    return (f'<!doctype html><html lang="{html.escape(tag)}"><head><meta charset="utf-8"><meta name="viewport"'
+            f' content="width=device-width,initial-scale=1"><title>{html.escape(title)}</title><style>{STYLE}</style></head>'
+            f"<body>{body}</body></html>")
+
+
+def notice(title: str, message: str, lang: str) -> str:
+    """A page that says one thing went wrong: ``title`` (a msgid) and an English ``message`` from the rules."""
+    gettext = translator(lang).gettext
+    return page(gettext(title), f"<p class=bad>{html.escape(localize(message, gettext))}</p>", lang)
+
+
+def not_valid_page(message: str, lang: str) -> str:
+    return notice(N_("Link not valid"), message, lang)
+
+
+def not_recorded_page(message: str, lang: str) -> str:
+    return notice(N_("Not recorded"), message, lang)
+
+
+def thanks_page(key: str, lang: str) -> str:
+    gettext = translator(lang).gettext
+    return page(gettext("Thank you"), "<h1 class=ok>{}</h1><p>{}</p>".format(
+        html.escape(gettext("Thank you")),
+        html.escape(gettext("Your confirmation of {key} is recorded. You may close this page.").format(key=key))), lang)
+
+
+def confirm_form(token: str, status: dict[str, Any], lang: str = "en") -> str:
+    gettext = translator(lang).gettext
     t = html.escape
+    head = f"<h1>{t(status['key'])}: {t(status['title'])}</h1>"
     if status["state"] != "open":
-        why = "was already used" if status["state"] == "used" else f"expired at {status['expires_at']}"
-        return page("Link not valid", f"<h1>{t(status['key'])}: {t(status['title'])}</h1>"
-                                      f"<p class=bad>This confirmation link {why}. Please ask the technician for a new one.</p>")
+        why = (gettext("This confirmation link was already used. Please ask the technician for a new one.")
+               if status["state"] == "used" else
+               gettext("This confirmation link expired at {at}. Please ask the technician for a new one.").format(
+                   at=status["expires_at"]))
+        return page(gettext("Link not valid"), f"{head}<p class=bad>{t(why)}</p>", lang)
     rows = []
     for i, q in enumerate(status["questions"]):
         opts = "".join(f'<option value="{n}">{n}</option>' for n in (5, 4, 3, 2, 1))
-        rows.append(f'<label for="r{i}">{t(q)} (5 = very good)</label><select id="r{i}" name="rating">{opts}</select>')
-    return page("Confirm the work", (
-        f"<h1>{t(status['key'])}: {t(status['title'])}</h1><p>Please confirm the work done and rate it.</p>"
-        f'<form method="post" action="/c/{t(token)}">{"".join(rows)}'
-        '<label for="comment">Comment (at least 10 characters)</label><textarea id="comment" name="comment" rows="3"'
-        ' minlength="10" required></textarea><label for="by">Your name</label><input id="by" name="by" required>'
-        "<button type=submit>Confirm</button></form>"))
+        label = gettext("{question} (5 = very good)").format(question=localize(q, gettext))
+        rows.append(f'<label for="r{i}">{t(label)}</label><select id="r{i}" name="rating">{opts}</select>')
+    please, comment = t(gettext("Please confirm the work done and rate it.")), t(gettext("Comment (at least 10 characters)"))
+    name, button = t(gettext("Your name")), t(gettext("Confirm"))
+    return page(gettext("Confirm the work"), (
+        f'{head}<p>{please}</p><form method="post" action="/c/{t(token)}">{"".join(rows)}'
+        f'<label for="comment">{comment}</label><textarea id="comment" name="comment" rows="3" minlength="10" required>'
+        f'</textarea><label for="by">{name}</label><input id="by" name="by" required><button type=submit>{button}</button></form>'),
+        lang)
 
 
 def read_form(body: bytes) -> dict[str, Any]:
@@ -128,7 +259,7 @@ def read_form(body: bytes) -> dict[str, Any]:
         fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
         ratings = [int(x) for x in fields.get("rating", [])]
     except (UnicodeDecodeError, ValueError):
-        raise TicketctlError("the form could not be read: ratings are whole numbers from 1 to 5") from None
+        raise TicketctlError(FORM_UNREADABLE) from None
     return {"ratings": ratings, "comment": (fields.get("comment") or [""])[0], "by": (fields.get("by") or [""])[0]}
 
 
@@ -143,27 +274,34 @@ def verdict(c: Connection, text: str) -> dict[str, Any]:
     out.update(ticket=p.ticket, cert_id=p.cert_id)
     row = c.execute(select(S.tickets.c.data).where(S.tickets.c.key == p.ticket)).first()
     if row is None:
-        out["warnings"].append(f"{p.ticket} has not reached the server yet")
+        out["warnings"].append(NOT_ON_SERVER.format(ticket=p.ticket))
         return out
     t = ticket_from_json(row[0])
     mine = [x for x in t.certificates if x["cert_id"] == p.cert_id]
     if not mine:
-        out["warnings"].append(f"certificate {p.cert_id} has not reached the server yet (issued offline)")
+        out["warnings"].append(CERT_NOT_ON_SERVER.format(cert_id=p.cert_id))
     elif mine[0]["content_hash"] != p.content_hash:
-        out.update(valid=False, reason="content changed (the server recorded another content hash for this certificate)")
+        out.update(valid=False, reason=OTHER_HASH)
     else:
         out["countersigned"] = bool(mine[0].get("countersigned"))
         if mine[0].get("round", 0) != t.reopen_count or t.status != "closed":
-            out["warnings"].append(f"{t.key} was reopened after this certificate; it is {t.status} now")
+            out["warnings"].append(REOPENED.format(key=t.key, status=t.status))
     return out
 
 
-def verdict_page(v: dict[str, Any]) -> str:
+def verdict_page(v: dict[str, Any], lang: str = "en") -> str:
+    """The verdict (:func:`verdict`, English) as a page in ``lang``."""
+    gettext = translator(lang).gettext
     t = html.escape
+    reason = t(localize(str(v["reason"] or ""), gettext))
     if not v["valid"]:
-        return page("Certificate NOT valid", f"<h1 class=bad>Certificate not valid</h1><p>{t(v['reason'])}</p>")
-    counter = ("<p class=ok>Countersigned by the service team's server.</p>" if v["countersigned"]
-               else "<p>Signed by the technician's device; not yet countersigned by the server.</p>")
-    warn = "".join(f"<p class=bad>{t(w)}</p>" for w in v["warnings"])
-    return page("Certificate valid", f"<h1 class=ok>Certificate valid</h1><p>{t(v['reason'])}</p>{counter}{warn}")
+        return page(gettext("Certificate NOT valid"), "<h1 class=bad>{}</h1><p>{}</p>".format(
+            t(gettext("Certificate not valid")), reason), lang)
+    if v["countersigned"]:
+        counter = "<p class=ok>{}</p>".format(t(gettext("Countersigned by the service team's server.")))
+    else:
+        counter = "<p>{}</p>".format(t(gettext("Signed by the technician's device; not yet countersigned by the server.")))
+    warn = "".join(f"<p class=bad>{t(localize(w, gettext))}</p>" for w in v["warnings"])
+    title = gettext("Certificate valid")
+    return page(title, f"<h1 class=ok>{t(title)}</h1><p>{reason}</p>{counter}{warn}", lang)
 

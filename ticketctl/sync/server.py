@@ -22,7 +22,6 @@ Endpoints (``/openapi.json`` has the schema):
 
 
 import hashlib
-import html
 import json
 import logging
 import os
@@ -39,6 +38,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
+from ticketctl import i18n
 from ticketctl.core import roles
 from ticketctl.core.config import Config
 from ticketctl.core.model import parse_time
@@ -84,11 +84,19 @@ def server_env(home: Home, cfg: Config, st: ServerStore, actor: str, now: dateti
     return env
 
 
-def create_app(db_url: str | None = None, home: Home | None = None) -> FastAPI:
+def create_app(db_url: str | None = None, home: Home | None = None, lang: str | None = None) -> FastAPI:
     """The server app on ``db_url`` (default: ``TICKETCTL_SERVER_DB``, else the
     SQLite file in the ticketctl home); the team's rules come from that home's
-    config file."""
+    config file.
+
+    Language: the customer's pages (``/c/...``, ``/v/...``) speak the browser's
+    (``Accept-Language``), else ``lang`` (default: the home's, chosen as for any
+    command). Everything else stays English, so this process speaks English from
+    here on: refusal reasons are data (stored, synced to every device) and JSON
+    is a contract with scripts."""
     home = home or Home.from_env()
+    page_lang = lang or i18n.choose(i18n.config_lang(home.config_file), os.environ)
+    i18n.use(i18n.LANGUAGES[0])
     db_url = db_url or os.environ.get("TICKETCTL_SERVER_DB") or f"sqlite:///{home.server_db}"
     if db_url.startswith("sqlite:///"):
         Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -101,6 +109,13 @@ def create_app(db_url: str | None = None, home: Home | None = None) -> FastAPI:
     app = FastAPI(title="ticketctl sync server", version="1",
                   description="The team's central store: named mutations pushed by devices, events pulled in order.")
     app.state.engine, app.state.epoch, app.state.config, app.state.home = engine, epoch, cfg, home
+    app.state.lang = page_lang
+
+    def html_page(body: str, lang: str, status_code: int = 200) -> HTMLResponse:
+        return HTMLResponse(body, status_code=status_code,
+                            headers={"Content-Language": lang.replace("_", "-"), "Vary": "Accept-Language"})
+
+    AcceptLanguage = Annotated[str | None, Header(description="The customer's languages: the page speaks the first it can")]
 
     def device(authorization: Annotated[str | None, Header()] = None) -> Device:
         if not authorization or not authorization.startswith("Bearer ") or len(authorization) > 200:
@@ -285,25 +300,26 @@ def create_app(db_url: str | None = None, home: Home | None = None) -> FastAPI:
         return server_env(home, cfg, ServerStore(c, actor), actor, parse_time(now_iso()))
 
     @app.get("/c/{token}", response_class=HTMLResponse, tags=["public pages"])
-    def confirm_page(token: str) -> HTMLResponse:
+    def confirm_page(token: str, accept_language: AcceptLanguage = None) -> HTMLResponse:
         """The customer's confirmation form (the link the technician's QR code opens; no token needed)."""
         from ticketctl.services import confirm
 
+        lang = proof.page_language(accept_language, page_lang)
         with engine.connect() as c:
             try:
                 status = confirm.link_status(_read_env(c, "customer"), token)
             except TicketctlError as e:
-                return HTMLResponse(proof.page("Link not valid", f"<p class=bad>{html.escape(str(e))}</p>"), status_code=404)
-        return HTMLResponse(proof.confirm_form(token, status))
+                return html_page(proof.not_valid_page(str(e), lang), lang, 404)
+        return html_page(proof.confirm_form(token, status, lang), lang)
 
     @app.post("/c/{token}", response_class=HTMLResponse, tags=["public pages"])
-    async def confirm_submit(token: str, request: Request) -> HTMLResponse:
+    async def confirm_submit(token: str, request: Request, accept_language: AcceptLanguage = None) -> HTMLResponse:
         """The customer's answer: three ratings (``rating`` x3), ``comment``, ``by``
         (form-encoded). Recorded once; the technician sees it on the next sync."""
         body = await request.body()
-        return await run_in_threadpool(_confirm, token, body)
+        return await run_in_threadpool(_confirm, token, body, proof.page_language(accept_language, page_lang))
 
-    def _confirm(token: str, body: bytes) -> HTMLResponse:
+    def _confirm(token: str, body: bytes, lang: str) -> HTMLResponse:
         from ticketctl.services import confirm
 
         try:
@@ -317,19 +333,20 @@ def create_app(db_url: str | None = None, home: Home | None = None) -> FastAPI:
                     done = confirm.confirm_by_token(env, **args)
                 st.flush()
         except TicketctlError as e:
-            return HTMLResponse(proof.page("Not recorded", f"<p class=bad>{html.escape(str(e))}</p>"), status_code=409)
-        return HTMLResponse(proof.page("Thank you", f"<h1 class=ok>Thank you</h1><p>Your confirmation of {html.escape(done['key'])}"
-                                                    " is recorded. You may close this page.</p>"))
+            return html_page(proof.not_recorded_page(str(e), lang), lang, 409)
+        return html_page(proof.thanks_page(done["key"], lang), lang)
 
     @app.get("/v/{payload}", tags=["public pages"])
-    def verify_page(payload: str, format: Annotated[str, Query(pattern="^(html|json)$")] = "html") -> Response:
+    def verify_page(payload: str, format: Annotated[str, Query(pattern="^(html|json)$")] = "html",
+                    accept_language: AcceptLanguage = None) -> Response:
         """Whoever scans a certificate's QR code lands here: the verdict on its
         signature, and whether the server countersigned it (``?format=json`` for scripts)."""
         with engine.begin() as c:
             v = proof.verdict(c, payload[:2000])
         if format == "json":
             return JSONResponse(v)
-        return HTMLResponse(proof.verdict_page(v), status_code=200 if v["valid"] else 422)
+        lang = proof.page_language(accept_language, page_lang)
+        return html_page(proof.verdict_page(v, lang), lang, 200 if v["valid"] else 422)
 
     @app.put("/blobs/{sha256}", status_code=201)
     async def put_blob(sha256: str, request: Request, dev: Auth) -> dict[str, Any]:

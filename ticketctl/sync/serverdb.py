@@ -29,6 +29,7 @@ from sqlalchemy.exc import OperationalError
 
 from ticketctl.core.model import Event, Technician, Ticket
 from ticketctl.errors import ConfigError, NotFound, Unreachable
+from ticketctl.i18n import _
 from ticketctl.sync import schema as S
 
 
@@ -37,12 +38,12 @@ def engine_for(url: str) -> Engine:
     try:
         u = make_url(url)
     except Exception:
-        raise ConfigError(f"--db {url!r} is not a database URL (sqlite:///PATH or postgresql://HOST/DB)") from None
+        raise ConfigError(_("--db {url!r} is not a database URL (sqlite:///PATH or postgresql://HOST/DB)").format(url=url)) from None
     if u.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
         u = u.set(drivername="postgresql+psycopg")
         return create_engine(u, pool_size=10, max_overflow=40, pool_pre_ping=True)
     if u.drivername != "sqlite" or not u.database:
-        raise ConfigError(f"--db {url!r}: only sqlite:///PATH and postgresql://... are supported")
+        raise ConfigError(_("--db {url!r}: only sqlite:///PATH and postgresql://... are supported").format(url=url))
     eng = create_engine(u, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=20, max_overflow=40)
 
     @event.listens_for(eng, "connect")
@@ -68,7 +69,8 @@ def migrate(engine: Engine) -> str:
         return _migrate(engine)
     except OperationalError as e:  # no such server, refused, bad credentials: one line, not a traceback
         reason = str(e.orig).strip().splitlines()[0] if e.orig is not None else str(e)
-        raise Unreachable(f"cannot reach the server database {engine.url.render_as_string(hide_password=True)}: {reason}") from None
+        raise Unreachable(_("cannot reach the server database {url}: {reason}").format(
+            url=engine.url.render_as_string(hide_password=True), reason=reason)) from None
 
 
 def _migrate(engine: Engine) -> str:
@@ -78,7 +80,8 @@ def _migrate(engine: Engine) -> str:
         have = engine.dialect.has_table(c, "server_meta")
         version = int(c.execute(select(S.server_meta.c.value).where(S.server_meta.c.key == "version")).scalar() or 0) if have else 0
         if version > S.LATEST:
-            raise ConfigError(f"the server database has schema v{version}; this ticketctl knows v{S.LATEST}: upgrade ticketctl")
+            raise ConfigError(_("the server database has schema v{have}; this ticketctl knows v{known}: upgrade ticketctl").format(
+                have=version, known=S.LATEST))
         for n in range(version, S.LATEST):
             for table in S.MIGRATIONS[n]:
                 table.create(c, checkfirst=True)
@@ -278,7 +281,7 @@ class ServerStore:
         q = select(S.tickets.c.assignee, func.max(S.tickets.c.updated_at)).where(
             S.tickets.c.assignee.is_not(None)).group_by(S.tickets.c.assignee)
         out = {str(a): str(t) for a, t in self.c.execute(q)}
-        for _, after in self._changed():
+        for _before, after in self._changed():
             if after is not None and after.assignee:
                 out[after.assignee] = max(out.get(after.assignee, ""), after.updated_at)
         return out

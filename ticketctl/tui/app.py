@@ -13,11 +13,13 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input
 
 from ticketctl.errors import TicketctlError
+from ticketctl.i18n import N_, _
 from ticketctl.services import board, dispatch, heatmap, tickets
 from ticketctl.services.board import Filter
 from ticketctl.services.env import Env
@@ -29,29 +31,35 @@ from ticketctl.tui.screens import BlockedScreen, DetailScreen, RejectedScreen, b
 
 #: (key, action, footer label, description): the bindings, the command palette and the help screen
 ACTIONS: tuple[tuple[str, str, str, str], ...] = (
-    ("a", "assign", "assign", "assign: technicians ranked by the dispatch engine, with the reason for each"),
-    ("b", "block", "block", "block with a reason from the menu (collaboration asks for its four fields)"),
-    ("u", "unblock", "unblock", "unblock"),
-    ("s", "start", "start", "start work"),
-    ("r", "resolve", "resolve", "resolve, with an optional note"),
-    ("n", "note", "note", "add a note"),
-    ("e", "escalate", "escalate", "escalate to the department's supervisor"),
-    ("d", "dispatch", "dispatch all", "dispatch the whole backlog, after a preview"),
-    ("/", "search", "filter", "filter: words, dept:X product:X fault:X status:X priority:X reason:X @tech"),
-    ("t", "heat_axes", "heat axes", "heat map axes: dept x product, dept x fault, product x fault"),
-    ("B", "blocked", "blocked", "blocked board: by reason, longest blocked first"),
-    ("R", "rejected", "rejected", "changes the sync server rejected, with its reasons: r retries one, x discards it"),
-    ("S", "sync_now", "sync now", "sync now: push this store's changes, pull the team's"),
-    ("?", "help", "help", "help: every key"),
-    ("q", "quit", "quit", "quit"),
+    ("a", "assign", N_("assign"), N_("assign: technicians ranked by the dispatch engine, with the reason for each")),
+    ("b", "block", N_("block"), N_("block with a reason from the menu (collaboration asks for its four fields)")),
+    ("u", "unblock", N_("unblock"), N_("unblock")),
+    ("s", "start", N_("start"), N_("start work")),
+    ("r", "resolve", N_("resolve"), N_("resolve, with an optional note")),
+    ("n", "note", N_("note"), N_("add a note")),
+    ("e", "escalate", N_("escalate"), N_("escalate to the department's supervisor")),
+    ("d", "dispatch", N_("dispatch all"), N_("dispatch the whole backlog, after a preview")),
+    ("/", "search", N_("filter"), N_("filter: words, dept:X product:X fault:X status:X priority:X reason:X @tech")),
+    ("t", "heat_axes", N_("heat axes"), N_("heat map axes: dept x product, dept x fault, product x fault")),
+    ("B", "blocked", N_("blocked"), N_("blocked board: by reason, longest blocked first")),
+    ("R", "rejected", N_("rejected"), N_("changes the sync server rejected, with its reasons: r retries one, x discards it")),
+    ("S", "sync_now", N_("sync now"), N_("sync now: push this store's changes, pull the team's")),
+    ("?", "help", N_("help"), N_("help: every key")),
+    ("q", "quit", N_("quit"), N_("quit")),
 )
 #: keys that only the help screen lists (the widgets bind them)
-MORE_KEYS = (("enter", "open the ticket (backlog); filter the backlog to the cell (heat map)"),
-             ("escape", "clear the filter; back from a screen or dialog"),
-             ("tab", "next panel: backlog, heat map, technicians"),
-             ("ctrl+p", "command palette: every action by name"))
+MORE_KEYS = (("enter", N_("open the ticket (backlog); filter the backlog to the cell (heat map)")),
+             ("escape", N_("clear the filter; back from a screen or dialog")),
+             ("tab", N_("next panel: backlog, heat map, technicians")),
+             ("ctrl+p", N_("command palette: every action by name")))
 KEY_NAMES = {"/": "slash", "?": "question_mark", "B": "B,shift+b", "R": "R,shift+r", "S": "S,shift+s"}
 TICKET_ACTIONS = ("assign", "block", "unblock", "start", "resolve", "note", "escalate")
+#: Textual's own command palette entries (``App.get_system_commands``), for the catalog: shown through ``_``
+TEXTUAL_COMMANDS = (N_("Theme"), N_("Change the current theme"), N_("Quit"), N_("Quit the application as soon as possible"),
+                    N_("Keys"), N_("Hide the keys and widget help panel"),
+                    N_("Show help for the focused widget and a summary of available keys"),
+                    N_("Minimize"), N_("Minimize the widget and restore to normal size"), N_("Maximize"),
+                    N_("Maximize the focused widget"), N_("Screenshot"), N_("Save an SVG 'screenshot' of the current screen"))
 
 
 def describe(t: dict[str, Any]) -> str:
@@ -61,22 +69,23 @@ def describe(t: dict[str, Any]) -> str:
 
 
 def hint() -> Text:
-    """The bottom line: each action's key and label."""
+    """The bottom line: each action's key and label, in the current language."""
     text = Text()
-    for key, _, label, _ in (*ACTIONS, ("ctrl+p", "", "all actions", "")):
-        text.append(key, "bold").append(f" {label}  ")
+    for key, _action, label, _what in (*ACTIONS, ("ctrl+p", "", N_("all actions"), "")):
+        text.append(key, "bold").append(f" {_(label)}  ")
     return text
 
 
 class Dashboard(LiveApp):
     """``ticketctl`` in a terminal."""
 
-    HINT = hint()
-
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(Binding(KEY_NAMES.get(k, k), a, label) for k, a, label, _ in ACTIONS),
+        *(Binding(KEY_NAMES.get(k, k), a, label) for k, a, label, _what in ACTIONS),
         Binding("escape", "clear_filter", "clear filter", show=False),
     ]
+
+    def key_hint(self) -> Text:
+        return hint()
 
     # -- actions ------------------------------------------------------------------
 
@@ -103,7 +112,7 @@ class Dashboard(LiveApp):
         any other change shows (the poll)."""
         def work(env: Env) -> Apply:
             r = fn(env)
-            msg = f"{done}: {describe(r)}" if "key" in r else done.format(**r)
+            msg = _("{done}: {ticket}").format(done=done, ticket=describe(r)) if "key" in r else done.format(**r)
             def apply() -> None:
                 self.notify(msg, timeout=4)
                 self.poll()
@@ -113,7 +122,7 @@ class Dashboard(LiveApp):
     def _with_key(self) -> str | None:
         key = self.current_key()
         if key is None:
-            self.notify("no ticket selected", severity="warning")
+            self.notify(_("no ticket selected"), severity="warning")
         return key
 
     def action_assign(self) -> None:
@@ -126,7 +135,7 @@ class Dashboard(LiveApp):
 
             def chosen(name: str | None) -> None:
                 if name:
-                    self.act(lambda env: tickets.assign(env, key, name), f"assigned to {name}")
+                    self.act(lambda env: tickets.assign(env, key, name), _("assigned to {name}").format(name=name))
             return lambda: self.push_screen(AssignDialog(ex), chosen)
         self.background(work)
 
@@ -137,18 +146,18 @@ class Dashboard(LiveApp):
 
         def chosen(r: tuple[str, dict[str, str]] | None) -> None:
             if r:
-                self.act(lambda env: tickets.block(env, key, r[0], r[1]), "blocked")
+                self.act(lambda env: tickets.block(env, key, r[0], r[1]), _("blocked"))
         self.push_screen(BlockDialog(key, self.reasons), chosen)
 
     def action_unblock(self) -> None:
         key = self._with_key()
         if key:
-            self.act(lambda env: tickets.unblock(env, key), "unblocked")
+            self.act(lambda env: tickets.unblock(env, key), _("unblocked"))
 
     def action_start(self) -> None:
         key = self._with_key()
         if key:
-            self.act(lambda env: tickets.start(env, key), "started")
+            self.act(lambda env: tickets.start(env, key), _("started"))
 
     def _prompt(self, title: str, placeholder: str, optional: bool, then: Callable[[str], None]) -> None:
         self.push_screen(PromptDialog(title, placeholder, optional), lambda text: then(text) if text is not None else None)
@@ -156,19 +165,20 @@ class Dashboard(LiveApp):
     def action_resolve(self) -> None:
         key = self._with_key()
         if key:
-            self._prompt(f"Resolve {key}", "what was done (optional)", True,
-                         lambda text: self.act(lambda env: tickets.resolve(env, key, text or None), "resolved"))
+            self._prompt(_("Resolve {key}").format(key=key), _("what was done (optional)"), True,
+                         lambda text: self.act(lambda env: tickets.resolve(env, key, text or None), _("resolved")))
 
     def action_note(self) -> None:
         key = self._with_key()
         if key:
-            self._prompt(f"Note on {key}", "the note", False, lambda text: self.act(lambda env: tickets.note(env, key, text), "noted"))
+            self._prompt(_("Note on {key}").format(key=key), _("the note"), False,
+                         lambda text: self.act(lambda env: tickets.note(env, key, text), _("noted")))
 
     def action_escalate(self) -> None:
         key = self._with_key()
         if key:
-            self._prompt(f"Escalate {key} to the supervisor", "why", False,
-                         lambda text: self.act(lambda env: board.escalate(env, key, text), "escalated"))
+            self._prompt(_("Escalate {key} to the supervisor").format(key=key), _("why"), False,
+                         lambda text: self.act(lambda env: board.escalate(env, key, text), _("escalated")))
 
     def action_dispatch(self) -> None:
         def work(env: Env) -> Apply:
@@ -176,7 +186,7 @@ class Dashboard(LiveApp):
 
             def confirmed(yes: bool | None) -> None:
                 if yes:
-                    self.act(lambda env: _dispatched(dispatch.auto(env)), "dispatched {assigned}, {unassigned} left unassigned")
+                    self.act(lambda env: _dispatched(dispatch.auto(env)), _("dispatched {assigned}, {unassigned} left unassigned"))
             return lambda: self.push_screen(DispatchDialog(preview), confirmed)
         self.background(work)
 
@@ -257,7 +267,7 @@ class Dashboard(LiveApp):
         if any(isinstance(s, RejectedScreen) for s in self.screen_stack):
             return
         if self.rejected is None:
-            self.notify("sync is not set up here: `ticketctl sync setup URL --token TOKEN`", severity="warning")
+            self.notify(_("sync is not set up here: `ticketctl sync setup URL --token TOKEN`"), severity="warning")
             return
         self.push_screen(RejectedScreen(self.rejected))
 
@@ -270,10 +280,10 @@ class Dashboard(LiveApp):
         def work(env: Env) -> Apply:
             if event.action == "retry":
                 r = client.retry(env, change)
-                msg = f"change {change} ({r['name']}) ran again here; it goes out with the next sync"
+                msg = _("change {id} ({name}) ran again here; it goes out with the next sync").format(id=change, name=r["name"])
             else:
                 r = client.discard(env, change)
-                msg = f"change {change} ({r['name']}) discarded; its effect here is undone"
+                msg = _("change {id} ({name}) discarded; its effect here is undone").format(id=change, name=r["name"])
             sync = sync_state(env)
 
             def apply() -> None:
@@ -287,9 +297,9 @@ class Dashboard(LiveApp):
         """``ticketctl sync`` in a thread of its own (a slow or absent server
         never holds up the dashboard's reads); the outcome is a notification."""
         if self.rejected is None:
-            self.notify("sync is not set up here: `ticketctl sync setup URL --token TOKEN`", severity="warning")
+            self.notify(_("sync is not set up here: `ticketctl sync setup URL --token TOKEN`"), severity="warning")
             return
-        self.notify("syncing ...", timeout=2)
+        self.notify(_("syncing ..."), timeout=2)
 
         def run() -> None:
             from ticketctl.sync import client
@@ -298,15 +308,16 @@ class Dashboard(LiveApp):
             with self.session() as env:
                 try:
                     r = client.sync(env)
-                    msg = (f"synced: pushed {r['pushed']}, pulled {r['pulled']}, {len(r['rejected'])} rejected,"
-                           f" {len(r['pending'])} pending")
+                    msg = _("synced: pushed {pushed}, pulled {pulled}, {rejected} rejected, {pending} pending").format(
+                        pushed=r["pushed"], pulled=r["pulled"], rejected=len(r["rejected"]), pending=len(r["pending"]))
                     if r["rejected"]:
                         severity = "warning"
                 except TicketctlError as e:
                     msg, severity = str(e), "error"
                 except Exception as e:
                     self._log_crash(env)
-                    msg, severity = f"internal error: {type(e).__name__}: {e} (traceback in the log)", "error"
+                    msg, severity = _("internal error: {kind}: {error} (traceback in the log)").format(
+                        kind=type(e).__name__, error=e), "error"
 
             def done() -> None:
                 self.notify(msg, severity=severity, timeout=6)
@@ -320,13 +331,20 @@ class Dashboard(LiveApp):
         self.run_worker(run, thread=True, group="sync", exclusive=True, exit_on_error=False)
 
     def action_help(self) -> None:
-        self.push_screen(HelpDialog([*((k, d) for k, _, _, d in ACTIONS), *MORE_KEYS]))
+        self.push_screen(HelpDialog([*((k, _(d)) for k, _action, _label, d in ACTIONS), *((k, _(d)) for k, d in MORE_KEYS)]))
+
+    def action_command_palette(self) -> None:
+        """Textual's palette, with its placeholder in the current language."""
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            self.push_screen(CommandPalette(placeholder=_("Search for commands…"), id="--command-palette"))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterator[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for c in super().get_system_commands(screen):  # Textual's own, in the current language where the catalog has them
+            yield SystemCommand(_(c.title), _(c.help), c.callback, c.discover)
         for key, action, label, what in ACTIONS:
             if action not in ("quit", "help"):
-                yield SystemCommand(label.capitalize(), f"{what} (key {key})", lambda a=action: self.run_action(a))
+                yield SystemCommand(_(label).capitalize(), _("{what} (key {key})").format(what=_(what), key=key),
+                                    lambda a=action: self.run_action(a))
 
 
 def _dispatched(r: dict[str, Any]) -> dict[str, Any]:

@@ -28,6 +28,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ticketctl.core.text import fit
+from ticketctl.i18n import N_, _
 from ticketctl.services.board import Rank, remove_rank
 
 SLA_STYLE = {"ok": "green", "at_risk": "bold yellow", "breached": "bold red", "paused": "cyan", "done": "dim"}
@@ -57,15 +59,15 @@ def blocked_text(row: dict[str, Any]) -> str:
 #: (title, width or 0 for the flexible column, cell text, cell style)
 Column = tuple[str, int, Callable[[dict[str, Any]], str], Callable[[dict[str, Any]], str]]
 COLUMNS: tuple[Column, ...] = (
-    ("key", 9, lambda r: r["key"], lambda r: "bold"),
-    ("pri", 6, lambda r: r["priority"], lambda r: PRIORITY_STYLE.get(r["priority"], "")),
-    ("title", 0, lambda r: r["title"], lambda r: ""),
-    ("dept", 14, lambda r: r["dept"], lambda r: ""),
-    ("product", 12, lambda r: r["product"], lambda r: ""),
-    ("status", 11, lambda r: r["status"], lambda r: "magenta" if r["status"] == "blocked" else ""),
-    ("assignee", 9, lambda r: r["assignee"] or "-", lambda r: "" if r["assignee"] else "dim"),
-    ("SLA left", 9, lambda r: duration(r["sla_resolve_left_s"]), lambda r: SLA_STYLE[r["sla_state"]]),
-    ("blocked", 18, blocked_text, lambda r: "magenta"),
+    (N_("key"), 9, lambda r: r["key"], lambda r: "bold"),
+    (N_("pri"), 6, lambda r: r["priority"], lambda r: PRIORITY_STYLE.get(r["priority"], "")),
+    (N_("title"), 0, lambda r: r["title"], lambda r: ""),
+    (N_("dept"), 14, lambda r: r["dept"], lambda r: ""),
+    (N_("product"), 12, lambda r: r["product"], lambda r: ""),
+    (N_("status"), 11, lambda r: r["status"], lambda r: "magenta" if r["status"] == "blocked" else ""),
+    (N_("assignee"), 9, lambda r: r["assignee"] or "-", lambda r: "" if r["assignee"] else "dim"),
+    (N_("SLA left"), 9, lambda r: duration(r["sla_resolve_left_s"]), lambda r: SLA_STYLE[r["sla_state"]]),
+    (N_("blocked"), 18, blocked_text, lambda r: "magenta"),
 )
 MIN_TITLE = 12
 
@@ -73,20 +75,21 @@ MIN_TITLE = 12
 def waiting_on(row: dict[str, Any]) -> str:
     """What a blocked ticket waits for: the collaboration fields, else the note."""
     b = row.get("block") or {}
-    parts = [b.get("collaborator"), b.get("deliverable"), f"by {b['deadline'][:16]}" if b.get("deadline") else None]
+    by = _("by {deadline}").format(deadline=b["deadline"][:16]) if b.get("deadline") else None
+    parts = [b.get("collaborator"), b.get("deliverable"), by]
     return " / ".join(p for p in parts if p) or b.get("note", "")
 
 
 #: the blocked board: by reason, oldest block first
 BLOCKED_COLUMNS: tuple[Column, ...] = (
-    ("reason", 22, lambda r: (r["blocked_reason"] or "").removeprefix("awaiting_"), lambda r: "magenta"),
-    ("blocked for", 11, lambda r: duration(r.get("blocked_for_s")), lambda r: "bold"),
-    ("key", 9, lambda r: r["key"], lambda r: "bold"),
-    ("pri", 6, lambda r: r["priority"], lambda r: PRIORITY_STYLE.get(r["priority"], "")),
-    ("assignee", 9, lambda r: r["assignee"] or "-", lambda r: "" if r["assignee"] else "dim"),
-    ("SLA left", 9, lambda r: duration(r["sla_resolve_left_s"]), lambda r: SLA_STYLE[r["sla_state"]]),
-    ("waiting on", 40, waiting_on, lambda r: ""),
-    ("title", 0, lambda r: r["title"], lambda r: ""),
+    (N_("reason"), 22, lambda r: (r["blocked_reason"] or "").removeprefix("awaiting_"), lambda r: "magenta"),
+    (N_("blocked for"), 11, lambda r: duration(r.get("blocked_for_s")), lambda r: "bold"),
+    (N_("key"), 9, lambda r: r["key"], lambda r: "bold"),
+    (N_("pri"), 6, lambda r: r["priority"], lambda r: PRIORITY_STYLE.get(r["priority"], "")),
+    (N_("assignee"), 9, lambda r: r["assignee"] or "-", lambda r: "" if r["assignee"] else "dim"),
+    (N_("SLA left"), 9, lambda r: duration(r["sla_resolve_left_s"]), lambda r: SLA_STYLE[r["sla_state"]]),
+    (N_("waiting on"), 40, waiting_on, lambda r: ""),
+    (N_("title"), 0, lambda r: r["title"], lambda r: ""),
 )
 
 
@@ -266,13 +269,13 @@ class BacklogView(ScrollView, can_focus=True):
     # -- drawing ------------------------------------------------------------------
 
     def widths(self, total: int) -> list[int]:
-        fixed = sum(w + 1 for _, w, _, _ in self.columns if w)
-        return [w if w else max(total - fixed - 1, MIN_TITLE) for _, w, _, _ in self.columns]
+        fixed = sum(w + 1 for _title, w, _text, _style in self.columns if w)
+        return [w if w else max(total - fixed - 1, MIN_TITLE) for _title, w, _text, _style in self.columns]
 
     def _cells(self, texts: Iterable[tuple[str, Style]], widths: list[int], base: Style) -> list[Segment]:
         segs: list[Segment] = []
         for (text, style), w in zip(texts, widths, strict=True):
-            cell = text[: w - 1] + "…" if len(text) > w else text.ljust(w)
+            cell = fit(text, w)  # by terminal cells: 空调不制冷 takes 10, not 5
             segs.append(Segment(cell, base + style))
             segs.append(Segment(" ", base))
         return segs
@@ -283,20 +286,20 @@ class BacklogView(ScrollView, can_focus=True):
         base = self.rich_style
         if y == 0:
             head = self.get_component_rich_style("backlog--header")
-            texts = [(title, Style()) for title, _, _, _ in self.columns]
+            texts = [(_(title), Style()) for title, _w, _text, _style in self.columns]
             return Strip(self._cells(texts, widths, base + head)).adjust_cell_length(width, base + head)
         index = int(self.scroll_y) + y - 1
         if y == 1:  # once per frame: fetch what this frame shows and the next pages
             self._want(index, index + self.page_height)
         if index >= len(self.ranks):
             if index == 0 and self.loaded:
-                return Strip([Segment("  no open tickets match", base + Style(dim=True))]).adjust_cell_length(width, base)
+                return Strip([Segment("  " + _("no open tickets match"), base + Style(dim=True))]).adjust_cell_length(width, base)
             return Strip.blank(width, base)
         style = base + self.get_component_rich_style("backlog--cursor") if index == self.cursor else base
         key = str(self.ranks[index][2])
         row = self.cache.get(key)
         if row is None:
-            texts = [(key if title == "key" else "", Style(bold=True)) for title, _, _, _ in self.columns]
+            texts = [(key if title == "key" else "", Style(bold=True)) for title, _w, _text, _style in self.columns]
         else:
-            texts = [(text(row), Style.parse(sty(row)) if sty(row) else Style()) for _, _, text, sty in self.columns]
+            texts = [(text(row), Style.parse(sty(row)) if sty(row) else Style()) for _title, _w, text, sty in self.columns]
         return Strip(self._cells(texts, widths, style)).adjust_cell_length(width, style)

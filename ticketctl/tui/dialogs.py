@@ -14,6 +14,14 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ticketctl.core.config import BLOCK_FIELDS
+from ticketctl.core.dispatch import why_skipped
+from ticketctl.core.message import render
+from ticketctl.core.text import cells, ljust
+from ticketctl.i18n import N_, _
+
+#: the block fields' input placeholders (the names stay the config's words)
+FIELD_LABELS = {"collaborator": N_("collaborator"), "deliverable": N_("deliverable"), "deadline": N_("deadline"),
+                "expected_result": N_("expected result"), "note": N_("note")}
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -38,15 +46,18 @@ class AssignDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         r = self.explain
         options = []
+        eligible, skipped = _("eligible"), _("skipped")
+        w = max(cells(eligible), cells(skipped))
         for c in r["candidates"]:
-            verdict = Text("eligible", style="green") if c["verdict"] == "eligible" else Text("skipped ", style="dim")
-            line = Text.assemble((f"{c['name']:<10}", "bold" if c["name"] == r["best"] else ""), " ", verdict,
-                                 f" {c['load']}/{c['capacity']}  ", (c["reason"].removeprefix("skipped: "), "dim"))
+            verdict = Text(ljust(eligible, w), style="green") if c["verdict"] == "eligible" else Text(ljust(skipped, w), style="dim")
+            line = Text.assemble((ljust(c["name"], 10), "bold" if c["name"] == r["best"] else ""), " ", verdict,
+                                 f" {c['load']}/{c['capacity']}  ", (render(why_skipped(c["reason"])), "dim"))
             options.append(Option(line, id=c["name"]))
         with Vertical():
-            yield Label(f"Assign {r['key']}  (policy {r['policy']}; best: {r['best'] or 'nobody is eligible'})", classes="title")
+            yield Label(_("Assign {key}  (policy {policy}; best: {best})").format(
+                key=r["key"], policy=r["policy"], best=r["best"] or _("nobody is eligible")), classes="title")
             yield OptionList(*options, id="candidates")
-            yield Label("Enter assigns, Escape cancels", classes="hint")
+            yield Label(_("Enter assigns, Escape cancels"), classes="hint")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
@@ -67,14 +78,15 @@ class BlockDialog(ModalScreen[tuple[str, dict[str, str]] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"Block {self.key}: why?", classes="title")
-            yield OptionList(*(Option(f"{label}  ({name})", id=name) for name, (label, _) in self.reasons.items()),
-                             id="reasons")
+            yield Label(_("Block {key}: why?").format(key=self.key), classes="title")
+            yield OptionList(*(Option(f"{_(label) if label else name}  ({name})", id=name)
+                               for name, (label, _fields) in self.reasons.items()), id="reasons")
             with Vertical(classes="fields"):
                 for f in (*BLOCK_FIELDS, "note"):
                     hint = "YYYY-MM-DDTHH:MM" if f == "deadline" else ""
-                    yield Input(placeholder=f"{f.replace('_', ' ')} {hint}".strip(), id=f"f-{f}")
-            yield Label("Enter picks a reason; in the fields Enter moves on, the last one blocks", classes="hint")
+                    label = _(FIELD_LABELS[f]) if f in FIELD_LABELS else f.replace("_", " ")
+                    yield Input(placeholder=f"{label} {hint}".strip(), id=f"f-{f}")
+            yield Label(_("Enter picks a reason; in the fields Enter moves on, the last one blocks"), classes="hint")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.reason = event.option.id
@@ -114,8 +126,8 @@ class PromptDialog(ModalScreen[str | None]):
         with Vertical():
             yield Label(self.title_text, classes="title")
             yield Input(placeholder=self.placeholder, id="text")
-            yield Label("Enter to confirm" + (" (may stay empty)" if self.optional else "") + ", Escape cancels",
-                        classes="hint")
+            yield Label(_("Enter to confirm (may stay empty), Escape cancels") if self.optional
+                        else _("Enter to confirm, Escape cancels"), classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.value.strip() or self.optional:
@@ -141,15 +153,15 @@ class DispatchDialog(ModalScreen[bool]):
         p = self.preview
         lines = Text()
         for a in p["assigned"][: self.SHOWN]:
-            lines.append(f"{a['key']:<10}", "bold").append(f"-> {a['assignee']:<10}", "green").append(f" {a['reason']}\n", "dim")
+            lines.append(f"{a['key']:<10}", "bold").append(f"-> {ljust(a['assignee'], 10)}", "green").append(f" {a['reason']}\n", "dim")
         if len(p["assigned"]) > self.SHOWN:
-            lines.append(f"... and {len(p['assigned']) - self.SHOWN} more\n", "dim")
+            lines.append(_("... and {n} more").format(n=len(p["assigned"]) - self.SHOWN) + "\n", "dim")
         with Vertical():
-            yield Label(f"Dispatch the backlog: assign {len(p['assigned'])}, leave {len(p['unassigned'])} unassigned"
-                        " (nobody over capacity)", classes="title")
+            yield Label(_("Dispatch the backlog: assign {assigned}, leave {unassigned} unassigned (nobody over capacity)").format(
+                assigned=len(p["assigned"]), unassigned=len(p["unassigned"])), classes="title")
             with VerticalScroll():
-                yield Static(lines if p["assigned"] else Text("nothing to assign: everyone eligible is full", "dim"))
-            yield Label("y or Enter: dispatch now (re-planned on the spot, so it holds), n or Escape: cancel", classes="hint")
+                yield Static(lines if p["assigned"] else Text(_("nothing to assign: everyone eligible is full"), "dim"))
+            yield Label(_("y or Enter: dispatch now (re-planned on the spot, so it holds), n or Escape: cancel"), classes="hint")
 
 
 class HelpDialog(ModalScreen[None]):
@@ -167,7 +179,7 @@ class HelpDialog(ModalScreen[None]):
         for key, what in self.keys:
             text.append(f"{key:>10}  ", "bold").append(f"{what}\n")
         with Vertical():
-            yield Label("Keys (also in the command palette, ctrl+p)", classes="title")
+            yield Label(_("Keys (also in the command palette, ctrl+p)"), classes="title")
             yield Static(text)
-            yield Label("Escape closes", classes="hint")
+            yield Label(_("Escape closes"), classes="hint")
 

@@ -36,11 +36,12 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from ticketctl.errors import TicketctlError
+from ticketctl.i18n import N_, _, ngettext
 from ticketctl.services import board, heatmap, techs, tickets
 from ticketctl.services.board import Filter, Ranking
 from ticketctl.services.env import Env
 from ticketctl.tui.backlog import BacklogView
-from ticketctl.tui.panels import HeatMap, TechLoad
+from ticketctl.tui.panels import HeatMap, TechLoad, axis
 from ticketctl.tui.screens import BlockedScreen, DetailScreen, RejectedScreen
 
 #: what a worker hands back to run on the UI thread
@@ -49,6 +50,9 @@ W = TypeVar("W", bound=Widget)
 POLL_S = 0.5
 RERANK_S = 60.0
 FIRST_ROWS = 120
+#: the header's counts: (label, ``board.counts`` name, style)
+COUNTS = ((N_("open"), "open", "bold"), (N_("unassigned"), "unassigned", "bold"), (N_("at risk"), "at_risk", "bold yellow"),
+          (N_("breached"), "breached", "bold red"), (N_("blocked"), "blocked", "bold magenta"))
 
 class LiveApp(App[None]):
     """The dashboard's screen and data: layout, workers, loading and the live
@@ -72,8 +76,6 @@ class LiveApp(App[None]):
     #load { height: 1fr; }
     #keys { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
     """
-    #: the key hint line at the bottom (``Dashboard`` fills it from its actions)
-    HINT: Text = Text()
 
     def __init__(self, make_env: Callable[[], Env], poll_s: float = POLL_S) -> None:
         super().__init__()
@@ -100,21 +102,25 @@ class LiveApp(App[None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):
-            yield Static("ticketctl dashboard", id="title")
-            yield Static("loading ...", id="counts")
+            yield Static(_("ticketctl dashboard"), id="title")
+            yield Static(_("loading ..."), id="counts")
             yield Static("", id="sync-state")  # pending, rejected and the last sync, once sync is set up
         with Horizontal():
             with Vertical(id="left"):
-                yield Input(placeholder="filter: words, dept:X product:X fault:X status:X priority:X reason:X @tech",
+                yield Input(placeholder=_("filter: words, dept:X product:X fault:X status:X priority:X reason:X @tech"),
                             id="search")
                 yield Static("", id="filter-line")
                 yield self.backlog
             with Vertical(id="right"):
-                yield Static("heat map", id="heat-caption", classes="caption")
+                yield Static(_("heat map"), id="heat-caption", classes="caption")
                 yield self.heat
-                yield Static("technicians: load / capacity", classes="caption")
+                yield Static(_("technicians: load / capacity"), classes="caption")
                 yield self.load
-        yield Static(self.HINT, id="keys")
+        yield Static(self.key_hint(), id="keys")
+
+    def key_hint(self) -> Text:
+        """The key hint line at the bottom (``Dashboard`` fills it from its actions)."""
+        return Text()
 
     def on_mount(self) -> None:
         self.backlog.focus()
@@ -153,7 +159,7 @@ class LiveApp(App[None]):
                     apply = lambda: self.notify(msg, severity="error", timeout=6)  # noqa: E731
                 except Exception as e:
                     self._log_crash(env)
-                    msg = f"internal error: {type(e).__name__}: {e} (traceback in the log)"
+                    msg = _("internal error: {kind}: {error} (traceback in the log)").format(kind=type(e).__name__, error=e)
                     apply = lambda: self.notify(msg, severity="error", timeout=10)  # noqa: E731
                 finally:
                     if snapshot and env.store.db.in_transaction:
@@ -370,18 +376,19 @@ class LiveApp(App[None]):
 
     def show_counts(self, c: dict[str, int]) -> None:
         text = Text()
-        for label, name, style in (("open", "open", "bold"), ("unassigned", "unassigned", "bold"),
-                                   ("at risk", "at_risk", "bold yellow"), ("breached", "breached", "bold red"),
-                                   ("blocked", "blocked", "bold magenta")):
-            text.append(f"{label} ").append(f"{c[name]:,}", style).append("   ")
+        for label, name, style in COUNTS:
+            text.append(f"{_(label)} ").append(f"{c[name]:,}", style).append("   ")
         self.main_widget("#counts", Static).update(text)
 
     def show_filter(self) -> None:
         n = len(self.backlog.ranks)
-        what = f"filter: {self.filter.text()}  (escape clears)" if self.filter.text() else "all open tickets, by weight"
-        self.main_widget("#filter-line", Static).update(f"{n:,} tickets  {what}")
+        what = (_("filter: {filter}  (escape clears)").format(filter=self.filter.text()) if self.filter.text()
+                else _("all open tickets, by weight"))
+        self.main_widget("#filter-line", Static).update(
+            ngettext("{n} ticket  {what}", "{n} tickets  {what}", n).format(n=f"{n:,}", what=what))
         by = self.heat.by
-        self.main_widget("#heat-caption", Static).update(f"heat map: {by[0]} x {by[1]}  (* tickets older than 4 h; t switches)")
+        self.main_widget("#heat-caption", Static).update(
+            _("heat map: {rows} x {columns}  (* tickets older than 4 h; t switches)").format(rows=axis(by[0]), columns=axis(by[1])))
 
 def words(env: Env, flt: Filter) -> set[int] | None:
     """Row ids of the open tickets ``flt``'s free words match (None: no words)."""
@@ -403,14 +410,14 @@ def sync_text(sync: dict[str, Any] | None) -> Text:
     """``sync: 2 pending  1 rejected (R)  last 09:41Z``."""
     if sync is None:
         return Text()
-    text = Text("sync: ", style="dim")
-    text.append(f"{sync['pending']} pending", "bold" if sync["pending"] else "dim")
+    text = Text(_("sync: "), style="dim")
+    text.append(_("{n} pending").format(n=sync["pending"]), "bold" if sync["pending"] else "dim")
     n = len(sync["rejected"])
-    text.append("  ").append(f"{n} rejected", "bold red" if n else "dim")
+    text.append("  ").append(_("{n} rejected").format(n=n), "bold red" if n else "dim")
     if n:
         text.append(" (R)", "dim")
     last = sync["last_sync"]
-    text.append("  ").append(f"last {last[11:16]}Z {last[5:10]}" if last else "never synced", "dim")
+    text.append("  ").append(_("last {time}Z {date}").format(time=last[11:16], date=last[5:10]) if last else _("never synced"), "dim")
     return text
 
 

@@ -13,6 +13,8 @@ from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
+from ticketctl.core.text import fit, truncate
+from ticketctl.i18n import N_, _
 from ticketctl.services.heatmap import grid
 
 #: the heat map's groupings, in the order ``t`` cycles through them
@@ -20,6 +22,17 @@ GROUPINGS: tuple[tuple[str, str], ...] = (("dept", "product"), ("dept", "fault")
 #: background colours from few to many tickets (a cell's share of the largest cell)
 SCALE = ("#1d3b2a", "#2e5e2e", "#6b6b1f", "#8a5a12", "#9c2f1a", "#b3121f")
 CELL_WIDTH = 6
+#: what the heat map's axes and the technicians' shift column show (the names stay the filter's words)
+AXES = {"dept": N_("dept"), "product": N_("product"), "fault": N_("fault")}
+SHIFTS = {"on": N_("on"), "off": N_("off"), "leave": N_("leave")}
+TECH_COLUMNS = (N_("technician"), N_("load"), N_("skills"), N_("zone"), N_("shift"))
+#: the column ``services.heatmap.grid`` folds the smallest into (its name there; shown through ``_``)
+OTHER = N_("(other)")
+
+
+def axis(name: str) -> str:
+    """A heat map axis (``dept``, ``product``, ``fault``) in the current language."""
+    return _(AXES[name]) if name in AXES else name
 
 
 def cell_text(cell: dict[str, Any] | None, top: int) -> Text:
@@ -83,11 +96,12 @@ class HeatMap(DataTable[Any]):
         cursor = self.cursor_coordinate
         self.clear(columns=True)
         self.labels = (rows, cols)
-        self.add_column(Text(f"{self.by[0]} \\ {self.by[1]}", style="bold"), key="label")
+        self.add_column(Text(f"{axis(self.by[0])} \\ {axis(self.by[1])}", style="bold"), key="label")
         for c in cols:
-            self.add_column(Text(c[:CELL_WIDTH].rjust(CELL_WIDTH), style="bold"), key=f"c:{c}")
+            self.add_column(Text(fit(_(c) if c == OTHER else c, CELL_WIDTH, "right", ellipsis=""), style="bold"), key=f"c:{c}")
         for r in rows:
-            self.add_row(Text(r[:16], style="bold"), *(cell_text(cells.get((r, c)), top) for c in cols), key=f"r:{r}")
+            self.add_row(Text(truncate(r, 16, ellipsis=""), style="bold"), *(cell_text(cells.get((r, c)), top) for c in cols),
+                         key=f"r:{r}")
         if rows:
             self.cursor_coordinate = Coordinate(min(cursor.row, len(rows) - 1), max(min(cursor.column, len(cols)), 1))
 
@@ -108,8 +122,8 @@ class TechLoad(DataTable[Any]):
         self.techs: list[dict[str, Any]] = []
 
     def on_mount(self) -> None:
-        for col in ("technician", "load", "skills", "zone", "shift"):
-            self.add_column(col, key=col)
+        for col in TECH_COLUMNS:
+            self.add_column(_(col), key=col)
 
     def show(self, techs: list[dict[str, Any]], resort: bool = False) -> None:
         """New figures. Rows keep their places while the same people are listed
@@ -133,5 +147,5 @@ class TechLoad(DataTable[Any]):
     def _cells(t: dict[str, Any]) -> list[Any]:
         shift = "leave" if t["on_leave"] else "on" if t["on_shift"] else "off"
         style = "green" if shift == "on" else "dim"
-        return [t["name"], load_bar(t["load"], t["capacity"]), ",".join(t["skills"])[:22], t["zone"],
-                Text(shift, style=style)]
+        return [t["name"], load_bar(t["load"], t["capacity"]), truncate(",".join(t["skills"]), 22, ellipsis=""), t["zone"],
+                Text(_(SHIFTS[shift]), style=style)]

@@ -17,11 +17,14 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from ticketctl.commands.render_show import _payload_text as event_text
+from ticketctl.i18n import N_, _
 from ticketctl.tui.backlog import BLOCKED_COLUMNS, SLA_STYLE, BacklogView, duration
 
-HINT = "escape back   a assign  b block  u unblock  s start  r resolve  n note  e escalate   ? help"
-BLOCKED_HINT = "escape back   enter open   a assign  u unblock  s start  r resolve  n note  e escalate   ? help"
-REJECTED_HINT = "escape back   r retry: run it again here, it goes out with the next sync   x discard: undo it here   S sync now"
+HINT = N_("escape back   a assign  b block  u unblock  s start  r resolve  n note  e escalate   ? help")
+BLOCKED_HINT = N_("escape back   enter open   a assign  u unblock  s start  r resolve  n note  e escalate   ? help")
+REJECTED_HINT = N_("escape back   r retry: run it again here, it goes out with the next sync   x discard: undo it here   S sync now")
+#: the timeline's columns (the last, the event's text, has no title)
+TIMELINE_COLUMNS = (N_("at"), N_("who"), N_("what"), "")
 HINT_CSS = "{name} .hint {{ dock: bottom; height: 1; background: $panel; color: $text-muted; padding: 0 1; }}"
 
 
@@ -29,41 +32,42 @@ def detail(t: dict[str, Any]) -> Group:
     """``ticketctl show`` as one renderable: fields, SLA clocks, checklist, timeline."""
     fields = Table.grid(padding=(0, 2))
     fields.add_column(style="dim", justify="right")
-    fields.add_column()
+    fields.add_column(overflow="fold")  # a Chinese description has no spaces to wrap at: fold it, never cut it to "…"
     status = t["status"] + (f" ({t['blocked_reason']}, {duration(t['blocked_for_s'])})" if t["blocked_reason"] else "")
     sla = SLA_STYLE[t["sla_state"]]
     left = duration(t["sla_resolve_left_s"]) if t["sla_state"] != "done" else ""
     met = t["sla_response_met"]
     rows: list[tuple[str, Any]] = [
-        ("status", status),
-        ("assignee", t["assignee"] or "-"),
-        ("priority", f"{t['priority']} / impact {t['impact']} / weight {t['weight']:.1f}"),
-        ("type", t["type"]),
-        ("where", " / ".join(x for x in (t["dept"], t["product"], t["fault"], t["zone"]) if x)),
-        ("customer", " ".join(x for x in (t["customer"], t["phone"], t["channel"]) if x) or "-"),
-        ("response due", t["sla_response_due"] + ("" if met is None else f"  (met: {'yes' if met else 'no'})")),
-        ("resolve due", Text.assemble(f"{t['sla_resolve_due'] or '-'}  ", (f"{t['sla_state']} {left}", sla))),
-        ("created", t["created_at"]),
+        (N_("status"), status),
+        (N_("assignee"), t["assignee"] or "-"),
+        (N_("priority"), _("{priority} / impact {impact} / weight {weight}").format(priority=t["priority"], impact=t["impact"],
+                                                                                     weight=f"{t['weight']:.1f}")),
+        (N_("type"), t["type"]),
+        (N_("where"), " / ".join(x for x in (t["dept"], t["product"], t["fault"], t["zone"]) if x)),
+        (N_("customer"), " ".join(x for x in (t["customer"], t["phone"], t["channel"]) if x) or "-"),
+        (N_("response due"), t["sla_response_due"] + ("" if met is None else "  " + (_("(met: yes)") if met else _("(met: no)")))),
+        (N_("resolve due"), Text.assemble(f"{t['sla_resolve_due'] or '-'}  ", (f"{t['sla_state']} {left}", sla))),
+        (N_("created"), t["created_at"]),
     ]
     if t["block"]:
-        rows.append(("block", ", ".join(f"{k}: {v}" for k, v in t["block"].items())))
+        rows.append((N_("block"), ", ".join(f"{k}: {v}" for k, v in t["block"].items())))
     if t["blocked_seconds"]:
-        rows.append(("blocked time", ", ".join(f"{k} {duration(v)}" for k, v in t["blocked_seconds"].items())))
+        rows.append((N_("blocked time"), ", ".join(f"{k} {duration(v)}" for k, v in t["blocked_seconds"].items())))
     if t["escalations"]:
-        rows.append(("escalations", ", ".join(sorted(t["escalations"]))))
+        rows.append((N_("escalations"), ", ".join(sorted(t["escalations"]))))
     if t["description"]:
-        rows.append(("description", t["description"]))
+        rows.append((N_("description"), t["description"]))
     if t.get("checklist"):
-        rows.append(("checklist", Text("  ").join(
+        rows.append((N_("checklist"), Text("  ").join(
             Text.assemble(("[x] ", "green") if i["done"] else ("[ ] ", "dim"), i["item"]) for i in t["checklist"])))
     for k, v in rows:
-        fields.add_row(k, v if isinstance(v, Text) else escape(str(v)))
+        fields.add_row(_(k), v if isinstance(v, Text) else escape(str(v)))
     timeline = Table(box=None, header_style="bold", pad_edge=False, expand=True)
-    for col in ("at", "who", "what", ""):
-        timeline.add_column(col, no_wrap=col != "")
+    for col in TIMELINE_COLUMNS:
+        timeline.add_column(_(col) if col else "", no_wrap=col != "", overflow="fold" if col == "" else "ellipsis")
     for e in t.get("timeline", []):
         timeline.add_row(e["at"], e["actor"], e["type"].split(".", 1)[1], Text(event_text(e)))
-    return Group(Text.assemble((t["key"], "bold"), "  ", t["title"], "\n"), fields, Text("\ntimeline", style="bold"),
+    return Group(Text.assemble((t["key"], "bold"), "  ", t["title"], "\n"), fields, Text("\n" + _("timeline"), style="bold"),
                  timeline)
 
 
@@ -82,8 +86,8 @@ class DetailScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         # one hint line, not a Footer: a Footer is a widget per key to style, and opening a ticket must feel instant
         with VerticalScroll():
-            yield Static(Text(f"loading {self.key} ...", style="dim"), id="detail")
-        yield Static(HINT, classes="hint")
+            yield Static(Text(_("loading {key} ...").format(key=self.key), style="dim"), id="detail")
+        yield Static(_(HINT), classes="hint")
 
     def show(self, t: dict[str, Any]) -> None:
         self.ticket = t
@@ -106,22 +110,26 @@ class BlockedScreen(Screen[None]):
         self.view = view
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("loading ...", style="dim"), id="blocked-summary")
+        yield Static(Text(_("loading ..."), style="dim"), id="blocked-summary")
         yield self.view
-        yield Static(BLOCKED_HINT, classes="hint")
+        yield Static(_(BLOCKED_HINT), classes="hint")
 
     def show_summary(self, summary: list[dict[str, Any]]) -> None:
-        text = Text("blocked now: ", style="bold")
+        text = Text(_("blocked now: "), style="bold")
         if not summary:
-            text.append("nothing is blocked", style="dim")
+            text.append(_("nothing is blocked"), style="dim")
         for s in summary:
-            text.append(f"{s['label']} ", "magenta").append(f"{s['count']}", "bold").append(
-                f" (oldest {duration(s['oldest_s'])})   ", "dim")
+            text.append(f"{_(s['label']) if s['label'] else ''} ", "magenta").append(f"{s['count']}", "bold").append(
+                " " + _("(oldest {age})").format(age=duration(s["oldest_s"])) + "   ", "dim")
         self.query_one("#blocked-summary", Static).update(text)
 
 
 def blocked_view(loader: Any) -> BacklogView:
     return BacklogView(loader, BLOCKED_COLUMNS, id="blocked")
+
+
+#: the rejected changes' columns
+REJECTED_COLUMNS = (N_("id"), N_("action"), N_("ticket"), N_("the server's reason"), N_("when"))
 
 
 class RejectedScreen(Screen[None]):
@@ -155,12 +163,12 @@ class RejectedScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="rejected-caption")
         yield DataTable(id="rejected", cursor_type="row", zebra_stripes=False)
-        yield Static(REJECTED_HINT, classes="hint")
+        yield Static(_(REJECTED_HINT), classes="hint")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for col in ("id", "action", "ticket", "the server's reason", "when"):
-            table.add_column(col, key=col)
+        for col in REJECTED_COLUMNS:
+            table.add_column(_(col), key=col)
         self.show(self.rejected, force=True)
 
     def show(self, rejected: list[dict[str, Any]], force: bool = False) -> None:
@@ -172,15 +180,15 @@ class RejectedScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for r in rejected:
-            table.add_row(str(r["id"]), r["name"], r["key"] or "-", Text(r["reason"] or "", style="red"),
+            table.add_row(str(r["id"]), r["name"], r["key"] or "-", Text(_(r["reason"]) if r["reason"] else "", style="red"),
                           r["at"][:16].replace("T", " "), key=str(r["id"]))
         ids = [r["id"] for r in rejected]
         if current in ids:
             table.move_cursor(row=ids.index(current))
         n = len(rejected)
-        caption = Text(f"rejected by the sync server: {n}", style="bold")
+        caption = Text(_("rejected by the sync server: {n}").format(n=n), style="bold")
         if not n:
-            caption.append("  nothing is rejected", style="dim")
+            caption.append("  " + _("nothing is rejected"), style="dim")
         self.query_one("#rejected-caption", Static).update(caption)
 
     @property
@@ -193,6 +201,6 @@ class RejectedScreen(Screen[None]):
     def action_act(self, action: str) -> None:
         change = self.current
         if change is None:
-            self.notify("no rejected change selected", severity="warning")
+            self.notify(_("no rejected change selected"), severity="warning")
             return
         self.post_message(self.Act(action, change))

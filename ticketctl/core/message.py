@@ -1,0 +1,103 @@
+"""Messages that are data and text at once: English where they are stored, the
+reader's language where a human reads them.
+
+A sweep escalation, a dispatch reason, a certificate verdict or a QA finding is
+written into events, the notification outbox and ``--json`` output, where it
+stays English (scripts and other devices read it), and it is shown to people,
+who should read it in their language. A :class:`Message` is both: it *is* the
+English text (a ``str``, so events, JSON and every comparison see exactly the
+text they saw before), and it carries the msgid it was made from and the
+values that filled it, so :func:`render` can fill the translation instead::
+
+    m = msg(N_("{key} blocked for {span}"), key="KQT-1", span=msg(N_("{days}d"), days=3))
+    m == "KQT-1 blocked for 3d"           # events, JSON: English
+    render(m)                             # zh_CN: "KQT-1 已挂起 3天"
+
+A value that is itself a Message is rendered too; any other value (a key, a
+name, a title: data) is put in as it is. Only the object made here carries the
+msgid: text read back from the store or from JSON is a plain ``str``, which
+:func:`render` leaves alone. Every template must be a literal marked with
+``N_()`` where the message is made, so the catalog extractor finds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ticketctl import i18n
+from ticketctl.i18n import N_, _
+
+
+class Message(str):
+    """English text that remembers its template and values (see the module doc).
+
+    ``english`` overrides the English text where it is not simply the template
+    filled in: a choice shown as its bare name in English and with a label in a
+    translation (``render`` in English always gives the English text)."""
+
+    __slots__ = ("template", "args")
+    template: str
+    args: dict[str, Any]
+
+    def __new__(cls, template: str, args: Mapping[str, Any] | None = None, english: str | None = None) -> Message:
+        values = dict(args or {})
+        text = template.format(**{k: _english(v) for k, v in values.items()}) if english is None else english
+        self = super().__new__(cls, text)
+        self.template, self.args = template, values
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:  # copy, deepcopy and pickle keep the template
+        return (Message, (self.template, self.args, str(self)))
+
+    def __repr__(self) -> str:
+        return f"Message({str(self)!r})"
+
+
+class Listing(tuple[Any, ...]):
+    """Values shown as one list: ``a, b, c`` in English, joined the way the
+    language joins a list where rendered (each item rendered)."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return ", ".join(_english(v) for v in self)
+
+
+def msg(template: str, **args: Any) -> Message:
+    """The message ``template`` (a literal marked with ``N_()``) filled with ``args``."""
+    return Message(template, args)
+
+
+def _english(value: Any) -> Any:
+    if isinstance(value, Message):
+        return str(value)
+    if isinstance(value, Listing):
+        return str(value)
+    return value
+
+
+def render(text: Any) -> str:
+    """``text`` in the current language: a :class:`Message` by its template's
+    translation (its values rendered first); anything else as it is."""
+    if not isinstance(text, Message | Listing):
+        return text if isinstance(text, str) else str(text)
+    if i18n.current() == i18n.LANGUAGES[0]:
+        return str(text)
+    if isinstance(text, Listing):
+        return _(LIST_SEPARATOR).join(render(v) for v in text)
+    return _(text.template).format(**{k: _rendered(v) for k, v in text.args.items()})
+
+
+def _rendered(value: Any) -> Any:
+    return render(value) if isinstance(value, Message | Listing) else value
+
+
+def inner(text: Any, template: str, arg: str) -> Any:
+    """The value ``arg`` of ``text`` when it was made from ``template`` (e.g. the
+    reason inside "skipped: {why}"), else ``text`` itself."""
+    return text.args[arg] if isinstance(text, Message) and text.template == template else text
+
+
+#: how a rendered :class:`Listing` joins its items
+LIST_SEPARATOR = N_(", ")

@@ -1,0 +1,200 @@
+"""Messages in the user's language: English and Simplified Chinese.
+
+Every user-facing string goes through :func:`_` (or :func:`ngettext`), looked up
+in the compiled gettext catalog ``locale/<lang>/LC_MESSAGES/ticketctl.mo`` that
+ships in the wheel (``tools/i18n.py`` extracts and compiles the catalogs with
+Babel; ``tests/test_i18n.py`` fails when a message has no translation or the
+catalog is stale against the code). English is the msgid itself, so English
+needs no catalog and costs nothing.
+
+The language of one invocation is chosen once, by :func:`choose`:
+
+1. ``lang`` in the config file (``ticketctl config set lang zh_CN``),
+2. else ``TICKETCTL_LANG``,
+3. else the locale: ``LC_ALL``, ``LC_MESSAGES``, ``LANG`` (POSIX order),
+4. else English.
+
+A tag ticketctl has no catalog for (``fr_FR``, ``C``, ``POSIX``) is English.
+JSON output is never translated: its keys and values are a contract with scripts.
+
+Strings made at import time (class attributes, module constants) are marked
+with :func:`N_` and translated with :func:`_` where they are shown, so one
+process can serve two languages (the server answers each customer in the
+language of their browser, :func:`translator`).
+"""
+
+from __future__ import annotations
+
+import gettext
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+DOMAIN = "ticketctl"
+LOCALEDIR = Path(__file__).parent / "locale"
+#: the languages ticketctl speaks; the first is the source language (the msgids)
+LANGUAGES = ("en", "zh_CN")
+
+_current = "en"
+_t: gettext.NullTranslations = gettext.NullTranslations()
+_cache: dict[str, gettext.NullTranslations] = {}
+
+
+def _(message: str) -> str:
+    """``message`` in the current language (itself when untranslated)."""
+    return _t.gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The singular or plural form for ``n``, in the current language."""
+    return _t.ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalog without translating it now: for strings
+    made at import time, translated with :func:`_` where they are shown."""
+    return message
+
+
+def normalize(tag: str | None) -> str | None:
+    """The catalog language for a locale tag, or None when it names none.
+
+    ``zh_CN.UTF-8``, ``zh-CN``, ``zh``, ``zh_Hans``, ``zh_SG`` -> ``zh_CN``;
+    ``en_US.UTF-8``, ``C``, ``POSIX`` -> ``en``; an empty tag -> None (look
+    further); any other language -> ``en`` (ticketctl has no catalog for it).
+    """
+    if not tag:
+        return None
+    base = tag.split(".", 1)[0].split("@", 1)[0].replace("-", "_").strip()
+    if not base:
+        return None
+    lang = base.split("_", 1)[0].lower()
+    if lang == "zh":
+        # Traditional-script regions (TW, HK, MO, Hant) fall back to Simplified too:
+        # closer to readable than English for those teams, and it is what we have.
+        return "zh_CN"
+    return "en"
+
+
+def choose(config_lang: str | None, environ: Mapping[str, str]) -> str:
+    """The language of one invocation (see the module's docstring for the order)."""
+    for tag in (config_lang, environ.get("TICKETCTL_LANG")):
+        lang = normalize(tag)
+        if lang:
+            return lang
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if environ.get(var):  # POSIX: the first one set decides, even "C"
+            return normalize(environ[var]) or "en"
+    return "en"
+
+
+def config_lang(config_file: Path) -> str | None:
+    """``lang`` from the config file, read without building the whole config
+    (a broken file is reported by the command that needs it, not here)."""
+    try:
+        import tomllib
+
+        with open(config_file, "rb") as f:
+            value = tomllib.load(f).get("lang")
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def translator(lang: str) -> gettext.NullTranslations:
+    """The catalog of ``lang`` (a :data:`LANGUAGES` entry), loaded once per process."""
+    if lang not in _cache:
+        if lang == LANGUAGES[0]:
+            _cache[lang] = gettext.NullTranslations()
+        else:
+            _cache[lang] = gettext.translation(DOMAIN, LOCALEDIR, languages=[lang], fallback=True)
+    return _cache[lang]
+
+
+def use(lang: str) -> None:
+    """Speak ``lang`` from now on in this process: ticketctl's own messages and
+    Click's and Typer's (usage errors, "Options", "Show this message and exit.")."""
+    global _current, _t
+    _current = lang if lang in LANGUAGES else LANGUAGES[0]
+    _t = translator(_current)
+    # Click and Typer call gettext.gettext on the global domain; point the names
+    # they imported (`from gettext import gettext as _`) at our catalog instead,
+    # which also carries their messages.
+    for name in ("click.core", "click.exceptions", "click.parser", "click.types", "click.formatting",
+                 "click.decorators", "click.termui", "click.utils", "typer.core", "typer.rich_utils"):
+        mod = sys.modules.get(name)
+        if mod is not None:
+            if hasattr(mod, "_"):
+                mod._ = _t.gettext  # type: ignore[attr-defined]
+            if hasattr(mod, "ngettext"):
+                mod.ngettext = _t.ngettext  # type: ignore[attr-defined]
+    _cell_aware_help()
+
+
+def _cell_aware_help() -> None:
+    """Make Click measure help text in terminal cells, not code points, so a
+    Chinese paragraph wraps at the terminal's width (a CJK character takes two
+    cells; Click would fill a line with twice as many cells as it has) and the
+    option column lines up. Click routes every width through ``term_len`` and
+    cuts long words with ``_truncate_visible``; both are replaced here."""
+    textwrap_mod = sys.modules.get("click._textwrap")
+    formatting = sys.modules.get("click.formatting")
+    if textwrap_mod is None or formatting is None or getattr(textwrap_mod, "_ticketctl_cells", False):
+        return
+    from click._compat import strip_ansi
+
+    from ticketctl.core.text import cells, char_cells
+
+    def term_len(x: str) -> int:
+        return cells(strip_ansi(x))
+
+    plain_truncate = textwrap_mod._truncate_visible  # type: ignore[attr-defined]
+
+    def truncate_visible(text: str, n: int) -> str:
+        """The longest head of ``text`` within ``n`` cells (at least one character)."""
+        if "\x1b" in text:  # styled text: Click's own cut keeps escape sequences whole
+            return str(plain_truncate(text, n))
+        used = 0
+        for i, ch in enumerate(text):
+            used += char_cells(ch)
+            if used > n:
+                return text[: max(i, 1)]
+        return text
+
+    textwrap_mod.term_len = term_len  # type: ignore[attr-defined]
+    textwrap_mod._truncate_visible = truncate_visible  # type: ignore[attr-defined]
+    formatting.term_len = term_len  # type: ignore[attr-defined]
+    textwrap_mod._ticketctl_cells = True  # type: ignore[attr-defined]
+
+
+def current() -> str:
+    """The language in use."""
+    return _current
+
+
+def translate_commands(command: object) -> None:
+    """Translate a Click command tree's help texts in place (help, short help,
+    epilog, every parameter's help), for ``--help`` in the current language.
+
+    Typer builds the tree anew for each invocation from docstrings and ``help=``
+    texts, which stay English in the code; their catalog entries are extracted
+    from the same tree by ``tools/i18n.py``."""
+    if _current == LANGUAGES[0]:
+        return
+    for cmd in walk_commands(command):
+        for attr in ("help", "short_help", "epilog"):
+            text = getattr(cmd, attr, None)
+            if text:
+                setattr(cmd, attr, _t.gettext(text))
+        for param in getattr(cmd, "params", ()):
+            text = getattr(param, "help", None)
+            if text:
+                param.help = _t.gettext(text)
+
+
+def walk_commands(command: object) -> list[object]:
+    """The command and every subcommand below it, depth first."""
+    out = [command]
+    for sub in getattr(command, "commands", {}).values():
+        out.extend(walk_commands(sub))
+    return out
