@@ -173,3 +173,19 @@ def test_localize_finds_the_template_and_refills_it() -> None:
         "certificate abc has not reached the server yet (issued offline)")  # a template of its own, untranslated here
     assert localize("something the pages do not know", gettext) == "something the pages do not know"
     assert localize("", gettext) == ""
+
+
+def test_every_page_message_is_a_message_the_rules_make() -> None:
+    """``localize`` recognises the rules' messages by their English templates, copied into
+    ``PAGE_MESSAGES``: a template reworded at its source but not there would leave the page
+    English without any other test noticing. Each copy must still be a msgid of another module."""
+    from babel.messages.extract import extract_from_dir
+
+    from ticketctl.sync import proof
+
+    package = Path(proof.__file__).resolve().parent.parent
+    elsewhere = {m[2] for m in extract_from_dir(str(package), method_map=[("**.py", "python")])
+                 if not m[0].endswith("sync/proof.py") and isinstance(m[2], str)}
+    own = {proof.NOT_ON_SERVER, proof.CERT_NOT_ON_SERVER, proof.OTHER_HASH, proof.REOPENED, proof.FORM_UNREADABLE}
+    stray = [m for m in proof.PAGE_MESSAGES if m not in own and m not in elsewhere]
+    assert stray == []
