@@ -20,7 +20,7 @@ import typer
 from tools_loader import load_tool
 
 from ticketctl import errors, i18n
-from ticketctl.cli import app, main
+from ticketctl.cli import build_app, main
 from ticketctl.services.env import Env
 
 NOW = "2026-03-02T09:00:00Z"
@@ -44,7 +44,7 @@ def test_catalog_holds_every_kind_of_message() -> None:
     library = {m for m, _p in tool.library_messages()}
     assert len(code) > 100 and len(helps) > 200 and len(library) > 50
     assert "Show this message and exit." in library  # Click's own
-    block = typer.main.get_command(app).commands["block"]  # type: ignore[attr-defined]
+    block = typer.main.get_command(build_app()).commands["block"]  # type: ignore[attr-defined]
     assert block.help in helps and all(p.help in helps for p in block.params if p.help)
     po = Path(tool.po_path("zh_CN")).read_text(encoding="utf-8")
     assert f'msgid "{block.help.splitlines()[0]}' in po
@@ -93,7 +93,7 @@ def _flat(text: str) -> str:
 
 def test_help_follows_the_locale(run: _Run) -> None:
     zh = i18n.translator("zh_CN").gettext
-    block = typer.main.get_command(app).commands["block"]  # type: ignore[attr-defined]
+    block = typer.main.get_command(build_app()).commands["block"]  # type: ignore[attr-defined]
     code, out, _err = run("block", "--help", LANG="zh_CN.UTF-8")
     assert code == 0
     assert _flat(zh(block.help)) in _flat(out) and _has_cjk(zh(block.help))
@@ -107,7 +107,7 @@ def test_help_follows_the_locale(run: _Run) -> None:
 
 def test_every_help_page_is_chinese(run: _Run) -> None:
     """No command's help in zh_CN keeps an English paragraph (only names, options and examples)."""
-    root = typer.main.get_command(app)
+    root = typer.main.get_command(build_app())
     for cmd in i18n.walk_commands(root):
         if getattr(cmd, "hidden", False) or not getattr(cmd, "help", None):
             continue

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +119,49 @@ def test_human_output_loads_no_tui_and_no_orm(tmp_path: Path, argv: list[str]) -
     result = run_in_fresh_interpreter(tmp_path, [NEW, argv], HEAVY)
     assert result["codes"] == [0, 0]
     assert result["loaded"] == []
+
+
+#: what a technician's everyday command must never load (each is the dashboard, the server, a
+#: network client, certificates, spreadsheets or analysis: imported only by the commands that need them)
+FIELD_FORBIDDEN = ("textual", "fastapi", "uvicorn", "httpx", "fpdf", "cryptography", "PIL", "openpyxl", "qrcode", "pandas")
+#: modules in sys.modules after one command (the interpreter alone has ~60; Click and Typer ~100 more);
+#: a new top-level import that drags a library in shows up here first
+MODULE_BUDGET = 225
+
+ONE = r"""
+import contextlib, io, json, sys
+argv, forbidden = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+from ticketctl.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(argv)
+print(json.dumps({"code": code, "modules": len(sys.modules), "loaded": [m for m in forbidden if m in sys.modules]}))
+"""
+
+
+def test_a_technicians_commands_stay_lean(tmp_path: Path) -> None:
+    """Each everyday verb in its own fresh interpreter, as a technician types it (human output, piped)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETCTL_")}
+    env.update(TICKETCTL_HOME=str(tmp_path), TICKETCTL_USER="ana", TICKETCTL_NOW="2026-03-02T09:00:00Z")
+
+    def one(argv: list[str]) -> dict[str, Any]:
+        p = subprocess.run([sys.executable, "-c", ONE, json.dumps(argv), json.dumps(FIELD_FORBIDDEN)],
+                           capture_output=True, text=True, env=env, timeout=60, check=False)
+        assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
+        result: dict[str, Any] = json.loads(p.stdout.strip().splitlines()[-1])
+        return result
+
+    assert one(["tech", "add", "ana"])["code"] == 0
+    steps = [["new", "Pump leaks", "--type", "repair", "--dept", "facilities", "--product", "pump"]]
+    first = one(steps[0])
+    key = sqlite3.connect(tmp_path / "ticketctl.db").execute("SELECT key FROM tickets").fetchone()[0]
+    assert one(["assign", key, "ana"])["code"] == 0
+    results = {"new": first}
+    for name, argv in [("list", ["list"]), ("show", ["show", key]), ("mine", ["mine"]), ("start", ["start", key]),
+                       ("block", ["block", key, "--reason", "awaiting_parts"]), ("unblock", ["unblock", key]),
+                       ("note", ["note", key, "relay replaced"]), ("resolve", ["resolve", key]),
+                       ("list --json", ["list", "--json"]), ("show --json", ["show", key, "--json"])]:
+        results[name] = one(argv)
+    for name, r in results.items():
+        assert r["code"] == 0, name
+        assert r["loaded"] == [], (name, r["loaded"])
+        assert r["modules"] <= MODULE_BUDGET, (name, r["modules"])

@@ -7,81 +7,131 @@ SQLModel or pydantic: a technician's command must start in well under 0.3 s.
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import click
 import typer
+from typer.core import TyperGroup
 
 from ticketctl import errors
-from ticketctl.commands import (
-    cert_cmd,
-    config_cmd,
-    dispatch_cmd,
-    import_cmd,
-    lifecycle,
-    notify_cmd,
-    proof_cmd,
-    report_cmd,
-    server_cmd,
-    store_cmd,
-    sweep_cmd,
-    sync_cmd,
-    tech,
-    tickets,
-)
 from ticketctl.i18n import _
 
-app = typer.Typer(
-    name="ticketctl",
-    help="Work orders from the terminal: tickets, technicians, SLA clocks, an offline-first store.\n\n"
-    "Exit codes: 0 ok, 1 refused or failed, 2 bad usage or input, 3 server unreachable.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+ROOT_HELP = ("Work orders from the terminal: tickets, technicians, SLA clocks, an offline-first store.\n\n"
+             "Exit codes: 0 ok, 1 refused or failed, 2 bad usage or input, 3 server unreachable.")
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+#: Where the command tree comes from, in the order ``ticketctl --help`` lists it:
+#: ("verbs", module) registers top-level commands with its ``register(app)``;
+#: ("group", module, name) adds its ``app`` as the group ``name``.
+SOURCES: tuple[tuple[str, ...], ...] = (
+    ("verbs", "tickets"), ("verbs", "lifecycle"), ("verbs", "proof_cmd"),
+    ("group", "tech", "tech"), ("group", "config_cmd", "config"), ("verbs", "config_cmd"),
+    ("group", "store_cmd", "store"), ("group", "dispatch_cmd", "dispatch"), ("group", "report_cmd", "report"),
+    ("group", "notify_cmd", "notify"), ("group", "import_cmd", "import"), ("group", "cert_cmd", "cert"),
+    ("group", "sync_cmd", "sync"), ("group", "server_cmd", "server"), ("verbs", "sweep_cmd"),
+    ("verbs", "demo_cmd"), ("verbs", "tui_cmd"),
 )
-tickets.register(app)
-lifecycle.register(app)
-proof_cmd.register(app)
-app.add_typer(tech.app, name="tech")
-app.add_typer(config_cmd.app, name="config")
-app.command(epilog="Example: ticketctl locate --json")(config_cmd.locate)
-app.add_typer(store_cmd.app, name="store")
-app.add_typer(dispatch_cmd.app, name="dispatch")
-app.add_typer(report_cmd.app, name="report")
-app.add_typer(notify_cmd.app, name="notify")
-app.add_typer(import_cmd.app, name="import")
-app.add_typer(cert_cmd.app, name="cert")
-app.add_typer(sync_cmd.app, name="sync")
-app.add_typer(server_cmd.app, name="server")
-sweep_cmd.register(app)
 
 
-@app.command(epilog="Example: TICKETCTL_HOME=/tmp/demo ticketctl demo --tickets 2000 --techs 40 --seed 7")
-def demo(
-    tickets_: int = typer.Option(2000, "--tickets", min=1, max=2_000_000, help="Tickets to generate."),
-    techs: int = typer.Option(40, "--techs", min=1, max=10_000, help="Technicians to generate."),
-    seed: int = typer.Option(1, "--seed", help="Random seed: the same seed gives the same team and backlog."),
-    force: bool = typer.Option(False, "--force", help="Add to a store that already holds tickets."),
-    json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
-) -> None:
-    """Fill the store with a realistic team and backlog (shaped on a real ServiceNow log) and summarise it."""
-    from ticketctl.commands.demo_cmd import run_demo
-
-    run_demo(tickets_, techs, seed, force, json)
+def _typer() -> typer.Typer:
+    return typer.Typer(name="ticketctl", help=ROOT_HELP, no_args_is_help=True, rich_markup_mode=None,
+                       pretty_exceptions_enable=False, add_completion=False, suggest_commands=False,
+                       context_settings=CONTEXT)
 
 
-@app.command(epilog="Example: TICKETCTL_HOME=/tmp/demo ticketctl tui")
-def tui() -> None:
-    """Open the dispatcher's dashboard: the backlog by weight, the heat map and
-    the technicians' load, live; act on tickets by key (? lists the keys).
-    `ticketctl` alone in a terminal opens it too."""
-    from ticketctl.commands.output import env
-    from ticketctl.tui import run as run_dashboard  # Textual loads here, never for a headless command
+def _add(app: typer.Typer, source: tuple[str, ...]) -> None:
+    module = importlib.import_module(f"ticketctl.commands.{source[1]}")
+    if source[0] == "verbs":
+        module.register(app)
+    else:
+        app.add_typer(module.app, name=source[2])
 
-    run_dashboard(env())
+
+def build_app() -> typer.Typer:
+    """The whole command tree at once, every module imported (the docs, the
+    catalog extractor and the tests that compare the lazy tree with it)."""
+    app = _typer()
+    for source in SOURCES:
+        _add(app, source)
+    return app
+
+
+class LazyGroup(TyperGroup):
+    """The root command: knows every command's name and help from the index
+    (``ticketctl.commands.index``, generated from the modules) and imports a
+    command's module only when that command runs or shows its own help.
+
+    A technician's ``ticketctl start KQT-12`` imports the lifecycle commands and
+    what they use, not the server, the reports or the certificates; ``ticketctl
+    --help`` imports no command module at all."""
+
+    def __init__(self, index: dict[str, tuple[int, str]], **kwargs: Any):
+        super().__init__(suggest_commands=False, **kwargs)
+        self.index = index  # name -> (position in SOURCES, English help)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.index)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.index:
+            from ticketctl import i18n
+
+            app = _typer()
+            _add(app, SOURCES[self.index[cmd_name][0]])
+            loaded = typer.main.get_group(app).commands[cmd_name]
+            for cmd in i18n.walk_commands(loaded):
+                if isinstance(cmd, TyperGroup):
+                    cmd.suggest_commands = False  # Click already suggests; Typer would say it twice
+            i18n.translate_commands(loaded)
+            self.commands[cmd_name] = loaded
+        return self.commands.get(cmd_name)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        name = click.utils.make_str(args[0])
+        cmd = self.get_command(ctx, name)
+        if cmd is None and not ctx.resilient_parsing:
+            if click.parser._split_opt(name)[0]:
+                self.parse_args(ctx, args)
+            raise click.exceptions.NoSuchCommand(name, possibilities=list(self.index), ctx=ctx)
+        return (name if cmd else None), cmd, args[1:]
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Click's listing, with each command's short help made from the index
+        (in the current language) instead of importing the command."""
+        rows = [(name, click.Command(name, help=_(text))) for name, (_i, text) in self.index.items()]
+        if not rows:
+            return
+        limit = formatter.width - 6 - max(len(name) for name, _cmd in rows)
+        with formatter.section(_("Commands")):
+            formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in rows])
+
+
+def root() -> click.Group:
+    """The lazy root command, its own texts in the current language."""
+    from ticketctl import i18n
+    from ticketctl.commands.index import COMMANDS
+
+    group = LazyGroup({name: (source, text) for name, source, text in COMMANDS}, name="ticketctl",
+                      help=ROOT_HELP, no_args_is_help=True, context_settings=CONTEXT, rich_markup_mode=None)
+    i18n.translate_commands(group)
+    return group
+
+
+def command_index() -> list[tuple[str, int, str]]:
+    """(name, position in SOURCES, English help) of every top-level command, in
+    the order the whole tree lists them (Typer puts commands before groups),
+    from the modules themselves: what ``ticketctl.commands.index`` must hold."""
+    source_of: dict[str, int] = {}
+    for i, source in enumerate(SOURCES):
+        app = _typer()
+        _add(app, source)
+        group = typer.main.get_group(app)
+        source_of.update((name, i) for name in group.commands)
+    whole = typer.main.get_group(build_app())
+    return [(name, source_of[name], whole.commands[name].help or "") for name in whole.list_commands(click.Context(whole))]
 
 
 def _is_terminal() -> bool:
@@ -123,9 +173,8 @@ def main(argv: Sequence[str] | None = None, env: object | None = None) -> int:
     try:
         ctx_env = env if env is not None else Env.from_environ()
         if isinstance(ctx_env, Env):
-            i18n.use(i18n.choose(i18n.config_lang(ctx_env.home.config_file), ctx_env.environ))
-        command = typer.main.get_command(app)
-        i18n.translate_commands(command)
+            i18n.use(i18n.choose(ctx_env.home.lang(), ctx_env.environ))
+        command = root()
         rc = command.main(args=args, prog_name="ticketctl", standalone_mode=False, obj=ctx_env)
         return rc if isinstance(rc, int) else errors.OK
     except click.exceptions.Exit as e:

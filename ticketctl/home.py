@@ -15,15 +15,15 @@ leaves half a config behind.
 from __future__ import annotations
 
 import os
-import tempfile
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ticketctl.core.config import Config, config_from_dict
 from ticketctl.errors import ConfigError
 from ticketctl.i18n import _
+
+if TYPE_CHECKING:
+    from ticketctl.core.config import Config
 
 APP = "ticketctl"
 
@@ -75,30 +75,58 @@ class Home:
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
+    def lang(self) -> str | None:
+        """``lang`` of the config file, for choosing the language before anything
+        else runs (a broken file is reported by the command that needs it, not here)."""
+        try:
+            value = read_config_table(self.config_file).get("lang")
+        except ConfigError:
+            return None
+        return value if isinstance(value, str) else None
+
     @property
     def server_db(self) -> Path:
         """The central server's default database (``ticketctl server run``)."""
         return self.store_file.parent / "server.db"
 
 
+#: the last table read per file, with the file's (mtime, size, inode): a command reads its config once
+_tables: dict[Path, tuple[tuple[int, int, int], dict[str, Any]]] = {}
+
+
 def read_config_table(path: Path) -> dict[str, Any]:
-    """The user's own table from ``path`` ({} when there is no file)."""
+    """The user's own table from ``path`` ({} when there is no file). Read once
+    per process while the file stays the same (the language is chosen from it
+    before the command loads the whole config); callers get their own copy."""
+    import copy
+    import tomllib
+
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+            hit = _tables.get(path)
+            if hit is not None and hit[0] == stamp:
+                return copy.deepcopy(hit[1])
+            raw = f.read()
     except FileNotFoundError:
         return {}
     except OSError as e:
         raise ConfigError(_("{path}: cannot read: {reason}").format(path=path, reason=e.strerror)) from None
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        table = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(_("{path}: not valid TOML: {error}").format(path=path, error=e)) from None
+    _tables[path] = (stamp, table)
+    return copy.deepcopy(table)
 
 
 def load_config(path: Path) -> Config:
     """The validated config (defaults when the file does not exist).
 
     Raises ConfigError naming the file, the key and what is wrong."""
+    from ticketctl.core.config import Config, config_from_dict
+
     data = read_config_table(path)
     if not data:
         return Config()
@@ -113,6 +141,8 @@ def load_config(path: Path) -> Config:
 
 def write_config_table(path: Path, data: dict[str, Any]) -> None:
     """Validate ``data`` as a config, then write it atomically."""
+    from ticketctl.core.config import config_from_dict
+
     try:
         config_from_dict(data)
     except ValueError as e:
@@ -125,6 +155,8 @@ def write_config_table(path: Path, data: dict[str, Any]) -> None:
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a reader sees the old or the new file, never half."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:

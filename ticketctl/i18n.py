@@ -88,19 +88,6 @@ def choose(config_lang: str | None, environ: Mapping[str, str]) -> str:
     return "en"
 
 
-def config_lang(config_file: Path) -> str | None:
-    """``lang`` from the config file, read without building the whole config
-    (a broken file is reported by the command that needs it, not here)."""
-    try:
-        import tomllib
-
-        with open(config_file, "rb") as f:
-            value = tomllib.load(f).get("lang")
-    except (OSError, ValueError):
-        return None
-    return value if isinstance(value, str) else None
-
-
 def translator(lang: str) -> gettext.NullTranslations:
     """The catalog of ``lang`` (a :data:`LANGUAGES` entry), loaded once per process."""
     if lang not in _cache:

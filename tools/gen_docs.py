@@ -26,11 +26,28 @@ MARKS = {
 }
 
 
+INDEX = README.parent / "ticketctl" / "commands" / "index.py"
+
+
+def index_source() -> str:
+    """``ticketctl/commands/index.py``: every top-level command's name, source and
+    help, so that ``ticketctl --help`` and ``ticketctl CMD`` import only what they use."""
+    from ticketctl.cli import command_index
+
+    rows = "".join(f"    ({name!r}, {source}, {text!r}),\n" for name, source, text in command_index())
+    return ("# ruff: noqa: E501  (generated: one line per command)\n"
+            '"""Every top-level command: (name, position in ``ticketctl.cli.SOURCES``, English help).\n\n'
+            "Generated from the command modules by ``python tools/gen_docs.py``; ``tests/test_docs.py``\n"
+            'fails when it differs from them. The lazy root command (``ticketctl.cli.LazyGroup``) lists\n'
+            'commands from here without importing them."""\n\n'
+            "COMMANDS: tuple[tuple[str, int, str], ...] = (\n" + rows + ")\n")
+
+
 def command_paths() -> list[list[str]]:
     """Every command and group, in the order ``--help`` lists them."""
-    from ticketctl.cli import app
+    from ticketctl.cli import build_app
 
-    root = typer.main.get_command(app)
+    root = typer.main.get_command(build_app())
     out: list[list[str]] = []
 
     def walk(cmd: click.Command, path: list[str]) -> None:
@@ -93,6 +110,13 @@ def render(text: str) -> str:
 
 
 def main() -> int:
+    index = index_source()
+    if "--check" in sys.argv:
+        if not INDEX.exists() or INDEX.read_text(encoding="utf-8") != index:
+            print("ticketctl/commands/index.py is out of date: run python tools/gen_docs.py", file=sys.stderr)
+            return 1
+    elif not INDEX.exists() or INDEX.read_text(encoding="utf-8") != index:
+        INDEX.write_text(index, encoding="utf-8")
     current = README.read_text(encoding="utf-8")
     fresh = render(current)
     if "--check" in sys.argv:

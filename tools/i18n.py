@@ -79,11 +79,11 @@ def help_messages() -> list[Message]:
     import typer
 
     from ticketctl import i18n
-    from ticketctl.cli import app
+    from ticketctl.cli import build_app
 
     i18n.use("en")
     out: list[Message] = []
-    for cmd in i18n.walk_commands(typer.main.get_command(app)):
+    for cmd in i18n.walk_commands(typer.main.get_command(build_app())):
         for attr in ("help", "short_help", "epilog"):
             text = getattr(cmd, attr, None)
             if text:

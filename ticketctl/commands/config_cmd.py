@@ -75,3 +75,8 @@ def locate(json: Json = False) -> None:
         for k, v in where.items():
             if v:
                 print(f"{rjust(_(LOCATE_LABELS[k]), 6)}  {v}")
+
+
+def register(app: typer.Typer) -> None:
+    """The top-level verb of this module (the `config` group is ``app``)."""
+    app.command(epilog="Example: ticketctl locate --json")(locate)

@@ -6,6 +6,8 @@ import sys
 import time
 from typing import Any
 
+import typer
+
 from ticketctl.commands.output import console, emit_json, env
 from ticketctl.core.text import ljust
 from ticketctl.i18n import _
@@ -49,3 +51,18 @@ def _print_summary(r: dict[str, Any]) -> None:
             .format(ok=s["ok"], at_risk=s["at_risk"], breached=s["breached"], paused=s["paused"]))
     c.print(_row(_("piles")) + "  ".join(f"{p['dept']}/{p['product']} {p['open']}" for p in r["top_piles"]))
     c.print(_("next: [bold]ticketctl list[/] (the queue by weight), [bold]ticketctl tech list[/], [bold]ticketctl show KEY[/]"))
+
+
+def demo_command(
+    tickets_: int = typer.Option(2000, "--tickets", min=1, max=2_000_000, help="Tickets to generate."),
+    techs: int = typer.Option(40, "--techs", min=1, max=10_000, help="Technicians to generate."),
+    seed: int = typer.Option(1, "--seed", help="Random seed: the same seed gives the same team and backlog."),
+    force: bool = typer.Option(False, "--force", help="Add to a store that already holds tickets."),
+    json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Fill the store with a realistic team and backlog (shaped on a real ServiceNow log) and summarise it."""
+    run_demo(tickets_, techs, seed, force, json)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo", epilog="Example: TICKETCTL_HOME=/tmp/demo ticketctl demo --tickets 2000 --techs 40 --seed 7")(demo_command)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ticketctl.commands.output import SLA_STYLE, console
+from ticketctl.commands.output import SLA_STYLE, escape, text_console
 from ticketctl.core.text import ljust, rjust
 from ticketctl.i18n import N_, _
 
@@ -50,9 +50,7 @@ def _label(text: str) -> str:
 
 
 def print_ticket(t: dict[str, Any], duration: Callable[[int | None], str]) -> None:
-    from rich.markup import escape
-
-    c = console()
+    c = text_console()
     c.print(f"[bold]{t['key']}[/]  {escape(t['title'])}")
     status = t["status"] + (f" ({t['blocked_reason']}, {duration(t['blocked_for_s'])})" if t["blocked_reason"] else "")
     rows = [
@@ -77,7 +75,7 @@ def print_ticket(t: dict[str, Any], duration: Callable[[int | None], str]) -> No
     for k, v in rows:
         c.print(f"  [dim]{rjust(_(k), 13)}[/]  {v if k in ('resolve due',) else escape(str(v))}")
     if t["checklist"]:
-        c.print(_label(_("checklist")) + "  ".join(("[green]x[/] " if i["done"] else "[ ] ".replace("[", "\\[")) + i["item"]
+        c.print(_label(_("checklist")) + "  ".join(("[green]x[/] " if i["done"] else "[ ] ") + escape(i["item"])
                                                  for i in t["checklist"]))
     for ev in t["evidence"]:
         flag = f" [yellow]{ev['flag']}[/]" if ev.get("flag") else ""

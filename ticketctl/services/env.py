@@ -11,14 +11,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ticketctl.core.config import Config
-from ticketctl.core.model import parse_time
 from ticketctl.errors import BadInput
-from ticketctl.home import Home, load_config
+from ticketctl.home import Home
 from ticketctl.i18n import _
-from ticketctl.store.db import Store
+
+if TYPE_CHECKING:  # imported where first used: `ticketctl --help` needs neither
+    from ticketctl.core.config import Config
+    from ticketctl.store.db import Store
 
 
 @dataclass
@@ -43,6 +44,8 @@ class Env:
         fixed = self.environ.get("TICKETCTL_NOW")
         if not fixed:
             return datetime.now(UTC).replace(microsecond=0)
+        from ticketctl.core.model import parse_time
+
         try:
             return parse_time(fixed)
         except ValueError:
@@ -50,6 +53,8 @@ class Env:
 
     @cached_property
     def config(self) -> Config:
+        from ticketctl.home import load_config
+
         return load_config(self.home.config_file)
 
     @cached_property
@@ -67,6 +72,8 @@ class Env:
 
     @cached_property
     def store(self) -> Store:
+        from ticketctl.store.db import Store
+
         st = Store(self.home.store_file)
         rules = self.config.rules_fingerprint
         # a migration added projection columns, or the calendar / SLA rules changed since the

@@ -95,7 +95,7 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
     here on: refusal reasons are data (stored, synced to every device) and JSON
     is a contract with scripts."""
     home = home or Home.from_env()
-    page_lang = lang or i18n.choose(i18n.config_lang(home.config_file), os.environ)
+    page_lang = lang or i18n.choose(home.lang(), os.environ)
     i18n.use(i18n.LANGUAGES[0])
     db_url = db_url or os.environ.get("TICKETCTL_SERVER_DB") or f"sqlite:///{home.server_db}"
     if db_url.startswith("sqlite:///"):

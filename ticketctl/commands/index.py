@@ -1,0 +1,40 @@
+# ruff: noqa: E501  (generated: one line per command)
+"""Every top-level command: (name, position in ``ticketctl.cli.SOURCES``, English help).
+
+Generated from the command modules by ``python tools/gen_docs.py``; ``tests/test_docs.py``
+fails when it differs from them. The lazy root command (``ticketctl.cli.LazyGroup``) lists
+commands from here without importing them."""
+
+COMMANDS: tuple[tuple[str, int, str], ...] = (
+    ('new', 0, 'Open a ticket; prints its key.'),
+    ('list', 0, 'List tickets: by default the open ones, highest priority weight first.'),
+    ('mine', 0, 'My open tickets (TICKETCTL_USER or `config set me NAME`), highest weight first.'),
+    ('show', 0, 'Show a ticket: fields, SLA clocks, checklist and its whole timeline.'),
+    ('assign', 1, 'Assign (or reassign) a ticket: to NAME, or to the best eligible technician.'),
+    ('start', 1, 'Start work on an assigned ticket.'),
+    ('block', 1, 'Block a ticket with a reason; the resolution clock pauses for customer-caused reasons.'),
+    ('unblock', 1, 'Unblock a ticket: it returns to where it was before the block.'),
+    ('note', 1, "Add a note to the ticket's timeline."),
+    ('resolve', 1, "Mark the work done; the ticket waits for the customer's confirmation."),
+    ('close', 1, 'Close a resolved ticket; refused, naming what is missing, while checklist items are unchecked, an item\nthat needs evidence has none (`attach FILE --for ITEM`) or the customer has not confirmed (`confirm`).'),
+    ('reopen', 1, 'Reopen a resolved or closed ticket; its checklist starts over.'),
+    ('edit', 1, "Change a ticket's fields; each change is an event in the timeline."),
+    ('cancel', 1, 'Cancel an open ticket (tickets are never deleted).'),
+    ('attach', 2, "Attach an evidence file, stored once by its SHA-256 beside the store.\n\nWith --for ITEM the file proves that item and checks it now; a photo's EXIF capture time must lie within\nproof.photo_window (5 min) of the check, else the attach is refused with the gap. A photo without a capture\ntime is attached but flagged, and proves nothing. Attaching more files for an already checked item needs\nthem taken within the window of that check."),
+    ('confirm', 2, "Record the customer's confirmation of a resolved ticket, in person or by phone (--qr).\n\nIn person: three ratings, a comment and the customer's name. By phone: a single-use link that expires after\nproof.token_ttl (24 h) opens the server's form at URL/c/TOKEN."),
+    ('locate', 5, 'Print where the config, the store and the logs are.'),
+    ('sweep', 14, 'Escalate silent, at-risk, breached and long-blocked tickets, ask the holders of stalled work why,\nand group batch incidents under one parent ticket. Safe to run from cron every minute: nothing\nhappens twice.'),
+    ('why', 14, 'Answer a stall check: awaiting_parts / awaiting_customer block the ticket with that reason,\ntechnician_away returns it to the queue unassigned, still_working restarts the stall clock.'),
+    ('demo', 15, 'Fill the store with a realistic team and backlog (shaped on a real ServiceNow log) and summarise it.'),
+    ('tui', 16, "Open the dispatcher's dashboard: the backlog by weight, the heat map and\nthe technicians' load, live; act on tickets by key (? lists the keys).\n`ticketctl` alone in a terminal opens it too."),
+    ('tech', 3, 'Manage technicians: skills, zone, capacity, shift.'),
+    ('config', 4, 'Show or change the rules in config.toml.'),
+    ('store', 6, 'Check or rebuild the local store from its event log.'),
+    ('dispatch', 7, 'Assign work to technicians by skills, load and distance.'),
+    ('report', 8, 'Reports for supervisors.'),
+    ('notify', 9, 'Webhook notifications: see the outbox, send what is pending, test a target.'),
+    ('import', 10, 'Import tickets from other systems: a ServiceNow event log, or any CSV/XLSX.'),
+    ('cert', 11, 'Signed service certificates: a PDF with a QR code anyone can verify.'),
+    ('sync', 12, "Sync this store with the team's server: push queued changes, pull everyone else's.\n\nExit codes: 0 everything went through, 1 the server refused some changes (listed, with reasons; see `sync status`), 3 the server is unreachable (local work stays queued)."),
+    ('server', 13, "Run the team's sync server and manage its devices."),
+)
