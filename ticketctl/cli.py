@@ -59,6 +59,11 @@ def build_app() -> typer.Typer:
     return app
 
 
+def _name(info: Any) -> str:
+    """The name Typer gives a registered command."""
+    return str(info.name or typer.main.get_command_name(info.callback.__name__))
+
+
 class LazyGroup(TyperGroup):
     """The root command: knows every command's name and help from the index
     (``ticketctl.commands.index``, generated from the modules) and imports a
@@ -81,6 +86,8 @@ class LazyGroup(TyperGroup):
 
             app = _typer()
             _add(app, SOURCES[self.index[cmd_name][0]])
+            # build only this command: Typer reads every registered function's signature and types
+            app.registered_commands = [c for c in app.registered_commands if _name(c) == cmd_name]
             loaded = typer.main.get_group(app).commands[cmd_name]
             for cmd in i18n.walk_commands(loaded):
                 if isinstance(cmd, TyperGroup):

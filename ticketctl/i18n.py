@@ -25,19 +25,39 @@ language of their browser, :func:`translator`).
 
 from __future__ import annotations
 
-import gettext
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Protocol
 
 DOMAIN = "ticketctl"
 LOCALEDIR = Path(__file__).parent / "locale"
 #: the languages ticketctl speaks; the first is the source language (the msgids)
 LANGUAGES = ("en", "zh_CN")
 
+
+
+class Translations(Protocol):
+    """What ticketctl asks of a catalog (``gettext.GNUTranslations`` has it)."""
+
+    def gettext(self, message: str) -> str: ...
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str: ...
+
+
+class _Source:
+    """The source language: the msgids themselves (no catalog, no ``gettext`` import)."""
+
+    def gettext(self, message: str) -> str:
+        return message
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        return msgid1 if n == 1 else msgid2
+
+
 _current = "en"
-_t: gettext.NullTranslations = gettext.NullTranslations()
-_cache: dict[str, gettext.NullTranslations] = {}
+_t: Translations = _Source()
+_cache: dict[str, Translations] = {}
 
 
 def _(message: str) -> str:
@@ -88,12 +108,14 @@ def choose(config_lang: str | None, environ: Mapping[str, str]) -> str:
     return "en"
 
 
-def translator(lang: str) -> gettext.NullTranslations:
+def translator(lang: str) -> Translations:
     """The catalog of ``lang`` (a :data:`LANGUAGES` entry), loaded once per process."""
     if lang not in _cache:
         if lang == LANGUAGES[0]:
-            _cache[lang] = gettext.NullTranslations()
+            _cache[lang] = _Source()
         else:
+            import gettext
+
             _cache[lang] = gettext.translation(DOMAIN, LOCALEDIR, languages=[lang], fallback=True)
     return _cache[lang]
 

@@ -11,9 +11,7 @@ power cut, and readers (the dashboard) never block writers.
 from __future__ import annotations
 
 import json
-import secrets
 import sqlite3
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
@@ -122,6 +120,9 @@ class Store:
 
     def _init_identity(self) -> None:
         """A new store is a new device: an id, and a key prefix for its tickets."""
+        import secrets  # a new store only
+        import uuid
+
         prefix = "".join(secrets.choice(KEY_LETTERS) for _i in range(3))
         self.db.executemany(
             "INSERT INTO meta (key, value) VALUES (?, ?)",
