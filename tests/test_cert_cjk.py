@@ -22,10 +22,8 @@ from test_cli import REPAIR_CHECKS, Cli, Result
 from test_evidence import RELAY, T
 
 from ticketctl import errors, i18n
-from ticketctl.cli import main
 from ticketctl.errors import Refused
 from ticketctl.services import cert_fonts, cert_pdf
-from ticketctl.services.env import Env
 
 TITLE, CUSTOMER, COMMENT = "空调不制冷", "李伟", "制冷已经恢复正常，谢谢师傅"
 NO_FONT = ("the certificate has Chinese text and no CJK font is installed: pip install 'ticketctl[cjk]',"
@@ -37,22 +35,10 @@ LABELS = {"Service certificate": "服务证书", "Ticket": "工单", "Customer: 
 
 
 class LangCli(Cli):
-    """A :class:`Cli` whose invocations see extra environment variables (``TICKETCTL_LANG``, ``TICKETCTL_FONT_PATH``)."""
-
-    def __init__(self, home: Path, capsys: pytest.CaptureFixture[str], **environ: str):
-        super().__init__(home, capsys)
-        self.environ = environ
+    """A :class:`Cli` at 09:00 of the test day, with extra environment variables (``TICKETCTL_LANG``, ``TICKETCTL_FONT_PATH``)."""
 
     def __call__(self, *argv: str, now: str | None = T("09:00"), user: str | None = "ana", **extra: str) -> Result:
-        environ = {"TICKETCTL_HOME": str(self.home), **self.environ, **extra}
-        if now is not None:
-            environ["TICKETCTL_NOW"] = now
-        if user is not None:
-            environ["TICKETCTL_USER"] = user
-        self.capsys.readouterr()
-        code = main(list(argv), env=Env.from_environ(environ))
-        out, err = self.capsys.readouterr()
-        return Result(code, out, err)
+        return super().__call__(*argv, now=now, user=user, **extra)
 
 
 class Labels(gettext.NullTranslations):

@@ -53,14 +53,15 @@ class Cli:
     """Runs ``main`` with a fresh Env per call (an Env is one invocation: its
     clock, config and actor are cached) and reads the store file back."""
 
-    def __init__(self, home: Path, capsys: pytest.CaptureFixture[str]):
+    def __init__(self, home: Path, capsys: pytest.CaptureFixture[str], **environ: str):
         self.home = home
         self.capsys = capsys
         self.store_file = home / "ticketctl.db"
         self.config_file = home / "config.toml"
+        self.environ = environ  # more variables every invocation sees (TICKETCTL_LANG, ...)
 
-    def __call__(self, *argv: str, now: str | None = NOW, user: str | None = "ana") -> Result:
-        environ = {"TICKETCTL_HOME": str(self.home)}
+    def __call__(self, *argv: str, now: str | None = NOW, user: str | None = "ana", **extra: str) -> Result:
+        environ = {"TICKETCTL_HOME": str(self.home), **self.environ, **extra}
         if now is not None:
             environ["TICKETCTL_NOW"] = now
         if user is not None:
