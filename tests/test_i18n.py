@@ -167,3 +167,22 @@ def test_translations_keep_the_text_they_name() -> None:
             assert all(f"`{code}`" in s or code in s for s in strings), (msgid, strings)
         for s in strings:
             assert unicodedata.normalize("NFC", s) == s
+
+
+@pytest.mark.parametrize("argv", [["block", "--help"], ["new", "--help"], ["sync", "--help"], ["report", "kpi", "--help"],
+                                  ["--help"]])
+def test_chinese_help_fits_the_terminal(run: _Run, monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> None:
+    """Click wraps by terminal cells (a CJK character is two) and breaks Chinese between characters, never inside a name."""
+    from ticketctl.core.text import cells
+
+    monkeypatch.setenv("COLUMNS", "60")
+    code, out, _err = run(*argv, LANG="zh_CN.UTF-8")
+    assert code == 0 and _has_cjk(out)
+    assert max(cells(line) for line in out.splitlines()) <= 60, out
+    cmd = typer.main.get_command(build_app())
+    for word in argv[:-1]:
+        cmd = cmd.commands[word]  # type: ignore[attr-defined]
+    zh = i18n.translator("zh_CN").gettext
+    texts = [cmd.help or "", *(p.help or "" for p in cmd.params)]
+    names = {n for t in texts for n in re.findall(r"[a-z]+(?:_[a-z]+)+", zh(t))}
+    assert [n for n in names if n not in out] == []  # identifiers survive wrapping whole

@@ -28,7 +28,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 DOMAIN = "ticketctl"
 LOCALEDIR = Path(__file__).parent / "locale"
@@ -146,9 +146,12 @@ def _cell_aware_help() -> None:
     cells; Click would fill a line with twice as many cells as it has) and the
     option column lines up. Click routes every width through ``term_len`` and
     cuts long words with ``_truncate_visible``; both are replaced here."""
-    textwrap_mod = sys.modules.get("click._textwrap")
     formatting = sys.modules.get("click.formatting")
-    if textwrap_mod is None or formatting is None or getattr(textwrap_mod, "_ticketctl_cells", False):
+    if formatting is None:
+        return
+    import click._textwrap as textwrap_mod  # Click imports it only when it first wraps
+
+    if getattr(textwrap_mod, "_ticketctl_cells", False):
         return
     from click._compat import strip_ansi
 
@@ -170,6 +173,20 @@ def _cell_aware_help() -> None:
                 return text[: max(i, 1)]
         return text
 
+    import re
+
+    wide = re.compile(r"([^\x00-\x7f])")
+    plain_split = textwrap_mod.TextWrapper._split
+
+    def split(self: Any, text: str) -> list[str]:
+        """Click's chunks, each non-ASCII character a chunk of its own: Chinese has no
+        spaces, so a line may break between any two characters, never inside a name."""
+        out: list[str] = []
+        for chunk in plain_split(self, text):
+            out.extend([chunk] if chunk.isascii() else [p for p in wide.split(chunk) if p])
+        return out
+
+    textwrap_mod.TextWrapper._split = split  # type: ignore[method-assign]
     textwrap_mod.term_len = term_len  # type: ignore[attr-defined]
     textwrap_mod._truncate_visible = truncate_visible  # type: ignore[attr-defined]
     formatting.term_len = term_len  # type: ignore[attr-defined]
