@@ -348,14 +348,15 @@ class Config:
 
     @cached_property
     def rules_fingerprint(self) -> str:
-        """A digest of the rules the projections are folded under (calendar, SLA
-        targets, blocked reasons, types): when it changes, the store's clocks are
-        stale and are folded again from the events (``services.env.Env.store``)."""
-        import hashlib
+        """The rules the projections are folded under (calendar, SLA targets,
+        blocked reasons, types) as canonical JSON: when it changes, the store's
+        clocks are stale and are folded again from the events
+        (``services.env.Env.store``). The text itself, a few KB in the store's
+        meta table, not a digest: exact, and no hashlib import on every command."""
         import json
 
         rules = {k: to_dict(getattr(self, k)) for k in ("calendar", "sla", "reasons", "types")}
-        return hashlib.sha256(json.dumps(rules, sort_keys=True).encode()).hexdigest()[:16]
+        return json.dumps(rules, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     def sla_seconds(self, priority: str) -> tuple[int, int]:
         """(response, resolve) targets of ``priority`` in business seconds."""
