@@ -46,7 +46,7 @@ def kpi(
 def _value(k: dict[str, Any], unit: bool = True) -> str:
     if k["value"] is None:
         return "-"
-    text = f"{k['value']:g}" + (f" {k['unit']}" if unit and k["unit"] != "per ticket" else "")
+    text = f"{k['value']:g}" + (f" {_(k['unit'])}" if unit and k["unit"] != "per ticket" else "")
     return f"[{BAND_STYLE[k['band']]}]{text}[/]" if k["band"] else text
 
 
@@ -60,7 +60,7 @@ def _print_kpis(r: dict[str, Any]) -> None:
     for col in KPI_COLUMNS:
         table.add_column(_(col), justify="right" if col in ("value", "n") else "left", no_wrap=col != "basis")
     for name, k in r["kpis"].items():
-        table.add_row(name, _value(k), k["band"] or "-", str(k["n"]), k["basis"])
+        table.add_row(_(name), _value(k), _(k["band"]) if k["band"] else "-", str(k["n"]), _(k["basis"]))
     c.print(table)
     depts = r["by"].get("dept")
     if depts:
@@ -69,7 +69,7 @@ def _print_kpis(r: dict[str, Any]) -> None:
         t2.add_column(_("dept"))
         t2.add_column(_("tickets"), justify="right")
         for n in names:
-            t2.add_column(n.replace("_", " "), justify="right")
+            t2.add_column(_(n).replace("_", " "), justify="right")
         for d, g in depts.items():
             t2.add_row(d, str(g["tickets"]), *(_value(g["kpis"][n], unit=False) for n in names))
         c.print(t2)
@@ -91,7 +91,7 @@ def aging(json: Json = False) -> None:
         table.add_column(s, justify="right")
     table.add_column(_("total"), justify="right")
     for b in r["buckets"]:
-        table.add_row(b["bucket"], *(str(b["by_status"][s]) for s in r["statuses"]), f"[bold]{b['count']}[/]")
+        table.add_row(_(b["bucket"]), *(str(b["by_status"][s]) for s in r["statuses"]), f"[bold]{b['count']}[/]")
     table.add_row("[bold]" + _("all") + "[/]", *(f"[bold]{r['by_status'][s]}[/]" for s in r["statuses"]), f"[bold]{r['total']}[/]")
     c = console()
     c.print(ngettext("[bold]backlog at {at}[/]: {n} open ticket", "[bold]backlog at {at}[/]: {n} open tickets", r["total"]).format(
