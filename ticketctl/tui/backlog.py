@@ -28,6 +28,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ticketctl.commands.output import duration  # the CLI's durations, in the current language
 from ticketctl.core.text import fit
 from ticketctl.i18n import N_, _
 from ticketctl.services.board import Rank, remove_rank
@@ -36,18 +37,6 @@ SLA_STYLE = {"ok": "green", "at_risk": "bold yellow", "breached": "bold red", "p
 PRIORITY_STYLE = {"urgent": "bold red", "high": "yellow", "medium": "", "low": "dim"}
 MAX_CACHED = 1000
 FETCH_AHEAD = 150
-
-
-def duration(seconds: int | None) -> str:
-    """``2d 3h``, ``4h 05m``, ``-45m`` (overdue); the CLI's format, without Rich."""
-    if seconds is None:
-        return ""
-    sign, s = ("-" if seconds < 0 else ""), abs(int(seconds))
-    d, rem = divmod(s, 86400)
-    h, m = rem // 3600, rem % 3600 // 60
-    if d:
-        return f"{sign}{d}d {h}h"
-    return f"{sign}{h}h {m:02d}m" if h else f"{sign}{m}m"
 
 
 def blocked_text(row: dict[str, Any]) -> str:
