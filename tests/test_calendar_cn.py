@@ -276,8 +276,14 @@ def test_setting_the_country_refolds_the_clocks_of_open_tickets(tmp_path: Path, 
     before = cli.json("show", key, now=opened)
     assert before["sla_resolve_due"] == "2026-10-05T07:00:00Z"  # Mon Oct 5 15:00: Oct 1-2 and 5 count without a country
     cli.ok("config", "set", "calendar.country", "CN")
-    after = cli.json("show", key, now=opened)
+    code, out, err = cli("show", key, "--json", now=opened)
+    assert (code, err) == (0, "ticketctl: the calendar or SLA rules changed: folding the clock of 1 ticket again\n")
+    after = json.loads(out)
     assert (after["sla_response_due"], after["sla_resolve_due"]) == (response_due, resolve_due)
     assert cli("store", "check", now=opened)[0] == errors.OK
     cli.ok("config", "set", "calendar.country", "")
     assert cli.json("show", key, now=opened)["sla_resolve_due"] == before["sla_resolve_due"]
+    # a config key written out with its default value changes no rule: nothing is folded again
+    cli.ok("config", "set", "calendar.subdivision", "")
+    cli.ok("config", "set", "sla.medium.resolve", "3d")
+    assert cli("show", key, "--json", now=opened)[2] == ""

@@ -141,6 +141,10 @@ def command_index() -> list[tuple[str, int, str]]:
     return [(name, source_of[name], whole.commands[name].help or "") for name in whole.list_commands(click.Context(whole))]
 
 
+def _notice(text: str) -> None:
+    print(f"ticketctl: {text}", file=sys.stderr, flush=True)
+
+
 def _is_terminal() -> bool:
     """Both ends are a terminal: a person at a keyboard, not a script or a pipe."""
     try:
@@ -181,6 +185,8 @@ def main(argv: Sequence[str] | None = None, env: object | None = None) -> int:
         ctx_env = env if env is not None else Env.from_environ()
         if isinstance(ctx_env, Env):
             i18n.use(i18n.choose(ctx_env.home.lang(), ctx_env.environ))
+            if ctx_env.notice is None:
+                ctx_env.notice = _notice
         command = root()
         rc = command.main(args=args, prog_name="ticketctl", standalone_mode=False, obj=ctx_env)
         return rc if isinstance(rc, int) else errors.OK

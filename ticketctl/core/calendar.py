@@ -75,6 +75,12 @@ class BusinessCalendar:
         # business days up to and including each changed day; non-decreasing (see _nth_business_day)
         set_(self, "_upto", [self._plain_workdays_before(d + ONE_DAY) + cum[i + 1] - self._base for i, d in enumerate(adj)])
 
+    @property
+    def changed_days(self) -> list[tuple[date, bool]]:
+        """Every day whose status differs from its weekday's, in order: (day,
+        True) for a make-up workday, (day, False) for a holiday on a workday."""
+        return list(zip(self._adj, self._extra, strict=True))
+
     # -- day arithmetic -------------------------------------------------------
 
     @property

@@ -348,15 +348,28 @@ class Config:
 
     @cached_property
     def rules_fingerprint(self) -> str:
-        """The rules the projections are folded under (calendar, SLA targets,
-        blocked reasons, types) as canonical JSON: when it changes, the store's
+        """What the projections are folded under, as one short text: the
+        effective business calendar (time zone, workdays, hours, every holiday
+        and make-up workday, a country's included), each priority's SLA targets
+        in business seconds, which blocked reasons pause the clock, and each
+        type's checklist, evidence and confirmation. When it changes the store's
         clocks are stale and are folded again from the events
-        (``services.env.Env.store``). The text itself, a few KB in the store's
-        meta table, not a digest: exact, and no hashlib import on every command."""
+        (``services.env.Env.store``). Made of effective values, not of the config
+        table: a new config key with a default, or a holiday written twice, is no
+        change; a package update that moves a holiday is one."""
         import json
+        import zlib
 
-        rules = {k: to_dict(getattr(self, k)) for k in ("calendar", "sla", "reasons", "types")}
-        return json.dumps(rules, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        cal = self.business_calendar
+        rules = {
+            "calendar": [self.calendar.timezone, sorted(cal.workdays), str(cal.start), str(cal.end),
+                         [[d.isoformat(), worked] for d, worked in cal.changed_days]],
+            "sla": {p: self.sla_seconds(p) for p in sorted(self.sla)},
+            "pauses": sorted(r for r, rc in self.reasons.items() if rc.pauses_sla),
+            "types": {t: [tc.checklist, tc.evidence, tc.confirm] for t, tc in sorted(self.types.items())},
+        }
+        text = json.dumps(rules, sort_keys=True, separators=(",", ":")).encode()
+        return f"v1:{zlib.crc32(text):08x}:{len(text)}"
 
     def sla_seconds(self, priority: str) -> tuple[int, int]:
         """(response, resolve) targets of ``priority`` in business seconds."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ticketctl.errors import BadInput
 from ticketctl.home import Home
-from ticketctl.i18n import _
+from ticketctl.i18n import _, ngettext
 
 if TYPE_CHECKING:  # imported where first used: `ticketctl --help` needs neither
     from ticketctl.core.config import Config
@@ -32,6 +32,8 @@ class Env:
     intent: Any = field(default=None, repr=False)
     #: queue each mutation in the outbox for the server; the server itself does not
     queue_mutations: bool = True
+    #: where a one-line notice for the person waiting goes (the CLI: stderr); None: nowhere
+    notice: Any = field(default=None, repr=False)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Env:
@@ -78,9 +80,14 @@ class Env:
         rules = self.config.rules_fingerprint
         # a migration added projection columns, or the calendar / SLA rules changed since the
         # projections were folded (`config set calendar.country CN` moves every due time)
-        if st.meta("rebuild_needed", "0") == "1" or st.meta("rules", rules) != rules:
+        changed = st.meta("rules", rules) != rules
+        if st.meta("rebuild_needed", "0") == "1" or changed:
             from ticketctl.services.rebuild import rebuild
 
+            if changed and self.notice is not None:
+                n = st.db.execute("SELECT count(*) FROM tickets").fetchone()[0]
+                self.notice(ngettext("the calendar or SLA rules changed: folding the clock of {n} ticket again",
+                                     "the calendar or SLA rules changed: folding the clocks of {n} tickets again", n).format(n=n))
             rebuild(st, self.config)
         if st.meta("rules", "") != rules:
             with st.transaction():
