@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 import unicodedata
 from pathlib import Path
 
@@ -186,3 +187,45 @@ def test_chinese_help_fits_the_terminal(run: _Run, monkeypatch: pytest.MonkeyPat
     texts = [cmd.help or "", *(p.help or "" for p in cmd.params)]
     names = {n for t in texts for n in re.findall(r"[a-z]+(?:_[a-z]+)+", zh(t))}
     assert [n for n in names if n not in out] == []  # identifiers survive wrapping whole
+
+
+def _templates() -> list[tuple[str, str]]:
+    """(msgid, Chinese) of every catalog message made with named placeholders and some words."""
+    out = []
+    for m in load_tool("i18n").load("zh_CN"):
+        if not m.id or isinstance(m.id, tuple) or "{" not in m.id or not m.string:
+            continue
+        parts = list(string.Formatter().parse(m.id))
+        fields = [p for p in parts if p[1] is not None]
+        if fields and all(p[1].isidentifier() and not p[2] and not p[3] for p in fields) and \
+                len(re.findall(r"[A-Za-z]{2,}", "".join(p[0] for p in parts))) >= 2:
+            out.append((m.id, m.string))
+    return out
+
+
+def test_localize_turns_every_stored_english_message_into_chinese() -> None:
+    """A refusal the server stored in English (or any message kept as text) reads in
+    Chinese on a Chinese device: each message, filled with values, is found again."""
+    templates = _templates()
+    assert len(templates) > 200
+    for msgid, msgstr in templates:
+        values = {name: f"V{i}x" for i, name in enumerate(dict.fromkeys(
+            p[1] for p in string.Formatter().parse(msgid) if p[1]))}
+        assert i18n.localize(msgid.format(**values), "zh_CN") == msgstr.format(**values), msgid
+
+
+def test_localize_keeps_data_and_unknown_text() -> None:
+    zh = i18n.translator("zh_CN").gettext
+    refusal = "cannot start ABC-1: it is resolved (start needs assigned or in_progress)"
+    want = zh("cannot {action} {key}: it is {status} ({action} needs {need})").format(
+        action="start", key="ABC-1", status="resolved", need="assigned or in_progress")
+    assert i18n.localize(refusal, "zh_CN") == want  # the identifiers stay as typed
+    joined = "checklist items not done: safety_reset (pass --check ITEM); no customer confirmation (ticketctl confirm ABC-1 ..., or --qr)"
+    assert i18n.localize(joined, "zh_CN") == zh("; ").join([
+        zh("checklist items not done: {items} (pass --check ITEM)").format(items="safety_reset"),
+        zh("no customer confirmation (ticketctl confirm {key} ..., or --qr)").format(key="ABC-1")])
+    for text in ("something no message says", "2h 05m", "ABC-1: pump", ""):
+        assert i18n.localize(text, "zh_CN") == text
+    assert i18n.localize(refusal, "en") == refusal
+    i18n.use("zh_CN")
+    assert i18n.localize(refusal) == want

@@ -25,7 +25,7 @@ from ticketctl.home import Home
 from ticketctl.services import cert, confirm, techs, tickets
 from ticketctl.services.env import Env
 from ticketctl.sync import client as sync
-from ticketctl.sync.proof import localize, page_language
+from ticketctl.sync.proof import page_language
 from ticketctl.sync.server import create_app
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
@@ -163,29 +163,33 @@ def test_page_language(header: str | None, default: str, want: str) -> None:
     assert page_language(header, default) == want
 
 
-def test_localize_finds_the_template_and_refills_it() -> None:
-    fake = {"this confirmation link was already used at {at}": "LINK USED AT {at}",
-            "{ticket} has not reached the server yet": "{ticket} NOT THERE"}
-    gettext = lambda m: fake.get(m, m)  # noqa: E731
-    assert localize("this confirmation link was already used at 2026-03-02T09:00:00Z", gettext) == "LINK USED AT 2026-03-02T09:00:00Z"
-    assert localize("KQT-12 has not reached the server yet", gettext) == "KQT-12 NOT THERE"
-    assert localize("certificate abc has not reached the server yet (issued offline)", gettext) == (
-        "certificate abc has not reached the server yet (issued offline)")  # a template of its own, untranslated here
-    assert localize("something the pages do not know", gettext) == "something the pages do not know"
-    assert localize("", gettext) == ""
+def test_a_chinese_device_reads_the_servers_english_refusal_in_chinese(server: Server, tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """The server stores its reasons in English; `sync status` on a device set to Chinese shows them in Chinese."""
+    from ticketctl.cli import main
 
-
-def test_every_page_message_is_a_message_the_rules_make() -> None:
-    """``localize`` recognises the rules' messages by their English templates, copied into
-    ``PAGE_MESSAGES``: a template reworded at its source but not there would leave the page
-    English without any other test noticing. Each copy must still be a msgid of another module."""
-    from babel.messages.extract import extract_from_dir
-
-    from ticketctl.sync import proof
-
-    package = Path(proof.__file__).resolve().parent.parent
-    elsewhere = {m[2] for m in extract_from_dir(str(package), method_map=[("**.py", "python")])
-                 if not m[0].endswith("sync/proof.py") and isinstance(m[2], str)}
-    own = {proof.NOT_ON_SERVER, proof.CERT_NOT_ON_SERVER, proof.OTHER_HASH, proof.REOPENED, proof.FORM_UNREADABLE}
-    stray = [m for m in proof.PAGE_MESSAGES if m not in own and m not in elsewhere]
-    assert stray == []
+    disp = client(tmp_path, "disp")
+    sync.setup(disp, server.url, server.token("disp", "dispatcher"))
+    techs.add(disp, "ana", capacity=3)
+    k = tickets.create(disp, {"title": "空调不制冷", "type": "repair", "dept": "售后服务部", "product": "hvac"})["key"]
+    tickets.assign(disp, k, "ana")
+    sync.sync(disp)
+    ana = client(tmp_path, "ana")
+    sync.setup(ana, server.url, server.token("ana", "technician"))
+    sync.sync(ana)
+    tickets.start(ana, k)  # offline, while the dispatcher cancels the ticket on the server
+    disp = fresh(disp)
+    tickets.cancel(disp, k, "duplicate")
+    sync.sync(disp)
+    ana = fresh(ana)
+    rejected = sync.sync(ana)["rejected"]
+    assert len(rejected) == 1 and rejected[0]["reason"].startswith(f"cannot start {k}: it is cancelled")
+    english = rejected[0]["reason"]
+    chinese = i18n.translator("zh_CN").gettext("cannot {action} {key}: it is {status} ({action} needs {need})").format(
+        action="start", key=k, status="cancelled", need="assigned")
+    assert english == f"cannot start {k}: it is cancelled (start needs assigned)"
+    for lang, want in (("zh_CN.UTF-8", chinese), ("C", english)):
+        capsys.readouterr()
+        assert main(["sync", "status"], env=Env(ana.home, {**ana.environ, "LANG": lang})) == 0
+        out = capsys.readouterr().out
+        assert want in out, out

@@ -193,6 +193,85 @@ def _cell_aware_help() -> None:
     textwrap_mod._ticketctl_cells = True  # type: ignore[attr-defined]
 
 
+def localize(text: str, lang: str | None = None) -> str:
+    """An English message that was stored or sent as text (a refusal the server
+    recorded, an escalation in an event) in ``lang`` (default: the current
+    language): the catalog message it was made from, translated and filled with
+    the values it held; values that are messages themselves are translated too.
+    Text no message made comes back as it is.
+
+    The message is found by matching ``text`` against every msgid with
+    placeholders, as a pattern (``"cannot start {key}: it is {status}"`` matches
+    ``"cannot start KQT-1: it is resolved"``); of several that match, the one with
+    the most fixed text wins. Meant for showing a few lines to a person (the
+    patterns are built on first use, ~1 ms a line), never for data."""
+    return _localize(text, _current if lang is None else lang, 2)
+
+
+def _localize(text: str, lang: str, depth: int) -> str:
+    if not text or lang == LANGUAGES[0]:
+        return text
+    t = translator(lang)
+    exact = t.gettext(text)
+    if exact != text:
+        return exact
+    best: tuple[int, str, dict[str, str]] | None = None
+    for fixed, pattern, translated in _patterns(lang):
+        if best is not None and fixed <= best[0]:
+            break  # sorted by fixed text, longest first: nothing later can beat the match in hand
+        m = pattern.fullmatch(text)
+        if m:
+            best = (fixed, translated, m.groupdict())
+    if best is None:
+        if depth > 0 and "; " in text:  # reasons joined into one line: each on its own
+            return t.gettext("; ").join(_localize(part, lang, depth - 1) for part in text.split("; "))
+        return text
+    # a value with a space may be a message itself; a single word is data (a key, a status, a name)
+    values = {k: _localize(v, lang, depth - 1) if depth > 0 and " " in v else v for k, v in best[2].items()}
+    return best[1].format(**values)
+
+
+_pattern_cache: dict[str, list[tuple[int, Any, str]]] = {}
+
+
+def _patterns(lang: str) -> list[tuple[int, Any, str]]:
+    """(fixed characters, pattern, translation with bare ``{name}`` fields) of every
+    msgid of ``lang``'s catalog that has named placeholders, most fixed text first."""
+    if lang in _pattern_cache:
+        return _pattern_cache[lang]
+    import re
+    import string
+
+    fmt = string.Formatter()
+    out: list[tuple[int, Any, str]] = []
+    catalog = getattr(translator(lang), "_catalog", {})
+    for msgid, msgstr in catalog.items():
+        if not isinstance(msgid, str) or "{" not in msgid or not msgstr:
+            continue
+        try:
+            parts = list(fmt.parse(msgid))
+            bare = "".join(lit.replace("{", "{{").replace("}", "}}") + ("" if name is None else "{" + name + "}")
+                           for lit, name, _spec, _conv in fmt.parse(msgstr))
+        except ValueError:
+            continue
+        names = [name for _lit, name, _spec, _conv in parts if name is not None]
+        if not names or any(not n.isidentifier() for n in names):
+            continue  # positional or attribute fields: not made with .format(name=...)
+        if len(re.findall(r"[A-Za-z]{2,}", "".join(lit for lit, *_rest in parts))) < 2:
+            continue  # "{hours}h", "{key}: {error}": too little fixed text to tell a message from data
+        regex, seen, fixed = [], set(), 0
+        for lit, name, _spec, _conv in parts:
+            regex.append(re.escape(lit))
+            fixed += len(lit)
+            if name is not None:
+                regex.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
+                seen.add(name)
+        out.append((fixed, re.compile("".join(regex), re.DOTALL), bare))
+    out.sort(key=lambda p: -p[0])
+    _pattern_cache[lang] = out
+    return out
+
+
 def current() -> str:
     """The language in use."""
     return _current

@@ -10,7 +10,7 @@ import typer
 from ticketctl.commands.output import emit_json, env
 from ticketctl.commands.tickets import Json
 from ticketctl.errors import Refused
-from ticketctl.i18n import _
+from ticketctl.i18n import _, localize
 
 app = typer.Typer(
     help="Sync this store with the team's server: push queued changes, pull everyone else's.\n\n"
@@ -22,7 +22,8 @@ app = typer.Typer(
 
 def _say_rejected(rejected: list[dict[str, Any]]) -> None:
     for r in rejected:
-        print(_("rejected #{id} {name} {key}: {reason}").format(id=r["id"], name=r["name"], key=r.get("key") or "", reason=r["reason"]),
+        print(_("rejected #{id} {name} {key}: {reason}").format(id=r["id"], name=r["name"], key=r.get("key") or "",
+                                                             reason=localize(r["reason"])),
               file=sys.stderr)
 
 
@@ -100,7 +101,7 @@ def status(json: Json = False) -> None:
         print(_("pending  #{id} {name} {key}  {at}").format(id=p["id"], name=p["name"], key=p["key"] or "", at=p["at"]))
     for x in r["rejected"]:
         print(_("rejected #{id} {name} {key}  {at}: {reason}").format(id=x["id"], name=x["name"], key=x["key"] or "", at=x["at"],
-                                                                      reason=x["reason"]))
+                                                                      reason=localize(x["reason"])))
     if not r["pending"] and not r["rejected"]:
         print(_("nothing queued"))
 

@@ -15,15 +15,12 @@ for a phone that scanned a QR code, in the language the phone asks for
 in several languages, so a page translates through its own
 :func:`ticketctl.i18n.translator`, never the process-wide ``_``. What the rules
 say (a refused confirmation, a certificate's verdict) arrives as English text;
-:func:`localize` shows it in the page's language.
+:func:`ticketctl.i18n.localize` shows it in the page's language.
 """
 
 from __future__ import annotations
 
 import html
-import re
-import string
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -31,7 +28,7 @@ from sqlalchemy import Connection, insert, select
 
 from ticketctl.core import certificate
 from ticketctl.errors import TicketctlError
-from ticketctl.i18n import LANGUAGES, N_, translator
+from ticketctl.i18n import LANGUAGES, N_, localize, translator
 from ticketctl.services.env import Env
 from ticketctl.sync import schema as S
 from ticketctl.sync.serverdb import ticket_from_json
@@ -108,71 +105,12 @@ STYLE = ("body{font-family:system-ui,sans-serif;max-width:34em;margin:1em auto;p
          "select,textarea,input{font-size:1em;width:100%}button{font-size:1.1em;margin-top:1em;padding:.5em 1.5em}")
 
 
-#: what the verdict warns about (English in ``?format=json``; the page shows them through :func:`localize`)
+#: what the verdict warns about (English in ``?format=json``; the page shows them through :func:`ticketctl.i18n.localize`)
 NOT_ON_SERVER = N_("{ticket} has not reached the server yet")
 CERT_NOT_ON_SERVER = N_("certificate {cert_id} has not reached the server yet (issued offline)")
 OTHER_HASH = N_("content changed (the server recorded another content hash for this certificate)")
 REOPENED = N_("{key} was reopened after this certificate; it is {status} now")
 FORM_UNREADABLE = N_("the form could not be read: ratings are whole numbers from 1 to 5")
-
-#: English messages that reach a page from the rules (``core.evidence``, ``services.confirm``,
-#: ``core.certificate.verify``) or from :func:`verdict`, most specific first: :func:`localize`
-#: recognises a message by its template and formats the template's translation with its values
-PAGE_MESSAGES = (
-    N_("this confirmation link is not valid (ask the technician for a new one)"),
-    N_("this confirmation link is not valid for {key} (ask the technician for a new one)"),
-    N_("this confirmation link was already used at {at}"),
-    N_("this confirmation link expired at {at} (ask the technician for a new one)"),
-    N_("cannot confirm {key}: it is {status} (the customer confirms a resolved ticket)"),
-    N_("{key} is already confirmed by {by} at {at}"),
-    N_("a confirmation needs three ratings of 1-5, in order: problem solved, professional, on time"
-       " (--rating N three times)"),
-    N_("the customer's comment needs at least {min} characters (got {got})"),
-    N_("a confirmation needs the customer's name (--by NAME)"),
-    FORM_UNREADABLE,
-    N_("Is the problem solved?"), N_("Was the technician professional?"), N_("Was the work on time?"),
-    N_("valid: certificate {cert_id} for {ticket}, signed by {signer}"),
-    N_("unknown key {key_id} (not a device this one trusts)"),
-    N_("revoked key {key_id} ({device} revoked at {at})"),
-    N_("key {key_id} is not an Ed25519 key"),
-    N_("bad signature (the payload was changed or not signed by this key)"),
-    N_("content changed (the certificate's content does not match its signed hash)"),
-    N_("content changed (the content names another certificate or ticket)"),
-    OTHER_HASH,
-    N_("malformed certificate payload (non-canonical encoding)"),
-    N_("malformed certificate payload"),
-    N_("not a {version} certificate payload"),
-    CERT_NOT_ON_SERVER,
-    REOPENED,
-    NOT_ON_SERVER,
-)
-
-
-def _pattern(template: str) -> re.Pattern[str]:
-    """``template``'s English as a regex: its text literally, each ``{name}`` a group."""
-    out: list[str] = []
-    seen: set[str] = set()
-    for text, name, _spec, _conv in string.Formatter().parse(template):
-        out.append(re.escape(text))
-        if name is not None:
-            out.append(f"(?P={name})" if name in seen else f"(?P<{name}>.+?)")
-            seen.add(name)
-    return re.compile("".join(out), re.DOTALL)
-
-
-_PATTERNS = [(m, _pattern(m)) for m in PAGE_MESSAGES]
-
-
-def localize(text: str, gettext: Callable[[str], str]) -> str:
-    """An English message from the rules in a page's language: the first of
-    :data:`PAGE_MESSAGES` it matches, translated and filled with the values it
-    held; else its own translation (itself when there is none)."""
-    for template, pattern in _PATTERNS:
-        m = pattern.fullmatch(text)
-        if m:
-            return gettext(template).format(**m.groupdict())
-    return gettext(text) if text else text
-
 
 def page_language(accept_language: str | None, default: str) -> str:
     """The language of a page for a browser's ``Accept-Language``: its most
@@ -211,7 +149,7 @@ def page(title: str, body: str, lang: str = "en") -> str:
 def notice(title: str, message: str, lang: str) -> str:
     """A page that says one thing went wrong: ``title`` (a msgid) and an English ``message`` from the rules."""
     gettext = translator(lang).gettext
-    return page(gettext(title), f"<p class=bad>{html.escape(localize(message, gettext))}</p>", lang)
+    return page(gettext(title), f"<p class=bad>{html.escape(localize(message, lang))}</p>", lang)
 
 
 def not_valid_page(message: str, lang: str) -> str:
@@ -242,7 +180,7 @@ def confirm_form(token: str, status: dict[str, Any], lang: str = "en") -> str:
     rows = []
     for i, q in enumerate(status["questions"]):
         opts = "".join(f'<option value="{n}">{n}</option>' for n in (5, 4, 3, 2, 1))
-        label = gettext("{question} (5 = very good)").format(question=localize(q, gettext))
+        label = gettext("{question} (5 = very good)").format(question=localize(q, lang))
         rows.append(f'<label for="r{i}">{t(label)}</label><select id="r{i}" name="rating">{opts}</select>')
     please, comment = t(gettext("Please confirm the work done and rate it.")), t(gettext("Comment (at least 10 characters)"))
     name, button = t(gettext("Your name")), t(gettext("Confirm"))
@@ -293,7 +231,7 @@ def verdict_page(v: dict[str, Any], lang: str = "en") -> str:
     """The verdict (:func:`verdict`, English) as a page in ``lang``."""
     gettext = translator(lang).gettext
     t = html.escape
-    reason = t(localize(str(v["reason"] or ""), gettext))
+    reason = t(localize(str(v["reason"] or ""), lang))
     if not v["valid"]:
         return page(gettext("Certificate NOT valid"), "<h1 class=bad>{}</h1><p>{}</p>".format(
             t(gettext("Certificate not valid")), reason), lang)
@@ -301,7 +239,7 @@ def verdict_page(v: dict[str, Any], lang: str = "en") -> str:
         counter = "<p class=ok>{}</p>".format(t(gettext("Countersigned by the service team's server.")))
     else:
         counter = "<p>{}</p>".format(t(gettext("Signed by the technician's device; not yet countersigned by the server.")))
-    warn = "".join(f"<p class=bad>{t(localize(w, gettext))}</p>" for w in v["warnings"])
+    warn = "".join(f"<p class=bad>{t(localize(w, lang))}</p>" for w in v["warnings"])
     title = gettext("Certificate valid")
     return page(title, f"<h1 class=ok>{t(title)}</h1><p>{reason}</p>{counter}{warn}", lang)
 

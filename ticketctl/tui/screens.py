@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from ticketctl.commands.render_show import _payload_text as event_text
-from ticketctl.i18n import N_, _
+from ticketctl.i18n import N_, _, localize
 from ticketctl.tui.backlog import BLOCKED_COLUMNS, SLA_STYLE, BacklogView, duration
 
 HINT = N_("escape back   a assign  b block  u unblock  s start  r resolve  n note  e escalate   ? help")
@@ -180,7 +180,7 @@ class RejectedScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for r in rejected:
-            table.add_row(str(r["id"]), r["name"], r["key"] or "-", Text(_(r["reason"]) if r["reason"] else "", style="red"),
+            table.add_row(str(r["id"]), r["name"], r["key"] or "-", Text(localize(r["reason"]), style="red"),
                           r["at"][:16].replace("T", " "), key=str(r["id"]))
         ids = [r["id"] for r in rejected]
         if current in ids:
