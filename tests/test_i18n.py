@@ -229,3 +229,16 @@ def test_localize_keeps_data_and_unknown_text() -> None:
     assert i18n.localize(refusal, "en") == refusal
     i18n.use("zh_CN")
     assert i18n.localize(refusal) == want
+
+
+def test_show_prints_a_stored_escalation_in_the_readers_language(run: _Run) -> None:
+    code, out, _err = run("new", "水泵漏水", "--type", "repair", "--dept", "设施部", "--product", "水泵", "--priority", "urgent")
+    key = out.strip()
+    assert run("sweep", TICKETCTL_NOW="2026-03-02T15:00:00Z")[0] == 0
+    events = json.loads(run("show", key, "--json")[1])["timeline"]
+    messages = [e["payload"]["message"] for e in events if e["type"] == "ticket.escalated"]
+    assert messages and all(not _has_cjk(m.replace("水泵漏水", "")) for m in messages)  # stored in English
+    zh_out, en_out = run("show", key, LANG="zh_CN.UTF-8")[1], run("show", key, LANG="C")[1]
+    for m in messages:
+        assert i18n.localize(m, "zh_CN") != m and i18n.localize(m, "zh_CN") in zh_out
+        assert m in en_out

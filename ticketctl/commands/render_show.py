@@ -7,7 +7,7 @@ from typing import Any
 
 from ticketctl.commands.output import SLA_STYLE, escape, text_console
 from ticketctl.core.text import ljust, rjust
-from ticketctl.i18n import N_, _
+from ticketctl.i18n import N_, _, localize
 
 
 def _payload_text(e: dict[str, Any]) -> str:
@@ -34,6 +34,9 @@ def _payload_text(e: dict[str, Any]) -> str:
         r = p["ratings"]
         return _("by {name} ({via}): solved {solved}, professional {professional}, on time {on_time}: {comment}").format(
             name=p["by"], via=p["via"], solved=r["solved"], professional=r["professional"], on_time=r["on_time"], comment=p["comment"])
+    if typ == "escalated" and isinstance(p.get("message"), str):  # stored in English: shown in the reader's language
+        to = ", ".join(p.get("to") or [])
+        return f"{p.get('rule', '')}: {localize(p['message'])}" + (f" -> {to}" if to else "")
     if typ == "confirm_requested":
         return _("phone link, expires {at}").format(at=p["expires_at"])
     if typ == "certified":
