@@ -252,7 +252,7 @@ def test_action_json_is_the_ticket_view(cli: Cli) -> None:
     t = cli.json("assign", key, "ana", now="2026-03-02T09:30:00Z")
     assert (t["key"], t["status"], t["assignee"], t["updated_at"]) == (key, "assigned", "ana", "2026-03-02T09:30:00Z")
     assert "timeline" not in t and "checklist" not in t
-    show_only = {"checklist", "timeline", "evidence", "confirmation_required", "confirmation", "certificates", "qa"}
+    show_only = {"checklist", "timeline", "evidence", "confirmation_required", "confirmation", "certificates", "qa", "similar"}
     assert set(t) | show_only == set(cli.json("show", key))
 
 
@@ -634,8 +634,8 @@ def test_store_check_sees_missing_and_extra_rows(cli: Cli, worked: str) -> None:
                  "zone, skills, customer, phone, channel, status, assignee, blocked_reason, blocked_since, block, "
                  "status_before_block, created_at, updated_at, first_response_at, resolved_at, closed_at, cancel_reason, "
                  "response_due_bt, resolve_target_s, resolve_due_bt, resolve_left_s, blocked_seconds, checks, reopen_count, "
-                 "status_since, parent, links, escalations, stall, evidence, confirmation, confirm_tokens, certificates, qa"
-                 " FROM tickets")
+                 "status_since, parent, links, escalations, stall, evidence, confirmation, confirm_tokens, certificates, qa,"
+                 " resolution FROM tickets")
     r = cli("store", "check", "--json")
     assert r.code == 1
     assert r.json["differences"] == ["ticket ZZZ-9: in the table, no events", "technician ana: in the events, missing from the table"]

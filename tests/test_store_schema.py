@@ -45,18 +45,25 @@ def affinity(declared: str) -> str:
 Columns = list[dict[str, Any]]
 
 
+def user_tables(db: sqlite3.Connection) -> list[str]:
+    """The tables a mirror class stands for: not SQLite's own, not an FTS5 table
+    (the knowledge base's ``kb_fts``) nor its shadow tables (``kb_fts_data``, ...)."""
+    names = [r[0] for r in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    virtual = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'")]
+    return [n for n in names if not any(n == v or n.startswith(f"{v}_") for v in virtual)]
+
+
 def read_schema(path: Path) -> dict[str, Columns]:
     """table -> its columns in order: name, affinity, notnull, pk (user tables only)."""
     db = sqlite3.connect(path)
     try:
-        names = [r[0] for r in db.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
         return {
             name: [
                 {"name": c[1], "affinity": affinity(c[2]), "notnull": bool(c[3]), "pk": c[5]}
                 for c in db.execute(f"PRAGMA table_info({name})")
             ]
-            for name in names
+            for name in user_tables(db)
         }
     finally:
         db.close()
@@ -69,7 +76,7 @@ def read_indexes(path: Path) -> dict[str, set[tuple[Any, ...]]]:
     db = sqlite3.connect(path)
     try:
         out: dict[str, set[tuple[Any, ...]]] = {}
-        for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"):
+        for table in user_tables(db):
             found = set()
             for _, name, unique, origin, _partial in db.execute(f"PRAGMA index_list({table})"):
                 cols = tuple(r[2] for r in db.execute(f"PRAGMA index_info({name})"))
@@ -156,7 +163,7 @@ def mirror_db(tmp_path: Path) -> Path:
 def test_mirror_module_declares_exactly_the_local_tables(local_db: Path) -> None:
     classes = mirror_classes()
     assert sorted(classes) == sorted(read_schema(local_db)) == [
-        "bases", "events", "meta", "notifications", "outbox", "spans", "technicians", "tickets"]
+        "articles", "bases", "events", "kb_dirty", "kb_docs", "meta", "notifications", "outbox", "spans", "technicians", "tickets"]
     assert tables.TABLES == classes
     for name, cls in classes.items():
         assert SQLModel.metadata.tables[name] is cls.__table__  # type: ignore[attr-defined]

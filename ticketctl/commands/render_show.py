@@ -75,6 +75,8 @@ def print_ticket(t: dict[str, Any], duration: Callable[[int | None], str]) -> No
         rows.append((N_("blocked time"), ", ".join(f"{k} {duration(v)}" for k, v in t["blocked_seconds"].items())))
     if t["description"]:
         rows.append((N_("description"), t["description"]))
+    if t.get("resolution"):
+        rows.append((N_("resolution"), t["resolution"]))
     for k, v in rows:
         c.print(f"  [dim]{rjust(_(k), 13)}[/]  {v if k in ('resolve due',) else escape(str(v))}")
     if t["checklist"]:
@@ -100,3 +102,9 @@ def print_ticket(t: dict[str, Any], duration: Callable[[int | None], str]) -> No
     c.print(_label(_("timeline")).rstrip())
     for e in t["timeline"]:
         c.print(f"    {e['at']}  {escape(ljust(e['actor'], 10))} {ljust(e['type'].split('.', 1)[1], 10)} {escape(_payload_text(e))}")
+    if t.get("similar"):
+        from ticketctl.commands.kb_cmd import _why
+
+        c.print(_label(_("similar")).rstrip())
+        for r in t["similar"]:
+            c.print(f"    {escape(r['id'])}  {escape(r['title'])}  [dim]{escape(_why(r))}[/]")

@@ -56,13 +56,31 @@ def new(
     description: Annotated[str, typer.Option("--description", help="Longer description.")] = "",
     json: Json = False,
 ) -> None:
-    """Open a ticket; prints its key."""
+    """Open a ticket; prints its key (and, on stderr, the resolved ticket or
+    knowledge article most like it, when one is close)."""
     t = tickets.create(env(), {
         "title": title, "type": type_.strip(), "dept": dept.strip(), "product": product.strip(), "fault": fault,
         "priority": priority.value, "impact": impact.value, "skills": _csv(skills), "zone": zone,
         "customer": customer, "phone": phone, "channel": channel, "description": description,
     })
-    emit_json(t) if json else print(t["key"])
+    if json:
+        emit_json(t)
+    else:
+        print(t["key"])
+        _hint_similar(t["key"])
+
+
+def _hint_similar(key: str) -> None:
+    """On stderr, the resolved ticket or article most like a new one, when it is close."""
+    from ticketctl.services import kb
+
+    best = kb.strong_match(env(), key)
+    if best is not None:
+        import sys
+
+        from ticketctl.commands.kb_cmd import similar_hint
+
+        print(similar_hint([best]), file=sys.stderr)
 
 
 def list_(
@@ -95,8 +113,12 @@ def show(
     key: Annotated[str, typer.Argument(help="Ticket key or any unique prefix of it.")],
     json: Json = False,
 ) -> None:
-    """Show a ticket: fields, SLA clocks, checklist and its whole timeline."""
+    """Show a ticket: fields, SLA clocks, checklist, its whole timeline, and the
+    three resolved tickets or knowledge articles most like it."""
+    from ticketctl.services import kb
+
     t = tickets.show(env(), key)
+    t["similar"] = kb.similar(env(), t["key"], 3, everything=False)
     if json:
         emit_json(t)
         return

@@ -46,7 +46,8 @@ def spans_differ(before: Ticket | None, after: Ticket) -> bool:
 @dataclass(frozen=True)
 class Event:
     """One immutable change. ``ticket`` is the ticket key, or ``None`` for a
-    change to a technician (the name is then in the payload).
+    change to a technician (the name is then in the payload), or a knowledge
+    article's id for its ``kb.*`` events (``core.kb``).
 
     ``mutation_id`` groups the events of one user action (the unit that sync
     pushes and the server re-runs); ``device``/``device_seq`` order a device's
@@ -122,6 +123,9 @@ class Ticket:
     confirm_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     certificates: list[dict[str, Any]] = field(default_factory=list)
     qa: list[dict[str, Any]] = field(default_factory=list)
+    #: the note given with the last resolution of this round (cleared on reopen):
+    #: what the knowledge base searches and an article's solution starts from
+    resolution: str = ""
 
 
 @dataclass

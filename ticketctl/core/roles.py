@@ -5,7 +5,8 @@ refused later.
 Roles: ``technician`` works the tickets assigned to them; ``dispatcher`` and
 ``supervisor`` run the queue (assign, dispatch, edit, cancel, the roster);
 ``admin`` may do everything. Anyone may open a ticket or add a note to their
-own work. A technician never receives a customer's phone number.
+own work, and write or edit a knowledge article; publishing or retiring one
+is for the queue's roles. A technician never receives a customer's phone number.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from ticketctl.i18n import _
 
 ROLES = ("technician", "dispatcher", "supervisor", "admin")
 
-#: mutations only the people who run the queue may send
-QUEUE_ONLY = frozenset({"ticket.assign", "ticket.cancel", "events.append", "tech.add"})
+#: mutations only the people who run the queue may send (publishing a knowledge
+#: article to customers, or retiring one, is a review, not a technician's call)
+QUEUE_ONLY = frozenset({"ticket.assign", "ticket.cancel", "events.append", "tech.add", "kb.publish", "kb.retire"})
 
 #: fields a technician's device never receives
 REDACTED_FOR_TECHNICIANS = ("phone",)

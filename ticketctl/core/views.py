@@ -74,6 +74,7 @@ def ticket_public(t: Ticket, cfg: Config, now: datetime, events: list[Event] | N
         "phone": t.phone,
         "channel": t.channel,
         "description": t.description,
+        "resolution": t.resolution,
         "assignee": t.assignee,
         "blocked_reason": t.blocked_reason,
         "blocked_since": t.blocked_since,

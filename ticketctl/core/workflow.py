@@ -365,6 +365,8 @@ def apply(t: Ticket | None, e: Event, cfg: Config) -> Ticket:
     elif e.type == "ticket.resolved":
         t.status = "resolved"
         t.resolved_at = e.at
+        if p.get("note"):
+            t.resolution = p["note"]
         _pause(t, bt)
     elif e.type == "ticket.closed":
         t.status = "closed"
@@ -389,6 +391,7 @@ def apply(t: Ticket | None, e: Event, cfg: Config) -> Ticket:
         t.reopen_count += 1
         t.resolved_at = None
         t.closed_at = None
+        t.resolution = ""
         t.checks = {}
         evidence.on_reopen(t)
         _resume(t, bt)

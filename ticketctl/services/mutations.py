@@ -14,7 +14,8 @@ Writing a new action::
 
 Its arguments must be JSON values (they travel to the server). An argument
 named ``key`` is resolved to the exact ticket key before the intent is
-queued, so the server never guesses at a prefix. Events written outside any
+queued, so the server never guesses at a prefix; so is one named ``article``
+to the exact knowledge article id. Events written outside any
 mutation (the sweep's escalations, batch parents) are queued one by one as
 ``events.append`` and accepted by the server only for system events.
 """
@@ -84,6 +85,8 @@ def mutation(name: str, resolve_key: bool = True) -> Callable[[F], F]:
             bound.apply_defaults()
             if resolve_key and isinstance(bound.arguments.get("key"), str):
                 bound.arguments["key"] = env.store.resolve_key(bound.arguments["key"])
+            if resolve_key and isinstance(bound.arguments.get("article"), str):
+                bound.arguments["article"] = env.store.resolve_article(bound.arguments["article"])
             call: dict[str, Any] = {}
             for pname, value in list(bound.arguments.items())[1:]:
                 if sig.parameters[pname].kind is inspect.Parameter.VAR_KEYWORD:

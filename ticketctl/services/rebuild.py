@@ -1,6 +1,6 @@
 """Projections from the event log: replay, compare, rewrite.
 
-The tickets and technicians tables are a cache of folding the events with
+The tickets, technicians and articles tables are a cache of folding the events with
 ``ticketctl.core.workflow``; this module proves it (``store check``) and
 repairs it (``store rebuild``).
 """
@@ -13,14 +13,17 @@ from dataclasses import asdict
 from typing import Any
 
 from ticketctl.core.config import Config
+from ticketctl.core.kb import Article, apply_article, is_article_event
 from ticketctl.core.model import Event, Technician, Ticket, span_row
 from ticketctl.core.workflow import apply_tech, fold
 from ticketctl.store.db import (
+    ARTICLE_COLUMNS,
     EVENT_COLUMNS,
     EVENT_ORDER,
     TECH_COLUMNS,
     TICKET_COLUMNS,
     Store,
+    article_from_row,
     event_from_row,
     tech_from_row,
     ticket_from_row,
@@ -60,6 +63,8 @@ def replay(store: Store, cfg: Config, spans: list[tuple[Any, ...]] | None = None
     base: dict[str, Ticket] = {k: Ticket(**json.loads(d)) for k, d in store.db.execute(
         "SELECT name, data FROM bases WHERE kind = 'ticket'")}
     for e in store.events():
+        if is_article_event(e):
+            continue
         if e.ticket is None:
             name = e.payload["name"]
             techs[name] = apply_tech(techs.get(name), e, cfg)
@@ -71,6 +76,31 @@ def replay(store: Store, cfg: Config, spans: list[tuple[Any, ...]] | None = None
         if spans is not None:
             spans.extend(rows)
     return tickets, techs
+
+
+def article_events(store: Store, article_id: str | None = None) -> list[Event]:
+    """The knowledge articles' events (one article's, or all), in fold order."""
+    cols = ", ".join(EVENT_COLUMNS)
+    if article_id is None:
+        rows = store.db.execute(f"SELECT {cols} FROM events WHERE type LIKE 'kb.%' ORDER BY {EVENT_ORDER}")
+    else:
+        rows = store.db.execute(f"SELECT {cols} FROM events WHERE ticket = ? AND type LIKE 'kb.%' ORDER BY {EVENT_ORDER}",
+                                (article_id,))
+    return [event_from_row(r) for r in rows]
+
+
+def replay_articles(store: Store) -> dict[str, Article]:
+    """Every article folded from its base (a snapshot's) and its events."""
+    arts: dict[str, Article] = {n: Article(**json.loads(d)) for n, d in store.db.execute(
+        "SELECT name, data FROM bases WHERE kind = 'article'")}
+    for e in article_events(store):
+        arts[e.payload["id"]] = apply_article(arts.get(e.payload["id"]), e)
+    return arts
+
+
+def stored_articles(store: Store) -> dict[str, Article]:
+    return {a.id: a for a in (article_from_row(r) for r in store.db.execute(
+        f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles"))}
 
 
 def stored(store: Store) -> tuple[dict[str, Ticket], dict[str, Technician]]:
@@ -94,15 +124,16 @@ def differences(store: Store, cfg: Config, limit: int = 20) -> list[str]:
     if have_s != want_s:
         keys = sorted({r[0] for r in (have_s - want_s) + (want_s - have_s)})
         out.append(f"spans differ for {len(keys)} ticket(s): {', '.join(keys[:5])}{', ...' if len(keys) > 5 else ''}")
-    for kind, want, have in (("ticket", want_t, have_t), ("technician", want_p, have_p)):
+    articles = (replay_articles(store), stored_articles(store))
+    for kind, want, have in (("ticket", want_t, have_t), ("technician", want_p, have_p), ("article", *articles)):
         for k in sorted(set(want) | set(have)):
             if k not in have:
                 out.append(f"{kind} {k}: in the events, missing from the table")
             elif k not in want:
                 out.append(f"{kind} {k}: in the table, no events")
             elif want[k] != have[k]:
-                a: dict[str, Any] = asdict(want[k])
-                b: dict[str, Any] = asdict(have[k])
+                a: dict[str, Any] = asdict(want[k])  # type: ignore[call-overload]
+                b: dict[str, Any] = asdict(have[k])  # type: ignore[call-overload]
                 cols = [c for c in a if a[c] != b[c]]
                 out.append(f"{kind} {k}: differs in {', '.join(cols)}")
             if len(out) >= limit:
@@ -114,12 +145,15 @@ def rebuild(store: Store, cfg: Config) -> tuple[int, int]:
     """Rewrite the projection tables from the events in one transaction."""
     spans: list[tuple[Any, ...]] = []
     tickets, techs = replay(store, cfg, spans)
+    articles = replay_articles(store)
     with store.transaction():
         store.db.execute("DELETE FROM tickets")
         store.db.execute("DELETE FROM technicians")
         store.db.execute("DELETE FROM spans")
+        store.db.execute("DELETE FROM articles")
         store.put_tickets(list(tickets.values()))
         store.put_techs(list(techs.values()))
+        store.put_articles(list(articles.values()))
         store.put_spans(spans)
         store.set_meta("rebuild_needed", None)
     return len(tickets), len(techs)

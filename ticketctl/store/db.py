@@ -18,6 +18,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from ticketctl.core.kb import Article
 from ticketctl.core.model import Event, Technician, Ticket
 from ticketctl.errors import NotFound, TicketctlError
 from ticketctl.i18n import _
@@ -27,6 +28,7 @@ KEY_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: they read as 1 and 0
 
 TICKET_COLUMNS = tuple(f.name for f in fields(Ticket))
 TECH_COLUMNS = tuple(f.name for f in fields(Technician))
+ARTICLE_COLUMNS = tuple(f.name for f in fields(Article))
 #: fold order: confirmed events by the server's sequence, then local ones as made
 EVENT_ORDER = "server_seq IS NULL, server_seq, seq"
 EVENT_COLUMNS = ("id", "mutation_id", "ticket", "type", "payload", "actor", "device", "device_seq", "at", "server_seq")
@@ -59,6 +61,14 @@ def tech_from_row(row: Sequence[Any]) -> Technician:
     for flag in ("on_shift", "senior", "on_leave"):
         d[flag] = bool(d[flag])
     return Technician(**d)
+
+
+def article_from_row(row: Sequence[Any]) -> Article:
+    d = dict(zip(ARTICLE_COLUMNS, row, strict=True))
+    for c in JSON_COLUMNS["articles"]:
+        d[c] = json.loads(d[c])
+    d["public"] = bool(d["public"])
+    return Article(**d)
 
 
 def event_from_row(row: Sequence[Any]) -> Event:
@@ -271,6 +281,58 @@ class Store:
             tuple(held),
         ).fetchall())
 
+    # -- knowledge articles ---------------------------------------------------------
+
+    def resolve_article(self, text: str) -> str:
+        """The article id ``text`` names: the exact id, ``N`` or ``KB-N`` for this
+        device's ``KB-PFX-N``, ``PFX-N``, or any unique prefix (case-insensitive)."""
+        q = text.strip().upper()
+        if not q:
+            raise NotFound(_("no article id given"))
+        bare = q.removeprefix("KB-")
+        candidates = [q, f"KB-{bare}"]
+        if bare.isdigit():
+            candidates.insert(0, f"KB-{self.meta('key_prefix')}-{bare}")
+        for c in candidates:
+            if self.has_article(c):
+                return c
+        hits = [r[0] for r in self.db.execute(
+            "SELECT id FROM articles WHERE id >= ? AND id < ? ORDER BY id LIMIT 6", (f"KB-{bare}", f"KB-{bare}\uffff"))]
+        if len(hits) == 1:
+            return hits[0]
+        if not hits:
+            raise NotFound(_("no article {id!r} (`ticketctl kb list` shows them)").format(id=text))
+        more = ", ..." if len(hits) > 5 else ""
+        raise NotFound(_("{id!r} is ambiguous: {ids}").format(id=text, ids=", ".join(hits[:5]) + more))
+
+    def has_article(self, article_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
+
+    def article(self, article_id: str) -> Article:
+        row = self.db.execute(f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles WHERE id = ?", (article_id,)).fetchone()
+        if row is None:
+            raise NotFound(_("no article {id!r} (`ticketctl kb list` shows them)").format(id=article_id))
+        return article_from_row(row)
+
+    def put_article(self, a: Article) -> None:
+        self.put_articles([a])
+
+    def put_articles(self, arts: Sequence[Article]) -> None:
+        self.db.executemany(
+            f"INSERT OR REPLACE INTO articles ({', '.join(ARTICLE_COLUMNS)}) VALUES ({', '.join('?' * len(ARTICLE_COLUMNS))})",
+            [_encode("articles", a, ARTICLE_COLUMNS) for a in arts],
+        )
+
+    def select_articles(self, where: str = "", params: Sequence[Any] = (), order: str = "id",
+                        limit: int | None = None) -> list[Article]:
+        sql = f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles"
+        if where:
+            sql += f" WHERE {where}"
+        sql += f" ORDER BY {order}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [article_from_row(r) for r in self.db.execute(sql, params)]
+
     # -- spans ----------------------------------------------------------------------
 
     def put_spans(self, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -313,6 +375,16 @@ class Store:
 
 
 def _statements(script: str) -> list[str]:
-    """Split a migration script into statements: drop ``--`` comments, split on ``;``."""
+    """Split a migration script into statements: drop ``--`` comments, split on
+    the ``;`` that end a statement (not those inside a trigger's body)."""
     code = "\n".join(line.split("--", 1)[0] for line in script.splitlines())
-    return [stmt.strip() for stmt in code.split(";") if stmt.strip()]
+    out, part = [], ""
+    for piece in code.split(";"):
+        part += piece + ";"
+        if sqlite3.complete_statement(part):
+            if part.strip(" \n;"):
+                out.append(part.strip().removesuffix(";"))
+            part = ""
+    if part.strip(" \n;"):
+        out.append(part.strip().removesuffix(";"))
+    return out

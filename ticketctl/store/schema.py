@@ -173,11 +173,72 @@ MIGRATIONS: list[str] = [
     CREATE INDEX tickets_rank ON tickets (status, priority, impact, resolve_due_bt, resolve_left_s, resolve_target_s,
                                          created_at, key, dept, product, fault, assignee, zone, blocked_reason);
     """,
+    # v7: the knowledge base (ticketctl.core.kb): articles, and the search index over
+    # them and the resolved tickets (ticketctl.store.kbindex). Triggers put every ticket
+    # or article whose searchable state may have changed on kb_dirty, whoever wrote
+    # it; the index catches up from there (kbindex.refresh)
+    """
+    ALTER TABLE tickets ADD COLUMN resolution TEXT NOT NULL DEFAULT '';
+    CREATE TABLE articles (
+        id TEXT PRIMARY KEY NOT NULL,           -- KB-PREFIX-N
+        title TEXT NOT NULL,
+        author TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        problem TEXT NOT NULL,
+        steps TEXT NOT NULL,                    -- JSON list
+        cause TEXT NOT NULL,
+        solution TEXT NOT NULL,
+        tags TEXT NOT NULL,                     -- JSON list
+        product TEXT NOT NULL,
+        fault TEXT NOT NULL,
+        dept TEXT NOT NULL,
+        source TEXT,                            -- the ticket it was made from
+        status TEXT NOT NULL,                   -- active, retired
+        public INTEGER NOT NULL,
+        published_at TEXT,
+        retired_at TEXT,
+        retire_reason TEXT,
+        version INTEGER NOT NULL,
+        editors TEXT NOT NULL                   -- JSON list
+    );
+    CREATE TABLE kb_docs (
+        id INTEGER PRIMARY KEY,                 -- its row in kb_fts
+        kind TEXT NOT NULL,                     -- ticket or article
+        ref TEXT NOT NULL,                      -- the ticket key or article id
+        product TEXT NOT NULL,
+        fault TEXT NOT NULL,
+        dept TEXT NOT NULL,
+        at TEXT NOT NULL                        -- resolved (ticket) or changed (article): recency
+    );
+    CREATE UNIQUE INDEX kb_docs_ref ON kb_docs (kind, ref);
+    CREATE INDEX kb_docs_fault ON kb_docs (fault, product, at);
+    CREATE INDEX kb_docs_fault_at ON kb_docs (fault, at);
+    CREATE VIRTUAL TABLE kb_fts USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 2');
+    CREATE VIRTUAL TABLE kb_vocab USING fts5vocab(kb_fts, 'row');
+    CREATE TABLE kb_dirty (
+        kind TEXT NOT NULL,
+        ref TEXT NOT NULL,
+        PRIMARY KEY (kind, ref)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER kb_ticket_put AFTER INSERT ON tickets
+        WHEN NEW.status IN ('resolved', 'closed') OR EXISTS (SELECT 1 FROM kb_docs WHERE kind = 'ticket' AND ref = NEW.key)
+        BEGIN INSERT OR IGNORE INTO kb_dirty (kind, ref) VALUES ('ticket', NEW.key); END;
+    CREATE TRIGGER kb_ticket_changed AFTER UPDATE OF status, title, description, resolution, product, fault, dept ON tickets
+        BEGIN INSERT OR IGNORE INTO kb_dirty (kind, ref) VALUES ('ticket', NEW.key); END;
+    CREATE TRIGGER kb_ticket_gone AFTER DELETE ON tickets
+        WHEN EXISTS (SELECT 1 FROM kb_docs WHERE kind = 'ticket' AND ref = OLD.key)
+        BEGIN INSERT OR IGNORE INTO kb_dirty (kind, ref) VALUES ('ticket', OLD.key); END;
+    CREATE TRIGGER kb_article_put AFTER INSERT ON articles
+        BEGIN INSERT OR IGNORE INTO kb_dirty (kind, ref) VALUES ('article', NEW.id); END;
+    CREATE TRIGGER kb_article_gone AFTER DELETE ON articles
+        BEGIN INSERT OR IGNORE INTO kb_dirty (kind, ref) VALUES ('article', OLD.id); END;
+    """,
 ]
 
 #: migrations that add projection columns: the projections are replayed from the
 #: events after them, so new columns hold exactly what the events say
-REBUILD_AFTER = {2, 3, 5}
+REBUILD_AFTER = {2, 3, 5, 7}
 
 LATEST = len(MIGRATIONS)
 
@@ -186,5 +247,6 @@ JSON_COLUMNS = {
     "tickets": ("skills", "block", "blocked_seconds", "checks", "links", "escalations", "stall",
                 "evidence", "confirmation", "confirm_tokens", "certificates", "qa"),
     "technicians": ("skills",),
+    "articles": ("steps", "tags", "editors"),
     "events": ("payload",),
 }

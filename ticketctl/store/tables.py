@@ -128,6 +128,7 @@ class TicketRow(SQLModel, table=True):
     confirm_tokens: str = "{}"
     certificates: str = "[]"
     qa: str = "[]"
+    resolution: str = ""
 
 
 class TechnicianRow(SQLModel, table=True):
@@ -230,6 +231,67 @@ class BaseRow(SQLModel, table=True):
     data: str
 
 
+class ArticleRow(SQLModel, table=True):
+    """The projection of one knowledge article (see ``ticketctl.core.kb.Article``);
+    ``steps``, ``tags`` and ``editors`` are JSON text, ``public`` is 0 or 1."""
+
+    __tablename__ = "articles"
+
+    id: str = Field(primary_key=True)
+    title: str
+    author: str
+    created_at: str
+    updated_at: str
+    problem: str = ""
+    steps: str = "[]"
+    cause: str = ""
+    solution: str = ""
+    tags: str = "[]"
+    product: str = ""
+    fault: str = ""
+    dept: str = ""
+    source: str | None = None
+    status: str = "active"
+    public: int = 0
+    published_at: str | None = None
+    retired_at: str | None = None
+    retire_reason: str | None = None
+    version: int = 1
+    editors: str = "[]"
+
+
+class KbDocRow(SQLModel, table=True):
+    """What one row of the knowledge base's FTS5 index (``kb_fts``, same rowid)
+    is: an article or a resolved ticket, with the fields similar tickets match
+    on and the moment recency ranks by. The FTS5 table itself (a virtual table)
+    and the triggers that fill ``kb_dirty`` are not mirrored here."""
+
+    __tablename__ = "kb_docs"
+    __table_args__ = (
+        Index("kb_docs_ref", "kind", "ref", unique=True),
+        Index("kb_docs_fault", "fault", "product", "at"),
+        Index("kb_docs_fault_at", "fault", "at"),
+    )
+
+    id: int = Field(primary_key=True)
+    kind: str
+    ref: str
+    product: str
+    fault: str
+    dept: str
+    at: str
+
+
+class KbDirtyRow(SQLModel, table=True):
+    """A ticket or article whose search index entry is out of date."""
+
+    __tablename__ = "kb_dirty"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    kind: str = Field(primary_key=True)
+    ref: str = Field(primary_key=True)
+
+
 #: table name -> class, in the order ``schema.py`` creates them
 TABLES: dict[str, type[SQLModel]] = {
     "meta": MetaRow,
@@ -240,4 +302,7 @@ TABLES: dict[str, type[SQLModel]] = {
     "spans": SpanRow,
     "outbox": OutboxRow,
     "bases": BaseRow,
+    "articles": ArticleRow,
+    "kb_docs": KbDocRow,
+    "kb_dirty": KbDirtyRow,
 }

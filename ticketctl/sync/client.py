@@ -346,10 +346,10 @@ def discard(env: Env, rid: int) -> dict[str, Any]:
             id=rid, state=state))
     st = env.store
     with st.transaction():
-        keys, names = local.pending_targets(st, [mid])
+        targets = local.pending_targets(st, [mid])
         st.db.execute("DELETE FROM events WHERE server_seq IS NULL AND mutation_id = ?", (mid,))
         st.db.execute("DELETE FROM outbox WHERE id = ?", (rid,))
-        local.refold(st, env.config, keys, names)
+        local.refold(st, env.config, *targets)
     return {"discarded": rid, "name": name}
 
 

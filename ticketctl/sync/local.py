@@ -18,9 +18,10 @@ from dataclasses import MISSING, fields
 from typing import Any
 
 from ticketctl.core.config import Config
+from ticketctl.core.kb import EVENT_PREFIX, Article, fold_article
 from ticketctl.core.model import Event, Technician, Ticket
 from ticketctl.i18n import _
-from ticketctl.services.rebuild import fold_from, tech_events
+from ticketctl.services.rebuild import article_events, fold_from, tech_events
 from ticketctl.store.db import TICKET_COLUMNS, Store
 from ticketctl.store.schema import JSON_COLUMNS
 
@@ -41,11 +42,18 @@ def bases(st: Store, kind: str, names: Iterable[str] | None = None) -> dict[str,
     return out
 
 
-def refold(st: Store, cfg: Config, keys: Iterable[str], tech_names: Iterable[str]) -> None:
-    """Fold the named tickets and technicians again from their base and events
-    (inside a transaction); one with neither disappears (a creation the server
-    refused)."""
+def refold(st: Store, cfg: Config, keys: Iterable[str], tech_names: Iterable[str], article_ids: Iterable[str] = ()) -> None:
+    """Fold the named tickets, technicians and articles again from their base
+    and events (inside a transaction); one with neither disappears (a creation
+    the server refused)."""
     keys, tech_names = set(keys), set(tech_names)
+    ab = bases(st, "article", set(article_ids))
+    for aid in set(article_ids):
+        a = fold_article(article_events(st, aid), Article(**ab[aid]) if aid in ab else None)
+        if a is None:
+            st.db.execute("DELETE FROM articles WHERE id = ?", (aid,))
+        else:
+            st.put_article(a)
     tb = bases(st, "ticket", keys)
     for key in keys:
         base = Ticket(**tb[key]) if key in tb else None
@@ -70,9 +78,9 @@ def refold(st: Store, cfg: Config, keys: Iterable[str], tech_names: Iterable[str
             st.put_tech(tech)
 
 
-def pending_targets(st: Store, mutation_ids: Iterable[str] | None = None) -> tuple[set[str], set[str]]:
-    """Tickets and technicians touched by this device's unconfirmed events
-    (of the given mutations, or all)."""
+def pending_targets(st: Store, mutation_ids: Iterable[str] | None = None) -> tuple[set[str], set[str], set[str]]:
+    """Tickets, technicians and articles touched by this device's unconfirmed
+    events (of the given mutations, or all)."""
     sql = "SELECT ticket, type, payload FROM events WHERE server_seq IS NULL"
     rows: list[Any] = []
     if mutation_ids is None:
@@ -82,13 +90,15 @@ def pending_targets(st: Store, mutation_ids: Iterable[str] | None = None) -> tup
         for i in range(0, len(ids), 500):
             part = ids[i:i + 500]
             rows += st.db.execute(f"{sql} AND mutation_id IN ({', '.join('?' * len(part))})", part).fetchall()
-    keys, names = set(), set()
-    for ticket, _typ, payload in rows:
-        if ticket is None:
+    keys, names, articles = set(), set(), set()
+    for ticket, typ, payload in rows:
+        if typ.startswith(EVENT_PREFIX):
+            articles.add(ticket)
+        elif ticket is None:
             names.add(json.loads(payload)["name"])
         else:
             keys.add(ticket)
-    return keys, names
+    return keys, names, articles
 
 
 class BadSnapshot(ValueError):
@@ -116,10 +126,11 @@ def _encode_default(name: str, value: Any) -> Any:
     return json.dumps(value, separators=(",", ":"), sort_keys=True) if name in JSON_COLUMNS["tickets"] else value
 
 
-def _head(text: str) -> tuple[Any, Any, Any] | None:
-    """``epoch``, ``seq`` and ``technicians`` without parsing the tickets, when
-    the body is laid out as the server writes it: ``epoch`` and ``seq`` before
-    ``tickets``, ``technicians`` last. None when it is not (or not sure)."""
+def _head(text: str) -> tuple[Any, Any, Any, Any] | None:
+    """``epoch``, ``seq``, ``technicians`` and ``articles`` without parsing the
+    tickets, when the body is laid out as the server writes it: ``epoch``,
+    ``seq`` and ``articles`` before ``tickets``, ``technicians`` last. None when
+    it is not (or not sure)."""
     decode, n = json.JSONDecoder().raw_decode, len(text)
     head: dict[str, Any] = {}
     i = _ws(text, 0)
@@ -151,7 +162,7 @@ def _head(text: str) -> tuple[Any, Any, Any] | None:
         return None
     if "epoch" not in head or "seq" not in head:
         return None
-    return head["epoch"], head["seq"], techs
+    return head["epoch"], head["seq"], techs, head.get("articles", [])
 
 
 def _ws(text: str, i: int) -> int:
@@ -172,7 +183,7 @@ def apply_snapshot(st: Store, cfg: Config, body: bytes | str) -> int:
     """Start over from the server's projections as of its ``seq`` (one
     transaction): confirmed history is replaced, pending work is kept and
     re-folded on top. ``body`` is ``GET /sync/snapshot``'s answer, ``{"epoch",
-    "seq", "tickets": [...], "technicians": [...]}``. Returns the number of
+    "seq", "articles": [...], "tickets": [...], "technicians": [...]}``. Returns the number of
     tickets. Raises :class:`BadSnapshot` (nothing written) when it is not such JSON.
 
     SQLite reads the body (no Python object per ticket): each ticket's JSON
@@ -183,11 +194,13 @@ def apply_snapshot(st: Store, cfg: Config, body: bytes | str) -> int:
     text = body.decode("utf-8") if isinstance(body, (bytes, bytearray)) else body
     db = st.db
     try:
-        epoch, seq, tech_data = _head(text) or db.execute(  # the server's member order, else a parse by SQLite
-            "SELECT ?1 ->> '$.epoch', ?1 ->> '$.seq', ?1 -> '$.technicians'", (text,)).fetchone()
+        epoch, seq, tech_data, art_data = _head(text) or db.execute(  # the server's member order, else a parse by SQLite
+            "SELECT ?1 ->> '$.epoch', ?1 ->> '$.seq', ?1 -> '$.technicians', ?1 -> '$.articles'", (text,)).fetchone()
         if isinstance(tech_data, str):
             tech_data = json.loads(tech_data)
+        art_data = json.loads(art_data) if isinstance(art_data, str) else (art_data or [])  # an older server sends none
         techs = [Technician(**d) for d in tech_data]
+        articles = [Article(**d) for d in art_data]
     except (sqlite3.Error, TypeError, ValueError) as e:
         raise BadSnapshot(_("not a snapshot: {error}").format(error=e)) from None
     if not isinstance(epoch, str) or not isinstance(seq, int):
@@ -198,7 +211,7 @@ def apply_snapshot(st: Store, cfg: Config, body: bytes | str) -> int:
                              " AND tbl_name IN ('tickets', 'spans') AND sql IS NOT NULL").fetchall()
         for name, _sql in indexes:
             db.execute(f'DROP INDEX "{name}"')
-        for table in ("tickets", "technicians", "spans", "bases"):
+        for table in ("tickets", "technicians", "articles", "spans", "bases"):
             db.execute(f"DELETE FROM {table}")
         db.execute("DELETE FROM events WHERE server_seq IS NOT NULL")
         try:  # SQLite parses the whole body here: malformed JSON rolls everything back
@@ -213,6 +226,9 @@ def apply_snapshot(st: Store, cfg: Config, body: bytes | str) -> int:
                        [(d["name"], json.dumps(d, separators=(",", ":"))) for d in tech_data])
         db.execute(f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)}) {select}", defaults)
         st.put_techs(techs)
+        db.executemany("INSERT INTO bases (kind, name, data) VALUES ('article', ?, ?)",
+                       [(d["id"], json.dumps(d, separators=(",", ":"))) for d in art_data])
+        st.put_articles(articles)
         # each ticket's one open span, from its status_since (core.model.span_row)
         db.execute("INSERT INTO spans (ticket, from_at, to_at, status, dept, product, fault, created_at)"
                    " SELECT key, COALESCE(NULLIF(status_since, ''), created_at), NULL, status, dept, product, fault,"
@@ -238,7 +254,7 @@ def apply_page(st: Store, cfg: Config, page: dict[str, Any]) -> tuple[int, list[
                 settled.append(r["mutation_id"])
                 if r["status"] == "rejected":
                     rejected.append(r)
-        keys, names = pending_targets(st, settled)
+        keys, names, articles = pending_targets(st, settled)
         for i in range(0, len(settled), 500):
             part = settled[i:i + 500]
             marks = ", ".join("?" * len(part))
@@ -253,10 +269,12 @@ def apply_page(st: Store, cfg: Config, page: dict[str, Any]) -> tuple[int, list[
                 (e.id, e.mutation_id, e.ticket, e.type, json.dumps(e.payload, separators=(",", ":"), sort_keys=True),
                  e.actor, e.device, e.device_seq, e.at, e.server_seq))
             new += cur.rowcount
-            if e.ticket is None:
+            if e.type.startswith(EVENT_PREFIX):
+                articles.add(str(e.ticket))
+            elif e.ticket is None:
                 names.add(e.payload["name"])
             else:
                 keys.add(e.ticket)
-        refold(st, cfg, keys, names)
+        refold(st, cfg, keys, names, articles)
         st.set_meta(CURSOR, str(page["cursor"]))
     return new, rejected

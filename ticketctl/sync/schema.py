@@ -2,7 +2,7 @@
 on PostgreSQL, versioned in ``server_meta``.
 
 The server keeps the team's event log and the projections its rules need
-(tickets and technicians, each as the JSON of the ``core.model`` dataclass plus
+(tickets, technicians and knowledge articles, each as the JSON of the ``core.model`` dataclass plus
 the columns the rules query: status, assignee). It keeps no history spans:
 each client folds its own from the events it pulls.
 
@@ -96,6 +96,17 @@ technicians = Table(
     Column("seq", BigInteger, nullable=False),
 )
 
+articles = Table(
+    "articles", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("status", String(20), nullable=False),      # active or retired
+    Column("public", BigInteger, nullable=False),      # 1: on the public /kb pages
+    Column("updated_at", String(32), nullable=False),
+    Column("data", Text, nullable=False),              # JSON of core.kb.Article
+    Column("seq", BigInteger, nullable=False),
+    Index("server_articles_public", "public", "status"),
+)
+
 blobs = Table(
     "blobs", metadata,
     Column("sha256", String(64), primary_key=True),
@@ -107,5 +118,6 @@ blobs = Table(
 #: per version, the tables it creates
 MIGRATIONS: list[list[Table]] = [
     [server_meta, counters, devices, events, results, tickets, technicians, blobs],
+    [articles],  # v2: the knowledge base
 ]
 LATEST = len(MIGRATIONS)

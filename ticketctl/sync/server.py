@@ -18,6 +18,8 @@ Endpoints (``/openapi.json`` has the schema):
   (the "poke" that ``sync --watch`` sleeps on).
 - ``GET /sync/snapshot``: the projections as of one sequence number.
 - ``PUT /blobs/{sha256}``: evidence files, idempotent, checked against the hash.
+- ``GET /kb``, ``/kb/{id}``, ``/kb.json``: the published knowledge articles, for
+  customers (no token), ``sync.kbpages``.
 """
 
 
@@ -33,6 +35,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi import Path as Path_
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy import Connection, insert, select, update
@@ -46,7 +49,7 @@ from ticketctl.errors import TicketctlError
 from ticketctl.home import Home, load_config
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import REGISTRY, check_args, intent
-from ticketctl.sync import proof
+from ticketctl.sync import kbpages, proof
 from ticketctl.sync import schema as S
 from ticketctl.sync.protocol import MAX_PAGE, Hello, Push
 from ticketctl.sync.serverdb import ServerStore, engine_for, event_from_server_row, high_water, lock_sequence, migrate, now_iso
@@ -63,7 +66,7 @@ def _load_mutations() -> None:
     before the first push that uses it)."""
     import importlib
 
-    for name in ("tickets", "techs", "dispatch", "sweep", "evidence", "confirm", "cert", "qa"):
+    for name in ("tickets", "techs", "dispatch", "sweep", "evidence", "confirm", "cert", "qa", "kb"):
         importlib.import_module(f"ticketctl.services.{name}")
 
 
@@ -274,8 +277,8 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
 
     @app.get("/sync/snapshot")
     def snapshot(dev: Auth) -> Response:
-        """The projections as of ``seq``: ``tickets`` and ``technicians`` (the
-        fields of ``core.model``), ``seq``, ``epoch``. A new client starts here
+        """The projections as of ``seq``: ``articles`` (``core.kb``), ``tickets``
+        and ``technicians`` (the fields of ``core.model``), ``seq``, ``epoch``. A new client starts here
         and pulls after ``seq``."""
         with engine.connect() as c:
             if engine.dialect.name == "postgresql":
@@ -285,7 +288,9 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
             seq = high_water(c)
             rows = [r[0] for r in c.execute(select(S.tickets.c.data).order_by(S.tickets.c.key))]
             techs = [r[0] for r in c.execute(select(S.technicians.c.data).order_by(S.technicians.c.name))]
-        body = (f'{{"epoch":{json.dumps(epoch)},"seq":{seq},"tickets":[' + roles.redact_json(",".join(rows), dev.role)
+            arts = [r[0] for r in c.execute(select(S.articles.c.data).order_by(S.articles.c.id))]
+        body = (f'{{"epoch":{json.dumps(epoch)},"seq":{seq},"articles":[' + ",".join(arts) + '],"tickets":['
+                + roles.redact_json(",".join(rows), dev.role)
                 + '],"technicians":[' + ",".join(techs) + "]}")
         return Response(body, media_type="application/json")
 
@@ -347,6 +352,35 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
             return JSONResponse(v)
         lang = proof.page_language(accept_language, page_lang)
         return html_page(proof.verdict_page(v, lang), lang, 200 if v["valid"] else 422)
+
+    public_kb = kbpages.PublicKb()
+
+    @app.get("/kb", response_class=HTMLResponse, tags=["public pages"])
+    def kb_search_page(q: Annotated[str, Query(max_length=200)] = "", accept_language: AcceptLanguage = None) -> HTMLResponse:
+        """The public knowledge base: published articles, searched by ``q`` (no login)."""
+        lang = proof.page_language(accept_language, page_lang)
+        with engine.connect() as c:
+            found, corrected = public_kb.search(c, q)
+        return html_page(kbpages.search_page(found, q, corrected, lang), lang)
+
+    @app.get("/kb.json", tags=["public pages"])
+    def kb_json(q: Annotated[str, Query(max_length=200)] = "",
+                limit: Annotated[int, Query(ge=1, le=200)] = kbpages.LIST_LIMIT) -> dict[str, Any]:
+        """Published articles as JSON: ``articles`` (public fields and ``url``), matching ``q``
+        when given (most relevant first), else the most recently published; ``corrected`` typos."""
+        with engine.connect() as c:
+            found, corrected = public_kb.search(c, q, limit)
+        return {"query": q, "corrected": corrected, "articles": [kbpages.public(a) for a in found]}
+
+    @app.get("/kb/{article_id}", response_class=HTMLResponse, tags=["public pages"])
+    def kb_article_page(article_id: Annotated[str, Path_(max_length=64)], accept_language: AcceptLanguage = None) -> HTMLResponse:
+        """One published article, for customers (404 for one not published or retired)."""
+        lang = proof.page_language(accept_language, page_lang)
+        with engine.connect() as c:
+            a = public_kb.article(c, article_id)
+        if a is None:
+            return html_page(kbpages.not_found_page(article_id, lang), lang, 404)
+        return html_page(kbpages.article_page(a, lang), lang)
 
     @app.put("/blobs/{sha256}", status_code=201)
     async def put_blob(sha256: str, request: Request, dev: Auth) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from ticketctl.core.kb import Article
 from ticketctl.core.model import Event, Technician, Ticket
 from ticketctl.errors import ConfigError, NotFound, Unreachable
 from ticketctl.i18n import _
@@ -129,6 +130,11 @@ _LOADS = text("SELECT assignee, count(*) FROM tickets WHERE assignee IS NOT NULL
 _TECH = text("SELECT data FROM technicians WHERE name = :name")
 _UPDATE_TECH = text("UPDATE technicians SET data = :data, seq = :seq WHERE name = :name")
 _INSERT_TECH = text("INSERT INTO technicians (name, data, seq) VALUES (:name, :data, :seq)")
+_ARTICLE = text("SELECT data FROM articles WHERE id = :id")
+_UPDATE_ARTICLE = text("UPDATE articles SET status = :status, public = :public, updated_at = :updated_at, data = :data,"
+                       " seq = :seq WHERE id = :id")
+_INSERT_ARTICLE = text("INSERT INTO articles (id, status, public, updated_at, data, seq)"
+                       " VALUES (:id, :status, :public, :updated_at, :data, :seq)")
 _INSERT_EVENT = text("INSERT INTO events (seq, id, mutation_id, ticket, type, payload, actor, device, at)"
                      " VALUES (:seq, :id, :mutation_id, :ticket, :type, :payload, :actor, :device, :at)")
 _SET_SEQ = text("UPDATE counters SET value = :value WHERE name = 'seq'")
@@ -156,6 +162,8 @@ class ServerStore:
         self._cur: dict[str, Ticket | None] = {}   # with this batch's changes
         self._torig: dict[str, Technician | None] = {}
         self._tcur: dict[str, Technician | None] = {}
+        self._aorig: dict[str, Article | None] = {}
+        self._acur: dict[str, Article | None] = {}
         self._events: list[dict[str, Any]] = []
         self._undo: list[tuple[dict[str, Any], str, Any]] = []
 
@@ -178,6 +186,7 @@ class ServerStore:
             self.c.execute(_INSERT_EVENT, self._events)
         self._write(_INSERT_TICKET, _UPDATE_TICKET, self._orig, self._cur, self._ticket_row)
         self._write(_INSERT_TECH, _UPDATE_TECH, self._torig, self._tcur, self._tech_row)
+        self._write(_INSERT_ARTICLE, _UPDATE_ARTICLE, self._aorig, self._acur, self._article_row)
         self._events.clear()
         self._undo.clear()
         self.c.execute(_SET_SEQ, {"value": self.seq})
@@ -199,6 +208,10 @@ class ServerStore:
 
     def _tech_row(self, t: Technician) -> dict[str, Any]:
         return {"name": t.name, "data": _json(vars(t)), "seq": self.seq}
+
+    def _article_row(self, a: Article) -> dict[str, Any]:
+        return {"id": a.id, "status": a.status, "public": int(a.public), "updated_at": a.updated_at, "data": _json(vars(a)),
+                "seq": self.seq}
 
     def _set(self, where: dict[str, Any], key: str, value: Any) -> None:
         self._undo.append((where, key, where.get(key)))
@@ -315,6 +328,27 @@ class ServerStore:
         for t in ts:
             self._tget(t.name)
             self._set(self._tcur, t.name, t)
+
+    # -- knowledge articles -----------------------------------------------------
+
+    def _aget(self, article_id: str) -> Article | None:
+        if article_id not in self._acur:
+            row = self.c.execute(_ARTICLE, {"id": article_id}).first()
+            self._aorig[article_id] = self._acur[article_id] = Article(**json.loads(row[0])) if row is not None else None
+        return self._acur[article_id]
+
+    def has_article(self, article_id: str) -> bool:
+        return self._aget(article_id) is not None
+
+    def article(self, article_id: str) -> Article:
+        a = self._aget(article_id)
+        if a is None:
+            raise NotFound(f"no article {article_id!r}")
+        return a
+
+    def put_article(self, a: Article) -> None:
+        self._aget(a.id)
+        self._set(self._acur, a.id, a)
 
     # -- spans: the server keeps none --------------------------------------------
 
