@@ -31,7 +31,7 @@ NOW = "2026-03-02T09:00:00Z"
 PRIORITY = {"1": "urgent", "2": "high", "3": "medium", "4": "low"}
 STATUS = {"New": "new", "Active": "in_progress", "Awaiting User Info": "blocked", "Awaiting Evidence": "blocked",
           "Awaiting Vendor": "blocked", "Awaiting Problem": "blocked", "Resolved": "resolved", "Closed": "closed"}
-SUMMARY_KEYS = {"file", "rows", "used", "incidents", "events", "tickets_new", "tickets_updated", "tickets_unchanged",
+SUMMARY_KEYS = {"file", "rows", "used", "incidents", "events", "tickets_new", "tickets_updated", "tickets_unchanged", "indexed",
                 "technicians_added", "skipped", "retimed"}
 
 
@@ -124,8 +124,10 @@ def test_import_servicenow_matches_an_independent_replay(run: Run) -> None:
     assert s == {
         "file": str(SLICE), "rows": 308, "used": 308, "incidents": 50, "events": s["events"], "tickets_new": 50,
         "tickets_updated": 0, "tickets_unchanged": 0, "technicians_added": len(names), "skipped": {},
-        "retimed": {"count": 0, "rows": []},
+        "retimed": {"count": 0, "rows": []}, "indexed": s["indexed"],
     }
+    # every incident of the slice ends closed: each is indexed for the knowledge base's search
+    assert s["indexed"] == 50 == run.rows("SELECT count(*) FROM kb_docs WHERE kind = 'ticket'")[0][0]
     assert len(rows) == 308
     assert s["events"] == run.rows("SELECT count(*) FROM events")[0][0]
     want = expected_after_each_time(rows)
@@ -192,7 +194,7 @@ def test_importing_twice_changes_nothing(run: Run) -> None:
     first = run.json("import", "servicenow", str(SLICE))
     before = run.snapshot()
     again = run.json("import", "servicenow", str(SLICE))
-    assert again == {**first, "events": 0, "tickets_new": 0, "tickets_unchanged": 50, "technicians_added": 0}
+    assert again == {**first, "events": 0, "tickets_new": 0, "tickets_unchanged": 50, "technicians_added": 0, "indexed": 0}
     assert run.snapshot() == before
 
 
@@ -340,7 +342,7 @@ def test_import_csv_with_keys_is_idempotent(run: Run, tmp_path: Path) -> None:
                   "A-3,New laptop,install,it,laptop,2 - High,2026-02-28T08:00:00+01:00,Bob")
     r = run.json("import", "csv", str(f), "--map", CSV_MAP)
     assert r == {"file": str(f), "encoding": "utf-8", "rows": 4, "blank": 1, "valid": 3, "invalid_rows": 0, "invalid": {}, "tickets_new": 3,
-                 "tickets_unchanged": 0, "events": 3, "written": True, "dry_run": False}
+                 "tickets_unchanged": 0, "events": 3, "written": True, "dry_run": False, "indexed": 0}
     assert run.rows("SELECT key, title, type, dept, product, priority, customer, created_at, status FROM tickets ORDER BY key") == [
         ("A-1", "No cooling", "repair", "facilities", "hvac", "high", "ACME", "2026-02-27T10:00:00Z", "new"),
         ("A-2", "Printer jams", "repair", "it", "printer", "medium", "", "2026-02-27T11:30:00Z", "new"),

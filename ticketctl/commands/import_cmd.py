@@ -34,6 +34,14 @@ def _with_progress(what: str, run: Callable[[Callable[[int, int], None] | None],
         return run(lambda done, total: bar.update(task, completed=done, total=total))
 
 
+def _index(e: Any) -> int:
+    """Catch the knowledge base's search index up with what the import wrote
+    (its resolved and closed tickets), so the first search after it is quick."""
+    from ticketctl.services import kb
+
+    return int(_with_progress(_("indexing for search"), lambda progress: {"n": kb.catch_up(e, progress=progress)})["n"])
+
+
 def _skipped(skipped: dict[str, dict[str, Any]]) -> list[str]:
     lines = []
     for reason, d in skipped.items():
@@ -56,6 +64,7 @@ def servicenow(file: File, tz: Tz = None, json: Json = False) -> None:
     e = env()
     t0 = time.perf_counter()
     s = _with_progress(_("importing"), lambda progress: importer.import_servicenow(e, file, tz, progress))
+    s["indexed"] = _index(e)
     if json:
         emit_json(s)
         return
@@ -96,6 +105,7 @@ def csv_(
 
     e = env()
     r = import_csv.import_table(e, file, map_, dry_run=dry_run, skip_invalid=skip_invalid, tz=tz, encoding=encoding)
+    r["indexed"] = 0 if dry_run else _index(e)
     if json:
         emit_json(r)
     else:

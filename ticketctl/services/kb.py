@@ -8,6 +8,7 @@ local index (``store.kbindex``), caught up before they read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ticketctl.core import kb, kbtext
@@ -147,14 +148,17 @@ def listing(env: Env, status: str | None = "active", public: bool | None = None,
     return [kb.article_public(a) for a in rows]
 
 
-def catch_up(env: Env, everything: bool = True) -> int:
-    """Bring the search index up to date; a long catch-up says so (``env.notice``).
-    With ``everything=False`` (a command that only shows a hint) a backlog larger
-    than :data:`QUICK_CATCH_UP` is left for search to do."""
+def catch_up(env: Env, everything: bool = True, progress: Callable[[int, int], None] | None = None) -> int:
+    """Bring the search index up to date; returns how many documents it looked
+    at. A long catch-up says so (``env.notice``) unless a ``progress`` bar
+    shows it. With ``everything=False`` (a command that only shows a hint) a
+    backlog larger than :data:`QUICK_CATCH_UP` is left for search to do."""
     st = env.store
     n = kbindex.pending(st)
     if not n or (not everything and n > QUICK_CATCH_UP):
         return 0
+    if progress is not None:
+        return kbindex.refresh(st, progress)
     if n > QUICK_CATCH_UP and env.notice is not None:
         env.notice(ngettext("indexing {n} ticket or article for search (once)",
                             "indexing {n} tickets and articles for search (once)", n).format(n=f"{n:,}"))
