@@ -91,7 +91,7 @@ def server_state(db_path: Path) -> tuple[dict[str, Ticket], dict[str, list[Event
         events: dict[str, list[Event]] = defaultdict(list)
         for seq, eid, mid, ticket, typ, payload, actor, device, at in db.execute(
                 "SELECT seq, id, mutation_id, ticket, type, payload, actor, device, at FROM events ORDER BY seq"):
-            if ticket is not None:
+            if ticket is not None and not typ.startswith("kb."):  # a knowledge article's events name the article
                 events[ticket].append(Event(id=eid, mutation_id=mid, ticket=ticket, type=typ, payload=json.loads(payload), actor=actor,
                                             device=device, device_seq=seq, at=at, server_seq=seq))
         results = [dict(zip(("seq", "device", "client_seq", "mutation_id", "status", "reason"), r, strict=True))

@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from ticketctl.errors import BadInput, Refused
-from ticketctl.services import board, techs, tickets
+from ticketctl.services import board, kb, techs, tickets
 from ticketctl.services.env import Env
 from ticketctl.tui.app import Dashboard
 from ticketctl.tui.dialogs import AssignDialog, BlockDialog, DispatchDialog, HelpDialog, PromptDialog
@@ -334,6 +335,101 @@ async def test_detail_blocked_board_and_help_screens(make_env: Callable[[], Env]
         assert ("a", "assign: technicians ranked by the dispatch engine, with the reason for each") in app.screen.keys
         await pilot.press("escape", "q")
     assert ticket(make_env, "TST-3")["status"] == "assigned"
+
+
+def build_kb_store(home: Path) -> Callable[[], Env]:
+    """:func:`build_store`, plus what a ticket about a seized pump impeller is
+    like: an article (``KB-TST-1``) and a resolved ticket (``TST-7``) with the
+    same fault, product and words; two resolved pump tickets that share less
+    (``TST-8``, ``TST-9``); a resolved one about something else (``TST-1``);
+    and the new ticket itself (``TST-10``)."""
+    make = build_store(home)
+    e = make()
+
+    def resolved(title: str, fault: str, note: str) -> str:
+        key = str(tickets.create(e, {"title": title, "type": "repair", "dept": "facilities", "product": "pump", "fault": fault,
+                                     "priority": "medium", "impact": "user"})["key"])
+        tickets.assign(e, key, "bob")
+        tickets.start(e, key)
+        tickets.resolve(e, key, note)
+        return key
+
+    assert resolved("Pump impeller seized", "seized-impeller", "replaced the impeller and the shaft seal") == "TST-7"
+    resolved("Pump leaks at the seal", "", "tightened the seal")
+    resolved("Pump motor hums", "", "new bearings")
+    tickets.assign(e, "TST-1", "ana")
+    tickets.start(e, "TST-1")
+    tickets.resolve(e, "TST-1", "reset the chiller's controller")
+    kb.add(e, None, {"title": "Seized pump impeller", "solution": "Replace the impeller and the shaft seal, then test at 6 bar",
+                     "product": "pump", "fault": "seized-impeller", "dept": "facilities"})
+    tickets.create(e, {"title": "Pump impeller grinding", "type": "repair", "dept": "facilities", "product": "pump",
+                       "fault": "seized-impeller", "priority": "medium", "impact": "user"})
+    e.close()
+    return make
+
+
+def detail_text(screen: DetailScreen) -> str:
+    """What the detail screen shows, as plain text (its whole content, scrolled or not)."""
+    import io
+
+    from rich.console import Console
+
+    out = io.StringIO()
+    Console(file=out, width=SIZE[0], color_system=None).print(screen.query_one("#detail", Static).content)
+    return out.getvalue()
+
+
+async def test_the_detail_lists_the_three_most_similar_articles_and_resolved_tickets(tmp_path: Path) -> None:
+    """``kb.similar`` (as ``ticketctl show``), each labelled article or ticket
+    with why it matched; the ticket itself is never among them, not even once
+    it is resolved (and so indexed), which the open screen follows."""
+    make_env = build_kb_store(tmp_path)
+    app = app_for(make_env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await to_key(pilot, "TST-10")
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DetailScreen) and screen.similar is not None
+        ids = [r["id"] for r in screen.similar]
+        assert len(ids) == 3 and ids[:2] == ["KB-TST-1", "TST-7"] and ids[2] in ("TST-8", "TST-9")
+        lines = [line.strip() for line in detail_text(screen).splitlines()]
+        section = lines[lines.index("similar") + 1:lines.index("timeline")]  # above the timeline: seen without scrolling
+        assert [" ".join(line.split()) for line in section if line] == [
+            "article KB-TST-1 Seized pump impeller words: impeller, pump; same fault seized-impeller; same product pump; "
+            "same department facilities",
+            "ticket TST-7 Pump impeller seized words: impeller, pump; same fault seized-impeller; same product pump; "
+            "same department facilities",
+            f"ticket {ids[2]} {screen.similar[2]['title']} words: pump; same product pump; same department facilities",
+        ]
+        e = make_env()  # resolved from another shell: the screen follows, and reads its similar documents again
+        tickets.assign(e, "TST-10", "ana")
+        tickets.start(e, "TST-10")
+        tickets.resolve(e, "TST-10", "replaced the impeller")
+        e.close()
+        for _ in range(40):  # no key pressed: only the poll can bring it
+            await pilot.pause(0.05)
+            if screen.ticket is not None and screen.ticket["status"] == "resolved":
+                break
+        await settle(pilot)
+        assert screen.ticket is not None and screen.ticket["status"] == "resolved"
+        assert [r["id"] for r in screen.similar][:2] == ["TST-7", "KB-TST-1"]  # "replaced" is a word they share now
+        e = make_env()
+        assert "TST-10" in [r["id"] for r in kb.search(e, "impeller", 10, "ticket")["results"]]  # indexed, yet not its own match
+        e.close()
+        assert "TST-10" not in [r["id"] for r in screen.similar]
+
+
+async def test_a_ticket_with_nothing_similar_says_so(make_env: Callable[[], Env]) -> None:
+    app = app_for(make_env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await to_key(pilot, "TST-3")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen) and app.screen.similar == []
+        assert "nothing similar yet" in detail_text(app.screen)
 
 
 async def test_scrolling_a_long_backlog_reads_rows_by_page(tmp_path: Path) -> None:

@@ -48,7 +48,8 @@ def _editor(fields: dict[str, Any]) -> dict[str, Any]:
 
     text = to_template(fields, _("A knowledge article: write under each '## section'; a step per '- ' line, tags space separated.\n"
                                  "Lines starting with '#' are ignored. Save and quit to keep it; quit without saving to cancel."))
-    edited = click.edit(text, extension=".md", require_save=True)
+    environ = env().environ
+    edited = click.edit(text, editor=environ.get("VISUAL") or environ.get("EDITOR") or None, extension=".md", require_save=True)
     if edited is None:
         raise Refused(_("the editor was closed without saving: nothing changed"))
     return from_template(edited)
@@ -177,15 +178,10 @@ def publish(
 
 
 def _why(r: dict[str, Any]) -> str:
-    """Why a result matched, for people: the words, then the fields."""
-    why = r.get("why")
-    words = (why or {}).get("words", []) if why is not None else r.get("matched", [])
-    parts = [_("words: {words}").format(words=", ".join(words))] if words else []
-    if why is not None:
-        parts += [label.format(value=why[f]) for f, label in (
-            ("fault", _("same fault {value}")), ("product", _("same product {value}")), ("dept", _("same department {value}")))
-            if f in why]
-    return "; ".join(parts)
+    """Why a result matched, for people (a similar document's ``why``, a search hit's ``matched`` words)."""
+    from ticketctl.core.kb import why_text
+
+    return why_text(r["why"] if r.get("why") is not None else {"words": r.get("matched", [])})
 
 
 def _results(rows: list[dict[str, Any]]) -> None:

@@ -269,3 +269,15 @@ def search_text(a: Article) -> tuple[str, str]:
     """(title, body) the index holds for an article."""
     body = "\n".join([a.problem, *a.steps, a.cause, a.solution, " ".join(a.tags), a.product, a.fault])
     return a.title, body
+
+
+def why_text(why: dict[str, Any]) -> str:
+    """Why a similar document (or a search hit: only ``words``) matched, for
+    people: the words, then the fields it shares. One function for ``show``,
+    ``similar``, ``kb search`` and the dashboard."""
+    words = why.get("words", [])
+    parts = [_("words: {words}").format(words=", ".join(words))] if words else []
+    parts += [label.format(value=why[f]) for f, label in (
+        ("fault", _("same fault {value}")), ("product", _("same product {value}")), ("dept", _("same department {value}")))
+        if f in why]
+    return "; ".join(parts)

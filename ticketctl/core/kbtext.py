@@ -221,7 +221,7 @@ def matched_words(query_words: Iterable[str], text: str) -> list[str]:
 
 # -- what an article may never say ------------------------------------------------------
 
-_PHONE = re.compile(r"(?<![\w+])\+?\d[\d ()./-]{5,}\d(?!\w)")
+_PHONE = re.compile(r"(?<![\w+(])[+(]?\d[\d ()./-]{5,}\d(?!\w)")
 _DATE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?:[ T]\d{1,2})?|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}(?: \d{1,2})?")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE_MARK, EMAIL_MARK, CUSTOMER_MARK = "[phone]", "[email]", "[customer]"

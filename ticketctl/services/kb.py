@@ -28,8 +28,10 @@ QUICK_CATCH_UP = 2000
 SIMILAR_WEIGHTS = {"text": 0.40, "fault": 0.35, "product": 0.15, "dept": 0.10}
 #: a similar document this close is worth telling the technician about unasked
 STRONG = 0.75
-#: words of a ticket similar() looks for, the rarest first
+#: words of a ticket similar() looks for, the rarest first, while the documents
+#: they are in add up to no more than SIMILAR_POSTINGS
 SIMILAR_WORDS = 12
+SIMILAR_POSTINGS = 20_000
 
 
 def _commit(env: Env, before: Article | None, article_id: str, drafts: list[tuple[str, dict[str, Any]]]) -> Article:
@@ -236,7 +238,13 @@ def similar_to(env: Env, t: Ticket, limit: int = 5) -> list[dict[str, Any]]:
              if w not in kbtext.STOPWORDS and (len(w) > 1 or kbtext.is_cjk(w))]
     df = known(words) if words else {}
     n_docs = max(kbindex.doc_count(st), 1)
-    rare = sorted((w for w in words if 0 < df.get(w, 0) <= max(n_docs // 5, 20)), key=lambda w: (df[w], w))[:SIMILAR_WORDS]
+    rare: list[str] = []
+    postings = 0
+    for w in sorted((w for w in words if 0 < df.get(w, 0) <= max(n_docs // 5, 20)), key=lambda w: (df[w], w))[:SIMILAR_WORDS]:
+        if rare and postings + df[w] > SIMILAR_POSTINGS:
+            break  # bm25 scores every document a word is in: the rarest words say the most and cost the least
+        rare.append(w)
+        postings += df[w]
     cands: dict[tuple[str, str], tuple[kbindex.Hit, float]] = {}
     if rare:
         hits = kbindex.match(st, " OR ".join(f'"{w}"' for w in rare), 100)
@@ -247,13 +255,13 @@ def similar_to(env: Env, t: Ticket, limit: int = 5) -> list[dict[str, Any]]:
         for h in kbindex.by_fields(st, t.product, t.fault, 50):
             cands.setdefault((h.kind, h.ref), (h, 0.0))
     cands.pop(("ticket", t.key), None)
-    w = SIMILAR_WEIGHTS
+    weight = SIMILAR_WEIGHTS
     scored = []
     for (_kind, ref), (h, text_sim) in cands.items():
         same = {f: getattr(t, f) for f in ("fault", "product", "dept") if getattr(t, f) and getattr(h, f) == getattr(t, f)}
-        score = w["text"] * text_sim + sum(w[f] for f in same)
+        score = weight["text"] * text_sim + sum(weight[f] for f in same)
         scored.append((round(score, 3), h.at, ref, h, same, text_sim))
-    scored.sort(key=lambda s: (-s[0], -_ts(s[1]), s[2]))
+    scored.sort(key=lambda s: (-s[0], -_ts(s[1]), s[3].kind != "article", s[2]))
     out = []
     for score, _at, _ref, h, same, text_sim in scored[:limit]:
         d = _describe(env, h, rare)

@@ -166,7 +166,8 @@ class Hit:
 def match(st: Indexed, expr: str, limit: int, kind: str | None = None, offset: int = 0) -> list[Hit]:
     """Documents matching the FTS5 expression, by relevance (bm25, title
     weighted, articles boosted), then recency: scores within a tenth of each
-    other count as equal, and the more recent comes first."""
+    other count as equal, and the more recent comes first (an article before
+    a ticket of the same moment)."""
     if not expr:
         return []
     where = "kb_fts MATCH ?"
@@ -177,7 +178,7 @@ def match(st: Indexed, expr: str, limit: int, kind: str | None = None, offset: i
     sql = (f"SELECT d.kind, d.ref, d.product, d.fault, d.dept, d.at,"
            f" -bm25(kb_fts, {WEIGHTS[0]}, {WEIGHTS[1]}) * (CASE d.kind WHEN 'article' THEN {ARTICLE_BOOST} ELSE 1 END) AS s"
            f" FROM kb_fts JOIN kb_docs d ON d.id = kb_fts.rowid WHERE {where}"
-           f" ORDER BY round(s, 1) DESC, d.at DESC, d.ref LIMIT ? OFFSET ?")
+           f" ORDER BY round(s, 1) DESC, d.at DESC, d.kind = 'article' DESC, d.ref LIMIT ? OFFSET ?")
     return [Hit(*r) for r in st.db.execute(sql, [*params, limit, offset])]
 
 

@@ -25,7 +25,7 @@ from ticketctl.services.board import Filter
 from ticketctl.services.env import Env
 from ticketctl.tui.backlog import BacklogView
 from ticketctl.tui.dialogs import AssignDialog, BlockDialog, DispatchDialog, HelpDialog, PromptDialog
-from ticketctl.tui.live import FIRST_ROWS, Apply, LiveApp, _cells, sync_state
+from ticketctl.tui.live import FIRST_ROWS, Apply, LiveApp, _cells, similar_docs, sync_state
 from ticketctl.tui.panels import GROUPINGS, HeatMap
 from ticketctl.tui.screens import BlockedScreen, DetailScreen, RejectedScreen, blocked_view
 
@@ -241,7 +241,8 @@ class Dashboard(LiveApp):
 
         def work(env: Env) -> Apply:
             t = tickets.show(env, event.key)
-            return lambda: screen.show(t)
+            sim = similar_docs(env, t["key"])
+            return lambda: screen.show(t, sim)
         self.background(work)
 
     def action_blocked(self) -> None:

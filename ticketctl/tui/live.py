@@ -37,7 +37,7 @@ from textual.widgets import Input, Static
 
 from ticketctl.errors import TicketctlError
 from ticketctl.i18n import N_, _, ngettext
-from ticketctl.services import board, heatmap, techs, tickets
+from ticketctl.services import board, heatmap, kb, techs, tickets
 from ticketctl.services.board import Filter, Ranking
 from ticketctl.services.env import Env
 from ticketctl.tui.backlog import BacklogView
@@ -50,6 +50,8 @@ W = TypeVar("W", bound=Widget)
 POLL_S = 0.5
 RERANK_S = 60.0
 FIRST_ROWS = 120
+#: similar resolved tickets and articles on a ticket's detail screen (``ticketctl show`` lists as many)
+SIMILAR_SHOWN = 3
 #: the header's counts: (label, ``board.counts`` name, style)
 COUNTS = ((N_("open"), "open", "bold"), (N_("unassigned"), "unassigned", "bold"), (N_("at risk"), "at_risk", "bold yellow"),
           (N_("breached"), "breached", "bold red"), (N_("blocked"), "blocked", "bold magenta"))
@@ -358,8 +360,21 @@ class LiveApp(App[None]):
         for s in self.screen_stack:
             if isinstance(s, DetailScreen) and shows and s.key in shows:
                 s.show(shows[s.key])
+                self.read_similar(s)
             if isinstance(s, BlockedScreen) and summary is not None:
                 s.show_summary(summary)
+
+    def read_similar(self, screen: DetailScreen) -> None:
+        """The detail screen's similar documents, read again after its ticket
+        changed (a resolution note is among the words they are found by). A
+        worker of its own, not the poll's: ``kb.similar`` may catch the index
+        up, a write, which must not run inside the poll's read transaction."""
+        key = screen.key
+
+        def work(env: Env) -> Apply:
+            sim = similar_docs(env, key)
+            return lambda: screen.show_similar(sim) if screen.key == key else None
+        self.background(work)
 
     def show_sync(self, sync: dict[str, Any] | None) -> None:
         """The header's sync state: pending and rejected changes and the last
@@ -389,6 +404,14 @@ class LiveApp(App[None]):
         by = self.heat.by
         self.main_widget("#heat-caption", Static).update(
             _("heat map: {rows} x {columns}  (* tickets older than 4 h; t switches)").format(rows=axis(by[0]), columns=axis(by[1])))
+
+
+def similar_docs(env: Env, key: str) -> list[dict[str, Any]]:
+    """The resolved tickets and articles most like ticket ``key``, as many as
+    ``ticketctl show`` lists; ``everything=False``: a long index catch-up
+    (after a bootstrap) is left to search, never run from the dashboard."""
+    return kb.similar(env, key, SIMILAR_SHOWN, everything=False)
+
 
 def words(env: Env, flt: Filter) -> set[int] | None:
     """Row ids of the open tickets ``flt``'s free words match (None: no words)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from ticketctl.commands.render_show import _payload_text as event_text
+from ticketctl.core import kb
 from ticketctl.i18n import N_, _, localize
 from ticketctl.tui.backlog import BLOCKED_COLUMNS, SLA_STYLE, BacklogView, duration
 
@@ -28,8 +29,28 @@ TIMELINE_COLUMNS = (N_("at"), N_("who"), N_("what"), "")
 HINT_CSS = "{name} .hint {{ dock: bottom; height: 1; background: $panel; color: $text-muted; padding: 0 1; }}"
 
 
-def detail(t: dict[str, Any]) -> Group:
-    """``ticketctl show`` as one renderable: fields, SLA clocks, checklist, timeline."""
+def similar_section(similar: list[dict[str, Any]]) -> list[RenderableType]:
+    """The resolved tickets and articles most like this ticket, each labelled
+    with its kind and why it matched; an empty list says so, so that "none
+    yet" never reads as "not loaded"."""
+    head = Text("\n" + _("similar"), style="bold")
+    if not similar:
+        return [head, Text(_("nothing similar yet: no resolved ticket or article shares its words, fault or product"), style="dim")]
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    grid.add_column(style="dim", overflow="fold")
+    for r in similar:
+        kind = _("article") if r["kind"] == "article" else _("ticket")
+        grid.add_row(Text(kind), Text(r["id"]), Text(r["title"]), Text(kb.why_text(r.get("why") or {})))
+    return [head, grid]
+
+
+def detail(t: dict[str, Any], similar: list[dict[str, Any]] | None = None) -> Group:
+    """``ticketctl show`` as one renderable: fields, SLA clocks, checklist, the
+    similar resolved tickets and articles (when read: ``similar`` not None;
+    above the timeline, which grows, so they show without scrolling), timeline."""
     fields = Table.grid(padding=(0, 2))
     fields.add_column(style="dim", justify="right")
     fields.add_column(overflow="fold")  # a Chinese description has no spaces to wrap at: fold it, never cut it to "…"
@@ -67,8 +88,8 @@ def detail(t: dict[str, Any]) -> Group:
         timeline.add_column(_(col) if col else "", no_wrap=col != "", overflow="fold" if col == "" else "ellipsis")
     for e in t.get("timeline", []):
         timeline.add_row(e["at"], e["actor"], e["type"].split(".", 1)[1], Text(event_text(e)))
-    return Group(Text.assemble((t["key"], "bold"), "  ", t["title"], "\n"), fields, Text("\n" + _("timeline"), style="bold"),
-                 timeline)
+    return Group(Text.assemble((t["key"], "bold"), "  ", t["title"], "\n"), fields,
+                 *(similar_section(similar) if similar is not None else ()), Text("\n" + _("timeline"), style="bold"), timeline)
 
 
 class DetailScreen(Screen[None]):
@@ -82,6 +103,8 @@ class DetailScreen(Screen[None]):
         super().__init__()
         self.key = key
         self.ticket: dict[str, Any] | None = None
+        #: the similar resolved tickets and articles, once read (``kb.similar``, by the app's worker)
+        self.similar: list[dict[str, Any]] | None = None
 
     def compose(self) -> ComposeResult:
         # one hint line, not a Footer: a Footer is a widget per key to style, and opening a ticket must feel instant
@@ -89,10 +112,20 @@ class DetailScreen(Screen[None]):
             yield Static(Text(_("loading {key} ...").format(key=self.key), style="dim"), id="detail")
         yield Static(_(HINT), classes="hint")
 
-    def show(self, t: dict[str, Any]) -> None:
+    def show(self, t: dict[str, Any], similar: list[dict[str, Any]] | None = None) -> None:
+        """The ticket ``t``; with ``similar``, that list too (without, the one
+        shown stays: the poll reads it again after, outside its snapshot)."""
         self.ticket = t
         self.key = t["key"]
-        self.query_one("#detail", Static).update(detail(t))
+        if similar is not None:
+            self.similar = similar
+        self.query_one("#detail", Static).update(detail(t, self.similar))
+
+    def show_similar(self, similar: list[dict[str, Any]]) -> None:
+        """Only the similar section anew (a worker read it after the poll); a
+        screen closed meanwhile is left alone."""
+        if self.ticket is not None and self.is_attached:
+            self.show(self.ticket, similar)
 
 
 class BlockedScreen(Screen[None]):
