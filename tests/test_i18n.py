@@ -10,6 +10,7 @@ compilation of the ``.po``.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import string
@@ -35,6 +36,23 @@ def _has_cjk(text: str) -> bool:
 def test_catalog_is_complete_and_current() -> None:
     bad = load_tool("i18n").problems()
     assert bad == [], "\n".join(bad[:30]) + (f"\n... and {len(bad) - 30} more" if len(bad) > 30 else "")
+
+
+def test_no_message_is_written_inside_an_f_string() -> None:
+    """Babel's extractor does not look inside f-strings (Python 3.11): a
+    ``_("...")`` there never reaches the catalog, so no test of the catalog
+    could see it is untranslated."""
+    package = Path(i18n.__file__).parent
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for sub in ast.walk(node):
+                if (isinstance(sub, ast.Call) and sub.args and isinstance(sub.args[0], ast.Constant)
+                        and (getattr(sub.func, "id", None) or getattr(sub.func, "attr", None)) in ("_", "N_", "gettext", "ngettext")):
+                    found.append(f"{path.relative_to(package)}:{sub.lineno} {sub.args[0].value!r}")
+    assert found == []
 
 
 def test_catalog_holds_every_kind_of_message() -> None:

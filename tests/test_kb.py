@@ -410,3 +410,16 @@ def test_the_json_of_search_is_the_same_in_chinese(tmp_path: Path, capsys: pytes
     key = cli_resolved(en, "水泵漏水", "换密封")
     assert en.json("kb", "search", "漏水") == zh.json("kb", "search", "漏水")
     assert [r["id"] for r in zh.json("similar", key)] == []
+
+
+def test_a_word_in_very_many_documents_ranks_only_the_most_recent_of_them(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """bm25 scores every match before it keeps the best: past MAX_SCORED
+    matches only the most recent ones are ranked (the rest cost time, and at
+    equal relevance would come after them anyway)."""
+    keys = [resolved(w, f"pump {i} leaking", "new seal") for i in range(12)]
+    everything = w.do(kb.search, "pump", 50)
+    assert ids(everything) == keys[::-1]  # equal relevance: newest first
+    monkeypatch.setattr(kbindex, "MAX_SCORED", 4)
+    recent = ids(w.do(kb.search, "pump", 50))
+    assert recent == keys[::-1][:len(recent)] and 3 <= len(recent) <= 5
+    assert ids(w.do(kb.search, "pump 7", 50))[0] == keys[7]  # a rarer word alongside is searched in full

@@ -62,14 +62,15 @@ def _article_line(a: dict[str, Any]) -> str:
 
 
 def add(
-    ticket: Annotated[str | None, typer.Argument(help="The resolved or closed ticket the article is made from.")] = None,
+    ticket: Annotated[str | None, typer.Argument(
+        help="The resolved or closed ticket to start from (optional: without one, give at least --title and --solution).")] = None,
     title: Title = None, problem: Problem = None, step: Steps = None, cause: Cause = None, solution: Solution = None,
     tags: Tags = None, product: Product = None, fault: Fault = None, dept: Dept = None, edit: Editor = False,
     json: Json = False,
 ) -> None:
-    """Turn a resolved ticket into a knowledge article.
+    """Write a knowledge article, from a resolved ticket or from scratch.
 
-    The article starts from the ticket: its title, its description as the
+    From a ticket, the article starts with its title, its description as the
     problem, its notes as the troubleshooting steps, its resolution note as the
     solution, and its product, fault and department. Flags replace any of
     these; --edit opens the result in $EDITOR. Phone numbers, e-mail addresses
@@ -129,8 +130,9 @@ def show(article: ArticleId, json: Json = False) -> None:
         emit_json(a)
         return
     c = text_console()
-    c.print(f"[bold]{a['id']}[/]  {escape(a['title'])}" + (f"  [green]{_('public')}[/]" if a["public"] else "")
-            + (f"  [red]{_('retired')}[/]" if a["status"] == "retired" else ""))
+    public, retired = _("public"), _("retired")
+    c.print(f"[bold]{a['id']}[/]  {escape(a['title'])}" + (f"  [green]{public}[/]" if a["public"] else "")
+            + (f"  [red]{retired}[/]" if a["status"] == "retired" else ""))
     where = " / ".join(x for x in (a["dept"], a["product"], a["fault"]) if x)
     meta = [_("version {n}").format(n=a["version"]), _("by {name}").format(name=a["author"])]
     if a["source"]:
@@ -140,14 +142,18 @@ def show(article: ArticleId, json: Json = False) -> None:
         if value:
             c.print(f"\n[bold]{escape(label)}[/]\n  {escape(value)}")
     if a["steps"]:
-        c.print(f"\n[bold]{escape(_('steps'))}[/]")
+        heading = _("steps")
+        c.print(f"\n[bold]{escape(heading)}[/]")
         for i, s in enumerate(a["steps"], 1):
             c.print(f"  {i}. {escape(s)}")
     if a["tags"]:
-        c.print(f"\n[dim]{escape(_('tags'))}: {escape(' '.join(a['tags']))}[/]")
+        tags = _("tags: {tags}").format(tags=" ".join(a["tags"]))
+        c.print(f"\n[dim]{escape(tags)}[/]")
     if a["status"] == "retired" and a["retire_reason"]:
-        c.print(f"[dim]{escape(_('retired: {reason}').format(reason=a['retire_reason']))}[/]")
-    c.print(f"\n[bold]{escape(_('history'))}[/]")
+        why = _("retired: {reason}").format(reason=a["retire_reason"])
+        c.print(f"[dim]{escape(why)}[/]")
+    history = _("history")
+    c.print(f"\n[bold]{escape(history)}[/]")
     for h in a["history"]:
         what = h["type"].split(".", 1)[1] + (f" ({', '.join(h['changes'])})" if h["changes"] else "")
         c.print(f"  {h['at']}  {escape(h['actor'])}  {escape(what)}")
@@ -233,14 +239,16 @@ def similar(
 ) -> None:
     """The resolved tickets and articles closest to a ticket, each with why it matched.
 
-    Closeness adds up the ticket's rarest words found (bm25), the same fault,
-    the same product and the same department."""
+    Closeness adds up how much of the ticket's rarest words the other one holds
+    (bm25), and whether it has the same fault, product and department."""
     rows = kb.similar(env(), key, limit)
     if json:
         emit_json(rows)
         return
     if not rows:
-        print(_("nothing similar yet: no resolved ticket or article shares its words, fault or product"), file=sys.stderr)
+        from ticketctl.core.kb import NOTHING_SIMILAR
+
+        print(_(NOTHING_SIMILAR), file=sys.stderr)
         return
     _results(rows)
 

@@ -27,7 +27,7 @@ from typing import Any
 from ticketctl.core import kbtext
 from ticketctl.core.model import Event, Ticket
 from ticketctl.errors import BadInput, Refused
-from ticketctl.i18n import _
+from ticketctl.i18n import N_, _
 
 #: ``KB-`` + the making device's key prefix + its number
 ID_RE = re.compile(r"KB-[A-Z]{1,12}-[1-9][0-9]{0,11}")
@@ -269,6 +269,10 @@ def search_text(a: Article) -> tuple[str, str]:
     """(title, body) the index holds for an article."""
     body = "\n".join([a.problem, *a.steps, a.cause, a.solution, " ".join(a.tags), a.product, a.fault])
     return a.title, body
+
+
+#: what ``similar`` and the dashboard's detail say when nothing is similar
+NOTHING_SIMILAR = N_("nothing similar yet: no resolved ticket or article shares its words, fault, product or department")
 
 
 def why_text(why: dict[str, Any]) -> str:

@@ -170,7 +170,8 @@ def catch_up(env: Env, everything: bool = True, progress: Callable[[int, int], N
 def search(env: Env, text: str, limit: int = 10, kind: str | None = None) -> dict[str, Any]:
     """Articles and resolved tickets matching ``text``, by relevance then
     recency: first those with every word, then those with any. ``kind``:
-    ``article`` or ``ticket`` only."""
+    ``article`` or ``ticket`` only. Words found in very many documents rank
+    only the most recent of them (``kbindex.MAX_SCORED``)."""
     if kind not in (None, "article", "ticket"):
         raise BadInput(_("--kind must be article or ticket, not {kind!r}").format(kind=kind))
     if limit < 1:
@@ -180,11 +181,14 @@ def search(env: Env, text: str, limit: int = 10, kind: str | None = None) -> dic
     q = kbtext.parse_query(text, *kbindex.vocabulary(st))
     if not q.units:
         raise BadInput(_("nothing to search for in {query!r}: give a word").format(query=text))
-    hits = kbindex.match(st, q.all_of, limit, kind)
+    counts = {t: kbindex.postings(st, t) for u in q.units for t in u.tokens}
+    each = [(min if kbtext.is_cjk(u.text) and len(u.tokens) > 1 else sum)(counts[t] for t in u.tokens) for u in q.units]
+    hits = kbindex.match(st, q.all_of, limit, kind, floor=kbindex.recent_floor(st, min(each)))
     every = len(hits)
     if len(hits) < limit and len(q.units) > 1:
         seen = {(h.kind, h.ref) for h in hits}
-        hits += [h for h in kbindex.match(st, q.any_of, limit + len(hits), kind) if (h.kind, h.ref) not in seen][:limit - len(hits)]
+        more = kbindex.match(st, q.any_of, limit + len(hits), kind, floor=kbindex.recent_floor(st, sum(counts.values())))
+        hits += [h for h in more if (h.kind, h.ref) not in seen][:limit - len(hits)]
     results = [_describe(env, h, q.words + [c for cs in q.corrections.values() for c in cs]) for h in hits]
     for i, r in enumerate(results):
         r["all_words"] = i < every

@@ -39,12 +39,18 @@ CHUNK = 2000
 WEIGHTS = (3.0, 1.0)
 #: an article outranks a ticket of equal text relevance by this factor
 ARTICLE_BOOST = 1.25
+#: bm25 scores every document a query matches (~1 us each) before it keeps the
+#: best: a query matching more than this many ranks the most recent of them
+#: (rowids follow recency: a catch-up indexes in time order, later changes get
+#: later rowids)
+MAX_SCORED = 25_000
 
 _TICKETS = """
     SELECT t.key, t.title, t.description, t.resolution, t.product, t.fault, t.dept,
            COALESCE(t.resolved_at, t.closed_at, t.updated_at)
       FROM kb_dirty k JOIN tickets t ON t.key = k.ref
-     WHERE k.kind = 'ticket' AND t.status IN ('resolved', 'closed')"""
+     WHERE k.kind = 'ticket' AND t.status IN ('resolved', 'closed')
+     ORDER BY 8"""
 _ARTICLES = """
     SELECT a.id FROM kb_dirty k JOIN articles a ON a.id = k.ref
      WHERE k.kind = 'article' AND a.status = 'active'"""
@@ -163,11 +169,40 @@ class Hit:
     score: float
 
 
-def match(st: Indexed, expr: str, limit: int, kind: str | None = None, offset: int = 0) -> list[Hit]:
+def postings(st: Indexed, token: str) -> int:
+    """How many documents hold ``token`` as ``core.kbtext.parse_query`` writes
+    one (``"word"`` or ``"prefix"*``); for a prefix, an upper bound (the sum
+    over the terms it covers)."""
+    prefix = token.endswith("*")
+    term = token.rstrip("*")[1:-1].replace('""', '"')
+    if not term:
+        return 0
+    if prefix:
+        row = st.db.execute("SELECT COALESCE(sum(doc), 0) FROM kb_vocab WHERE term >= ? AND term < ?", (term, _upper(term))).fetchone()
+    else:
+        row = st.db.execute("SELECT COALESCE(sum(doc), 0) FROM kb_vocab WHERE term = ?", (term,)).fetchone()
+    return int(row[0])
+
+
+def recent_floor(st: Indexed, expected: int) -> int | None:
+    """The rowid above which a query expected to match ``expected`` documents
+    is ranked, so that about :data:`MAX_SCORED` of them are scored; None when
+    all of them can be."""
+    if expected <= MAX_SCORED:
+        return None
+    lo, hi = st.db.execute("SELECT min(id), max(id) FROM kb_docs").fetchone()
+    if lo is None:
+        return None
+    return int(hi - (hi - lo + 1) * MAX_SCORED / expected)
+
+
+def match(st: Indexed, expr: str, limit: int, kind: str | None = None, offset: int = 0,
+          floor: int | None = None) -> list[Hit]:
     """Documents matching the FTS5 expression, by relevance (bm25, title
     weighted, articles boosted), then recency: scores within a tenth of each
     other count as equal, and the more recent comes first (an article before
-    a ticket of the same moment)."""
+    a ticket of the same moment). ``floor``: only rowids above it
+    (:func:`recent_floor`)."""
     if not expr:
         return []
     where = "kb_fts MATCH ?"
@@ -175,6 +210,9 @@ def match(st: Indexed, expr: str, limit: int, kind: str | None = None, offset: i
     if kind is not None:
         where += " AND d.kind = ?"
         params.append(kind)
+    if floor is not None:
+        where += " AND kb_fts.rowid > ?"
+        params.append(floor)
     sql = (f"SELECT d.kind, d.ref, d.product, d.fault, d.dept, d.at,"
            f" -bm25(kb_fts, {WEIGHTS[0]}, {WEIGHTS[1]}) * (CASE d.kind WHEN 'article' THEN {ARTICLE_BOOST} ELSE 1 END) AS s"
            f" FROM kb_fts JOIN kb_docs d ON d.id = kb_fts.rowid WHERE {where}"

@@ -102,17 +102,20 @@ def search_page(found: list[Article], query: str, corrected: dict[str, list[str]
     gettext = translator(lang).gettext
     t = html.escape
     title = gettext("Knowledge base")
-    form = (f'<form method="get" action="/kb"><label for="q">{t(gettext("Search for a problem or an error"))}</label>'
-            f'<input id="q" name="q" value="{t(query)}" autofocus><button type=submit>{t(gettext("Search"))}</button></form>')
-    notes = "".join(f"<p class=note>{t(gettext('Showing results for {fixes} instead of {word}').format(fixes=', '.join(f), word=w))}</p>"
-                    for w, f in corrected.items())
+    label, button = gettext("Search for a problem or an error"), gettext("Search")
+    form = (f'<form method="get" action="/kb"><label for="q">{t(label)}</label>'
+            f'<input id="q" name="q" value="{t(query)}" autofocus><button type=submit>{t(button)}</button></form>')
+    instead = gettext("Showing results for {fixes} instead of {word}")
+    notes = "".join(f"<p class=note>{t(instead.format(fixes=', '.join(f), word=w))}</p>" for w, f in corrected.items())
     if found:
         items = "".join(f'<li><a href="/kb/{quote(a.id)}">{t(a.title)}</a><br><small>{t(_gist(a))}</small></li>' for a in found)
         results = f"<ol>{items}</ol>"
     elif query.strip():
-        results = f"<p>{t(gettext('Nothing found for {query}. Try other words, or contact us.').format(query=query))}</p>"
+        nothing = gettext("Nothing found for {query}. Try other words, or contact us.").format(query=query)
+        results = f"<p>{t(nothing)}</p>"
     else:
-        results = f"<p>{t(gettext('No articles have been published yet.'))}</p>"
+        none_yet = gettext("No articles have been published yet.")
+        results = f"<p>{t(none_yet)}</p>"
     return page(title, f"<h1>{t(title)}</h1>{form}{notes}{results}", lang)
 
 
@@ -124,13 +127,16 @@ def _gist(a: Article, width: int = 140) -> str:
 def article_page(a: Article, lang: str) -> str:
     gettext = translator(lang).gettext
     t = html.escape
-    parts = [f'<p><a href="/kb">{t(gettext("Knowledge base"))}</a></p><h1>{t(a.title)}</h1>']
+    home = gettext("Knowledge base")
+    parts = [f'<p><a href="/kb">{t(home)}</a></p><h1>{t(a.title)}</h1>']
     for label, value in ((gettext("Problem"), a.problem), (gettext("Cause"), a.cause)):
         if value:
             parts.append(f"<h2>{t(label)}</h2><p>{_para(value)}</p>")
     if a.steps:
-        parts.append(f"<h2>{t(gettext('Steps'))}</h2><ol>" + "".join(f"<li>{_para(s)}</li>" for s in a.steps) + "</ol>")
-    parts.append(f"<h2>{t(gettext('Solution'))}</h2><p>{_para(a.solution)}</p>")
+        steps = gettext("Steps")
+        parts.append(f"<h2>{t(steps)}</h2><ol>" + "".join(f"<li>{_para(s)}</li>" for s in a.steps) + "</ol>")
+    solution = gettext("Solution")
+    parts.append(f"<h2>{t(solution)}</h2><p>{_para(a.solution)}</p>")
     meta = [a.id, gettext("updated {date}").format(date=a.updated_at[:10])]
     if a.tags:
         meta.append(" ".join(f"#{tag}" for tag in a.tags))
@@ -145,5 +151,6 @@ def _para(text: str) -> str:
 def not_found_page(article_id: str, lang: str) -> str:
     gettext = translator(lang).gettext
     msg = gettext("There is no published article {id}.").format(id=article_id)
-    back = f'<p><a href="/kb">{html.escape(gettext("Knowledge base"))}</a></p>'
+    home = gettext("Knowledge base")
+    back = f'<p><a href="/kb">{html.escape(home)}</a></p>'
     return page(gettext("Not found"), f"<p class=bad>{html.escape(msg)}</p>{back}", lang)

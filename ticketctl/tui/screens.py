@@ -35,7 +35,7 @@ def similar_section(similar: list[dict[str, Any]]) -> list[RenderableType]:
     yet" never reads as "not loaded"."""
     head = Text("\n" + _("similar"), style="bold")
     if not similar:
-        return [head, Text(_("nothing similar yet: no resolved ticket or article shares its words, fault or product"), style="dim")]
+        return [head, Text(_(kb.NOTHING_SIMILAR), style="dim")]
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column(style="bold", no_wrap=True)
