@@ -42,7 +42,7 @@ _CJK_RUN = re.compile(rf"[{CJK}]")
 
 #: words a query drops when it has others (they match nearly everything)
 STOPWORDS = frozenset(
-    "a an and are as at be by for from in is it of on or the to was were with".split())
+    "a an and are as at be by for from in is it no not of on or the to was were with".split())
 
 #: how many corrections of one misspelled word the query tries
 MAX_CORRECTIONS = 4
