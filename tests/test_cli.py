@@ -324,8 +324,8 @@ def test_unknown_block_reason_is_bad_input(cli: Cli) -> None:
 
 @pytest.mark.parametrize("text, message", [
     ("bogus = 1\n",
-     "bogus: unknown key (known: calendar, capacity, dispatch, kpi, lang, me, notify, proof, reasons, sla, sweep, types, weights,"
-     " zones)"),
+     "bogus: unknown key (known: approvals, calendar, capacity, dispatch, kpi, lang, me, notify, proof, reasons, sla, sweep, types,"
+     " weights, zones)"),
     ('capacity = "x"\n', "capacity: expected int, got 'x'"),
     ('[calendar]\ntimezone = "Mars/Olympus"\n', "calendar.timezone: unknown time zone 'Mars/Olympus'"),
 ])
@@ -548,6 +548,7 @@ def test_assign_over_capacity_needs_force(cli: Cli) -> None:
 def test_config_show_and_set(cli: Cli) -> None:
     c = cli.json("config", "show")
     assert set(c) == {"me", "lang", "capacity", "calendar", "sla", "weights", "reasons", "types", "dispatch", "zones", "sweep", "kpi",
+                      "approvals",
                       "notify", "proof"}
     assert (c["me"], c["capacity"], c["calendar"]["timezone"]) == ("", 3, "UTC")
     assert c["sla"]["high"] == {"response": "1h", "resolve": "8h"}
@@ -635,7 +636,7 @@ def test_store_check_sees_missing_and_extra_rows(cli: Cli, worked: str) -> None:
                  "status_before_block, created_at, updated_at, first_response_at, resolved_at, closed_at, cancel_reason, "
                  "response_due_bt, resolve_target_s, resolve_due_bt, resolve_left_s, blocked_seconds, checks, reopen_count, "
                  "status_since, parent, links, escalations, stall, evidence, confirmation, confirm_tokens, certificates, qa,"
-                 " resolution FROM tickets")
+                 " resolution, approvals FROM tickets")
     r = cli("store", "check", "--json")
     assert r.code == 1
     assert r.json["differences"] == ["ticket ZZZ-9: in the table, no events", "technician ana: in the events, missing from the table"]

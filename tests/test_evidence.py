@@ -16,6 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from store_versions import back_to
 from test_cli import CONFIRM, REPAIR_CHECKS, Cli
 
 from ticketctl.core.evidence import parse_exif_time
@@ -186,15 +187,6 @@ def test_blob_store_is_private_to_the_home(cli: Cli) -> None:
     assert [p.name for p in path.parent.iterdir()] == [RELAY_SHA]  # no temp file left behind
 
 
-def undo_knowledge_base(db: sqlite3.Connection) -> None:
-    """Take a store back from schema v7 to v6: no knowledge base, no ``resolution``."""
-    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'kb_%'").fetchall():
-        db.execute(f"DROP TRIGGER {name}")
-    for table in ("kb_vocab", "kb_fts", "kb_docs", "kb_dirty", "articles"):
-        db.execute(f"DROP TABLE {table}")
-    db.execute("ALTER TABLE tickets DROP COLUMN resolution")
-
-
 def test_a_store_from_before_proof_upgrades_and_replays(cli: Cli) -> None:
     """Schema v5 adds the proof columns; an older store replays its events into them."""
     key = started_repair(cli)
@@ -203,11 +195,11 @@ def test_a_store_from_before_proof_upgrades_and_replays(cli: Cli) -> None:
     cli.ok(*CONFIRM, key, now=T("10:20"))
     want = cli.ticket_row(key)
     db = sqlite3.connect(cli.store_file)
-    undo_knowledge_base(db)
+    back_to(db, 6)
     for col in ("evidence", "confirmation", "confirm_tokens", "certificates", "qa"):
         db.execute(f"ALTER TABLE tickets DROP COLUMN {col}")
     db.execute("DROP INDEX IF EXISTS tickets_rank")  # v6, made after the columns: a v4 store has neither
-    db.execute("PRAGMA user_version = 4")
+    db.execute("PRAGMA user_version = 4")  # and before proof
     db.commit()
     db.close()
     assert cli.json("show", key, now=T("10:30"))["confirmation"]["by"] == "Li Wei"

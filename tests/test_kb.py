@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from store_versions import back_to
 from test_cli import Cli
 from test_workflow import World
 
@@ -255,12 +256,7 @@ def test_a_store_from_before_the_knowledge_base_upgrades_and_its_resolved_ticket
     w.do(techs.add, "ana")
     key = resolved(w, "freezer warm", "defrosted the evaporator")
     db = sqlite3.connect(w.store.path)
-    for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'kb_%'").fetchall():
-        db.execute(f"DROP TRIGGER {name}")
-    for table in ("kb_vocab", "kb_fts", "kb_docs", "kb_dirty", "articles"):
-        db.execute(f"DROP TABLE {table}")
-    db.execute("ALTER TABLE tickets DROP COLUMN resolution")
-    db.execute("PRAGMA user_version = 6")
+    back_to(db, 6)
     db.commit()
     db.close()
     w.store.close()

@@ -163,7 +163,8 @@ def mirror_db(tmp_path: Path) -> Path:
 def test_mirror_module_declares_exactly_the_local_tables(local_db: Path) -> None:
     classes = mirror_classes()
     assert sorted(classes) == sorted(read_schema(local_db)) == [
-        "articles", "bases", "events", "kb_dirty", "kb_docs", "meta", "notifications", "outbox", "spans", "technicians", "tickets"]
+        "articles", "bases", "delegations", "events", "kb_dirty", "kb_docs", "meta", "notifications", "outbox", "spans", "technicians",
+        "tickets"]
     assert tables.TABLES == classes
     for name, cls in classes.items():
         assert SQLModel.metadata.tables[name] is cls.__table__  # type: ignore[attr-defined]

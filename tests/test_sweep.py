@@ -392,6 +392,7 @@ def every_rule_store(cli: Cli) -> dict[str, str]:
     """One ticket (or five) per rule, all due at Monday 15:30. Returns name -> key."""
     cli.ok("tech", "add", "ana", "--skills", "hvac", now="2026-02-26T08:00:00Z")
     cli.ok("tech", "add", "bob", "--skills", "hvac", now="2026-02-26T08:00:00Z")
+    cli.ok("tech", "add", "cem", "--skills", "plumbing", now="2026-02-26T08:00:00Z")
     k: dict[str, str] = {}
     # blocked for approval since Friday: limit 2d; its 8 h clock ran out on Thursday
     k["approval"] = cli.new("Chiller valve", "2026-02-26T09:00:00Z", "--priority", "high")
@@ -414,7 +415,18 @@ def every_rule_store(cli: Cli) -> dict[str, str]:
                                "--zone", "east-01", product="printer") for i in range(5)})
     k["risk"] = cli.new("Dripping tap", mon("11:35"))  # medium: 5 of 240 response minutes left at 15:30
     k["silent"] = cli.new("Server room too hot", mon("13:20"), "--priority", "urgent", "--skills", "cryogenics")
+    # approvals waiting since 08:30 and 11:00 (with APPROVALS_6H: past the 6 h limit, past half of it)
+    for name, at in (("late", "08:30"), ("remind", "11:00")):
+        k[name] = cli.new(f"Valve {name}", mon(at), "--priority", "low")
+        cli.ok("assign", k[name], "cem", now=mon(at))
+        cli.ok("start", k[name], now=mon(at), user="cem")
+        cli.ok("approval", "request", k[name], "--cost", "120", "--what", "new valve", now=mon(at), user="cem")
     return k
+
+
+#: who approves, and a 6-hour limit on the small path's step, for the approval rules of the every-rule store
+APPROVALS_6H = ('[approvals.approvers]\nsupervisor = "sam"\nregional_manager = "rita"\n'
+                '[[approvals.rules.small.steps]]\nany_of = ["supervisor"]\nlimit = "6h"\n')
 
 
 EVERY_RULE_AT = mon("15:30")
@@ -431,13 +443,15 @@ def expected_every_rule(k: dict[str, str], batch_key: str) -> list[tuple[str, st
         (k["quiet"], f"stall@{mon('09:10')}", ["ana"]),
         (k["approval"], "blocked_too_long@2026-02-27T10:00:00Z", ["sam", "ana"]),
         (k["collab"], f"collab_deadline@{mon('10:00')}", ["sam", "network"]),
+        (k["remind"], "approval_reminder@1.0", ["sam"]),
+        (k["late"], "approval_overdue@1.0", ["rita"]),
         (batch_key, "batch", ["sam"]),
     ]
 
 
 def test_every_rule_fires_once_and_the_log_still_replays(cli: Cli) -> None:
     cli.home.mkdir(parents=True)
-    (cli.home / "config.toml").write_text('[dispatch.departments.facilities]\nsupervisor = "sam"\n')
+    (cli.home / "config.toml").write_text('[dispatch.departments.facilities]\nsupervisor = "sam"\n' + APPROVALS_6H)
     k = every_rule_store(cli)
     r = cli.sweep(EVERY_RULE_AT)
     batch_key = r["actions"][-1]["key"]

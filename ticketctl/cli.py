@@ -27,8 +27,9 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 #: ("verbs", module) registers top-level commands with its ``register(app)``;
 #: ("group", module, name) adds its ``app`` as the group ``name``.
 SOURCES: tuple[tuple[str, ...], ...] = (
-    ("verbs", "tickets"), ("verbs", "lifecycle"), ("verbs", "proof_cmd"), ("verbs", "kb_cmd"),
-    ("group", "tech", "tech"), ("group", "kb_cmd", "kb"), ("group", "config_cmd", "config"), ("verbs", "config_cmd"),
+    ("verbs", "tickets"), ("verbs", "lifecycle"), ("verbs", "proof_cmd"), ("verbs", "kb_cmd"), ("verbs", "approval_cmd"),
+    ("group", "tech", "tech"), ("group", "kb_cmd", "kb"), ("group", "approval_cmd", "approval"),
+    ("group", "config_cmd", "config"), ("verbs", "config_cmd"),
     ("group", "store_cmd", "store"), ("group", "dispatch_cmd", "dispatch"), ("group", "report_cmd", "report"),
     ("group", "notify_cmd", "notify"), ("group", "import_cmd", "import"), ("group", "cert_cmd", "cert"),
     ("group", "sync_cmd", "sync"), ("group", "server_cmd", "server"), ("verbs", "sweep_cmd"),

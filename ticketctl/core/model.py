@@ -126,6 +126,9 @@ class Ticket:
     #: the note given with the last resolution of this round (cleared on reopen):
     #: what the knowledge base searches and an article's solution starts from
     resolution: str = ""
+    #: approval requests (``ticketctl.core.approvals``), oldest first, each with its
+    #: path, its steps' decisions and its outcome
+    approvals: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

@@ -39,8 +39,12 @@ def refusal(role: str, actor: str, name: str, ticket: Ticket | None, args: dict[
         return _("a technician may not {action}: only dispatchers and supervisors may").format(action=name.split(".", 1)[1])
     if name == "tech.update" and args.get("name") != actor:
         return _("a technician may change only their own roster entry")
-    # every other ticket action (start, block, note, resolve, close, attach, ...) only on their own work
-    if name.startswith("ticket.") and name != "ticket.create" and ticket is not None and ticket.assignee != actor:
+    if name in ("approval.delegate", "approval.undelegate") and args.get("name") != actor:
+        return _("a technician may name a delegate only for themselves")
+    # every other ticket action (start, block, note, resolve, close, attach, asking for approval, ...) only on their own work;
+    # deciding an approval is for its approvers, whatever their role (core.approvals.decide)
+    own_work = name.startswith("ticket.") or name == "approval.request"
+    if own_work and name != "ticket.create" and ticket is not None and ticket.assignee != actor:
         if ticket.assignee:
             return _("{key} is assigned to {assignee}, not to {actor}").format(key=ticket.key, assignee=ticket.assignee, actor=actor)
         return _("{key} is not assigned to anyone, not to {actor}").format(key=ticket.key, actor=actor)

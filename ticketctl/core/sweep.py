@@ -19,6 +19,10 @@ answer or any real update)::
                         open stall check                             -> a stall check to the holder
     blocked_too_long@.. blocked longer than the reason's limit       -> supervisor (+ assignee)
     collab_deadline@..  blocked with a deadline that has passed      -> supervisor + collaborator
+    approval_reminder@n.i  an approval step open past half its limit
+                        (business time)                             -> its approvers (+ their delegates)
+    approval_overdue@n.i   ... past its whole limit                  -> the approvers' manager
+                        (``approvals.escalate_to``, else the department's supervisor)
     batch               >= batch_size open, parentless tickets with
                         one product, fault and zone, created within
                         batch_window of each other                   -> one parent ticket linking them
@@ -46,7 +50,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ticketctl.core import workflow
+from ticketctl.core import approvals, workflow
+from ticketctl.core.approvals import Delegation
 from ticketctl.core.config import IMPACTS, PRIORITIES, Config, parse_duration
 from ticketctl.core.message import Listing, Message, msg, render
 from ticketctl.core.model import OPEN_STATUSES, Ticket, parse_time
@@ -55,7 +60,7 @@ from ticketctl.i18n import N_
 
 #: rule ids without their ``@...`` suffix, in the order actions are reported
 RULES = ("silent", "response_breached", "response_at_risk", "resolve_breached", "resolve_at_risk", "stall",
-         "blocked_too_long", "collab_deadline", "batch")
+         "blocked_too_long", "collab_deadline", "approval_reminder", "approval_overdue", "batch")
 BATCH_TYPE = "batch"
 #: what each stall-check answer means, shown next to its name where a person reads the question
 #: (the names stay: they are what ``ticketctl why KEY CHOICE`` takes)
@@ -286,14 +291,41 @@ def blocked(t: Ticket, now: datetime, cfg: Config, th: Thresholds) -> list[Actio
     return out
 
 
+def approval(t: Ticket, now: datetime, now_bt: int, cfg: Config, delegations: dict[str, Delegation]) -> list[Action]:
+    """The open steps of the ticket's approval request: a reminder to their
+    approvers (and whoever stands in for them) past half the step's limit, an
+    escalation to the approvers' manager past all of it; each once per step."""
+    req = approvals.open_request(t)
+    if req is None:
+        return []
+    out: list[Action] = []
+    cal = cfg.business_calendar
+    for i in approvals.active_steps(req):
+        step = req["steps"][i]
+        waited = now_bt - cal.ordinal(parse_time(step["since"] or req["at"]))
+        limit = int(step["limit_s"])
+        values = {"key": t.key, "n": req["n"], "role": step["role"], "who": ", ".join(step["approvers"]),
+                  "waited": _bt(waited), "limit": _bt(limit), "what": req["what"]}
+        if waited > limit:
+            boss = cfg.approvals.escalate_to.get(step["role"].split("|")[0], "")
+            to = tuple(cfg.approvals.names(boss)) if boss else ()
+            out += _escalate(t, f"approval_overdue@{req['n']}.{i}", to or _to(cfg.supervisor(t.dept)), msg(
+                N_("{key}: approval #{n} ({role}) has waited {waited} for {who}, over its {limit}: {what}"), **values))
+        elif 2 * waited >= limit:
+            stand_in = [d for n in step["approvers"] if (d := approvals.delegate_of(delegations, n, now))]
+            out += _escalate(t, f"approval_reminder@{req['n']}.{i}", _to(*step["approvers"], *stand_in), msg(
+                N_("{key}: approval #{n} ({role}) waits for {who}, {waited} of its {limit}: {what}"), **values))
+    return out
+
+
 def ticket_actions(t: Ticket, now: datetime, cfg: Config, th: Thresholds | None = None,
-                   now_bt: int | None = None) -> list[Action]:
+                   now_bt: int | None = None, delegations: dict[str, Delegation] | None = None) -> list[Action]:
     """Every per-ticket rule for one ticket (``th`` and ``now_bt`` computed
     once per run by :func:`plan`)."""
     th = th or Thresholds.of(cfg)
     now_bt = cfg.business_calendar.ordinal(now) if now_bt is None else now_bt
     return [*silent(t, now, now_bt, cfg, th), *response(t, now_bt, cfg, th), *resolution(t, now_bt, cfg, th),
-            *stall(t, now, cfg, th), *blocked(t, now, cfg, th)]
+            *stall(t, now, cfg, th), *blocked(t, now, cfg, th), *approval(t, now, now_bt, cfg, delegations or {})]
 
 
 # -- batch incidents -----------------------------------------------------------------
@@ -377,7 +409,8 @@ def key_order(key: str | None) -> tuple[str, int, str]:
     return (prefix, int(n), k) if n.isdigit() else (k, 0, k)
 
 
-def plan(tickets: Iterable[Ticket], now: datetime, cfg: Config, batch_pool: Iterable[Ticket] | None = None) -> list[Action]:
+def plan(tickets: Iterable[Ticket], now: datetime, cfg: Config, batch_pool: Iterable[Ticket] | None = None,
+         delegations: dict[str, Delegation] | None = None) -> list[Action]:
     """Everything the sweep does now to ``tickets``, ordered by rule (as in
     :data:`RULES`) and then by key. ``tickets`` may be any superset of the
     candidates; batches form from ``batch_pool`` (default: ``tickets``), which
@@ -386,5 +419,5 @@ def plan(tickets: Iterable[Ticket], now: datetime, cfg: Config, batch_pool: Iter
     now_bt = cfg.business_calendar.ordinal(now)
     ts = list(tickets)
     pool = ts if batch_pool is None else list(batch_pool)
-    actions = [a for t in ts for a in ticket_actions(t, now, cfg, th, now_bt)] + batches(pool, cfg, th)
+    actions = [a for t in ts for a in ticket_actions(t, now, cfg, th, now_bt, delegations)] + batches(pool, cfg, th)
     return sorted(actions, key=lambda a: (RULES.index(a.base_rule), key_order(a.key or (a.batch.children[0] if a.batch else ""))))

@@ -23,7 +23,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from ticketctl.core import evidence
+from ticketctl.core import approvals, evidence
 from ticketctl.core.config import BLOCK_FIELDS, IMPACTS, PRIORITIES, Config
 from ticketctl.core.model import Event, Technician, Ticket, iso, parse_time, span_row, spans_differ
 from ticketctl.errors import BadInput, Refused
@@ -145,6 +145,10 @@ def decide_block(t: Ticket, reason: str, cfg: Config, details: dict[str, str]) -
 
 def decide_unblock(t: Ticket, note: str | None = None) -> list[Draft]:
     _guard(t, "unblock")
+    req = approvals.open_request(t)
+    if req is not None and t.blocked_reason == approvals.REASON:
+        raise Refused(_("{key} waits for approval #{n} ({who}): it unblocks when approved, or when a rejection ends it").format(
+            key=t.key, n=req["n"], who=", ".join(approvals.waiting_for(req))))
     return [("ticket.unblocked", {"note": note} if note else {})]
 
 
@@ -402,6 +406,8 @@ def apply(t: Ticket | None, e: Event, cfg: Config) -> Ticket:
         t.status = "cancelled"
         t.cancel_reason = p.get("reason")
         _pause(t, bt)
+    elif approvals.apply(t, e):
+        pass
     elif not evidence.apply_proof(t, e):
         raise ValueError(f"unknown event type {e.type!r}")
     if t.status != before:

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
+from ticketctl.core.approvals import Delegation, apply_delegation, is_delegation_event
 from ticketctl.core.config import Config
 from ticketctl.core.kb import Article, apply_article, is_article_event
 from ticketctl.core.model import Event, Technician, Ticket, span_row
@@ -63,7 +64,7 @@ def replay(store: Store, cfg: Config, spans: list[tuple[Any, ...]] | None = None
     base: dict[str, Ticket] = {k: Ticket(**json.loads(d)) for k, d in store.db.execute(
         "SELECT name, data FROM bases WHERE kind = 'ticket'")}
     for e in store.events():
-        if is_article_event(e):
+        if is_article_event(e) or is_delegation_event(e):
             continue
         if e.ticket is None:
             name = e.payload["name"]
@@ -87,6 +88,25 @@ def article_events(store: Store, article_id: str | None = None) -> list[Event]:
         rows = store.db.execute(f"SELECT {cols} FROM events WHERE ticket = ? AND type LIKE 'kb.%' ORDER BY {EVENT_ORDER}",
                                 (article_id,))
     return [event_from_row(r) for r in rows]
+
+
+def delegation_events(store: Store, name: str | None = None) -> list[Event]:
+    """Approval delegations' events (one person's, or all), in fold order."""
+    cols = ", ".join(EVENT_COLUMNS)
+    if name is None:
+        rows = store.db.execute(f"SELECT {cols} FROM events WHERE type LIKE 'delegation.%' ORDER BY {EVENT_ORDER}")
+    else:
+        rows = store.db.execute(f"SELECT {cols} FROM events WHERE ticket = ? AND type LIKE 'delegation.%' ORDER BY {EVENT_ORDER}",
+                                (f"@{name}",))
+    return [event_from_row(r) for r in rows]
+
+
+def replay_delegations(store: Store) -> dict[str, Delegation]:
+    out: dict[str, Delegation] = {n: Delegation(**json.loads(d)) for n, d in store.db.execute(
+        "SELECT name, data FROM bases WHERE kind = 'delegation'")}
+    for e in delegation_events(store):
+        out[e.payload["name"]] = apply_delegation(out.get(e.payload["name"]), e)
+    return out
 
 
 def replay_articles(store: Store) -> dict[str, Article]:
@@ -125,7 +145,9 @@ def differences(store: Store, cfg: Config, limit: int = 20) -> list[str]:
         keys = sorted({r[0] for r in (have_s - want_s) + (want_s - have_s)})
         out.append(f"spans differ for {len(keys)} ticket(s): {', '.join(keys[:5])}{', ...' if len(keys) > 5 else ''}")
     articles = (replay_articles(store), stored_articles(store))
-    for kind, want, have in (("ticket", want_t, have_t), ("technician", want_p, have_p), ("article", *articles)):
+    delegations = (replay_delegations(store), store.delegations())
+    for kind, want, have in (("ticket", want_t, have_t), ("technician", want_p, have_p), ("article", *articles),
+                             ("delegation", *delegations)):
         for k in sorted(set(want) | set(have)):
             if k not in have:
                 out.append(f"{kind} {k}: in the events, missing from the table")
@@ -146,11 +168,15 @@ def rebuild(store: Store, cfg: Config) -> tuple[int, int]:
     spans: list[tuple[Any, ...]] = []
     tickets, techs = replay(store, cfg, spans)
     articles = replay_articles(store)
+    delegations = replay_delegations(store)
     with store.transaction():
         store.db.execute("DELETE FROM tickets")
         store.db.execute("DELETE FROM technicians")
         store.db.execute("DELETE FROM spans")
         store.db.execute("DELETE FROM articles")
+        store.db.execute("DELETE FROM delegations")
+        for d in delegations.values():
+            store.put_delegation(d)
         store.put_tickets(list(tickets.values()))
         store.put_techs(list(techs.values()))
         store.put_articles(list(articles.values()))

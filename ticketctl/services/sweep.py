@@ -90,6 +90,7 @@ def candidate_sql(cfg: Config, now: datetime) -> tuple[str, dict[str, Any]]:
     ]
     if limits:
         parts.append(f"(status = 'blocked' AND ({' OR '.join(limits)}) AND {_fresh('blocked_too_long@')})")
+    parts.append("(status = 'blocked' AND blocked_reason = 'awaiting_approval')")  # few: core.sweep.approval decides
     return f"{OPEN_SQL} AND ({' OR '.join(parts)})", params
 
 
@@ -237,12 +238,12 @@ def _run(env: Env, st: Store, cfg: Config, now: datetime, dry_run: bool
     run): one transaction, or none for a dry run."""
     if dry_run:
         found, pool, more = candidates(st, cfg, now)
-        actions = _number_batches(st, rules.plan(found, now, cfg, [t for t in found if t.key in pool]))
+        actions = _number_batches(st, rules.plan(found, now, cfg, [t for t in found if t.key in pool], st.delegations()))
         queued = sum(1 for a in actions for t in cfg.notify.targets.values() if not t.rules or a.base_rule in t.rules)
         return actions, breach_counts(st, cfg, now), queued, more
     with st.transaction():
         found, pool, more = candidates(st, cfg, now)
-        actions, queued = _write(env, st, found, rules.plan(found, now, cfg, [t for t in found if t.key in pool]))
+        actions, queued = _write(env, st, found, rules.plan(found, now, cfg, [t for t in found if t.key in pool], st.delegations()))
         return actions, breach_counts(st, cfg, now), queued, more
 
 

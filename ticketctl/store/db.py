@@ -14,10 +14,11 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import fields
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
+from ticketctl.core.approvals import Delegation
 from ticketctl.core.kb import Article
 from ticketctl.core.model import Event, Technician, Ticket
 from ticketctl.errors import NotFound, TicketctlError
@@ -332,6 +333,15 @@ class Store:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [article_from_row(r) for r in self.db.execute(sql, params)]
+
+    # -- approval delegations -------------------------------------------------------
+
+    def delegations(self) -> dict[str, Delegation]:
+        return {n: Delegation(**json.loads(d)) for n, d in self.db.execute("SELECT name, data FROM delegations")}
+
+    def put_delegation(self, d: Delegation) -> None:
+        self.db.execute("INSERT OR REPLACE INTO delegations (name, data) VALUES (?, ?)",
+                        (d.name, json.dumps(asdict(d), separators=(",", ":"), sort_keys=True)))
 
     # -- spans ----------------------------------------------------------------------
 

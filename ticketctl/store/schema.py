@@ -234,6 +234,15 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER kb_article_gone AFTER DELETE ON articles
         BEGIN INSERT OR IGNORE INTO kb_dirty (kind, ref) VALUES ('article', OLD.id); END;
     """,
+    # v8: approvals (ticketctl.core.approvals): each ticket's requests and their
+    # steps; who approves for whom while away
+    """
+    ALTER TABLE tickets ADD COLUMN approvals TEXT NOT NULL DEFAULT '[]';
+    CREATE TABLE delegations (
+        name TEXT PRIMARY KEY NOT NULL,         -- who is away
+        data TEXT NOT NULL                      -- JSON of core.approvals.Delegation
+    );
+    """,
 ]
 
 #: migrations that add projection columns: the projections are replayed from the
@@ -245,7 +254,7 @@ LATEST = len(MIGRATIONS)
 #: projection tables and their JSON-encoded columns
 JSON_COLUMNS = {
     "tickets": ("skills", "block", "blocked_seconds", "checks", "links", "escalations", "stall",
-                "evidence", "confirmation", "confirm_tokens", "certificates", "qa"),
+                "evidence", "confirmation", "confirm_tokens", "certificates", "qa", "approvals"),
     "technicians": ("skills",),
     "articles": ("steps", "tags", "editors"),
     "events": ("payload",),

@@ -71,7 +71,7 @@ class TicketRow(SQLModel, table=True):
 
     ``skills``, ``block``, ``blocked_seconds``, ``checks``, ``links``,
     ``escalations``, ``stall``, ``evidence``, ``confirmation``, ``confirm_tokens``,
-    ``certificates`` and ``qa`` are JSON text;
+    ``certificates``, ``qa`` and ``approvals`` are JSON text;
     the ``*_bt`` columns are business-second ordinals of the SLA calendar."""
 
     __tablename__ = "tickets"
@@ -129,6 +129,7 @@ class TicketRow(SQLModel, table=True):
     certificates: str = "[]"
     qa: str = "[]"
     resolution: str = ""
+    approvals: str = "[]"
 
 
 class TechnicianRow(SQLModel, table=True):
@@ -292,6 +293,16 @@ class KbDirtyRow(SQLModel, table=True):
     ref: str = Field(primary_key=True)
 
 
+class DelegationRow(SQLModel, table=True):
+    """Who approves in someone's place while they are away
+    (``ticketctl.core.approvals.Delegation`` as JSON text)."""
+
+    __tablename__ = "delegations"
+
+    name: str = Field(primary_key=True)
+    data: str
+
+
 #: table name -> class, in the order ``schema.py`` creates them
 TABLES: dict[str, type[SQLModel]] = {
     "meta": MetaRow,
@@ -305,4 +316,5 @@ TABLES: dict[str, type[SQLModel]] = {
     "articles": ArticleRow,
     "kb_docs": KbDocRow,
     "kb_dirty": KbDirtyRow,
+    "delegations": DelegationRow,
 }

@@ -243,9 +243,20 @@ def _upload_blobs(env: Env, conn: Connection) -> None:
     from ticketctl.services.evidence import blob_path
 
     for (args,) in env.store.db.execute("SELECT args FROM outbox WHERE status = 'sent' AND args LIKE '%sha256%'"):
-        sha = json.loads(args).get("sha256")
-        if isinstance(sha, str) and blob_path(env, sha).is_file():
-            conn.call("PUT", f"/blobs/{sha}", content=blob_path(env, sha).read_bytes())
+        for sha in _hashes(json.loads(args)):
+            if blob_path(env, sha).is_file():
+                conn.call("PUT", f"/blobs/{sha}", content=blob_path(env, sha).read_bytes())
+
+
+def _hashes(value: Any) -> list[str]:
+    """Every ``sha256`` named in a mutation's arguments, at any depth (an
+    evidence file; the attachments of an approval request)."""
+    if isinstance(value, dict):
+        own = [value["sha256"]] if isinstance(value.get("sha256"), str) else []
+        return own + [h for k, v in value.items() if k != "sha256" for h in _hashes(v)]
+    if isinstance(value, list):
+        return [h for v in value for h in _hashes(v)]
+    return []
 
 
 def _push(env: Env, conn: Connection) -> tuple[int, list[dict[str, Any]]]:

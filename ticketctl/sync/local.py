@@ -17,11 +17,12 @@ from collections.abc import Iterable
 from dataclasses import MISSING, fields
 from typing import Any
 
+from ticketctl.core.approvals import DELEGATION_PREFIX, Delegation, apply_delegation
 from ticketctl.core.config import Config
 from ticketctl.core.kb import EVENT_PREFIX, Article, fold_article
 from ticketctl.core.model import Event, Technician, Ticket
 from ticketctl.i18n import _
-from ticketctl.services.rebuild import article_events, fold_from, tech_events
+from ticketctl.services.rebuild import article_events, delegation_events, fold_from, tech_events
 from ticketctl.store.db import TICKET_COLUMNS, Store
 from ticketctl.store.schema import JSON_COLUMNS
 
@@ -42,11 +43,21 @@ def bases(st: Store, kind: str, names: Iterable[str] | None = None) -> dict[str,
     return out
 
 
-def refold(st: Store, cfg: Config, keys: Iterable[str], tech_names: Iterable[str], article_ids: Iterable[str] = ()) -> None:
-    """Fold the named tickets, technicians and articles again from their base
-    and events (inside a transaction); one with neither disappears (a creation
-    the server refused)."""
+def refold(st: Store, cfg: Config, keys: Iterable[str], tech_names: Iterable[str], article_ids: Iterable[str] = (),
+           delegators: Iterable[str] = ()) -> None:
+    """Fold the named tickets, technicians, articles and delegations again from
+    their base and events (inside a transaction); one with neither disappears
+    (a creation the server refused)."""
     keys, tech_names = set(keys), set(tech_names)
+    db_ = bases(st, "delegation", set(delegators))
+    for name in set(delegators):
+        d: Delegation | None = Delegation(**db_[name]) if name in db_ else None
+        for e in delegation_events(st, name):
+            d = apply_delegation(d, e)
+        if d is None:
+            st.db.execute("DELETE FROM delegations WHERE name = ?", (name,))
+        else:
+            st.put_delegation(d)
     ab = bases(st, "article", set(article_ids))
     for aid in set(article_ids):
         a = fold_article(article_events(st, aid), Article(**ab[aid]) if aid in ab else None)
@@ -78,9 +89,9 @@ def refold(st: Store, cfg: Config, keys: Iterable[str], tech_names: Iterable[str
             st.put_tech(tech)
 
 
-def pending_targets(st: Store, mutation_ids: Iterable[str] | None = None) -> tuple[set[str], set[str], set[str]]:
-    """Tickets, technicians and articles touched by this device's unconfirmed
-    events (of the given mutations, or all)."""
+def pending_targets(st: Store, mutation_ids: Iterable[str] | None = None) -> tuple[set[str], set[str], set[str], set[str]]:
+    """Tickets, technicians, articles and delegations touched by this device's
+    unconfirmed events (of the given mutations, or all)."""
     sql = "SELECT ticket, type, payload FROM events WHERE server_seq IS NULL"
     rows: list[Any] = []
     if mutation_ids is None:
@@ -90,15 +101,17 @@ def pending_targets(st: Store, mutation_ids: Iterable[str] | None = None) -> tup
         for i in range(0, len(ids), 500):
             part = ids[i:i + 500]
             rows += st.db.execute(f"{sql} AND mutation_id IN ({', '.join('?' * len(part))})", part).fetchall()
-    keys, names, articles = set(), set(), set()
+    keys, names, articles, delegators = set(), set(), set(), set()
     for ticket, typ, payload in rows:
         if typ.startswith(EVENT_PREFIX):
             articles.add(ticket)
+        elif typ.startswith(DELEGATION_PREFIX):
+            delegators.add(json.loads(payload)["name"])
         elif ticket is None:
             names.add(json.loads(payload)["name"])
         else:
             keys.add(ticket)
-    return keys, names, articles
+    return keys, names, articles, delegators
 
 
 class BadSnapshot(ValueError):
@@ -126,7 +139,7 @@ def _encode_default(name: str, value: Any) -> Any:
     return json.dumps(value, separators=(",", ":"), sort_keys=True) if name in JSON_COLUMNS["tickets"] else value
 
 
-def _head(text: str) -> tuple[Any, Any, Any, Any] | None:
+def _head(text: str) -> tuple[Any, Any, Any, Any, Any] | None:
     """``epoch``, ``seq``, ``technicians`` and ``articles`` without parsing the
     tickets, when the body is laid out as the server writes it: ``epoch``,
     ``seq`` and ``articles`` before ``tickets``, ``technicians`` last. None when
@@ -162,7 +175,7 @@ def _head(text: str) -> tuple[Any, Any, Any, Any] | None:
         return None
     if "epoch" not in head or "seq" not in head:
         return None
-    return head["epoch"], head["seq"], techs, head.get("articles", [])
+    return head["epoch"], head["seq"], techs, head.get("articles", []), head.get("delegations", [])
 
 
 def _ws(text: str, i: int) -> int:
@@ -183,7 +196,7 @@ def apply_snapshot(st: Store, cfg: Config, body: bytes | str) -> int:
     """Start over from the server's projections as of its ``seq`` (one
     transaction): confirmed history is replaced, pending work is kept and
     re-folded on top. ``body`` is ``GET /sync/snapshot``'s answer, ``{"epoch",
-    "seq", "articles": [...], "tickets": [...], "technicians": [...]}``. Returns the number of
+    "seq", "articles": [...], "delegations": [...], "tickets": [...], "technicians": [...]}``. Returns the number of
     tickets. Raises :class:`BadSnapshot` (nothing written) when it is not such JSON.
 
     SQLite reads the body (no Python object per ticket): each ticket's JSON
@@ -194,11 +207,14 @@ def apply_snapshot(st: Store, cfg: Config, body: bytes | str) -> int:
     text = body.decode("utf-8") if isinstance(body, (bytes, bytearray)) else body
     db = st.db
     try:
-        epoch, seq, tech_data, art_data = _head(text) or db.execute(  # the server's member order, else a parse by SQLite
-            "SELECT ?1 ->> '$.epoch', ?1 ->> '$.seq', ?1 -> '$.technicians', ?1 -> '$.articles'", (text,)).fetchone()
+        epoch, seq, tech_data, art_data, dlg_data = _head(text) or db.execute(  # the server's order, else a parse by SQLite
+            "SELECT ?1 ->> '$.epoch', ?1 ->> '$.seq', ?1 -> '$.technicians', ?1 -> '$.articles', ?1 -> '$.delegations'",
+            (text,)).fetchone()
         if isinstance(tech_data, str):
             tech_data = json.loads(tech_data)
         art_data = json.loads(art_data) if isinstance(art_data, str) else (art_data or [])  # an older server sends none
+        dlg_data = json.loads(dlg_data) if isinstance(dlg_data, str) else (dlg_data or [])
+        delegations = [Delegation(**d) for d in dlg_data]
         techs = [Technician(**d) for d in tech_data]
         articles = [Article(**d) for d in art_data]
     except (sqlite3.Error, TypeError, ValueError) as e:
@@ -211,7 +227,7 @@ def apply_snapshot(st: Store, cfg: Config, body: bytes | str) -> int:
                              " AND tbl_name IN ('tickets', 'spans') AND sql IS NOT NULL").fetchall()
         for name, _sql in indexes:
             db.execute(f'DROP INDEX "{name}"')
-        for table in ("tickets", "technicians", "articles", "spans", "bases"):
+        for table in ("tickets", "technicians", "articles", "delegations", "spans", "bases"):
             db.execute(f"DELETE FROM {table}")
         db.execute("DELETE FROM events WHERE server_seq IS NOT NULL")
         try:  # SQLite parses the whole body here: malformed JSON rolls everything back
@@ -229,6 +245,10 @@ def apply_snapshot(st: Store, cfg: Config, body: bytes | str) -> int:
         db.executemany("INSERT INTO bases (kind, name, data) VALUES ('article', ?, ?)",
                        [(d["id"], json.dumps(d, separators=(",", ":"))) for d in art_data])
         st.put_articles(articles)
+        db.executemany("INSERT INTO bases (kind, name, data) VALUES ('delegation', ?, ?)",
+                       [(d["name"], json.dumps(d, separators=(",", ":"))) for d in dlg_data])
+        for d in delegations:
+            st.put_delegation(d)
         # each ticket's one open span, from its status_since (core.model.span_row)
         db.execute("INSERT INTO spans (ticket, from_at, to_at, status, dept, product, fault, created_at)"
                    " SELECT key, COALESCE(NULLIF(status_since, ''), created_at), NULL, status, dept, product, fault,"
@@ -254,7 +274,7 @@ def apply_page(st: Store, cfg: Config, page: dict[str, Any]) -> tuple[int, list[
                 settled.append(r["mutation_id"])
                 if r["status"] == "rejected":
                     rejected.append(r)
-        keys, names, articles = pending_targets(st, settled)
+        keys, names, articles, delegators = pending_targets(st, settled)
         for i in range(0, len(settled), 500):
             part = settled[i:i + 500]
             marks = ", ".join("?" * len(part))
@@ -271,10 +291,12 @@ def apply_page(st: Store, cfg: Config, page: dict[str, Any]) -> tuple[int, list[
             new += cur.rowcount
             if e.type.startswith(EVENT_PREFIX):
                 articles.add(str(e.ticket))
+            elif e.type.startswith(DELEGATION_PREFIX):
+                delegators.add(e.payload["name"])
             elif e.ticket is None:
                 names.add(e.payload["name"])
             else:
                 keys.add(e.ticket)
-        refold(st, cfg, keys, names, articles)
+        refold(st, cfg, keys, names, articles, delegators)
         st.set_meta(CURSOR, str(page["cursor"]))
     return new, rejected

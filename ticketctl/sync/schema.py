@@ -107,6 +107,13 @@ articles = Table(
     Index("server_articles_public", "public", "status"),
 )
 
+delegations = Table(
+    "delegations", metadata,
+    Column("name", String(200), primary_key=True),     # who is away
+    Column("data", Text, nullable=False),              # JSON of core.approvals.Delegation
+    Column("seq", BigInteger, nullable=False),
+)
+
 blobs = Table(
     "blobs", metadata,
     Column("sha256", String(64), primary_key=True),
@@ -119,5 +126,6 @@ blobs = Table(
 MIGRATIONS: list[list[Table]] = [
     [server_meta, counters, devices, events, results, tickets, technicians, blobs],
     [articles],  # v2: the knowledge base
+    [delegations],  # v3: approvals: who approves for whom while away
 ]
 LATEST = len(MIGRATIONS)

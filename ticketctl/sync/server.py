@@ -66,7 +66,7 @@ def _load_mutations() -> None:
     before the first push that uses it)."""
     import importlib
 
-    for name in ("tickets", "techs", "dispatch", "sweep", "evidence", "confirm", "cert", "qa", "kb"):
+    for name in ("tickets", "techs", "dispatch", "sweep", "evidence", "confirm", "cert", "qa", "kb", "approvals"):
         importlib.import_module(f"ticketctl.services.{name}")
 
 
@@ -277,8 +277,9 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
 
     @app.get("/sync/snapshot")
     def snapshot(dev: Auth) -> Response:
-        """The projections as of ``seq``: ``articles`` (``core.kb``), ``tickets``
-        and ``technicians`` (the fields of ``core.model``), ``seq``, ``epoch``. A new client starts here
+        """The projections as of ``seq``: ``articles`` (``core.kb``), ``delegations``
+        (``core.approvals``), ``tickets`` and ``technicians`` (the fields of
+        ``core.model``), ``seq``, ``epoch``. A new client starts here
         and pulls after ``seq``."""
         with engine.connect() as c:
             if engine.dialect.name == "postgresql":
@@ -289,8 +290,9 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
             rows = [r[0] for r in c.execute(select(S.tickets.c.data).order_by(S.tickets.c.key))]
             techs = [r[0] for r in c.execute(select(S.technicians.c.data).order_by(S.technicians.c.name))]
             arts = [r[0] for r in c.execute(select(S.articles.c.data).order_by(S.articles.c.id))]
-        body = (f'{{"epoch":{json.dumps(epoch)},"seq":{seq},"articles":[' + ",".join(arts) + '],"tickets":['
-                + roles.redact_json(",".join(rows), dev.role)
+            dlgs = [r[0] for r in c.execute(select(S.delegations.c.data).order_by(S.delegations.c.name))]
+        body = (f'{{"epoch":{json.dumps(epoch)},"seq":{seq},"articles":[' + ",".join(arts) + '],"delegations":['
+                + ",".join(dlgs) + '],"tickets":[' + roles.redact_json(",".join(rows), dev.role)
                 + '],"technicians":[' + ",".join(techs) + "]}")
         return Response(body, media_type="application/json")
 

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from ticketctl.core.approvals import Delegation
 from ticketctl.core.kb import Article
 from ticketctl.core.model import Event, Technician, Ticket
 from ticketctl.errors import ConfigError, NotFound, Unreachable
@@ -135,6 +136,8 @@ _UPDATE_ARTICLE = text("UPDATE articles SET status = :status, public = :public, 
                        " seq = :seq WHERE id = :id")
 _INSERT_ARTICLE = text("INSERT INTO articles (id, status, public, updated_at, data, seq)"
                        " VALUES (:id, :status, :public, :updated_at, :data, :seq)")
+_UPDATE_DELEGATION = text("UPDATE delegations SET data = :data, seq = :seq WHERE name = :name")
+_INSERT_DELEGATION = text("INSERT INTO delegations (name, data, seq) VALUES (:name, :data, :seq)")
 _INSERT_EVENT = text("INSERT INTO events (seq, id, mutation_id, ticket, type, payload, actor, device, at)"
                      " VALUES (:seq, :id, :mutation_id, :ticket, :type, :payload, :actor, :device, :at)")
 _SET_SEQ = text("UPDATE counters SET value = :value WHERE name = 'seq'")
@@ -164,6 +167,8 @@ class ServerStore:
         self._tcur: dict[str, Technician | None] = {}
         self._aorig: dict[str, Article | None] = {}
         self._acur: dict[str, Article | None] = {}
+        self._dcur: dict[str, Delegation | None] | None = None  # every delegation, read on first use
+        self._dnew: dict[str, Delegation | None] = {}
         self._events: list[dict[str, Any]] = []
         self._undo: list[tuple[dict[str, Any], str, Any]] = []
 
@@ -187,6 +192,11 @@ class ServerStore:
         self._write(_INSERT_TICKET, _UPDATE_TICKET, self._orig, self._cur, self._ticket_row)
         self._write(_INSERT_TECH, _UPDATE_TECH, self._torig, self._tcur, self._tech_row)
         self._write(_INSERT_ARTICLE, _UPDATE_ARTICLE, self._aorig, self._acur, self._article_row)
+        for d in (d for d in self._dnew.values() if d is not None):  # a refused mutation's undo leaves None
+            row = {"name": d.name, "data": _json(vars(d)), "seq": self.seq}
+            if self.c.execute(_UPDATE_DELEGATION, row).rowcount == 0:
+                self.c.execute(_INSERT_DELEGATION, row)
+        self._dnew.clear()
         self._events.clear()
         self._undo.clear()
         self.c.execute(_SET_SEQ, {"value": self.seq})
@@ -349,6 +359,22 @@ class ServerStore:
     def put_article(self, a: Article) -> None:
         self._aget(a.id)
         self._set(self._acur, a.id, a)
+
+    # -- approval delegations ---------------------------------------------------
+
+    def delegations(self) -> dict[str, Delegation]:
+        if self._dcur is None:
+            rows = self.c.execute(select(S.delegations.c.name, S.delegations.c.data))
+            self._dcur = {r[0]: Delegation(**json.loads(r[1])) for r in rows}
+        return {k: v for k, v in self._dcur.items() if v is not None}
+
+    def put_delegation(self, d: Delegation) -> None:
+        current = self.delegations()
+        assert self._dcur is not None
+        self._undo.append((self._dcur, d.name, current.get(d.name)))
+        self._undo.append((self._dnew, d.name, self._dnew.get(d.name)))
+        self._dcur[d.name] = d
+        self._dnew[d.name] = d
 
     # -- spans: the server keeps none --------------------------------------------
 
