@@ -27,6 +27,14 @@ def _steps_line(a: dict[str, Any]) -> str:
     return "  ".join(parts)
 
 
+def _business(seconds: int, day: int) -> str:
+    """Business time as days of the calendar's business day and the rest (``1d 2h 00m``)."""
+    days, rest = divmod(max(int(seconds), 0), day)
+    if not days:
+        return duration(rest)
+    return _("{days}d").format(days=days) + (" " + duration(rest) if rest else "")
+
+
 def _print(t: dict[str, Any], json: bool) -> None:
     if json:
         emit_json(t)
@@ -35,7 +43,7 @@ def _print(t: dict[str, Any], json: bool) -> None:
     a = t["approval"]
     if a is not None:
         print("  " + _("approval #{n} ({rule}, {cost}) {status}: {steps}").format(
-            n=a["n"], rule=a["rule"], cost=a["cost"], status=a["status"], steps=_steps_line(a)))
+            n=a["n"], rule=a["rule"], cost=f"{a['cost']:g}", status=a["status"], steps=_steps_line(a)))
 
 
 def request(
@@ -73,7 +81,9 @@ def list_(
     json: Json = False,
 ) -> None:
     """Requests waiting for a decision, the longest waiting first: the open steps, their age and who holds them."""
-    rows = approvals.pending(env(), mine)
+    e = env()
+    rows = approvals.pending(e, mine)
+    day = e.config.business_calendar.day_seconds
     if json:
         emit_json(rows)
         return
@@ -86,7 +96,7 @@ def list_(
             holders = ", ".join(f"{n} ({_('away: {name}').format(name=d)})" if (d := s["delegates"].get(n)) else n
                                 for n in s["approvers"])
             cells.append([r["key"], f"#{r['n']}", r["rule"], f"{r['cost']:g}", s["role"], holders,
-                          duration(s["waited_s"]) + " / " + duration(s["limit_s"]), r["what"]])
+                          _business(s["waited_s"], day) + " / " + _business(s["limit_s"], day), r["what"]])
     plain_table([_("key"), _("request"), _("path"), _("cost"), _("step"), _("held by"), _("waited / limit"), _("what")], cells)
 
 
@@ -98,7 +108,7 @@ def show(key: Key, json: Json = False) -> None:
         return
     print(f"{a['key']}  {a['title']}")
     print("  " + _("approval #{n}: {what}, cost {cost}, path {rule}: {status}").format(
-        n=a["n"], what=a["what"], cost=a["cost"], rule=a["rule"], status=a["status"]))
+        n=a["n"], what=a["what"], cost=f"{a['cost']:g}", rule=a["rule"], status=a["status"]))
     print("  " + _("requested by {name} at {at}").format(name=a["by"], at=a["at"]))
     for f in a["attachments"]:
         print("  " + _("attached {label}: {name} sha256 {sha}").format(label=f["label"], name=f["name"], sha=f["sha256"][:12]))
