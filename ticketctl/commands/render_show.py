@@ -41,6 +41,14 @@ def _payload_text(e: dict[str, Any]) -> str:
         return _("phone link, expires {at}").format(at=p["expires_at"])
     if typ == "certified":
         return _("certificate {cert_id} (key {key_id})").format(cert_id=p["cert_id"], key_id=p["key_id"])
+    if typ == "approval_requested":
+        return _("approval #{n}: {what}, cost {cost}, path {rule} ({steps})").format(
+            n=p["n"], what=p["what"], cost=f"{p['cost']:g}", rule=p["rule"],
+            steps=", ".join(f"{s['role']}: {','.join(s['approvers'])}" for s in p["steps"]))
+    if typ == "approval_decided":
+        who = _(" for {name}").format(name=p["for"]) if p.get("for") else ""
+        return _("approval #{n} step {step} {decision}{who}").format(n=p["n"], step=p["step"] + 1, decision=p["decision"], who=who) + (
+            f": {p['note']}" if p.get("note") else "")
     if typ == "qa_checked":
         return _("QA run {run}: {result}").format(
             run=p["run"], result=_("ok") if p["ok"] else "; ".join(i for found in p["issues"].values() for i in found))
