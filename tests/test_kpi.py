@@ -19,7 +19,7 @@ from ticketctl.cli import main
 from ticketctl.core import workflow
 from ticketctl.core.config import Config, KpiBand
 from ticketctl.core.model import parse_time
-from ticketctl.services import confirm, demo, kpi, techs, tickets
+from ticketctl.services import approvals, confirm, demo, kpi, techs, tickets
 from ticketctl.services.env import Env
 
 NOW = "2026-03-04T10:30:00Z"
@@ -393,6 +393,119 @@ def test_a_servicenow_import_agrees_with_a_python_recount(tmp_path: Path) -> Non
     assert_agrees(r["kpis"], expected(tmp_path / "ticketctl.db", env.config, start, end)[""])
 
 
+# -- approval time per tier ----------------------------------------------------------------
+
+APPROVERS = '[approvals.approvers]\nsupervisor = "sam"\nregional_manager = "rita"\nfinance_director = "fred"\n'
+HOLIDAY = "2026-03-05"  # a Thursday off: the default calendar is 08:00-18:00 UTC, Monday to Friday
+#: per request (on a ticket created at T0): tier, cost, when it was asked, the decisions
+#: (when, who, rejection reason or None), and the hours to the decision worked out by hand
+#: (business, wall); a pending request has no decision and no hours
+REQUESTS: list[tuple[str, str, float, str, list[tuple[str, str, str | None]], tuple[float, float] | None]] = [
+    ("s1", "small", 100, "2026-03-02T09:30:00Z", [("2026-03-02T11:00:00Z", "sam", None)], (1.5, 1.5)),
+    # asked an hour before closing, rejected an hour after opening: 2 business hours over a night of 16
+    ("s2", "small", 200, "2026-03-02T17:00:00Z", [("2026-03-03T09:00:00Z", "sam", "too dear")], (2, 16)),
+    ("s2", "small", 150, "2026-03-03T10:00:00Z", [("2026-03-03T10:30:00Z", "sam", None)], (0.5, 0.5)),  # asked again
+    ("s3", "small", 300, "2026-03-04T12:00:00Z", [], None),
+    # Friday 16:00 to Monday 10:00: 2 h on Friday, the weekend, 2 h on Monday; 66 wall hours
+    ("m1", "medium", 1000, "2026-03-06T16:00:00Z", [("2026-03-06T17:00:00Z", "sam", None), ("2026-03-09T10:00:00Z", "rita", None)],
+     (4, 66)),
+    ("m2", "medium", 2500, "2026-03-03T09:00:00Z", [("2026-03-03T10:00:00Z", "sam", None), ("2026-03-03T12:00:00Z", "rita", "no")],
+     (3, 3)),
+    # Wednesday 14:00 to Friday 09:00: 4 h on Wednesday, Thursday's holiday, 1 h on Friday; 43 wall hours
+    ("l1", "large", 6000, "2026-03-04T14:00:00Z", [("2026-03-04T15:00:00Z", "rita", None), ("2026-03-04T16:00:00Z", "sam", None),
+                                                    ("2026-03-06T09:00:00Z", "fred", None)], (5, 43)),
+]
+AFTER = "2026-03-10T00:00:00Z"
+
+
+@pytest.fixture
+def approved(team: Path, tmp_path: Path) -> Path:
+    """The tickets of :data:`REQUESTS`, created at T0 and in progress with ana, asked and decided
+    through the approval services at their times; and one more ticket, created at T0 + 2 h (outside
+    the window [T0, T0 + 1 h) of the tests), with a small request approved in an hour."""
+    (team / "config.toml").write_text(APPROVERS + f'[calendar]\nholidays = ["{HOLIDAY}"]\n')
+    quote = tmp_path / "quote.pdf"
+    quote.write_bytes(b"%PDF-1.4 quote for a new compressor")
+    keys: dict[str, str] = {}
+    for name, _tier, cost, asked, decisions, _hours in REQUESTS:
+        if name not in keys:
+            keys[name] = new(team, T0)
+            work(team, keys[name], T0, 5, None)
+        attach = [str(quote)] if cost >= 5000 else None
+        approvals.request(make_env(team, asked, "ana"), keys[name], cost, "a new part", attach)
+        for when, who, reason in decisions:
+            if reason is None:
+                approvals.approve(make_env(team, when, who), keys[name])
+            else:
+                approvals.reject(make_env(team, when, who), keys[name], reason)
+    late = new(team, at(T0, hours=2))
+    work(team, late, at(T0, hours=2), 5, None)
+    approvals.request(make_env(team, "2026-03-02T12:00:00Z", "ana"), late, 100, "a new part")
+    approvals.approve(make_env(team, "2026-03-02T13:00:00Z", "sam"), late)
+    return team
+
+
+def test_approval_time_per_tier_in_business_and_wall_hours(approved: Path) -> None:
+    r = kpi.kpis(make_env(approved, AFTER), parse_time(T0), parse_time(at(T0, hours=1)))
+    assert r["tickets"] == 6  # s1, s2, s3, m1, m2, l1
+    got = r["approvals"]
+    assert list(got) == ["small", "medium", "large"]  # every tier of the config, cheapest first
+    for tier, figures in got.items():
+        assert list(figures) == list(kpi.APPROVAL_FIGURES)
+        mine = [req for req in REQUESTS if req[1] == tier]
+        hours = [req[5] for req in mine if req[5] is not None]
+        rejected = sum(1 for req in mine if req[4] and req[4][-1][2] is not None)
+        business, wall = [h[0] for h in hours], [h[1] for h in hours]
+        assert figures == {
+            "requests": len(mine), "pending": len(mine) - len(hours), "decided": len(hours),
+            "approved": len(hours) - rejected, "rejected": rejected,
+            "business_hours_median": statistics.median(business), "business_hours_mean": round(statistics.fmean(business), 2),
+            "wall_hours_median": statistics.median(wall), "wall_hours_mean": round(statistics.fmean(wall), 2),
+        }, tier
+    # the same figures, written out
+    assert got["small"] == {"requests": 4, "pending": 1, "decided": 3, "approved": 2, "rejected": 1,
+                            "business_hours_median": 1.5, "business_hours_mean": 1.33, "wall_hours_median": 1.5, "wall_hours_mean": 6.0}
+    assert (got["medium"]["business_hours_median"], got["medium"]["wall_hours_median"], got["medium"]["rejected"]) == (3.5, 34.5, 1)
+    assert (got["large"]["decided"], got["large"]["business_hours_median"], got["large"]["wall_hours_mean"]) == (1, 5.0, 43.0)
+
+
+def test_approvals_count_the_window_s_tickets_whenever_they_were_decided(approved: Path) -> None:
+    """The late ticket's request falls into the default window with its ticket; a window
+    holding none of the tickets lists every tier with nothing in it."""
+    env = make_env(approved, AFTER)
+    small = kpi.kpis(env)["approvals"]["small"]
+    assert (small["requests"], small["decided"], small["business_hours_median"]) == (5, 4, 1.25)  # 0.5, 1, 1.5, 2
+    assert kpi.kpis(env, by="dept")["approvals"] == kpi.kpis(env)["approvals"]
+    empty = kpi.kpis(env, parse_time("2026-01-01T00:00:00Z"), parse_time("2026-02-01T00:00:00Z"))["approvals"]
+    assert list(empty) == ["small", "medium", "large"]
+    assert all(f["requests"] == f["decided"] == 0 and f["business_hours_median"] is None for f in empty.values())
+
+
+def test_approvals_read_by_index_and_by_scan_agree(approved: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = make_env(approved, AFTER)
+    real = kpi._access
+    results = []
+    for how in ("", "NOT INDEXED"):
+        monkeypatch.setattr(kpi, "_access", lambda e, w, how=how: (real(e, w)[0], how))
+        results.append(kpi.kpis(env)["approvals"])
+    assert results[0] == results[1] and results[0]["small"]["requests"] == 5
+
+
+def test_a_tier_gone_from_the_config_still_shows_its_requests(approved: Path) -> None:
+    env = make_env(approved, AFTER)
+    del env.config.approvals.rules["small"]  # the config can only add rules: take one from this env's copy
+    got = kpi.kpis(env)["approvals"]
+    assert list(got) == ["medium", "large", "small"] and got["small"]["requests"] == 5
+
+
+def test_business_hours_follow_the_calendar_of_the_config(approved: Path) -> None:
+    """Without the holiday, the large request waited through Thursday's 10 business hours too."""
+    (approved / "config.toml").write_text(APPROVERS)
+    got = kpi.kpis(make_env(approved, AFTER), parse_time(T0), parse_time(at(T0, hours=1)))["approvals"]
+    assert (got["large"]["business_hours_median"], got["large"]["wall_hours_median"]) == (15.0, 43.0)
+    assert got["medium"]["business_hours_median"] == 3.5
+
+
 # -- the command ----------------------------------------------------------------------------
 
 
@@ -407,12 +520,14 @@ def test_kpi_json_has_stable_keys(home: Path, capsys: pytest.CaptureFixture[str]
     code, out, _ = run(home, capsys, "report", "kpi", "--from", "2026-02-10", "--to", "2026-03-01T00:00:00Z", "--by", "dept", "--json")
     assert code == 0
     r = json.loads(out)
-    assert list(r) == ["from", "to", "tickets", "kpis", "by"]
+    assert list(r) == ["from", "to", "tickets", "kpis", "by", "approvals"]
     assert (r["from"], r["to"]) == ("2026-02-10T00:00:00Z", "2026-03-01T00:00:00Z")
     assert list(r["kpis"]) == list(kpi.KPIS)
     for k in r["kpis"].values():
         assert list(k) == ["value", "unit", "band", "n", "basis"]
         assert k["band"] in (None, *kpi.BANDS)
+    assert list(r["approvals"]) == ["small", "medium", "large"]  # a store without approvals still lists the tiers
+    assert all(list(a) == list(kpi.APPROVAL_FIGURES) and a["requests"] == 0 for a in r["approvals"].values())
     assert list(r["by"]) == ["dept"]
     for g in r["by"]["dept"].values():
         assert list(g) == ["tickets", "kpis"] and list(g["kpis"]) == list(kpi.KPIS)
@@ -429,6 +544,21 @@ def test_kpi_table_shows_each_figure_with_its_band(home: Path, capsys: pytest.Ca
         assert f"{k['value']:g}" in line if k["value"] is not None else " - " in line
         assert (k["band"] or "-") in line
     assert "per department" in out and all(d in out for d in r["by"]["dept"])
+    assert "approval time" not in out  # no request, no table
+
+
+def test_kpi_table_shows_approval_time_per_tier(approved: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    code = main(["report", "kpi", "--from", T0, "--to", at(T0, hours=1)], env=make_env(approved, AFTER))
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "approval time per tier, request to decision (business hours skip nights, weekends and holidays)" in out
+    header = next(ln for ln in out.splitlines() if ln.lstrip().startswith("tier "))
+    assert header.split()[:5] == ["tier", "requests", "pending", "approved", "rejected"]
+    assert "median (business h)" in header and "mean (wall h)" in header
+    rows = {ln.split()[0]: ln.split()[1:] for ln in out.splitlines() if ln.split() and ln.split()[0] in ("small", "medium", "large")}
+    assert rows == {"small": ["4", "1", "2", "1", "1.5", "1.33", "1.5", "6"], "medium": ["2", "0", "1", "1", "3.5", "3.5", "34.5", "34.5"],
+                    "large": ["1", "0", "1", "0", "5", "5", "43", "43"]}
 
 
 @pytest.mark.parametrize(("argv", "message"), [

@@ -16,15 +16,15 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from ticketctl.errors import BadInput, Refused
-from ticketctl.services import board, kb, techs, tickets
+from ticketctl.services import approvals, board, kb, techs, tickets
 from ticketctl.services.env import Env
 from ticketctl.tui.app import Dashboard
 from ticketctl.tui.dialogs import AssignDialog, BlockDialog, DispatchDialog, HelpDialog, PromptDialog
 from ticketctl.tui.panels import HeatMap
-from ticketctl.tui.screens import BlockedScreen, DetailScreen, RejectedScreen
+from ticketctl.tui.screens import ApprovalsScreen, BlockedScreen, DetailScreen, RejectedScreen, business_duration
 
 NOW = "2026-03-02T09:00:00Z"
 SIZE = (160, 40)
@@ -335,6 +335,142 @@ async def test_detail_blocked_board_and_help_screens(make_env: Callable[[], Env]
         assert ("a", "assign: technicians ranked by the dispatch engine, with the reason for each") in app.screen.keys
         await pilot.press("escape", "q")
     assert ticket(make_env, "TST-3")["status"] == "assigned"
+
+
+APPROVERS = '[approvals.approvers]\nsupervisor = "sam"\nregional_manager = "rita"\nfinance_director = "fred"\n'
+#: the approvals board's dashboard runs on Wednesday noon (business hours 08:00-18:00 UTC: a business day is 10 h)
+LATER = "2026-03-04T12:00:00Z"
+
+
+def env_at(home: Path, now: str, user: str) -> Env:
+    """Another shell on the same store, as ``user`` at ``now``."""
+    return Env.from_environ({"TICKETCTL_HOME": str(home), "TICKETCTL_NOW": now, "TICKETCTL_USER": user})
+
+
+def build_approvals_store(home: Path) -> Callable[[], Env]:
+    """:func:`build_store` with approvers, and three requests waiting by
+    Wednesday noon (the returned Envs' "now"): TST-6's large one (6,000, the
+    quote attached) from Monday 09:00, which sam approved at once, so that only
+    rita's regional_manager step of its first stage is open (2d 3h of its 2d:
+    red), rita away with lee standing in; TST-2's small one from Tuesday 10:00
+    (1d 2h: yellow); TST-1's from Wednesday 11:00 (1h)."""
+    build_store(home)
+    (home / "config.toml").write_text(APPROVERS)
+    quote = home / "quote.pdf"
+    quote.write_bytes(b"%PDF-1.4 quote for a new compressor")
+
+    def do(now: str, user: str, fn: Callable[..., Any], *args: Any) -> None:
+        e = env_at(home, now, user)
+        try:
+            fn(e, *args)
+        finally:
+            e.close()
+
+    do(NOW, "ana", approvals.request, "TST-6", 6000, "replace compressor", [str(quote)])
+    do(NOW, "sam", approvals.approve, "TST-6")
+    do(NOW, "rita", approvals.delegate, "rita", "lee", "2026-03-03T00:00:00Z", "2026-03-09T00:00:00Z")
+    tuesday = "2026-03-03T10:00:00Z"
+    do(tuesday, "dispatch", tickets.assign, "TST-2", "bob")
+    do(tuesday, "bob", tickets.start, "TST-2")
+    do(tuesday, "bob", approvals.request, "TST-2", 300, "new router")
+    wednesday = "2026-03-04T11:00:00Z"
+    do(wednesday, "dispatch", tickets.assign, "TST-1", "ana")
+    do(wednesday, "ana", tickets.start, "TST-1")
+    do(wednesday, "ana", approvals.request, "TST-1", 120, "new filter")
+    return lambda: env_at(home, LATER, "dispatch")
+
+
+def board_rows(screen: ApprovalsScreen) -> list[tuple[str, ...]]:
+    assert screen.rows is not None
+    return [cells for _key, cells, _style in screen.rows]
+
+
+async def test_the_approvals_board_lists_the_open_steps_and_follows_decisions_made_elsewhere(tmp_path: Path) -> None:
+    make_env = build_approvals_store(tmp_path)
+    app = app_for(make_env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ApprovalsScreen)
+        assert board_rows(screen) == [  # the finance step is stage 2: it opens once rita (stage 1) approves
+            ("TST-6", "#1", "large", "6,000", "regional_manager", "rita (away: lee)", "2d 3h / 2d", "replace compressor"),
+            ("TST-2", "#1", "small", "300", "supervisor", "sam", "1d 2h / 2d", "new router"),
+            ("TST-1", "#1", "small", "120", "supervisor", "sam", "1h / 2d", "new filter")]
+        table = screen.query_one(DataTable)
+        assert [table.get_row_at(i)[6].style for i in range(3)] == ["bold red", "yellow", ""]
+        assert str(screen.query_one("#approvals-caption").render()).startswith("waiting for a decision: 3")
+
+        other = env_at(tmp_path, LATER, "rita")  # another shell: rita approves her step herself
+        approvals.approve(other, "TST-6", "ok")
+        other.close()
+        for _ in range(40):  # no key pressed: only the poll can bring it
+            await pilot.pause(0.05)
+            if screen.rows and screen.rows[-1][1][4] == "finance_director":
+                break
+        await settle(pilot)
+        assert board_rows(screen) == [
+            ("TST-2", "#1", "small", "300", "supervisor", "sam", "1d 2h / 2d", "new router"),
+            ("TST-1", "#1", "small", "120", "supervisor", "sam", "1h / 2d", "new filter"),
+            ("TST-6", "#1", "large", "6,000", "finance_director", "fred", "0m / 2d", "replace compressor")]
+
+        other = env_at(tmp_path, LATER, "fred")  # a delegation is an event too, of no ticket
+        approvals.delegate(other, "fred", "fay", LATER, "2026-03-06T00:00:00Z")
+        other.close()
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if screen.rows and screen.rows[-1][1][5] == "fred (away: fay)":
+                break
+        await settle(pilot)
+        assert board_rows(screen)[-1][5] == "fred (away: fay)"
+        other = env_at(tmp_path, LATER, "sam")
+        approvals.approve(other, "TST-1")  # the last step: TST-1 unblocks and leaves the board
+        other.close()
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if screen.rows and len(screen.rows) == 2:
+                break
+        await settle(pilot)
+        assert [(c[0], c[5]) for c in board_rows(screen)] == [("TST-2", "sam"), ("TST-6", "fred (away: fay)")]
+
+        assert screen.current_key == "TST-2"  # the cursor stayed on its step
+        await pilot.press("n", *"asked sam", "enter")  # the action keys act on the step's ticket
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen) and app.screen.ticket is not None
+        assert (app.screen.ticket["key"], app.screen.ticket["blocked_reason"]) == ("TST-6", "awaiting_approval")
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        assert not app.approvals_open()
+    assert ticket(make_env, "TST-2")["timeline"][-1]["payload"] == {"text": "asked sam"}
+    assert ticket(make_env, "TST-1")["status"] == "in_progress"
+
+
+async def test_an_empty_approvals_board_says_so(make_env: Callable[[], Env]) -> None:
+    app = app_for(make_env)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await settle(pilot)
+        assert isinstance(app.screen, ApprovalsScreen) and app.screen.rows == []
+        assert str(app.screen.query_one("#approvals-caption").render()) == "no approvals waiting"
+        await pilot.press("A")  # already open: not a second one
+        await pilot.press("escape", "question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpDialog)
+        assert ("A", "approvals board: steps waiting for a decision, their age and who holds them") in app.screen.keys
+        commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
+        assert commands["Approvals"].endswith("(key A)")
+        assert sum(isinstance(s, ApprovalsScreen) for s in app.screen_stack) == 0
+
+
+def test_business_time_is_counted_in_the_calendars_days() -> None:
+    day = 36_000  # 08:00-18:00
+    assert [business_duration(s, day) for s in (0, 59, 2700, 3600, 11_100, 36_000, 72_000, 93_600, 82_800)] == [
+        "0m", "0m", "45m", "1h", "3h 05m", "1d", "2d", "2d 6h", "2d 3h"]
+    assert business_duration(86_400, 86_400) == "1d" and business_duration(-5400, day) == "-1h 30m"
 
 
 def build_kb_store(home: Path) -> Callable[[], Env]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from test_cjk_layout import build_cjk_store
-from test_tui import REJECTED, build_store, set_up_sync, settle, to_key
+from test_tui import REJECTED, build_approvals_store, build_store, set_up_sync, settle, to_key
 from textual.pilot import Pilot
 
 from ticketctl.tui.app import Dashboard
@@ -45,6 +45,14 @@ def test_detail_screen(snap_compare: Any, app: Dashboard) -> None:
 
 def test_blocked_board(snap_compare: Any, app: Dashboard) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=shot("B"))
+
+
+def test_approvals_board(snap_compare: Any, tmp_path: Path) -> None:
+    """Three steps waiting on Wednesday noon: one past its limit (red), one
+    past half of it (yellow), one young; an approver away, her delegate named.
+    The cursor goes to the young one: the cursor's highlight covers a row's colour."""
+    app = Dashboard(build_approvals_store(tmp_path), poll_s=0.1)
+    assert snap_compare(app, terminal_size=SIZE, run_before=shot("A", "down", "down"))
 
 
 def test_help(snap_compare: Any, app: Dashboard) -> None:

@@ -10,6 +10,7 @@ import typer
 
 from ticketctl.commands.output import duration, emit_json, env, moment, plain_table, ticket_line
 from ticketctl.commands.tickets import Json
+from ticketctl.core.approvals import money
 from ticketctl.errors import BadInput
 from ticketctl.i18n import _
 from ticketctl.services import approvals
@@ -43,7 +44,7 @@ def _print(t: dict[str, Any], json: bool) -> None:
     a = t["approval"]
     if a is not None:
         print("  " + _("approval #{n} ({rule}, {cost}) {status}: {steps}").format(
-            n=a["n"], rule=a["rule"], cost=f"{a['cost']:g}", status=a["status"], steps=_steps_line(a)))
+            n=a["n"], rule=a["rule"], cost=money(a["cost"]), status=a["status"], steps=_steps_line(a)))
 
 
 def request(
@@ -93,9 +94,9 @@ def list_(
     cells = []
     for r in rows:
         for s in r["steps"]:
-            holders = ", ".join(f"{n} ({_('away: {name}').format(name=d)})" if (d := s["delegates"].get(n)) else n
-                                for n in s["approvers"])
-            cells.append([r["key"], f"#{r['n']}", r["rule"], f"{r['cost']:g}", s["role"], holders,
+            away = _("away: {name}")
+            holders = ", ".join(f"{n} ({away.format(name=d)})" if (d := s["delegates"].get(n)) else n for n in s["approvers"])
+            cells.append([r["key"], f"#{r['n']}", r["rule"], money(r["cost"]), s["role"], holders,
                           _business(s["waited_s"], day) + " / " + _business(s["limit_s"], day), r["what"]])
     plain_table([_("key"), _("request"), _("path"), _("cost"), _("step"), _("held by"), _("waited / limit"), _("what")], cells)
 
@@ -108,7 +109,7 @@ def show(key: Key, json: Json = False) -> None:
         return
     print(f"{a['key']}  {a['title']}")
     print("  " + _("approval #{n}: {what}, cost {cost}, path {rule}: {status}").format(
-        n=a["n"], what=a["what"], cost=f"{a['cost']:g}", rule=a["rule"], status=a["status"]))
+        n=a["n"], what=a["what"], cost=money(a["cost"]), rule=a["rule"], status=a["status"]))
     print("  " + _("requested by {name} at {at}").format(name=a["by"], at=a["at"]))
     for f in a["attachments"]:
         print("  " + _("attached {label}: {name} sha256 {sha}").format(label=f["label"], name=f["name"], sha=f["sha256"][:12]))

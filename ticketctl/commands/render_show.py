@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ticketctl.commands.output import SLA_STYLE, escape, text_console
+from ticketctl.core.approvals import money
 from ticketctl.core.text import ljust, rjust
 from ticketctl.i18n import N_, _, localize
 
@@ -43,7 +44,7 @@ def _payload_text(e: dict[str, Any]) -> str:
         return _("certificate {cert_id} (key {key_id})").format(cert_id=p["cert_id"], key_id=p["key_id"])
     if typ == "approval_requested":
         return _("approval #{n}: {what}, cost {cost}, path {rule} ({steps})").format(
-            n=p["n"], what=p["what"], cost=f"{p['cost']:g}", rule=p["rule"],
+            n=p["n"], what=p["what"], cost=money(p["cost"]), rule=p["rule"],
             steps=", ".join(f"{s['role']}: {','.join(s['approvers'])}" for s in p["steps"]))
     if typ == "approval_decided":
         who = _(" for {name}").format(name=p["for"]) if p.get("for") else ""

@@ -19,6 +19,10 @@ from ticketctl.i18n import N_, _, ngettext
 
 BAND_STYLE = {"excellent": "bold green", "ok": "green", "watch": "yellow", "warning": "bold red"}
 KPI_COLUMNS = (N_("kpi"), N_("value"), N_("band"), N_("n"), N_("basis"))
+#: the approvals table of ``report kpi``: column label -> the tier's figure (``services.kpi.APPROVAL_FIGURES``)
+APPROVAL_COLUMNS = {N_("requests"): "requests", N_("pending"): "pending", N_("approved"): "approved", N_("rejected"): "rejected",
+                    N_("median (business h)"): "business_hours_median", N_("mean (business h)"): "business_hours_mean",
+                    N_("median (wall h)"): "wall_hours_median", N_("mean (wall h)"): "wall_hours_mean"}
 BLOCKED_COLUMNS = (N_("reason"), N_("tickets"), N_("blocked now"), N_("total"), N_("mean"), N_("share"))
 
 
@@ -33,7 +37,9 @@ def kpi(
     json: Json = False,
 ) -> None:
     """KPIs of the tickets created in a window, each flagged excellent / ok / watch / warning against the bands in
-    the config ([kpi]): first response, resolution time, first-time fix, transfers, evidence, SLA attainment, CSAT."""
+    the config ([kpi]): first response, resolution time, first-time fix, transfers, evidence, SLA attainment, CSAT.
+    Then approval time per tier (approvals.rules): requests, pending, approved, rejected, and the hours from
+    request to decision, in business hours (nights, weekends and holidays do not count) and wall hours."""
     from ticketctl.services import kpi as kpis
 
     r = kpis.kpis(env(), moment("--from", from_), moment("--to", to), by.value if by else None)
@@ -62,6 +68,15 @@ def _print_kpis(r: dict[str, Any]) -> None:
     for name, k in r["kpis"].items():
         table.add_row(_(name), _value(k), _(k["band"]) if k["band"] else "-", str(k["n"]), _(k["basis"]))
     c.print(table)
+    if any(a["requests"] for a in r["approvals"].values()):
+        t3 = Table(box=None, header_style="bold", pad_edge=False, title_justify="left",
+                   title=_("approval time per tier, request to decision (business hours skip nights, weekends and holidays)"))
+        t3.add_column(_("tier"))
+        for col in APPROVAL_COLUMNS:
+            t3.add_column(_(col), justify="right")
+        for tier, a in r["approvals"].items():
+            t3.add_row(tier, *("-" if a[k] is None else f"{a[k]:g}" for k in APPROVAL_COLUMNS.values()))
+        c.print(t3)
     depts = r["by"].get("dept")
     if depts:
         names = list(r["kpis"])

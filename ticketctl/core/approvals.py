@@ -126,7 +126,7 @@ def choose_rule(cfg: Config, t: Ticket, cost: float) -> str:
             continue
         return name
     raise Refused(_("no approval rule covers a cost of {cost} for {key} (see `ticketctl config show` approvals.rules)").format(
-        cost=_money(cost), key=t.key))
+        cost=money(cost), key=t.key))
 
 
 def plan(cfg: Config, rule: str) -> list[dict[str, Any]]:
@@ -145,7 +145,7 @@ def plan(cfg: Config, rule: str) -> list[dict[str, Any]]:
     return steps
 
 
-def _money(cost: float) -> str:
+def money(cost: float) -> str:
     return f"{cost:,.2f}".rstrip("0").rstrip(".")
 
 
@@ -174,7 +174,7 @@ def decide_request(t: Ticket, cfg: Config, cost: float, what: str, attachments: 
     missing = sorted({need for s in steps for need in s["attach"]} - labels)
     if missing:
         raise Refused(_("the {rule} path for {cost} needs {labels} attached: --attach {label}=FILE").format(
-            rule=rule, cost=_money(cost), labels=", ".join(missing), label=missing[0]))
+            rule=rule, cost=money(cost), labels=", ".join(missing), label=missing[0]))
     req = {"n": len(t.approvals) + 1, "cost": cost, "what": what.strip(), "rule": rule, "steps": steps,
            "attachments": attachments}
     return [(REQUESTED, req), *workflow.decide_block(t, REASON, cfg, {"note": what.strip()})]

@@ -30,6 +30,18 @@ What each figure is made of (``n`` in the output counts those tickets):
   three ratings (problem solved, professional, on time) average 4 or more of 5;
   ``n`` counts the confirmed tickets.
 
+``approvals`` (beside ``kpis``, no bands): per tier (the request's ``rule``, a
+name of ``approvals.rules``), every approval request of the window's tickets,
+whenever it was made or decided (the same population as resolution: the window's
+tickets, resolved by now): how many, how many still pending, decided (approved,
+rejected), and the median and mean hours from the request (``at``) to its
+decision (``decided_at``: the last approval, or the rejection) over the decided
+ones, in business hours of the business calendar as the config says now (nights,
+weekends and holidays do not count: the hours an approver could have acted) and
+in wall hours. Every tier of the config is listed, cheapest first, with zeros
+when it had no request; a tier since removed from the config follows with its
+requests. Not split per department.
+
 A department's figures count each ticket in the department that holds it now.
 
 Cost: one read of the window's tickets gives the counts and both lists of
@@ -44,6 +56,12 @@ tickets over 90 days (``bench/reports.py``, a third in the window) ~0.55 s; a
 tickets with customers takes ~6.5 s, ~3 s of it in the ``lead``, which stays
 over a second even with a covering index on (customer, product, fault,
 created_at): SQLite's window functions cost about a microsecond a row.
+Approvals read the window a second time, the same way, keeping only the rows
+whose ``approvals`` is not ``'[]'`` (most tickets never ask) and taking each
+request's four fields with ``json_each``; the business hours are worked out in
+Python, two calendar lookups a decided request. Measured on the 100,000-ticket
+demo store with 5,000 decided requests, all in the window: ~95 ms (the scan
+~27 ms, the JSON ~35 ms, the calendar ~28 ms) of a ~0.58 s report.
 """
 
 from __future__ import annotations
@@ -266,13 +284,55 @@ def _total(groups: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return t
 
 
+#: the figures of one tier in ``approvals``, in this order (JSON keys, English; the human table labels its columns itself)
+APPROVAL_FIGURES = ("requests", "pending", "decided", "approved", "rejected", "business_hours_median", "business_hours_mean",
+                    "wall_hours_median", "wall_hours_mean")
+
+
+def _hours(seconds: list[float], median: bool) -> float | None:
+    if not seconds:
+        return None
+    return round((statistics.median(seconds) if median else statistics.fmean(seconds)) / 3600, 2)
+
+
+def _approvals(env: Env, w: dict[str, str], access: str) -> dict[str, dict[str, Any]]:
+    """Per tier, the approval requests of the window's tickets (see the module's
+    docstring): the counts, and the hours from request to decision rounded to 0.01 h."""
+    cfg = env.config
+    cal = cfg.business_calendar
+    rules = cfg.approvals.rules
+    tiers = sorted(rules, key=lambda n: (rules[n].cost_from, rules[n].order, n))
+    seen: dict[str, dict[str, Any]] = {}
+    sql = f"""
+        SELECT json_extract(r.value, '$.rule'), json_extract(r.value, '$.status'),
+               json_extract(r.value, '$.at'), json_extract(r.value, '$.decided_at')
+        FROM tickets {access} CROSS JOIN json_each(tickets.approvals) AS r
+        WHERE created_at >= :from AND created_at < :to AND approvals != '[]'"""
+    for rule, status, at, decided in env.store.db.execute(sql, w):
+        g = seen.setdefault(rule, {"pending": 0, "approved": 0, "rejected": 0, "business": [], "wall": []})
+        g[status] += 1
+        if decided is not None:
+            a, b = parse_time(at), parse_time(decided)
+            g["business"].append(cal.ordinal(b) - cal.ordinal(a))
+            g["wall"].append((b - a).total_seconds())
+    out: dict[str, dict[str, Any]] = {}
+    for tier in [*tiers, *sorted(set(seen) - set(tiers))]:
+        g = seen.get(tier, {"pending": 0, "approved": 0, "rejected": 0, "business": [], "wall": []})
+        out[tier] = {"requests": g["pending"] + g["approved"] + g["rejected"], "pending": g["pending"],
+                     "decided": len(g["business"]), "approved": g["approved"], "rejected": g["rejected"],
+                     "business_hours_median": _hours(g["business"], True), "business_hours_mean": _hours(g["business"], False),
+                     "wall_hours_median": _hours(g["wall"], True), "wall_hours_mean": _hours(g["wall"], False)}
+    return out
+
+
 def kpis(env: Env, start: datetime | None = None, end: datetime | None = None, by: str | None = None) -> dict[str, Any]:
     """The KPI report of the tickets created in ``[start, end)`` (default: the
     last 30 days to now); with ``by="dept"``, the same per department.
 
     Returns ``{"from", "to", "tickets", "kpis": {name: {"value", "unit", "band",
-    "n", "basis"}}, "by": {}}``; grouped, ``"by": {"dept": {name: {"tickets",
-    "kpis"}}}``. Raises BadInput for an empty window or an unknown grouping."""
+    "n", "basis"}}, "by": {}, "approvals": {tier: {figure: value}}}`` (the
+    figures :data:`APPROVAL_FIGURES`); grouped, ``"by": {"dept": {name:
+    {"tickets", "kpis"}}}``. Raises BadInput for an empty window or an unknown grouping."""
     if by not in (None, "dept"):
         raise BadInput(_("--by {by!r}: only dept is supported").format(by=by))
     start, end = window(env, start, end)
@@ -295,4 +355,5 @@ def kpis(env: Env, start: datetime | None = None, end: datetime | None = None, b
     out: dict[str, Any] = {"from": w["from"], "to": w["to"], "tickets": n_window, "kpis": _kpis(cfg, total), "by": {}}
     if by == "dept":
         out["by"] = {"dept": {d: {"tickets": g["tickets"], "kpis": _kpis(cfg, g)} for d, g in sorted(groups.items())}}
+    out["approvals"] = _approvals(env, w, access)  # an empty window: an index lookup finding nothing
     return out

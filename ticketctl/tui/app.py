@@ -25,9 +25,9 @@ from ticketctl.services.board import Filter
 from ticketctl.services.env import Env
 from ticketctl.tui.backlog import BacklogView
 from ticketctl.tui.dialogs import AssignDialog, BlockDialog, DispatchDialog, HelpDialog, PromptDialog
-from ticketctl.tui.live import FIRST_ROWS, Apply, LiveApp, _cells, similar_docs, sync_state
+from ticketctl.tui.live import FIRST_ROWS, Apply, LiveApp, _cells, similar_docs, sync_state, waiting_approvals
 from ticketctl.tui.panels import GROUPINGS, HeatMap
-from ticketctl.tui.screens import BlockedScreen, DetailScreen, RejectedScreen, blocked_view
+from ticketctl.tui.screens import ApprovalsScreen, BlockedScreen, DetailScreen, RejectedScreen, blocked_view
 
 #: (key, action, footer label, description): the bindings, the command palette and the help screen
 ACTIONS: tuple[tuple[str, str, str, str], ...] = (
@@ -42,6 +42,7 @@ ACTIONS: tuple[tuple[str, str, str, str], ...] = (
     ("/", "search", N_("filter"), N_("filter: words, dept:X product:X fault:X status:X priority:X reason:X @tech")),
     ("t", "heat_axes", N_("heat axes"), N_("heat map axes: dept x product, dept x fault, product x fault")),
     ("B", "blocked", N_("blocked"), N_("blocked board: by reason, longest blocked first")),
+    ("A", "approvals", N_("approvals"), N_("approvals board: steps waiting for a decision, their age and who holds them")),
     ("R", "rejected", N_("rejected"), N_("changes the sync server rejected, with its reasons: r retries one, x discards it")),
     ("S", "sync_now", N_("sync now"), N_("sync now: push this store's changes, pull the team's")),
     ("?", "help", N_("help"), N_("help: every key")),
@@ -52,7 +53,7 @@ MORE_KEYS = (("enter", N_("open the ticket (backlog); filter the backlog to the 
              ("escape", N_("clear the filter; back from a screen or dialog")),
              ("tab", N_("next panel: backlog, heat map, technicians")),
              ("ctrl+p", N_("command palette: every action by name")))
-KEY_NAMES = {"/": "slash", "?": "question_mark", "B": "B,shift+b", "R": "R,shift+r", "S": "S,shift+s"}
+KEY_NAMES = {"/": "slash", "?": "question_mark", "A": "A,shift+a", "B": "B,shift+b", "R": "R,shift+r", "S": "S,shift+s"}
 TICKET_ACTIONS = ("assign", "block", "unblock", "start", "resolve", "note", "escalate")
 #: Textual's own command palette entries (``App.get_system_commands``), for the catalog: shown through ``_``
 TEXTUAL_COMMANDS = (N_("Theme"), N_("Change the current theme"), N_("Quit"), N_("Quit the application as soon as possible"),
@@ -69,9 +70,12 @@ def describe(t: dict[str, Any]) -> str:
 
 
 def hint() -> Text:
-    """The bottom line: each action's key and label, in the current language."""
+    """The bottom line: each action's key and label, in the current language;
+    help and quit first, so that a narrow terminal that cuts the line still
+    shows the way to every key."""
     text = Text()
-    for key, _action, label, _what in (*ACTIONS, ("ctrl+p", "", N_("all actions"), "")):
+    first = [a for a in ACTIONS if a[0] in ("?", "q")]
+    for key, _action, label, _what in (*first, *(a for a in ACTIONS if a not in first), ("ctrl+p", "", N_("all actions"), "")):
         text.append(key, "bold").append(f" {_(label)}  ")
     return text
 
@@ -92,7 +96,7 @@ class Dashboard(LiveApp):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Dialogs own the keyboard: no ticket action fires from under one."""
         if isinstance(self.screen, ModalScreen) and action in (*TICKET_ACTIONS, "dispatch", "search", "heat_axes",
-                                                                  "blocked", "rejected", "sync_now", "help",
+                                                                  "blocked", "approvals", "rejected", "sync_now", "help",
                                                                   "clear_filter", "quit"):
             return False
         if isinstance(self.screen, RejectedScreen) and action in (*TICKET_ACTIONS, "dispatch", "search", "heat_axes"):
@@ -105,6 +109,8 @@ class Dashboard(LiveApp):
             return s.key
         if isinstance(s, BlockedScreen):
             return s.view.current_key
+        if isinstance(s, ApprovalsScreen):
+            return s.current_key
         return self.backlog.current_key
 
     def act(self, fn: Callable[[Env], dict[str, Any]], done: str) -> None:
@@ -236,11 +242,18 @@ class Dashboard(LiveApp):
         self.background(work)
 
     def on_backlog_view_opened(self, event: BacklogView.Opened) -> None:
-        screen = DetailScreen(event.key)
+        self.open_ticket(event.key)
+
+    def on_approvals_screen_opened(self, event: ApprovalsScreen.Opened) -> None:
+        self.open_ticket(event.key)
+
+    def open_ticket(self, key: str) -> None:
+        """Enter on a ticket (the backlog, the blocked board, the approvals board): its detail."""
+        screen = DetailScreen(key)
         self.push_screen(screen)
 
         def work(env: Env) -> Apply:
-            t = tickets.show(env, event.key)
+            t = tickets.show(env, key)
             sim = similar_docs(env, t["key"])
             return lambda: screen.show(t, sim)
         self.background(work)
@@ -263,6 +276,21 @@ class Dashboard(LiveApp):
                 screen.view.focus()
             return apply
         self.background(work, snapshot=True)
+
+    def action_approvals(self) -> None:
+        if any(isinstance(s, ApprovalsScreen) for s in self.screen_stack):
+            return
+        screen = ApprovalsScreen()
+        self.push_screen(screen)
+
+        def work(env: Env) -> Apply:
+            pending, day_s = waiting_approvals(env)
+
+            def apply() -> None:
+                if screen.is_attached:  # not closed while it was read
+                    screen.show(pending, day_s)
+            return apply
+        self.background(work)
 
     def action_rejected(self) -> None:
         if any(isinstance(s, RejectedScreen) for s in self.screen_stack):

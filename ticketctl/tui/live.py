@@ -8,7 +8,8 @@ with ``call_from_thread``. Input is never blocked by the database.
 Live: twice a second a worker asks for the newest event ``seq`` (one index
 lookup). When it moved, only what the new events touched is read again: the
 sort keys and rows of those tickets, the heat-map cells they are or were in,
-the header's counts, the technicians' loads. A change from another shell,
+the header's counts, the technicians' loads, and (while it is open) the
+approvals board, whatever the events were. A change from another shell,
 from cron or from sync shows within a second, with no key pressed. On a
 store set up for sync the same poll reads the outbox (pending and rejected
 changes) and the time of the last sync for the header.
@@ -37,12 +38,12 @@ from textual.widgets import Input, Static
 
 from ticketctl.errors import TicketctlError
 from ticketctl.i18n import N_, _, ngettext
-from ticketctl.services import board, heatmap, kb, techs, tickets
+from ticketctl.services import approvals, board, heatmap, kb, techs, tickets
 from ticketctl.services.board import Filter, Ranking
 from ticketctl.services.env import Env
 from ticketctl.tui.backlog import BacklogView
 from ticketctl.tui.panels import HeatMap, TechLoad, axis
-from ticketctl.tui.screens import BlockedScreen, DetailScreen, RejectedScreen
+from ticketctl.tui.screens import ApprovalsScreen, BlockedScreen, DetailScreen, RejectedScreen
 
 #: what a worker hands back to run on the UI thread
 Apply = Callable[[], object]
@@ -189,6 +190,7 @@ class LiveApp(App[None]):
         """Everything, from one moment: first frame, a bulk change, the clock moved."""
         heat = self.heat
         by, flt, first = heat.by, self.filter, self.seq < 0
+        board_open = self.approvals_open()
 
         def work(env: Env) -> Apply:
             seq = board.last_seq(env)
@@ -198,6 +200,7 @@ class LiveApp(App[None]):
             counts, team = board.counts(env), techs.listing(env)
             cells = _cells(heatmap.heatmap(env, by))
             reasons = {k: (v.label or k, list(v.fields)) for k, v in env.config.reasons.items()}
+            waiting = waiting_approvals(env) if board_open else None
 
             def apply() -> None:
                 self.seq, self.master, self.ranked_at, self.reasons = seq, master, time.monotonic(), reasons
@@ -206,7 +209,7 @@ class LiveApp(App[None]):
                 heat.show(by, cells)
                 self.load.show(team, resort=True)
                 self.show_filter()
-                self.refresh_open_screens(None)
+                self.refresh_open_screens(None, waiting=waiting)
                 # 100k sort keys live as long as the ranking: keep the collector from walking them on every
                 # collection (a full collection mid-keypress costs tens of ms); they are freed by refcount as ever
                 gc.freeze()
@@ -296,6 +299,7 @@ class LiveApp(App[None]):
         seq, flt, by, master = self.seq, self.filter, self.heat.by, self.master
         blocked = self.blocked_rank if any(isinstance(s, BlockedScreen) for s in self.screen_stack) else None
         detail = [s.key for s in self.screen_stack if isinstance(s, DetailScreen)]
+        board_open = self.approvals_open()
         if self.clock_runs and time.monotonic() - self.ranked_at > RERANK_S:
             self.polling = False
             self.reload()
@@ -319,6 +323,7 @@ class LiveApp(App[None]):
             team = techs.listing(env) if ch.techs else None
             shows = {k: tickets.show(env, k) for k in detail if k in ch.tickets}
             summary = board.blocked_summary(env) if blocked is not None else None
+            waiting = waiting_approvals(env) if board_open else None  # a decision, a delegation, a request: any event
 
             def apply() -> None:
                 if master is not self.master:  # a reload read everything meanwhile
@@ -337,7 +342,7 @@ class LiveApp(App[None]):
                 if team is not None:
                     self.load.show(team)
                 self.show_filter()
-                self.refresh_open_screens(shows, summary)
+                self.refresh_open_screens(shows, summary, waiting)
                 self._poll_done(sync)
             return apply
 
@@ -356,8 +361,14 @@ class LiveApp(App[None]):
             self.poll_again = False
             self.poll()
 
-    def refresh_open_screens(self, shows: dict[str, dict[str, Any]] | None, summary: list[dict[str, Any]] | None = None) -> None:
+    def approvals_open(self) -> bool:
+        return any(isinstance(s, ApprovalsScreen) for s in self.screen_stack)
+
+    def refresh_open_screens(self, shows: dict[str, dict[str, Any]] | None, summary: list[dict[str, Any]] | None = None,
+                             waiting: tuple[list[dict[str, Any]], int] | None = None) -> None:
         for s in self.screen_stack:
+            if isinstance(s, ApprovalsScreen) and waiting is not None:
+                s.show(*waiting)
             if isinstance(s, DetailScreen) and shows and s.key in shows:
                 s.show(shows[s.key])
                 self.read_similar(s)
@@ -411,6 +422,13 @@ def similar_docs(env: Env, key: str) -> list[dict[str, Any]]:
     ``ticketctl show`` lists; ``everything=False``: a long index catch-up
     (after a bootstrap) is left to search, never run from the dashboard."""
     return kb.similar(env, key, SIMILAR_SHOWN, everything=False)
+
+
+def waiting_approvals(env: Env) -> tuple[list[dict[str, Any]], int]:
+    """What the approvals board shows: the steps waiting for a decision
+    (``approval list``) and the length of a business day, which its waited and
+    limit times are counted in."""
+    return approvals.pending(env), env.config.business_calendar.day_seconds
 
 
 def words(env: Env, flt: Filter) -> set[int] | None:

@@ -1,5 +1,5 @@
-"""Full screens over the main one: a ticket's detail, the blocked board, and
-the changes the sync server rejected."""
+"""Full screens over the main one: a ticket's detail, the blocked board, the
+approvals board and the changes the sync server rejected."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from ticketctl.tui.backlog import BLOCKED_COLUMNS, SLA_STYLE, BacklogView, durat
 
 HINT = N_("escape back   a assign  b block  u unblock  s start  r resolve  n note  e escalate   ? help")
 BLOCKED_HINT = N_("escape back   enter open   a assign  u unblock  s start  r resolve  n note  e escalate   ? help")
+APPROVALS_HINT = N_("escape back   enter open   n note  e escalate   ? help")
 REJECTED_HINT = N_("escape back   r retry: run it again here, it goes out with the next sync   x discard: undo it here   S sync now")
 #: the timeline's columns (the last, the event's text, has no title)
 TIMELINE_COLUMNS = (N_("at"), N_("who"), N_("what"), "")
@@ -159,6 +160,130 @@ class BlockedScreen(Screen[None]):
 
 def blocked_view(loader: Any) -> BacklogView:
     return BacklogView(loader, BLOCKED_COLUMNS, id="blocked")
+
+
+#: the approvals board's columns (the words of ``ticketctl approval list``)
+APPROVAL_COLUMNS = (N_("key"), N_("request"), N_("path"), N_("cost"), N_("step"), N_("held by"), N_("waited / limit"), N_("what"))
+
+
+def business_duration(seconds: int, day_s: int) -> str:
+    """``1d 2h``, ``2d``, ``3h 05m``, ``8h``, ``45m`` of business seconds, a
+    day being the calendar's business day (``day_s``, 10 h by default): a
+    limit configured as ``2d`` reads ``2d``, where wall days would say ``20h 00m``."""
+    sign, s = ("-" if seconds < 0 else ""), abs(int(seconds))
+    d, rem = divmod(s, max(int(day_s), 1))
+    h, rem = divmod(rem, 3600)
+    m = rem // 60
+    if d:
+        return _("{sign}{days}d {hours}h").format(sign=sign, days=d, hours=h) if h else _("{sign}{days}d").format(sign=sign, days=d)
+    if h:
+        return _("{sign}{hours}h {minutes}m").format(sign=sign, hours=h, minutes=f"{m:02d}") if m else _("{sign}{hours}h").format(
+            sign=sign, hours=h)
+    return _("{sign}{minutes}m").format(sign=sign, minutes=m)
+
+
+def step_style(waited_s: int, limit_s: int) -> str:
+    """Red past the step's limit, yellow from half of it: the moments ``sweep``
+    escalates the step and reminds its approvers (``core.sweep.approval``)."""
+    if waited_s > limit_s:
+        return "bold red"
+    return "yellow" if 2 * waited_s >= limit_s else ""
+
+
+def held_by(step: dict[str, Any]) -> str:
+    """The step's approvers, ``rita (away: lee)`` for one whose delegate stands in."""
+    return ", ".join("{name} ({away})".format(name=n, away=_("away: {name}").format(name=d)) if (d := step["delegates"].get(n))
+                     else n for n in step["approvers"])
+
+
+def approval_rows(pending: list[dict[str, Any]], day_s: int) -> list[tuple[str, tuple[str, ...], str]]:
+    """One row per open step of ``services.approvals.pending`` (longest waiting
+    first, as it orders them): (row key, the cells as text, the step's style)."""
+    out: list[tuple[str, tuple[str, ...], str]] = []
+    for r in pending:
+        cost = f"{r['cost']:,.2f}".rstrip("0").rstrip(".")
+        for s in r["steps"]:
+            waited = business_duration(s["waited_s"], day_s) + " / " + business_duration(s["limit_s"], day_s)
+            cells = (r["key"], f"#{r['n']}", r["rule"], cost, s["role"], held_by(s), waited, r["what"])
+            out.append((f"{r['key']}#{r['n']}.{s['step']}", cells, step_style(s["waited_s"], s["limit_s"])))
+    return out
+
+
+class ApprovalsScreen(Screen[None]):
+    """The approval steps waiting for a decision, longest waiting first: the
+    ticket, its request and path, the step, who holds it (and who stands in
+    for someone away), and how long it has waited of its limit, in business
+    time. Enter opens the ticket (:class:`ApprovalsScreen.Opened`); the live
+    poll keeps the board current (``LiveApp.refresh_open_screens``)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "back")]
+    DEFAULT_CSS = """
+    ApprovalsScreen #approvals-caption { height: auto; padding: 0 1; background: $panel; }
+    ApprovalsScreen DataTable { height: 1fr; }
+    """ + HINT_CSS.format(name="ApprovalsScreen")
+
+    class Opened(Message):
+        """Enter on a step: open its ticket."""
+
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: what the board shows, as from :func:`approval_rows`; None until the first read
+        self.rows: list[tuple[str, tuple[str, ...], str]] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(_("loading ..."), style="dim"), id="approvals-caption")
+        table: DataTable[Text] = DataTable(id="approvals", cursor_type="row", zebra_stripes=False)
+        for col in APPROVAL_COLUMNS:  # here, not on mount: the first read may land before the screen's mount
+            table.add_column(_(col), key=col)
+        yield table
+        yield Static(_(APPROVALS_HINT), classes="hint")
+
+    def show(self, pending: list[dict[str, Any]], day_s: int) -> None:
+        """The steps waiting now; the cursor stays on its step (or its place, when that step was decided)."""
+        rows = approval_rows(pending, day_s)
+        if rows == self.rows:
+            return
+        table = self.query_one(DataTable)
+        current, at = self.current_row, table.cursor_row
+        self.rows = rows
+        table.clear()
+        for key, cells, style in rows:
+            table.add_row(*(Text(c, style=style if i in (4, 6) else "bold" if i == 0 else "") for i, c in enumerate(cells)), key=key)
+        keys = [r[0] for r in rows]
+        if rows:
+            table.move_cursor(row=keys.index(current) if current in keys else min(max(at, 0), len(rows) - 1))
+        if rows:
+            caption = Text(_("waiting for a decision: {n}").format(n=len(rows)), style="bold")
+            caption.append("  " + _("longest waiting first, in business time; yellow past half a step's limit, red past all of it"),
+                           style="dim")
+        else:
+            caption = Text(_("no approvals waiting"), style="dim")
+        self.query_one("#approvals-caption", Static).update(caption)
+
+    @property
+    def current_row(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not self.rows or not (0 <= table.cursor_row < len(self.rows)):
+            return None
+        return self.rows[table.cursor_row][0]
+
+    @property
+    def current_key(self) -> str | None:
+        """The ticket of the step under the cursor."""
+        table = self.query_one(DataTable)
+        if not self.rows or not (0 <= table.cursor_row < len(self.rows)):
+            return None
+        return self.rows[table.cursor_row][1][0]
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        key = self.current_key
+        if key is not None:
+            self.post_message(self.Opened(key))
 
 
 #: the rejected changes' columns
