@@ -108,3 +108,15 @@ def server_replays(db_path: Path, cfg: Config) -> None:
     for key, evs in events.items():
         replayed, _spans = fold(None, evs, cfg)
         assert replayed == tickets[key], key
+
+
+def server_on(request: Any, tmp_path: Path, config: str = "") -> Server:
+    """A started server on SQLite, or on PostgreSQL when the test is
+    parametrized with ``"postgresql"`` (the ``pg_url`` fixture: a fresh
+    database, skipped where there is none outside CI); ``config``: the
+    server home's config.toml (the rules the server judges by)."""
+    db = str(request.getfixturevalue("pg_url")) if getattr(request, "param", "sqlite") == "postgresql" else None
+    s = Server(tmp_path, db)
+    if config:
+        (s.home / "config.toml").write_text(config)
+    return s.start()

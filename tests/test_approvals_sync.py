@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from server_fixtures import pg_databases_fixture, pg_url_fixture  # noqa: F401
-from sync_helpers import Server, client
+from sync_helpers import Server, client, server_on
 
 from ticketctl.services import approvals, rebuild, techs, tickets
 from ticketctl.services.env import Env
@@ -22,10 +22,7 @@ TEAM = '[approvals.approvers]\nsupervisor = "sam,lee"\nregional_manager = "rita"
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
-    db = str(request.getfixturevalue("pg_url")) if request.param == "postgresql" else None
-    s = Server(tmp_path, db)
-    (s.home / "config.toml").write_text(TEAM)  # the server decides by its own rules
-    s.start()
+    s = server_on(request, tmp_path, TEAM)
     yield s
     s.kill()
 

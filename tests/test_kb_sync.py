@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from server_fixtures import pg_databases_fixture, pg_url_fixture  # noqa: F401
-from sync_helpers import Server, client
+from sync_helpers import Server, client, server_on
 
 from ticketctl.errors import Refused
 from ticketctl.services import kb, rebuild, techs, tickets
@@ -27,8 +27,7 @@ PHONE = "+86 138 0013 8000"
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
-    db = str(request.getfixturevalue("pg_url")) if request.param == "postgresql" else None
-    s = Server(tmp_path, db).start()
+    s = server_on(request, tmp_path)
     yield s
     s.kill()
 

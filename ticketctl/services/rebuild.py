@@ -12,8 +12,9 @@ from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
-from ticketctl.core.approvals import Delegation, apply_delegation, is_delegation_event
+from ticketctl.core.approvals import DELEGATION_PREFIX, Delegation, apply_delegation, delegation_key, is_delegation_event
 from ticketctl.core.config import Config
+from ticketctl.core.kb import EVENT_PREFIX as KB_PREFIX
 from ticketctl.core.kb import Article, apply_article, is_article_event
 from ticketctl.core.model import Event, Technician, Ticket, span_row
 from ticketctl.core.workflow import apply_tech, fold
@@ -79,26 +80,26 @@ def replay(store: Store, cfg: Config, spans: list[tuple[Any, ...]] | None = None
     return tickets, techs
 
 
+def _kind_events(store: Store, prefix: str, key: str | None) -> list[Event]:
+    """The events whose type starts with ``prefix`` (an entity kind that is
+    not a ticket), one entity's (by its ``ticket`` column) or all, in fold order."""
+    cols = ", ".join(EVENT_COLUMNS)
+    if key is None:
+        rows = store.db.execute(f"SELECT {cols} FROM events WHERE type LIKE ? ORDER BY {EVENT_ORDER}", (f"{prefix}%",))
+    else:
+        rows = store.db.execute(f"SELECT {cols} FROM events WHERE ticket = ? AND type LIKE ? ORDER BY {EVENT_ORDER}",
+                                (key, f"{prefix}%"))
+    return [event_from_row(r) for r in rows]
+
+
 def article_events(store: Store, article_id: str | None = None) -> list[Event]:
     """The knowledge articles' events (one article's, or all), in fold order."""
-    cols = ", ".join(EVENT_COLUMNS)
-    if article_id is None:
-        rows = store.db.execute(f"SELECT {cols} FROM events WHERE type LIKE 'kb.%' ORDER BY {EVENT_ORDER}")
-    else:
-        rows = store.db.execute(f"SELECT {cols} FROM events WHERE ticket = ? AND type LIKE 'kb.%' ORDER BY {EVENT_ORDER}",
-                                (article_id,))
-    return [event_from_row(r) for r in rows]
+    return _kind_events(store, KB_PREFIX, article_id)
 
 
 def delegation_events(store: Store, name: str | None = None) -> list[Event]:
     """Approval delegations' events (one person's, or all), in fold order."""
-    cols = ", ".join(EVENT_COLUMNS)
-    if name is None:
-        rows = store.db.execute(f"SELECT {cols} FROM events WHERE type LIKE 'delegation.%' ORDER BY {EVENT_ORDER}")
-    else:
-        rows = store.db.execute(f"SELECT {cols} FROM events WHERE ticket = ? AND type LIKE 'delegation.%' ORDER BY {EVENT_ORDER}",
-                                (f"@{name}",))
-    return [event_from_row(r) for r in rows]
+    return _kind_events(store, DELEGATION_PREFIX, None if name is None else delegation_key(name))
 
 
 def replay_delegations(store: Store) -> dict[str, Delegation]:
