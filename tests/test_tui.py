@@ -395,7 +395,7 @@ async def test_the_approvals_board_lists_the_open_steps_and_follows_decisions_ma
         screen = app.screen
         assert isinstance(screen, ApprovalsScreen)
         assert board_rows(screen) == [  # the finance step is stage 2: it opens once rita (stage 1) approves
-            ("TST-6", "#1", "large", "6,000", "regional_manager", "rita (away: lee)", "2d 3h / 2d", "replace compressor"),
+            ("TST-6", "#1", "large", "6,000", "regional_manager", "rita (away, lee stands in)", "2d 3h / 2d", "replace compressor"),
             ("TST-2", "#1", "small", "300", "supervisor", "sam", "1d 2h / 2d", "new router"),
             ("TST-1", "#1", "small", "120", "supervisor", "sam", "1h / 2d", "new filter")]
         table = screen.query_one(DataTable)
@@ -420,10 +420,10 @@ async def test_the_approvals_board_lists_the_open_steps_and_follows_decisions_ma
         other.close()
         for _ in range(40):
             await pilot.pause(0.05)
-            if screen.rows and screen.rows[-1][1][5] == "fred (away: fay)":
+            if screen.rows and screen.rows[-1][1][5] == "fred (away, fay stands in)":
                 break
         await settle(pilot)
-        assert board_rows(screen)[-1][5] == "fred (away: fay)"
+        assert board_rows(screen)[-1][5] == "fred (away, fay stands in)"
         other = env_at(tmp_path, LATER, "sam")
         approvals.approve(other, "TST-1")  # the last step: TST-1 unblocks and leaves the board
         other.close()
@@ -432,7 +432,7 @@ async def test_the_approvals_board_lists_the_open_steps_and_follows_decisions_ma
             if screen.rows and len(screen.rows) == 2:
                 break
         await settle(pilot)
-        assert [(c[0], c[5]) for c in board_rows(screen)] == [("TST-2", "sam"), ("TST-6", "fred (away: fay)")]
+        assert [(c[0], c[5]) for c in board_rows(screen)] == [("TST-2", "sam"), ("TST-6", "fred (away, fay stands in)")]
 
         assert screen.current_key == "TST-2"  # the cursor stayed on its step
         await pilot.press("n", *"asked sam", "enter")  # the action keys act on the step's ticket
@@ -804,7 +804,7 @@ async def test_the_dashboard_speaks_chinese(make_env: Callable[[], Env]) -> None
         assert str(app.query_one("#filter-line").render()) == "6 个工单  所有未关闭工单，按权重排序"
         assert str(app.query_one("#heat-caption").render()).startswith("热力图：部门 × 产品")
         hint = str(app.query_one("#keys").render())
-        assert hint.startswith("a 指派  b 挂起  u 恢复") and "ctrl+p 所有操作" in hint
+        assert hint.startswith("? 帮助  q 退出  a 指派  b 挂起  u 恢复") and "ctrl+p 所有操作" in hint
         assert "工单号" in "".join(s.text for s in app.backlog.render_line(0))
         await to_key(pilot, "TST-1")
         await pilot.press("s")  # refused: the reason is the service's, in Chinese too

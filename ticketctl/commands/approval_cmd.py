@@ -94,7 +94,7 @@ def list_(
     cells = []
     for r in rows:
         for s in r["steps"]:
-            away = _("away: {name}")
+            away = _("away, {name} stands in")
             holders = ", ".join(f"{n} ({away.format(name=d)})" if (d := s["delegates"].get(n)) else n for n in s["approvers"])
             cells.append([r["key"], f"#{r['n']}", r["rule"], money(r["cost"]), s["role"], holders,
                           _business(s["waited_s"], day) + " / " + _business(s["limit_s"], day), r["what"]])
@@ -113,14 +113,14 @@ def show(key: Key, json: Json = False) -> None:
     print("  " + _("requested by {name} at {at}").format(name=a["by"], at=a["at"]))
     for f in a["attachments"]:
         print("  " + _("attached {label}: {name} sha256 {sha}").format(label=f["label"], name=f["name"], sha=f["sha256"][:12]))
-    for s in a["steps"]:
+    for i, s in enumerate(a["steps"], 1):
         if s["by"]:
             who = s["by"] + (" " + _("for {name}").format(name=s["for"]) if s["for"] else "") + f" {s['at']}"
         else:
             who = _("waiting for {who} since {at}").format(who=", ".join(s["approvers"]), at=s["since"]) if s["since"] else ", ".join(
                 s["approvers"])
         note = f": {s['note']}" if s["note"] else ""
-        print(f"    {s['stage']}. {s['role']:<18} {s['status']:<9} {who}{note}")
+        print(f"    {i}. {s['role']:<18} {s['status']:<9} {who}{note}")
     if a["reason"]:
         print("  " + _("rejected: {reason}").format(reason=a["reason"]))
 

@@ -48,7 +48,7 @@ def _payload_text(e: dict[str, Any]) -> str:
             steps=", ".join(f"{s['role']}: {','.join(s['approvers'])}" for s in p["steps"]))
     if typ == "approval_decided":
         who = _(" for {name}").format(name=p["for"]) if p.get("for") else ""
-        return _("approval #{n} step {step} {decision}{who}").format(n=p["n"], step=p["step"] + 1, decision=p["decision"], who=who) + (
+        return _("approval #{n}, step {step} {decision}{who}").format(n=p["n"], step=p["step"] + 1, decision=p["decision"], who=who) + (
             f": {p['note']}" if p.get("note") else "")
     if typ == "qa_checked":
         return _("QA run {run}: {result}").format(

@@ -213,7 +213,7 @@ def decide(t: Ticket, actor: str, approve: bool, note: str | None, delegations: 
         decided = t.approvals[-1] if t.approvals else None
         if decided is None:
             raise Refused(_("{key} has no approval request").format(key=t.key))
-        last = next((s for s in reversed(decided["steps"]) if s.get("by")), None)
+        last = max((s for s in decided["steps"] if s.get("by")), key=lambda s: s["at"], default=None)
         raise Refused(_("approval #{n} of {key} was already {status}{by}").format(
             n=decided["n"], key=t.key, status=decided["status"],
             by=_(" by {name} at {at}").format(name=last["by"], at=last["at"]) if last else ""))

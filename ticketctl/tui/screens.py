@@ -191,8 +191,8 @@ def step_style(waited_s: int, limit_s: int) -> str:
 
 
 def held_by(step: dict[str, Any]) -> str:
-    """The step's approvers, ``rita (away: lee)`` for one whose delegate stands in."""
-    return ", ".join("{name} ({away})".format(name=n, away=_("away: {name}").format(name=d)) if (d := step["delegates"].get(n))
+    """The step's approvers, ``rita (away, lee stands in)`` for one whose delegate stands in."""
+    return ", ".join("{name} ({away})".format(name=n, away=_("away, {name} stands in").format(name=d)) if (d := step["delegates"].get(n))
                      else n for n in step["approvers"])
 
 
