@@ -278,3 +278,30 @@ def test_sync_watch_wakes_on_the_servers_poke(server: Server, tmp_path: Path) ->
     finally:
         w.terminate()
         w.wait(timeout=10)
+
+
+def test_two_machines_sweeping_between_syncs_leave_one_escalation_on_the_server(server: Server, tmp_path: Path) -> None:
+    """An escalation is (ticket, rule, round): the server keeps the first that
+    arrives and refuses a change made only of repeats, with the reason."""
+    from ticketctl.services import sweep
+
+    disp = joined(server, tmp_path, "disp", "dispatcher")
+    sup = joined(server, tmp_path, "sup", "supervisor")
+    k = tickets.create(disp, {**fields("Server room too hot"), "priority": "urgent"})["key"]
+    sync.sync(disp)
+    sync.sync(sup)
+    later = {"TICKETCTL_NOW": "2099-01-05T12:00:00Z"}  # long neglected: silent, response and resolution breached
+    a, b = Env(disp.home, {**disp.environ, **later}), Env(sup.home, {**sup.environ, **later})
+    rules_a = sorted(x["rule"] for x in sweep.sweep(a)["actions"] if x["key"] == k)
+    rules_b = sorted(x["rule"] for x in sweep.sweep(b)["actions"] if x["key"] == k)
+    assert rules_a == rules_b and rules_a  # both machines escalated the same rules, offline
+    assert sync.sync(a)["rejected"] == []
+    r = sync.sync(b)
+    _tickets, events, _results = server_state(Path(server.db.removeprefix("sqlite:///")))
+    kept = [e for e in events[k] if e.type == "ticket.escalated"]
+    assert sorted(e.payload["rule"] for e in kept) == rules_a  # once each
+    assert [x["reason"] for x in r["rejected"]] == [  # (the server dates a change no later than its own clock)
+        f"{k} was already escalated for {', '.join(rules_a)} (first at {min(e.at for e in kept)}): not recorded twice"]
+    sync.sync(a)
+    assert tickets.show(b, k)["escalations"] == tickets.show(a, k)["escalations"]
+    assert rebuild.differences(b.store, b.config) == []

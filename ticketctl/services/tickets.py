@@ -205,7 +205,8 @@ APPENDABLE = frozenset({"ticket.escalated", "ticket.stall_check", "ticket.linked
 def append_events(env: Env, ticket: str | None, drafts: list[list[Any]]) -> dict[str, Any]:
     """Events written outside a named action (the sweep's escalations, stall
     checks, links and batch parents), as the server accepts them: only system
-    events, or the creation of a ticket whose key is new."""
+    events, or the creation of a ticket whose key is new. An escalation the
+    ticket already has (same rule and round) is not recorded again."""
     pairs: list[workflow.Draft] = [(str(typ), dict(payload)) for typ, payload in drafts]
     types = {typ for typ, _payload in pairs}
     if ticket is None or not pairs or not types <= APPENDABLE:
@@ -216,5 +217,14 @@ def append_events(env: Env, ticket: str | None, drafts: list[list[Any]]) -> dict
         if (t is None) != ("ticket.created" in types) or (t is None and pairs[0][0] != "ticket.created"):
             raise Refused(_("ticket {key} already exists").format(key=ticket) if t is not None
                           else _("no ticket {key!r}").format(key=ticket))
+        if t is not None:
+            # an escalation is (ticket, rule, round): two machines sweeping between syncs send the same
+            # one twice; the first to arrive is kept, the repeat dropped, and a change of only repeats refused
+            seen = t.escalations
+            repeats = sorted({p["rule"] for typ, p in pairs if typ == "ticket.escalated" and p.get("rule") in seen})
+            pairs = [(typ, p) for typ, p in pairs if not (typ == "ticket.escalated" and p.get("rule") in seen)]
+            if not pairs:
+                raise Refused(_("{key} was already escalated for {rules} (first at {at}): not recorded twice").format(
+                    key=ticket, rules=", ".join(repeats), at=min(seen[r] for r in repeats)))
         t = commit(env, st, t, ticket, pairs)
     return ticket_public(t, env.config, env.now)
