@@ -548,8 +548,7 @@ def test_assign_over_capacity_needs_force(cli: Cli) -> None:
 def test_config_show_and_set(cli: Cli) -> None:
     c = cli.json("config", "show")
     assert set(c) == {"me", "lang", "capacity", "calendar", "sla", "weights", "reasons", "types", "dispatch", "zones", "sweep", "kpi",
-                      "approvals",
-                      "notify", "proof"}
+                      "notify", "proof", "approvals"}
     assert (c["me"], c["capacity"], c["calendar"]["timezone"]) == ("", 3, "UTC")
     assert c["sla"]["high"] == {"response": "1h", "resolve": "8h"}
     assert c["types"]["repair"]["checklist"] == list(REPAIR_CHECKS)
