@@ -98,7 +98,9 @@ def list_(
             holders = ", ".join(f"{n} ({away.format(name=d)})" if (d := s["delegates"].get(n)) else n for n in s["approvers"])
             cells.append([r["key"], f"#{r['n']}", r["rule"], money(r["cost"]), s["role"], holders,
                           _business(s["waited_s"], day) + " / " + _business(s["limit_s"], day), r["what"]])
-    plain_table([_("key"), _("request"), _("path"), _("cost"), _("step"), _("held by"), _("waited / limit"), _("what")], cells)
+    from ticketctl.core.approvals import COLUMNS
+
+    plain_table([_(c) for c in COLUMNS], cells)
 
 
 def show(key: Key, json: Json = False) -> None:

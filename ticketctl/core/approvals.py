@@ -28,9 +28,11 @@ from typing import Any
 from ticketctl.core.config import Config, parse_duration
 from ticketctl.core.model import Event, Ticket, parse_time
 from ticketctl.errors import BadInput, Refused
-from ticketctl.i18n import _
+from ticketctl.i18n import N_, _
 
 REASON = "awaiting_approval"
+#: the columns of a list of open steps (``approval list``, the dashboard's board)
+COLUMNS = (N_("key"), N_("request"), N_("path"), N_("cost"), N_("step"), N_("held by"), N_("waited / limit"), N_("asked for"))
 REQUESTED, DECIDED = "ticket.approval_requested", "ticket.approval_decided"
 DELEGATION_PREFIX = "delegation."
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"

@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from ticketctl.commands.render_show import _payload_text as event_text
+from ticketctl.core import approvals as approval_rules
 from ticketctl.core import kb
 from ticketctl.i18n import N_, _, localize
 from ticketctl.tui.backlog import BLOCKED_COLUMNS, SLA_STYLE, BacklogView, duration
@@ -163,7 +164,7 @@ def blocked_view(loader: Any) -> BacklogView:
 
 
 #: the approvals board's columns (the words of ``ticketctl approval list``)
-APPROVAL_COLUMNS = (N_("key"), N_("request"), N_("path"), N_("cost"), N_("step"), N_("held by"), N_("waited / limit"), N_("what"))
+APPROVAL_COLUMNS = approval_rules.COLUMNS
 
 
 def business_duration(seconds: int, day_s: int) -> str:
