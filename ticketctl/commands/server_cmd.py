@@ -67,6 +67,28 @@ def add_device(
         print(_("device {name} ({role}) token: {token}").format(name=r["name"], role=r["role"], token=r["token"]))
 
 
+@app.command("add-source", epilog="Examples:\n\n"
+             "  ticketctl server add-source prometheus --kind alertmanager   (the token is the last word)\n\n"
+             "  ticketctl server add-source shop --kind webhook   (the token signs the body: X-Signature-256)\n\n"
+             "  ticketctl server add-source support --kind imap   (for `ticketctl intake imap --token`)\n\n"
+             "  ticketctl server add-source form --kind web   (opens the customers' form at /new)")
+def add_source(
+    name: Annotated[str, typer.Argument(help="The source's name; it writes as the device intake:NAME.")],
+    kind: Annotated[str, typer.Option("--kind", help="alertmanager, webhook, imap or web.")],
+    prefix: Annotated[str | None, typer.Option("--prefix", help="Key prefix of its tickets (default: ALR, HOOK, MAIL, WEB).")] = None,
+    db: Db = None,
+    json: Json = False,
+) -> None:
+    """Open a door for work that arrives by itself; prints its token (shown once) as the last word on stdout."""
+    from ticketctl.sync.admin import add_source as add
+
+    r = add(_db(db), name, kind, prefix)
+    if json:
+        emit_json(r)
+    else:
+        print(_("source {name} ({kind}, tickets {prefix}-N, device {device}) token: {token}").format(**r))
+
+
 @app.command("list-devices", epilog="Example: ticketctl server list-devices --json")
 def list_devices(db: Db = None, json: Json = False) -> None:
     """Enrolled devices, their roles and whether they are revoked."""

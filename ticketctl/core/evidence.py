@@ -104,16 +104,19 @@ def proves(ev: dict[str, Any], item: str) -> bool:
 # -- decisions ------------------------------------------------------------------
 
 
-def decide_attach(t: Ticket, ev: dict[str, Any], at: str, cfg: Config) -> list[Draft]:
+def decide_attach(t: Ticket, ev: dict[str, Any], at: str, cfg: Config, arriving: bool = False) -> list[Draft]:
     """Attach the file ``ev`` describes (sha256, name, size, mime, item,
     captured_at) at ``at``; with an item, check it (see the module doc).
+    ``arriving``: a file that came with the request itself (a mail's
+    attachment, the web form's photo), which a new ticket takes too.
 
     Refused: the ticket is not in work, the same file is already attached for
     the same item in this round, or a photo lies outside the window (the
     message gives the gap in minutes). Bad input: an item not on the checklist."""
-    if t.status not in ATTACH_FROM:
+    allowed = ("new", *ATTACH_FROM) if arriving else ATTACH_FROM
+    if t.status not in allowed:
         raise Refused(_("cannot attach to {key}: it is {status} (attach needs {need})").format(
-            key=t.key, status=t.status, need=_(" or ").join(ATTACH_FROM)))
+            key=t.key, status=t.status, need=_(" or ").join(allowed)))
     sha, item = str(ev.get("sha256", "")), ev.get("item")
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
         raise BadInput(_("{value!r} is not a sha256 in hex").format(value=sha))

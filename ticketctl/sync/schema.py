@@ -122,10 +122,35 @@ blobs = Table(
     Column("created_at", String(32), nullable=False),
 )
 
+sources = Table(
+    "sources", metadata,
+    Column("name", String(64), primary_key=True),      # its device is ``intake:NAME``
+    Column("kind", String(20), nullable=False),        # alertmanager, webhook, imap or web
+    Column("secret", Text),                            # a webhook's HMAC key (the token itself); others keep only its hash
+    Column("created_at", String(32), nullable=False),
+)
+
+intake_refs = Table(
+    "intake_refs", metadata,
+    Column("source", String(64), primary_key=True),
+    Column("ref", String(300), primary_key=True),      # an alert's fingerprint, a webhook's id, a mail's Message-ID
+    Column("ticket", String(64), nullable=False),      # the ticket it opened or noted
+    Column("seq", BigInteger, nullable=False),         # when it was last seen
+)
+
+intake_hits = Table(
+    "intake_hits", metadata,
+    Column("source", String(64), nullable=False),
+    Column("address", String(64), nullable=False),     # the client's IP address (the web form's rate limit)
+    Column("at", BigInteger, nullable=False),          # unix seconds
+    Index("intake_hits_address", "source", "address", "at"),
+)
+
 #: per version, the tables it creates
 MIGRATIONS: list[list[Table]] = [
     [server_meta, counters, devices, events, results, tickets, technicians, blobs],
     [articles],  # v2: the knowledge base
     [delegations],  # v3: approvals: who approves for whom while away
+    [sources, intake_refs, intake_hits],  # v4: intake: alerts, webhooks, mail and the web form
 ]
 LATEST = len(MIGRATIONS)

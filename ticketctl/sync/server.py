@@ -20,6 +20,8 @@ Endpoints (``/openapi.json`` has the schema):
 - ``PUT /blobs/{sha256}``: evidence files, idempotent, checked against the hash.
 - ``GET /kb``, ``/kb/{id}``, ``/kb.json``: the published knowledge articles, for
   customers (no token), ``sync.kbpages``.
+- ``POST /intake/alertmanager``, ``/intake/webhook/{name}``, ``/intake/mail``: work
+  arriving by itself, each source writing as its own device (``sync.intake``).
 """
 
 
@@ -49,16 +51,21 @@ from ticketctl.errors import TicketctlError
 from ticketctl.home import Home, load_config
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import REGISTRY, check_args, intent
-from ticketctl.sync import kbpages, proof
+from ticketctl.sync import intake, kbpages, proof
 from ticketctl.sync import schema as S
 from ticketctl.sync.protocol import MAX_PAGE, Hello, Push
-from ticketctl.sync.serverdb import ServerStore, engine_for, event_from_server_row, high_water, lock_sequence, migrate, now_iso
+from ticketctl.sync.serverdb import (
+    ServerStore,
+    engine_for,
+    event_from_server_row,
+    high_water,
+    lock_sequence,
+    migrate,
+    now_iso,
+    token_hash,
+)
 
 log = logging.getLogger("ticketctl.server")
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _load_mutations() -> None:
@@ -129,6 +136,8 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
             raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
         if row["revoked_at"]:
             raise HTTPException(403, f"device {row['name']} was revoked at {row['revoked_at']}")
+        if row["role"] == "intake":
+            raise HTTPException(403, f"{row['name']} is an intake source: its token opens only its door (/intake/...)")
         return Device(row)
 
     Auth = Annotated[Device, Depends(device)]
@@ -354,6 +363,9 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
             return JSONResponse(v)
         lang = proof.page_language(accept_language, page_lang)
         return html_page(proof.verdict_page(v, lang), lang, 200 if v["valid"] else 422)
+
+    app.include_router(intake.router(engine, home, cfg))
+    app.add_middleware(intake.BodyLimit, limits=intake.limits(cfg))
 
     public_kb = kbpages.PublicKb()
 

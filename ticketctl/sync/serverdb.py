@@ -16,6 +16,7 @@ Two things differ on purpose:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Iterator, Sequence
@@ -57,6 +58,11 @@ def engine_for(url: str) -> Engine:
         cur.close()
 
     return eng
+
+
+def token_hash(token: str) -> str:
+    """What the server stores of a bearer token."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def now_iso() -> str:

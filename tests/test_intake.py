@@ -1,0 +1,342 @@
+"""Monitoring alerts and signed webhooks become tickets (``sync.intake``).
+
+In process (the server app over a SQLite file) for the rules: an Alertmanager
+notification posted twice opens one ticket and notes it once; a resolved alert
+notes it (and, configured, settles it); a wrong token, a wrong signature, an
+oversized or malformed body is a 4xx that writes nothing. Fuzzed from the
+OpenAPI schema with the sources' own credentials: no 5xx. Then a real server
+process: concurrent posts of one new alert open one ticket, and a device sees
+the intake's tickets after ``sync``, with their channel and their source as
+the author.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from server_fixtures import bearer, home_in
+from sync_helpers import client, server_on
+
+from ticketctl.services import tickets
+from ticketctl.sync import client as sync
+from ticketctl.sync.admin import add_device, add_source, revoke
+from ticketctl.sync.server import create_app
+
+FIRING = {
+    "status": "firing",
+    "labels": {"alertname": "OltUplinkDown", "instance": "olt-3:9100", "severity": "critical", "team": "fibre"},
+    "annotations": {"summary": "OLT 3 uplink down", "description": "No light on the uplink port for 5 minutes."},
+    "startsAt": "2026-12-03T08:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
+    "generatorURL": "http://prometheus:9090/graph?g0.expr=up", "fingerprint": "9f2c1b7e0a3d4c55",
+}
+RULES = """
+[intake.alert_rules.fibre]
+match = { team = "fibre|ftth" }
+dept = "network"
+product = "fibre"
+"""
+
+
+def notification(*alerts: dict[str, Any]) -> dict[str, Any]:
+    """Alertmanager's webhook body (version 4) around ``alerts``."""
+    return {"version": "4", "groupKey": '{}:{alertname="OltUplinkDown"}', "truncatedAlerts": 0,
+            "status": "resolved" if all(a["status"] == "resolved" for a in alerts) else "firing", "receiver": "ticketctl",
+            "groupLabels": {"alertname": "OltUplinkDown"}, "commonLabels": {}, "commonAnnotations": {},
+            "externalURL": "http://alertmanager:9093", "alerts": list(alerts)}
+
+
+def resolved(alert: dict[str, Any]) -> dict[str, Any]:
+    return {**alert, "status": "resolved", "endsAt": "2026-12-03T08:40:00Z"}
+
+
+def sign(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class Team:
+    """The server app in process, its sources' tokens and a dispatcher's, and its database read directly."""
+
+    def __init__(self, root: Path, config: str = ""):
+        self.db = root / "server.db"
+        self.url = f"sqlite:///{self.db}"
+        home = home_in(root)
+        if config:
+            (root / "config.toml").write_text(config)
+        self.client = TestClient(create_app(self.url, home))
+        self.alerts = add_source(self.url, "prometheus", "alertmanager")
+        self.hook = add_source(self.url, "shop", "webhook")
+        self.mail = add_source(self.url, "support", "imap")
+        self.dispatcher = add_device(self.url, "dana", "dispatcher")["token"]
+
+    def alert(self, body: dict[str, Any], token: str | None = None) -> httpx.Response:
+        return self.client.post("/intake/alertmanager", json=body, headers=bearer(token or self.alerts["token"]))
+
+    def webhook(self, body: dict[str, Any] | bytes, signature: str | None = None, header: str = "X-Signature-256") -> httpx.Response:
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json", header: sign(self.hook["token"], raw) if signature is None else signature}
+        return self.client.post("/intake/webhook/shop", content=raw, headers=headers)
+
+    def rows(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        db = sqlite3.connect(self.db)
+        try:
+            return db.execute(sql, args).fetchall()
+        finally:
+            db.close()
+
+    def events(self, ticket: str | None = None) -> list[tuple[str, str, str, dict[str, Any]]]:
+        """(ticket, type, device, payload) of every event, in order."""
+        rows = self.rows("SELECT ticket, type, device, payload FROM events ORDER BY seq")
+        return [(t, ty, d, json.loads(p)) for t, ty, d, p in rows if ticket is None or t == ticket]
+
+    def ticket(self, key: str) -> dict[str, Any]:
+        (data,) = self.rows("SELECT data FROM tickets WHERE key = ?", key)[0]
+        return dict(json.loads(data))
+
+    def written(self) -> tuple[int, int, int, int]:
+        """What a refused request must leave as it was: events, tickets, refs, the sequence."""
+        return (self.rows("SELECT count(*) FROM events")[0][0], self.rows("SELECT count(*) FROM tickets")[0][0],
+                self.rows("SELECT count(*) FROM intake_refs")[0][0], self.rows("SELECT value FROM counters WHERE name = 'seq'")[0][0])
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> Team:
+    return Team(tmp_path, RULES)
+
+
+# -- monitoring -------------------------------------------------------------------------
+
+
+def test_an_alert_posted_twice_opens_one_ticket_with_one_note(team: Team) -> None:
+    first = team.alert(notification(FIRING))
+    assert first.status_code == 200, first.text
+    assert first.json() == {"opened": ["ALR-1"], "noted": []}
+    again = team.alert(notification(FIRING))
+    assert again.json() == {"opened": [], "noted": ["ALR-1"]}
+
+    evs = team.events()
+    assert [(t, ty, d) for t, ty, d, _ in evs] == [("ALR-1", "ticket.created", "intake:prometheus"),
+                                                    ("ALR-1", "ticket.noted", "intake:prometheus")]
+    t = team.ticket("ALR-1")
+    # placed by the rule whose matcher holds; the priority from the severity label; the summary as title
+    assert (t["title"], t["dept"], t["product"], t["fault"], t["priority"], t["channel"], t["status"]) == (
+        "OLT 3 uplink down", "network", "fibre", "OltUplinkDown", "urgent", "alert", "new")
+    assert "No light on the uplink port" in t["description"] and "instance=olt-3:9100" in t["description"]
+    assert "still firing" in evs[1][3]["text"]
+
+
+def test_a_resolved_alert_notes_its_ticket_and_an_unknown_one_writes_nothing(team: Team) -> None:
+    team.alert(notification(FIRING))
+    before = team.written()
+    r = team.alert(notification(resolved({**FIRING, "fingerprint": "never-seen"})))
+    assert r.json() == {"opened": [], "noted": []} and team.written() == before
+    r = team.alert(notification(resolved(FIRING)))
+    assert r.json() == {"opened": [], "noted": ["ALR-1"]}
+    assert team.ticket("ALR-1")["status"] == "new"  # not configured to settle: only the note
+    assert "resolved at 2026-12-03T08:40:00Z" in team.events("ALR-1")[-1][3]["text"]
+    # firing after its ticket was closed or cancelled is a new fault: a new ticket
+    team.client.post("/intake/alertmanager", json=notification(FIRING), headers=bearer(team.alerts["token"]))
+    assert team.written()[1] == 1
+
+
+def test_configured_resolution_resolves_a_held_ticket_and_cancels_an_untouched_one(tmp_path: Path) -> None:
+    team = Team(tmp_path, RULES + "\n[intake]\nresolve_on_resolved = true\n")
+    other = {**FIRING, "fingerprint": "second", "labels": {**FIRING["labels"], "instance": "olt-4:9100"}}
+    assert team.alert(notification(FIRING, other)).json()["opened"] == ["ALR-1", "ALR-2"]
+    # a dispatcher takes ALR-1 through the sync protocol; ALR-2 stays untouched
+    push = {"mutations": [
+        {"mutation_id": "m1", "client_seq": 1, "name": "tech.add", "args": {"name": "ana", "skills": ["fibre"]},
+         "client_ts": "2026-12-03T08:05:00Z"},
+        {"mutation_id": "m2", "client_seq": 2, "name": "ticket.assign", "args": {"key": "ALR-1", "name": "ana"},
+         "client_ts": "2026-12-03T08:06:00Z"}]}
+    r = team.client.post("/sync/push", json=push, headers=bearer(team.dispatcher))
+    assert [x["status"] for x in r.json()["results"]] == ["applied", "applied"], r.text
+    team.alert(notification(resolved(FIRING), resolved(other)))
+    assert team.ticket("ALR-1")["status"] == "resolved"
+    assert (team.ticket("ALR-2")["status"], team.ticket("ALR-2")["cancel_reason"]) == ("cancelled", team.events("ALR-2")[-1][3]["reason"])
+    # firing again after the resolution: a new ticket, the fingerprint now names it
+    assert team.alert(notification(FIRING)).json()["opened"] == ["ALR-3"]
+
+
+def test_a_wrong_token_is_401_and_writes_nothing(team: Team) -> None:
+    before = team.written()
+    for token, status in (("not-a-token", 401), (team.mail["token"], 403), (team.dispatcher, 403)):
+        r = team.alert(notification(FIRING), token)
+        assert r.status_code == status, (token, r.text)
+        assert set(r.json()) == {"detail"}
+    assert team.client.post("/intake/alertmanager", json=notification(FIRING)).status_code == 401
+    revoke(team.url, "intake:prometheus")
+    assert team.alert(notification(FIRING)).status_code == 403
+    assert team.written() == before
+
+
+def test_an_intake_token_opens_only_its_door(team: Team) -> None:
+    for path in ("/sync/pull", "/sync/snapshot"):
+        r = team.client.get(path, headers=bearer(team.alerts["token"]))
+        assert r.status_code == 403 and "intake source" in r.json()["detail"], r.text
+    r = team.client.post("/sync/push", json={"mutations": []}, headers=bearer(team.alerts["token"]))
+    assert r.status_code == 403
+
+
+@pytest.mark.parametrize("body, status", [
+    (b"{not json", 422),
+    (b'{"version": "4", "alerts": [{"status": "burning"}]}', 422),
+    (b'{"version": "4", "alerts": [{"status": "firing", "labels": {"a": ["b"]}}]}', 422),
+    (b'{"alerts": "none"}', 422),
+    (b"\xff\xfe", 422),
+    (b" " * (3 * 1024 * 1024), 413),
+])
+def test_bad_bodies_are_4xx_and_write_nothing(team: Team, body: bytes, status: int) -> None:
+    before = team.written()
+    r = team.client.post("/intake/alertmanager", content=body,
+                         headers={**bearer(team.alerts["token"]), "Content-Type": "application/json"})
+    assert r.status_code in ((status, 400) if status == 422 else (status,)), r.text[:200]
+    assert team.written() == before
+
+
+def test_an_oversized_chunked_body_is_413(team: Team) -> None:
+    def chunks() -> Any:
+        for _ in range(40):
+            yield b" " * 100_000
+
+    r = team.client.post("/intake/alertmanager", content=chunks(),
+                         headers={**bearer(team.alerts["token"]), "Content-Type": "application/json"})
+    assert r.status_code == 413 and "larger than" in r.json()["detail"]
+
+
+def test_a_batch_is_all_or_nothing(tmp_path: Path) -> None:
+    """An alert the rules refuse (here: a priority map to a type the config lacks cannot
+    happen, so a title that is only spaces) leaves none of its batch's tickets behind."""
+    team = Team(tmp_path)
+    blank = {**FIRING, "fingerprint": "blank", "labels": {"alertname": " "}, "annotations": {"summary": "   "}}
+    before = team.written()
+    r = team.alert(notification(FIRING, blank))
+    assert r.status_code == 422 and "title" in r.json()["detail"], r.text
+    assert team.written() == before
+
+
+# -- signed webhooks ----------------------------------------------------------------------
+
+
+def test_a_signed_webhook_opens_a_ticket_and_its_id_repeats_as_a_note(team: Team) -> None:
+    order = {"title": "Order 88 failed to provision", "id": "order-88", "description": "port 4 refused the profile",
+             "product": "fibre", "priority": "high", "customer": "Ada Lovelace"}
+    r = team.webhook(order)
+    assert r.status_code == 200 and r.json() == {"opened": ["HOOK-1"], "noted": []}, r.text
+    t = team.ticket("HOOK-1")
+    assert (t["title"], t["product"], t["priority"], t["customer"], t["channel"], t["dept"]) == (
+        "Order 88 failed to provision", "fibre", "high", "Ada Lovelace", "webhook", "operations")
+    raw = json.dumps(order).encode()
+    r = team.webhook(raw, sign(team.hook["token"], raw), header="X-Hub-Signature-256")  # GitHub's header name
+    assert r.json() == {"opened": [], "noted": ["HOOK-1"]}
+    assert team.webhook({"title": "no id: each call is its own ticket"}).json()["opened"] == ["HOOK-2"]
+    assert team.webhook({"title": "no id: each call is its own ticket"}).json()["opened"] == ["HOOK-3"]
+    assert team.webhook({**order, "status": "resolved"}).json()["noted"] == ["HOOK-1"]
+
+
+def test_a_wrong_signature_is_401_and_writes_nothing(team: Team) -> None:
+    body = json.dumps({"title": "forged"}).encode()
+    before = team.written()
+    for sig in ("sha256=" + "0" * 64, sign("not-the-secret", body), sign(team.hook["token"], body + b" "), "md5=abc", ""):
+        r = team.webhook(body, sig)
+        assert r.status_code == 401, (sig, r.text)
+    r = team.client.post("/intake/webhook/shop", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 401
+    r = team.client.post("/intake/webhook/nobody", content=body, headers={"X-Signature-256": sign(team.hook["token"], body)})
+    assert r.status_code == 401
+    assert team.webhook({"title": "x"}, sign(team.hook["token"], b"{}")).status_code == 401
+    assert team.written() == before
+    bad = b'{"title": ""}'
+    assert team.webhook(bad, sign(team.hook["token"], bad)).status_code == 422
+    assert team.written() == before
+
+
+# -- fuzzed with the sources' credentials ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fuzz_team(tmp_path_factory: pytest.TempPathFactory) -> Team:
+    return Team(tmp_path_factory.mktemp("intake-fuzz"), RULES)
+
+
+@pytest.fixture(scope="module")
+def intake_schema(fuzz_team: Team) -> Any:
+    return schemathesis.openapi.from_asgi("/openapi.json", fuzz_team.client.app)
+
+
+schema = schemathesis.pytest.from_fixture("intake_schema")
+
+
+@schema.include(path_regex=r"^/intake/").parametrize()
+@settings(max_examples=60, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_request_with_the_sources_credentials_gets_a_server_error(case: Any, fuzz_team: Team) -> None:
+    headers = {k: v for k, v in (case.headers or {}).items() if k.lower() not in ("authorization", "x-signature-256")}
+    path = case.operation.path
+    if path == "/intake/alertmanager":
+        headers["Authorization"] = f"Bearer {fuzz_team.alerts['token']}"
+    elif path == "/intake/mail":
+        headers["Authorization"] = f"Bearer {fuzz_team.mail['token']}"
+    else:
+        case.path_parameters = {"name": "shop"}
+        body = case.body if isinstance(case.body, bytes | dict | list | str | int | float | bool) else {}  # NOT_SET: an empty object
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        case.body = raw
+        headers["Content-Type"] = "application/json"
+        headers["X-Signature-256"] = sign(fuzz_team.hook["token"], raw)
+    case.headers = headers
+    case.call_and_validate(checks=[not_a_server_error])
+
+
+# -- a real server process, and a device --------------------------------------------------
+
+
+def test_concurrent_posts_of_one_alert_open_one_ticket_and_a_device_sees_it(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    srv = server_on(request, tmp_path, RULES)
+    try:
+        src = add_source(srv.db, "prometheus", "alertmanager")
+        dana = client(tmp_path, "dana")
+        sync.setup(dana, srv.url, srv.token("dana", "dispatcher"))
+        sync.sync(dana)  # set up before the alerts: it pulls their events (a later one starts from a snapshot)
+        body = notification(FIRING)
+        gate = threading.Barrier(8)
+        answers: list[Any] = []
+
+        def post() -> None:
+            with httpx.Client(base_url=srv.url, headers=bearer(src["token"]), timeout=30) as c:
+                gate.wait(10)
+                answers.append(c.post("/intake/alertmanager", json=body))
+
+        threads = [threading.Thread(target=post) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert sorted(r.status_code for r in answers) == [200] * 8
+        opened = [k for r in answers for k in r.json()["opened"]]
+        noted = [k for r in answers for k in r.json()["noted"]]
+        assert (opened, noted) == (["ALR-1"], ["ALR-1"] * 7)
+
+        assert sync.sync(dana)["pulled"] == 8
+        shown = tickets.show(dana, "ALR-1")
+        assert (shown["channel"], shown["dept"], shown["product"], shown["status"]) == ("alert", "network", "fibre", "new")
+        authors = {e["actor"] for e in shown["timeline"]}
+        assert authors == {"intake:prometheus"}
+        assert [e["type"] for e in shown["timeline"]].count("ticket.noted") == 7
+        # and the dispatcher works it like any ticket
+        tickets.note(dana, "ALR-1", "calling the field team")
+        r = sync.sync(dana)
+        assert r["rejected"] == [] and r["pending"] == [] and r["pushed"] == 1
+        dana.close()
+    finally:
+        srv.kill()

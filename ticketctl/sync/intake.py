@@ -1,0 +1,474 @@
+"""The server's doors for work that arrives by itself: monitoring alerts
+(Prometheus Alertmanager's webhook, version 4), a generic JSON webhook signed
+with HMAC-SHA256, and the mail ``ticketctl intake imap`` hands over. (The
+customers' web form is ``sync.webform``, on the same :class:`Door`.)
+
+Every source is a device of its own, ``intake:NAME`` (``ticketctl server
+add-source``): its tickets and notes are events in the team's log, synced to
+every device like anyone's work, and the audit says which door each came
+from. A source authenticates with ``Authorization: Bearer TOKEN``; a webhook
+instead signs its body (``X-Signature-256: sha256=HEX``, the scheme of GitHub's
+``X-Hub-Signature-256``, which is accepted too) with the token as the key.
+
+Each request is one transaction under the sequence lock: the tickets it opens,
+the notes it adds and the refs it remembers commit together or not at all,
+and two requests for the same alert are judged one after the other (one
+ticket, then a note). Bad input is a 4xx and writes nothing.
+"""
+
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, Field, ValidationError
+from sqlalchemy import Connection, Engine, insert, select, update
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ticketctl.core import intake as I
+from ticketctl.core.config import Config
+from ticketctl.core.evidence import decide_attach
+from ticketctl.core.model import parse_time
+from ticketctl.errors import TicketctlError
+from ticketctl.home import Home
+from ticketctl.services import tickets
+from ticketctl.services.env import Env
+from ticketctl.services.mutations import intent
+from ticketctl.sync import schema as S
+from ticketctl.sync.serverdb import ServerStore, lock_sequence, now_iso, token_hash
+
+log = logging.getLogger("ticketctl.server")
+
+#: largest body each door reads (bytes); more is 413 before anything is parsed
+ALERT_BODY_MAX = 2 * 1024 * 1024
+WEBHOOK_BODY_MAX = 256 * 1024
+MAX_ALERTS = 1000
+
+
+# -- request bodies (also the OpenAPI schema) --------------------------------------------
+
+
+class Alert(BaseModel):
+    """One alert of an Alertmanager notification."""
+
+    status: Literal["firing", "resolved"]
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    startsAt: str = Field("", max_length=64)
+    endsAt: str = Field("", max_length=64)
+    generatorURL: str = Field("", max_length=2000)
+    fingerprint: str = Field("", max_length=200)
+
+
+class AlertmanagerPayload(BaseModel):
+    """Alertmanager's webhook body, version 4 (``webhook_config`` in alertmanager.yml)."""
+
+    version: str = Field("4", max_length=8)
+    groupKey: str = Field("", max_length=2000)
+    truncatedAlerts: int = Field(0, ge=0)
+    status: Literal["firing", "resolved"] = "firing"
+    receiver: str = Field("", max_length=200)
+    groupLabels: dict[str, str] = Field(default_factory=dict)
+    commonLabels: dict[str, str] = Field(default_factory=dict)
+    commonAnnotations: dict[str, str] = Field(default_factory=dict)
+    externalURL: str = Field("", max_length=2000)
+    alerts: list[Alert] = Field(max_length=MAX_ALERTS)
+
+
+class WebhookPayload(BaseModel):
+    """A generic webhook: one ticket per ``id`` (repeats while it is open are notes)."""
+
+    title: str = Field(min_length=1, max_length=500)
+    id: str = Field("", max_length=200, description="Your identity for this event: a repeat of it notes its open ticket.")
+    status: Literal["open", "resolved"] = "open"
+    description: str = Field("", max_length=I.TEXT_MAX)
+    dept: str = Field("", max_length=100)
+    product: str = Field("", max_length=100)
+    fault: str = Field("", max_length=100)
+    priority: Literal["", "urgent", "high", "medium", "low"] = ""
+    customer: str = Field("", max_length=200)
+
+
+class MailAttachment(BaseModel):
+    name: str = Field(max_length=255)
+    mime: str = Field("application/octet-stream", max_length=100)
+    data: str = Field(description="The file, base64.")
+
+
+class Mail(BaseModel):
+    """One message as ``ticketctl intake imap`` reads it."""
+
+    message_id: str = Field(min_length=1, max_length=300)
+    in_reply_to: list[str] = Field(default_factory=list, max_length=100, description="In-Reply-To and References.")
+    subject: str = Field(max_length=2000)
+    sender: str = Field("", max_length=500)
+    text: str = Field("", max_length=200_000)
+    attachments: list[MailAttachment] = Field(default_factory=list, max_length=50)
+
+
+# -- the writer -----------------------------------------------------------------------
+
+
+class Door:
+    """One request's writes as source ``name``: opens tickets (keyed with the
+    source's prefix and its own counter), notes them, attaches files, and
+    remembers refs; :meth:`commit` writes it all. Runs inside the caller's
+    transaction, which holds the sequence lock."""
+
+    def __init__(self, c: Connection, home: Home, cfg: Config, name: str, prefix: str):
+        from ticketctl.sync.server import server_env
+
+        lock_sequence(c)
+        self.c, self.name, self.prefix = c, name, prefix
+        self.st = ServerStore(c, I.device_name(name), prefix)
+        self.env: Env = server_env(home, cfg, self.st, I.device_name(name), parse_time(now_iso()))
+        self.opened: list[str] = []
+        self.noted: list[str] = []
+
+    def _as(self, mutation: str, args: dict[str, Any], fn: Callable[[], Any], mutation_id: str | None = None) -> Any:
+        with intent(self.env, mutation, args, mutation_id or str(uuid.uuid4())):
+            return fn()
+
+    def open(self, fields: dict[str, Any], mutation_id: str | None = None) -> str:
+        key = f"{self.prefix}-{self._next_number()}"
+        self._as("ticket.create", {"key": key, "fields": fields}, lambda: tickets.create_as(self.env, key, fields), mutation_id)
+        self.opened.append(key)
+        return key
+
+    def note(self, key: str, text: str) -> None:
+        self._as("ticket.note", {"key": key, "text": text}, lambda: tickets.note(self.env, key, text))
+        self.noted.append(key)
+
+    def settle(self, key: str, note: str) -> None:
+        """Monitoring says the fault is gone: resolve the ticket if someone holds
+        it, cancel it if nobody took it yet, else (blocked) only note it."""
+        status = self.st.ticket(key).status
+        if status in ("assigned", "in_progress"):
+            self._as("ticket.resolve", {"key": key, "note": note}, lambda: tickets.resolve(self.env, key, note))
+        elif status == "new":
+            self._as("ticket.cancel", {"key": key, "reason": note}, lambda: tickets.cancel(self.env, key, note))
+        else:
+            self.note(key, note)
+
+    def attach(self, key: str, data: bytes, name: str, mime: str) -> str:
+        """Store ``data`` as a blob and attach it to ``key`` (as a file that came with the request)."""
+        sha = hashlib.sha256(data).hexdigest()
+        if self.c.execute(select(S.blobs.c.sha256).where(S.blobs.c.sha256 == sha)).first() is None:
+            self.c.execute(insert(S.blobs).values(sha256=sha, size=len(data), data=data, created_at=now_iso()))
+        at = now_iso()
+        facts = {"sha256": sha, "name": name, "size": len(data), "mime": mime, "item": None, "captured_at": None}
+        args = {"key": key, **facts, "at": at}
+        self._as("ticket.attach", args, lambda: tickets.act(
+            self.env, key, lambda t: decide_attach(t, facts, at, self.env.config, arriving=True)))
+        return sha
+
+    def ticket_for(self, ref: str) -> str | None:
+        """The open ticket ``ref`` opened before, if any."""
+        row = self.c.execute(select(S.intake_refs.c.ticket).where(
+            S.intake_refs.c.source == self.name, S.intake_refs.c.ref == ref)).first()
+        if row is None or not self.st.has_ticket(row[0]):
+            return None
+        return str(row[0]) if self.st.ticket(row[0]).status in I.OPEN_STATUSES else None
+
+    def seen(self, ref: str) -> str | None:
+        """The ticket ``ref`` went to, whatever its status (a mail handed over twice)."""
+        row = self.c.execute(select(S.intake_refs.c.ticket).where(
+            S.intake_refs.c.source == self.name, S.intake_refs.c.ref == ref)).first()
+        return None if row is None else str(row[0])
+
+    def remember(self, ref: str, key: str) -> None:
+        values = {"ticket": key, "seq": self.st.seq}
+        done = self.c.execute(update(S.intake_refs).where(S.intake_refs.c.source == self.name, S.intake_refs.c.ref == ref)
+                              .values(**values)).rowcount
+        if not done:
+            self.c.execute(insert(S.intake_refs).values(source=self.name, ref=ref, **values))
+
+    def _next_number(self) -> int:
+        name = f"tickets:{self.prefix}"
+        row = self.c.execute(select(S.counters.c.value).where(S.counters.c.name == name)).first()
+        n = 1 if row is None else int(row[0]) + 1
+        while self.st.has_ticket(f"{self.prefix}-{n}"):  # never reuse a key, whoever made it
+            n += 1
+        if row is None:
+            self.c.execute(insert(S.counters).values(name=name, value=n))
+        else:
+            self.c.execute(update(S.counters).where(S.counters.c.name == name).values(value=n))
+        return n
+
+    def commit(self) -> dict[str, Any]:
+        self.st.flush()
+        return {"opened": self.opened, "noted": sorted(set(self.noted) - set(self.opened))}
+
+
+# -- sources --------------------------------------------------------------------------
+
+
+class Source:
+    def __init__(self, row: Any):
+        self.name: str = row["name"]
+        self.kind: str = row["kind"]
+        self.secret: str | None = row["secret"]
+        self.prefix: str = row["prefix"] or I.PREFIXES[self.kind]
+
+
+_SOURCE = (select(S.sources.c.name, S.sources.c.kind, S.sources.c.secret, S.devices.c.prefix, S.devices.c.revoked_at,
+                  S.devices.c.token_hash)
+           .join(S.devices, S.devices.c.name == ("intake:" + S.sources.c.name)))
+
+
+def bearer_source(engine: Engine, authorization: str | None, kind: str) -> Source:
+    """The source whose token the request carries: 401 without a known token, 403
+    for a revoked one, a device's (not a source's) or one of another kind."""
+    if not authorization or not authorization.startswith("Bearer ") or len(authorization) > 200:
+        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    digest = token_hash(authorization[7:].strip())
+    with engine.connect() as c:
+        row = c.execute(_SOURCE.where(S.devices.c.token_hash == digest)).mappings().first()
+        if row is None:
+            dev = c.execute(select(S.devices.c.name, S.devices.c.revoked_at).where(S.devices.c.token_hash == digest)).first()
+            if dev is not None:
+                raise HTTPException(403, f"device {dev[0]} was revoked at {dev[1]}" if dev[1] else
+                                    f"{dev[0]} is a device, not an intake source (ticketctl server add-source)")
+    return _usable(row, kind)
+
+
+def _usable(row: Any, kind: str) -> Source:
+    if row is None:
+        raise HTTPException(401, "unknown token", headers={"WWW-Authenticate": "Bearer"})
+    if row["revoked_at"]:
+        raise HTTPException(403, f"source {row['name']} was revoked at {row['revoked_at']}")
+    if row["kind"] != kind:
+        raise HTTPException(403, f"source {row['name']} is a {row['kind']} source, not {kind}")
+    return Source(row)
+
+
+def signed_source(engine: Engine, name: str, body: bytes, signature: str | None) -> Source:
+    """The webhook source ``name`` if ``signature`` is ``sha256=`` + the HMAC-SHA256
+    of the body under its token; 401 otherwise (compared in constant time)."""
+    with engine.connect() as c:
+        row = c.execute(_SOURCE.where(S.sources.c.name == name[:64])).mappings().first()
+    if row is None or row["name"] != name or not row["secret"] or not signature or not signature.startswith("sha256="):
+        raise HTTPException(401, "missing or unknown signature (X-Signature-256: sha256=HMAC of the body)")
+    want = hmac.new(row["secret"].encode(), body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(want, signature[7:].strip().lower()):
+        raise HTTPException(401, "the signature does not match the body")
+    return _usable(row, "webhook")
+
+
+def free_prefix(c: Connection, kind: str) -> str:
+    """The kind's key prefix, or the first of PREFIX2, PREFIX3, ... no device holds."""
+    base = I.PREFIXES[kind]
+    taken = {str(p) for (p,) in c.execute(select(S.devices.c.prefix).where(S.devices.c.prefix.is_not(None)))}
+    n = 1
+    while (base if n == 1 else f"{base}{chr(ord('A') + n - 2)}") in taken:
+        n += 1
+    return base if n == 1 else f"{base}{chr(ord('A') + n - 2)}"
+
+
+# -- size limits ----------------------------------------------------------------------
+
+
+class BodyLimit:
+    """ASGI middleware: a body over the limit of its path's door is 413 before
+    anything reads it (by Content-Length, and by counting when it is chunked)."""
+
+    def __init__(self, app: ASGIApp, limits: Callable[[str], int | None]):
+        self.app, self.limits = app, limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = self.limits(scope.get("path", "")) if scope["type"] == "http" else None
+        if limit is None:
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await _too_large(send, limit)
+            return
+        # read the whole body first (these doors' limits are a few MiB): a chunked body over
+        # the limit is refused before the app sees a byte, like one that says its length
+        chunks: list[bytes] = []
+        seen = 0
+        while True:
+            msg = await receive()
+            if msg["type"] != "http.request":
+                return  # the client went away
+            chunk = msg.get("body", b"")
+            seen += len(chunk)
+            if seen > limit:
+                await _too_large(send, limit)
+                return
+            chunks.append(chunk)
+            if not msg.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = json.dumps({"detail": f"the body is larger than {limit} bytes"}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+# -- the routes -----------------------------------------------------------------------
+
+
+def router(engine: Engine, home: Home, cfg: Config) -> APIRouter:
+    r = APIRouter(tags=["intake"])
+
+    def door(src: Source, work: Callable[[Door], Any]) -> dict[str, Any]:
+        try:
+            with engine.begin() as c:
+                d = Door(c, home, cfg, src.name, src.prefix)
+                extra = work(d) or {}
+                return {**d.commit(), **extra}
+        except TicketctlError as e:  # the rules refused what the request asked: nothing was written
+            raise HTTPException(422, str(e)) from None
+
+    def alertmanager_source(authorization: Annotated[str | None, Header()] = None) -> Source:
+        return bearer_source(engine, authorization, "alertmanager")
+
+    def imap_source(authorization: Annotated[str | None, Header()] = None) -> Source:
+        return bearer_source(engine, authorization, "imap")
+
+    @r.post("/intake/alertmanager")
+    def alertmanager(body: AlertmanagerPayload, src: Annotated[Source, Depends(alertmanager_source)]) -> dict[str, Any]:
+        """Prometheus Alertmanager's webhook: a firing alert opens a ticket (placed by
+        ``intake.alert_rules``), firing again while its ticket is open notes it, resolved
+        notes it (and with ``intake.resolve_on_resolved`` settles it). Returns ``opened``
+        and ``noted`` ticket keys."""
+
+        def work(d: Door) -> None:
+            for a in body.alerts:
+                alert = a.model_dump()
+                ref = I.fingerprint(alert)
+                key = d.ticket_for(ref)
+                if a.status == "firing":
+                    if key is None:
+                        d.remember(ref, d.open(I.alert_fields(alert, cfg)))
+                    else:
+                        d.note(key, I.alert_note(alert))
+                elif key is not None:
+                    if cfg.intake.resolve_on_resolved:
+                        d.settle(key, I.alert_note(alert))
+                    else:
+                        d.note(key, I.alert_note(alert))
+
+        return door(src, work)
+
+    @r.post("/intake/webhook/{name}", openapi_extra={"requestBody": {
+        "required": True, "content": {"application/json": {"schema": WebhookPayload.model_json_schema()}}}})
+    async def webhook(name: str, request: Request,
+                      x_signature_256: Annotated[str | None, Header()] = None,
+                      x_hub_signature_256: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+        """A generic JSON webhook (``WebhookPayload``), signed: ``X-Signature-256:
+        sha256=HEX``, the HMAC-SHA256 of the raw body under the source's token."""
+        raw = await request.body()
+        return await run_in_threadpool(_webhook, name, raw, x_signature_256 or x_hub_signature_256)
+
+    def _webhook(name: str, raw: bytes, signature: str | None) -> dict[str, Any]:
+        src = signed_source(engine, name, raw, signature)
+        try:
+            body = WebhookPayload.model_validate_json(raw)
+        except ValidationError as e:  # the errors' own "input" may be bytes that are not UTF-8: only where and why
+            raise HTTPException(422, [{"loc": list(x["loc"]), "msg": x["msg"], "type": x["type"]} for x in e.errors()]) from None
+        data = body.model_dump()
+
+        def work(d: Door) -> None:
+            ref = body.id
+            key = d.ticket_for(ref) if ref else None
+            if body.status == "resolved":
+                if key is not None:
+                    (d.settle if cfg.intake.resolve_on_resolved else d.note)(key, I.webhook_note(data))
+                return
+            if key is not None:
+                d.note(key, I.webhook_note(data))
+                return
+            key = d.open(I.webhook_fields(data, cfg))
+            if ref:
+                d.remember(ref, key)
+
+        return door(src, work)
+
+    @r.post("/intake/mail")
+    def mail(body: Mail, src: Annotated[Source, Depends(imap_source)]) -> dict[str, Any]:
+        """One mail from ``ticketctl intake imap``: a new message opens a ticket (its
+        attachments as evidence by hash), a reply (``[KEY]`` in the subject, or an
+        In-Reply-To/References naming a message the server has seen) notes its
+        ticket, a message handed over before changes nothing (``duplicate``)."""
+        files: list[tuple[MailAttachment, bytes]] = []
+        total = len(body.text.encode())
+        for a in body.attachments:
+            try:
+                blob = base64.b64decode(a.data, validate=True)
+            except ValueError:
+                raise HTTPException(422, f"attachment {a.name!r} is not base64") from None
+            total += len(blob)
+            files.append((a, blob))
+        if total > cfg.intake.max_mail_kb * 1024:
+            raise HTTPException(413, f"the mail is larger than intake.max_mail_kb ({cfg.intake.max_mail_kb} KiB)")
+        if not body.subject.strip():
+            raise HTTPException(422, "a mail without a subject opens no ticket")
+        data = body.model_dump(exclude={"attachments"})
+        ref = "mid:" + body.message_id.strip()
+
+        def work(d: Door) -> dict[str, Any]:
+            had = d.seen(ref)
+            if had is not None:
+                return {"duplicate": True, "ticket": had}
+            key = I.mail_key(body.subject)
+            if key is not None and not d.st.has_ticket(key):
+                key = None
+            for parent in body.in_reply_to:
+                key = key or d.seen("mid:" + parent.strip())
+            if key is not None:
+                d.note(key, I.mail_note(data))
+            else:
+                key = d.open(I.mail_fields(data, cfg), str(uuid.uuid5(uuid.NAMESPACE_URL, f"ticketctl:{src.name}:{ref}")))
+            for a, blob in files:
+                if d.st.ticket(key).status in ("new", "assigned", "in_progress", "blocked", "resolved"):
+                    try:
+                        d.attach(key, blob, a.name, a.mime)
+                    except TicketctlError as e:  # the same file twice in one ticket's round: noted once
+                        log.info("mail %s: attachment %s not attached: %s", body.message_id, a.name, e)
+            d.remember(ref, key)
+            return {"duplicate": False, "ticket": key}
+
+        return door(src, work)
+
+    return r
+
+
+def limits(cfg: Config) -> Callable[[str], int | None]:
+    """Each door's largest body, by path (None: no limit of intake's)."""
+    mail = cfg.intake.max_mail_kb * 1024 * 4 // 3 + 256 * 1024  # base64 and the JSON around it
+
+    def of(path: str) -> int | None:
+        if path == "/intake/alertmanager":
+            return ALERT_BODY_MAX
+        if path.startswith("/intake/webhook/"):
+            return WEBHOOK_BODY_MAX
+        if path == "/intake/mail":
+            return mail
+        if path == "/new":
+            return cfg.intake.max_photo_kb * 1024 + 64 * 1024
+        return None
+
+    return of
