@@ -1,7 +1,8 @@
-"""Sync benchmark: bootstrap, offline push, concurrent round trips (run by hand, not in CI).
+"""Sync benchmark: bootstrap, offline push, concurrent round trips, devices per server (run by hand, not in CI).
 
-    .venv/bin/python bench/sync.py [--quick] [--only bootstrap|push|roundtrips] [--backends sqlite,pg]
+    .venv/bin/python bench/sync.py [--quick] [--only bootstrap|push|roundtrips|devices] [--backends sqlite,pg]
                                    [--pg-url postgresql://postgres@127.0.0.1:5432/test] [--runs 3]
+                                   [--tickets 1000000] [--duration 180]
 
 Budgets (issue text), each measured against a SQLite server and a PostgreSQL server:
 
@@ -17,25 +18,54 @@ Budgets (issue text), each measured against a SQLite server and a PostgreSQL ser
   No budget number was given: the figure is reported. The clients share the 2-core machine with
   the server (and the GIL with each other): the CPU each side used is printed with the figure.
 
+Devices per server (issue text: "100 devices syncing every 30 s against 1M server tickets on
+PostgreSQL, p50/p99 sync time"; no budget: the figures are reported), PostgreSQL only:
+
+* devices: a server loaded with --tickets tickets (1,000,000) and 100 enrolled devices, four
+  technicians to a dispatcher, each with its own home, store and key prefix. Each device syncs
+  every 30 s, first at a random phase in [0, 30) s, for --duration s (180: 6 syncs each); before
+  each sync it makes 1-3 local actions through the services (a technician: a note on, a start or
+  a resolve of one of its tickets, or a new ticket; a dispatcher: assigning a new ticket of one of
+  its technicians back to them, a note, or a new ticket). Each ``client.sync(env)`` is timed from
+  call to return: syncs done, syncs/s, p50, p95, p99 and max, and the failed syncs (any fails the
+  run). The devices run as 4 spawned processes of 25 threads, so that one interpreter's GIL does
+  not stretch the others' latency; they share the 2 cores with the server and PostgreSQL, whose
+  CPU (clients, server, the database's backends) is printed with the figures.
+  The stores are not bootstrapped from a 1M-ticket snapshot (bootstrap is measured above): each
+  gets what a client bootstrapped just after the load holds, the server's epoch and its
+  high-water mark as the sync cursor, so it holds only the work made after the load. That work
+  goes through the services and real syncs: the first dispatcher adds the technicians to the
+  roster, every device opens 2 tickets, the dispatchers assign the technicians' ones to them.
+  The check at the end: every mutation the devices queued (read from their outboxes before each
+  sync) has exactly one result on the server, and no store is left with unconfirmed work; a
+  mismatch fails the run. This measure's server has a database of its own, ``bench_devices``
+  beside --pg-url's (made at the start, dropped at the end): the --pg-url database is not touched.
+
 Servers: ``ticketctl server run`` subprocesses on free 127.0.0.1 ports (SQLite: --workers 1, the
 database takes one writer at a time anyway; PostgreSQL: --workers 2, one per core), killed at the
-end, also on error. Every PostgreSQL run starts clean: the server's tables (server_meta, counters,
-devices, events, results, tickets, technicians, blobs) are DROPPED in the --pg-url database first.
+end, also on error. Every other PostgreSQL run starts clean: the server's tables (server_meta,
+counters, devices, events, results, tickets, technicians, blobs) are DROPPED in the --pg-url
+database first.
 
-Loading 100,000 tickets (setup, not timed against a budget): 20 technicians and the first 2,000
-tickets (create, and an assign for 3 in 10) go through the running server's POST /sync/push like
-any device's work; the rest is written straight into the server's tables in one transaction, as
-the same service rules fold them (``core.workflow`` decide_create/decide_assign/fold), with their
-events and results, because the server takes ~2.5 ms per mutation (over 4 minutes for 100k). The
-script checks that a bulk-built ticket equals the one the server built from the same fields.
+Loading the tickets (setup, not timed against a budget; how long it took is printed): 20
+technicians and the first 2,000 tickets (create, and an assign for 3 in 10) go through the running
+server's POST /sync/push like any device's work; the rest is written straight into the server's
+tables in one transaction, as the same service rules fold them (``core.workflow``
+decide_create/decide_assign/fold), with their events and results, because the server takes
+~1-2.5 ms per mutation (20 minutes or more for 1M). It streams in chunks of 50,000 tickets (memory
+stays bounded): PostgreSQL COPY (psycopg 3), SQLite executemany; on PostgreSQL a VACUUM ANALYZE
+follows, what autovacuum would do after such an insert, so that it does not run during a measure.
+The script checks that a bulk-built ticket equals the one the server built from the same fields.
 
---quick: 5,000 tickets, 1,000 notes, 8 clients for 5 s, 1 run (a smoke run, not the figures).
+--quick: 5,000 tickets, 1,000 notes, 8 clients for 5 s, 1 run; devices: 20,000 tickets, 20
+devices in 2 processes for 40 s (a smoke run, not the figures).
 Progress goes to stderr, the table to stdout; the exit code is 1 only if something fails.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing as mp
 import os
 import random
 import shutil
@@ -49,21 +79,28 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import asdict
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from pathlib import Path
+from typing import Any
 
 import httpx
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import Connection, Table, create_engine, insert, select, text, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from ticketctl.core import workflow
 from ticketctl.core.model import Event
+from ticketctl.errors import TicketctlError
 from ticketctl.home import load_config
+from ticketctl.services import techs as techs_service
 from ticketctl.services import tickets
 from ticketctl.services.env import Env
 from ticketctl.sync import admin, client
 from ticketctl.sync import schema as S
-from ticketctl.sync.serverdb import _json, engine_for, lock_sequence, tech_from_json
+from ticketctl.sync.local import CURSOR, EPOCH
+from ticketctl.sync.serverdb import _json, engine_for, high_water, lock_sequence, tech_from_json
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from budget import ticketctl  # noqa: E402
@@ -71,11 +108,16 @@ from budget import ticketctl  # noqa: E402
 PG_TABLES = ("server_meta", "counters", "devices", "events", "results", "tickets", "technicians", "blobs")
 WORKERS = {"sqlite": 1, "pg": 2}
 HTTP_TICKETS = 2000
+CHUNK = 50_000  # tickets built and written at a time by the bulk loader
 DEPTS = ("facilities", "it", "fleet", "kitchen", "lab", "retail", "security", "warehouse")
 PRODUCTS = ("hvac", "laptop", "printer", "van", "oven", "fridge", "badge", "forklift", "lift", "pump")
 FAULTS = ("noise", "leak", "no-power", "broken", "slow", "error-code")
 BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith("TICKETCTL_")}
 SERVERS: list[Server] = []
+PROBLEMS: list[str] = []  # what makes the run fail although its figures are printed
+DEVICE_DB = "bench_devices"  # the devices measure's own PostgreSQL database, made and dropped by the run
+ROUND_S = 30.0  # how often each device syncs
+MEASURES = ("bootstrap", "push", "roundtrips", "devices")
 
 
 def log(msg: str) -> None:
@@ -191,11 +233,11 @@ def fields(i: int, rng: random.Random) -> dict[str, object]:
             "phone": f"+1 555 {rng.randint(1000000, 9999999)}", "channel": rng.choice(("phone", "email", "portal"))}
 
 
-def plan(n: int, techs: list[str], seed: int = 1) -> list[tuple[str, dict[str, object], str | None, str]]:
-    """(key, fields, assignee or None, client_ts) for n tickets, one a minute up to an hour ago."""
+def plan(n: int, techs: list[str], seed: int = 1) -> Iterator[tuple[str, dict[str, object], str | None, str]]:
+    """(key, fields, assignee or None, client_ts) for n tickets, one a minute up to an hour ago (made as read)."""
     rng, start = random.Random(seed), datetime.now(UTC) - timedelta(hours=1, minutes=n)
-    return [(f"LOAD-{i + 1}", fields(i, rng), techs[i % len(techs)] if i % 10 < 3 else None, iso(start + timedelta(minutes=i)))
-            for i in range(n)]
+    for i in range(n):
+        yield f"LOAD-{i + 1}", fields(i, rng), techs[i % len(techs)] if i % 10 < 3 else None, iso(start + timedelta(minutes=i))
 
 
 def build(cfg, key, flds, tech, at, seq, cseq):  # type: ignore[no-untyped-def]
@@ -216,19 +258,22 @@ def build(cfg, key, flds, tech, at, seq, cseq):  # type: ignore[no-untyped-def]
         res.append({"seq": seq, "device": "loader", "client_seq": cseq, "mutation_id": mid, "name": name, "status": "applied",
                     "reason": None, "at": at})
         cseq += 1
-    row = {"key": key, "status": t.status, "assignee": t.assignee, "updated_at": t.updated_at, "data": _json(asdict(t)), "seq": last}
+    row = {"key": key, "status": t.status, "assignee": t.assignee, "updated_at": t.updated_at, "data": _json(vars(t)), "seq": last}
     return row, evs, res, seq, cseq
 
 
 def load(server: Server, n: int) -> None:
-    """Fill the server with n tickets (see the module doc)."""
+    """Fill the server with n tickets (see the module doc): the bulk part streams in chunks of
+    ``CHUNK`` tickets, by COPY on PostgreSQL and by executemany on SQLite, in one transaction."""
+    t_all = time.perf_counter()
     token = admin.add_device(server.db, "loader", "dispatcher")["token"]
     http = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=600)
     http.post("/sync/hello", json={"prefix": "LOAD"}).raise_for_status()
     techs = [f"tech{i:02d}" for i in range(20)]
     todo = plan(n, techs)
+    head = list(islice(todo, HTTP_TICKETS))
     muts = [("tech.add", {"name": t, "capacity": 10**6, "zone": "north", "skills": ["hvac"]}, iso(datetime.now(UTC))) for t in techs]
-    for key, flds, tech, at in todo[:HTTP_TICKETS]:
+    for key, flds, tech, at in head:
         muts.append(("ticket.create", {"key": key, "fields": flds}, at))
         if tech:
             muts.append(("ticket.assign", {"key": key, "name": tech}, at))
@@ -245,28 +290,60 @@ def load(server: Server, n: int) -> None:
     log(f"  loaded {len(muts)} mutations over HTTP in {time.perf_counter() - t0:.1f} s"
         f" ({(time.perf_counter() - t0) / len(muts) * 1000:.2f} ms each)")
     cfg, eng, t0 = load_config(server.home / "config.toml"), engine_for(server.db), time.perf_counter()
+    write = copy_rows if eng.dialect.name == "postgresql" else insert_rows
+    bulk = max(0, n - HTTP_TICKETS)
     with eng.begin() as c:
         staff = {r[0]: tech_from_json(r[1]) for r in c.execute(select(S.technicians.c.name, S.technicians.c.data))}
-        key, flds, tech, at = todo[0]  # the check: the bulk rows are the server's rows
+        key, flds, tech, at = head[0]  # the check: the bulk rows are the server's rows
         made = json.loads(c.execute(select(S.tickets.c.data).where(S.tickets.c.key == key)).scalar_one())
         mine = json.loads(build(cfg, key, flds, staff.get(tech), at, 0, 1)[0]["data"])
         if made != mine:
             raise RuntimeError(f"bulk rows differ from the server's: {[k for k in made if made[k] != mine.get(k)]}")
         seq = lock_sequence(c)
         cseq = int(c.execute(select(S.devices.c.last_client_seq).where(S.devices.c.name == "loader")).scalar_one()) + 1
-        for b in range(HTTP_TICKETS, n, 10_000):
+        done, shown = 0, time.perf_counter()
+        while chunk := list(islice(todo, CHUNK)):
             rows, evs, res = [], [], []
-            for key, flds, tech, at in todo[b:b + 10_000]:
+            for key, flds, tech, at in chunk:
                 row, e, r, seq, cseq = build(cfg, key, flds, staff.get(tech), at, seq, cseq)
-                rows.append(row), evs.extend(e), res.extend(r)
-            c.execute(insert(S.tickets), rows)
-            c.execute(insert(S.events), evs)
-            c.execute(insert(S.results), res)
+                rows.append(row)
+                evs += e
+                res += r
+            for table, part in ((S.tickets, rows), (S.events, evs), (S.results, res)):
+                write(c, table, part)
+            done += len(chunk)
+            if time.perf_counter() - shown >= 10 or done == bulk:
+                shown = time.perf_counter()
+                log(f"  bulk: {done:,}/{bulk:,} tickets in {shown - t0:.0f} s")
         c.execute(update(S.counters).where(S.counters.c.name == "seq").values(value=seq))
         c.execute(update(S.devices).where(S.devices.c.name == "loader").values(last_client_seq=cseq - 1))
         count = c.execute(select(text("count(*)")).select_from(S.tickets)).scalar_one()
+    t1 = time.perf_counter()
+    if eng.dialect.name == "postgresql":  # what autovacuum does after a large insert, done now rather than during a measure
+        with eng.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(text("VACUUM (ANALYZE) tickets, events, results"))
     eng.dispose()
-    log(f"  bulk-loaded {max(0, n - HTTP_TICKETS)} tickets in {time.perf_counter() - t0:.1f} s; server holds {count}")
+    log(f"  bulk-loaded {bulk:,} tickets in {t1 - t0:.1f} s" + (f", VACUUM ANALYZE {time.perf_counter() - t1:.1f} s"
+                                                                  if eng.dialect.name == "postgresql" else "")
+        + f"; server holds {count:,}")
+    log(f"  the load took {time.perf_counter() - t_all:.1f} s")
+
+
+def copy_rows(c: Connection, table: Table, rows: list[dict[str, object]]) -> None:
+    """Rows into a PostgreSQL table by COPY (psycopg 3), inside the connection's transaction."""
+    if not rows:
+        return
+    cols = list(rows[0])
+    names = ", ".join(f'"{x}"' for x in cols)
+    cur = c.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    with cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as cp:
+        for r in rows:
+            cp.write_row([r[k] for k in cols])
+
+
+def insert_rows(c: Connection, table: Table, rows: list[dict[str, object]]) -> None:
+    if rows:
+        c.execute(insert(table), rows)
 
 
 def bench_bootstrap(server: Server, root: Path, n: int, runs: int) -> list[tuple]:
@@ -376,38 +453,327 @@ def bench_roundtrips(server: Server, root: Path, nclients: int, warm: float, win
              " of a core")]
 
 
+def device_db(pg_url: str) -> str:
+    """A new, empty DEVICE_DB database beside --pg-url's (dropped first if a run left one behind)."""
+    u = make_url(pg_url).set(drivername="postgresql+psycopg")
+    eng = create_engine(u, isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        c.execute(text(f"DROP DATABASE IF EXISTS {DEVICE_DB} WITH (FORCE)"))
+        c.execute(text(f"CREATE DATABASE {DEVICE_DB}"))
+    eng.dispose()
+    return make_url(pg_url).set(database=DEVICE_DB).render_as_string(hide_password=False)
+
+
+def drop_device_db(pg_url: str) -> None:
+    eng = create_engine(make_url(pg_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    with eng.connect() as c:
+        c.execute(text(f"DROP DATABASE IF EXISTS {DEVICE_DB} WITH (FORCE)"))
+    eng.dispose()
+
+
+def pg_cpu(db: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend connected to the database (from /proc)."""
+    eng = create_engine(make_url(db).set(drivername="postgresql+psycopg"), poolclass=NullPool)
+    with eng.connect() as c:
+        pids = [r[0] for r in c.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                                             " AND pid <> pg_backend_pid()"))]
+    eng.dispose()
+    tick, out = os.sysconf("SC_CLK_TCK"), {}
+    for pid in pids:
+        try:
+            f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(f[11]) + int(f[12])) / tick
+    return out
+
+
+def device_specs(n: int, root: Path) -> list[dict[str, object]]:
+    """n devices: four technicians to a dispatcher; technician j's new tickets are
+    assigned by dispatcher j % (number of dispatchers)."""
+    ndisp = max(1, n // 5)
+    out: list[dict[str, object]] = []
+    for i in range(n):
+        role = "technician" if i < n - ndisp else "dispatcher"
+        name = f"dtech{i:03d}" if role == "technician" else f"ddisp{i - (n - ndisp):03d}"
+        out.append({"i": i, "name": name, "role": role, "prefix": "DV" + chr(65 + i // 26) + chr(65 + i % 26),
+                    "home": str(root / f"dev-{i}")})
+    for d, s in enumerate(x for x in out if x["role"] == "dispatcher"):
+        s["serves"] = {str(t["prefix"]): str(t["name"]) for j, t in enumerate(out) if t["role"] == "technician" and j % ndisp == d}
+    return out
+
+
+def pending_ids(env: Env) -> list[str]:
+    """The mutation ids this store has queued and not yet numbered for the server."""
+    return [r[0] for r in env.store.db.execute("SELECT mutation_id FROM outbox WHERE status = 'pending'")]
+
+
+def setup_devices(server: Server, specs: list[dict[str, object]]) -> dict[str, set[str]]:
+    """Enrol the devices and give each store the state a client bootstrapped right
+    after the load has: the server's epoch, and the cursor at its high-water mark.
+    Then (all through the services and real syncs) the first dispatcher adds the
+    technicians to the roster, every device opens 2 tickets, and the dispatchers
+    assign the technicians' tickets to them. Returns each device's mutation ids."""
+    epoch = httpx.get(f"{server.url}/health").json()["epoch"]
+    envs = {str(s["name"]): join(Path(str(s["home"])), str(s["name"]), server, str(s["role"]), str(s["prefix"]))[0] for s in specs}
+    eng = engine_for(server.db)
+    with eng.connect() as c:
+        high = high_water(c)
+    eng.dispose()
+    for env in envs.values():
+        with env.store.transaction():
+            env.store.set_meta(EPOCH, epoch)
+            env.store.set_meta(CURSOR, str(high))
+    made: dict[str, set[str]] = {name: set() for name in envs}
+
+    def sync(name: str) -> None:
+        made[name].update(pending_ids(envs[name]))
+        r = client.sync(envs[name])
+        if r["rejected"] or r["bootstrapped"]:
+            raise RuntimeError(f"devices setup: {name}'s sync: rejected {r['rejected'][:1]}, bootstrapped {r['bootstrapped']}")
+
+    techs = [s for s in specs if s["role"] == "technician"]
+    disps = [s for s in specs if s["role"] == "dispatcher"]
+    first = envs[str(disps[0]["name"])]
+    for t in techs:
+        techs_service.add(first, str(t["name"]), capacity=1000, zone="north", skills=["hvac"])
+    for s in specs:
+        rng = random.Random(int(str(s["i"])))
+        for k in range(2):
+            tickets.create(envs[str(s["name"])], fields(k, rng))
+    for s in (disps[0], *techs, *disps[1:]):  # the roster first
+        sync(str(s["name"]))
+    for s in disps:
+        env, serves = envs[str(s["name"])], dict(s["serves"])  # type: ignore[call-overload]
+        sync(str(s["name"]))
+        for (key,) in env.store.db.execute("SELECT key FROM tickets WHERE status = 'new' ORDER BY key").fetchall():
+            if key.split("-")[0] in serves:
+                tickets.assign(env, key, serves[key.split("-")[0]])
+        sync(str(s["name"]))
+    for s in specs:
+        sync(str(s["name"]))
+        envs[str(s["name"])].close()
+    log(f"  {len(specs)} devices set up ({len(techs)} technicians, {len(disps)} dispatchers);"
+        f" {sum(map(len, made.values()))} mutations so far")
+    return made
+
+
+def device_actions(env: Env, spec: dict[str, object], rng: random.Random) -> None:
+    """1-3 local actions, as a technician or a dispatcher would make them between syncs."""
+    db, name = env.store.db, str(spec["name"])
+    for _ in range(rng.randint(1, 3)):
+        roll = rng.random()
+        if spec["role"] == "technician":
+            mine = db.execute("SELECT key, status FROM tickets WHERE assignee = ? AND status IN ('assigned', 'in_progress')"
+                              " ORDER BY key", (name,)).fetchall()
+            if mine and roll < 0.85:
+                key, status = rng.choice(mine)
+                if roll < 0.55 or (status == "in_progress" and len(mine) == 1):  # keep one ticket to work on
+                    tickets.note(env, key, f"on site: checked the unit, {rng.choice(FAULTS)} again")
+                elif status == "assigned":
+                    tickets.start(env, key)
+                else:
+                    tickets.resolve(env, key, "replaced the faulty part; tested")
+                continue
+        else:
+            serves = dict(spec["serves"])  # type: ignore[call-overload]
+            new = [k for (k,) in db.execute("SELECT key FROM tickets WHERE status = 'new' ORDER BY key") if k.split("-")[0] in serves]
+            if new and roll < 0.5:
+                tickets.assign(env, new[0], serves[new[0].split("-")[0]])
+                continue
+            if roll < 0.85:
+                (key,) = rng.choice(db.execute("SELECT key FROM tickets WHERE status != 'cancelled'").fetchall())
+                tickets.note(env, key, "called the customer: a visit is booked")
+                continue
+        tickets.create(env, fields(rng.randint(0, 10**6), rng))
+
+
+def device_worker(specs: list[dict[str, object]], t_start: Any, go: Any, ready: Any, out: Any, duration: float) -> None:
+    """One client process: a thread per device, each syncing every ROUND_S seconds
+    (first at a random phase) with 1-3 local actions before each sync. Puts its
+    figures on ``out``."""
+    lat: list[tuple[str, float]] = []
+    fails: list[str] = []
+    made: dict[str, list[str]] = {str(s["name"]): [] for s in specs}
+    counts = {"rejected": 0, "refused": 0, "pulled": 0, "unsettled": 0}
+    lock = threading.Lock()
+    opened = threading.Barrier(len(specs) + 1)
+    release = threading.Event()
+
+    def device(spec: dict[str, object]) -> None:
+        name = str(spec["name"])
+        try:
+            env = make_env(Path(str(spec["home"])), name)
+            env.store  # noqa: B018  (opened before the clock starts)
+        except Exception as e:  # noqa: BLE001
+            fails.append(f"{name}: cannot open its store: {e!r}")
+            opened.abort()
+            return
+        rng = random.Random(1000 + int(str(spec["i"])))
+        phase = rng.uniform(0, ROUND_S)
+        opened.wait()
+        release.wait()
+        at, end = t_start.value + phase, t_start.value + duration
+        while at < end:
+            time.sleep(max(0.0, at - time.time()))
+            env.__dict__.pop("now", None)  # each round's actions at their own time
+            try:
+                device_actions(env, spec, rng)
+            except TicketctlError as e:  # the local rules said no: not expected with these actions
+                with lock:
+                    counts["refused"] += 1
+                    fails.append(f"{name}: local action refused: {e}")
+            except Exception as e:  # noqa: BLE001
+                with lock:
+                    fails.append(f"{name}: local action failed: {e!r}")
+            made[name] += pending_ids(env)
+            t0 = time.perf_counter()
+            try:
+                r = client.sync(env)
+            except Exception as e:  # noqa: BLE001
+                with lock:
+                    fails.append(f"{name}: sync failed: {type(e).__name__}: {e}")
+            else:
+                with lock:
+                    lat.append((spec["role"], time.perf_counter() - t0))  # type: ignore[arg-type]
+                    counts["rejected"] += len(r["rejected"])
+                    counts["pulled"] += r["pulled"]
+            at += ROUND_S
+        with lock:
+            counts["unsettled"] += env.store.db.execute("SELECT count(*) FROM outbox WHERE status IN ('pending', 'sent')").fetchone()[0]
+        env.close()
+
+    threads = [threading.Thread(target=device, args=(s,), daemon=True) for s in specs]
+    for t in threads:
+        t.start()
+    try:
+        opened.wait()
+    except threading.BrokenBarrierError:
+        release.set()
+    ready.put(os.getpid())
+    go.wait()
+    cpu0 = time.process_time()
+    release.set()
+    for t in threads:
+        t.join()
+    out.put({"lat": lat, "fails": fails, "made": made, "cpu": time.process_time() - cpu0, **counts})
+
+
+def bench_devices(server: Server, root: Path, n: int, ndev: int, nproc: int, duration: float) -> list[tuple]:
+    load(server, n)
+    specs = device_specs(ndev, root)
+    made = {k: set(v) for k, v in setup_devices(server, specs).items()}
+    ctx = mp.get_context("spawn")  # fresh interpreters: no threads or connections inherited
+    t_start, go, ready, out = ctx.Value("d", 0.0), ctx.Event(), ctx.Queue(), ctx.Queue()
+    procs = [ctx.Process(target=device_worker, args=(specs[p::nproc], t_start, go, ready, out, duration), daemon=True)
+             for p in range(nproc)]
+    for p in procs:
+        p.start()
+    for _ in procs:
+        ready.get(timeout=300)
+    log(f"  {ndev} devices in {nproc} processes: syncing every {ROUND_S:.0f} s for {duration:.0f} s ...")
+    t_start.value = time.time() + 1.0
+    time.sleep(max(0.0, t_start.value - time.time()))
+    w0, scpu0, pcpu0 = time.perf_counter(), server.cpu_s(), pg_cpu(server.db)
+    go.set()
+    got = [out.get(timeout=duration + 600) for _ in procs]
+    wall = time.perf_counter() - w0
+    scpu, pcpu1 = server.cpu_s() - scpu0, pg_cpu(server.db)
+    pcpu = sum(v - pcpu0.get(pid, 0.0) for pid, v in pcpu1.items())
+    for p in procs:
+        p.join(30)
+    lat = [d for g in got for _role, d in g["lat"]]
+    fails = [f for g in got for f in g["fails"]]
+    total = {k: sum(g[k] for g in got) for k in ("rejected", "refused", "pulled", "unsettled")}
+    for g in got:
+        for name, ids in g["made"].items():
+            made[name].update(ids)
+    for f in fails[:5]:
+        log(f"  {f}")
+    # the check: every mutation a device made has exactly one result on the server
+    eng = engine_for(server.db)
+    with eng.connect() as c:
+        have: dict[str, list[str]] = {name: [] for name in made}
+        for dev, mid in c.execute(select(S.results.c.device, S.results.c.mutation_id).where(S.results.c.device.in_(list(made)))):
+            have[dev].append(mid)
+    eng.dispose()
+    n_made, n_res = sum(map(len, made.values())), sum(map(len, have.values()))
+    wrong = [name for name in made if len(have[name]) != len(set(have[name])) or set(have[name]) != made[name]]
+    check = (f"{n_made:,} mutations made by the devices, {n_res:,} results on the server:"
+             + (" exactly one each" if not wrong else f" MISMATCH on {len(wrong)} devices, e.g. {wrong[:3]}")
+             + (f"; {total['unsettled']} left unconfirmed in the stores" if total["unsettled"] else ""))
+    log(f"  check: {check}")
+    if wrong or total["unsettled"]:
+        PROBLEMS.append(f"devices: {check}")
+    if fails:
+        PROBLEMS.append(f"devices: {len(fails)} failed syncs or local actions, e.g. {fails[0]}")
+    if not lat:
+        raise RuntimeError("devices: no sync finished")
+    ms = sorted(x * 1000 for x in lat)
+    by_role = {r: statistics.median([d for g in got for role, d in g["lat"] if role == r]) * 1000
+               for r in ("technician", "dispatcher") if any(role == r for g in got for role, _d in g["lat"])}
+    label = f"{ndev} devices / 30 s, {n:,} tickets"
+    failed = sum(1 for f in fails if ": sync failed:" in f)
+    cpu = (f"CPU over {wall:.0f} s: clients {sum(g['cpu'] for g in got) / wall:.0%}, server {scpu / wall:.0%},"
+           f" PostgreSQL {pcpu / wall:.0%} ({len(pcpu1)} backends) of a core")
+    log(f"  {len(ms)} syncs: p50 {pct(ms, 0.5):.0f} ms, p99 {pct(ms, 0.99):.0f} ms, {failed} failed")
+    return [("devices: sync p50", pct(ms, 0.5), "ms", None,
+             f"{label}: {len(ms)} syncs in {duration:.0f} s ({len(ms) / duration:.2f}/s), {failed} failed; median technician"
+             f" {by_role.get('technician', 0):.0f} ms, dispatcher {by_role.get('dispatcher', 0):.0f} ms"),
+            ("devices: sync p95", pct(ms, 0.95), "ms", None, f"{total['pulled'] / len(ms):.0f} events pulled per sync;"
+             f" {total['rejected']} mutations rejected, {total['refused']} refused locally"),
+            ("devices: sync p99", pct(ms, 0.99), "ms", None, cpu),
+            ("devices: sync max", ms[-1], "ms", None, f"check: {check}")]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smaller sizes, one run (smoke test)")
-    ap.add_argument("--only", choices=("bootstrap", "push", "roundtrips"), help="one measure only")
-    ap.add_argument("--backends", default="sqlite,pg", help="comma-separated: sqlite, pg")
+    ap.add_argument("--only", choices=MEASURES, help="one measure only")
+    ap.add_argument("--backends", default="sqlite,pg", help="comma-separated: sqlite, pg (devices: pg only)")
     ap.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test",
-                    help="PostgreSQL database (the server's tables in it are DROPPED first)")
+                    help="PostgreSQL database (the server's tables in it are DROPPED first; devices makes its own beside it)")
     ap.add_argument("--runs", type=int, help="runs of bootstrap and push (default 3, --quick 1)")
+    ap.add_argument("--tickets", type=int, help="server tickets for devices (default 1,000,000, --quick 20,000)")
+    ap.add_argument("--duration", type=float, help="seconds the devices sync for (default 180, --quick 40)")
     args = ap.parse_args()
     runs = args.runs or (1 if args.quick else 3)
     n_tickets, n_notes = (5_000, 1_000) if args.quick else (100_000, 10_000)
     n_clients, warm, window = (8, 1.0, 5.0) if args.quick else (32, 3.0, 15.0)
+    dev_tickets = args.tickets or (20_000 if args.quick else 1_000_000)
+    n_devices, n_procs = (20, 2) if args.quick else (100, 4)
+    duration = args.duration or (40.0 if args.quick else 180.0)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     if not set(backends) <= {"sqlite", "pg"}:
         ap.error("--backends takes sqlite and/or pg")
-    todo = [args.only] if args.only else ["bootstrap", "push", "roundtrips"]
+    if dev_tickets <= HTTP_TICKETS:
+        ap.error(f"--tickets must be more than {HTTP_TICKETS}")
+    todo = [args.only] if args.only else list(MEASURES)
     root = Path(tempfile.mkdtemp(prefix="ticketctl-syncbench-"))
     rows: list[tuple[str, tuple]] = []
-    failed = False
+    failed = made_db = False
     try:
         for backend in backends:
             for what in todo:
+                if what == "devices" and backend != "pg":
+                    log(f"[{backend}] devices: PostgreSQL only, skipped")
+                    continue
                 log(f"[{backend}] {what} ...")
-                server = Server(fresh_db(backend, root, f"{backend}-{what}", args.pg_url), WORKERS[backend], root, f"{backend}-{what}")
+                if what == "devices":
+                    db, made_db = device_db(args.pg_url), True
+                else:
+                    db = fresh_db(backend, root, f"{backend}-{what}", args.pg_url)
+                server = Server(db, WORKERS[backend], root, f"{backend}-{what}")
                 try:
                     if what == "bootstrap":
                         load(server, n_tickets)
                         got = bench_bootstrap(server, root, n_tickets, runs)
                     elif what == "push":
                         got = bench_push(server, root, n_notes, runs)
-                    else:
+                    elif what == "roundtrips":
                         got = bench_roundtrips(server, root, n_clients, warm, window)
+                    else:
+                        got = bench_devices(server, root, dev_tickets, n_devices, n_procs, duration)
                 finally:
                     server.stop()
                 rows += [(f"{backend} (--workers {WORKERS[backend]})", r) for r in got]
@@ -417,7 +783,12 @@ def main() -> int:
     finally:
         for s in list(SERVERS):
             s.stop()
+        if made_db:
+            drop_device_db(args.pg_url)
         shutil.rmtree(root, ignore_errors=True)
+    for p in PROBLEMS:
+        log(f"bench: FAILED: {p}")
+    failed = failed or bool(PROBLEMS)
 
     print(f"\n{'measure':<40} {'server':<20} {'figure':>10} {'budget':>8}  {'verdict':<7}  note")
     missed = 0
