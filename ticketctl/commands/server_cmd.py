@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json as json_lib
 import os
 import sys
 from typing import Annotated
@@ -22,15 +23,22 @@ def _db(db: str | None) -> str:
     return db or f"sqlite:///{env().home.server_db}"
 
 
-@app.command(epilog="Example: ticketctl server run --host 0.0.0.0 --port 8765"
+@app.command(epilog="Example: ticketctl server run --host 0.0.0.0 --port 8765 --sweep-every 60 --dispatch-every 300"
              "   (on PostgreSQL: --db postgresql://ticketctl@db.example/ticketctl --workers 4)")
 def run(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")] = 8765,
     db: Db = None,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes (they share the database).")] = 1,
+    sweep_every: Annotated[int, typer.Option("--sweep-every", min=0, metavar="SECONDS",
+                                             help="Run the team's sweep (SLA escalations) every SECONDS, once for all"
+                                                  " workers and instances on this database (0: never).")] = 0,
+    dispatch_every: Annotated[int, typer.Option("--dispatch-every", min=0, metavar="SECONDS",
+                                                help="Run `dispatch auto` every SECONDS, once for all (0: never).")] = 0,
 ) -> None:
-    """Serve sync (push, pull, snapshot, blobs) on HOST:PORT until interrupted."""
+    """Serve sync (push, pull, snapshot, blobs), the intake doors and the public pages on HOST:PORT until
+    interrupted; with --sweep-every / --dispatch-every also the team's scheduled work, and the webhook
+    notifications of every escalation."""
     import uvicorn
 
     from ticketctl.sync.server import create_app
@@ -41,11 +49,16 @@ def run(
     migrate(engine)  # fail here, with one line, on a bad URL or an unreachable database
     engine.dispose()
     os.environ["TICKETCTL_SERVER_DB"] = url
+    from ticketctl.sync.jobs import ENV
+
+    self_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # the jobs' replica syncs over loopback
+    os.environ[ENV] = json_lib.dumps({"url": f"http://{self_host}:{port}", "sweep_every": sweep_every,
+                                      "dispatch_every": dispatch_every})
     if env().home.root is not None:
         os.environ["TICKETCTL_HOME"] = str(env().home.root)
     print(_("ticketctl server on http://{host}:{port} ({db})").format(host=host, port=port, db=url.split("@")[-1]), file=sys.stderr)
     if workers == 1:
-        uvicorn.run(create_app(url, env().home), host=host, port=port, log_level="warning")
+        uvicorn.run(create_app(url, env().home), host=host, port=port, log_level="warning")  # reads the jobs from ENV
     else:
         uvicorn.run("ticketctl.sync.server:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
 

@@ -160,6 +160,9 @@ def _write(env: Env, st: Store, tickets: list[Ticket], actions: list[rules.Actio
     queued notification per action and target. Returns the actions with the
     parents' keys filled in, and how many notifications were queued."""
     cfg, now = env.config, env.now
+    # on a synced device the server queues an escalation's notifications when it records it, once for the
+    # team (sync.jobs): two machines sweeping the same ticket between syncs must not notify twice
+    team = bool(st.meta("sync_role", ""))
     by_key = {t.key: t for t in tickets}
     drafts: dict[str, list[workflow.Draft]] = {}
     done: list[rules.Action] = []
@@ -176,7 +179,8 @@ def _write(env: Env, st: Store, tickets: list[Ticket], actions: list[rules.Actio
         else:
             assert a.key is not None
             drafts.setdefault(a.key, []).extend(a.drafts)
-        queued += notify.enqueue(st, cfg, now, a.key, a.base_rule, a.message, list(a.to))
+        if not (team and any(typ == "ticket.escalated" for typ, _p in a.drafts)):
+            queued += notify.enqueue(st, cfg, now, a.key, a.base_rule, a.message, list(a.to))
         done.append(a)
     for key, ds in drafts.items():
         commit(env, st, by_key[key], key, ds)

@@ -7,7 +7,7 @@ import re
 import secrets
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Engine, insert, select, update
 
 from ticketctl.core.roles import ROLES
 from ticketctl.errors import BadInput, NotFound, Refused
@@ -25,13 +25,19 @@ def add_device(db_url: str, name: str, role: str) -> dict[str, Any]:
         raise BadInput(_("--role must be one of {roles}").format(roles=", ".join(ROLES)))
     engine = engine_for(db_url)
     migrate(engine)
+    token = enrol(engine, name, role)
+    engine.dispose()
+    return {"name": name, "role": role, "token": token}
+
+
+def enrol(engine: Engine, name: str, role: str) -> str:
+    """Write the device row; returns its token."""
     token = secrets.token_urlsafe(32)
     with engine.begin() as c:
         if c.execute(select(S.devices.c.name).where(S.devices.c.name == name)).first() is not None:
             raise Refused(_("device {name!r} exists (revoke it first: `ticketctl server revoke {name}`)").format(name=name))
         c.execute(insert(S.devices).values(name=name, role=role, token_hash=token_hash(token), created_at=now_iso(), last_client_seq=0))
-    engine.dispose()
-    return {"name": name, "role": role, "token": token}
+    return token
 
 
 def add_source(db_url: str, name: str, kind: str, prefix: str | None = None) -> dict[str, Any]:

@@ -20,7 +20,7 @@ versions may add statements).
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, LargeBinary, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text, UniqueConstraint
 
 metadata = MetaData()
 
@@ -146,11 +146,29 @@ intake_hits = Table(
     Index("intake_hits_address", "source", "address", "at"),
 )
 
+notifications = Table(
+    "notifications", metadata,                         # the team's webhook outbox (sync.jobs), as the local store's
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("created_at", String(32), nullable=False),
+    Column("target", String(200), nullable=False),     # name in [notify.targets]
+    Column("url", Text, nullable=False),
+    Column("body", Text, nullable=False),              # JSON, in the target's format
+    Column("ticket", String(64)),
+    Column("rule", String(200), nullable=False),       # the escalation's rule and round (sla_resolve, blocked@...)
+    Column("status", String(16), nullable=False),      # pending, sent, failed
+    Column("attempts", BigInteger, nullable=False),
+    Column("last_error", Text),
+    Column("next_attempt_at", String(32), nullable=False),
+    Column("sent_at", String(32)),
+    UniqueConstraint("ticket", "rule", "target", name="notifications_once"),
+    Index("server_notifications_due", "status", "next_attempt_at"),
+)
+
 #: per version, the tables it creates
 MIGRATIONS: list[list[Table]] = [
     [server_meta, counters, devices, events, results, tickets, technicians, blobs],
     [articles],  # v2: the knowledge base
     [delegations],  # v3: approvals: who approves for whom while away
-    [sources, intake_refs, intake_hits],  # v4: intake: alerts, webhooks, mail and the web form
+    [sources, intake_refs, intake_hits, notifications],  # v4: intake doors; the team's notification outbox
 ]
 LATEST = len(MIGRATIONS)

@@ -31,6 +31,8 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -51,7 +53,7 @@ from ticketctl.errors import TicketctlError
 from ticketctl.home import Home, load_config
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import REGISTRY, check_args, intent
-from ticketctl.sync import intake, kbpages, proof
+from ticketctl.sync import intake, jobs, kbpages, proof
 from ticketctl.sync import schema as S
 from ticketctl.sync.protocol import MAX_PAGE, Hello, Push
 from ticketctl.sync.serverdb import (
@@ -94,7 +96,8 @@ def server_env(home: Home, cfg: Config, st: ServerStore, actor: str, now: dateti
     return env
 
 
-def create_app(db_url: str | None = None, home: Home | None = None, lang: str | None = None) -> FastAPI:
+def create_app(db_url: str | None = None, home: Home | None = None, lang: str | None = None,
+               run_jobs: dict[str, Any] | None = None) -> FastAPI:
     """The server app on ``db_url`` (default: ``TICKETCTL_SERVER_DB``, else the
     SQLite file in the ticketctl home); the team's rules come from that home's
     config file.
@@ -103,7 +106,11 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
     (``Accept-Language``), else ``lang`` (default: the home's, chosen as for any
     command). Everything else stays English, so this process speaks English from
     here on: refusal reasons are data (stored, synced to every device) and JSON
-    is a contract with scripts."""
+    is a contract with scripts.
+
+    ``run_jobs`` (default: ``TICKETCTL_SERVER_JOBS``, set by ``server run``):
+    ``url``, ``sweep_every``, ``dispatch_every``: this worker takes its share of
+    the team's scheduled work (``sync.jobs``) while it serves."""
     home = home or Home.from_env()
     page_lang = lang or i18n.choose(home.lang(), os.environ)
     i18n.use(i18n.LANGUAGES[0])
@@ -116,10 +123,23 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
         proof.server_key(c)
     cfg = load_config(home.config_file)
     _load_mutations()
-    app = FastAPI(title="ticketctl sync server", version="1",
+    run_jobs = run_jobs if run_jobs is not None else jobs.settings_from_env()
+    worker = jobs.Jobs(engine, home, cfg, run_jobs["url"], float(run_jobs.get("sweep_every") or 0),
+                       float(run_jobs.get("dispatch_every") or 0)) if run_jobs else None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if worker is not None:
+            worker.start()
+        yield
+        if worker is not None:
+            worker.stop()
+
+    app = FastAPI(title="ticketctl sync server", version="1", lifespan=lifespan,
                   description="The team's central store: named mutations pushed by devices, events pulled in order.")
     app.state.engine, app.state.epoch, app.state.config, app.state.home = engine, epoch, cfg, home
     app.state.lang = page_lang
+    app.state.jobs = worker
 
     def html_page(body: str, lang: str, status_code: int = 200) -> HTMLResponse:
         return HTMLResponse(body, status_code=status_code,
@@ -197,6 +217,7 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
                 last = m.client_seq
             if rows:
                 c.execute(insert(S.results), rows)
+            jobs.enqueue(c, cfg, st.escalations())
             st.flush()
             c.execute(update(S.devices).where(S.devices.c.name == dev.name).values(last_client_seq=last))
         body_out = {"epoch": epoch, "results": out, "last_client_seq": last}

@@ -190,6 +190,11 @@ class ServerStore:
             where, key, before = self._undo.pop()
             where[key] = before
 
+    def escalations(self) -> list[dict[str, Any]]:
+        """The buffered ``ticket.escalated`` events (ticket, at, payload), for the outbox (``sync.jobs``)."""
+        return [{"ticket": e["ticket"], "at": e["at"], "payload": json.loads(e["payload"])}
+                for e in self._events if e["type"] == "ticket.escalated"]
+
     def flush(self) -> None:
         """Write the buffered events, tickets, technicians and the sequence
         counter (before the transaction commits)."""
