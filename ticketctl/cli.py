@@ -32,7 +32,8 @@ SOURCES: tuple[tuple[str, ...], ...] = (
     ("group", "config_cmd", "config"), ("verbs", "config_cmd"),
     ("group", "store_cmd", "store"), ("group", "dispatch_cmd", "dispatch"), ("group", "report_cmd", "report"),
     ("group", "notify_cmd", "notify"), ("group", "import_cmd", "import"), ("group", "cert_cmd", "cert"),
-    ("group", "sync_cmd", "sync"), ("group", "server_cmd", "server"), ("verbs", "sweep_cmd"),
+    ("group", "sync_cmd", "sync"), ("group", "server_cmd", "server"), ("group", "intake_cmd", "intake"),
+    ("verbs", "sweep_cmd"),
     ("verbs", "demo_cmd"), ("verbs", "tui_cmd"),
 )
 
