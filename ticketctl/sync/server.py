@@ -22,6 +22,8 @@ Endpoints (``/openapi.json`` has the schema):
   customers (no token), ``sync.kbpages``.
 - ``POST /intake/alertmanager``, ``/intake/webhook/{name}``, ``/intake/mail``: work
   arriving by itself, each source writing as its own device (``sync.intake``).
+- ``GET/POST /new``, ``GET /s/{KEY.TOKEN}``: the customers' web form and its
+  status link (``sync.webform``).
 """
 
 
@@ -53,7 +55,7 @@ from ticketctl.errors import TicketctlError
 from ticketctl.home import Home, load_config
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import REGISTRY, check_args, intent
-from ticketctl.sync import intake, jobs, kbpages, proof
+from ticketctl.sync import intake, jobs, kbpages, proof, webform
 from ticketctl.sync import schema as S
 from ticketctl.sync.protocol import MAX_PAGE, Hello, Push
 from ticketctl.sync.serverdb import (
@@ -386,6 +388,7 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
         return html_page(proof.verdict_page(v, lang), lang, 200 if v["valid"] else 422)
 
     app.include_router(intake.router(engine, home, cfg))
+    app.include_router(webform.router(engine, home, cfg))
     app.add_middleware(intake.BodyLimit, limits=intake.limits(cfg))
 
     public_kb = kbpages.PublicKb()
