@@ -32,7 +32,7 @@ PRIORITY = {"1": "urgent", "2": "high", "3": "medium", "4": "low"}
 STATUS = {"New": "new", "Active": "in_progress", "Awaiting User Info": "blocked", "Awaiting Evidence": "blocked",
           "Awaiting Vendor": "blocked", "Awaiting Problem": "blocked", "Resolved": "resolved", "Closed": "closed"}
 SUMMARY_KEYS = {"file", "rows", "used", "incidents", "events", "tickets_new", "tickets_updated", "tickets_unchanged", "indexed",
-                "technicians_added", "skipped", "retimed"}
+                "technicians_added", "skipped", "retimed", "team"}
 
 
 class Run:
@@ -124,7 +124,7 @@ def test_import_servicenow_matches_an_independent_replay(run: Run) -> None:
     assert s == {
         "file": str(SLICE), "rows": 308, "used": 308, "incidents": 50, "events": s["events"], "tickets_new": 50,
         "tickets_updated": 0, "tickets_unchanged": 0, "technicians_added": len(names), "skipped": {},
-        "retimed": {"count": 0, "rows": []}, "indexed": s["indexed"],
+        "retimed": {"count": 0, "rows": []}, "indexed": s["indexed"], "team": None,
     }
     # every incident of the slice ends closed: each is indexed for the knowledge base's search
     assert s["indexed"] == 50 == run.rows("SELECT count(*) FROM kb_docs WHERE kind = 'ticket'")[0][0]
@@ -342,7 +342,8 @@ def test_import_csv_with_keys_is_idempotent(run: Run, tmp_path: Path) -> None:
                   "A-3,New laptop,install,it,laptop,2 - High,2026-02-28T08:00:00+01:00,Bob")
     r = run.json("import", "csv", str(f), "--map", CSV_MAP)
     assert r == {"file": str(f), "encoding": "utf-8", "rows": 4, "blank": 1, "valid": 3, "invalid_rows": 0, "invalid": {}, "tickets_new": 3,
-                 "tickets_unchanged": 0, "events": 3, "written": True, "dry_run": False, "indexed": 0}
+                 "tickets_unchanged": 0, "events": 3, "written": True, "dry_run": False, "indexed": 0,
+                 "team": None}
     assert run.rows("SELECT key, title, type, dept, product, priority, customer, created_at, status FROM tickets ORDER BY key") == [
         ("A-1", "No cooling", "repair", "facilities", "hvac", "high", "ACME", "2026-02-27T10:00:00Z", "new"),
         ("A-2", "Printer jams", "repair", "it", "printer", "medium", "", "2026-02-27T11:30:00Z", "new"),

@@ -37,7 +37,8 @@ MAP = "key=工单编号,title=标题,type=类型,dept=部门,product=产品,faul
 PRIORITY = {"紧急": "urgent", "高": "high", "中": "medium", "低": "low"}
 NEW_YORK = ZoneInfo("America/New_York")
 UTF8_BOM = b"\xef\xbb\xbf"
-SUMMARY = {"indexed": 0, "blank": 0, "invalid_rows": 0, "invalid": {}, "tickets_unchanged": 0, "written": True, "dry_run": False}
+SUMMARY = {"indexed": 0, "blank": 0, "invalid_rows": 0, "invalid": {}, "tickets_unchanged": 0,
+           "written": True, "dry_run": False, "team": None}
 
 
 class Cli:

@@ -13,6 +13,7 @@ import typer
 from ticketctl.commands.output import emit_json, env
 from ticketctl.commands.tickets import Json
 from ticketctl.core.text import ljust
+from ticketctl.errors import TicketctlError
 from ticketctl.i18n import _
 
 app = typer.Typer(help="Import tickets from other systems: a ServiceNow event log, or any CSV/XLSX.", no_args_is_help=True)
@@ -42,6 +43,41 @@ def _index(e: Any) -> int:
     return int(_with_progress(_("indexing for search"), lambda progress: {"n": kb.catch_up(e, progress=progress)})["n"])
 
 
+def _may_import(e: Any) -> None:
+    """On a synced technician's device an import could never reach the team: refused before anything is written."""
+    from ticketctl.errors import Refused
+    from ticketctl.sync.local import ROLE
+
+    if e.home.sync_file.exists() and e.store.meta(ROLE, "") == "technician":
+        raise Refused(_("imports on a synced device are shared with the team, which only dispatchers, supervisors and admins"
+                        " may do; import on their device (or before `ticketctl sync setup`)"))
+
+
+def _share(e: Any) -> dict[str, Any] | None:
+    """On a synced device, share what the import wrote with the team right away
+    (``ticketctl sync``: push, upload the history, pull it back confirmed). An
+    unreachable server only delays it: the next sync shares it."""
+    if not e.home.sync_file.exists():
+        return None
+    from ticketctl.sync import client
+
+    try:
+        r = _with_progress(_("sharing with the team"), lambda progress: client.sync(e, progress))
+    except TicketctlError as err:
+        left = client.unshared_history(e)
+        print(_("ticketctl: warning: {error}; the import stays on this device until `ticketctl sync` shares it"
+                " ({n} events)").format(error=err, n=left), file=sys.stderr)
+        return {"shared": 0, "duplicates": 0, "refused": 0, "unshared": left, "error": str(err)}
+    h = r["history"]
+    return {"shared": h["shared"], "duplicates": h["duplicates"], "refused": len(h["refused"]), "unshared": 0, "error": None}
+
+
+def _team_line(team: dict[str, Any] | None) -> None:
+    if team is None or team["error"]:
+        return
+    print(_("shared with the team: {shared} events ({duplicates} the server had already, {refused} refused)").format(**team))
+
+
 def _skipped(skipped: dict[str, dict[str, Any]]) -> list[str]:
     lines = []
     for reason, d in skipped.items():
@@ -62,9 +98,11 @@ def servicenow(file: File, tz: Tz = None, json: Json = False) -> None:
     from ticketctl.services import importer
 
     e = env()
+    _may_import(e)
     t0 = time.perf_counter()
     s = _with_progress(_("importing"), lambda progress: importer.import_servicenow(e, file, tz, progress))
     s["indexed"] = _index(e)
+    s["team"] = _share(e)
     if json:
         emit_json(s)
         return
@@ -80,6 +118,7 @@ def servicenow(file: File, tz: Tz = None, json: Json = False) -> None:
     if s["retimed"]["count"]:
         print(_("rows stamped before their incident's previous event (written at that event's time):"))
         print(_skipped({"retimed": s["retimed"]})[0])
+    _team_line(s["team"])
 
 
 @app.command("csv", epilog="Example: ticketctl import csv old.xlsx --map title=Subj,type=Kind,dept=Team,product=Item,key=Id")
@@ -104,8 +143,11 @@ def csv_(
     from ticketctl.services import import_csv
 
     e = env()
+    if not dry_run:
+        _may_import(e)
     r = import_csv.import_table(e, file, map_, dry_run=dry_run, skip_invalid=skip_invalid, tz=tz, encoding=encoding)
     r["indexed"] = 0 if dry_run else _index(e)
+    r["team"] = None if dry_run or not r.get("tickets_new") else _share(e)
     if json:
         emit_json(r)
     else:
@@ -122,6 +164,7 @@ def csv_(
             file=r["file"], rows=r["rows"], valid=r["valid"], invalid=r["invalid_rows"], blank=r["blank"], outcome=outcome))
         for line in _skipped(r["invalid"]):
             print(line)
+        _team_line(r["team"])
     refused = import_csv.refusal(r, skip_invalid)
     if refused:
         raise refused

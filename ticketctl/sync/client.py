@@ -11,6 +11,8 @@ A run::
       │
     push in batches ──> results noted on the rows (kept until pulled)
       │
+    share history written outside mutations (imports, demo) ──> recorded once by id
+      │
     pull pages after the cursor ──> each page, its results and the new
                                     cursor in one local transaction
 
@@ -25,7 +27,7 @@ import fcntl
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -40,6 +42,11 @@ from ticketctl.sync.local import CURSOR, DEVICE, EPOCH, LAST_SYNC, NEXT_CLIENT_S
 
 PUSH_BATCH = 500
 PAGE = 5000
+HISTORY_BATCH = 5000
+#: meta key: ids of history events the server refused (a key another ticket holds), never offered again
+HISTORY_REFUSED = "history_refused"
+#: what a history upload reports as it goes: (events done, events in all)
+Progress = Callable[[int, int], None]
 LOCK_WAIT_S = 30.0
 
 
@@ -169,19 +176,21 @@ def _trust_keys(env: Env, conn: Connection) -> None:
             keys.trust(env, kid, k["pem"], k["device"], k["revoked_at"])
 
 
-def sync(env: Env) -> dict[str, Any]:
+def sync(env: Env, progress: Progress | None = None) -> dict[str, Any]:
     """Push then pull, once. Returns ``pushed``, ``pulled``, ``rejected`` (this
-    run's refusals with reasons), ``pending`` and ``cursor``."""
+    run's refusals with reasons), ``pending``, ``cursor`` and ``history``
+    (``shared``, ``duplicates``, ``refused``: this run's upload of imported
+    history; ``progress`` follows it)."""
     s = load_settings(env)
     with sync_lock(env):
         conn = Connection(s["url"], s["token"])
         try:
-            return _run(env, conn)
+            return _run(env, conn, progress)
         finally:
             conn.close()
 
 
-def _run(env: Env, conn: Connection) -> dict[str, Any]:
+def _run(env: Env, conn: Connection, progress: Progress | None = None) -> dict[str, Any]:
     st, cfg = env.store, env.config
     me = _hello(env, conn)
     bootstrapped = False
@@ -196,6 +205,7 @@ def _run(env: Env, conn: Connection) -> dict[str, Any]:
         _renumber(env, int(me["last_client_seq"]) + 1)
     _number(env)
     _upload_blobs(env, conn)
+    shared = _share_history(env, conn, me["role"], progress)  # first: the cursor may still stand just before its numbers
     pushed, rejected = _push(env, conn)
     pulled = 0
     while True:
@@ -211,7 +221,66 @@ def _run(env: Env, conn: Connection) -> dict[str, Any]:
         st.set_meta(LAST_SYNC, datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"))
     out = status(env)
     return {"pushed": pushed, "pulled": pulled, "bootstrapped": bootstrapped,
-            "rejected": [_rejected_view(env, r) for r in rejected], "pending": out["pending"], "cursor": int(st.meta(CURSOR))}
+            "rejected": [_rejected_view(env, r) for r in rejected], "pending": out["pending"], "cursor": int(st.meta(CURSOR)),
+            "history": shared}
+
+
+#: events of this store the server has not confirmed and no queued mutation made: history written directly
+_HISTORY = ("SELECT seq, id, mutation_id, ticket, type, payload, actor, device, at FROM events"
+            " WHERE server_seq IS NULL AND seq > ? AND mutation_id NOT IN (SELECT mutation_id FROM outbox)"
+            " ORDER BY seq LIMIT ?")
+
+
+def unshared_history(env: Env) -> int:
+    """How many events an import (or ``demo``) wrote here that the team does not have yet."""
+    refused = set(json.loads(env.store.meta(HISTORY_REFUSED, "[]")))
+    rows = env.store.db.execute("SELECT id FROM events WHERE server_seq IS NULL"
+                                " AND mutation_id NOT IN (SELECT mutation_id FROM outbox)").fetchall()
+    return sum(1 for (i,) in rows if i not in refused)
+
+
+def _share_history(env: Env, conn: Connection, role: str, progress: Progress | None) -> dict[str, Any]:
+    """Upload the history written here outside mutations (``sync.history``), in
+    batches; the pull that follows confirms it. Technicians' devices keep theirs."""
+    st = env.store
+    out: dict[str, Any] = {"shared": 0, "duplicates": 0, "refused": {}, "kept": 0}
+    if st.db.execute("SELECT 1 FROM events WHERE server_seq IS NULL AND mutation_id NOT IN (SELECT mutation_id FROM outbox)"
+                     " LIMIT 1").fetchone() is None:
+        return out
+    if role not in ("dispatcher", "supervisor", "admin"):
+        out["kept"] = unshared_history(env)
+        return out
+    refused = set(json.loads(st.meta(HISTORY_REFUSED, "[]")))
+    total = unshared_history(env)
+    after = done = 0
+    while True:
+        rows = st.db.execute(_HISTORY, (after, HISTORY_BATCH)).fetchall()
+        if not rows:
+            break
+        after = rows[-1][0]
+        batch = [{"id": i, "mutation_id": m, "ticket": t, "type": ty, "payload": json.loads(p), "actor": a, "device": d, "at": at}
+                 for _seq, i, m, t, ty, p, a, d, at in rows if i not in refused]
+        if not batch:
+            continue
+        reply = conn.call("POST", "/sync/history", json={"events": batch})
+        out["shared"] += int(reply["accepted"])
+        out["duplicates"] += int(reply["duplicates"])
+        with st.transaction():
+            # confirmed at once, in the server's numbers; when nothing else was numbered since this store's
+            # last pull, the cursor moves past them too, and the pull does not bring this history back
+            st.db.executemany("UPDATE events SET server_seq = ? WHERE id = ? AND server_seq IS NULL",
+                              [(seq, eid) for eid, seq in reply["seqs"].items()])
+            first, last = reply["first"], reply["last"]
+            if first is not None and int(st.meta(CURSOR, "0")) == first - 1 and last - first + 1 == reply["accepted"]:
+                st.set_meta(CURSOR, str(last))
+            if reply["refused"]:
+                out["refused"].update(reply["refused"])
+                refused |= set(reply["refused"])
+                st.set_meta(HISTORY_REFUSED, json.dumps(sorted(refused)))
+        done += len(batch)
+        if progress is not None:
+            progress(done, total)
+    return out
 
 
 def _renumber(env: Env, start: int) -> None:

@@ -65,17 +65,7 @@ def refold(st: Store, cfg: Config, keys: Iterable[str], tech_names: Iterable[str
             st.db.execute("DELETE FROM articles WHERE id = ?", (aid,))
         else:
             st.put_article(a)
-    tb = bases(st, "ticket", keys)
-    for key in keys:
-        base = Ticket(**tb[key]) if key in tb else None
-        evs = list(st.events(key))
-        st.db.execute("DELETE FROM spans WHERE ticket = ?", (key,))
-        if base is None and not evs:
-            st.db.execute("DELETE FROM tickets WHERE key = ?", (key,))
-            continue
-        t, spans = fold_from(base, evs, cfg)
-        st.put_ticket(t)
-        st.put_spans(spans)
+    _refold_tickets(st, cfg, sorted(keys))
     pb = bases(st, "technician", tech_names)
     for name in tech_names:
         tech: Technician | None = Technician(**pb[name]) if name in pb else None
@@ -87,6 +77,36 @@ def refold(st: Store, cfg: Config, keys: Iterable[str], tech_names: Iterable[str
             st.db.execute("DELETE FROM technicians WHERE name = ?", (name,))
         else:
             st.put_tech(tech)
+
+
+def _refold_tickets(st: Store, cfg: Config, keys: list[str], chunk: int = 500) -> None:
+    """Fold tickets again from their bases and events, a few hundred at a time
+    (one query each for their bases, events and spans: a pull of a large import
+    touches tens of thousands)."""
+    from ticketctl.store.db import EVENT_COLUMNS, EVENT_ORDER, event_from_row
+
+    cols = ", ".join(EVENT_COLUMNS)
+    for i in range(0, len(keys), chunk):
+        part = keys[i:i + chunk]
+        marks = ", ".join("?" * len(part))
+        tb = {n: json.loads(d) for n, d in st.db.execute(
+            f"SELECT name, data FROM bases WHERE kind = 'ticket' AND name IN ({marks})", part)}
+        evs: dict[str, list[Event]] = {k: [] for k in part}
+        for row in st.db.execute(f"SELECT {cols} FROM events WHERE ticket IN ({marks}) ORDER BY ticket, {EVENT_ORDER}", part):
+            evs[row[2]].append(event_from_row(row))
+        st.db.execute(f"DELETE FROM spans WHERE ticket IN ({marks})", part)
+        gone = [k for k in part if k not in tb and not evs[k]]
+        if gone:
+            st.db.execute(f"DELETE FROM tickets WHERE key IN ({', '.join('?' * len(gone))})", gone)
+        folded: list[Ticket] = []
+        spans: list[tuple[Any, ...]] = []
+        for key in part:
+            if key in tb or evs[key]:
+                t, rows = fold_from(Ticket(**tb[key]) if key in tb else None, evs[key], cfg)
+                folded.append(t)
+                spans += rows
+        st.put_tickets(folded)
+        st.put_spans(spans)
 
 
 def pending_targets(st: Store, mutation_ids: Iterable[str] | None = None) -> tuple[set[str], set[str], set[str], set[str]]:
@@ -280,15 +300,24 @@ def apply_page(st: Store, cfg: Config, page: dict[str, Any]) -> tuple[int, list[
             marks = ", ".join("?" * len(part))
             st.db.execute(f"DELETE FROM events WHERE server_seq IS NULL AND mutation_id IN ({marks})", part)
             st.db.execute(f"DELETE FROM outbox WHERE status = 'applied' AND mutation_id IN ({marks})", part)
-        new = 0
-        for d in page["events"]:
-            e = Event(**d)
-            cur = st.db.execute(
-                "INSERT OR IGNORE INTO events (id, mutation_id, ticket, type, payload, actor, device, device_seq, at, server_seq)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (e.id, e.mutation_id, e.ticket, e.type, json.dumps(e.payload, separators=(",", ":"), sort_keys=True),
-                 e.actor, e.device, e.device_seq, e.at, e.server_seq))
-            new += cur.rowcount
+        events = page["events"]
+        have: set[str] = set()
+        ids = [d["id"] for d in events]
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            have |= {x for (x,) in st.db.execute(f"SELECT id FROM events WHERE id IN ({', '.join('?' * len(part))})", part)}
+        fresh = [Event(**d) for d in events if d["id"] not in have]
+        st.db.executemany(
+            "INSERT OR IGNORE INTO events (id, mutation_id, ticket, type, payload, actor, device, device_seq, at, server_seq)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(e.id, e.mutation_id, e.ticket, e.type, json.dumps(e.payload, separators=(",", ":"), sort_keys=True), e.actor,
+              e.device, e.device_seq, e.at, e.server_seq) for e in fresh])
+        new = len(fresh)
+        # an event already here is history this device wrote itself (an import it shared) coming back confirmed,
+        # or a page pulled twice: its place in the order is the same, nothing to fold again
+        st.db.executemany("UPDATE events SET server_seq = ? WHERE id = ? AND server_seq IS NULL",
+                          [(d["server_seq"], d["id"]) for d in events if d["id"] in have])
+        for e in fresh:
             if e.type.startswith(EVENT_PREFIX):
                 articles.add(str(e.ticket))
             elif e.type.startswith(DELEGATION_PREFIX):

@@ -14,6 +14,8 @@ from pydantic import BaseModel, Field
 #: most mutations one push may carry, and most items one pull page returns
 MAX_PUSH = 1000
 MAX_PAGE = 5000
+#: most events one history upload may carry
+MAX_HISTORY = 5000
 
 
 class Hello(BaseModel):
@@ -37,3 +39,21 @@ class Mutation(BaseModel):
 
 class Push(BaseModel):
     mutations: list[Mutation] = Field(max_length=MAX_PUSH)
+
+
+class HistoryEvent(BaseModel):
+    """One event written on a device outside any mutation (an import, ``demo``),
+    with its identity: the same id uploaded twice is stored once."""
+
+    id: str = Field(min_length=1, max_length=36, pattern=r"^[0-9A-Za-z-]+$")
+    mutation_id: str = Field(min_length=1, max_length=36, pattern=r"^[0-9A-Za-z-]+$")
+    ticket: str | None = Field(None, max_length=64)
+    type: str = Field(min_length=1, max_length=64, pattern=r"^(ticket|tech)\.[a-z_]+$")
+    payload: dict[str, Any] = Field(default_factory=dict)
+    actor: str = Field(min_length=1, max_length=200)
+    device: str = Field(min_length=1, max_length=200)
+    at: str = Field(min_length=1, max_length=40, pattern=r"^[0-9T:.+Z-]+$")
+
+
+class History(BaseModel):
+    events: list[HistoryEvent] = Field(max_length=MAX_HISTORY)
