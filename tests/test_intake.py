@@ -340,3 +340,53 @@ def test_concurrent_posts_of_one_alert_open_one_ticket_and_a_device_sees_it(requ
         dana.close()
     finally:
         srv.kill()
+
+
+# -- mail (the door; the reader is tests/test_intake_imap.py) ---------------------------------
+
+
+def test_a_reply_to_a_cancelled_ticket_opens_a_new_one_linked_to_it(team: Team) -> None:
+    def mail(body: dict[str, Any]) -> dict[str, Any]:
+        r = team.client.post("/intake/mail", json=body, headers=bearer(team.mail["token"]))
+        assert r.status_code == 200, r.text
+        return dict(r.json())
+
+    assert mail({"message_id": "<a@x>", "subject": "printer jams", "sender": "Ada <ada@example.org>"})["ticket"] == "MAIL-1"
+    push = {"mutations": [{"mutation_id": "c1", "client_seq": 1, "name": "ticket.cancel",
+                           "args": {"key": "MAIL-1", "reason": "duplicate"}, "client_ts": "2026-12-03T08:05:00Z"}]}
+    assert team.client.post("/sync/push", json=push, headers=bearer(team.dispatcher)).json()["results"][0]["status"] == "applied"
+    got = mail({"message_id": "<b@x>", "in_reply_to": ["<a@x>"], "subject": "Re: printer jams", "text": "still jamming"})
+    assert (got["ticket"], got["opened"]) == ("MAIL-2", ["MAIL-2"])
+    t = team.ticket("MAIL-2")
+    assert t["links"] == ["MAIL-1"] and t["description"].startswith("(re: MAIL-1) still jamming")
+    # an open ticket takes the reply as a note, by [KEY] as well as by In-Reply-To
+    got = mail({"message_id": "<c@x>", "subject": "Re: [MAIL-2] printer jams", "text": "and now it smokes"})
+    assert (got["ticket"], got["noted"]) == ("MAIL-2", ["MAIL-2"])
+
+
+def test_the_heat_map_and_kpis_split_by_channel(tmp_path: Path) -> None:
+    """Counted two ways: the report's SQL, and the tickets read back one by one."""
+    from collections import Counter
+    from datetime import timedelta
+
+    from ticketctl.errors import BadInput
+    from ticketctl.services import heatmap, kpi
+
+    env = client(tmp_path, "dana")
+    channels = ["alert"] * 5 + ["email"] * 3 + ["web"] * 2 + [""] * 4
+    for i, ch in enumerate(channels):
+        tickets.create(env, {"title": f"fault {i}", "type": "repair", "dept": "network" if i % 2 else "field",
+                             "product": "fibre", "channel": ch})
+    first = env.store.db.execute("SELECT key FROM tickets WHERE channel = 'alert' ORDER BY key LIMIT 1").fetchone()[0]
+    tickets.cancel(env, first, "duplicate")  # out of the backlog, still in the window's KPIs
+    rows = [tickets.show(env, k) for (k,) in env.store.db.execute("SELECT key FROM tickets")]
+    open_by = Counter((t["dept"], t["channel"]) for t in rows if t["status"] in ("new", "assigned", "in_progress", "blocked"))
+    hm = heatmap.heatmap(env, ("dept", "channel"))
+    assert {(c["dept"], c["channel"]): c["count"] for c in hm["cells"]} == dict(open_by)
+    assert {c["channel"]: c["count"] for c in heatmap.heatmap(env, ("channel",))["cells"]} == dict(
+        Counter(t["channel"] for t in rows if t["status"] in ("new", "assigned", "in_progress", "blocked")))
+    report = kpi.kpis(env, end=env.now + timedelta(minutes=1), by="channel")  # the window's end is exclusive
+    assert {ch: g["tickets"] for ch, g in report["by"]["channel"].items()} == dict(Counter(t["channel"] for t in rows))
+    with pytest.raises(BadInput, match="by channel is of the backlog now"):
+        heatmap.heatmap(env, ("channel",), at=env.now)
+    env.close()

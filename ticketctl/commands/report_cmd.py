@@ -35,7 +35,8 @@ def brief(
 
 @app.command(epilog="Example: ticketctl report heatmap --by dept,fault --at 2026-03-02T09:00:00Z --xlsx heat.xlsx")
 def heatmap(
-    by: Annotated[str, typer.Option("--by", help="dept,product | dept,fault | product,fault | dept | product | fault")] = "dept,product",
+    by: Annotated[str, typer.Option("--by", help="dept,product | dept,fault | product,fault | dept | product | fault"
+                                    " | channel | dept,channel | channel,product | channel,fault (channel: now)")] = "dept,product",
     at: Annotated[str | None, typer.Option("--at", help="A past moment (ISO-8601): each ticket counted as it was then.")] = None,
     csv: Annotated[Path | None, typer.Option("--csv", help="Write the cells as CSV to this file, UTF-8 with a BOM so that"
                                              " Excel shows Chinese text; '-' prints plain UTF-8 (no BOM) to stdout, for"

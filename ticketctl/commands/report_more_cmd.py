@@ -28,12 +28,14 @@ BLOCKED_COLUMNS = (N_("reason"), N_("tickets"), N_("blocked now"), N_("total"), 
 
 class By(StrEnum):
     dept = "dept"
+    channel = "channel"
 
 
 def kpi(
     from_: Annotated[str | None, typer.Option("--from", help="Window start (ISO-8601, inclusive); default: 30 days before --to.")] = None,
     to: Annotated[str | None, typer.Option("--to", help="End of the window (ISO-8601, exclusive); default: now.")] = None,
-    by: Annotated[By | None, typer.Option("--by", help="Also per department (the one holding each ticket now).")] = None,
+    by: Annotated[By | None, typer.Option("--by", help="Also per department (the one holding each ticket now), or per channel"
+                                          " (how each came in: alert, email, web, phone, ...).")] = None,
     json: Json = False,
 ) -> None:
     """KPIs of the tickets created in a window, each flagged excellent / ok / watch / warning against the bands in
@@ -77,16 +79,18 @@ def _print_kpis(r: dict[str, Any]) -> None:
         for tier, a in r["approvals"].items():
             t3.add_row(tier, *("-" if a[k] is None else f"{a[k]:g}" for k in APPROVAL_COLUMNS.values()))
         c.print(t3)
-    depts = r["by"].get("dept")
+    group = next(iter(r["by"]), None)
+    depts = r["by"].get(group) if group else None
     if depts:
         names = list(r["kpis"])
-        t2 = Table(box=None, header_style="bold", pad_edge=False, title=_("per department"), title_justify="left")
-        t2.add_column(_("dept"))
+        title = _("per department") if group == "dept" else _("per channel")
+        t2 = Table(box=None, header_style="bold", pad_edge=False, title=title, title_justify="left")
+        t2.add_column(_("dept") if group == "dept" else _("channel"))
         t2.add_column(_("tickets"), justify="right")
         for n in names:
             t2.add_column(_(n).replace("_", " "), justify="right")
         for d, g in depts.items():
-            t2.add_row(d, str(g["tickets"]), *(_value(g["kpis"][n], unit=False) for n in names))
+            t2.add_row(d or "-", str(g["tickets"]), *(_value(g["kpis"][n], unit=False) for n in names))
         c.print(t2)
 
 

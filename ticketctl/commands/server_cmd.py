@@ -80,11 +80,9 @@ def add_device(
         print(_("device {name} ({role}) token: {token}").format(name=r["name"], role=r["role"], token=r["token"]))
 
 
-@app.command("add-source", epilog="Examples:\n\n"
-             "  ticketctl server add-source prometheus --kind alertmanager   (the token is the last word)\n\n"
-             "  ticketctl server add-source shop --kind webhook   (the token signs the body: X-Signature-256)\n\n"
-             "  ticketctl server add-source support --kind imap   (for `ticketctl intake imap --token`)\n\n"
-             "  ticketctl server add-source form --kind web   (opens the customers' form at /new)")
+@app.command("add-source", epilog="Example: ticketctl server add-source prometheus --kind alertmanager   (the token is the"
+             " last word; --kind webhook: it signs the body, X-Signature-256; --kind imap: for `ticketctl intake imap`;"
+             " --kind web: opens the customers' form at /new)")
 def add_source(
     name: Annotated[str, typer.Argument(help="The source's name; it writes as the device intake:NAME.")],
     kind: Annotated[str, typer.Option("--kind", help="alertmanager, webhook, imap or web.")],

@@ -21,8 +21,11 @@ from ticketctl.i18n import N_, _
 from ticketctl.services.env import Env
 from ticketctl.store.queries import OPEN_SQL
 
-DIMENSIONS = ("dept", "product", "fault")
-GROUPINGS = ("dept,product", "dept,fault", "product,fault", "dept", "product", "fault")
+DIMENSIONS = ("dept", "product", "fault", "channel")
+GROUPINGS = ("dept,product", "dept,fault", "product,fault", "dept", "product", "fault",
+             "channel", "dept,channel", "channel,product", "channel,fault")
+#: what the history of spans records (a ticket's channel is where it came from, not where it stood)
+HISTORY_DIMENSIONS = ("dept", "product", "fault")
 STUCK_HOURS = 4
 #: the column that folds the smallest ones in :func:`grid` (renderers show it as ``_(OTHER)``)
 OTHER = N_("(other)")
@@ -40,6 +43,9 @@ def heatmap(env: Env, by: tuple[str, ...] = ("dept", "product"), at: datetime | 
     ``count``, ``over_4h`` (older than 4 hours then) and ``oldest_age_h``."""
     if not by or any(d not in DIMENSIONS for d in by):
         raise BadInput(_("cannot group by {by}: use {dimensions}").format(by=", ".join(by), dimensions=", ".join(DIMENSIONS)))
+    if at is not None and any(d not in HISTORY_DIMENSIONS for d in by):
+        raise BadInput(_("--at: the history holds {dimensions}; the heat map by channel is of the backlog now").format(
+            dimensions=", ".join(HISTORY_DIMENSIONS)))
     when = env.now if at is None else at
     cols = ", ".join(by)
     params = {"at": iso(when), "cut": iso(when - timedelta(hours=STUCK_HOURS))}

@@ -181,7 +181,7 @@ def _ints(text: str | None) -> list[int]:
 
 
 def _counts(env: Env, w: dict[str, str], group: str, access: str) -> dict[str, dict[str, Any]]:
-    """Per group (``group`` is ``dept`` or ``''``) of the window's tickets: the
+    """Per group (``group`` is ``dept``, ``channel`` or ``''``) of the window's tickets: the
     additive counts, and the lists of first-response and resolution seconds
     (for the medians and means), all in one read of the window."""
     p: dict[str, Any] = dict(w)
@@ -327,14 +327,15 @@ def _approvals(env: Env, w: dict[str, str], access: str) -> dict[str, dict[str, 
 
 def kpis(env: Env, start: datetime | None = None, end: datetime | None = None, by: str | None = None) -> dict[str, Any]:
     """The KPI report of the tickets created in ``[start, end)`` (default: the
-    last 30 days to now); with ``by="dept"``, the same per department.
+    last 30 days to now); with ``by="dept"`` (or ``"channel"``), the same per
+    department (per channel: how the tickets came in).
 
     Returns ``{"from", "to", "tickets", "kpis": {name: {"value", "unit", "band",
     "n", "basis"}}, "by": {}, "approvals": {tier: {figure: value}}}`` (the
     figures :data:`APPROVAL_FIGURES`); grouped, ``"by": {"dept": {name:
     {"tickets", "kpis"}}}``. Raises BadInput for an empty window or an unknown grouping."""
-    if by not in (None, "dept"):
-        raise BadInput(_("--by {by!r}: only dept is supported").format(by=by))
+    if by not in (None, "dept", "channel"):
+        raise BadInput(_("--by {by!r}: use dept or channel").format(by=by))
     start, end = window(env, start, end)
     cfg = env.config
     group = by or ""
@@ -353,7 +354,7 @@ def kpis(env: Env, start: datetime | None = None, end: datetime | None = None, b
             groups[k]["transfers"] = n
     total = _total(groups)
     out: dict[str, Any] = {"from": w["from"], "to": w["to"], "tickets": n_window, "kpis": _kpis(cfg, total), "by": {}}
-    if by == "dept":
-        out["by"] = {"dept": {d: {"tickets": g["tickets"], "kpis": _kpis(cfg, g)} for d, g in sorted(groups.items())}}
+    if by:
+        out["by"] = {by: {d: {"tickets": g["tickets"], "kpis": _kpis(cfg, g)} for d, g in sorted(groups.items())}}
     out["approvals"] = _approvals(env, w, access)  # an empty window: an index lookup finding nothing
     return out

@@ -412,7 +412,8 @@ def router(engine: Engine, home: Home, cfg: Config) -> APIRouter:
         """One mail from ``ticketctl intake imap``: a new message opens a ticket (its
         attachments as evidence by hash), a reply (``[KEY]`` in the subject, or an
         In-Reply-To/References naming a message the server has seen) notes its
-        ticket, a message handed over before changes nothing (``duplicate``)."""
+        ticket (one that is closed or cancelled: a new ticket linked to it), a message
+        handed over before changes nothing (``duplicate``)."""
         files: list[tuple[MailAttachment, bytes]] = []
         total = len(body.text.encode())
         for a in body.attachments:
@@ -438,10 +439,15 @@ def router(engine: Engine, home: Home, cfg: Config) -> APIRouter:
                 key = None
             for parent in body.in_reply_to:
                 key = key or d.seen("mid:" + parent.strip())
-            if key is not None:
+            earlier = key if key is not None and d.st.ticket(key).status in ("closed", "cancelled") else None
+            if key is not None and earlier is None:
                 d.note(key, I.mail_note(data))
-            else:
-                key = d.open(I.mail_fields(data, cfg), str(uuid.uuid5(uuid.NAMESPACE_URL, f"ticketctl:{src.name}:{ref}")))
+            else:  # new, or a reply to a ticket that is over: a new ticket that names the earlier one
+                fields = I.mail_fields(data, cfg)
+                if earlier is not None:
+                    fields["links"] = [earlier]
+                    fields["description"] = I.clip(f"(re: {earlier}) " + fields["description"], I.TEXT_MAX)
+                key = d.open(fields, str(uuid.uuid5(uuid.NAMESPACE_URL, f"ticketctl:{src.name}:{ref}")))
             for a, blob in files:
                 if d.st.ticket(key).status in ("new", "assigned", "in_progress", "blocked", "resolved"):
                     try:
