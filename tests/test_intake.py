@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
+from fastapi import HTTPException
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
@@ -390,3 +391,43 @@ def test_the_heat_map_and_kpis_split_by_channel(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="by channel is of the backlog now"):
         heatmap.heatmap(env, ("channel",), at=env.now)
     env.close()
+
+
+def test_a_group_commit_undoes_only_the_refused_arrival(team: Team, tmp_path: Path) -> None:
+    """The writer runs waiting requests in one transaction; one the rules refuse is
+    undone alone (its ticket number, ref and events), the others commit."""
+    from concurrent.futures import Future
+
+    from ticketctl.core.config import Config
+    from ticketctl.sync import intake
+    from ticketctl.sync.serverdb import engine_for
+
+    w = intake.Writer(engine_for(team.url), home_in(tmp_path / "w"), Config())
+    good, bad, other = (notification({**FIRING, "fingerprint": f}) for f in ("g1", "b1", "g2"))
+    bad["alerts"].append({**FIRING, "fingerprint": "b2", "labels": {"alertname": " "}, "annotations": {"summary": " "}})
+
+    def work(body: dict[str, Any]) -> Any:
+        payload = intake.AlertmanagerPayload.model_validate(body)
+
+        def run(d: intake.Door) -> None:
+            for a in payload.alerts:
+                alert = a.model_dump()
+                d.remember(intake.I.fingerprint(alert), d.open(intake.I.alert_fields(alert, Config())))
+        return run
+
+    who = lambda c, table: table.bearer(c, f"Bearer {team.alerts['token']}", "alertmanager")  # noqa: E731
+    futures: list[Future[Any]] = [Future(), Future(), Future(), Future()]
+    batch = [(who, work(good), futures[0]), (who, work(bad), futures[1]), (who, work(other), futures[2]),
+             (lambda c, table: table.bearer(c, "Bearer nope", "alertmanager"), work(good), futures[3])]
+    w._run(batch)
+    assert futures[0].result() == {"opened": ["ALR-1"], "noted": []}
+    with pytest.raises(HTTPException) as refused:
+        futures[1].result()
+    assert refused.value.status_code == 422 and "title" in str(refused.value.detail)
+    assert futures[2].result() == {"opened": ["ALR-2"], "noted": []}  # the refused one's number was not taken
+    with pytest.raises(HTTPException) as unknown:
+        futures[3].result()
+    assert unknown.value.status_code == 401
+    assert sorted(r[0] for r in team.rows("SELECT ref FROM intake_refs")) == ["g1", "g2"]
+    assert [k for k, ty, _d, _p in team.events()] == ["ALR-1", "ALR-2"]
+    assert team.rows("SELECT value FROM counters WHERE name = 'tickets:ALR'") == [(2,)]

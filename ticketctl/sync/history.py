@@ -59,6 +59,7 @@ def record(st: ServerStore, cfg: Config, upload: list[HistoryEvent]) -> dict[str
     techs: list[HistoryEvent] = []
     for e in fresh:
         (techs if e.ticket is None else per_ticket[e.ticket]).append(e)
+    st.preload(list(per_ticket))
     refused: dict[str, str] = {}
     written: list[Event] = []
     for key, evs in per_ticket.items():

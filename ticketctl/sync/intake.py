@@ -17,17 +17,22 @@ ticket, then a note). Bad input is a 4xx and writes nothing.
 """
 
 
+import asyncio
 import base64
 import hashlib
 import hmac
 import json
 import logging
+import queue
+import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Connection, Engine, insert, select, update
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -122,15 +127,33 @@ class Door:
     remembers refs; :meth:`commit` writes it all. Runs inside the caller's
     transaction, which holds the sequence lock."""
 
-    def __init__(self, c: Connection, home: Home, cfg: Config, name: str, prefix: str):
+    def __init__(self, c: Connection, home: Home, cfg: Config, name: str, prefix: str, lock: bool = True):
         from ticketctl.sync.server import server_env
 
-        lock_sequence(c)
+        if lock:
+            lock_sequence(c)
         self.c, self.name, self.prefix = c, name, prefix
         self.st = ServerStore(c, I.device_name(name), prefix)
         self.env: Env = server_env(home, cfg, self.st, I.device_name(name), parse_time(now_iso()))
         self.opened: list[str] = []
         self.noted: list[str] = []
+        # written at commit, like the store's buffers, so that one refused arrival of a batch can be undone
+        self._refs: dict[str, str] = {}
+        self._counter: int | None = None
+        self._counter_row: bool | None = None
+        self._blobs: dict[str, bytes] = {}
+
+    def mark(self) -> tuple[Any, ...]:
+        """Where one arrival starts (see :meth:`restore`)."""
+        return (self.st.mark(), dict(self._refs), self._counter, dict(self._blobs), len(self.opened), len(self.noted))
+
+    def restore(self, mark: tuple[Any, ...]) -> None:
+        """Forget what a refused arrival did (nothing of it reached the database)."""
+        st_mark, refs, counter, blobs, n_opened, n_noted = mark
+        self.st.restore(st_mark)
+        self._refs, self._counter, self._blobs = refs, counter, blobs
+        del self.opened[n_opened:]
+        del self.noted[n_noted:]
 
     def _as(self, mutation: str, args: dict[str, Any], fn: Callable[[], Any], mutation_id: str | None = None) -> Any:
         with intent(self.env, mutation, args, mutation_id or str(uuid.uuid4())):
@@ -160,8 +183,7 @@ class Door:
     def attach(self, key: str, data: bytes, name: str, mime: str) -> str:
         """Store ``data`` as a blob and attach it to ``key`` (as a file that came with the request)."""
         sha = hashlib.sha256(data).hexdigest()
-        if self.c.execute(select(S.blobs.c.sha256).where(S.blobs.c.sha256 == sha)).first() is None:
-            self.c.execute(insert(S.blobs).values(sha256=sha, size=len(data), data=data, created_at=now_iso()))
+        self._blobs[sha] = data
         at = now_iso()
         facts = {"sha256": sha, "name": name, "size": len(data), "mime": mime, "item": None, "captured_at": None}
         args = {"key": key, **facts, "at": at}
@@ -171,39 +193,58 @@ class Door:
 
     def ticket_for(self, ref: str) -> str | None:
         """The open ticket ``ref`` opened before, if any."""
-        row = self.c.execute(select(S.intake_refs.c.ticket).where(
-            S.intake_refs.c.source == self.name, S.intake_refs.c.ref == ref)).first()
-        if row is None or not self.st.has_ticket(row[0]):
+        key = self.seen(ref)
+        if key is None or not self.st.has_ticket(key):
             return None
-        return str(row[0]) if self.st.ticket(row[0]).status in I.OPEN_STATUSES else None
+        return key if self.st.ticket(key).status in I.OPEN_STATUSES else None
 
     def seen(self, ref: str) -> str | None:
         """The ticket ``ref`` went to, whatever its status (a mail handed over twice)."""
+        if ref in self._refs:
+            return self._refs[ref]
         row = self.c.execute(select(S.intake_refs.c.ticket).where(
             S.intake_refs.c.source == self.name, S.intake_refs.c.ref == ref)).first()
         return None if row is None else str(row[0])
 
     def remember(self, ref: str, key: str) -> None:
-        values = {"ticket": key, "seq": self.st.seq}
-        done = self.c.execute(update(S.intake_refs).where(S.intake_refs.c.source == self.name, S.intake_refs.c.ref == ref)
-                              .values(**values)).rowcount
-        if not done:
-            self.c.execute(insert(S.intake_refs).values(source=self.name, ref=ref, **values))
+        self._refs[ref] = key
 
     def _next_number(self) -> int:
-        name = f"tickets:{self.prefix}"
-        row = self.c.execute(select(S.counters.c.value).where(S.counters.c.name == name)).first()
-        n = 1 if row is None else int(row[0]) + 1
+        if self._counter is None:
+            row = self.c.execute(select(S.counters.c.value).where(S.counters.c.name == f"tickets:{self.prefix}")).first()
+            self._counter_row = row is not None
+            self._counter = 0 if row is None else int(row[0])
+        n = self._counter + 1
         while self.st.has_ticket(f"{self.prefix}-{n}"):  # never reuse a key, whoever made it
             n += 1
-        if row is None:
-            self.c.execute(insert(S.counters).values(name=name, value=n))
-        else:
-            self.c.execute(update(S.counters).where(S.counters.c.name == name).values(value=n))
+        self._counter = n
         return n
 
     def commit(self) -> dict[str, Any]:
+        """Write everything buffered (inside the caller's transaction)."""
+        for sha, data in self._blobs.items():
+            if self.c.execute(select(S.blobs.c.sha256).where(S.blobs.c.sha256 == sha)).first() is None:
+                self.c.execute(insert(S.blobs).values(sha256=sha, size=len(data), data=data, created_at=now_iso()))
+        if self._counter is not None:
+            name = f"tickets:{self.prefix}"
+            if self._counter_row:
+                self.c.execute(update(S.counters).where(S.counters.c.name == name).values(value=self._counter))
+            else:
+                self.c.execute(insert(S.counters).values(name=name, value=self._counter))
+                self._counter_row = True
+        seq = self.st.seq
         self.st.flush()
+        if self._refs:
+            known = {r for (r,) in self.c.execute(select(S.intake_refs.c.ref).where(
+                S.intake_refs.c.source == self.name, S.intake_refs.c.ref.in_(list(self._refs))))}
+            for ref, key in self._refs.items():
+                if ref in known:
+                    self.c.execute(update(S.intake_refs).where(S.intake_refs.c.source == self.name, S.intake_refs.c.ref == ref)
+                                   .values(ticket=key, seq=seq))
+                else:
+                    self.c.execute(insert(S.intake_refs).values(source=self.name, ref=ref, ticket=key, seq=seq))
+            self._refs.clear()
+        self._blobs.clear()
         return {"opened": self.opened, "noted": sorted(set(self.noted) - set(self.opened))}
 
 
@@ -333,23 +374,28 @@ async def _too_large(send: Send, limit: int) -> None:
 def router(engine: Engine, home: Home, cfg: Config) -> APIRouter:
     r = APIRouter(tags=["intake"])
 
-    def door(src: Source, work: Callable[[Door], Any]) -> dict[str, Any]:
-        try:
-            with engine.begin() as c:
-                d = Door(c, home, cfg, src.name, src.prefix)
-                extra = work(d) or {}
-                return {**d.commit(), **extra}
-        except TicketctlError as e:  # the rules refused what the request asked: nothing was written
-            raise HTTPException(422, str(e)) from None
+    writer = Writer(engine, home, cfg)
 
-    def alertmanager_source(authorization: Annotated[str | None, Header()] = None) -> Source:
-        return bearer_source(engine, authorization, "alertmanager")
+    def door(src: Source, work: Callable[[Door], Any]) -> dict[str, Any]:
+        """Run ``work`` as ``src`` in the writer's next transaction (from a worker thread)."""
+        return writer.submit(lambda _c, _table: src, work).result()
 
     def imap_source(authorization: Annotated[str | None, Header()] = None) -> Source:
         return bearer_source(engine, authorization, "imap")
 
+    known: set[str] = set()  # hashes of alertmanager tokens seen valid (the writer checks again, in its transaction)
+
+    async def alertmanager_gate(authorization: Annotated[str | None, Header()] = None) -> str | None:
+        """Who calls, before the body is read: a token seen valid passes at once; any other
+        is looked up (401, 403 answered here, as for every door)."""
+        if authorization and authorization.startswith("Bearer ") and token_hash(authorization[7:].strip()) in known:
+            return authorization
+        await run_in_threadpool(bearer_source, engine, authorization, "alertmanager")
+        known.add(token_hash(str(authorization)[7:].strip()))
+        return authorization
+
     @r.post("/intake/alertmanager")
-    def alertmanager(body: AlertmanagerPayload, src: Annotated[Source, Depends(alertmanager_source)]) -> dict[str, Any]:
+    async def alertmanager(body: AlertmanagerPayload, authorization: Annotated[str | None, Depends(alertmanager_gate)]) -> JSONResponse:
         """Prometheus Alertmanager's webhook: a firing alert opens a ticket (placed by
         ``intake.alert_rules``), firing again while its ticket is open notes it, resolved
         notes it (and with ``intake.resolve_on_resolved`` settles it). Returns ``opened``
@@ -371,7 +417,9 @@ def router(engine: Engine, home: Home, cfg: Config) -> APIRouter:
                     else:
                         d.note(key, I.alert_note(alert))
 
-        return door(src, work)
+        # no thread of its own: the token is checked and the alerts written in the writer's transaction
+        return JSONResponse(await asyncio.wrap_future(writer.submit(
+            lambda c, table: table.bearer(c, authorization, "alertmanager"), work)))
 
     @r.post("/intake/webhook/{name}", openapi_extra={"requestBody": {
         "required": True, "content": {"application/json": {"schema": WebhookPayload.model_json_schema()}}}})
@@ -460,6 +508,110 @@ def router(engine: Engine, home: Home, cfg: Config) -> APIRouter:
         return door(src, work)
 
     return r
+
+
+class Sources:
+    """Every source of the database, read once per writer transaction."""
+
+    def __init__(self, c: Connection):
+        self.by_hash = {r["token_hash"]: r for r in c.execute(_SOURCE).mappings()}
+
+    def bearer(self, c: Connection, authorization: str | None, kind: str) -> Source:
+        """:func:`bearer_source`, from this table."""
+        if not authorization or not authorization.startswith("Bearer ") or len(authorization) > 200:
+            raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+        digest = token_hash(authorization[7:].strip())
+        row = self.by_hash.get(digest)
+        if row is None:
+            dev = c.execute(select(S.devices.c.name, S.devices.c.revoked_at).where(S.devices.c.token_hash == digest)).first()
+            if dev is not None:
+                raise HTTPException(403, f"device {dev[0]} was revoked at {dev[1]}" if dev[1] else
+                                    f"{dev[0]} is a device, not an intake source (ticketctl server add-source)")
+        return _usable(row, kind)
+
+
+Work = Callable[[Door], Any]
+Who = Callable[[Connection, Sources], Source]
+
+
+class Writer:
+    """The doors' writes of one server process, committed in groups.
+
+    Requests queue their work; one thread takes whatever is waiting (up to
+    :data:`GROUP` arrivals) and runs it in one transaction under the sequence
+    lock: the lock, the commit and its flush to disk are paid once for the group,
+    not once per alert. Each arrival is still all or nothing: one the rules
+    refuse is undone (:meth:`Door.restore`) and answered 422, the others commit.
+    A database error fails the whole group (503), and nothing of it is written."""
+
+    GROUP = 200
+
+    def __init__(self, engine: Engine, home: Home, cfg: Config):
+        self.engine, self.home, self.cfg = engine, home, cfg
+        self.queue: queue.SimpleQueue[tuple[Who, Work, Future[Any]]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._start = threading.Lock()
+
+    def submit(self, who: Who, work: Work) -> Future[Any]:
+        fut: Future[Any] = Future()
+        self.queue.put((who, work, fut))
+        if self._thread is None:
+            with self._start:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._loop, name="ticketctl-intake", daemon=True)
+                    self._thread.start()
+        return fut
+
+    def _loop(self) -> None:
+        while True:
+            batch = [self.queue.get()]
+            while len(batch) < self.GROUP:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._run(batch)
+
+    def _run(self, batch: list[tuple[Who, Work, Future[Any]]]) -> None:
+        out: list[Any] = [None] * len(batch)
+        try:
+            with self.engine.begin() as c:
+                lock_sequence(c)
+                table = Sources(c)
+                d: Door | None = None
+                for i, (who, work, _fut) in enumerate(batch):
+                    try:
+                        src = who(c, table)
+                    except HTTPException as e:
+                        out[i] = e
+                        continue
+                    if d is None or d.name != src.name:
+                        if d is not None:
+                            d.commit()  # the next source's store reads what this one wrote
+                        d = Door(c, self.home, self.cfg, src.name, src.prefix, lock=False)
+                    mark = d.mark()
+                    try:
+                        extra = work(d) or {}
+                        opened, noted = d.opened[mark[4]:], d.noted[mark[5]:]
+                        out[i] = {"opened": list(opened), "noted": sorted(set(noted) - set(opened)), **extra}
+                    except TicketctlError as e:  # the rules refused this arrival: only it is undone
+                        d.restore(mark)
+                        out[i] = HTTPException(422, str(e))
+                    except Exception as e:  # noqa: BLE001 - answered as this request's error, the group goes on
+                        d.restore(mark)
+                        log.exception("intake from %s failed", src.name)
+                        out[i] = e
+                if d is not None:
+                    d.commit()
+        except Exception as e:  # noqa: BLE001 - the transaction is rolled back: every request of the group fails
+            for _who, _work, fut in batch:
+                fut.set_exception(e)
+            return
+        for (_who, _work, fut), r in zip(batch, out, strict=True):
+            if isinstance(r, BaseException):
+                fut.set_exception(r)
+            else:
+                fut.set_result(r)
 
 
 def limits(cfg: Config) -> Callable[[str], int | None]:

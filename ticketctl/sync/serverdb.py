@@ -127,6 +127,7 @@ def tech_from_json(text: str) -> Technician:
 # statements built once: SQLAlchemy then only binds (building a select() per call
 # cost more than running it)
 _TICKET = text("SELECT data FROM tickets WHERE key = :key")
+_TICKETS = text("SELECT key, data FROM tickets WHERE key IN :keys").bindparams(bindparam("keys", expanding=True))
 _UPDATE_TICKET = text("UPDATE tickets SET status = :status, assignee = :assignee, updated_at = :updated_at, data = :data,"
                       " seq = :seq WHERE key = :key")
 _INSERT_TICKET = text("INSERT INTO tickets (key, status, assignee, updated_at, data, seq)"
@@ -276,6 +277,15 @@ class ServerStore:
             row = self.c.execute(_TICKET, {"key": key}).first()
             self._orig[key] = self._cur[key] = ticket_from_json(row[0]) if row is not None else None
         return self._cur[key]
+
+    def preload(self, keys: Sequence[str]) -> None:
+        """Read these tickets in a few queries, ahead of a bulk write that touches them all."""
+        want = [k for k in dict.fromkeys(keys) if k not in self._cur]
+        for i in range(0, len(want), 1000):
+            part = want[i:i + 1000]
+            found = {k: ticket_from_json(d) for k, d in self.c.execute(_TICKETS, {"keys": part})}
+            for k in part:
+                self._orig[k] = self._cur[k] = found.get(k)
 
     def has_ticket(self, key: str) -> bool:
         return self._get(key) is not None
