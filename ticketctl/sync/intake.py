@@ -267,17 +267,8 @@ _SOURCE = (select(S.sources.c.name, S.sources.c.kind, S.sources.c.secret, S.devi
 def bearer_source(engine: Engine, authorization: str | None, kind: str) -> Source:
     """The source whose token the request carries: 401 without a known token, 403
     for a revoked one, a device's (not a source's) or one of another kind."""
-    if not authorization or not authorization.startswith("Bearer ") or len(authorization) > 200:
-        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    digest = token_hash(authorization[7:].strip())
     with engine.connect() as c:
-        row = c.execute(_SOURCE.where(S.devices.c.token_hash == digest)).mappings().first()
-        if row is None:
-            dev = c.execute(select(S.devices.c.name, S.devices.c.revoked_at).where(S.devices.c.token_hash == digest)).first()
-            if dev is not None:
-                raise HTTPException(403, f"device {dev[0]} was revoked at {dev[1]}" if dev[1] else
-                                    f"{dev[0]} is a device, not an intake source (ticketctl server add-source)")
-    return _usable(row, kind)
+        return Sources(c).bearer(c, authorization, kind)
 
 
 def _usable(row: Any, kind: str) -> Source:
@@ -517,7 +508,7 @@ class Sources:
         self.by_hash = {r["token_hash"]: r for r in c.execute(_SOURCE).mappings()}
 
     def bearer(self, c: Connection, authorization: str | None, kind: str) -> Source:
-        """:func:`bearer_source`, from this table."""
+        """The source whose token ``authorization`` carries (see :func:`bearer_source`)."""
         if not authorization or not authorization.startswith("Bearer ") or len(authorization) > 200:
             raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
         digest = token_hash(authorization[7:].strip())
