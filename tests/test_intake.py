@@ -431,3 +431,29 @@ def test_a_group_commit_undoes_only_the_refused_arrival(team: Team, tmp_path: Pa
     assert sorted(r[0] for r in team.rows("SELECT ref FROM intake_refs")) == ["g1", "g2"]
     assert [k for k, ty, _d, _p in team.events()] == ["ALR-1", "ALR-2"]
     assert team.rows("SELECT value FROM counters WHERE name = 'tickets:ALR'") == [(2,)]
+
+
+def test_add_source_prints_its_token_as_the_last_word_and_refuses_bad_input(tmp_path: Path) -> None:
+    """The contract scripts rely on: `server add-source NAME --kind KIND` ends its line with the token."""
+    import subprocess
+
+    from sync_helpers import CLI
+
+    env = {**__import__("os").environ, "TICKETCTL_HOME": str(tmp_path / "home")}
+    db = f"sqlite:///{tmp_path / 'central.db'}"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*CLI, "server", *args, "--db", db], env=env, capture_output=True, text=True, timeout=60)
+
+    r = run("add-source", "prometheus", "--kind", "alertmanager")
+    assert r.returncode == 0, r.stderr
+    token = r.stdout.split()[-1]
+    team = TestClient(create_app(db, home_in(tmp_path / "srv")))
+    got = team.post("/intake/alertmanager", json=notification(FIRING), headers=bearer(token))
+    assert got.status_code == 200 and got.json()["opened"] == ["ALR-1"]
+    assert run("add-source", "prometheus", "--kind", "alertmanager").returncode == 1  # exists
+    for bad in (["Bad Name", "--kind", "web"], ["form", "--kind", "fax"], ["form", "--kind", "web", "--prefix", "w1"]):
+        r = run("add-source", *bad)
+        assert r.returncode == 2 and r.stderr.startswith("ticketctl: error: ") and len(r.stderr.splitlines()) == 1, r.stderr
+    second = json.loads(run("add-source", "alerts2", "--kind", "alertmanager", "--json").stdout)
+    assert second["prefix"] == "ALRA" and second["device"] == "intake:alerts2"  # the kind's prefix was taken
