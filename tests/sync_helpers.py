@@ -68,6 +68,51 @@ class Server:
         return str(add_device(self.db, name, role)["token"])
 
 
+class ServerGroup(Server):
+    """``ticketctl server run ARGS`` (the installed script: ``--workers`` starts
+    uvicorn's supervisor and its workers) in its own process group, stopped as a
+    group; its stderr goes to ``server.log``."""
+
+    def __init__(self, root: Path, db: str, *args: str):
+        super().__init__(root, db)
+        self.args = list(args)
+        self.log = root / "server.log"
+
+    def start(self) -> ServerGroup:
+        import httpx
+
+        exe = Path(sys.executable).with_name("ticketctl")
+        env = {**os.environ, "TICKETCTL_HOME": str(self.home)}
+        env.pop("TICKETCTL_SERVER_DB", None)
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen([str(exe), "server", "run", "--port", str(self.port), "--db", self.db, *self.args],
+                                         env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while True:
+            assert self.proc.poll() is None, f"the server exited: {self.log.read_text()}"
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, f"no server on {self.url} after 30 s: {self.log.read_text()}"
+            time.sleep(0.1)
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGTERM to the group (SIGKILL after 10 s)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+
 def client(root: Path, name: str) -> Env:
     home = root / f"client-{name}"
     environ = {"TICKETCTL_HOME": str(home), "TICKETCTL_USER": name}

@@ -27,9 +27,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter, defaultdict
@@ -43,7 +40,7 @@ import httpx
 import pytest
 from server_fixtures import bearer, pg_databases_fixture, pg_url_fixture  # noqa: F401
 from sqlalchemy import select
-from sync_helpers import Server, client
+from sync_helpers import Server, ServerGroup, client
 
 from ticketctl.core.approvals import DELEGATION_PREFIX
 from ticketctl.core.config import Config
@@ -65,48 +62,6 @@ CAPACITY = {"ana": 3, "bob": 3, "cy": 3, "eve": 1}  # eve takes one ticket: two 
 FIELDS = {"type": "incident", "dept": "field", "product": "fibre", "customer": "Ada Lovelace"}  # no phone: redaction aside
 REASONS = ("awaiting_parts", "awaiting_customer", "awaiting_third_party")
 OPEN = ("new", "assigned", "in_progress", "blocked")
-
-
-class ScaledServer(Server):
-    """``ticketctl server run --workers N`` in its own process group (uvicorn's
-    supervisor and its workers), stopped as a group; its stderr goes to a log."""
-
-    def __init__(self, root: Path, db: str, workers: int):
-        super().__init__(root, db)
-        self.workers = workers
-        self.log = root / "server.log"
-
-    def start(self) -> ScaledServer:
-        exe = Path(sys.executable).with_name("ticketctl")
-        env = {**os.environ, "TICKETCTL_HOME": str(self.home)}
-        env.pop("TICKETCTL_SERVER_DB", None)
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen([str(exe), "server", "run", "--port", str(self.port), "--db", self.db,
-                                          "--workers", str(self.workers)], env=env, stdout=subprocess.DEVNULL, stderr=log,
-                                         start_new_session=True)
-        deadline = time.monotonic() + 30
-        while True:
-            assert self.proc.poll() is None, f"the server exited: {self.log.read_text()}"
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"no server on {self.url} after 30 s: {self.log.read_text()}"
-            time.sleep(0.1)
-
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
 
 
 @dataclass
@@ -288,17 +243,17 @@ def server_replay(events: list[dict[str, Any]], cfg: Config) -> tuple[dict[str, 
 
 
 @pytest.fixture
-def servers(pg_url: str, tmp_path: Path) -> Iterator[tuple[ScaledServer, ScaledServer]]:
+def servers(pg_url: str, tmp_path: Path) -> Iterator[tuple[ServerGroup, ServerGroup]]:
     """Two server processes on one database; the second starts once the first has migrated it."""
-    a = ScaledServer(tmp_path / "a", pg_url, WORKERS)
-    b = ScaledServer(tmp_path / "b", pg_url, WORKERS)
+    a = ServerGroup(tmp_path / "a", pg_url, "--workers", str(WORKERS))
+    b = ServerGroup(tmp_path / "b", pg_url, "--workers", str(WORKERS))
     try:
         a.start()
         b.start()
         yield a, b
     finally:
-        b.stop()
-        a.stop()
+        b.kill()
+        a.kill()
 
 
 def enrol(root: Path, maker: Server, name: str, role: str, prefix: str) -> Device:
@@ -310,7 +265,7 @@ def enrol(root: Path, maker: Server, name: str, role: str, prefix: str) -> Devic
 
 
 def test_two_server_processes_on_one_database_keep_one_order_and_lose_nothing(
-        servers: tuple[ScaledServer, ScaledServer], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        servers: tuple[ServerGroup, ServerGroup], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     a, b = servers
     both = [a, b]
     rng = random.Random(SEED)

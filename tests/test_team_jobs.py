@@ -14,11 +14,7 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -29,7 +25,7 @@ from typing import Any
 import pytest
 from server_fixtures import pg_databases_fixture, pg_url_fixture  # noqa: F401
 from sqlalchemy import select
-from sync_helpers import Server, client, server_on
+from sync_helpers import Server, ServerGroup, client, server_on
 
 from ticketctl.services import sweep, techs, tickets
 from ticketctl.services.env import Env
@@ -156,44 +152,6 @@ def test_two_devices_sweeping_leave_one_escalation_and_one_notification_on_the_s
         srv.kill()
 
 
-class JobsServer(Server):
-    """``ticketctl server run`` with workers and jobs, in its own process group."""
-
-    def __init__(self, root: Path, db: str, *args: str):
-        super().__init__(root, db)
-        self.args = list(args)
-        self.log = root / "server.log"
-
-    def start(self) -> JobsServer:
-        env = {**os.environ, "TICKETCTL_HOME": str(self.home)}
-        env.pop("TICKETCTL_SERVER_DB", None)
-        exe = Path(sys.executable).with_name("ticketctl")
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen([str(exe), "server", "run", "--port", str(self.port), "--db", self.db, *self.args],
-                                         env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
-        import httpx
-
-        deadline = time.monotonic() + 30
-        while True:
-            assert self.proc.poll() is None, self.log.read_text()
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, self.log.read_text()
-            time.sleep(0.1)
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-
-
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_scheduled_sweep_and_dispatch_run_once_for_all_workers_and_instances(
         backend: str, request: pytest.FixtureRequest, tmp_path: Path, receiver: Receiver) -> None:
@@ -201,7 +159,7 @@ def test_scheduled_sweep_and_dispatch_run_once_for_all_workers_and_instances(
     cfg = notify_config(receiver.url)
     flags = ("--workers", "2", "--sweep-every", "2", "--dispatch-every", "2")
     # SQLite: one instance, two workers; PostgreSQL: two instances of two workers each
-    servers = [JobsServer(tmp_path / f"s{i}", db, *flags) for i in range(1 if backend == "sqlite" else 2)]
+    servers = [ServerGroup(tmp_path / f"s{i}", db, *flags) for i in range(1 if backend == "sqlite" else 2)]
     for s in servers:
         (s.home / "config.toml").write_text(cfg)
         s.start()
@@ -227,6 +185,10 @@ def test_scheduled_sweep_and_dispatch_run_once_for_all_workers_and_instances(
         assert shown["assignee"] == "ana"
         assigned = [e for e in shown["timeline"] if e["type"] == "ticket.assigned"]
         assert len(assigned) == 1 and assigned[0]["actor"].startswith("jobs-"), assigned
+        # the replica judges by the team's rules: the server home's config file
+        for s in servers:
+            if (s.home / "jobs" / "device.json").exists():
+                assert (s.home / "jobs" / "config.toml").read_text() == cfg
         # one replica device per server home; each instance used its own
         assert len({json.loads((s.home / "jobs" / "device.json").read_text())["name"]
                     for s in servers if (s.home / "jobs" / "device.json").exists()}) >= 1

@@ -184,12 +184,28 @@ def replica(server_home: Home, url: str, db: Engine) -> Any:
             os.chmod(tmp, 0o600)
             tmp.replace(ident)
         environ = {"TICKETCTL_HOME": str(root), "TICKETCTL_USER": me["name"]}
-        env = Env(Home.from_env(environ), environ)
+        home = Home.from_env(environ)
+        _same_rules(server_home.config_file, home.config_file)
+        env = Env(home, environ)
         if not env.home.sync_file.exists() or client.load_settings(env).get("url") != url:
             client.setup(env, url, me["token"])
     finally:
         os.close(fd)
     return env
+
+
+def _same_rules(team: Path, replica: Path) -> None:
+    """The replica judges by the server's config file (SLA targets, sweep rules, capacity): a copy, kept current."""
+    want = team.read_bytes() if team.exists() else None
+    have = replica.read_bytes() if replica.exists() else None
+    if want == have:
+        return
+    if want is None:
+        replica.unlink()
+        return
+    tmp = replica.with_suffix(".tmp")
+    tmp.write_bytes(want)
+    tmp.replace(replica)
 
 
 class Jobs(threading.Thread):
