@@ -263,6 +263,7 @@ def test_the_product_menu_lists_the_teams_products(tmp_path: Path) -> None:
     assert site.post(product="Flat 4B router").status_code == 201
     assert site.ticket("WEB-1")["product"] == "Flat 4B router"
     dana = add_device(site.url, "dana", "dispatcher")["token"]
+    assert site.client.post("/sync/hello", json={"prefix": "ABC"}, headers=bearer(dana)).json()["prefix"] == "ABC"
     push = {"mutations": [mutation(i + 1, "ticket.create", key=f"ABC-{i + 1}", fields={**DISPATCHER_FIELDS, "product": p})
                           for i, p in enumerate(("fibre", "Copper", "fibre", "general"))]}
     assert {x["status"] for x in site.client.post("/sync/push", json=push, headers=bearer(dana)).json()["results"]} == {"applied"}
@@ -296,6 +297,7 @@ def test_the_status_page_shows_progress_and_nothing_personal(site: Site) -> None
     r = site.post(fields=personal)
     ref = link_in(r.text)
     dana = add_device(site.url, "dana", "dispatcher")["token"]
+    assert site.client.post("/sync/hello", json={"prefix": "ABC"}, headers=bearer(dana)).json()["prefix"] == "ABC"
     push = {"mutations": [mutation(1, "tech.add", name="ana", skills=[]), mutation(2, "ticket.assign", key="WEB-1", name="ana"),
                           mutation(3, "ticket.note", key="WEB-1", text="spoke to the customer")]}
     assert [x["status"] for x in site.client.post("/sync/push", json=push, headers=bearer(dana)).json()["results"]] == ["applied"] * 3

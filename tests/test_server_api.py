@@ -57,8 +57,11 @@ def start(root: Path) -> Server:
     app = create_app(url, home_in(root))
     tokens = {name: add_device(url, name, role)["token"] for name, role in
               (("dana", "dispatcher"), ("tom", "technician"), ("rex", "dispatcher"))}
+    client = TestClient(app)
+    for name, prefix in (("dana", "ABC"), ("tom", "TOM")):  # the prefixes their tickets' keys carry
+        assert client.post("/sync/hello", json={"prefix": prefix}, headers=bearer(tokens[name])).json()["prefix"] == prefix
     revoke(url, "rex")
-    return Server(TestClient(app), url, tokens["dana"], tokens["tom"], tokens["rex"])
+    return Server(client, url, tokens["dana"], tokens["tom"], tokens["rex"])
 
 
 @pytest.fixture
@@ -152,11 +155,15 @@ def test_the_openapi_schema_is_served_and_names_every_endpoint(server: Server) -
     assert h["ok"] is True and h["epoch"]
 
 
-def test_hello_names_the_device_and_its_role(server: Server) -> None:
+def test_hello_names_the_device_and_its_role_and_keeps_its_prefix(server: Server) -> None:
     r = server.client.post("/sync/hello", json={"prefix": "DAN"}, headers=bearer(server.dispatcher)).json()
-    assert (r["device"], r["role"], r["prefix"], r["last_client_seq"], r["seq"]) == ("dana", "dispatcher", "DAN", 0, 0)
-    r = server.client.post("/sync/hello", json={"prefix": "DAN"}, headers=bearer(server.technician)).json()
-    assert (r["device"], r["role"], r["prefix"]) == ("tom", "technician", None)  # taken: no prefix
+    assert (r["device"], r["role"], r["prefix"], r["last_client_seq"], r["seq"]) == ("dana", "dispatcher", "ABC", 0, 0)
+    r = server.client.post("/sync/hello", json={"prefix": "ABC"}, headers=bearer(server.technician)).json()
+    assert (r["device"], r["role"], r["prefix"]) == ("tom", "technician", "TOM")
+    # a new device asking for a prefix another holds gets a free one of its own
+    token = add_device(server.url, "una", "technician")["token"]
+    r = server.client.post("/sync/hello", json={"prefix": "ABC"}, headers=bearer(token)).json()
+    assert r["prefix"] not in ("ABC", "TOM", None) and len(r["prefix"]) == 3 and r["prefix"].isalpha(), r
 
 
 def test_a_gap_in_client_seq_is_409_with_the_number_expected(server: Server) -> None:

@@ -91,6 +91,7 @@ def test_parallel_pushers_and_readers_never_see_a_gap(live_server: tuple[str, st
         name, prefix, out = f"p{i}", "P" + "ABCDEFGH"[i], Outbox()
         try:
             with httpx.Client(base_url=base, headers=bearer(tokens[name]), timeout=60) as c:
+                assert c.post("/sync/hello", json={"prefix": prefix}).json()["prefix"] == prefix  # the keys it makes carry it
                 for b in range(1, BATCHES + 1):
                     key = f"{prefix}-{b}"
                     batch = [out("ticket.create", key=key, fields={**DISPATCHER_FIELDS, "title": f"{name} batch {b}"})]

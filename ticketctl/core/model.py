@@ -9,6 +9,7 @@ event and a ``--json`` line all read the same.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +29,31 @@ def parse_time(text: str) -> datetime:
     """An aware datetime from ISO-8601; a naive time is taken as UTC."""
     t = datetime.fromisoformat(text)
     return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def resolve_key(text: str, own_prefix: str, exists: Callable[[str], bool], starting: Callable[[str], list[str]]) -> str:
+    """The ticket key that ``text`` names, by the one rule every store follows:
+    the spelling normalised (white space around it dropped, letters upper-cased),
+    then the exact key, ``N`` for this device's ``PFX-N``, or any unique prefix.
+    ``exists(key)`` says whether a key is taken; ``starting(q)`` lists up to six
+    keys that start with ``q``, in order. NotFound when none or several match."""
+    from ticketctl.errors import NotFound
+    from ticketctl.i18n import _
+
+    q = text.strip().upper()
+    if not q:
+        raise NotFound(_("no ticket key given"))
+    candidates = [f"{own_prefix}-{q}", q] if q.isdigit() and own_prefix else [q]
+    for c in candidates:
+        if exists(c):
+            return c
+    hits = starting(q)
+    if len(hits) == 1:
+        return hits[0]
+    if not hits:
+        raise NotFound(_("no ticket {key!r}").format(key=text))
+    more = ", ..." if len(hits) > 5 else ""
+    raise NotFound(_("{key!r} is ambiguous: {keys}").format(key=text, keys=", ".join(hits[:5]) + more))
 
 
 #: what a span of a ticket's history is made of: a change to any starts a new span

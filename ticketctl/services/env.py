@@ -34,6 +34,8 @@ class Env:
     queue_mutations: bool = True
     #: where a one-line notice for the person waiting goes (the CLI: stderr); None: nowhere
     notice: Any = field(default=None, repr=False)
+    #: on the server: the role of the device whose mutation runs (None on a device: its own, see :attr:`role`)
+    device_role: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Env:
@@ -71,6 +73,23 @@ class Env:
             except (KeyError, OSError):  # no login name (some containers)
                 name = "unknown"
         return name
+
+    @property
+    def role(self) -> str:
+        """The role the team's rules judge this invocation by (``core.roles``): on
+        the server, the pushing device's; on a device, the one its sync server
+        gave it ('' on a device that never synced: its own store, no team rules)."""
+        if self.device_role is not None:
+            return self.device_role
+        return self.store.meta("sync_role", "")
+
+    @property
+    def principal(self) -> str:
+        """The name those rules know this device by: the server's name for it (a
+        ticket's assignee is compared with it), else :attr:`actor`."""
+        if self.device_role is not None:
+            return self.actor
+        return self.store.meta("sync_device", "") or self.actor
 
     @cached_property
     def store(self) -> Store:

@@ -91,6 +91,23 @@ def key_id_of(pem: str) -> str:
     return hashlib.sha256(_raw(pub)).hexdigest()[:16]
 
 
+def key_problem(pem: Any, key_id: Any) -> str | None:
+    """What is wrong with a device key as a device or the server presented it
+    (English: the server's reply and the client's warning both use it), or None
+    when ``pem`` is an Ed25519 public key in PEM and ``key_id`` its own id. The
+    one check that the server's ``/sync/hello``, its list of keys and every
+    client's sync apply, so one bad key can never stop anyone else's sync."""
+    if not isinstance(pem, str) or not isinstance(key_id, str):
+        return "a key and its id must be text"
+    try:
+        actual = key_id_of(pem)
+    except BadInput:
+        return "not an Ed25519 public key in PEM"
+    if actual != key_id:
+        return f"key id {key_id[:64]!r} is not the id of that key (it is {actual})"
+    return None
+
+
 def public_key_pem(env: Env) -> str:
     """This device's public key, PEM (made on first use); what enrolling uploads."""
     from cryptography.hazmat.primitives import serialization

@@ -12,12 +12,18 @@ Writing a new action::
     def attach(env: Env, key: str, sha256: str) -> dict[str, Any]:
         return act(env, key, lambda t: workflow.decide_attach(t, sha256))
 
-Its arguments must be JSON values (they travel to the server). An argument
-named ``key`` is resolved to the exact ticket key before the intent is
-queued, so the server never guesses at a prefix; so is one named ``article``
-to the exact knowledge article id. Events written outside any
-mutation (the sweep's escalations, batch parents) are queued one by one as
-``events.append`` and accepted by the server only for system events.
+and give it a rule in ``core.roles.RULES``. Its arguments must be JSON values
+(they travel to the server).
+
+Every mutation, whoever calls it, goes through one pipeline (:func:`perform`):
+:func:`prepare` resolves an argument named ``key`` to the exact ticket key
+(and ``article`` to the exact article id) once, then decides whether this
+device's role may change *that* ticket (``core.roles``), then the function
+runs inside the mutation's intent. The CLI, the dashboard and the server's
+``/sync/push`` all come through it, so a rule cannot hold for one spelling of
+a key and not for another. Events written outside any mutation (the sweep's
+escalations, batch parents) are queued one by one as ``events.append`` and
+accepted by the server only for system events.
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ from typing import Any, TypeVar
 from ticketctl.i18n import _
 from ticketctl.services.env import Env
 
-#: every registered mutation by name; the server looks names up here
+#: every registered mutation by name, as Python calls it (through :func:`perform`)
 REGISTRY: dict[str, Callable[..., Any]] = {}
 
 #: the mutation that carries events written outside any named action
@@ -70,12 +76,33 @@ def intent(env: Env, name: str, args: dict[str, Any], mutation_id: str | None = 
         env.intent = None
 
 
+@dataclass(frozen=True)
+class Spec:
+    """A registered mutation: its service function (unwrapped), and whether its
+    ``key``/``article`` argument names an existing ticket or article (False for
+    one that makes it)."""
+
+    name: str
+    fn: Callable[..., Any]
+    resolves: bool
+
+
+#: every mutation's spec by name (what :func:`prepare` looks names up in)
+SPECS: dict[str, Spec] = {}
+
+
 def mutation(name: str, resolve_key: bool = True) -> Callable[[F], F]:
     """Register a service function as the mutation ``name`` (see the module doc);
-    ``resolve_key=False`` for one that makes the ticket its ``key`` names."""
+    ``resolve_key=False`` for one that makes the ticket (or article) its
+    ``key`` (``article``) names.
+
+    Called from Python, the function runs through :func:`perform` (resolved,
+    checked, queued); called inside another mutation it is part of that one and
+    runs as it is, with the exact keys its caller read from the store."""
 
     def wrap(fn: F) -> F:
         sig = inspect.signature(fn)
+        SPECS[name] = Spec(name, fn, resolve_key)
 
         @functools.wraps(fn)
         def run(env: Env, *args: Any, **kwargs: Any) -> Any:
@@ -83,19 +110,13 @@ def mutation(name: str, resolve_key: bool = True) -> Callable[[F], F]:
                 return fn(env, *args, **kwargs)
             bound = sig.bind(env, *args, **kwargs)
             bound.apply_defaults()
-            if resolve_key and isinstance(bound.arguments.get("key"), str):
-                bound.arguments["key"] = env.store.resolve_key(bound.arguments["key"])
-            if resolve_key and isinstance(bound.arguments.get("article"), str):
-                bound.arguments["article"] = env.store.resolve_article(bound.arguments["article"])
             call: dict[str, Any] = {}
             for pname, value in list(bound.arguments.items())[1:]:
                 if sig.parameters[pname].kind is inspect.Parameter.VAR_KEYWORD:
                     call.update(value)
                 else:
                     call[pname] = value
-            _check_role(env, name, call)
-            with intent(env, name, call):
-                return fn(*bound.args, **bound.kwargs)
+            return perform(env, name, call)
 
         REGISTRY[name] = run
         return run  # type: ignore[return-value]
@@ -103,21 +124,97 @@ def mutation(name: str, resolve_key: bool = True) -> Callable[[F], F]:
     return wrap
 
 
-def _check_role(env: Env, name: str, args: dict[str, Any]) -> None:
-    """On a synced device, refuse at once what the server would refuse for this
-    device's role (the same rules, ``core.roles``), instead of queueing it."""
-    st = env.store
-    role = st.meta("sync_role", "")
-    if not role:
-        return
-    from ticketctl.core.roles import refusal
+def load_mutations() -> None:
+    """Import every module that registers mutations (the server must know every
+    name before the first push that uses it)."""
+    import importlib
+
+    for module in ("tickets", "techs", "dispatch", "sweep", "evidence", "confirm", "cert", "qa", "kb", "approvals"):
+        importlib.import_module(f"ticketctl.services.{module}")
+
+
+@dataclass(frozen=True)
+class Call:
+    """A mutation ready to run: its spec and its arguments, every key resolved
+    to the exact ticket (or article) it changes."""
+
+    spec: Spec
+    args: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def run(self, env: Env) -> Any:
+        return self.spec.fn(env, **self.args)
+
+
+def prepare(env: Env, name: str, args: dict[str, Any], check: bool = False) -> Call:
+    """The one place that decides whether this device (``env.role``, acting as
+    ``env.principal``) may send mutation ``name`` with ``args``.
+
+    It resolves the ticket key once (``resolve_key`` of the store: the same
+    normalisation on every store), then asks ``core.roles`` about the ticket
+    the mutation will actually change, field permissions included. A key the
+    mutation makes (``ticket.create``, ``kb.add``, a ticket created by
+    ``events.append``) must carry this device's own prefix.
+
+    ``check``: first check the arguments' shapes (the server, for whatever a
+    device sent: :func:`check_args`). Raises NotFound for an unknown key,
+    Refused for what the role may not do, BadInput for malformed arguments."""
+    from ticketctl.core import roles
     from ticketctl.errors import Refused
 
-    key = args.get("key") if isinstance(args.get("key"), str) else None
-    ticket = st.ticket(key) if key is not None and st.has_ticket(key) else None
-    why = refusal(role, st.meta("sync_device", "") or env.actor, name, ticket, args)
-    if why:
-        raise Refused(_("{why} (the server enforces this for a {role}'s device)").format(why=why, role=role))
+    spec = SPECS.get(name)
+    if spec is None:
+        raise Refused(_("unknown action {name!r} (is the server older than the client?)").format(name=name))
+    if check:
+        check_args(name, args)
+    args = dict(args)
+    st = env.store
+    ticket = None
+    if spec.resolves and isinstance(args.get("key"), str):
+        args["key"] = st.resolve_key(args["key"])
+        ticket = st.ticket(args["key"])
+    if spec.resolves and isinstance(args.get("article"), str):
+        args["article"] = st.resolve_article(args["article"])
+    made = _made_key(name, args)
+    if made is not None:
+        arg, key = made
+        own = st.meta("key_prefix", "")
+        if name == RAW and st.has_ticket(key):  # system events on a ticket that exists
+            args[arg] = key
+            ticket = st.ticket(key)
+        elif key.rsplit("-", 1)[0] != (f"KB-{own}" if name == "kb.add" else own):
+            raise Refused(_("{key} does not carry this device's key prefix {prefix}: a device makes only keys of its own").format(
+                key=key, prefix=own or "-"))
+    role = env.role
+    if role:
+        why = roles.refusal(role, env.principal, name, ticket, args)
+        if why:
+            if env.queue_mutations:  # on the device: refused at once instead of queued and refused later
+                why = _("{why} (the server enforces this for a {role}'s device)").format(why=why, role=role)
+            raise Refused(why)
+    return Call(spec, args)
+
+
+def _made_key(name: str, args: dict[str, Any]) -> tuple[str, str] | None:
+    """(argument, normalised key) of the ticket or article this mutation makes
+    (or, for ``events.append``, may make); None when it makes none. The key
+    itself stays as sent: the function refuses one not spelled as a device makes it."""
+    arg = {"ticket.create": "key", "kb.add": "article", RAW: "ticket"}.get(name)
+    if arg is None or not isinstance(args.get(arg), str):
+        return None
+    return arg, str(args[arg]).strip().upper()
+
+
+def perform(env: Env, name: str, args: dict[str, Any], mutation_id: str | None = None, check: bool = False) -> Any:
+    """Run mutation ``name`` as one user action: :func:`prepare`, then the
+    service function inside the mutation's intent (its events carry
+    ``mutation_id``; on a device the outbox gets it)."""
+    call = prepare(env, name, args, check)
+    with intent(env, name, call.args, mutation_id):
+        return call.run(env)
 
 
 def check_args(name: str, args: dict[str, Any]) -> None:
@@ -147,8 +244,7 @@ def check_args(name: str, args: dict[str, Any]) -> None:
 @functools.cache
 def _signature(name: str) -> tuple[dict[str, Any], dict[str, inspect.Parameter], inspect.Parameter | None]:
     """A mutation's annotations, named parameters and ``**kwargs`` parameter (read once)."""
-    fn = REGISTRY[name]
-    target = getattr(fn, "__wrapped__", fn)
+    target = SPECS[name].fn
     params = list(inspect.signature(target).parameters.values())[1:]
     named = {p.name: p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD}
     extra = next((p for p in params if p.kind is inspect.Parameter.VAR_KEYWORD), None)

@@ -60,10 +60,12 @@ def commit(env: Env, st: Store, t: Ticket | None, key: str, drafts: list[workflo
 
 
 def act(env: Env, key: str, decide: Callable[[Ticket], list[workflow.Draft]]) -> dict[str, Any]:
+    """Decide and commit one change to the ticket with exactly the key ``key``
+    (a mutation's, which ``mutations.prepare`` resolved and judged)."""
     cfg = env.config  # a broken config file stops the command before anything else is judged
     st = env.store
     with st.transaction():
-        t = st.ticket(st.resolve_key(key))
+        t = st.ticket(key)
         t = commit(env, st, t, t.key, decide(t))
     return ticket_public(t, cfg, env.now)
 
@@ -214,6 +216,8 @@ def append_events(env: Env, ticket: str | None, drafts: list[list[Any]]) -> dict
     st = env.store
     with st.transaction():
         t = st.ticket(ticket) if st.has_ticket(ticket) else None
+        if t is None and not KEY_RE.fullmatch(ticket):
+            raise BadInput(_("ticket key {key!r} is not PREFIX-NUMBER like KQT-12").format(key=ticket))
         if (t is None) != ("ticket.created" in types) or (t is None and pairs[0][0] != "ticket.created"):
             raise Refused(_("ticket {key} already exists").format(key=ticket) if t is not None
                           else _("no ticket {key!r}").format(key=ticket))

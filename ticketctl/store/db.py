@@ -20,7 +20,7 @@ from typing import Any
 
 from ticketctl.core.approvals import Delegation
 from ticketctl.core.kb import Article
-from ticketctl.core.model import Event, Technician, Ticket
+from ticketctl.core.model import Event, Technician, Ticket, resolve_key
 from ticketctl.errors import NotFound, TicketctlError
 from ticketctl.i18n import _
 from ticketctl.store.schema import JSON_COLUMNS, LATEST, MIGRATIONS, REBUILD_AFTER
@@ -183,26 +183,13 @@ class Store:
     # -- tickets --------------------------------------------------------------------
 
     def resolve_key(self, text: str) -> str:
-        """The ticket key that ``text`` names: the exact key, ``N`` for this
-        device's ``PFX-N``, or any unique prefix (case-insensitive)."""
-        q = text.strip().upper()
-        if not q:
-            raise NotFound(_("no ticket key given"))
-        candidates = [q]
-        if q.isdigit():
-            candidates.insert(0, f"{self.meta('key_prefix')}-{q}")
-        for c in candidates:
-            if self.db.execute("SELECT 1 FROM tickets WHERE key = ?", (c,)).fetchone():
-                return c
-        hits = [r[0] for r in self.db.execute(
-            "SELECT key FROM tickets WHERE key >= ? AND key < ? ORDER BY key LIMIT 6", (q, q + "\uffff")
-        )]
-        if len(hits) == 1:
-            return hits[0]
-        if not hits:
-            raise NotFound(_("no ticket {key!r}").format(key=text))
-        more = ", ..." if len(hits) > 5 else ""
-        raise NotFound(_("{key!r} is ambiguous: {keys}").format(key=text, keys=", ".join(hits[:5]) + more))
+        """The ticket key that ``text`` names (``core.model.resolve_key``: the exact
+        key, ``N`` for this device's ``PFX-N``, or any unique prefix, case-insensitive)."""
+        return resolve_key(text, self.meta("key_prefix"), self.has_ticket, self._keys_starting)
+
+    def _keys_starting(self, q: str) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT key FROM tickets WHERE key >= ? AND key < ? ORDER BY key LIMIT 6",
+                                              (q, q + "\uffff"))]
 
     def has_ticket(self, key: str) -> bool:
         return self.db.execute("SELECT 1 FROM tickets WHERE key = ?", (key,)).fetchone() is not None

@@ -158,22 +158,36 @@ def _hello(env: Env, conn: Connection) -> dict[str, Any]:
     st = env.store
     body: dict[str, Any] = {"prefix": st.meta("key_prefix"), "public_key": keys.public_key_pem(env), "key_id": keys.key_id(env)}
     me = conn.call("POST", "/sync/hello", json=body)
-    _trust_keys(env, conn)
+    trust_keys(env, conn)
     with st.transaction():
         st.set_meta(ROLE, me["role"])
         st.set_meta(DEVICE, me["device"])
-        if me.get("prefix") and me["prefix"] != st.meta("key_prefix") and st.meta("next_ticket_no") == "1":
+        if me.get("prefix") and me["prefix"] != st.meta("key_prefix") and st.meta("next_ticket_no") == "1" \
+                and st.meta("next_article_no", "1") == "1":
             st.set_meta("key_prefix", me["prefix"])  # nothing made here yet: take the prefix the server keeps for us
+        elif me.get("prefix") and me["prefix"] != st.meta("key_prefix") and env.notice is not None:
+            env.notice(_("the server keeps key prefix {server} for this device, but this store already made keys as {mine}:"
+                         " the server refuses those it has not seen").format(server=me["prefix"], mine=st.meta("key_prefix")))
     return dict(me)
 
 
-def _trust_keys(env: Env, conn: Connection) -> None:
+def trust_keys(env: Env, conn: Connection) -> None:
     """Trust the keys of the team's enrolled devices and of the server (and
-    record revocations), so `cert verify` works offline afterwards."""
+    record revocations), so `cert verify` works offline afterwards. A key that
+    fails ``keys.key_problem`` is skipped with a notice naming its device: one
+    bad key never stops this device's sync."""
     have = keys.trusted(env)
-    for kid, k in conn.call("GET", "/sync/keys")["keys"].items():
-        if have.get(kid) != {"pem": k["pem"], "device": k["device"], "revoked_at": k["revoked_at"]}:
-            keys.trust(env, kid, k["pem"], k["device"], k["revoked_at"])
+    listed = conn.call("GET", "/sync/keys").get("keys")
+    for kid, k in (listed if isinstance(listed, dict) else {}).items():
+        entry = {"pem": k.get("pem"), "device": k.get("device"), "revoked_at": k.get("revoked_at")} if isinstance(k, dict) else {}
+        problem = keys.key_problem(entry.get("pem"), kid) if entry else "not a key entry"
+        if problem is not None or not isinstance(entry["device"], str) or not isinstance(entry["revoked_at"], str | None):
+            if env.notice is not None:
+                env.notice(_("skipped the signing key {key_id} of device {device}: {problem}").format(
+                    key_id=str(kid)[:64], device=str(entry.get("device"))[:200], problem=problem or _("malformed entry")))
+            continue
+        if have.get(kid) != entry:
+            keys.trust(env, kid, str(entry["pem"]), entry["device"], entry["revoked_at"])
 
 
 def sync(env: Env, progress: Progress | None = None) -> dict[str, Any]:

@@ -69,11 +69,19 @@ def _load_server_key(c: Connection) -> tuple[Any, str, str]:
 
 
 def device_keys(c: Connection) -> dict[str, dict[str, Any]]:
-    """Key id -> {pem, device, revoked_at} for every enrolled device's key, and the server's own."""
+    """Key id -> {pem, device, revoked_at} for every enrolled device's key, and the server's own.
+
+    Only keys that pass ``keys.key_problem``; a key id two devices hold (possible
+    in a database from before ``/sync/hello`` refused it) stays with the device
+    enrolled first, never with the one that copied it."""
+    from ticketctl.services.keys import key_problem
+
     out: dict[str, dict[str, Any]] = {}
-    for name, pem, kid, revoked in c.execute(select(S.devices.c.name, S.devices.c.public_key, S.devices.c.key_id,
-                                                    S.devices.c.revoked_at).where(S.devices.c.public_key.is_not(None))):
-        out[kid] = {"pem": pem, "device": name, "revoked_at": revoked}
+    rows = c.execute(select(S.devices.c.name, S.devices.c.public_key, S.devices.c.key_id, S.devices.c.revoked_at)
+                     .where(S.devices.c.public_key.is_not(None)).order_by(S.devices.c.created_at, S.devices.c.name))
+    for name, pem, kid, revoked in rows:
+        if kid not in out and key_problem(pem, kid) is None:
+            out[kid] = {"pem": pem, "device": name, "revoked_at": revoked}
     _, pem, kid = server_key(c)
     out[kid] = {"pem": pem, "device": SERVER_DEVICE, "revoked_at": None}
     return out

@@ -9,7 +9,7 @@ Endpoints (``/openapi.json`` has the schema):
 
 - ``POST /sync/hello``: who am I (role, prefix, last client seq, epoch).
 - ``POST /sync/push``: mutations in ``client_seq`` order, each re-run by name
-  (``services.mutations.REGISTRY``), all or nothing; the batch commits
+  (``services.mutations.perform``: resolved, judged by ``core.roles``), all or nothing; the batch commits
   together. A seen ``client_seq`` or ``mutation_id`` gets its stored result; a
   gap stops the batch with 409; a refusal is stored as a rejection (and
   advances the device's seq) so a poison mutation never blocks the queue.
@@ -52,8 +52,9 @@ from ticketctl.core.config import Config
 from ticketctl.core.model import parse_time
 from ticketctl.errors import TicketctlError
 from ticketctl.home import Home, load_config
+from ticketctl.services import keys
 from ticketctl.services.env import Env
-from ticketctl.services.mutations import REGISTRY, check_args, intent
+from ticketctl.services.mutations import intent, load_mutations, prepare
 from ticketctl.sync import history, intake, jobs, kbpages, proof, webform
 from ticketctl.sync import schema as S
 from ticketctl.sync.protocol import MAX_PAGE, Hello, History, Push
@@ -70,15 +71,6 @@ from ticketctl.sync.serverdb import (
 log = logging.getLogger("ticketctl.server")
 
 
-def _load_mutations() -> None:
-    """Import every module that registers mutations (a name must be known
-    before the first push that uses it)."""
-    import importlib
-
-    for name in ("tickets", "techs", "dispatch", "sweep", "evidence", "confirm", "cert", "qa", "kb", "approvals"):
-        importlib.import_module(f"ticketctl.services.{name}")
-
-
 class Device:
     def __init__(self, row: Any):
         self.name: str = row["name"]
@@ -88,10 +80,11 @@ class Device:
         self.public_key: str | None = row["public_key"]
 
 
-def server_env(home: Home, cfg: Config, st: ServerStore, actor: str, now: datetime) -> Env:
+def server_env(home: Home, cfg: Config, st: ServerStore, actor: str, now: datetime, role: str = "") -> Env:
     """The context a mutation runs in on the server: the team's config, the
-    device's name as the actor, and the server's transaction as the store."""
-    env = Env(home, {}, queue_mutations=False)
+    device's name as the actor and its role (which ``core.roles`` judges it by;
+    '' for the server's own doors and pages), and the server's transaction as the store."""
+    env = Env(home, {}, queue_mutations=False, device_role=role)
     env.__dict__.update(config=cfg, store=st, actor=actor, now=now)
     return env
 
@@ -122,7 +115,7 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
     with engine.begin() as c:  # the countersigning key exists (committed) before any request needs it
         proof.server_key(c)
     cfg = load_config(home.config_file)
-    _load_mutations()
+    load_mutations()
     run_jobs = run_jobs if run_jobs is not None else jobs.settings_from_env()
     worker = jobs.Jobs(engine, home, cfg, run_jobs["url"], float(run_jobs.get("sweep_every") or 0),
                        float(run_jobs.get("dispatch_every") or 0)) if run_jobs else None
@@ -174,20 +167,41 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
 
     @app.post("/sync/hello")
     def hello(body: Hello, dev: Auth) -> dict[str, Any]:
-        """Registers the device's key prefix (another if taken) and signing key;
+        """Registers the device's key prefix (a free one when it asks for none or
+        for one that another device holds) and its signing key (422 unless it is an
+        Ed25519 key in PEM, ``key_id`` is its own id and no other device enrolled it);
         returns ``device``, ``role``, ``prefix``, ``last_client_seq``, ``seq``, ``epoch``."""
         with engine.begin() as c:
             prefix = dev.prefix
-            if not prefix and body.prefix:
-                taken = c.execute(select(S.devices.c.name).where(S.devices.c.prefix == body.prefix)).first()
-                prefix = body.prefix if taken is None else ""
-                if prefix:
-                    c.execute(update(S.devices).where(S.devices.c.name == dev.name).values(prefix=prefix))
+            if not prefix:
+                lock_sequence(c)  # two first hellos asking for one prefix: one after the other
+                prefix = _free_prefix(c, body.prefix)
+                c.execute(update(S.devices).where(S.devices.c.name == dev.name).values(prefix=prefix))
             if body.public_key and body.public_key != dev.public_key:  # no write (and no write lock) on every sync
+                problem = keys.key_problem(body.public_key, body.key_id)
+                if problem is None:
+                    holder = c.execute(select(S.devices.c.name).where(S.devices.c.key_id == body.key_id,
+                                                                      S.devices.c.name != dev.name)).scalar()
+                    if holder is not None:
+                        problem = (f"signing key {body.key_id} is enrolled by device {holder}: a device needs a key of its own"
+                                   " (move this device's key file away and sync again to make one)")
+                if problem is not None:
+                    raise HTTPException(422, f"signing key refused: {problem}")
                 c.execute(update(S.devices).where(S.devices.c.name == dev.name).values(public_key=body.public_key, key_id=body.key_id))
             seq = high_water(c)
-        return {"epoch": epoch, "device": dev.name, "role": dev.role, "prefix": prefix or None,
+        return {"epoch": epoch, "device": dev.name, "role": dev.role, "prefix": prefix,
                 "last_client_seq": dev.last_client_seq, "seq": seq}
+
+    def _free_prefix(c: Connection, wanted: str) -> str:
+        """``wanted`` when no device holds it, else a free three-letter one."""
+        import secrets
+
+        from ticketctl.store.db import KEY_LETTERS
+
+        taken = {str(p) for (p,) in c.execute(select(S.devices.c.prefix).where(S.devices.c.prefix.is_not(None)))}
+        while not wanted or wanted in taken:
+            wanted = "".join(secrets.choice(KEY_LETTERS) for _i in range(3))
+        return wanted
 
     @app.post("/sync/push", responses={409: {"description": "a gap in client_seq: resend from `expected`"}})
     def push(body: Push, dev: Auth) -> JSONResponse:
@@ -261,21 +275,12 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
         status, reason = "applied", None
         mark = st.mark()
         try:
-            fn = REGISTRY.get(m["name"])
-            if fn is None:
-                raise TicketctlError(f"unknown action {m['name']!r} (is the server older than the client?)")
-            args = dict(m["args"])
-            check_args(m["name"], args)
-            key = args.get("key") if isinstance(args.get("key"), str) else args.get("ticket")
-            t = st.ticket(key) if isinstance(key, str) and st.has_ticket(key) else None
-            refusal = roles.refusal(dev.role, dev.name, m["name"], t, args)
-            if refusal:
-                raise TicketctlError(refusal)
-            env = server_env(home, cfg, st, dev.name, _when(m["client_ts"]))
-            with intent(env, m["name"], args, m["mutation_id"]):
-                fn(env, **args)
-                if m["name"] == "ticket.certify":
-                    proof.countersign(c, env, dev.name, args)
+            env = server_env(home, cfg, st, dev.name, _when(m["client_ts"]), dev.role)
+            call = prepare(env, m["name"], m["args"], check=True)
+            with intent(env, call.name, call.args, m["mutation_id"]):
+                call.run(env)
+                if call.name == "ticket.certify":
+                    proof.countersign(c, env, dev.name, call.args)
         except TicketctlError as e:
             st.restore(mark)
             status, reason = "rejected", str(e)

@@ -30,7 +30,7 @@ from sqlalchemy.exc import OperationalError
 
 from ticketctl.core.approvals import Delegation
 from ticketctl.core.kb import Article
-from ticketctl.core.model import Event, Technician, Ticket
+from ticketctl.core.model import Event, Technician, Ticket, resolve_key
 from ticketctl.errors import ConfigError, NotFound, Unreachable
 from ticketctl.i18n import _
 from ticketctl.sync import schema as S
@@ -266,11 +266,18 @@ class ServerStore:
     # -- tickets ----------------------------------------------------------------
 
     def resolve_key(self, text: str) -> str:
-        """Only exact keys: clients resolve prefixes before they queue."""
-        key = text.strip().upper()
-        if not self.has_ticket(key):
-            raise NotFound(f"no ticket {text!r}")
-        return key
+        """The ticket ``text`` names, by the rule every store follows
+        (``core.model.resolve_key``), exact keys only: a device resolves ``N`` and
+        prefixes against its own store before it queues, and the server never
+        guesses (a miss costs one index lookup, whoever sends it)."""
+        return resolve_key(text, "", self.has_ticket, lambda _q: [])
+
+    def resolve_article(self, text: str) -> str:
+        """The article ``text`` names: the exact id, spelled in any case."""
+        article_id = text.strip().upper()
+        if not self.has_article(article_id):
+            raise NotFound(f"no article {text!r}")
+        return article_id
 
     def _get(self, key: str) -> Ticket | None:
         if key not in self._cur:
