@@ -288,7 +288,7 @@ def test_every_article_mutation_from_every_role_follows_the_table(team: Team, ac
 def test_a_technician_may_not_write_a_phone_on_a_new_ticket(team: Team) -> None:
     key = team.new_key("tina")
     (res,) = team.push("tina", ("ticket.create", {"key": key, "fields": FIELDS}))
-    assert res["status"] == "rejected" and res["reason"] == "a technician may not set or change a customer's phone (a dispatcher can)"
+    assert res["status"] == "rejected" and res["reason"] == "a technician may not set or change a customer's phone number (a dispatcher can)"
     assert key not in team.tickets()
 
 
@@ -361,7 +361,7 @@ def test_a_technician_can_neither_write_nor_probe_a_phone(db_team: Team) -> None
         (res,) = t.push("tina", ("ticket.edit", {"key": key.lower(), "changes": {"phone": guess}}))
         assert res["status"] == "rejected", res
         replies.add(res["reason"])
-    assert replies == {"a technician may not set or change a customer's phone (a dispatcher can)"}  # a right guess reads the same
+    assert replies == {"a technician may not set or change a customer's phone number (a dispatcher can)"}  # a right guess reads the same
     assert t.tickets()[key]["phone"] == PHONE
     t.push_ok("tina", ("ticket.edit", {"key": key, "changes": {"title": "boiler fixed soon"}}))
 

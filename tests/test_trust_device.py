@@ -63,7 +63,7 @@ def test_a_technicians_device_resolves_a_key_once_and_refuses_anothers_ticket_at
     assert r.returncode == 1 and r.stdout == ""
     assert r.stderr == f"ticketctl: error: {theirs} is assigned to otto, not to tina (the server enforces this for a technician's device)\n"
     r = cli(tina, "edit", mine.lower(), "--phone", "+1 555 0100")  # their own ticket, a field they may not write
-    assert r.returncode == 1 and "may not set or change a customer's phone" in r.stderr, r.stderr
+    assert r.returncode == 1 and "may not set or change a customer's phone number" in r.stderr, r.stderr
     assert sync.status(tina)["pending"] == []
 
     # their own ticket, by any spelling: resolved here, queued with its exact key, applied by the server

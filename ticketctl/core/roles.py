@@ -28,7 +28,7 @@ import re
 from typing import Any
 
 from ticketctl.core.model import Ticket
-from ticketctl.i18n import _
+from ticketctl.i18n import N_, _
 
 ROLES = ("technician", "dispatcher", "supervisor", "admin")
 #: the roles that run the queue
@@ -72,6 +72,8 @@ RULES: dict[str, str] = {
 
 #: ticket fields and the roles that may neither receive nor write them
 HIDDEN_FROM: dict[str, frozenset[str]] = {"phone": frozenset({"technician"})}
+#: how a refusal names a hidden field
+FIELD_LABELS = {"phone": N_("phone number")}
 #: fields a device never receives when its role is technician (what the server redacts)
 REDACTED_FOR_TECHNICIANS = tuple(f for f, roles in HIDDEN_FROM.items() if "technician" in roles)
 #: what a technician may change on their own roster entry
@@ -116,7 +118,8 @@ def field_refusal(role: str, name: str, args: dict[str, Any]) -> str | None:
         for field_name in sorted(given):
             empty_on_a_new_ticket = name == "ticket.create" and given[field_name] in (None, "")
             if role in HIDDEN_FROM.get(field_name, ()) and not empty_on_a_new_ticket:
-                return _("a {role} may not set or change a customer's {field} (a dispatcher can)").format(role=role, field=field_name)
+                return _("a technician may not set or change a customer's {field} (a dispatcher can)").format(
+                    field=_(FIELD_LABELS.get(field_name, field_name)))
     if name == "tech.update" and role == "technician":
         locked = sorted(k for k, v in args.items() if k != "name" and v is not None and k not in SELF_SERVICE)
         if locked:
