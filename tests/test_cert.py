@@ -12,6 +12,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import cert_tampering as tamper
 import pypdfium2
 import pytest
 import zxingcpp
@@ -160,7 +161,7 @@ def test_another_device_verifies_only_with_the_key_trusted_and_not_revoked(
     other.ok("cert", "trust", r["key_id"], str(pem_file), "--device", "van-7", "--revoked-at", "2026-03-05T00:00:00Z")
     f = other.fails(1, "cert", "verify", r["qr"], now=T("11:00"))
     assert f.err == (f"ticketctl: error: invalid certificate: revoked key {r['key_id']} (van-7 revoked at"
-                     " 2026-03-05T00:00:00Z)\n")
+                     " 2026-03-05T00:00:00Z), and the server did not countersign this certificate before then\n")
     # the server may revoke this device's own key: its own certificates stop verifying too
     env = service_env(cli, T("11:00"))
     keys.trust(env, r["key_id"], pem["public_key"], "this device", "2026-03-05T00:00:00Z")
@@ -173,28 +174,27 @@ def test_changed_content_fails(cli: Cli, issued: tuple[str, Path, dict[str, Any]
     key, out, r = issued
     data = out.read_bytes()
     payload, content = cert_pdf.read_embedded(data) or ("", {})
-    assert payload == r["payload"]
-    # a changed rating in the embedded content
-    changed = json.loads(json.dumps(content))
-    changed["confirmation"]["ratings"]["solved"] = 1
-    blob = base64.urlsafe_b64encode(certificate.canonical(changed))
-    tampered = re.sub(rb"<tkc:content>[^<]*</tkc:content>", b"<tkc:content>" + blob + b"</tkc:content>", data)
-    (tmp_path / "t1.pdf").write_bytes(tampered)
+    assert payload == r["payload"] and content["pages"] and content["v"] == 2
+    # a changed rating in the embedded content (an incremental update of the metadata, as an editor saves)
+    (tmp_path / "t1.pdf").write_bytes(tamper.change_content(data, lambda c: c["confirmation"]["ratings"].update(solved=1)))
     f = cli.fails(1, "cert", "verify", str(tmp_path / "t1.pdf"))
     assert f.err == "ticketctl: error: invalid certificate: content changed (the certificate's content does not match its signed hash)\n"
-    # a page whose text says something else, with the genuine metadata kept
-    fake = cert_pdf.render(changed, r["payload"], r["qr"], "x", {})
-    original = re.search(rb"<tkc:content>[^<]*</tkc:content>", data)
-    assert original is not None
-    forged = re.sub(rb"<tkc:content>[^<]*</tkc:content>", original.group(0), fake)
-    (tmp_path / "t2.pdf").write_bytes(forged)
+    # a page drawn from other facts, finished with the genuine payload, content, QR code and signature
+    changed = json.loads(json.dumps(content))
+    changed["confirmation"]["ratings"]["solved"] = 1
+    fake, _layout = cert_pdf.draw(changed, {}, None)
+    (tmp_path / "t2.pdf").write_bytes(cert_pdf.finish(fake, content, payload))
     f = cli.fails(1, "cert", "verify", str(tmp_path / "t2.pdf"))
-    assert f.err == ("ticketctl: error: invalid certificate: content changed (the page does not show"
-                     " the confirmation.ratings.on_time '5/5')\n")
-    # a file that is no certificate at all
+    assert f.err == "ticketctl: error: invalid certificate: page 1's drawing changed\n"
+    # a file that is no certificate at all, a PDF without one, a file cut short
     (tmp_path / "plain.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
     f = cli.fails(1, "cert", "verify", str(tmp_path / "plain.pdf"))
-    assert "plain.pdf holds no ticketctl certificate" in f.err
+    assert f.err == "ticketctl: error: invalid certificate: plain.pdf holds no ticketctl certificate (no signed payload in its metadata)\n"
+    (tmp_path / "notes.pdf").write_text("shopping list\n")
+    assert "notes.pdf holds no ticketctl certificate" in cli.fails(1, "cert", "verify", str(tmp_path / "notes.pdf")).err
+    (tmp_path / "cut.pdf").write_bytes(data[:len(data) - 200])
+    f = cli.fails(1, "cert", "verify", str(tmp_path / "cut.pdf"))
+    assert f.err == "ticketctl: error: invalid certificate: the file is truncated (it does not end as a PDF ends)\n"
     cli.fails(2, "cert", "verify", str(tmp_path / "missing.pdf"), message=f"no file {str(tmp_path / 'missing.pdf')!r}")
 
 
