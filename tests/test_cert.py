@@ -233,3 +233,32 @@ def test_the_device_key_is_private_and_stable(cli: Cli) -> None:
     assert stat.S_IMODE(priv.stat().st_mode) == 0o600
     assert keys.key_id_of(keys.public_key_pem(env)) == kid
     assert "PRIVATE" not in cli.ok("cert", "key").out
+
+
+def test_a_revoked_keys_certificate_needs_a_countersignature_from_before_the_revocation(
+        cli: Cli, issued: tuple[str, Path, dict[str, Any]]) -> None:
+    """The rule itself, on the certificate just issued: the countersignature's time, the revocation's
+    and the issue's, to the second (a tie is not "before")."""
+    _, out, r = issued
+    ring = keys.keyring(service_env(cli, T("11:00")))
+    _payload, content = cert_pdf.read_embedded(out.read_bytes()) or ("", {})
+    assert content["issued_at"] == T("10:40")
+    revoked = {kid: {**e, "revoked_at": T("12:00")} for kid, e in ring.items()}
+    valid = f"valid: certificate {r['cert_id']} for {r['key']}, signed by this device and countersigned at"
+    assert certificate.verify(r["payload"], revoked, content, T("11:59")) == (
+        True, f"{valid} {T('11:59')}, before the key was revoked at {T('12:00')}")
+    assert certificate.verify(r["payload"], revoked, None, T("11:59"))[0] is True  # the QR text alone: no issue time to check
+    for countersigned, why in ((None, "and the server did not countersign this certificate before then"),
+                               (T("12:00"), f"and the server countersigned this certificate only at {T('12:00')}"),
+                               (T("12:01"), f"and the server countersigned this certificate only at {T('12:01')}"),
+                               ("not a time", "and the server countersigned this certificate only at not a time")):
+        assert certificate.verify(r["payload"], revoked, content, countersigned) == (
+            False, f"revoked key {r['key_id']} (this device revoked at {T('12:00')}), {why}")
+    # issued (by its own word) after the revocation: not valid, whatever the countersignature says
+    early = {kid: {**e, "revoked_at": T("10:30")} for kid, e in ring.items()}
+    assert certificate.verify(r["payload"], early, content, T("10:29")) == (
+        False, f"revoked key {r['key_id']} (this device revoked at {T('10:30')}), and this certificate says it was issued"
+               f" at {T('10:40')}")
+    # a valid countersignature never rescues a bad signature
+    forged = r["payload"][:-2] + ("AA" if not r["payload"].endswith("AA") else "BA")
+    assert certificate.verify(forged, revoked, None, T("11:59"))[0] is False
