@@ -23,6 +23,7 @@ from pypdf.generic import (
     DictionaryObject,
     NameObject,
     StreamObject,
+    TextStringObject,
 )
 
 from ticketctl.core import certificate
@@ -149,6 +150,27 @@ def annotate(data: bytes) -> bytes:
 
     writer = PdfWriter(io.BytesIO(data), incremental=True)
     writer.add_annotation(0, FreeText(text="VOID", rect=(150, 400, 450, 470), font_size="48pt", font_color="ff0000"))
+    return _out(writer)
+
+
+def add_form(data: bytes) -> bytes:
+    """An (empty) interactive form added to the document: a viewer would draw its fields over the pages."""
+    writer = PdfWriter(io.BytesIO(data), incremental=True)
+    writer.root_object[NameObject("/AcroForm")] = DictionaryObject({NameObject("/Fields"): ArrayObject()})
+    return _out(writer)
+
+
+def add_open_script(data: bytes) -> bytes:
+    """A JavaScript action run when the file opens."""
+    writer = PdfWriter(io.BytesIO(data), incremental=True)
+    action = DictionaryObject({NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert('VOID')")})
+    writer.root_object[NameObject("/OpenAction")] = writer._add_object(action)
+    return _out(writer)
+
+
+def rotate(data: bytes, degrees: int = 180) -> bytes:
+    writer = PdfWriter(io.BytesIO(data), incremental=True)
+    writer.pages[0].rotate(degrees)
     return _out(writer)
 
 
