@@ -324,5 +324,7 @@ def test_the_verification_page_shows_what_the_customer_can_check(team_server: Se
     bad = out["qr"][:-3] + ("AAA" if not out["qr"].endswith("AAA") else "BBB")
     r = httpx.get(bad, timeout=10)
     assert r.status_code == 422 and "Chiller alarm" not in r.text and "Mrs Li" not in r.text
-    assert "work" not in httpx.get(f"{bad}?format=json", timeout=10).json()
+    v = httpx.get(f"{bad}?format=json", timeout=10).json()
+    assert not v["valid"] and all(v[f] is None for f in ("work", "issued_at", "closed_at", "technician", "confirmation",
+                                                          "reopened", "reopened_at", "status"))
     assert re.search(r"<h1 class=bad>", r.text)

@@ -228,7 +228,7 @@ def verdict(c: Connection, text: str, cfg: Config | None = None) -> dict[str, An
     (:func:`facts`); ``cfg``: the rules its timeline is replayed by."""
     keys = device_keys(c)
     out: dict[str, Any] = {"valid": False, "reason": "", "countersigned": False, "countersigned_at": None, "revoked_at": None,
-                           "ticket": None, "cert_id": None, "warnings": []}
+                           "ticket": None, "cert_id": None, "warnings": [], **NO_FACTS}
     try:
         p: certificate.Payload | None = certificate.decode_payload(certificate.extract_payload(text))
     except ValueError:
@@ -258,19 +258,25 @@ def verdict(c: Connection, text: str, cfg: Config | None = None) -> dict[str, An
     return out
 
 
+#: the keys :func:`facts` fills, empty (a verdict has them all, whatever it says)
+NO_FACTS: dict[str, Any] = {"work": None, "issued_at": None, "closed_at": None, "technician": None, "confirmation": None,
+                            "reopened": None, "reopened_at": None, "status": None}
+
+
 def facts(c: Connection, now: Ticket, cert_id: str, cfg: Config) -> dict[str, Any]:
     """What the certificate's page shows a customer, from the server's copy:
     the ticket's events replayed up to the certificate's issue (the ticket as
     certified) and its state now. ``work``, ``issued_at``, ``closed_at``,
     ``technician``, ``confirmation`` (by, at, via, ratings; None when the type
-    needs none), ``reopened`` (since the certificate) with ``reopened_at`` and ``status``."""
+    needs none), ``reopened`` (since the certificate) with ``reopened_at`` and ``status``.
+    A verdict that has none of them (not valid, not on the server) has them all None."""
     from ticketctl.core.workflow import fold
 
     rows = c.execute(select(S.events).where(S.events.c.ticket == now.key).order_by(S.events.c.seq)).mappings()
     events = [event_from_server_row(r) for r in rows]
     upto = next((i for i, e in enumerate(events) if e.type == "ticket.certified" and e.payload.get("cert_id") == cert_id), None)
     if upto is None:
-        return {}
+        return dict(NO_FACTS)
     then, _spans = fold(None, events[:upto + 1], cfg)
     reopened = next((e.at for e in events[upto + 1:] if e.type == "ticket.reopened"), None)
     conf = then.confirmation
