@@ -15,7 +15,13 @@ The payload is one line of ASCII, dot-separated, every field fixed in form::
   the bytes, and "any changed character fails" would not hold.
 
 A verification URL is ``{base}/v/{payload}``; :func:`extract_payload` takes
-either form. Verdicts are :class:`~ticketctl.core.message.Message` objects:
+either form.
+
+Revocation: a revoked key's certificates stop verifying, except those the
+team's server countersigned (its own signature over the payload, on the
+ticket's timeline) before the revocation: :func:`countersigned_at` says when,
+if the countersignature is the server's valid one, and :func:`verify` decides,
+on the server (``/v/``) and on a device (``cert verify``) alike. Verdicts are :class:`~ticketctl.core.message.Message` objects:
 English (``cert verify --json``, the server's JSON) with the template a human
 view renders in its language. The server's ``/v/{payload}`` page and its countersigning call
 :func:`decode_payload` and :func:`verify` with its own keyring.
