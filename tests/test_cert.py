@@ -12,6 +12,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import cert_tampering as tamper
 import pypdfium2
 import pytest
 import zxingcpp
@@ -160,7 +161,7 @@ def test_another_device_verifies_only_with_the_key_trusted_and_not_revoked(
     other.ok("cert", "trust", r["key_id"], str(pem_file), "--device", "van-7", "--revoked-at", "2026-03-05T00:00:00Z")
     f = other.fails(1, "cert", "verify", r["qr"], now=T("11:00"))
     assert f.err == (f"ticketctl: error: invalid certificate: revoked key {r['key_id']} (van-7 revoked at"
-                     " 2026-03-05T00:00:00Z)\n")
+                     " 2026-03-05T00:00:00Z), and the server did not countersign this certificate before then\n")
     # the server may revoke this device's own key: its own certificates stop verifying too
     env = service_env(cli, T("11:00"))
     keys.trust(env, r["key_id"], pem["public_key"], "this device", "2026-03-05T00:00:00Z")
@@ -173,28 +174,27 @@ def test_changed_content_fails(cli: Cli, issued: tuple[str, Path, dict[str, Any]
     key, out, r = issued
     data = out.read_bytes()
     payload, content = cert_pdf.read_embedded(data) or ("", {})
-    assert payload == r["payload"]
-    # a changed rating in the embedded content
-    changed = json.loads(json.dumps(content))
-    changed["confirmation"]["ratings"]["solved"] = 1
-    blob = base64.urlsafe_b64encode(certificate.canonical(changed))
-    tampered = re.sub(rb"<tkc:content>[^<]*</tkc:content>", b"<tkc:content>" + blob + b"</tkc:content>", data)
-    (tmp_path / "t1.pdf").write_bytes(tampered)
+    assert payload == r["payload"] and content["pages"] and content["v"] == 2
+    # a changed rating in the embedded content (an incremental update of the metadata, as an editor saves)
+    (tmp_path / "t1.pdf").write_bytes(tamper.change_content(data, lambda c: c["confirmation"]["ratings"].update(solved=1)))
     f = cli.fails(1, "cert", "verify", str(tmp_path / "t1.pdf"))
     assert f.err == "ticketctl: error: invalid certificate: content changed (the certificate's content does not match its signed hash)\n"
-    # a page whose text says something else, with the genuine metadata kept
-    fake = cert_pdf.render(changed, r["payload"], r["qr"], "x", {})
-    original = re.search(rb"<tkc:content>[^<]*</tkc:content>", data)
-    assert original is not None
-    forged = re.sub(rb"<tkc:content>[^<]*</tkc:content>", original.group(0), fake)
-    (tmp_path / "t2.pdf").write_bytes(forged)
+    # a page drawn from other facts, finished with the genuine payload, content, QR code and signature
+    changed = json.loads(json.dumps(content))
+    changed["confirmation"]["ratings"]["solved"] = 1
+    fake, _layout = cert_pdf.draw(changed, {}, None)
+    (tmp_path / "t2.pdf").write_bytes(cert_pdf.finish(fake, content, payload))
     f = cli.fails(1, "cert", "verify", str(tmp_path / "t2.pdf"))
-    assert f.err == ("ticketctl: error: invalid certificate: content changed (the page does not show"
-                     " the confirmation.ratings.on_time '5/5')\n")
-    # a file that is no certificate at all
+    assert f.err == "ticketctl: error: invalid certificate: page 1's drawing changed\n"
+    # a file that is no certificate at all, a PDF without one, a file cut short
     (tmp_path / "plain.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
     f = cli.fails(1, "cert", "verify", str(tmp_path / "plain.pdf"))
-    assert "plain.pdf holds no ticketctl certificate" in f.err
+    assert f.err == "ticketctl: error: invalid certificate: plain.pdf holds no ticketctl certificate (no signed payload in its metadata)\n"
+    (tmp_path / "notes.pdf").write_text("shopping list\n")
+    assert "notes.pdf holds no ticketctl certificate" in cli.fails(1, "cert", "verify", str(tmp_path / "notes.pdf")).err
+    (tmp_path / "cut.pdf").write_bytes(data[:len(data) - 200])
+    f = cli.fails(1, "cert", "verify", str(tmp_path / "cut.pdf"))
+    assert f.err == "ticketctl: error: invalid certificate: the file is truncated (it does not end as a PDF ends)\n"
     cli.fails(2, "cert", "verify", str(tmp_path / "missing.pdf"), message=f"no file {str(tmp_path / 'missing.pdf')!r}")
 
 
@@ -233,3 +233,32 @@ def test_the_device_key_is_private_and_stable(cli: Cli) -> None:
     assert stat.S_IMODE(priv.stat().st_mode) == 0o600
     assert keys.key_id_of(keys.public_key_pem(env)) == kid
     assert "PRIVATE" not in cli.ok("cert", "key").out
+
+
+def test_a_revoked_keys_certificate_needs_a_countersignature_from_before_the_revocation(
+        cli: Cli, issued: tuple[str, Path, dict[str, Any]]) -> None:
+    """The rule itself, on the certificate just issued: the countersignature's time, the revocation's
+    and the issue's, to the second (a tie is not "before")."""
+    _, out, r = issued
+    ring = keys.keyring(service_env(cli, T("11:00")))
+    _payload, content = cert_pdf.read_embedded(out.read_bytes()) or ("", {})
+    assert content["issued_at"] == T("10:40")
+    revoked = {kid: {**e, "revoked_at": T("12:00")} for kid, e in ring.items()}
+    valid = f"valid: certificate {r['cert_id']} for {r['key']}, signed by this device and countersigned at"
+    assert certificate.verify(r["payload"], revoked, content, T("11:59")) == (
+        True, f"{valid} {T('11:59')}, before the key was revoked at {T('12:00')}")
+    assert certificate.verify(r["payload"], revoked, None, T("11:59"))[0] is True  # the QR text alone: no issue time to check
+    for countersigned, why in ((None, "and the server did not countersign this certificate before then"),
+                               (T("12:00"), f"and the server countersigned this certificate only at {T('12:00')}"),
+                               (T("12:01"), f"and the server countersigned this certificate only at {T('12:01')}"),
+                               ("not a time", "and the server countersigned this certificate only at not a time")):
+        assert certificate.verify(r["payload"], revoked, content, countersigned) == (
+            False, f"revoked key {r['key_id']} (this device revoked at {T('12:00')}), {why}")
+    # issued (by its own word) after the revocation: not valid, whatever the countersignature says
+    early = {kid: {**e, "revoked_at": T("10:30")} for kid, e in ring.items()}
+    assert certificate.verify(r["payload"], early, content, T("10:29")) == (
+        False, f"revoked key {r['key_id']} (this device revoked at {T('10:30')}), and this certificate says it was issued"
+               f" at {T('10:40')}")
+    # a valid countersignature never rescues a bad signature
+    forged = r["payload"][:-2] + ("AA" if not r["payload"].endswith("AA") else "BA")
+    assert certificate.verify(forged, revoked, None, T("11:59"))[0] is False

@@ -45,8 +45,9 @@ def verify(
 ) -> None:
     """Verify a certificate: exit 0 when valid, 1 when not (bad signature, unknown or revoked key, content changed).
 
-    A PDF is checked throughout: the signed payload, the content it signs, the text on the page and, when a QR
-    decoder is installed, the printed QR code."""
+    A PDF must show exactly what its issuer signed: every page as drawn (nothing drawn over it, hidden, recoloured
+    or replaced, no page added or removed), its title and metadata, its QR code and printed signature. A revoked
+    device's certificate stays valid only when the team's server countersigned it before the revocation."""
     from ticketctl.services import cert
 
     r = cert.verify(env(), source)
@@ -83,7 +84,8 @@ def trust(
     pem: Annotated[Path, typer.Argument(help="A file with that device's public key (PEM).")],
     device: Annotated[str, typer.Option("--device", help="The device's name, shown when its certificates verify.")],
     revoked_at: Annotated[str | None, typer.Option(
-        "--revoked-at", help="Revoke the key as of this time (ISO-8601): its certificates stop verifying.")] = None,
+        "--revoked-at", help="Revoke the key as of this time (ISO-8601): its certificates stop verifying, but for those"
+                             " the server countersigned before then.")] = None,
     json: Json = False,
 ) -> None:
     """Trust (or revoke) another device's key. Sync does this for enrolled devices; this is the manual way."""

@@ -15,7 +15,13 @@ The payload is one line of ASCII, dot-separated, every field fixed in form::
   the bytes, and "any changed character fails" would not hold.
 
 A verification URL is ``{base}/v/{payload}``; :func:`extract_payload` takes
-either form. Verdicts are :class:`~ticketctl.core.message.Message` objects:
+either form.
+
+Revocation: a revoked key's certificates stop verifying, except those the
+team's server countersigned (its own signature over the payload, on the
+ticket's timeline) before the revocation: :func:`countersigned_at` says when,
+if the countersignature is the server's valid one, and :func:`verify` decides,
+on the server (``/v/``) and on a device (``cert verify``) alike. Verdicts are :class:`~ticketctl.core.message.Message` objects:
 English (``cert verify --json``, the server's JSON) with the template a human
 view renders in its language. The server's ``/v/{payload}`` page and its countersigning call
 :func:`decode_payload` and :func:`verify` with its own keyring.
@@ -34,6 +40,8 @@ from ticketctl.core.message import Message, msg
 from ticketctl.i18n import N_
 
 VERSION = "TKC1"
+#: the customer's three ratings, by their key in a confirmation, with the label a certificate prints
+RATING_LABELS = {"solved": N_("Problem solved"), "professional": N_("Professional"), "on_time": N_("On time")}
 _B64 = "[A-Za-z0-9_-]"
 PAYLOAD_RE = re.compile(
     rf"^{VERSION}\.({_B64}{{11}})\.([A-Z0-9][A-Z0-9-]{{0,39}})\.({_B64}{{43}})\.([0-9a-f]{{16}})\.({_B64}{{86}})$"
@@ -118,9 +126,56 @@ def extract_payload(text: str) -> str:
     return text
 
 
-def verify(text: str, keys: dict[str, dict[str, Any]], content: dict[str, Any] | None = None) -> tuple[bool, str]:
+#: the device name the team's server's own key goes by in a keyring (``/sync/keys``)
+SERVER_DEVICE = "server"
+
+
+def countersigned_at(record: dict[str, Any] | None, payload: Payload, keys: dict[str, dict[str, Any]]) -> str | None:
+    """When the team's server countersigned ``payload``, according to
+    ``record`` (the certificate's entry on its ticket, as the timeline folds
+    it); None when it did not, or the countersignature is not the server's
+    valid signature over this very payload (the server's key, not revoked, in
+    ``keys``)."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    counter = (record or {}).get("countersigned")
+    if not counter or (record or {}).get("cert_id") != payload.cert_id:
+        return None
+    entry = keys.get(str(counter.get("key_id")))
+    if entry is None or entry.get("device") != SERVER_DEVICE or entry.get("revoked_at"):
+        return None
+    pub = serialization.load_pem_public_key(str(entry["pem"]).encode("ascii"))
+    try:
+        if not isinstance(pub, Ed25519PublicKey):
+            return None
+        pub.verify(unb64(str(counter["signature"])), payload.text.encode("ascii"))
+    except (InvalidSignature, ValueError):
+        return None
+    return str(counter["at"])
+
+
+def _before(a: str, b: str) -> bool:
+    """Whether the ISO-8601 time ``a`` is strictly before ``b``."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(a.replace("Z", "+00:00")) < datetime.fromisoformat(b.replace("Z", "+00:00"))
+    except (ValueError, TypeError):  # a time that cannot be read proves nothing
+        return False
+
+
+def verify(text: str, keys: dict[str, dict[str, Any]], content: dict[str, Any] | None = None,
+           countersigned: str | None = None) -> tuple[bool, str]:
     """Check a payload (or verification URL) against ``keys`` (key id ->
     {pem, device, revoked_at}) and, when given, the certificate's content.
+
+    A revoked key's certificate stays valid only when the server countersigned
+    it before the revocation (``countersigned``: when, from
+    :func:`countersigned_at`) and, when the content is known, it was issued
+    before then too: the server vouches that it existed while the key was
+    trusted. One issued or countersigned later, or never countersigned, is not.
 
     Returns ``(True, "valid ...")`` or ``(False, reason)`` where reason is one of:
     malformed payload, unknown key, revoked key, bad signature, content changed."""
@@ -135,9 +190,20 @@ def verify(text: str, keys: dict[str, dict[str, Any]], content: dict[str, Any] |
     entry = keys.get(p.key_id)
     if entry is None:
         return False, msg(N_("unknown key {key_id} (not a device this one trusts)"), key_id=p.key_id)
-    if entry.get("revoked_at"):
-        return False, msg(N_("revoked key {key_id} ({device} revoked at {at})"), key_id=p.key_id,
-                          device=entry.get("device") or msg(N_("device")), at=entry["revoked_at"])
+    revoked = entry.get("revoked_at")
+    device = entry.get("device") or msg(N_("device"))
+    if revoked:
+        issued = (content or {}).get("issued_at")
+        if not countersigned:
+            return False, msg(N_("revoked key {key_id} ({device} revoked at {at}), and the server did not countersign"
+                                 " this certificate before then"), key_id=p.key_id, device=device, at=revoked)
+        if not _before(countersigned, revoked):
+            return False, msg(N_("revoked key {key_id} ({device} revoked at {at}), and the server countersigned this"
+                                 " certificate only at {countersigned}"), key_id=p.key_id, device=device, at=revoked,
+                              countersigned=countersigned)
+        if isinstance(issued, str) and not _before(issued, revoked):
+            return False, msg(N_("revoked key {key_id} ({device} revoked at {at}), and this certificate says it was"
+                                 " issued at {issued}"), key_id=p.key_id, device=device, at=revoked, issued=issued)
     pub = serialization.load_pem_public_key(str(entry["pem"]).encode("ascii"))
     if not isinstance(pub, Ed25519PublicKey):
         return False, msg(N_("key {key_id} is not an Ed25519 key"), key_id=p.key_id)
@@ -149,8 +215,13 @@ def verify(text: str, keys: dict[str, dict[str, Any]], content: dict[str, Any] |
         return False, msg(N_("content changed (the certificate's content does not match its signed hash)"))
     if content is not None and (content.get("cert_id"), content.get("ticket", {}).get("key")) != (p.cert_id, p.ticket):
         return False, msg(N_("content changed (the content names another certificate or ticket)"))
+    signer = entry.get("device") or p.key_id
+    if revoked:
+        return True, msg(N_("valid: certificate {cert_id} for {ticket}, signed by {signer} and countersigned at"
+                            " {countersigned}, before the key was revoked at {at}"), cert_id=p.cert_id, ticket=p.ticket,
+                         signer=signer, countersigned=countersigned, at=revoked)
     return True, msg(N_("valid: certificate {cert_id} for {ticket}, signed by {signer}"), cert_id=p.cert_id, ticket=p.ticket,
-                     signer=entry.get("device") or p.key_id)
+                     signer=signer)
 
 
 def build_content(cert_id: str, shown: dict[str, Any], issued_at: str, issuer: str, key_id: str,

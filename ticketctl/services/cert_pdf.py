@@ -1,13 +1,21 @@
-"""The certificate as a PDF (fpdf2): real text, photo thumbnails, a QR code,
-and the signed payload plus the content it signs in the XMP metadata.
+"""The certificate as a PDF: fpdf2 draws the page (real text, photo
+thumbnails), then the QR code and the printed signature are drawn over it by
+:mod:`cert_page`'s own writer, and the signed payload and the content it signs
+go into the XMP metadata.
 
-Why the metadata: ``cert verify FILE.pdf`` must work where only ticketctl is
-installed (no PDF renderer, no QR decoder), so the payload and the content
-travel in the file's uncompressed XMP packet, found with a regular expression.
-The visible text is made by :func:`visible_lines` from the same content, and
-verification reads the page text back (:func:`page_text`) and checks every
-signed fact is there, line after line (:func:`text_matches`): an edited rating
-in the text fails as surely as one in the metadata.
+Issuing (:func:`make`) runs in this order, because the signed content
+describes the page::
+
+    content -> draw the base (fpdf2) -> page records (cert_page) -> content + pages
+            -> sign -> payload -> overlay (QR, signature) + XMP + Info -> PDF
+
+Verifying reads the file with pypdf and compares the pages with what the
+content signed (:func:`cert_page.check`); it never draws the page again, so a
+certificate stays valid after fpdf2, a font or the message catalog changes.
+It also reads the page text back (:func:`page_text`) and checks every signed
+fact is there, line after line (:func:`text_matches`): the one check
+certificates from before page records get, and for newer ones a check that
+what the issuer signed as content is what its page says.
 
 Labels (headings, field names) are in the certificate's language, the content's
 ``lang`` (the issuer's language), and the data is printed exactly as signed.
@@ -20,28 +28,23 @@ Without one that has every character, issuing is refused: the page never prints
 ``?`` for what the signature covers. Certificates from before ``lang`` existed
 printed ``?`` for non-Latin-1 characters and are read back that way.
 
-fpdf2, fontTools, Pillow and qrcode are imported inside the functions that draw.
+fpdf2, fontTools, Pillow, qrcode and pypdf are imported inside the functions that use them.
 """
 
 from __future__ import annotations
 
-import base64
+import io
 import re
-import zlib
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
 from ticketctl import i18n
+from ticketctl.core.certificate import RATING_LABELS
 from ticketctl.errors import Refused
-from ticketctl.i18n import N_, _
+from ticketctl.i18n import _
 from ticketctl.services.cert_fonts import Font, font_for, is_latin1
-
-NS = "https://ticketctl.dev/ns/certificate/1/"
-_PAYLOAD = re.compile(rb"<tkc:payload>([^<]*)</tkc:payload>")
-_CONTENT = re.compile(rb"<tkc:content>([^<]*)</tkc:content>")
-RATING_LABELS = {"solved": N_("Problem solved"), "professional": N_("Professional"), "on_time": N_("On time")}
 
 
 def latin1(text: str) -> str:
@@ -108,38 +111,61 @@ def _fixed(content: dict[str, Any]) -> dict[str, str]:
             "footer": _("Scan the QR code or run `ticketctl cert verify` on this file to check this certificate.")}
 
 
-def printed_text(content: dict[str, Any], signature_b64: str = "") -> str:
-    """Every text the page can print (photo captions included), for choosing its font."""
+def printed_text(content: dict[str, Any]) -> str:
+    """Every text the base page prints (photo captions included), for choosing
+    its font. The signature is printed by the overlay, in Courier (it is ASCII)."""
     fixed = _fixed(content)
     return "\n".join([fixed["title"], *(text for _style, text in visible_lines(content)),
                       *(ev.get("item") or ev["name"] for ev in content["evidence"]),
-                      fixed["signature"], signature_b64, fixed["footer"]])
+                      fixed["signature"], fixed["footer"]])
 
 
-def render(content: dict[str, Any], payload: str, qr_text: str, signature_b64: str,
-           photos: dict[str, Path], font: Font | None = None) -> bytes:
-    """The certificate's PDF bytes. ``photos`` maps an evidence sha256 to its
-    blob, for thumbnails (missing blobs are simply not drawn). ``font`` is
-    ``cert_fonts.font_for`` of :func:`printed_text`; None: looked for here, with
-    no ``proof.font``. Refused when the text needs a font and none has it all."""
+#: where the QR code goes on the first page (mm from the top left: x, y, side)
+QR_AT = (150.0, 10.0, 50.0)
+#: the printed signature's size (pt) and line height (mm)
+SIG_SIZE, SIG_LINE = 7.0, 4.0
+
+
+def make(content: dict[str, Any], sign: Callable[[dict[str, Any]], str], photos: dict[str, Path],
+         font: Font | None = None, url: str | None = None) -> tuple[dict[str, Any], str, bytes]:
+    """Issue a certificate's PDF: draw the base page from ``content``, add what
+    it signs about the pages, let ``sign`` turn that content into the payload,
+    then finish the file. Returns (the signed content, the payload, the PDF).
+
+    ``photos`` maps an evidence sha256 to its blob, for thumbnails (missing
+    blobs are simply not drawn). ``font`` is ``cert_fonts.font_for`` of
+    :func:`printed_text`; None: looked for here, with no ``proof.font``.
+    ``url``: the server the QR code points to (None: the bare payload).
+    Refused when the text needs a font and none has it all."""
+    from ticketctl.services import cert_page
+
+    if font is None:
+        font = font_for(printed_text(content))
+    base, layout = draw(content, photos, font, url)
+    signed = {**content, "v": 2, **layout, "pages": cert_page.page_records(base)}
+    payload = sign(signed)
+    return signed, payload, finish(base, signed, payload)
+
+
+def draw(content: dict[str, Any], photos: dict[str, Path], font: Font | None, url: str | None = None,
+         ) -> tuple[bytes, dict[str, Any]]:
+    """The base PDF: everything known before signing (text, thumbnails, fonts),
+    with room left for the QR code and the signature; and what the content
+    gains about it: ``info`` (the Title and Subject a viewer shows) and
+    ``overlay`` (where the QR code and the signature go, in PDF points)."""
+    from datetime import datetime
+
     from fpdf import FPDF
 
     fixed = _fixed(content)
-    if font is None:
-        font = font_for(printed_text(content, signature_b64))
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_title(fixed["doc_title"])
     pdf.set_subject(fixed["subject"])
     pdf.set_creator("ticketctl")
-    blob = base64.urlsafe_b64encode(_canonical(content)).decode("ascii")
-    pdf.set_xmp_metadata(
-        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-        f'<rdf:Description rdf:about="" xmlns:tkc="{NS}"><tkc:payload>{payload}</tkc:payload>'
-        f"<tkc:content>{blob}</tkc:content></rdf:Description></rdf:RDF></x:xmpmeta>")
+    pdf.set_creation_date(datetime.fromisoformat(content["issued_at"].replace("Z", "+00:00")))
     pen = _Pen(pdf, font)
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
-    pdf.image(_qr_image(qr_text), x=150, y=10, w=50, h=50)
     with pen("h", 18):
         pdf.cell(130, 10, fixed["title"], new_x="LMARGIN", new_y="NEXT")
     width = 130.0
@@ -148,17 +174,70 @@ def render(content: dict[str, Any], payload: str, qr_text: str, signature_b64: s
             pdf.ln(2)
         with pen(style, {"h": 12, "m": 7}.get(style, 10), text):
             pdf.multi_cell(width, 5 if style != "m" else 4, text, align="L", new_x="LMARGIN", new_y="NEXT")
-        if pdf.get_y() > 62:
+        if pdf.get_y() > QR_AT[1] + QR_AT[2] + 2:
             width = 0  # below the QR code: the full width
     _thumbnails(pdf, pen, content, photos)
     pdf.ln(4)
+    if pdf.get_y() > pdf.h - pdf.b_margin - 22:  # the heading, the signature and the footer stay together
+        pdf.add_page()
     with pen("h", 10):
         pdf.cell(0, 5, fixed["signature"], new_x="LMARGIN", new_y="NEXT")
-    with pen("m", 7, signature_b64):
-        pdf.multi_cell(0, 4, signature_b64, new_x="LMARGIN", new_y="NEXT")
+    sig_page, sig_y = pdf.page - 1, pdf.get_y()
+    pdf.set_y(sig_y + SIG_LINE)  # the signature's line: the overlay prints it
     with pen("b", 8):
         pdf.multi_cell(0, 4, fixed["footer"], new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+    k, (qx, qy, side) = pdf.k, QR_AT
+    baseline = sig_y + SIG_LINE / 2 + 0.3 * SIG_SIZE / k  # where fpdf2 would put a cell's text
+    overlay = {"qr": {"page": 0, "rect": [round(v * k, 2) for v in (qx, pdf.h - qy - side, side, side)], "url": url or None},
+               "signature": {"page": sig_page, "at": [round((pdf.l_margin + pdf.c_margin) * k, 2),
+                                                       round((pdf.h - baseline) * k, 2)], "size": SIG_SIZE}}
+    return bytes(pdf.output()), {"info": {"title": fixed["doc_title"], "subject": fixed["subject"]}, "overlay": overlay}
+
+
+def finish(base: bytes, content: dict[str, Any], payload: str) -> bytes:
+    """The certificate's file: ``base`` with the overlay drawn over its pages
+    (a content stream of its own and the resources it names, see
+    :func:`cert_page.overlay_stream`) and the XMP packet of ``payload`` and ``content``."""
+    from pypdf import PdfWriter
+    from pypdf.generic import ArrayObject, BooleanObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject
+
+    from ticketctl.services import cert_page
+
+    writer = PdfWriter(clone_from=cert_page.open_pdf(base))
+    overlay, sig_b64 = content["overlay"], payload.rsplit(".", 1)[1]
+    for i, page in enumerate(writer.pages):
+        stream = cert_page.overlay_stream(overlay, sig_b64, i)
+        if not stream:
+            continue
+        base_res: Any = page["/Resources"].get_object()
+        res = DictionaryObject(base_res)
+        if overlay["qr"]["page"] == i:
+            n, bits = cert_page.qr_image_bytes(cert_page.qr_modules(cert_page.qr_text(overlay, payload)))
+            image = DecodedStreamObject()
+            image.set_data(bits)
+            image.update({NameObject(k): NameObject(v) if isinstance(v, str) else BooleanObject(v) if isinstance(v, bool)
+                          else NumberObject(v) for k, v in cert_page.qr_image_dict(n).items()})
+            xobjects = DictionaryObject(res.get("/XObject", DictionaryObject()).get_object())
+            xobjects[NameObject(cert_page.QR_NAME)] = writer._add_object(image.flate_encode(level=9))
+            res[NameObject("/XObject")] = xobjects
+        if overlay["signature"]["page"] == i:
+            fonts = DictionaryObject(res.get("/Font", DictionaryObject()).get_object())
+            fonts[NameObject(cert_page.SIG_NAME)] = writer._add_object(
+                DictionaryObject({NameObject(k): NameObject(v) for k, v in cert_page.SIG_FONT.items()}))
+            res[NameObject("/Font")] = fonts
+        page[NameObject("/Resources")] = res
+        drawn = DecodedStreamObject()
+        drawn.set_data(stream)
+        before = page.raw_get("/Contents")
+        parts = list(before.get_object()) if isinstance(before.get_object(), ArrayObject) else [before]
+        page[NameObject("/Contents")] = ArrayObject([*parts, writer._add_object(drawn.flate_encode(level=9))])
+    packet = DecodedStreamObject()
+    packet.set_data(cert_page.xmp(payload, content))
+    packet.update({NameObject("/Type"): NameObject("/Metadata"), NameObject("/Subtype"): NameObject("/XML")})
+    writer.root_object[NameObject("/Metadata")] = writer._add_object(packet)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 class _Pen:
@@ -187,22 +266,6 @@ class _Pen:
             return nullcontext()
         # in a saved graphics state (q ... Q): the text render mode outlives BT ... ET otherwise
         return pdf.local_context(text_mode="FILL_STROKE", line_width=size * 0.012)
-
-
-def _canonical(content: dict[str, Any]) -> bytes:
-    from ticketctl.core.certificate import canonical
-
-    return canonical(content)
-
-
-def _qr_image(text: str) -> Any:
-    import qrcode
-    from qrcode.constants import ERROR_CORRECT_M
-
-    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=4, box_size=8)
-    qr.add_data(text)
-    qr.make(fit=True)
-    return qr.make_image(fill_color="black", back_color="white").get_image()
 
 
 def _thumbnails(pdf: Any, pen: _Pen, content: dict[str, Any], photos: dict[str, Path]) -> None:
@@ -241,114 +304,48 @@ def _thumbnails(pdf: Any, pen: _Pen, content: dict[str, Any], photos: dict[str, 
 
 
 def read_embedded(data: bytes) -> tuple[str, dict[str, Any]] | None:
-    """(payload, content) from a certificate PDF's metadata; None when absent."""
-    import json
+    """(payload, content) from a certificate PDF's XMP metadata; None when
+    absent or when the file cannot be read."""
+    from ticketctl.services import cert_page
 
-    payloads, contents = _PAYLOAD.findall(data), _CONTENT.findall(data)
-    if not payloads or not contents:
-        return None
     try:
-        content = json.loads(base64.urlsafe_b64decode(contents[-1]))
-        return payloads[-1].decode("ascii"), content
-    except (ValueError, UnicodeDecodeError):
+        return cert_page.embedded(cert_page.metadata(cert_page.open_pdf(data)))
+    except cert_page.Unreadable:
         return None
-
-
-_STREAM = re.compile(rb"/Length (\d+)[^>]*>>\s*stream\r?\n")
-_SHOW = re.compile(rb"/([^\s/<>\[\]()]+)\s+[\d.]+\s+Tf|\(((?:\\.|[^\\)])*)\)\s*Tj", re.S)
-_ESC = re.compile(rb"\\([0-7]{1,3}|.)", re.S)
-_SIMPLE = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
-_CONTENTS = re.compile(rb"/Contents\s+(\d+)\s+0\s+R")
-_FONT_DICT = re.compile(rb"/Font\s*<<(.*?)>>", re.S)
-_REF = re.compile(rb"/([^\s/<>\[\]()]+)\s+(\d+)\s+0\s+R")
-_TO_UNICODE = re.compile(rb"/ToUnicode\s+(\d+)\s+0\s+R")
-_HEX = re.compile(rb"<([0-9A-Fa-f]*)>")
 
 
 def page_text(data: bytes) -> str:
-    """The text shown by the pages' content streams (fpdf2's ``(...) Tj``), joined.
+    """The text the pages show, in drawing order, joined (pypdf reads it,
+    through each embedded font's ToUnicode map). It checks the text layer: what
+    a viewer shows for it is the font's business, and the page records'.
 
-    A core font's string is its Latin-1 bytes; an embedded font's are 2-byte
-    glyph codes, read through the font's ToUnicode map. This reads the files
-    ticketctl writes (classic objects, as fpdf2 puts them), and it checks the
-    text layer: what a viewer shows for it is the font's business."""
-    refs: dict[bytes, int] = {}
-    for block in _FONT_DICT.findall(data):
-        refs.update((name, int(num)) for name, num in _REF.findall(block))
-    maps: dict[bytes, tuple[int, dict[int, str]] | None] = {}
-    out: list[str] = []
-    for num in dict.fromkeys(int(n) for n in _CONTENTS.findall(data)):  # the pages, in order
-        current: tuple[int, dict[int, str]] | None = None
-        for m in _SHOW.finditer(_stream(data, num) or b""):
-            if m.group(1) is not None:
-                name = m.group(1)
-                if name not in maps:
-                    maps[name] = _to_unicode(data, refs[name]) if name in refs else None
-                current = maps[name]
-                continue
-            raw = _ESC.sub(lambda e: _SIMPLE.get(e.group(1), bytes([int(e.group(1), 8) & 0xFF])
-                                                  if e.group(1)[:1].isdigit() else e.group(1)), m.group(2))
-            if current is None:
-                out.append(raw.decode("latin-1"))
-            else:
-                width, table = current
-                out.append("".join(table.get(int.from_bytes(raw[i:i + width], "big"), "")
-                                   for i in range(0, len(raw), width)))
-    return "".join(out)
+    fpdf2 gives an embedded font an embedded identity CMap as its encoding,
+    which pypdf does not read (it would take the codes for single bytes); the
+    codes are 2 bytes wide there, so such a font is read as ``/Identity-H``, in
+    this reader's memory only (ToUnicode maps codes, not glyphs: only their
+    width matters here)."""
+    from pypdf.generic import NameObject, StreamObject
+
+    from ticketctl.services import cert_page
+
+    reader = cert_page.open_pdf(data)
+    for page in reader.pages:
+        resources = page.get("/Resources")
+        fonts = resources.get_object().get("/Font") if resources is not None else None
+        for ref in (fonts.get_object().values() if fonts is not None else []):
+            font = ref.get_object()
+            encoding = font.get("/Encoding")
+            cmap = encoding.get_object() if encoding is not None else None
+            if font.get("/Subtype") == "/Type0" and isinstance(cmap, StreamObject) and _two_byte_codes(cmap.get_data()):
+                font[NameObject("/Encoding")] = NameObject("/Identity-H")
+    return "".join(page.extract_text() or "" for page in reader.pages)
 
 
-def _object(data: bytes, num: int) -> tuple[int, int] | None:
-    """Where object ``num``'s body starts and ends (its last definition)."""
-    starts = list(re.finditer(rb"(?:^|[\r\n])%d 0 obj\b" % num, data))
-    if not starts:
-        return None
-    start = starts[-1].end()
-    end = data.find(b"endobj", start)
-    return start, len(data) if end < 0 else end
-
-
-def _stream(data: bytes, num: int) -> bytes | None:
-    """Object ``num``'s stream, inflated when it is compressed."""
-    at = _object(data, num)
-    m = _STREAM.search(data, at[0]) if at else None
-    if at is None or m is None or m.start() > at[1]:
-        return None
-    raw = data[m.end():m.end() + int(m.group(1))]
-    try:
-        return zlib.decompress(raw)
-    except zlib.error:
-        return raw
-
-
-def _to_unicode(data: bytes, font_num: int) -> tuple[int, dict[int, str]] | None:
-    """(code length in bytes, code -> text) of a font's ToUnicode CMap; None for a font without one."""
-    at = _object(data, font_num)
-    head = data[at[0]:at[1]].split(b"stream", 1)[0] if at else b""
-    ref = _TO_UNICODE.search(head)
-    cmap = _stream(data, int(ref.group(1))) if ref else None
-    if cmap is None:
-        return None
-    space = re.search(rb"begincodespacerange\s*<([0-9A-Fa-f]+)>", cmap)
-    width = len(space.group(1)) // 2 if space else 2
-    table: dict[int, str] = {}
-
-    def text(hexa: bytes) -> str:
-        return bytes.fromhex(hexa.decode("ascii")).decode("utf-16-be", "replace")
-
-    for block in re.findall(rb"beginbfchar(.*?)endbfchar", cmap, re.S):
-        codes = _HEX.findall(block)
-        table.update((int(src, 16), text(dst)) for src, dst in zip(codes[::2], codes[1::2], strict=False))
-    for block in re.findall(rb"beginbfrange(.*?)endbfrange", cmap, re.S):
-        for m in re.finditer(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*(<[0-9A-Fa-f]+>|\[[^\]]*\])", block):
-            lo, hi = int(m.group(1), 16), int(m.group(2), 16)
-            if m.group(3).startswith(b"["):
-                table.update((lo + i, text(d)) for i, d in enumerate(_HEX.findall(m.group(3))))
-            else:
-                first = bytes.fromhex(m.group(3)[1:-1].decode("ascii"))
-                for i in range(min(hi - lo + 1, 0x10000)):
-                    dst = (int.from_bytes(first, "big") + i).to_bytes(len(first), "big")
-                    table[lo + i] = dst.decode("utf-16-be", "replace")
-    return width, table
+def _two_byte_codes(cmap: bytes) -> bool:
+    """Whether a CMap's code space ranges are all 2 bytes wide (``<0000> <FFFF>``)."""
+    ranges = re.findall(rb"begincodespacerange(.*?)endcodespacerange", cmap, re.S)
+    codes = [c for block in ranges for c in re.findall(rb"<([0-9A-Fa-f]*)>", block)]
+    return bool(codes) and all(len(c) == 4 for c in codes)
 
 
 def visible_values(content: dict[str, Any]) -> list[list[tuple[str, str]]]:

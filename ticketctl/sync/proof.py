@@ -5,9 +5,19 @@ public keys of enrolled devices (``/sync/keys``) and countersigning.
 Countersigning: when a device's ``ticket.certify`` reaches the server, the
 server checks the certificate's signature against the key that device
 enrolled with, then appends ``ticket.countersigned`` (its own Ed25519
-signature over the payload) in the same transaction. A certificate issued
-offline is valid at once (the device's signature) and shows as countersigned
-once it has synced.
+signature over the payload), dated by the server's clock, in the same
+transaction. A certificate issued offline is valid at once (the device's
+signature) and shows as countersigned once it has synced. The
+countersignature is what keeps a certificate valid after its device is
+revoked: one countersigned before the revocation stays valid (and says when the
+key was revoked), any other of that device's is not
+(:func:`ticketctl.core.certificate.verify`).
+
+The verification page shows what a customer can check against what they
+remember, from the server's copy of the ticket as it was when the certificate
+was issued (its events replayed up to it): the work, the dates, the
+technician, the customer's confirmation and ratings, and whether the ticket was
+reopened since. Never the customer's phone, the comment or internal notes.
 
 The pages are small, self-contained HTML (no scripts, no external assets), fit
 for a phone that scanned a QR code, in the language the phone asks for
@@ -27,13 +37,15 @@ from urllib.parse import parse_qs
 from sqlalchemy import Connection, insert, select
 
 from ticketctl.core import certificate
+from ticketctl.core.config import Config
+from ticketctl.core.model import Ticket
 from ticketctl.errors import TicketctlError
 from ticketctl.i18n import LANGUAGES, N_, localize, translator
 from ticketctl.services.env import Env
 from ticketctl.sync import schema as S
-from ticketctl.sync.serverdb import ticket_from_json
+from ticketctl.sync.serverdb import event_from_server_row, now_iso, ticket_from_json
 
-SERVER_DEVICE = "server"
+SERVER_DEVICE = certificate.SERVER_DEVICE
 
 
 _SERVER_KEYS: dict[str, tuple[Any, str, str]] = {}
@@ -99,10 +111,17 @@ def countersign(c: Connection, env: Env, device: str, args: dict[str, Any]) -> N
     if not ok or entry is None or entry["device"] != device:
         why = reason if not ok else f"it is signed with a key that is not {device}'s enrolled key"
         raise TicketctlError(f"certificate {args.get('cert_id')} not accepted: {why}")
+    import copy
+
+    from ticketctl.core.model import parse_time
+
     key, _, kid = server_key(c)
     sig = certificate.b64(key.sign(str(args["payload"]).encode()))
     st = env.store
-    commit(env, st, st.ticket(str(args["key"])), str(args["key"]),
+    # dated by the server's clock, not the device's: a revocation is judged against this moment
+    stamped = copy.copy(env)
+    stamped.__dict__["now"] = parse_time(now_iso())
+    commit(stamped, st, st.ticket(str(args["key"])), str(args["key"]),
            [("ticket.countersigned", {"cert_id": args["cert_id"], "key_id": kid, "signature": sig})])
 
 
@@ -209,30 +228,79 @@ def read_form(body: bytes) -> dict[str, Any]:
     return {"ratings": ratings, "comment": (fields.get("comment") or [""])[0], "by": (fields.get("by") or [""])[0]}
 
 
-def verdict(c: Connection, text: str) -> dict[str, Any]:
+def verdict(c: Connection, text: str, cfg: Config | None = None) -> dict[str, Any]:
     """The server's verdict on a certificate payload: the signature against
-    the enrolled keys, then what the team's log says about it."""
-    ok, reason = certificate.verify(text, device_keys(c))
-    out: dict[str, Any] = {"valid": ok, "reason": reason, "countersigned": False, "ticket": None, "cert_id": None, "warnings": []}
-    if not ok:
+    the enrolled keys (a revoked device's certificate only when countersigned
+    before the revocation), then what the team's log says about it. A valid
+    certificate the server holds gains what a customer can check
+    (:func:`facts`); ``cfg``: the rules its timeline is replayed by."""
+    keys = device_keys(c)
+    out: dict[str, Any] = {"valid": False, "reason": "", "countersigned": False, "countersigned_at": None, "revoked_at": None,
+                           "ticket": None, "cert_id": None, "warnings": [], **NO_FACTS}
+    try:
+        p: certificate.Payload | None = certificate.decode_payload(certificate.extract_payload(text))
+    except ValueError:
+        p = None
+    t = record = None
+    if p is not None:
+        row = c.execute(select(S.tickets.c.data).where(S.tickets.c.key == p.ticket)).first()
+        t = ticket_from_json(row[0]) if row is not None else None
+        record = next((x for x in t.certificates if x["cert_id"] == p.cert_id), None) if t is not None else None
+        at = certificate.countersigned_at(record, p, keys)
+        out.update(countersigned=at is not None, countersigned_at=at, revoked_at=(keys.get(p.key_id) or {}).get("revoked_at"))
+    ok, reason = certificate.verify(text, keys, None, out["countersigned_at"])
+    out.update(valid=ok, reason=reason)
+    if not ok or p is None:
         return out
-    p = certificate.decode_payload(certificate.extract_payload(text))
     out.update(ticket=p.ticket, cert_id=p.cert_id)
-    row = c.execute(select(S.tickets.c.data).where(S.tickets.c.key == p.ticket)).first()
-    if row is None:
+    if t is None:
         out["warnings"].append(NOT_ON_SERVER.format(ticket=p.ticket))
-        return out
-    t = ticket_from_json(row[0])
-    mine = [x for x in t.certificates if x["cert_id"] == p.cert_id]
-    if not mine:
+    elif record is None:
         out["warnings"].append(CERT_NOT_ON_SERVER.format(cert_id=p.cert_id))
-    elif mine[0]["content_hash"] != p.content_hash:
+    elif record["content_hash"] != p.content_hash:
         out.update(valid=False, reason=OTHER_HASH)
     else:
-        out["countersigned"] = bool(mine[0].get("countersigned"))
-        if mine[0].get("round", 0) != t.reopen_count or t.status != "closed":
+        if record.get("round", 0) != t.reopen_count or t.status != "closed":
             out["warnings"].append(REOPENED.format(key=t.key, status=t.status))
+        out.update(facts(c, t, p.cert_id, cfg or Config()))
     return out
+
+
+#: the keys :func:`facts` fills, empty (a verdict has them all, whatever it says)
+NO_FACTS: dict[str, Any] = {"work": None, "issued_at": None, "closed_at": None, "technician": None, "confirmation": None,
+                            "reopened": None, "reopened_at": None, "status": None}
+
+
+def facts(c: Connection, now: Ticket, cert_id: str, cfg: Config) -> dict[str, Any]:
+    """What the certificate's page shows a customer, from the server's copy:
+    the ticket's events replayed up to the certificate's issue (the ticket as
+    certified) and its state now. ``work``, ``issued_at``, ``closed_at``,
+    ``technician``, ``confirmation`` (by, at, via, ratings; None when the type
+    needs none), ``reopened`` (since the certificate) with ``reopened_at`` and ``status``.
+    A verdict that has none of them (not valid, not on the server) has them all None."""
+    from ticketctl.core.workflow import fold
+
+    rows = c.execute(select(S.events).where(S.events.c.ticket == now.key).order_by(S.events.c.seq)).mappings()
+    events = [event_from_server_row(r) for r in rows]
+    upto = next((i for i, e in enumerate(events) if e.type == "ticket.certified" and e.payload.get("cert_id") == cert_id), None)
+    if upto is None:
+        return dict(NO_FACTS)
+    then, _spans = fold(None, events[:upto + 1], cfg)
+    reopened = next((e.at for e in events[upto + 1:] if e.type == "ticket.reopened"), None)
+    conf = then.confirmation
+    return {"work": {"key": then.key, "title": then.title, "type": then.type}, "issued_at": events[upto].at,
+            "closed_at": then.closed_at, "technician": then.assignee,
+            "confirmation": {"by": conf["by"], "at": conf["at"], "via": conf["via"], "ratings": dict(conf["ratings"])}
+            if conf else None,
+            "reopened": reopened is not None, "reopened_at": reopened, "status": now.status}
+
+
+#: how a confirmation was given, as the page says it (other values are shown as they are)
+VIA = {"in_person": N_("in person, on the technician's device"), "qr": N_("on the customer's phone (QR link)")}
+
+
+def _when(at: str | None) -> str:
+    return at.replace("T", " ").replace("Z", " UTC") if at else "-"
 
 
 def verdict_page(v: dict[str, Any], lang: str = "en") -> str:
@@ -249,5 +317,32 @@ def verdict_page(v: dict[str, Any], lang: str = "en") -> str:
         counter = "<p>{}</p>".format(t(gettext("Signed by the technician's device; not yet countersigned by the server.")))
     warn = "".join(f"<p class=bad>{t(localize(w, lang))}</p>" for w in v["warnings"])
     title = gettext("Certificate valid")
-    return page(title, f"<h1 class=ok>{t(title)}</h1><p>{reason}</p>{counter}{warn}", lang)
+    return page(title, f"<h1 class=ok>{t(title)}</h1><p>{reason}</p>{_facts_html(v, lang)}{counter}{warn}", lang)
 
+
+def _facts_html(v: dict[str, Any], lang: str) -> str:
+    """The facts of :func:`facts` as a list of what to check; '' when the server has none."""
+    if not v.get("work"):
+        return ""
+    gettext = translator(lang).gettext
+    t = html.escape
+    work = v["work"]
+    rows = [(gettext("Work"), gettext("{key}: {title} ({type})").format(key=work["key"], title=work["title"], type=work["type"])),
+            (gettext("Issued"), _when(v["issued_at"])),
+            (gettext("Closed"), _when(v["closed_at"])),
+            (gettext("Technician"), v["technician"] or "-")]
+    conf = v.get("confirmation")
+    if conf:
+        via = gettext(VIA[conf["via"]]) if conf["via"] in VIA else str(conf["via"]).replace("_", " ")
+        rows.append((gettext("Confirmed"), gettext("by {by}, {at}, {via}").format(by=conf["by"], at=_when(conf["at"]), via=via)))
+        rows.append((gettext("Ratings"), gettext(", ").join(
+            gettext("{label} {rating}/5").format(label=gettext(label), rating=conf["ratings"].get(k, "-"))
+            for k, label in certificate.RATING_LABELS.items())))
+    else:
+        rows.append((gettext("Confirmed"), gettext("not required for this type of work")))
+    if v.get("reopened"):
+        since = gettext("yes, at {at}; it is {status} now").format(at=_when(v["reopened_at"]), status=v["status"])
+    else:
+        since = gettext("no")
+    rows.append((gettext("Reopened since"), since))
+    return "<dl>{}</dl>".format("".join(f"<dt>{t(k)}</dt><dd>{t(str(val))}</dd>" for k, val in rows))

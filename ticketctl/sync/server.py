@@ -398,7 +398,7 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
         """Whoever scans a certificate's QR code lands here: the verdict on its
         signature, and whether the server countersigned it (``?format=json`` for scripts)."""
         with engine.begin() as c:
-            v = proof.verdict(c, payload[:2000])
+            v = proof.verdict(c, payload[:2000], cfg)
         if format == "json":
             return JSONResponse(v)
         lang = proof.page_language(accept_language, page_lang)
