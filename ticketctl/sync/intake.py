@@ -21,7 +21,6 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import queue
 import threading
@@ -35,7 +34,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Connection, Engine, insert, select, update
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ticketctl.core import intake as I
 from ticketctl.core.config import Config
@@ -51,7 +49,7 @@ from ticketctl.sync.serverdb import ServerStore, lock_sequence, now_iso, token_h
 
 log = logging.getLogger("ticketctl.server")
 
-#: largest body each door reads (bytes); more is 413 before anything is parsed
+#: largest body each door reads (bytes); more is 413 before anything reads it (``sync.limits``)
 ALERT_BODY_MAX = 2 * 1024 * 1024
 WEBHOOK_BODY_MAX = 256 * 1024
 MAX_ALERTS = 1000
@@ -304,61 +302,6 @@ def free_prefix(c: Connection, kind: str) -> str:
     return base if n == 1 else f"{base}{chr(ord('A') + n - 2)}"
 
 
-# -- size limits ----------------------------------------------------------------------
-
-
-class BodyLimit:
-    """ASGI middleware: a body over the limit of its path's door is 413 before
-    anything reads it (by Content-Length, and by counting when it is chunked)."""
-
-    def __init__(self, app: ASGIApp, limits: Callable[[str], int | None]):
-        self.app, self.limits = app, limits
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limit = self.limits(scope.get("path", "")) if scope["type"] == "http" else None
-        if limit is None:
-            await self.app(scope, receive, send)
-            return
-        length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            await _too_large(send, limit)
-            return
-        # read the whole body first (these doors' limits are a few MiB): a chunked body over
-        # the limit is refused before the app sees a byte, like one that says its length
-        chunks: list[bytes] = []
-        seen = 0
-        while True:
-            msg = await receive()
-            if msg["type"] != "http.request":
-                return  # the client went away
-            chunk = msg.get("body", b"")
-            seen += len(chunk)
-            if seen > limit:
-                await _too_large(send, limit)
-                return
-            chunks.append(chunk)
-            if not msg.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
-
-
-async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps({"detail": f"the body is larger than {limit} bytes"}).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
-
-
 # -- the routes -----------------------------------------------------------------------
 
 
@@ -603,21 +546,3 @@ class Writer:
                 fut.set_exception(r)
             else:
                 fut.set_result(r)
-
-
-def limits(cfg: Config) -> Callable[[str], int | None]:
-    """Each door's largest body, by path (None: no limit of intake's)."""
-    mail = cfg.intake.max_mail_kb * 1024 * 4 // 3 + 256 * 1024  # base64 and the JSON around it
-
-    def of(path: str) -> int | None:
-        if path == "/intake/alertmanager":
-            return ALERT_BODY_MAX
-        if path.startswith("/intake/webhook/"):
-            return WEBHOOK_BODY_MAX
-        if path == "/intake/mail":
-            return mail
-        if path == "/new":
-            return cfg.intake.max_photo_kb * 1024 + 64 * 1024
-        return None
-
-    return of
