@@ -81,7 +81,8 @@ def add_device(
 
 
 @app.command("add-source", epilog="Example: ticketctl server add-source prometheus --kind alertmanager   (the token is the"
-             " last word; --kind webhook: it signs the body, X-Signature-256; --kind imap: for `ticketctl intake imap`;"
+             " last word; --kind webhook: it signs each delivery with its time, X-Ticketctl-Timestamp and X-Signature-256;"
+             " --kind imap: for `ticketctl intake imap`;"
              " --kind web: opens the customers' form at /new)")
 def add_source(
     name: Annotated[str, typer.Argument(help="The source's name; it writes as the device intake:NAME.")],
