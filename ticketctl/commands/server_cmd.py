@@ -60,6 +60,9 @@ def run(
     if workers == 1:
         uvicorn.run(create_app(url, env().home), host=host, port=port, log_level="warning")  # reads the jobs from ENV
     else:
+        from ticketctl.sync.lifeline import ENV as MASTER
+
+        os.environ[MASTER] = str(os.getpid())  # the workers stop when this process is gone, however it ends
         uvicorn.run("ticketctl.sync.server:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
 
 

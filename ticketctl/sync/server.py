@@ -510,6 +510,10 @@ def _when(client_ts: str) -> datetime:
 
 
 def app_from_env() -> FastAPI:
-    """Factory for ``uvicorn --factory`` with several workers."""
+    """Factory for ``uvicorn --factory`` with several workers: each stops with its master (``sync.lifeline``)."""
+    from ticketctl.sync import lifeline
+
+    if os.environ.get(lifeline.ENV, "").isdigit():
+        lifeline.follow(int(os.environ[lifeline.ENV]))
     return create_app()
 
