@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/intake.py [--quick] [--backends sqlite,pg] [--pg-url postgresql://postgres@127.0.0.1:5432/test]
                                      [--clients 16] [--duration 20] [--batch 10] [--client threads|async]
+                                     [--doors alertmanager,webhook]
 
 What is measured: ``POST /intake/alertmanager`` of a real ``ticketctl server run`` subprocess on a
 free 127.0.0.1 port (SQLite: --workers 1, the database takes one writer at a time anyway;
@@ -21,6 +22,13 @@ four label rules (``intake.alert_rules``), as a team that routes its alerts woul
   a monitored estate's: node, Kubernetes, blackbox, PostgreSQL, SNMP (OLT uplinks, UPSes) alerts
   with instance/job/severity/team/region/service labels, a summary, a description and a runbook
   URL; the fingerprint is a hash of the labels, as Alertmanager's is.
+* Signed webhooks (``--doors ...,webhook``, on by default): a third run on a fresh server posts
+  the same alerts one per request to ``POST /intake/webhook/shop`` as a generic JSON webhook
+  (title, description, priority, product, ``id`` = the fingerprint: a repeat notes the open
+  ticket), each delivery signed when it is sent (``X-Ticketctl-Timestamp``, ``X-Signature-256``
+  over ``"{timestamp}.{body}"``) and carrying a delivery id of its own, as a real sender's event
+  does, so that no two are the same delivery. This run pays for the signature, the window and
+  the replay check (``webhook_deliveries``); it has no goal of its own.
 * The clients are one thread per client, each with its own ``httpx.Client`` (keep-alive: one
   connection each; ``--client threads``, the default), or one asyncio loop with an
   ``httpx.AsyncClient`` whose pool keeps one connection per client (``--client async``). Threads
@@ -52,6 +60,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import hmac
 import json
 import os
 import random
@@ -81,6 +90,9 @@ GOAL = 500.0  # alerts/s on SQLite, one alert per request
 WORKERS = {"sqlite": 1, "pg": 2}
 SOURCE = "prometheus"
 PATH = "/intake/alertmanager"
+HOOK = "shop"  # the webhook run's source
+HOOK_PATH = f"/intake/webhook/{HOOK}"
+PRIORITY = {"critical": "urgent", "major": "high", "error": "high", "warning": "medium"}
 REPEAT_SHARE = 0.3
 TIMEOUT = 60.0
 PG_DB = "bench_intake"  # the PostgreSQL runs' own database, made and dropped by the run
@@ -179,12 +191,29 @@ def notification(alerts: list[dict[str, Any]]) -> bytes:
     }).encode()
 
 
+def webhook(alert: dict[str, Any], delivery: int) -> bytes:
+    """One alert as a generic JSON webhook (``sync.intake.WebhookPayload``), its fingerprint as the ``id``;
+    ``delivery`` (a field the server ignores) makes each delivery of it a body of its own."""
+    labels, notes = alert["labels"], alert["annotations"]
+    return json.dumps({"title": notes["summary"], "id": alert["fingerprint"], "description": notes["description"],
+                       "priority": PRIORITY.get(labels["severity"], "low"), "product": labels["service"],
+                       "delivery": f"evt_{delivery:09d}"}).encode()
+
+
+def signed(token: str, body: bytes) -> dict[str, str]:
+    """The headers of a webhook delivery signed now."""
+    at = str(int(time.time()))
+    mac = hmac.new(token.encode(), at.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {"Content-Type": "application/json", "X-Ticketctl-Timestamp": at, "X-Signature-256": f"sha256={mac}"}
+
+
 class Load:
     """The notifications the clients post (see the module doc) and what came back.
     ``next`` and ``answer`` are called by the clients (threads or tasks)."""
 
-    def __init__(self, per_request: int, seed: int):
+    def __init__(self, per_request: int, seed: int, door: str = "alertmanager"):
         self.per, self.rng, self.lock = per_request, random.Random(seed), threading.Lock()
+        self.door = door
         self.t0 = datetime.now(UTC) - timedelta(hours=1)
         self.made = 0  # distinct alerts made so far
         self.requests = 0
@@ -206,6 +235,8 @@ class Load:
             for _ in range(self.per - n_rep):
                 fresh.append(alert_for(self.made, kind, self.rng, self.t0 + timedelta(milliseconds=self.made)))
                 self.made += 1
+            if self.door == "webhook":
+                return webhook((fresh + repeats)[0], self.requests), fresh, n_rep
         return notification(fresh + repeats), fresh, n_rep
 
     def answer(self, t0: float, t1: float, status: int, body: str, fresh: list[dict[str, Any]], n_rep: int) -> None:
@@ -237,21 +268,28 @@ def sampler(server: Server, pg: bool) -> Callable[[], Sample]:
     return sample
 
 
+def door(load: Load, token: str) -> tuple[str, dict[str, str], Callable[[bytes], dict[str, str]]]:
+    """Where the load posts, the client's headers, and each request's own (a webhook is signed as it is sent)."""
+    if load.door == "webhook":
+        return HOOK_PATH, {}, lambda body: signed(token, body)
+    return PATH, {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}, lambda body: {}
+
+
 def drive_async(server: Server, token: str, load: Load, nclients: int, t_start: float, t_end: float,
                 sample: Callable[[], Sample]) -> list[Sample]:
     """Post from ``nclients`` tasks over one pooled AsyncClient until ``t_end``; sample the CPU at the window's edges."""
     marks: list[Sample] = []
+    path, headers, own = door(load, token)
 
     async def main() -> None:
         limits = httpx.Limits(max_connections=nclients, max_keepalive_connections=nclients)
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         async with httpx.AsyncClient(base_url=server.url, headers=headers, limits=limits, timeout=TIMEOUT) as http:
             async def client() -> None:
                 while time.perf_counter() < t_end:
                     body, fresh, n_rep = load.next()
                     t0 = time.perf_counter()
                     try:
-                        r = await http.post(PATH, content=body)
+                        r = await http.post(path, content=body, headers=own(body))
                     except httpx.HTTPError as e:
                         load.failed(f"{type(e).__name__}: {e}")
                         await asyncio.sleep(0.1)
@@ -272,7 +310,7 @@ def drive_async(server: Server, token: str, load: Load, nclients: int, t_start: 
 def drive_threads(server: Server, token: str, load: Load, nclients: int, t_start: float, t_end: float,
                   sample: Callable[[], Sample]) -> list[Sample]:
     """Post from ``nclients`` threads, each with its own Client, until ``t_end``; sample the CPU at the window's edges."""
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    path, headers, own = door(load, token)
 
     def client() -> None:
         with httpx.Client(base_url=server.url, headers=headers, timeout=TIMEOUT) as http:
@@ -280,7 +318,7 @@ def drive_threads(server: Server, token: str, load: Load, nclients: int, t_start
                 body, fresh, n_rep = load.next()
                 t0 = time.perf_counter()
                 try:
-                    r = http.post(PATH, content=body)
+                    r = http.post(path, content=body, headers=own(body))
                 except httpx.HTTPError as e:
                     load.failed(f"{type(e).__name__}: {e}")
                     time.sleep(0.1)
@@ -304,7 +342,8 @@ def check(db: str, load: Load) -> tuple[bool, str]:
     eng = engine_for(db)
     with eng.connect() as c:
         keys = {str(k) for (k,) in c.execute(text("SELECT key FROM tickets"))}
-        refs = {str(r): str(t) for r, t in c.execute(text("SELECT ref, ticket FROM intake_refs WHERE source = :s"), {"s": SOURCE})}
+        source = HOOK if load.door == "webhook" else SOURCE
+        refs = {str(r): str(t) for r, t in c.execute(text("SELECT ref, ticket FROM intake_refs WHERE source = :s"), {"s": source})}
         kinds = {str(ty): int(n) for ty, n in c.execute(text("SELECT type, count(*) FROM events GROUP BY type"))}
     eng.dispose()
     created, noted = kinds.pop("ticket.created", 0), kinds.pop("ticket.noted", 0)
@@ -322,6 +361,7 @@ class Run:
     warm: float
     window: float
     mode: str
+    door: str = "alertmanager"
 
 
 def bench(backend: str, db: str, root: Path, name: str, run: Run, problems: list[str]) -> list[tuple[str, float, str, float | None, str]]:
@@ -330,10 +370,11 @@ def bench(backend: str, db: str, root: Path, name: str, run: Run, problems: list
     home.mkdir(parents=True)
     (home / "config.toml").write_text(RULES)
     server = Server(db, WORKERS[backend], root, name)
-    load, ok = Load(run.per_request, seed=run.per_request), False
+    load, ok = Load(run.per_request, seed=run.per_request, door=run.door), False
     try:
-        token = admin.add_source(db, SOURCE, "alertmanager")["token"]
-        log(f"  {run.nclients} clients ({run.mode}), {run.per_request} alert(s) a request: warm-up {run.warm:.0f} s,"
+        token = admin.add_source(db, HOOK, "webhook")["token"] if run.door == "webhook" else admin.add_source(
+            db, SOURCE, "alertmanager")["token"]
+        log(f"  {run.nclients} clients ({run.mode}), {run.per_request} alert(s) a request ({run.door}): warm-up {run.warm:.0f} s,"
             f" window {run.window:.0f} s ...")
         t_start = time.perf_counter() + run.warm
         t_end = t_start + run.window
@@ -367,7 +408,10 @@ def bench(backend: str, db: str, root: Path, name: str, run: Run, problems: list
     if not ok:
         problems.append(f"{name}: check: {checked}")
     per = f"{run.per_request} alert{'s' if run.per_request > 1 else ''}/request"
-    return [(f"alerts/s, {per}, {run.nclients} clients", rate, "/s", GOAL if backend == "sqlite" and run.per_request == 1 else None,
+    if run.door == "webhook":
+        per = "signed webhooks"
+    judged = backend == "sqlite" and run.per_request == 1 and run.door == "alertmanager"
+    return [(f"alerts/s, {per}, {run.nclients} clients", rate, "/s", GOAL if judged else None,
              f"{len(inside):,} requests in {run.window:.0f} s ({len(inside) / run.window:.1f}/s), {share:.0%} repeats;"
              f" {len(load.errors)} errors"),
             (f"  request p50, {per}", pct(ms, 0.5), "ms", None, cpu),
@@ -404,6 +448,8 @@ def main() -> int:
     ap.add_argument("--clients", type=int, default=16, help="concurrent clients (default 16)")
     ap.add_argument("--duration", type=float, help="seconds of the timed window (default 20, --quick 5)")
     ap.add_argument("--batch", type=int, default=10, help="alerts a request in the second run (default 10; 0: no second run)")
+    ap.add_argument("--doors", default="alertmanager,webhook",
+                    help="comma-separated: alertmanager (one alert a request, then --batch), webhook (signed, one a request)")
     ap.add_argument("--client", choices=("threads", "async"), default="threads",
                     help="a thread per client, each with its own httpx.Client (default), or one asyncio loop with a pooled AsyncClient")
     args = ap.parse_args()
@@ -414,7 +460,11 @@ def main() -> int:
         ap.error("--clients must be at least 1, --batch 0 to 1000")
     window = args.duration or (5.0 if args.quick else 20.0)
     warm = 1.0 if args.quick else 3.0
-    runs = [Run(n, args.clients, warm, window, args.client) for n in (1, args.batch) if n]
+    doors = [d.strip() for d in args.doors.split(",") if d.strip()]
+    if not doors or not set(doors) <= {"alertmanager", "webhook"}:
+        ap.error("--doors takes alertmanager and/or webhook")
+    runs = [Run(n, args.clients, warm, window, args.client) for n in (1, args.batch) if n and "alertmanager" in doors]
+    runs += [Run(1, args.clients, warm, window, args.client, "webhook")] if "webhook" in doors else []
     root = Path(tempfile.mkdtemp(prefix="ticketctl-intakebench-"))
     rows: list[tuple[str, tuple[str, float, str, float | None, str]]] = []
     problems: list[str] = []
@@ -422,12 +472,13 @@ def main() -> int:
     try:
         for backend in backends:
             for run in runs:
-                log(f"[{backend}] {run.per_request} alert(s) a request ...")
+                log(f"[{backend}] {run.per_request} alert(s) a request ({run.door}) ...")
+                name = f"{run.door}-{run.per_request}"
                 if backend == "pg":
                     db, made_pg = fresh_pg(args.pg_url), True
                 else:
-                    db = f"sqlite:///{root / f'intake-{run.per_request}.db'}"
-                got = bench(backend, db, root, f"{backend}-{run.per_request}", run, problems)
+                    db = f"sqlite:///{root / f'intake-{name}.db'}"
+                got = bench(backend, db, root, f"{backend}-{name}", run, problems)
                 rows += [(f"{backend} (--workers {WORKERS[backend]})", r) for r in got]
     except Exception as e:  # noqa: BLE001  (the figures so far are still printed)
         log(f"bench: FAILED: {type(e).__name__}: {e}")

@@ -17,6 +17,8 @@ import hmac
 import json
 import sqlite3
 import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +29,16 @@ from fastapi import HTTPException
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from server_fixtures import bearer, home_in
-from sync_helpers import client, server_on
+from server_fixtures import bearer, home_in, pg_databases_fixture, pg_url_fixture  # noqa: F401
+from sqlalchemy import func, select
+from sync_helpers import Server, client, server_on
 
 from ticketctl.services import tickets
 from ticketctl.sync import client as sync
+from ticketctl.sync import schema as S
 from ticketctl.sync.admin import add_device, add_source, revoke
 from ticketctl.sync.server import create_app
+from ticketctl.sync.serverdb import engine_for
 
 FIRING = {
     "status": "firing",
@@ -62,8 +67,16 @@ def resolved(alert: dict[str, Any]) -> dict[str, Any]:
     return {**alert, "status": "resolved", "endsAt": "2026-12-03T08:40:00Z"}
 
 
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(secret: str, body: bytes, at: int | str | None = None) -> str:
+    """``X-Signature-256`` of a delivery signed at ``at`` (unix seconds; None: the body alone, as GitHub signs)."""
+    signed = body if at is None else f"{at}.".encode() + body
+    return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+
+
+def signed(secret: str, body: bytes, at: int | None = None, header: str = "X-Signature-256") -> dict[str, str]:
+    """The headers of a webhook delivery signed now (or at ``at``)."""
+    at = int(time.time()) if at is None else at
+    return {"Content-Type": "application/json", "X-Ticketctl-Timestamp": str(at), header: sign(secret, body, at)}
 
 
 class Team:
@@ -84,9 +97,13 @@ class Team:
     def alert(self, body: dict[str, Any], token: str | None = None) -> httpx.Response:
         return self.client.post("/intake/alertmanager", json=body, headers=bearer(token or self.alerts["token"]))
 
-    def webhook(self, body: dict[str, Any] | bytes, signature: str | None = None, header: str = "X-Signature-256") -> httpx.Response:
+    def webhook(self, body: dict[str, Any] | bytes, signature: str | None = None, header: str = "X-Signature-256",
+                at: int | None = None) -> httpx.Response:
+        """A delivery signed now (or at ``at``), or carrying ``signature`` instead."""
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-        headers = {"Content-Type": "application/json", header: sign(self.hook["token"], raw) if signature is None else signature}
+        headers = signed(self.hook["token"], raw, at, header)
+        if signature is not None:
+            headers[header] = signature
         return self.client.post("/intake/webhook/shop", content=raw, headers=headers)
 
     def rows(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -238,29 +255,87 @@ def test_a_signed_webhook_opens_a_ticket_and_its_id_repeats_as_a_note(team: Team
     t = team.ticket("HOOK-1")
     assert (t["title"], t["product"], t["priority"], t["customer"], t["channel"], t["dept"]) == (
         "Order 88 failed to provision", "fibre", "high", "Ada Lovelace", "webhook", "operations")
-    raw = json.dumps(order).encode()
-    r = team.webhook(raw, sign(team.hook["token"], raw), header="X-Hub-Signature-256")  # GitHub's header name
+    r = team.webhook(order, header="X-Hub-Signature-256", at=int(time.time()) - 1)  # GitHub's header name, signed our way
     assert r.json() == {"opened": [], "noted": ["HOOK-1"]}
-    assert team.webhook({"title": "no id: each call is its own ticket"}).json()["opened"] == ["HOOK-2"]
-    assert team.webhook({"title": "no id: each call is its own ticket"}).json()["opened"] == ["HOOK-3"]
+    now = int(time.time())  # the same body signed at two times: two deliveries (at one time it would be a replay)
+    assert team.webhook({"title": "no id: each call is its own ticket"}, at=now).json()["opened"] == ["HOOK-2"]
+    assert team.webhook({"title": "no id: each call is its own ticket"}, at=now + 1).json()["opened"] == ["HOOK-3"]
     assert team.webhook({**order, "status": "resolved"}).json()["noted"] == ["HOOK-1"]
 
 
 def test_a_wrong_signature_is_401_and_writes_nothing(team: Team) -> None:
     body = json.dumps({"title": "forged"}).encode()
+    now = int(time.time())
     before = team.written()
-    for sig in ("sha256=" + "0" * 64, sign("not-the-secret", body), sign(team.hook["token"], body + b" "), "md5=abc", ""):
-        r = team.webhook(body, sig)
+    for sig in ("sha256=" + "0" * 64, sign("not-the-secret", body, now), sign(team.hook["token"], body + b" ", now),
+                sign(team.hook["token"], body, now + 1), sign(team.hook["token"], body), "md5=abc", ""):
+        r = team.webhook(body, sig, at=now)
         assert r.status_code == 401, (sig, r.text)
     r = team.client.post("/intake/webhook/shop", content=body, headers={"Content-Type": "application/json"})
     assert r.status_code == 401
-    r = team.client.post("/intake/webhook/nobody", content=body, headers={"X-Signature-256": sign(team.hook["token"], body)})
+    r = team.client.post("/intake/webhook/nobody", content=body, headers=signed(team.hook["token"], body))
     assert r.status_code == 401
-    assert team.webhook({"title": "x"}, sign(team.hook["token"], b"{}")).status_code == 401
+    assert team.webhook({"title": "x"}, sign(team.hook["token"], b"{}", now), at=now).status_code == 401
+    for stamp in ("", "12.5", "-300", "1e9", "9" * 13):
+        headers = {**signed(team.hook["token"], body), "X-Ticketctl-Timestamp": stamp}
+        headers["X-Signature-256"] = sign(team.hook["token"], body, stamp)
+        assert team.client.post("/intake/webhook/shop", content=body, headers=headers).status_code == 401, stamp
     assert team.written() == before
     bad = b'{"title": ""}'
-    assert team.webhook(bad, sign(team.hook["token"], bad)).status_code == 422
+    assert team.webhook(bad).status_code == 422
     assert team.written() == before
+
+
+def test_a_replayed_webhook_is_409_and_writes_nothing(team: Team) -> None:
+    raw = json.dumps({"title": "Order 91 stuck", "id": "order-91"}).encode()
+    headers = signed(team.hook["token"], raw)
+    first = team.client.post("/intake/webhook/shop", content=raw, headers=headers)
+    assert first.status_code == 200 and first.json()["opened"] == ["HOOK-1"], first.text
+    before = team.written()
+    for _ in range(2):
+        again = team.client.post("/intake/webhook/shop", content=raw, headers=headers)
+        assert again.status_code == 409 and "taken before" in again.json()["detail"], again.text
+    assert team.written() == before
+    # the same body signed again, later, is a new delivery: the id makes it a note
+    assert team.webhook(raw, at=int(headers["X-Ticketctl-Timestamp"]) + 1).json() == {"opened": [], "noted": ["HOOK-1"]}
+    assert team.rows("SELECT count(*) FROM webhook_deliveries WHERE source = 'shop'") == [(2,)]
+
+
+def test_a_webhook_outside_the_window_is_401_and_one_inside_is_taken(tmp_path: Path) -> None:
+    team = Team(tmp_path, '[intake]\nwebhook_window = "2m"\n')
+    now = int(time.time())
+    before = team.written()
+    for at in (now - 180, now + 180, 0):
+        r = team.webhook({"title": "late or early"}, at=at)
+        assert r.status_code == 401 and "intake.webhook_window allows 120 s" in r.json()["detail"], (at, r.text)
+    assert team.written() == before
+    assert team.webhook({"title": "a little late"}, at=now - 60).status_code == 200
+    assert team.webhook({"title": "a little early"}, at=now + 60).status_code == 200
+
+
+def test_a_delivery_signed_without_a_timestamp_is_refused_saying_what_to_send(team: Team) -> None:
+    raw = json.dumps({"title": "from GitHub"}).encode()
+    r = team.client.post("/intake/webhook/shop", content=raw, headers={"Content-Type": "application/json",
+                                                                        "X-Hub-Signature-256": sign(team.hook["token"], raw)})
+    assert r.status_code == 401
+    assert r.json()["detail"] == ('no X-Ticketctl-Timestamp: a signature of the body alone (as GitHub sends) could be replayed;'
+                                  ' send X-Ticketctl-Timestamp: the unix time in seconds, and X-Signature-256: sha256= the'
+                                  ' HMAC-SHA256 of "{timestamp}.{body}" under the source\'s token')
+    assert team.written()[0] == 0
+
+
+def test_deliveries_older_than_twice_the_window_are_forgotten(team: Team) -> None:
+    now = int(time.time())
+    db = sqlite3.connect(team.db)
+    with db:
+        db.executemany("INSERT INTO webhook_deliveries (source, signature, at) VALUES ('shop', ?, ?)",
+                       [("a" * 64, now - 601), ("b" * 64, now - 500)])  # the window is 5 minutes
+    db.close()
+    raw = b'{"title": "fresh"}'
+    headers = signed(team.hook["token"], raw)
+    assert team.client.post("/intake/webhook/shop", content=raw, headers=headers).status_code == 200
+    kept = {sig for (sig,) in team.rows("SELECT signature FROM webhook_deliveries")}
+    assert kept == {"b" * 64, headers["X-Signature-256"].removeprefix("sha256=")}
 
 
 # -- fuzzed with the sources' credentials ---------------------------------------------------
@@ -282,7 +357,8 @@ schema = schemathesis.pytest.from_fixture("intake_schema")
 @schema.include(path_regex=r"^/intake/").parametrize()
 @settings(max_examples=60, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_request_with_the_sources_credentials_gets_a_server_error(case: Any, fuzz_team: Team) -> None:
-    headers = {k: v for k, v in (case.headers or {}).items() if k.lower() not in ("authorization", "x-signature-256")}
+    headers = {k: v for k, v in (case.headers or {}).items()
+               if k.lower() not in ("authorization", "x-signature-256", "x-hub-signature-256", "x-ticketctl-timestamp")}
     path = case.operation.path
     if path == "/intake/alertmanager":
         headers["Authorization"] = f"Bearer {fuzz_team.alerts['token']}"
@@ -293,8 +369,8 @@ def test_no_request_with_the_sources_credentials_gets_a_server_error(case: Any, 
         body = case.body if isinstance(case.body, bytes | dict | list | str | int | float | bool) else {}  # NOT_SET: an empty object
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         case.body = raw
-        headers["Content-Type"] = "application/json"
-        headers["X-Signature-256"] = sign(fuzz_team.hook["token"], raw)
+        headers.pop("X-Ticketctl-Timestamp", None)
+        headers.update(signed(fuzz_team.hook["token"], raw))
     case.headers = headers
     case.call_and_validate(checks=[not_a_server_error])
 
@@ -341,6 +417,55 @@ def test_concurrent_posts_of_one_alert_open_one_ticket_and_a_device_sees_it(requ
         dana.close()
     finally:
         srv.kill()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def two_servers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Server, Server]]:
+    """Two server processes on one database (a SQLite file, or PostgreSQL)."""
+    db = str(request.getfixturevalue("pg_url")) if request.param == "postgresql" else f"sqlite:///{tmp_path / 'central.db'}"
+    servers = [Server(tmp_path / "a", db), Server(tmp_path / "b", db)]
+    try:
+        for s in servers:
+            s.start()
+        yield servers[0], servers[1]
+    finally:
+        for s in servers:
+            s.kill()
+
+
+def test_a_webhook_delivery_is_taken_once_across_two_server_processes(two_servers: tuple[Server, Server]) -> None:
+    a, b = two_servers
+    hook = add_source(a.db, "shop", "webhook")
+    raw = json.dumps({"title": "Order 77 failed", "id": "order-77"}).encode()
+    headers = signed(hook["token"], raw)
+    gate = threading.Barrier(4)
+    answers: list[httpx.Response] = []
+
+    def post(srv: Server) -> None:
+        with httpx.Client(base_url=srv.url, timeout=30) as c:
+            gate.wait(10)
+            answers.append(c.post("/intake/webhook/shop", content=raw, headers=headers))
+
+    threads = [threading.Thread(target=post, args=(srv,)) for srv in (a, b, a, b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(r.status_code for r in answers) == [200, 409, 409, 409], [r.text for r in answers]
+    for srv in (a, b):  # and later, through either
+        assert httpx.post(f"{srv.url}/intake/webhook/shop", content=raw, headers=headers, timeout=30).status_code == 409
+    fresh = httpx.post(f"{b.url}/intake/webhook/shop", content=raw, timeout=30,
+                       headers=signed(hook["token"], raw, int(headers["X-Ticketctl-Timestamp"]) + 1))
+    assert fresh.status_code == 200 and fresh.json() == {"opened": [], "noted": ["HOOK-1"]}, fresh.text
+    stale = httpx.post(f"{a.url}/intake/webhook/shop", content=raw, timeout=30,
+                       headers=signed(hook["token"], raw, int(time.time()) - 3600))
+    assert stale.status_code == 401, stale.text
+    engine = engine_for(a.db)
+    try:
+        with engine.connect() as c:
+            assert c.execute(select(func.count()).select_from(S.events)).scalar_one() == 2  # opened, noted
+    finally:
+        engine.dispose()
 
 
 # -- mail (the door; the reader is tests/test_intake_imap.py) ---------------------------------

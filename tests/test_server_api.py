@@ -122,6 +122,8 @@ def test_without_a_valid_token_nothing_but_401_or_403_and_no_data(case: Any, fuz
         assert set(body) == {"detail"}, body
         if unreadable_body(r.status_code, body):
             continue  # FastAPI reads the body before it asks who is calling (see below)
+        if r.status_code == 413 and str(body["detail"]).endswith("(a larger one needs a valid token)"):
+            continue  # a body over sync.limits.DEFAULT is read only from a valid token: refused on its size, nothing shown
         assert r.status_code in (401, 403), (authorization, r.status_code, r.text[:300])
         if expected is not None:
             if case.operation.path.startswith("/intake/webhook/"):

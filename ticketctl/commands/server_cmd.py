@@ -60,6 +60,9 @@ def run(
     if workers == 1:
         uvicorn.run(create_app(url, env().home), host=host, port=port, log_level="warning")  # reads the jobs from ENV
     else:
+        from ticketctl.sync.lifeline import ENV as MASTER
+
+        os.environ[MASTER] = str(os.getpid())  # the workers stop when this process is gone, however it ends
         uvicorn.run("ticketctl.sync.server:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
 
 
@@ -81,7 +84,8 @@ def add_device(
 
 
 @app.command("add-source", epilog="Example: ticketctl server add-source prometheus --kind alertmanager   (the token is the"
-             " last word; --kind webhook: it signs the body, X-Signature-256; --kind imap: for `ticketctl intake imap`;"
+             " last word; --kind webhook: it signs each delivery with its time, X-Ticketctl-Timestamp and X-Signature-256;"
+             " --kind imap: for `ticketctl intake imap`;"
              " --kind web: opens the customers' form at /new)")
 def add_source(
     name: Annotated[str, typer.Argument(help="The source's name; it writes as the device intake:NAME.")],

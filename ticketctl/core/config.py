@@ -409,6 +409,9 @@ class IntakeConfig:
     web_per_hour: int = doc("Tickets one address may open through the web form per hour.", 5)
     max_photo_kb: int = doc("Largest photo the web form takes, in KiB.", 5120)
     max_mail_kb: int = doc("Largest mail `intake imap` hands to the server (text and attachments), in KiB.", 20480)
+    webhook_window: str = doc(
+        "How far a signed webhook's time (`X-Ticketctl-Timestamp`) may lie from the server's clock, either way (`5m`);"
+        " within it, a delivery seen before is refused as a replay.", "5m")
 
 
 @dataclass
@@ -744,6 +747,7 @@ def _check_intake(cfg: Config) -> None:
     for key in ("web_per_hour", "max_photo_kb", "max_mail_kb"):
         if getattr(i, key) < 1:
             raise ValueError(_("{key}: must be at least 1").format(key=f"intake.{key}"))
+    _check_duration("intake.webhook_window", i.webhook_window)
 
 
 def _check_duration(key: str, text: str) -> None:

@@ -7,8 +7,15 @@ Every source is a device of its own, ``intake:NAME`` (``ticketctl server
 add-source``): its tickets and notes are events in the team's log, synced to
 every device like anyone's work, and the audit says which door each came
 from. A source authenticates with ``Authorization: Bearer TOKEN``; a webhook
-instead signs its body (``X-Signature-256: sha256=HEX``, the scheme of GitHub's
-``X-Hub-Signature-256``, which is accepted too) with the token as the key.
+instead signs each delivery with the token as the key, as Stripe and Slack do:
+``X-Ticketctl-Timestamp: UNIX_SECONDS`` and ``X-Signature-256: sha256=HEX``
+(GitHub's header name ``X-Hub-Signature-256`` is accepted too), HEX being the
+HMAC-SHA256 of ``"{timestamp}.{body}"``. A delivery is refused when its time is
+further from the server's clock than ``intake.webhook_window`` (401), and when
+it was taken before (409): its signature is kept in ``webhook_deliveries``, in
+the transaction that writes what it brought, so this holds across workers and
+servers on one database. A signature of the body alone (GitHub's own
+deliveries) is refused: nothing would stop it being replayed.
 
 Each request is one transaction under the sequence lock: the tickets it opens,
 the notes it adds and the refs it remembers commit together or not at all,
@@ -21,10 +28,10 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -34,11 +41,10 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import Connection, Engine, insert, select, update
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from ticketctl.core import intake as I
-from ticketctl.core.config import Config
+from ticketctl.core.config import Config, parse_duration
 from ticketctl.core.evidence import decide_attach
 from ticketctl.core.model import parse_time
 from ticketctl.errors import TicketctlError
@@ -51,7 +57,7 @@ from ticketctl.sync.serverdb import ServerStore, lock_sequence, now_iso, token_h
 
 log = logging.getLogger("ticketctl.server")
 
-#: largest body each door reads (bytes); more is 413 before anything is parsed
+#: largest body each door reads (bytes); more is 413 before anything reads it (``sync.limits``)
 ALERT_BODY_MAX = 2 * 1024 * 1024
 WEBHOOK_BODY_MAX = 256 * 1024
 MAX_ALERTS = 1000
@@ -142,16 +148,19 @@ class Door:
         self._counter: int | None = None
         self._counter_row: bool | None = None
         self._blobs: dict[str, bytes] = {}
+        self._deliveries: dict[str, int] = {}
+        self._forget_before: int | None = None
 
     def mark(self) -> tuple[Any, ...]:
         """Where one arrival starts (see :meth:`restore`)."""
-        return (self.st.mark(), dict(self._refs), self._counter, dict(self._blobs), len(self.opened), len(self.noted))
+        return (self.st.mark(), dict(self._refs), self._counter, dict(self._blobs), len(self.opened), len(self.noted),
+                dict(self._deliveries))
 
     def restore(self, mark: tuple[Any, ...]) -> None:
         """Forget what a refused arrival did (nothing of it reached the database)."""
-        st_mark, refs, counter, blobs, n_opened, n_noted = mark
+        st_mark, refs, counter, blobs, n_opened, n_noted, deliveries = mark
         self.st.restore(st_mark)
-        self._refs, self._counter, self._blobs = refs, counter, blobs
+        self._refs, self._counter, self._blobs, self._deliveries = refs, counter, blobs, deliveries
         del self.opened[n_opened:]
         del self.noted[n_noted:]
 
@@ -209,6 +218,17 @@ class Door:
     def remember(self, ref: str, key: str) -> None:
         self._refs[ref] = key
 
+    def once(self, signature: str, at: int, forget_before: int) -> None:
+        """Take a signed webhook delivery (its signature, its signed time) once: 409 if
+        it was taken before. Kept at :meth:`commit`, with what it brought; deliveries
+        signed before ``forget_before`` are forgotten then (the window refuses them)."""
+        if signature in self._deliveries or self.c.execute(select(S.webhook_deliveries.c.at).where(
+                S.webhook_deliveries.c.source == self.name, S.webhook_deliveries.c.signature == signature)).first() is not None:
+            raise HTTPException(409, "this webhook delivery was taken before (a replay); sign each delivery anew, with its own"
+                                     " timestamp")
+        self._deliveries[signature] = at
+        self._forget_before = forget_before
+
     def _next_number(self) -> int:
         if self._counter is None:
             row = self.c.execute(select(S.counters.c.value).where(S.counters.c.name == f"tickets:{self.prefix}")).first()
@@ -245,6 +265,13 @@ class Door:
                     self.c.execute(insert(S.intake_refs).values(source=self.name, ref=ref, ticket=key, seq=seq))
             self._refs.clear()
         self._blobs.clear()
+        if self._deliveries:
+            self.c.execute(insert(S.webhook_deliveries), [{"source": self.name, "signature": sig, "at": at}
+                                                          for sig, at in self._deliveries.items()])
+            self._deliveries.clear()
+        if self._forget_before is not None:
+            self.c.execute(delete(S.webhook_deliveries).where(S.webhook_deliveries.c.at < self._forget_before))
+            self._forget_before = None
         return {"opened": self.opened, "noted": sorted(set(self.noted) - set(self.opened))}
 
 
@@ -281,16 +308,32 @@ def _usable(row: Any, kind: str) -> Source:
     return Source(row)
 
 
-def signed_source(engine: Engine, name: str, body: bytes, signature: str | None) -> Source:
-    """The webhook source ``name`` if ``signature`` is ``sha256=`` + the HMAC-SHA256
-    of the body under its token; 401 otherwise (compared in constant time)."""
+#: a webhook's signed time, in unix seconds
+TIMESTAMP_HEADER = "X-Ticketctl-Timestamp"
+HOW_TO_SIGN = ('X-Ticketctl-Timestamp: the unix time in seconds, and X-Signature-256: sha256= the HMAC-SHA256 of'
+               ' "{timestamp}.{body}" under the source\'s token')
+
+
+def signed_source(engine: Engine, name: str, body: bytes, signature: str | None, timestamp: str | None,
+                  window_s: int, now: int) -> Source:
+    """The webhook source ``name`` if ``signature`` is ``sha256=`` + the HMAC-SHA256 of
+    ``"{timestamp}.{body}"`` under its token (compared in constant time) and
+    ``timestamp`` lies within ``window_s`` of ``now``; 401 otherwise, saying what to send."""
     with engine.connect() as c:
         row = c.execute(_SOURCE.where(S.sources.c.name == name[:64])).mappings().first()
     if row is None or row["name"] != name or not row["secret"] or not signature or not signature.startswith("sha256="):
-        raise HTTPException(401, "missing or unknown signature (X-Signature-256: sha256=HMAC of the body)")
-    want = hmac.new(row["secret"].encode(), body, hashlib.sha256).hexdigest()
+        raise HTTPException(401, f"missing or unknown signature: send {HOW_TO_SIGN}")
+    if not timestamp:
+        raise HTTPException(401, f"no {TIMESTAMP_HEADER}: a signature of the body alone (as GitHub sends) could be replayed;"
+                                 f" send {HOW_TO_SIGN}")
+    if not timestamp.isdigit() or len(timestamp) > 12:
+        raise HTTPException(401, f"{TIMESTAMP_HEADER} must be the unix time in whole seconds")
+    want = hmac.new(row["secret"].encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(want, signature[7:].strip().lower()):
-        raise HTTPException(401, "the signature does not match the body")
+        raise HTTPException(401, 'the signature does not match "{timestamp}.{body}"')
+    if abs(now - int(timestamp)) > window_s:
+        raise HTTPException(401, f"{TIMESTAMP_HEADER} is {now - int(timestamp)} s from the server's clock; intake.webhook_window"
+                                 f" allows {window_s} s either way (sign each delivery as it is sent)")
     return _usable(row, "webhook")
 
 
@@ -302,61 +345,6 @@ def free_prefix(c: Connection, kind: str) -> str:
     while (base if n == 1 else f"{base}{chr(ord('A') + n - 2)}") in taken:
         n += 1
     return base if n == 1 else f"{base}{chr(ord('A') + n - 2)}"
-
-
-# -- size limits ----------------------------------------------------------------------
-
-
-class BodyLimit:
-    """ASGI middleware: a body over the limit of its path's door is 413 before
-    anything reads it (by Content-Length, and by counting when it is chunked)."""
-
-    def __init__(self, app: ASGIApp, limits: Callable[[str], int | None]):
-        self.app, self.limits = app, limits
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        limit = self.limits(scope.get("path", "")) if scope["type"] == "http" else None
-        if limit is None:
-            await self.app(scope, receive, send)
-            return
-        length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            await _too_large(send, limit)
-            return
-        # read the whole body first (these doors' limits are a few MiB): a chunked body over
-        # the limit is refused before the app sees a byte, like one that says its length
-        chunks: list[bytes] = []
-        seen = 0
-        while True:
-            msg = await receive()
-            if msg["type"] != "http.request":
-                return  # the client went away
-            chunk = msg.get("body", b"")
-            seen += len(chunk)
-            if seen > limit:
-                await _too_large(send, limit)
-                return
-            chunks.append(chunk)
-            if not msg.get("more_body", False):
-                break
-        body = b"".join(chunks)
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
-
-
-async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps({"detail": f"the body is larger than {limit} bytes"}).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
 
 
 # -- the routes -----------------------------------------------------------------------
@@ -412,18 +400,26 @@ def router(engine: Engine, home: Home, cfg: Config) -> APIRouter:
         return JSONResponse(await asyncio.wrap_future(writer.submit(
             lambda c, table: table.bearer(c, authorization, "alertmanager"), work)))
 
+    window_s = parse_duration(cfg.intake.webhook_window, 86_400)
+
     @r.post("/intake/webhook/{name}", openapi_extra={"requestBody": {
         "required": True, "content": {"application/json": {"schema": WebhookPayload.model_json_schema()}}}})
     async def webhook(name: str, request: Request,
                       x_signature_256: Annotated[str | None, Header()] = None,
-                      x_hub_signature_256: Annotated[str | None, Header()] = None) -> dict[str, Any]:
-        """A generic JSON webhook (``WebhookPayload``), signed: ``X-Signature-256:
-        sha256=HEX``, the HMAC-SHA256 of the raw body under the source's token."""
+                      x_hub_signature_256: Annotated[str | None, Header()] = None,
+                      x_ticketctl_timestamp: Annotated[str | None, Header(description="The unix time it was signed at.")] = None,
+                      ) -> dict[str, Any]:
+        """A generic JSON webhook (``WebhookPayload``), signed: ``X-Ticketctl-Timestamp: UNIX_SECONDS``
+        and ``X-Signature-256: sha256=HEX``, the HMAC-SHA256 of ``"{timestamp}.{body}"`` (the raw
+        body) under the source's token. 401 outside ``intake.webhook_window``, 409 for a delivery
+        taken before."""
         raw = await request.body()
-        return await run_in_threadpool(_webhook, name, raw, x_signature_256 or x_hub_signature_256)
+        return await run_in_threadpool(_webhook, name, raw, x_signature_256 or x_hub_signature_256, x_ticketctl_timestamp)
 
-    def _webhook(name: str, raw: bytes, signature: str | None) -> dict[str, Any]:
-        src = signed_source(engine, name, raw, signature)
+    def _webhook(name: str, raw: bytes, signature: str | None, timestamp: str | None) -> dict[str, Any]:
+        now = int(time.time())
+        src = signed_source(engine, name, raw, signature, timestamp, window_s, now)
+        delivery = (str(signature)[7:].strip().lower(), int(str(timestamp)))
         try:
             body = WebhookPayload.model_validate_json(raw)
         except ValidationError as e:  # the errors' own "input" may be bytes that are not UTF-8: only where and why
@@ -431,6 +427,7 @@ def router(engine: Engine, home: Home, cfg: Config) -> APIRouter:
         data = body.model_dump()
 
         def work(d: Door) -> None:
+            d.once(*delivery, forget_before=now - 2 * window_s)  # twice the window: room for servers' clocks that differ
             ref = body.id
             key = d.ticket_for(ref) if ref else None
             if body.status == "resolved":
@@ -585,6 +582,9 @@ class Writer:
                         extra = work(d) or {}
                         opened, noted = d.opened[mark[4]:], d.noted[mark[5]:]
                         out[i] = {"opened": list(opened), "noted": sorted(set(noted) - set(opened)), **extra}
+                    except HTTPException as e:  # the door refused this arrival (a replayed webhook): only it is undone
+                        d.restore(mark)
+                        out[i] = e
                     except TicketctlError as e:  # the rules refused this arrival: only it is undone
                         d.restore(mark)
                         out[i] = HTTPException(422, str(e))
@@ -603,21 +603,3 @@ class Writer:
                 fut.set_exception(r)
             else:
                 fut.set_result(r)
-
-
-def limits(cfg: Config) -> Callable[[str], int | None]:
-    """Each door's largest body, by path (None: no limit of intake's)."""
-    mail = cfg.intake.max_mail_kb * 1024 * 4 // 3 + 256 * 1024  # base64 and the JSON around it
-
-    def of(path: str) -> int | None:
-        if path == "/intake/alertmanager":
-            return ALERT_BODY_MAX
-        if path.startswith("/intake/webhook/"):
-            return WEBHOOK_BODY_MAX
-        if path == "/intake/mail":
-            return mail
-        if path == "/new":
-            return cfg.intake.max_photo_kb * 1024 + 64 * 1024
-        return None
-
-    return of

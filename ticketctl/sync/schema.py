@@ -146,6 +146,14 @@ intake_hits = Table(
     Index("intake_hits_address", "source", "address", "at"),
 )
 
+webhook_deliveries = Table(
+    "webhook_deliveries", metadata,                    # signed webhooks accepted inside their window: none is taken twice
+    Column("source", String(64), primary_key=True),
+    Column("signature", String(64), primary_key=True), # hex HMAC-SHA256 of "{timestamp}.{body}"
+    Column("at", BigInteger, nullable=False),          # its signed unix time; pruned once outside the window
+    Index("webhook_deliveries_at", "at"),
+)
+
 notifications = Table(
     "notifications", metadata,                         # the team's webhook outbox (sync.jobs), as the local store's
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
@@ -170,5 +178,6 @@ MIGRATIONS: list[list[Table]] = [
     [articles],  # v2: the knowledge base
     [delegations],  # v3: approvals: who approves for whom while away
     [sources, intake_refs, intake_hits, notifications],  # v4: intake doors; the team's notification outbox
+    [webhook_deliveries],  # v5: webhooks that cannot be replayed
 ]
 LATEST = len(MIGRATIONS)

@@ -31,6 +31,7 @@ import hashlib
 import json
 import logging
 import os
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -57,6 +58,7 @@ from ticketctl.services.env import Env
 from ticketctl.services.mutations import intent, load_mutations, prepare
 from ticketctl.sync import history, intake, jobs, kbpages, proof, webform
 from ticketctl.sync import schema as S
+from ticketctl.sync.limits import BodyLimit, known_tokens, route_limits
 from ticketctl.sync.protocol import MAX_PAGE, Hello, History, Push
 from ticketctl.sync.serverdb import (
     ServerStore,
@@ -406,7 +408,7 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
 
     app.include_router(intake.router(engine, home, cfg))
     app.include_router(webform.router(engine, home, cfg))
-    app.add_middleware(intake.BodyLimit, limits=intake.limits(cfg))
+    app.add_middleware(BodyLimit, limits=route_limits(cfg), known=known_tokens(engine))  # every body, before it is read
 
     public_kb = kbpages.PublicKb()
 
@@ -439,16 +441,28 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
 
     @app.put("/blobs/{sha256}", status_code=201)
     async def put_blob(sha256: str, request: Request, dev: Auth) -> dict[str, Any]:
-        """Stores an evidence file under its SHA-256 (idempotent; the hash is checked)."""
+        """Stores an evidence file under its SHA-256 (idempotent; the hash is checked as the
+        body arrives, at most ``limits.BLOB_MAX`` bytes)."""
         if len(sha256) != 64 or any(ch not in "0123456789abcdef" for ch in sha256):
             raise HTTPException(422, "the name must be a lowercase hex SHA-256")
-        data = await request.body()
-        if hashlib.sha256(data).hexdigest() != sha256:
-            raise HTTPException(422, "the content does not match its SHA-256")
+        # hashed as it streams in and kept in a temporary file past 1 MiB: the file is in memory
+        # once, while it is written to the database, and not at all when the server has it already
+        with tempfile.SpooledTemporaryFile(max_size=2**20) as f:
+            digest, size = hashlib.sha256(), 0
+            async for chunk in request.stream():
+                digest.update(chunk)
+                f.write(chunk)
+                size += len(chunk)
+            if digest.hexdigest() != sha256:
+                raise HTTPException(422, "the content does not match its SHA-256")
+            await run_in_threadpool(_store_blob, sha256, f, size)
+        return {"sha256": sha256, "size": size}
+
+    def _store_blob(sha256: str, f: Any, size: int) -> None:
         with engine.begin() as c:
             if c.execute(select(S.blobs.c.sha256).where(S.blobs.c.sha256 == sha256)).first() is None:
-                c.execute(insert(S.blobs).values(sha256=sha256, size=len(data), data=data, created_at=now_iso()))
-        return {"sha256": sha256, "size": len(data)}
+                f.seek(0)
+                c.execute(insert(S.blobs).values(sha256=sha256, size=size, data=f.read(), created_at=now_iso()))
 
     @app.get("/blobs/{sha256}")
     def get_blob(sha256: str, dev: Auth) -> Response:
@@ -496,6 +510,10 @@ def _when(client_ts: str) -> datetime:
 
 
 def app_from_env() -> FastAPI:
-    """Factory for ``uvicorn --factory`` with several workers."""
+    """Factory for ``uvicorn --factory`` with several workers: each stops with its master (``sync.lifeline``)."""
+    from ticketctl.sync import lifeline
+
+    if os.environ.get(lifeline.ENV, "").isdigit():
+        lifeline.follow(int(os.environ[lifeline.ENV]))
     return create_app()
 

@@ -15,7 +15,7 @@ again with what the customer typed:
         open the ticket (channel "web"), attach the photo (evidence by hash),
         count the hit (``intake_hits``, so the limit holds across workers)
 
-The whole body is already capped by :class:`ticketctl.sync.intake.BodyLimit`.
+The whole body is already capped by :class:`ticketctl.sync.limits.BodyLimit`.
 A contact that is a phone number goes to the ticket's ``phone`` (which
 technicians never receive, ``core.roles``); an e-mail address is the ``customer``.
 
