@@ -305,3 +305,16 @@ def test_two_machines_sweeping_between_syncs_leave_one_escalation_on_the_server(
     sync.sync(a)
     assert tickets.show(b, k)["escalations"] == tickets.show(a, k)["escalations"]
     assert rebuild.differences(b.store, b.config) == []
+
+
+def test_a_queue_larger_than_one_request_goes_up_in_batches_the_server_takes(server: Server, tmp_path: Path) -> None:
+    """A batch is packed by bytes as well as by count: 300 tickets of 120 KB each
+    (a full-length Chinese title and description) are over the 32 MiB a push may
+    carry, and all reach the server."""
+    disp = joined(server, tmp_path, "disp", "dispatcher")
+    long = "漏水" * 9_990  # 19,980 characters, under the 20,000 a text may hold
+    keys = [tickets.create(disp, fields(f"{i} {long}", description=long))["key"] for i in range(300)]
+    r = sync.sync(disp)
+    assert (r["pushed"], r["rejected"]) == (300, [])
+    server_tickets, _events, _results = server_state(tmp_path / "central.db")
+    assert set(server_tickets) == set(keys) and {len(t.description) for t in server_tickets.values()} == {len(long)}

@@ -39,6 +39,7 @@ from ticketctl.services import keys
 from ticketctl.services.env import Env
 from ticketctl.sync import local
 from ticketctl.sync.local import CURSOR, DEVICE, EPOCH, LAST_SYNC, NEXT_CLIENT_SEQ, ROLE
+from ticketctl.sync.protocol import BATCH_BYTES
 
 PUSH_BATCH = 500
 PAGE = 5000
@@ -268,7 +269,7 @@ def _share_history(env: Env, conn: Connection, role: str, progress: Progress | N
     total = unshared_history(env)
     after = done = 0
     while True:
-        rows = st.db.execute(_HISTORY, (after, HISTORY_BATCH)).fetchall()
+        rows = _packed(st.db.execute(_HISTORY, (after, HISTORY_BATCH)).fetchall(), lambda r: len(r[5]))
         if not rows:
             break
         after = rows[-1][0]
@@ -342,6 +343,20 @@ def _hashes(value: Any) -> list[str]:
     return []
 
 
+def _packed(rows: list[Any], size: Callable[[Any], int]) -> list[Any]:
+    """The first of ``rows`` (at least one) whose JSON fits one request of
+    ``protocol.BATCH_BYTES`` (``size``: a row's JSON text; 300 bytes more for
+    the fields around it), so that no batch meets the server's body limit."""
+    out: list[Any] = []
+    total = 0
+    for row in rows:
+        total += size(row) + 300
+        if out and total > BATCH_BYTES:
+            break
+        out.append(row)
+    return out
+
+
 def _push(env: Env, conn: Connection) -> tuple[int, list[dict[str, Any]]]:
     st = env.store
     pushed = 0
@@ -351,6 +366,7 @@ def _push(env: Env, conn: Connection) -> tuple[int, list[dict[str, Any]]]:
         rows = st.db.execute(
             "SELECT mutation_id, client_seq, name, args, created_at FROM outbox WHERE status = 'sent' AND client_seq > ?"
             " ORDER BY client_seq LIMIT ?", (after, PUSH_BATCH)).fetchall()
+        rows = _packed(rows, lambda r: len(r[3]))
         if not rows:
             return pushed, rejected
         body = {"mutations": [{"mutation_id": m, "client_seq": c, "name": n, "args": json.loads(a), "client_ts": at}

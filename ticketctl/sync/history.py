@@ -30,7 +30,7 @@ from typing import Any
 from ticketctl.core.config import Config
 from ticketctl.core.model import Event
 from ticketctl.core.workflow import apply_tech, fold
-from ticketctl.sync.protocol import HistoryEvent
+from ticketctl.sync.bodies import HistoryEvent
 from ticketctl.sync.serverdb import ServerStore
 
 _EXISTING = "SELECT id, seq FROM events WHERE id IN ({marks})"

@@ -42,6 +42,7 @@ from ticketctl.core.config import Config
 from ticketctl.services.evidence import MAX_BYTES as EVIDENCE_MAX
 from ticketctl.sync import intake
 from ticketctl.sync import schema as S
+from ticketctl.sync.protocol import MAX_BATCH_BODY
 from ticketctl.sync.serverdb import token_hash
 
 KiB, MiB = 1024, 1024 * 1024
@@ -52,11 +53,12 @@ DEFAULT = 64 * KiB
 HELLO_MAX = 16 * KiB
 #: ``POST /sync/push``: the client sends 500 mutations a batch (``sync.client.PUSH_BATCH``), the
 #: server takes 1,000 (``protocol.MAX_PUSH``); 32 KiB each leaves room for a note of 10,000 Chinese
-#: characters (3 bytes each in UTF-8) in every one of them. A typical mutation is under 1 KiB.
-PUSH_MAX = 32 * MiB
+#: characters (3 bytes each in UTF-8) in every one of them. A typical mutation is under 1 KiB;
+#: the client packs a batch to ``protocol.BATCH_BYTES`` as well as by count.
+PUSH_MAX = MAX_BATCH_BODY
 #: ``POST /sync/history``: 5,000 events a page (``sync.client.HISTORY_BATCH``); an imported event is
 #: 300-500 bytes (the ServiceNow export's average is 313), 32 MiB is 6.5 KiB each
-HISTORY_MAX = 32 * MiB
+HISTORY_MAX = MAX_BATCH_BODY
 #: ``PUT /blobs/{sha256}``: the largest evidence file ``attach`` takes (``services.evidence.MAX_BYTES``)
 BLOB_MAX = EVIDENCE_MAX
 #: ``POST /c/{token}``: the customer's form (three ratings, a comment, a name; the page reads 20,000 bytes of it)

@@ -58,8 +58,9 @@ from ticketctl.services.env import Env
 from ticketctl.services.mutations import intent, load_mutations, prepare
 from ticketctl.sync import history, intake, jobs, kbpages, proof, webform
 from ticketctl.sync import schema as S
+from ticketctl.sync.bodies import Hello, History, Push
 from ticketctl.sync.limits import BodyLimit, known_tokens, route_limits
-from ticketctl.sync.protocol import MAX_PAGE, Hello, History, Push
+from ticketctl.sync.protocol import MAX_PAGE
 from ticketctl.sync.serverdb import (
     ServerStore,
     engine_for,
