@@ -41,15 +41,15 @@ def run(
     notifications of every escalation."""
     import uvicorn
 
-    from ticketctl.sync.server import create_app
-    from ticketctl.sync.serverdb import engine_for, migrate
+    from ticketctl.server.app import create_app
+    from ticketctl.server.store import engine_for, migrate
 
     url = _db(db)
     engine = engine_for(url)
     migrate(engine)  # fail here, with one line, on a bad URL or an unreachable database
     engine.dispose()
     os.environ["TICKETCTL_SERVER_DB"] = url
-    from ticketctl.sync.jobs import ENV
+    from ticketctl.server.jobs import ENV
 
     self_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # the jobs' replica syncs over loopback
     os.environ[ENV] = json_lib.dumps({"url": f"http://{self_host}:{port}", "sweep_every": sweep_every,
@@ -60,10 +60,10 @@ def run(
     if workers == 1:
         uvicorn.run(create_app(url, env().home), host=host, port=port, log_level="warning")  # reads the jobs from ENV
     else:
-        from ticketctl.sync.lifeline import ENV as MASTER
+        from ticketctl.server.lifeline import ENV as MASTER
 
         os.environ[MASTER] = str(os.getpid())  # the workers stop when this process is gone, however it ends
-        uvicorn.run("ticketctl.sync.server:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
+        uvicorn.run("ticketctl.server.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
 
 
 @app.command("add-device", epilog="Example: ticketctl server add-device ana --role technician   (the token is the last word)")
@@ -74,7 +74,7 @@ def add_device(
     json: Json = False,
 ) -> None:
     """Enrol a device; prints its token (shown once) as the last word on stdout."""
-    from ticketctl.sync.admin import add_device as add
+    from ticketctl.server.admin import add_device as add
 
     r = add(_db(db), name, role)
     if json:
@@ -95,7 +95,7 @@ def add_source(
     json: Json = False,
 ) -> None:
     """Open a door for work that arrives by itself; prints its token (shown once) as the last word on stdout."""
-    from ticketctl.sync.admin import add_source as add
+    from ticketctl.server.admin import add_source as add
 
     r = add(_db(db), name, kind, prefix)
     if json:
@@ -107,7 +107,7 @@ def add_source(
 @app.command("list-devices", epilog="Example: ticketctl server list-devices --json")
 def list_devices(db: Db = None, json: Json = False) -> None:
     """Enrolled devices, their roles and whether they are revoked."""
-    from ticketctl.sync.admin import list_devices as ls
+    from ticketctl.server.admin import list_devices as ls
 
     rows = ls(_db(db))
     if json:
@@ -122,7 +122,7 @@ def list_devices(db: Db = None, json: Json = False) -> None:
 @app.command(epilog="Example: ticketctl server revoke ana")
 def revoke(name: Annotated[str, typer.Argument(help="The device to revoke.")], db: Db = None, json: Json = False) -> None:
     """Revoke a device: its token stops working at once."""
-    from ticketctl.sync.admin import revoke as rv
+    from ticketctl.server.admin import revoke as rv
 
     r = rv(_db(db), name)
     if json:

@@ -255,7 +255,7 @@ def unshared_history(env: Env) -> int:
 
 
 def _share_history(env: Env, conn: Connection, role: str, progress: Progress | None) -> dict[str, Any]:
-    """Upload the history written here outside mutations (``sync.history``), in
+    """Upload the history written here outside mutations (``server.history``), in
     batches; the pull that follows confirms it. Technicians' devices keep theirs."""
     st = env.store
     out: dict[str, Any] = {"shared": 0, "duplicates": 0, "refused": {}, "kept": 0}

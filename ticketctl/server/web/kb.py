@@ -24,9 +24,9 @@ from sqlalchemy import Connection, func, select
 from ticketctl.core import kbtext
 from ticketctl.core.kb import Article, search_text
 from ticketctl.i18n import translator
+from ticketctl.server import schema as S
+from ticketctl.server.web.proof import page
 from ticketctl.store import kbindex
-from ticketctl.sync import schema as S
-from ticketctl.sync.proof import page
 
 #: what a customer may see of an article
 PUBLIC_FIELDS = ("id", "title", "problem", "steps", "cause", "solution", "tags", "product", "fault", "published_at", "updated_at")

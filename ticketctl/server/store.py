@@ -33,7 +33,7 @@ from ticketctl.core.kb import Article
 from ticketctl.core.model import Event, Technician, Ticket, resolve_key
 from ticketctl.errors import ConfigError, NotFound, Unreachable
 from ticketctl.i18n import _
-from ticketctl.sync import schema as S
+from ticketctl.server import schema as S
 
 
 def engine_for(url: str) -> Engine:
@@ -192,7 +192,7 @@ class ServerStore:
             where[key] = before
 
     def escalations(self) -> list[dict[str, Any]]:
-        """The buffered ``ticket.escalated`` events (ticket, at, payload), for the outbox (``sync.jobs``)."""
+        """The buffered ``ticket.escalated`` events (ticket, at, payload), for the outbox (``server.jobs``)."""
         return [{"ticket": e["ticket"], "at": e["at"], "payload": json.loads(e["payload"])}
                 for e in self._events if e["type"] == "ticket.escalated"]
 
