@@ -28,6 +28,32 @@ PRIORITIES = ("urgent", "high", "medium", "low")
 IMPACTS = ("user", "department", "system")
 
 
+#: what :func:`check_known` calls each closed set in its message
+KINDS = {"type": N_("type"), "priority": N_("priority"), "impact": N_("impact"), "reason": N_("block reason"),
+         "answer": N_("answer")}
+
+
+def check_known(kind: str, value: str, known: typing.Iterable[str]) -> str:
+    """``value`` when it is one of ``known`` (a closed set the config or the
+    rules declare: ticket types, priorities, impacts, blocked reasons); else
+    BadInput naming the closest known value, so that a typo (``repiar``) never
+    slips past the rules that hang on the name (a type's checklist)."""
+    import difflib
+
+    from ticketctl.errors import BadInput
+
+    names = list(known)
+    if value in names:
+        return value
+    what = _(KINDS.get(kind, kind))
+    close = difflib.get_close_matches(value, names, n=1, cutoff=0.6) or [
+        n for n in names if n.casefold() == value.strip().casefold()]
+    if close:
+        raise BadInput(_("unknown {kind} {value!r} (did you mean {guess!r}? known: {known})").format(
+            kind=what, value=value, guess=close[0], known=", ".join(names)))
+    raise BadInput(_("unknown {kind} {value!r} (known: {known})").format(kind=what, value=value, known=", ".join(names)))
+
+
 def doc(text: str, default: Any = MISSING, factory: Any = MISSING) -> Any:
     """A dataclass field with its documentation attached."""
     if factory is not MISSING:
@@ -151,6 +177,10 @@ def _default_types() -> dict[str, TypeConfig]:
         "repair": TypeConfig(["function_test", "safety_reset", "parts_recorded"], confirm=True),
         "install": TypeConfig(["function_test", "site_clean", "customer_briefed"]),
         "change": TypeConfig(["backup_done", "rollback_plan", "stakeholders_notified"]),
+        # no checklist: what other systems call an incident (`import servicenow`), and the parent `sweep` opens
+        # over a batch of incidents; named here so that `new --type` and the server know them
+        "incident": TypeConfig(),
+        "batch": TypeConfig(),
     }
 
 
@@ -426,7 +456,9 @@ class Config:
     sla: dict[str, SlaTarget] = doc("SLA targets per priority (urgent, high, medium, low).", factory=_default_sla)
     weights: WeightConfig = doc("How the priority weight is made.", factory=WeightConfig)
     reasons: dict[str, ReasonConfig] = doc("The blocked-reason menu.", factory=_default_reasons)
-    types: dict[str, TypeConfig] = doc("Ticket types and their closing checklists.", factory=_default_types)
+    types: dict[str, TypeConfig] = doc(
+        "Ticket types and their closing checklists. The only types a ticket may have (`new --type`, the server):"
+        " a name not declared here is refused, with the closest one suggested.", factory=_default_types)
     dispatch: DispatchConfig = doc("Assignment rules.", factory=DispatchConfig)
     zones: dict[str, ZoneConfig] = doc("Zone centres, for distances.", factory=dict)
     sweep: SweepConfig = doc("Escalation thresholds of `ticketctl sweep`.", factory=SweepConfig)
@@ -471,7 +503,9 @@ class Config:
                          [[d.isoformat(), worked] for d, worked in cal.changed_days]],
             "sla": {p: self.sla_seconds(p) for p in sorted(self.sla)},
             "pauses": sorted(r for r, rc in self.reasons.items() if rc.pauses_sla),
-            "types": {t: [tc.checklist, tc.evidence, tc.confirm] for t, tc in sorted(self.types.items())},
+            # a type without rules folds like no type at all: declaring one changes no clock
+            "types": {t: [tc.checklist, tc.evidence, tc.confirm] for t, tc in sorted(self.types.items())
+                      if tc.checklist or tc.evidence or tc.confirm},
         }
         text = json.dumps(rules, sort_keys=True, separators=(",", ":")).encode()
         return f"v1:{zlib.crc32(text):08x}:{len(text)}"

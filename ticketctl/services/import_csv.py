@@ -449,7 +449,7 @@ def import_table(env: Env, path: Path, mapping: list[str], dry_run: bool = False
         for _, row_fields in new:
             key = row_fields.pop("key", None)
             at = row_fields.pop("created_at", None) or iso(env.now)
-            ((typ, payload),) = workflow.decide_create(row_fields, cfg)
+            ((typ, payload),) = workflow.decide_create(row_fields, cfg, imported=True)
             if key is None:
                 key, first_no = f"{prefix}-{first_no}", first_no + 1
                 eid = str(uuid.uuid4())
