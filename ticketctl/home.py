@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ticketctl.errors import ConfigError
+from ticketctl.errors import BadInput, ConfigError
 from ticketctl.i18n import _
 
 if TYPE_CHECKING:
@@ -42,7 +42,11 @@ class Home:
         env = os.environ if environ is None else environ
         root = env.get("TICKETCTL_HOME")
         if root:
+            if "\x00" in root:
+                raise BadInput(_("TICKETCTL_HOME contains a NUL character"))
             r = Path(root).expanduser().absolute()
+            if r.exists() and not r.is_dir():
+                raise BadInput(_("TICKETCTL_HOME={path} is a file, not a folder").format(path=root))
             return cls(r / "config.toml", r / "ticketctl.db", r / "logs", r)
         import platformdirs
 

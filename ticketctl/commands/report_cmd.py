@@ -21,7 +21,7 @@ app = typer.Typer(help="Reports for supervisors.", no_args_is_help=True)
 
 @app.command(epilog="Example: TICKETCTL_NOW=2026-03-02T07:30:00Z ticketctl report brief --md > brief.md")
 def brief(
-    over: Annotated[float, typer.Option("--over", min=0, help="Hours in one status that count as stuck.")] = 4.0,
+    over: Annotated[float, typer.Option("--over", min=0, max=87600, help="Hours in one status that count as stuck.")] = 4.0,
     md: Annotated[bool, typer.Option("--md", help="Print Markdown (for a chat channel or an e-mail).")] = False,
     json: Json = False,
 ) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 
 from ticketctl.core import approvals, evidence
 from ticketctl.core.config import BLOCK_FIELDS, IMPACTS, PRIORITIES, Config, check_known
-from ticketctl.core.model import Event, Technician, Ticket, iso, parse_time, span_row, spans_differ
+from ticketctl.core.model import Event, OutOfRange, Technician, Ticket, iso, out_of_range, parse_moment, parse_time, span_row, spans_differ
 from ticketctl.errors import BadInput, Refused
 from ticketctl.i18n import _
 
@@ -135,7 +135,9 @@ def decide_block(t: Ticket, reason: str, cfg: Config, details: dict[str, str]) -
     details = dict(details)
     if details.get("deadline"):
         try:  # kept as ISO-8601 UTC, so it compares as text (sweep's SQL)
-            details["deadline"] = iso(parse_time(details["deadline"]))
+            details["deadline"] = iso(parse_moment(details["deadline"]))
+        except OutOfRange:
+            raise BadInput(out_of_range(f"--deadline {details['deadline']!r}")) from None
         except ValueError:
             raise BadInput(_("--deadline {value!r} is not a date or time like 2026-03-05T17:00").format(
                 value=details["deadline"])) from None

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, select, text, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from ticketctl.core.approvals import Delegation
 from ticketctl.core.kb import Article
@@ -79,6 +79,9 @@ def migrate(engine: Engine) -> str:
         reason = str(e.orig).strip().splitlines()[0] if e.orig is not None else str(e)
         raise Unreachable(_("cannot reach the server database {url}: {reason}").format(
             url=engine.url.render_as_string(hide_password=True), reason=reason)) from None
+    except DatabaseError as e:  # a file that is no database (--db sqlite:////etc/hostname)
+        reason = str(e.orig).strip().splitlines()[0] if e.orig is not None else str(e)
+        raise ConfigError(_("--db {url}: {reason}").format(url=engine.url.render_as_string(hide_password=True), reason=reason)) from None
 
 
 def _migrate(engine: Engine) -> str:
