@@ -47,6 +47,15 @@ def engine_for(url: str) -> Engine:
         return create_engine(u, pool_size=10, max_overflow=40, pool_pre_ping=True)
     if u.drivername != "sqlite" or not u.database:
         raise ConfigError(_("--db {url!r}: only sqlite:///PATH and postgresql://... are supported").format(url=url))
+    if u.database != ":memory:":
+        from pathlib import Path
+
+        from ticketctl.home import make_folder
+
+        path = Path(u.database)
+        if path.is_dir():
+            raise ConfigError(_("--db {url!r}: {path} is a folder, not a database file").format(url=url, path=path))
+        make_folder(path.parent)  # the home on first use (`server add-device` before anything else ran)
     eng = create_engine(u, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=20, max_overflow=40)
 
     @event.listens_for(eng, "connect")
