@@ -223,7 +223,9 @@ def search(
 
     Documents with every word come first, then those with any. A word the
     knowledge base has never seen is taken as a typo and its known neighbours
-    are searched instead (said on stderr)."""
+    are searched instead (said on stderr). A query is at most 200 characters and
+    16 terms (a Chinese run of n characters is n-1 terms); a longer one is
+    refused (exit 2), not cut."""
     r = kb.search(env(), " ".join(query), limit, kind)
     if json:
         emit_json(r)
