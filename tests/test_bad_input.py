@@ -62,6 +62,12 @@ CASES: list[tuple[str, list[str], dict[str, str], str]] = [
     ("infinity", ["report", "brief", "--over", "1e999"], {}, "--over must be a finite number, not inf"),
     ("hours past a decade", ["report", "brief", "--over", "1e300"], {},
      "Invalid value for '--over': 1e+300 is not in the range 0<=x<=87600. (see `ticketctl report brief --help`)"),
+    ("config integer past 64 bits", ["config", "set", "capacity", "99999999999999999999999"], {},
+     "{tmp}/home/config.toml: refused, the config would be invalid: capacity: 99999999999999999999999 is out of range"),
+    ("config nan", ["config", "set", "weights.sla_factor", "nan"], {},
+     "{tmp}/home/config.toml: refused, the config would be invalid: weights.sla_factor: must be a finite number, not nan"),
+    ("config duration past a century", ["config", "set", "sla.high.resolve", "99999999999999d"], {},
+     "{tmp}/home/config.toml: refused, the config would be invalid: sla.high.resolve: '99999999999999d' is longer than 100 years"),
     # -- times ------------------------------------------------------------------------------------------------
     ("year 1", ["report", "heatmap", "--at", "0001-01-01T00:00:00Z"], {}, f"--at '0001-01-01T00:00:00Z' {RANGE}"),
     ("before 1970", ["report", "kpi", "--from", "1969-12-31T23:59:59Z"], {}, f"--from '1969-12-31T23:59:59Z' {RANGE}"),

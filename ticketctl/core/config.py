@@ -12,6 +12,7 @@ adds the file name and turns it into a ConfigError before anything runs.
 
 from __future__ import annotations
 
+import math
 import re
 import typing
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
@@ -552,7 +553,14 @@ def parse_duration(text: str, day_seconds: int = 36_000) -> int:
     if not m:
         raise ValueError(_("{text!r} is not a duration like 15m, 8h or 3d").format(text=text))
     n, unit = float(m.group(1)), m.group(2)
-    return int(n * {"m": 60, "h": 3600, "d": day_seconds}[unit])
+    seconds = n * {"m": 60, "h": 3600, "d": day_seconds}[unit]
+    if seconds > MAX_DURATION_S:  # a due time this far away would leave the dates the clocks can hold
+        raise ValueError(_("{text!r} is longer than {years} years").format(text=text, years=MAX_DURATION_S // (365 * 86_400)))
+    return int(seconds)
+
+
+#: the longest duration a rule may name (an SLA target, a limit, a window): 100 years
+MAX_DURATION_S = 100 * 365 * 86_400
 
 
 # -- loading ----------------------------------------------------------------------
@@ -580,8 +588,12 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
             raise ValueError(_("{key}: expected a table, got {value!r}").format(key=key, value=value))
         return {k: _convert(item, v, f"{key}.{k}") for k, v in value.items()}
     if tp is float and isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):  # TOML has nan and inf
+            raise ValueError(_("{key}: must be a finite number, not {value!r}").format(key=key, value=value))
         return float(value)
     if tp is int and isinstance(value, int) and not isinstance(value, bool):
+        if not -(2**63) < value < 2**63:  # what a store's or a server's integer column holds
+            raise ValueError(_("{key}: {value} is out of range").format(key=key, value=value))
         return value
     if tp in (str, bool) and isinstance(value, tp):
         return value
