@@ -86,6 +86,9 @@ CASES: list[tuple[str, list[str], dict[str, str], str]] = [
     # -- the home, and files read ---------------------------------------------------------------------------
     ("home is a file", ["list"], {"TICKETCTL_HOME": "{file}"}, "TICKETCTL_HOME={file} is a file, not a folder"),
     ("home under a file", ["list"], {"TICKETCTL_HOME": "{file}/home"}, "{file} is a file, not a folder"),
+    ("home name too long", ["list"], {"TICKETCTL_HOME": "{tmp}/" + LONG}, "TICKETCTL_HOME={tmp}/" + LONG + ": File name too long"),
+    ("server db name too long", ["server", "list-devices", "--db", f"sqlite:///{LONG}"], {},
+     f"--db 'sqlite:///{LONG}': File name too long"),
     ("import a folder", ["import", "servicenow", "{dir}"], {}, "{dir}: cannot read it: Is a directory"),
     ("import a name too long", ["import", "csv", LONG, "--map", "title=a,type=b,dept=c,product=d"], {},
      f"{LONG}: cannot read it: File name too long"),

@@ -45,8 +45,11 @@ class Home:
             if "\x00" in root:
                 raise BadInput(_("TICKETCTL_HOME contains a NUL character"))
             r = Path(root).expanduser().absolute()
-            if r.exists() and not r.is_dir():
-                raise BadInput(_("TICKETCTL_HOME={path} is a file, not a folder").format(path=root))
+            try:
+                if r.exists() and not r.is_dir():
+                    raise BadInput(_("TICKETCTL_HOME={path} is a file, not a folder").format(path=root))
+            except OSError as e:  # a name too long
+                raise BadInput(_("TICKETCTL_HOME={path}: {reason}").format(path=root, reason=e.strerror)) from None
             return cls(r / "config.toml", r / "ticketctl.db", r / "logs", r)
         import platformdirs
 

@@ -53,7 +53,11 @@ def engine_for(url: str) -> Engine:
         from ticketctl.home import make_folder
 
         path = Path(u.database)
-        if path.is_dir():
+        try:
+            is_dir = path.is_dir()
+        except OSError as e:  # a name too long
+            raise ConfigError(_("--db {url!r}: {reason}").format(url=url, reason=e.strerror)) from None
+        if is_dir:
             raise ConfigError(_("--db {url!r}: {path} is a folder, not a database file").format(url=url, path=path))
         make_folder(path.parent)  # the home on first use (`server add-device` before anything else ran)
     eng = create_engine(u, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=20, max_overflow=40)
