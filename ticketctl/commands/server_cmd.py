@@ -39,6 +39,7 @@ def run(
     """Serve sync (push, pull, snapshot, blobs), the intake doors and the public pages on HOST:PORT until
     interrupted; with --sweep-every / --dispatch-every also the team's scheduled work, and the webhook
     notifications of every escalation."""
+    _may_listen(host, port)
     import uvicorn
 
     from ticketctl.server.app import create_app
@@ -64,6 +65,19 @@ def run(
 
         os.environ[MASTER] = str(os.getpid())  # the workers stop when this process is gone, however it ends
         uvicorn.run("ticketctl.server.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
+
+
+def _may_listen(host: str, port: int) -> None:
+    """Refuse a --host that names no address of this machine's resolver, before the server starts."""
+    import socket
+
+    from ticketctl.errors import BadInput
+
+    try:
+        socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise BadInput(_("--host {host!r}: no address to listen on ({reason})").format(host=host[:80], reason=reason)) from None
 
 
 @app.command("add-device", epilog="Example: ticketctl server add-device ana --role technician   (the token is the last word)")

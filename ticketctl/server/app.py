@@ -48,7 +48,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from ticketctl import i18n
-from ticketctl.core import roles
+from ticketctl.core import kbtext, roles
 from ticketctl.core.config import Config
 from ticketctl.core.model import parse_time
 from ticketctl.errors import TicketctlError
@@ -419,20 +419,29 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
     public_kb = kbpages.PublicKb()
 
     @app.get("/kb", response_class=HTMLResponse, tags=["public pages"])
-    def kb_search_page(q: Annotated[str, Query(max_length=200)] = "", accept_language: AcceptLanguage = None) -> HTMLResponse:
-        """The public knowledge base: published articles, searched by ``q`` (no login)."""
+    def kb_search_page(q: Annotated[str, Query(max_length=kbtext.QUERY_MAX_CHARS)] = "",
+                       accept_language: AcceptLanguage = None) -> HTMLResponse:
+        """The public knowledge base: published articles, searched by ``q`` (no login; 422 for a query past
+        the bounds every search has: 200 characters, 16 terms)."""
         lang = proof.page_language(accept_language, page_lang)
-        with engine.connect() as c:
-            found, corrected = public_kb.search(c, q)
+        try:
+            with engine.connect() as c:
+                found, corrected = public_kb.search(c, q)
+        except kbtext.QueryTooLong:
+            return html_page(kbpages.search_page([], q, {}, lang), lang, 422)
         return html_page(kbpages.search_page(found, q, corrected, lang), lang)
 
     @app.get("/kb.json", tags=["public pages"])
-    def kb_json(q: Annotated[str, Query(max_length=200)] = "",
+    def kb_json(q: Annotated[str, Query(max_length=kbtext.QUERY_MAX_CHARS)] = "",
                 limit: Annotated[int, Query(ge=1, le=200)] = kbpages.LIST_LIMIT) -> dict[str, Any]:
         """Published articles as JSON: ``articles`` (public fields and ``url``), matching ``q``
-        when given (most relevant first), else the most recently published; ``corrected`` typos."""
-        with engine.connect() as c:
-            found, corrected = public_kb.search(c, q, limit)
+        when given (most relevant first), else the most recently published; ``corrected`` typos.
+        422 for a query past 200 characters or 16 terms."""
+        try:
+            with engine.connect() as c:
+                found, corrected = public_kb.search(c, q, limit)
+        except kbtext.QueryTooLong as e:
+            raise HTTPException(422, str(e)) from None
         return {"query": q, "corrected": corrected, "articles": [kbpages.public(a) for a in found]}
 
     @app.get("/kb/{article_id}", response_class=HTMLResponse, tags=["public pages"])

@@ -48,10 +48,12 @@ class Env:
         fixed = self.environ.get("TICKETCTL_NOW")
         if not fixed:
             return datetime.now(UTC).replace(microsecond=0)
-        from ticketctl.core.model import parse_time
+        from ticketctl.core.model import OutOfRange, out_of_range, parse_moment
 
         try:
-            return parse_time(fixed)
+            return parse_moment(fixed)
+        except OutOfRange:
+            raise BadInput(out_of_range(f"TICKETCTL_NOW={fixed!r}")) from None
         except ValueError:
             raise BadInput(_("TICKETCTL_NOW={value!r} is not an ISO-8601 time like 2026-03-02T09:00:00Z").format(value=fixed)) from None
 
@@ -65,7 +67,11 @@ class Env:
     def actor(self) -> str:
         """Who is acting: ``TICKETCTL_USER``, else the config's ``me``, else the OS user."""
         name = self.environ.get("TICKETCTL_USER") or self.config.me
-        if not name:
+        if name:
+            from ticketctl.core.text import check_text
+
+            check_text("TICKETCTL_USER" if self.environ.get("TICKETCTL_USER") else "me", name)
+        else:
             import getpass
 
             try:

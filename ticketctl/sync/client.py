@@ -150,7 +150,7 @@ def setup(env: Env, url: str, token: str) -> dict[str, Any]:
         me = _hello(env, conn)
     finally:
         conn.close()
-    atomic_write(env.home.sync_file, json.dumps({"url": url, "token": token.strip()}).encode())
+    atomic_write(env.home.sync_file, json.dumps({"url": url, "token": token.strip()}).encode(), secret=True)  # the token
     os.chmod(env.home.sync_file, 0o600)
     return {"url": url, "device": me["device"], "role": me["role"], "prefix": env.store.meta("key_prefix")}
 

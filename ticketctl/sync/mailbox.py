@@ -96,6 +96,10 @@ def check(box: Mailbox, door: Door) -> None:
     text over a network, before anything connects. Raises BadInput."""
     if not re.match(r"https?://[^/\s]+", door.url):
         raise BadInput(_("--server {url!r} must be a URL like http://10.0.0.5:8765").format(url=door.url))
+    try:
+        box.host.encode("idna")
+    except UnicodeError:
+        raise BadInput(_("--host {host!r} is not a host name").format(host=box.host[:80])) from None
     if not door.token.strip():
         raise BadInput(_("no intake token: --token TOKEN or TICKETCTL_INTAKE_TOKEN (from `ticketctl server add-source NAME"
                          " --kind imap`)"))

@@ -81,7 +81,9 @@ class PublicKb:
 
     def search(self, c: Connection, query: str, limit: int = LIST_LIMIT) -> tuple[list[Article], dict[str, list[str]]]:
         """Published articles matching ``query`` (all of them, newest first, for
-        an empty query), and the typos corrected."""
+        an empty query), and the typos corrected. Raises ``kbtext.QueryTooLong``
+        (the server answers 422) for a query past the bounds every search has."""
+        kbtext.check_query(query)
         idx = self.index(c)
         if not query.strip():
             recent = sorted(idx.articles.values(), key=lambda a: (a.published_at or a.updated_at, a.id), reverse=True)
