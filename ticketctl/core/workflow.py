@@ -24,7 +24,8 @@ from datetime import datetime
 from typing import Any
 
 from ticketctl.core import approvals, evidence
-from ticketctl.core.config import BLOCK_FIELDS, IMPACTS, PRIORITIES, Config
+from ticketctl.core.config import IMPACTS, PRIORITIES, Config
+from ticketctl.core.config.workflow import BLOCK_FIELDS
 from ticketctl.core.model import Event, Technician, Ticket, iso, parse_time, span_row, spans_differ
 from ticketctl.errors import BadInput, Refused
 from ticketctl.i18n import _
