@@ -144,6 +144,15 @@ def decide_block(t: Ticket, reason: str, cfg: Config, details: dict[str, str]) -
     return [("ticket.blocked", payload)]
 
 
+def decide_request_approval(t: Ticket, cfg: Config, cost: float, what: str, attachments: list[dict[str, Any]]
+                            ) -> list[Draft]:
+    """Ask for approval of ``what`` at ``cost``: the request
+    (``core.approvals.decide_request``: its path and steps) and the block in
+    ``awaiting_approval`` that holds the ticket until a decision ends it."""
+    request = approvals.decide_request(t, cfg, cost, what, attachments)
+    return [*request, *decide_block(t, approvals.REASON, cfg, {"note": what.strip()})]
+
+
 def decide_unblock(t: Ticket, note: str | None = None) -> list[Draft]:
     _guard(t, "unblock")
     req = approvals.open_request(t)
