@@ -31,7 +31,7 @@ import pytest
 from ticketctl import errors
 from ticketctl.cli import main
 from ticketctl.core.config import config_from_dict
-from ticketctl.country_cache import CACHE_NAME, package_version
+from ticketctl.home import HOLIDAYS_CACHE, holidays_version
 from ticketctl.services.env import Env
 
 H = 3600
@@ -244,7 +244,7 @@ def test_the_computed_dates_are_cached_beside_the_config(tmp_path: Path, capsys:
     cli = Cli(tmp_path / "home", capsys)
     cli.home.mkdir()
     (cli.home / "config.toml").write_text('[calendar]\ncountry = "CN"\ntimezone = "Asia/Shanghai"\n')
-    cache = cli.home / CACHE_NAME
+    cache = cli.home / HOLIDAYS_CACHE
     k = cli.new("2026-09-30T15:00:00+08:00")
     assert cache.exists()
     cache.unlink()
@@ -253,7 +253,7 @@ def test_the_computed_dates_are_cached_beside_the_config(tmp_path: Path, capsys:
     # what the cache holds is what the clocks use: the ticket over the golden week
     assert [(t["key"], t["sla_resolve_due"]) for t in json.loads(first)] == [(k, "2026-10-10T07:00:00Z")]
     (key, entry), = json.loads(cache.read_text()).items()
-    assert key == f"CN||holidays {package_version()}|2000-2050"
+    assert key == f"CN||holidays {holidays_version()}|2000-2050"
     assert "2026-10-10" in entry["workdays"] and "2026-10-07" in entry["holidays"]
     again, imported = run_list(cli.home)
     assert (again, imported) == (first, False)  # read from the cache: the package is not even imported

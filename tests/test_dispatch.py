@@ -14,7 +14,8 @@ from scipy.optimize import linear_sum_assignment
 
 from ticketctl import errors
 from ticketctl.cli import main
-from ticketctl.core.config import Config, DeptConfig, ZoneConfig
+from ticketctl.core.config import Config
+from ticketctl.core.config.dispatch import DeptConfig, ZoneConfig
 from ticketctl.core.dispatch import evaluate, haversine_km, pair_score, plan, route, wanted
 from ticketctl.core.model import HELD_STATUSES, Technician, Ticket, parse_time
 from ticketctl.errors import Refused

@@ -49,7 +49,7 @@ def test_quick_start_has_exactly_two_commands_and_ci_runs_the_second():
 
 
 def test_config_reference_lists_every_field(gen_docs):
-    from ticketctl.core.config import field_docs
+    from ticketctl.core.config.reference import field_docs
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for key, _, doc in field_docs():

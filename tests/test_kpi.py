@@ -17,7 +17,8 @@ import pytest
 
 from ticketctl.cli import main
 from ticketctl.core import workflow
-from ticketctl.core.config import Config, KpiBand
+from ticketctl.core.config import Config
+from ticketctl.core.config.kpi import KpiBand
 from ticketctl.core.model import parse_time
 from ticketctl.services import approvals, confirm, demo, kpi, techs, tickets
 from ticketctl.services.env import Env

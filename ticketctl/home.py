@@ -10,11 +10,23 @@ Precedence for the folders:
 
 The config file is written atomically (temp file, fsync, rename): a crash never
 leaves half a config behind.
+
+Beside it, ``holidays-cache.json`` keeps the dates of ``calendar.country``.
+Importing the ``holidays`` package costs ~45 ms and computing a country's years
+a few more: more than a whole ``ticketctl list`` takes without it. The dates
+change only with the package, so the first command after a country is set (or
+the package is updated) computes them (``core.country``) and writes the file;
+later commands read it (~25 KB for China) and never import the package. The
+file holds one entry, keyed by country, subdivision, package version and years;
+any other key, or a file that cannot be read, is a miss, and a cache that cannot
+be written is skipped: it is only a cache.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,8 +36,11 @@ from ticketctl.i18n import _
 
 if TYPE_CHECKING:
     from ticketctl.core.config import Config
+    from ticketctl.core.country import CountryDays
 
 APP = "ticketctl"
+#: the dates of ``calendar.country``, beside the config file
+HOLIDAYS_CACHE = "holidays-cache.json"
 
 
 @dataclass(frozen=True)
@@ -137,8 +152,6 @@ def load_config(path: Path) -> Config:
     data = read_config_table(path)
     if not data:
         return Config()
-    from ticketctl.country_cache import country_cache  # calendar.country's dates, kept beside the file
-
     try:
         with country_cache(path, data):
             return config_from_dict(data)
@@ -239,3 +252,75 @@ def atomic_write(path: Path, data: bytes, secret: bool = False) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def country_cache(config_file: Path, table: dict[str, Any]) -> Iterator[None]:
+    """Around loading the config ``table`` read from ``config_file``: seed the
+    country's dates from :data:`HOLIDAYS_CACHE` before, write them to it after a
+    load that computed them."""
+    from ticketctl.core import country as countries
+
+    cal = table.get("calendar")
+    country = cal.get("country") if isinstance(cal, dict) else None
+    subdiv = cal.get("subdivision", "") if isinstance(cal, dict) else ""
+    if not country or not isinstance(country, str) or not isinstance(subdiv, str):
+        yield
+        return
+    version = holidays_version()
+    if version is None:  # not installed: loading says so, naming the key
+        yield
+        return
+    path = config_file.parent / HOLIDAYS_CACHE
+    key = f"{country}|{subdiv}|holidays {version}|{countries.YEARS.start}-{countries.YEARS.stop - 1}"
+    hit = _read_country_days(path, key)
+    if hit is not None and countries.cached(country, subdiv) is None:
+        countries.remember(country, subdiv, hit)
+    yield
+    if hit is None and (days := countries.cached(country, subdiv)) is not None:
+        _write_country_days(path, key, days)
+
+
+def holidays_version() -> str | None:
+    """The installed ``holidays`` version without importing it (the name of its
+    ``.dist-info`` folder; importlib.metadata alone costs ~20 ms), or None."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("holidays")
+    if spec is None or not spec.origin:
+        return None
+    found = sorted(Path(spec.origin).parent.parent.glob("holidays-*.dist-info"))
+    if len(found) == 1:
+        return found[0].name[len("holidays-") : -len(".dist-info")]
+    import importlib.metadata  # an unusual layout: ask the slow way
+
+    try:
+        return importlib.metadata.version("holidays")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _read_country_days(path: Path, key: str) -> CountryDays | None:
+    import json
+    from datetime import date
+
+    from ticketctl.core.country import CountryDays
+
+    try:
+        entry = json.loads(path.read_text(encoding="utf-8"))[key]
+        return CountryDays(
+            tuple(date.fromisoformat(d) for d in entry["holidays"]),
+            tuple(date.fromisoformat(d) for d in entry["workdays"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_country_days(path: Path, key: str, days: CountryDays) -> None:
+    import json
+
+    entry = {"holidays": [d.isoformat() for d in days.holidays], "workdays": [d.isoformat() for d in days.workdays]}
+    try:
+        atomic_write(path, json.dumps({key: entry}, separators=(",", ":")).encode("utf-8"))
+    except OSError:
+        pass

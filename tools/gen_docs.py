@@ -88,9 +88,9 @@ def commands_section() -> str:
 
 
 def config_section() -> str:
-    from ticketctl.core.config import field_docs
+    from ticketctl.core.config.reference import field_docs
 
-    rows = ["Generated from `ticketctl/core/config.py`. Keys are dotted paths into `config.toml`;"
+    rows = ["Generated from the fields of `ticketctl/core/config/`. Keys are dotted paths into `config.toml`;"
             " `<name>` is a reason, type or priority of your own.\n",
             "| key | default | meaning |", "| --- | --- | --- |"]
     for key, default, doc in field_docs():

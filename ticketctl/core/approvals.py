@@ -1,10 +1,12 @@
 """Approvals: the yes a ticket needs before work goes on (a part above a price,
 a replacement, a refund), on a path that follows the request.
 
-A request works out its path once, from ``[approvals]`` (``core.config``),
+A request works out its path once, from ``[approvals]`` (``core.config.approvals``),
 and carries it in its event: the steps, each with its role and the people
 who hold it then, so a later config change never rewrites a request under
-way. The ticket blocks (reason ``awaiting_approval``) in the same action.
+way. The ticket blocks (reason ``awaiting_approval``) in the same action
+(``core.workflow.decide_request_approval``: the workflow folds this module's
+events, so it is the one that joins a request to its block).
 
 Steps come in stages: an ``any_of`` step of the config is one step (any of
 its people decides it), an ``all_of`` step is one step per entry, decided in
@@ -160,10 +162,10 @@ def open_request(t: Ticket) -> dict[str, Any] | None:
 
 def decide_request(t: Ticket, cfg: Config, cost: float, what: str, attachments: list[dict[str, Any]]
                    ) -> list[tuple[str, dict[str, Any]]]:
-    """The request and the block it puts the ticket in; refused, naming what
-    is missing, when the path needs an attachment the request lacks."""
-    from ticketctl.core import workflow
-
+    """The request, with its path and steps; refused, naming what is missing,
+    when the path needs an attachment the request lacks. The block it puts the
+    ticket in is the workflow's (``core.workflow.decide_request_approval``
+    asks for both)."""
     if open_request(t) is not None:
         raise Refused(_("{key} already waits for approval #{n}: approve or reject it first").format(key=t.key, n=len(t.approvals)))
     if not cost >= 0 or cost > 1e12:
@@ -179,7 +181,7 @@ def decide_request(t: Ticket, cfg: Config, cost: float, what: str, attachments: 
             rule=rule, cost=money(cost), labels=", ".join(missing), label=missing[0]))
     req = {"n": len(t.approvals) + 1, "cost": cost, "what": what.strip(), "rule": rule, "steps": steps,
            "attachments": attachments}
-    return [(REQUESTED, req), *workflow.decide_block(t, REASON, cfg, {"note": what.strip()})]
+    return [(REQUESTED, req)]
 
 
 def active_steps(req: dict[str, Any]) -> list[int]:

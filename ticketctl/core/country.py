@@ -9,7 +9,7 @@ Sundays worked in exchange for a longer holiday. The package exposes those as
 
 Pure computation, no I/O. The package costs ~45 ms to import, so it is imported
 only when a country is asked for, and the result is memoized per process; the
-home (``ticketctl.country_cache``) keeps the dates in a file beside the config
+home (``ticketctl.home.country_cache``) keeps the dates in a file beside the config
 and hands them back with :func:`remember`, so a command with a country set
 usually never imports the package at all.
 """

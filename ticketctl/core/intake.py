@@ -16,7 +16,8 @@ import hashlib
 import re
 from typing import Any
 
-from ticketctl.core.config import AlertRule, Config
+from ticketctl.core.config import Config
+from ticketctl.core.config.intake import AlertRule
 from ticketctl.i18n import _
 
 #: the kinds of door, the channel their tickets record and the key prefix they get

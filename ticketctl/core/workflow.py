@@ -24,7 +24,8 @@ from datetime import datetime
 from typing import Any
 
 from ticketctl.core import approvals, evidence
-from ticketctl.core.config import BLOCK_FIELDS, IMPACTS, PRIORITIES, Config, check_known
+from ticketctl.core.config import IMPACTS, PRIORITIES, Config, check_known
+from ticketctl.core.config.workflow import BLOCK_FIELDS
 from ticketctl.core.model import Event, OutOfRange, Technician, Ticket, iso, out_of_range, parse_moment, parse_time, span_row, spans_differ
 from ticketctl.errors import BadInput, Refused
 from ticketctl.i18n import _
@@ -146,6 +147,15 @@ def decide_block(t: Ticket, reason: str, cfg: Config, details: dict[str, str]) -
         if details.get(k):
             payload[k] = details[k]
     return [("ticket.blocked", payload)]
+
+
+def decide_request_approval(t: Ticket, cfg: Config, cost: float, what: str, attachments: list[dict[str, Any]]
+                            ) -> list[Draft]:
+    """Ask for approval of ``what`` at ``cost``: the request
+    (``core.approvals.decide_request``: its path and steps) and the block in
+    ``awaiting_approval`` that holds the ticket until a decision ends it."""
+    request = approvals.decide_request(t, cfg, cost, what, attachments)
+    return [*request, *decide_block(t, approvals.REASON, cfg, {"note": what.strip()})]
 
 
 def decide_unblock(t: Ticket, note: str | None = None) -> list[Draft]:

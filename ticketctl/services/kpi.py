@@ -71,7 +71,8 @@ import statistics
 from datetime import datetime, timedelta
 from typing import Any
 
-from ticketctl.core.config import KPI_LOWER_IS_BETTER, Config, KpiBand
+from ticketctl.core.config import Config
+from ticketctl.core.config.kpi import KPI_LOWER_IS_BETTER, KpiBand
 from ticketctl.core.model import iso, parse_time
 from ticketctl.errors import BadInput
 from ticketctl.i18n import N_, _

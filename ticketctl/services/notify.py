@@ -32,7 +32,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from ticketctl.core.config import Config, NotifyConfig, NotifyTarget
+from ticketctl.core.config import Config
+from ticketctl.core.config.sweep import NotifyConfig, NotifyTarget
 from ticketctl.core.message import render
 from ticketctl.core.model import iso
 from ticketctl.errors import BadInput, Refused

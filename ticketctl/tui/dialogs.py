@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ticketctl.core.config import BLOCK_FIELDS
+from ticketctl.core.config.workflow import BLOCK_FIELDS
 from ticketctl.core.dispatch import why_skipped
 from ticketctl.core.message import render
 from ticketctl.core.text import cells, ljust
