@@ -192,7 +192,7 @@ def notification(alerts: list[dict[str, Any]]) -> bytes:
 
 
 def webhook(alert: dict[str, Any], delivery: int) -> bytes:
-    """One alert as a generic JSON webhook (``server.intake.doors.WebhookPayload``), its fingerprint as the ``id``;
+    """One alert as a generic JSON webhook (``server.intake.bodies.WebhookPayload``), its fingerprint as the ``id``;
     ``delivery`` (a field the server ignores) makes each delivery of it a body of its own."""
     labels, notes = alert["labels"], alert["annotations"]
     return json.dumps({"title": notes["summary"], "id": alert["fingerprint"], "description": notes["description"],

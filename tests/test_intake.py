@@ -1,4 +1,4 @@
-"""Monitoring alerts and signed webhooks become tickets (``server.intake.doors``).
+"""Monitoring alerts and signed webhooks become tickets (``server.intake``).
 
 In process (the server app over a SQLite file) for the rules: an Alertmanager
 notification posted twice opens one ticket and notes it once; a resolved alert
@@ -250,12 +250,13 @@ def test_a_batch_is_all_or_nothing(tmp_path: Path) -> None:
 def test_a_signed_webhook_opens_a_ticket_and_its_id_repeats_as_a_note(team: Team) -> None:
     order = {"title": "Order 88 failed to provision", "id": "order-88", "description": "port 4 refused the profile",
              "product": "fibre", "priority": "high", "customer": "Ada Lovelace"}
-    r = team.webhook(order)
+    first = int(time.time())
+    r = team.webhook(order, at=first)
     assert r.status_code == 200 and r.json() == {"opened": ["HOOK-1"], "noted": []}, r.text
     t = team.ticket("HOOK-1")
     assert (t["title"], t["product"], t["priority"], t["customer"], t["channel"], t["dept"]) == (
         "Order 88 failed to provision", "fibre", "high", "Ada Lovelace", "webhook", "operations")
-    r = team.webhook(order, header="X-Hub-Signature-256", at=int(time.time()) - 1)  # GitHub's header name, signed our way
+    r = team.webhook(order, header="X-Hub-Signature-256", at=first - 1)  # GitHub's header name, signed our way (another time)
     assert r.json() == {"opened": [], "noted": ["HOOK-1"]}
     now = int(time.time())  # the same body signed at two times: two deliveries (at one time it would be a replay)
     assert team.webhook({"title": "no id: each call is its own ticket"}, at=now).json()["opened"] == ["HOOK-2"]
@@ -523,21 +524,22 @@ def test_a_group_commit_undoes_only_the_refused_arrival(team: Team, tmp_path: Pa
     undone alone (its ticket number, ref and events), the others commit."""
     from concurrent.futures import Future
 
+    from ticketctl.core import intake as I
     from ticketctl.core.config import Config
-    from ticketctl.server.intake import doors as intake
+    from ticketctl.server.intake import bodies, door
     from ticketctl.server.store.engine import engine_for
 
-    w = intake.Writer(engine_for(team.url), home_in(tmp_path / "w"), Config())
+    w = door.Writer(engine_for(team.url), home_in(tmp_path / "w"), Config())
     good, bad, other = (notification({**FIRING, "fingerprint": f}) for f in ("g1", "b1", "g2"))
     bad["alerts"].append({**FIRING, "fingerprint": "b2", "labels": {"alertname": " "}, "annotations": {"summary": " "}})
 
     def work(body: dict[str, Any]) -> Any:
-        payload = intake.AlertmanagerPayload.model_validate(body)
+        payload = bodies.AlertmanagerPayload.model_validate(body)
 
-        def run(d: intake.Door) -> None:
+        def run(d: door.Door) -> None:
             for a in payload.alerts:
                 alert = a.model_dump()
-                d.remember(intake.I.fingerprint(alert), d.open(intake.I.alert_fields(alert, Config())))
+                d.remember(I.fingerprint(alert), d.open(I.alert_fields(alert, Config())))
         return run
 
     who = lambda c, table: table.bearer(c, f"Bearer {team.alerts['token']}", "alertmanager")  # noqa: E731

@@ -7,13 +7,14 @@ import re
 import secrets
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine
 
 from ticketctl.core.roles import ROLES
 from ticketctl.errors import BadInput, NotFound, Refused
 from ticketctl.i18n import _
-from ticketctl.server import schema as S
-from ticketctl.server.store.engine import engine_for, migrate, now_iso, token_hash
+from ticketctl.server.store import devices
+from ticketctl.server.store import intake as intake_store
+from ticketctl.server.store.engine import engine_for, migrate, token_hash
 
 
 def add_device(db_url: str, name: str, role: str) -> dict[str, Any]:
@@ -34,19 +35,19 @@ def enrol(engine: Engine, name: str, role: str) -> str:
     """Write the device row; returns its token."""
     token = secrets.token_urlsafe(32)
     with engine.begin() as c:
-        if c.execute(select(S.devices.c.name).where(S.devices.c.name == name)).first() is not None:
+        if devices.exists(c, name):
             raise Refused(_("device {name!r} exists (revoke it first: `ticketctl server revoke {name}`)").format(name=name))
-        c.execute(insert(S.devices).values(name=name, role=role, token_hash=token_hash(token), created_at=now_iso(), last_client_seq=0))
+        devices.add(c, name, role, token_hash(token))
     return token
 
 
 def add_source(db_url: str, name: str, kind: str, prefix: str | None = None) -> dict[str, Any]:
-    """Open a door for work that arrives by itself (``server.intake.doors``): the source
+    """Open a door for work that arrives by itself (``server.intake``): the source
     ``name`` of ``kind`` and its device ``intake:NAME``, which writes its tickets
     keyed ``PREFIX-N``. Returns the row and the token (shown once; a webhook's is
     also its signing key, which the server keeps)."""
     from ticketctl.core.intake import KINDS, device_name
-    from ticketctl.server.intake.doors import free_prefix
+    from ticketctl.server.intake.sources import free_prefix
 
     name = name.strip()
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", name):
@@ -60,15 +61,14 @@ def add_source(db_url: str, name: str, kind: str, prefix: str | None = None) -> 
     token = secrets.token_urlsafe(32)
     device = device_name(name)
     with engine.begin() as c:
-        if c.execute(select(S.sources.c.name).where(S.sources.c.name == name)).first() is not None:
+        if intake_store.source_named(c, name) is not None:
             raise Refused(_("source {name!r} exists (revoke it first: `ticketctl server revoke {device}`)").format(
                 name=name, device=device))
-        if prefix is not None and c.execute(select(S.devices.c.name).where(S.devices.c.prefix == prefix)).first() is not None:
+        if prefix is not None and prefix in intake_store.prefixes_taken(c):
             raise Refused(_("key prefix {prefix} is taken by another device").format(prefix=prefix))
         prefix = prefix or free_prefix(c, kind)
-        c.execute(insert(S.devices).values(name=device, role="intake", token_hash=token_hash(token), prefix=prefix,
-                                           created_at=now_iso(), last_client_seq=0))
-        c.execute(insert(S.sources).values(name=name, kind=kind, secret=token if kind == "webhook" else None, created_at=now_iso()))
+        devices.add(c, device, "intake", token_hash(token), prefix)
+        intake_store.add_source(c, name, kind, token if kind == "webhook" else None)
     engine.dispose()
     return {"name": name, "kind": kind, "device": device, "prefix": prefix, "token": token}
 
@@ -77,10 +77,9 @@ def list_devices(db_url: str) -> list[dict[str, Any]]:
     engine = engine_for(db_url)
     migrate(engine)
     with engine.connect() as c:
-        rows = c.execute(select(S.devices.c.name, S.devices.c.role, S.devices.c.prefix, S.devices.c.key_id, S.devices.c.created_at,
-                                S.devices.c.revoked_at, S.devices.c.last_client_seq).order_by(S.devices.c.name)).mappings().all()
+        rows = devices.listing(c)
     engine.dispose()
-    return [dict(r) for r in rows]
+    return rows
 
 
 def revoke(db_url: str, name: str) -> dict[str, Any]:
@@ -89,10 +88,8 @@ def revoke(db_url: str, name: str) -> dict[str, Any]:
     engine = engine_for(db_url)
     migrate(engine)
     with engine.begin() as c:
-        row = c.execute(select(S.devices.c.revoked_at).where(S.devices.c.name == name)).first()
-        if row is None:
+        if not devices.exists(c, name):
             raise NotFound(_("no device {name!r}").format(name=name))
-        at = row[0] or now_iso()
-        c.execute(update(S.devices).where(S.devices.c.name == name).values(revoked_at=at))
+        at = devices.revoke(c, name)
     engine.dispose()
     return {"name": name, "revoked_at": at}

@@ -26,7 +26,7 @@ from ticketctl import i18n
 from ticketctl.home import Home, load_config
 from ticketctl.server import countersign, jobs, sync_routes
 from ticketctl.server.context import Server
-from ticketctl.server.intake import doors as intake
+from ticketctl.server.intake import routes as intake
 from ticketctl.server.limits import BodyLimit, known_tokens, route_limits
 from ticketctl.server.store.engine import engine_for, lock_sequence, migrate
 from ticketctl.server.web import confirm, verify

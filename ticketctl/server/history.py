@@ -33,22 +33,13 @@ from ticketctl.core.workflow import apply_tech, fold
 from ticketctl.server.store.team import ServerStore
 from ticketctl.sync.bodies import HistoryEvent
 
-_EXISTING = "SELECT id, seq FROM events WHERE id IN ({marks})"
-
 
 def record(st: ServerStore, cfg: Config, upload: list[HistoryEvent]) -> dict[str, Any]:
     """Record an upload (inside the transaction holding the sequence lock);
     returns ``accepted``, ``duplicates``, ``refused`` ({event id: reason}), and
     ``seqs``: the number of every event the server now has, the duplicates' included
     (the device confirms its copies of those too), and ``first``/``last`` of the accepted."""
-    from sqlalchemy import text
-
-    ids = [e.id for e in upload]
-    have: dict[str, int] = {}
-    for i in range(0, len(ids), 900):
-        part = ids[i:i + 900]
-        q = text(_EXISTING.format(marks=", ".join(f":i{j}" for j in range(len(part)))))
-        have.update((r[0], int(r[1])) for r in st.c.execute(q, {f"i{j}": v for j, v in enumerate(part)}))
+    have = st.event_numbers([e.id for e in upload])
     fresh: list[HistoryEvent] = []
     seen: set[str] = set()
     for e in upload:

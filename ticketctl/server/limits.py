@@ -31,7 +31,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -39,9 +39,8 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ticketctl.core.config import Config
-from ticketctl.server import schema as S
-from ticketctl.server.intake import doors as intake
-from ticketctl.server.store.engine import token_hash
+from ticketctl.server.intake import bodies as intake
+from ticketctl.server.store import devices
 from ticketctl.services.evidence import MAX_BYTES as EVIDENCE_MAX
 from ticketctl.sync.protocol import MAX_BATCH_BODY
 
@@ -98,8 +97,7 @@ def known_tokens(engine: Engine) -> Known:
             return False
         try:
             with engine.connect() as c:
-                return c.execute(select(S.devices.c.name).where(
-                    S.devices.c.token_hash == token_hash(authorization[7:].strip()), S.devices.c.revoked_at.is_(None))).first() is not None
+                return devices.known_token(c, authorization[7:].strip())
         except DBAPIError:
             return True  # the route meets the same outage and answers 503 (retry), not 413 (give up)
 

@@ -1,6 +1,6 @@
 """The mail door's client: ``ticketctl intake imap`` reads a mailbox over IMAP
 and hands each message it has not handed over yet to the server's
-``/intake/mail`` (``ticketctl.server.intake.doors``), which opens a ticket for a new
+``/intake/mail`` (``ticketctl.server.intake``), which opens a ticket for a new
 message and notes the ticket a reply answers.
 
 One pass::
@@ -54,7 +54,7 @@ from ticketctl.i18n import _
 KEYWORD = "$Ticketctl"
 IMAP_TIMEOUT_S = 30.0
 HTTP_TIMEOUT_S = 60.0
-#: what the server's ``Mail`` model takes (``ticketctl.server.intake.doors.Mail``); more is clipped here
+#: what the server's ``Mail`` model takes (``ticketctl.server.intake.bodies.Mail``); more is clipped here
 MESSAGE_ID_MAX = 300
 SUBJECT_MAX = 2000
 SENDER_MAX = 500

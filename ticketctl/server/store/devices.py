@@ -10,10 +10,40 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from ticketctl.server import schema as S
-from ticketctl.server.store.engine import token_hash
+from ticketctl.server.store.engine import now_iso, token_hash
 
 #: letters of a key prefix (no I or O: they read as 1 and 0), as a device makes its own
 KEY_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def exists(c: Connection, name: str) -> bool:
+    return c.execute(select(S.devices.c.name).where(S.devices.c.name == name)).first() is not None
+
+
+def add(c: Connection, name: str, role: str, hashed_token: str, prefix: str | None = None) -> None:
+    """Enrol a device (its token kept only as its hash)."""
+    c.execute(insert(S.devices).values(name=name, role=role, token_hash=hashed_token, prefix=prefix, created_at=now_iso(),
+                                       last_client_seq=0))
+
+
+def revoke(c: Connection, name: str) -> str:
+    """Revoke ``name`` (at once; a second revocation keeps the first time); returns when."""
+    at = c.execute(select(S.devices.c.revoked_at).where(S.devices.c.name == name)).scalar() or now_iso()
+    c.execute(update(S.devices).where(S.devices.c.name == name).values(revoked_at=at))
+    return str(at)
+
+
+def listing(c: Connection) -> list[dict[str, Any]]:
+    """Every device: name, role, prefix, key_id, created_at, revoked_at, last_client_seq, by name."""
+    rows = c.execute(select(S.devices.c.name, S.devices.c.role, S.devices.c.prefix, S.devices.c.key_id, S.devices.c.created_at,
+                            S.devices.c.revoked_at, S.devices.c.last_client_seq).order_by(S.devices.c.name)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def known_token(c: Connection, token: str) -> bool:
+    """Whether ``token`` opens a device or source that is not revoked."""
+    return c.execute(select(S.devices.c.name).where(S.devices.c.token_hash == token_hash(token),
+                                                    S.devices.c.revoked_at.is_(None))).first() is not None
 
 
 def by_token(engine: Engine, token: str) -> Any | None:

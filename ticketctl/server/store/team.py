@@ -66,6 +66,7 @@ _UPDATE_DELEGATION = text("UPDATE delegations SET data = :data, seq = :seq WHERE
 _INSERT_DELEGATION = text("INSERT INTO delegations (name, data, seq) VALUES (:name, :data, :seq)")
 _INSERT_EVENT = text("INSERT INTO events (seq, id, mutation_id, ticket, type, payload, actor, device, at)"
                      " VALUES (:seq, :id, :mutation_id, :ticket, :type, :payload, :actor, :device, :at)")
+_EVENT_NUMBERS = text("SELECT id, seq FROM events WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
 _SET_SEQ = text("UPDATE counters SET value = :value WHERE name = 'seq'")
 
 
@@ -338,6 +339,13 @@ class ServerStore:
             {"seq": e.device_seq, "id": e.id, "mutation_id": e.mutation_id, "ticket": e.ticket, "type": e.type,
              "payload": compact_json(e.payload), "actor": e.actor, "device": e.device, "at": e.at}
             for e in evs)
+
+    def event_numbers(self, ids: Sequence[str]) -> dict[str, int]:
+        """The sequence number of each of these events the server has, by id (written ones only)."""
+        out: dict[str, int] = {}
+        for i in range(0, len(ids), 900):
+            out.update((str(r[0]), int(r[1])) for r in self.c.execute(_EVENT_NUMBERS, {"ids": list(ids[i:i + 900])}))
+        return out
 
     def events(self, ticket: str | None = None) -> Iterator[Event]:
         q = select(S.events).order_by(S.events.c.seq)

@@ -57,7 +57,9 @@ from ticketctl.errors import TicketctlError
 from ticketctl.home import Home
 from ticketctl.i18n import N_, localize, translator
 from ticketctl.server import schema as S
-from ticketctl.server.intake.doors import _SOURCE, Door, Source
+from ticketctl.server.intake.door import Door
+from ticketctl.server.intake.sources import Source
+from ticketctl.server.store import intake as intake_store
 from ticketctl.server.store.team import event_from_server_row, ticket_from_json
 from ticketctl.server.web.pages import STYLE, page_language
 
@@ -398,10 +400,8 @@ def router(engine: Engine, home: Home, cfg: Config) -> APIRouter:
         return page_language(accept_language, request.app.state.server.lang)
 
     def web_source() -> Source | None:
-        query = (_SOURCE.where(S.sources.c.kind == "web", S.devices.c.revoked_at.is_(None))
-                 .order_by(S.sources.c.created_at, S.sources.c.name).limit(1))
         with engine.connect() as c:
-            row = c.execute(query).mappings().first()
+            row = intake_store.first_web_source(c)
         return None if row is None else Source(row)
 
     def no_form(lang: str) -> HTMLResponse:
