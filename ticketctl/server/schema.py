@@ -1,10 +1,15 @@
-"""The central server's schema (SQLAlchemy Core): the same tables on SQLite and
-on PostgreSQL, versioned in ``server_meta``.
+"""The central server's tables, as SQLModel classes: the one source of every
+column the server keeps, on SQLite and on PostgreSQL alike. The server's
+store queries them through SQLAlchemy (``Device.__table__``, also named below
+as ``devices`` etc. for the queries), and its Alembic migrations
+(``server/migrations/``) take an existing database to them.
 
 The server keeps the team's event log and the projections its rules need
-(tickets, technicians and knowledge articles, each as the JSON of the ``core.model`` dataclass plus
-the columns the rules query: status, assignee). It keeps no history spans:
-each client folds its own from the events it pulls.
+(tickets, technicians, knowledge articles and approval delegations, each as
+the JSON of its ``core`` dataclass plus the columns the rules query: status,
+assignee). Keeping the projection as one JSON text is deliberate: a snapshot
+of a million tickets is their texts joined, with no decoding on the server.
+It keeps no history spans: each client folds its own from the events it pulls.
 
 Sequence numbers: one global counter row (``counters.seq``), taken with the row
 locked inside the writing transaction. Writers therefore commit in sequence
@@ -13,171 +18,239 @@ order, and a reader of ``seq > N`` can never see N+2 committed before N+1 (a
 order). Results of mutations share the sequence with events, so a client's
 cursor covers both.
 
-Migrations are append-only, like the local store's: ``MIGRATIONS[n]`` takes a
-database from version n to n+1 and is a list of tables to create (later
-versions may add statements).
+Adding a column: add it here, then a migration in ``server/migrations/versions``
+(``tests/test_upgrade.py`` fails while the migrated schema differs from these
+classes).
 """
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
 
-metadata = MetaData()
 
-server_meta = Table(
-    "server_meta", metadata,
-    Column("key", String(64), primary_key=True),
-    Column("value", Text, nullable=False),
-)
+class ServerTable(SQLModel):
+    """Base of the server's tables: their own metadata (the device store's
+    tables, ``store.tables``, have tables of the same names)."""
 
-counters = Table(
-    "counters", metadata,
-    Column("name", String(64), primary_key=True),
-    Column("value", BigInteger, nullable=False),
-)
+    metadata = MetaData()
 
-devices = Table(
-    "devices", metadata,
-    Column("name", String(200), primary_key=True),   # the person's name, as used in assignments
-    Column("role", String(20), nullable=False),
-    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the bearer token
-    Column("prefix", String(12)),                     # the ticket key prefix the device uses
-    Column("public_key", Text),                       # PEM of its certificate signing key
-    Column("key_id", String(64)),
-    Column("created_at", String(32), nullable=False),
-    Column("revoked_at", String(32)),
-    Column("last_client_seq", BigInteger, nullable=False, default=0),
-)
 
-events = Table(
-    "events", metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("id", String(36), nullable=False, unique=True),
-    Column("mutation_id", String(36), nullable=False),
-    Column("ticket", String(64)),
-    Column("type", String(64), nullable=False),
-    Column("payload", Text, nullable=False),
-    Column("actor", String(200), nullable=False),
-    Column("device", String(200), nullable=False),
-    Column("at", String(32), nullable=False),
-    Index("server_events_ticket", "ticket", "seq"),
-)
+def text_column(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(Text, nullable=nullable)
 
-results = Table(
-    "results", metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("device", String(200), nullable=False),
-    Column("client_seq", BigInteger, nullable=False),
-    Column("mutation_id", String(36), nullable=False),
-    Column("name", String(64), nullable=False),
-    Column("status", String(16), nullable=False),      # applied or rejected
-    Column("reason", Text),
-    Column("at", String(32), nullable=False),
-    UniqueConstraint("device", "client_seq", name="results_device_seq"),
-    UniqueConstraint("device", "mutation_id", name="results_device_mutation"),
-    Index("server_results_device", "device", "seq"),
-)
 
-tickets = Table(
-    "tickets", metadata,
-    Column("key", String(64), primary_key=True),
-    Column("status", String(20), nullable=False),
-    Column("assignee", String(200)),
-    Column("updated_at", String(32), nullable=False),
-    Column("data", Text, nullable=False),              # JSON of core.model.Ticket
-    Column("seq", BigInteger, nullable=False),         # last event that changed it
-    Index("server_tickets_assignee", "assignee", "status"),
-)
+class ServerMeta(ServerTable, table=True):
+    """The database's identity (``epoch``), its schema generation, and the server's signing key."""
 
-technicians = Table(
-    "technicians", metadata,
-    Column("name", String(200), primary_key=True),
-    Column("data", Text, nullable=False),              # JSON of core.model.Technician
-    Column("seq", BigInteger, nullable=False),
-)
+    __tablename__ = "server_meta"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_column=text_column())
 
-articles = Table(
-    "articles", metadata,
-    Column("id", String(64), primary_key=True),
-    Column("status", String(20), nullable=False),      # active or retired
-    Column("public", BigInteger, nullable=False),      # 1: on the public /kb pages
-    Column("updated_at", String(32), nullable=False),
-    Column("data", Text, nullable=False),              # JSON of core.kb.Article
-    Column("seq", BigInteger, nullable=False),
-    Index("server_articles_public", "public", "status"),
-)
 
-delegations = Table(
-    "delegations", metadata,
-    Column("name", String(200), primary_key=True),     # who is away
-    Column("data", Text, nullable=False),              # JSON of core.approvals.Delegation
-    Column("seq", BigInteger, nullable=False),
-)
+class Counter(ServerTable, table=True):
+    """``seq``, the global sequence; ``tickets:PREFIX``, an intake source's last ticket number."""
 
-blobs = Table(
-    "blobs", metadata,
-    Column("sha256", String(64), primary_key=True),
-    Column("size", BigInteger, nullable=False),
-    Column("data", LargeBinary, nullable=False),
-    Column("created_at", String(32), nullable=False),
-)
+    __tablename__ = "counters"
+    name: str = Field(primary_key=True, max_length=64)
+    value: int = Field(sa_type=BigInteger)
 
-sources = Table(
-    "sources", metadata,
-    Column("name", String(64), primary_key=True),      # its device is ``intake:NAME``
-    Column("kind", String(20), nullable=False),        # alertmanager, webhook, imap or web
-    Column("secret", Text),                            # a webhook's HMAC key (the token itself); others keep only its hash
-    Column("created_at", String(32), nullable=False),
-)
 
-intake_refs = Table(
-    "intake_refs", metadata,
-    Column("source", String(64), primary_key=True),
-    Column("ref", String(300), primary_key=True),      # an alert's fingerprint, a webhook's id, a mail's Message-ID
-    Column("ticket", String(64), nullable=False),      # the ticket it opened or noted
-    Column("seq", BigInteger, nullable=False),         # when it was last seen
-)
+class DeviceBase(ServerTable):
+    """What anyone who runs the server may see of a device (``server list-devices``)."""
 
-intake_hits = Table(
-    "intake_hits", metadata,
-    Column("source", String(64), nullable=False),
-    Column("address", String(64), nullable=False),     # the client's IP address (the web form's rate limit)
-    Column("at", BigInteger, nullable=False),          # unix seconds
-    Index("intake_hits_address", "source", "address", "at"),
-)
+    name: str = Field(primary_key=True, max_length=200, description="The person's name, as used in assignments.")
+    role: str = Field(max_length=20)
+    prefix: str | None = Field(default=None, max_length=12, description="The ticket key prefix the device makes keys with.")
+    key_id: str | None = Field(default=None, max_length=64, description="Its certificate signing key's id.")
+    created_at: str = Field(max_length=32)
+    revoked_at: str | None = Field(default=None, max_length=32)
+    last_client_seq: int = Field(default=0, sa_type=BigInteger)
 
-webhook_deliveries = Table(
-    "webhook_deliveries", metadata,                    # signed webhooks accepted inside their window: none is taken twice
-    Column("source", String(64), primary_key=True),
-    Column("signature", String(64), primary_key=True), # hex HMAC-SHA256 of "{timestamp}.{body}"
-    Column("at", BigInteger, nullable=False),          # its signed unix time; pruned once outside the window
-    Index("webhook_deliveries_at", "at"),
-)
 
-notifications = Table(
-    "notifications", metadata,                         # the team's webhook outbox (server.jobs), as the local store's
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("created_at", String(32), nullable=False),
-    Column("target", String(200), nullable=False),     # name in [notify.targets]
-    Column("url", Text, nullable=False),
-    Column("body", Text, nullable=False),              # JSON, in the target's format
-    Column("ticket", String(64)),
-    Column("rule", String(200), nullable=False),       # the escalation's rule and round (sla_resolve, blocked@...)
-    Column("status", String(16), nullable=False),      # pending, sent, failed
-    Column("attempts", BigInteger, nullable=False),
-    Column("last_error", Text),
-    Column("next_attempt_at", String(32), nullable=False),
-    Column("sent_at", String(32)),
-    UniqueConstraint("ticket", "rule", "target", name="notifications_once"),
-    Index("server_notifications_due", "status", "next_attempt_at"),
-)
+class Device(DeviceBase, table=True):
+    __tablename__ = "devices"
+    token_hash: str = Field(max_length=64, unique=True, description="SHA-256 of the bearer token (the token is shown once).")
+    public_key: str | None = Field(default=None, sa_column=text_column(nullable=True))
 
-#: per version, the tables it creates
-MIGRATIONS: list[list[Table]] = [
-    [server_meta, counters, devices, events, results, tickets, technicians, blobs],
-    [articles],  # v2: the knowledge base
-    [delegations],  # v3: approvals: who approves for whom while away
-    [sources, intake_refs, intake_hits, notifications],  # v4: intake doors; the team's notification outbox
-    [webhook_deliveries],  # v5: webhooks that cannot be replayed
-]
-LATEST = len(MIGRATIONS)
+
+class DevicePublic(DeviceBase):
+    """A device as ``server list-devices --json`` prints it: no token hash, no key."""
+
+
+class EventRecord(ServerTable, table=True):
+    """One event of the team's log (``core.model.Event``), ``payload`` as JSON."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("server_events_ticket", "ticket", "seq"),)
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    id: str = Field(max_length=36, unique=True)
+    mutation_id: str = Field(max_length=36)
+    ticket: str | None = Field(default=None, max_length=64)
+    type: str = Field(max_length=64)
+    payload: str = Field(sa_column=text_column())
+    actor: str = Field(max_length=200)
+    device: str = Field(max_length=200)
+    at: str = Field(max_length=32)
+
+
+class Result(ServerTable, table=True):
+    """What became of one pushed mutation: applied, or rejected with the reason."""
+
+    __tablename__ = "results"
+    __table_args__ = (UniqueConstraint("device", "client_seq", name="results_device_seq"),
+                      UniqueConstraint("device", "mutation_id", name="results_device_mutation"),
+                      Index("server_results_device", "device", "seq"))
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    device: str = Field(max_length=200)
+    client_seq: int = Field(sa_type=BigInteger)
+    mutation_id: str = Field(max_length=36)
+    name: str = Field(max_length=64)
+    status: str = Field(max_length=16)
+    reason: str | None = Field(default=None, sa_column=text_column(nullable=True))
+    at: str = Field(max_length=32)
+
+
+class TicketRecord(ServerTable, table=True):
+    """A ticket's projection: the JSON of ``core.model.Ticket``, and what the rules query."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("server_tickets_assignee", "assignee", "status"),)
+    key: str = Field(primary_key=True, max_length=64)
+    status: str = Field(max_length=20)
+    assignee: str | None = Field(default=None, max_length=200)
+    updated_at: str = Field(max_length=32)
+    data: str = Field(sa_column=text_column())
+    seq: int = Field(sa_type=BigInteger, description="The last event that changed it.")
+
+
+class TechnicianRecord(ServerTable, table=True):
+    """A technician's roster entry: the JSON of ``core.model.Technician``."""
+
+    __tablename__ = "technicians"
+    name: str = Field(primary_key=True, max_length=200)
+    data: str = Field(sa_column=text_column())
+    seq: int = Field(sa_type=BigInteger)
+
+
+class ArticleRecord(ServerTable, table=True):
+    """A knowledge article: the JSON of ``core.kb.Article``; ``public`` 1 on the /kb pages."""
+
+    __tablename__ = "articles"
+    __table_args__ = (Index("server_articles_public", "public", "status"),)
+    id: str = Field(primary_key=True, max_length=64)
+    status: str = Field(max_length=20)
+    public: int = Field(sa_type=BigInteger)
+    updated_at: str = Field(max_length=32)
+    data: str = Field(sa_column=text_column())
+    seq: int = Field(sa_type=BigInteger)
+
+
+class DelegationRecord(ServerTable, table=True):
+    """Who approves for someone away: the JSON of ``core.approvals.Delegation``."""
+
+    __tablename__ = "delegations"
+    name: str = Field(primary_key=True, max_length=200)
+    data: str = Field(sa_column=text_column())
+    seq: int = Field(sa_type=BigInteger)
+
+
+class Blob(ServerTable, table=True):
+    """An evidence file, stored once by its SHA-256."""
+
+    __tablename__ = "blobs"
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int = Field(sa_type=BigInteger)
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: str = Field(max_length=32)
+
+
+class Source(ServerTable, table=True):
+    """An intake source; its device is ``intake:NAME``."""
+
+    __tablename__ = "sources"
+    name: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=20, description="alertmanager, webhook, imap or web")
+    secret: str | None = Field(default=None, sa_column=text_column(nullable=True),
+                               description="A webhook's HMAC key (the token itself); others keep only its hash.")
+    created_at: str = Field(max_length=32)
+
+
+class IntakeRef(ServerTable, table=True):
+    """An alert's fingerprint, a webhook's id or a mail's Message-ID, and the ticket it opened or noted."""
+
+    __tablename__ = "intake_refs"
+    source: str = Field(primary_key=True, max_length=64)
+    ref: str = Field(primary_key=True, max_length=300)
+    ticket: str = Field(max_length=64)
+    seq: int = Field(sa_type=BigInteger, description="When it was last seen.")
+
+
+class IntakeHit(ServerTable, table=True):
+    """One ticket the web form opened for a client address (its rate limit). The
+    table has no key (two tickets in one second from one address are two rows);
+    SQLModel maps it by all three columns."""
+
+    __tablename__ = "intake_hits"
+    __table_args__ = (Index("intake_hits_address", "source", "address", "at"),)
+    __mapper_args__ = {"primary_key": ["source", "address", "at"]}
+    source: str = Field(sa_column=Column(String(64), nullable=False))
+    address: str = Field(sa_column=Column(String(64), nullable=False), description="The client's IP address.")
+    at: int = Field(sa_column=Column(BigInteger, nullable=False), description="Unix seconds.")
+
+
+class WebhookDelivery(ServerTable, table=True):
+    """A signed webhook taken inside its window: none is taken twice; pruned once outside it."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("webhook_deliveries_at", "at"),)
+    source: str = Field(primary_key=True, max_length=64)
+    signature: str = Field(primary_key=True, max_length=64, description='Hex HMAC-SHA256 of "{timestamp}.{body}".')
+    at: int = Field(sa_type=BigInteger, description="Its signed unix time.")
+
+
+class Notification(ServerTable, table=True):
+    """The team's webhook outbox (``server.jobs``), as the device store's."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("ticket", "rule", "target", name="notifications_once"),
+                      Index("server_notifications_due", "status", "next_attempt_at"))
+    id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                                          autoincrement=True))
+    created_at: str = Field(max_length=32)
+    target: str = Field(max_length=200, description="Its name in [notify.targets].")
+    url: str = Field(sa_column=text_column())
+    body: str = Field(sa_column=text_column(), description="JSON, in the target's format.")
+    ticket: str | None = Field(default=None, max_length=64)
+    rule: str = Field(max_length=200, description="The escalation's rule and round (sla_resolve, blocked@...).")
+    status: str = Field(max_length=16, description="pending, sent, failed")
+    attempts: int = Field(sa_type=BigInteger)
+    last_error: str | None = Field(default=None, sa_column=text_column(nullable=True))
+    next_attempt_at: str = Field(max_length=32)
+    sent_at: str | None = Field(default=None, max_length=32)
+
+
+def table(cls: type[SQLModel]) -> Table:
+    """The SQLAlchemy table a SQLModel class maps (what the queries are written against)."""
+    return cast(Table, cls.__table__)  # type: ignore[attr-defined]
+
+
+metadata = ServerTable.metadata
+# the tables by the names the server's queries use
+server_meta = table(ServerMeta)
+counters = table(Counter)
+devices = table(Device)
+events = table(EventRecord)
+results = table(Result)
+tickets = table(TicketRecord)
+technicians = table(TechnicianRecord)
+articles = table(ArticleRecord)
+delegations = table(DelegationRecord)
+blobs = table(Blob)
+sources = table(Source)
+intake_refs = table(IntakeRef)
+intake_hits = table(IntakeHit)
+webhook_deliveries = table(WebhookDelivery)
+notifications = table(Notification)

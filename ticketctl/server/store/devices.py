@@ -34,10 +34,9 @@ def revoke(c: Connection, name: str) -> str:
 
 
 def listing(c: Connection) -> list[dict[str, Any]]:
-    """Every device: name, role, prefix, key_id, created_at, revoked_at, last_client_seq, by name."""
-    rows = c.execute(select(S.devices.c.name, S.devices.c.role, S.devices.c.prefix, S.devices.c.key_id, S.devices.c.created_at,
-                            S.devices.c.revoked_at, S.devices.c.last_client_seq).order_by(S.devices.c.name)).mappings().all()
-    return [dict(r) for r in rows]
+    """Every device as ``schema.DevicePublic`` (no token hash, no key), by name."""
+    rows = c.execute(select(S.devices).order_by(S.devices.c.name)).mappings().all()
+    return [S.DevicePublic.model_validate(dict(r)).model_dump() for r in rows]
 
 
 def known_token(c: Connection, token: str) -> bool:

@@ -4,11 +4,10 @@ and the global sequence every writer takes in order (``server.schema``)."""
 from __future__ import annotations
 
 import hashlib
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
+from sqlalchemy import Connection, Engine, create_engine, event, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError, OperationalError
 
@@ -78,23 +77,61 @@ def migrate(engine: Engine) -> str:
         raise ConfigError(_("--db {url}: {reason}").format(url=engine.url.render_as_string(hide_password=True), reason=reason)) from None
 
 
+#: the schema generation this ticketctl leaves in ``server_meta.version``: above every number an
+#: older ticketctl knows (it refuses the database instead of writing to a schema it does not know)
+GENERATION = 6
+#: a database made before the migrations moved to Alembic: its schema generation -> its revision
+STAMPS = {1: "0001", 2: "0001", 3: "0001", 4: "0001", 5: "0002"}
+
+
 def _migrate(engine: Engine) -> str:
+    from alembic import command
+    from alembic.util import CommandError
+    from sqlalchemy import inspect
+
     with engine.begin() as c:
         if engine.dialect.name == "postgresql":  # two servers starting at once migrate one after the other
             c.exec_driver_sql("SELECT pg_advisory_xact_lock(874211)")
-        have = engine.dialect.has_table(c, "server_meta")
-        version = int(c.execute(select(S.server_meta.c.value).where(S.server_meta.c.key == "version")).scalar() or 0) if have else 0
-        if version > S.LATEST:
-            raise ConfigError(_("the server database has schema v{have}; this ticketctl knows v{known}: upgrade ticketctl").format(
-                have=version, known=S.LATEST))
-        for n in range(version, S.LATEST):
-            for table in S.MIGRATIONS[n]:
-                table.create(c, checkfirst=True)
-            if n == 0:
-                c.execute(insert(S.server_meta), [{"key": "epoch", "value": uuid.uuid4().hex}, {"key": "version", "value": "0"}])
-                c.execute(insert(S.counters).values(name="seq", value=0))
-        c.execute(update(S.server_meta).where(S.server_meta.c.key == "version").values(value=str(S.LATEST)))
+        tables = set(inspect(c).get_table_names())
+        cfg = _alembic(c)
+        if "alembic_version" not in tables and "server_meta" in tables:
+            version = int(c.execute(select(S.server_meta.c.value).where(S.server_meta.c.key == "version")).scalar() or 0)
+            if version not in STAMPS:
+                raise ConfigError(_("the server database has schema v{have}; this ticketctl knows v{known}: upgrade ticketctl").format(
+                    have=version, known=max(STAMPS)))
+            # an older generation's tables (each version only added tables): the baseline's, then its revision
+            baseline = [t for t in S.metadata.sorted_tables if t.name != "webhook_deliveries" or version >= 5]
+            S.metadata.create_all(c, tables=baseline, checkfirst=True)
+            command.stamp(cfg, STAMPS[version])
+        try:
+            command.upgrade(cfg, "head")
+        except CommandError as e:  # a revision this ticketctl has never heard of
+            raise ConfigError(_("the server database was upgraded by a newer ticketctl ({reason}): upgrade ticketctl").format(
+                reason=e)) from None
+        c.execute(update(S.server_meta).where(S.server_meta.c.key == "version").values(value=str(GENERATION)))
         return str(c.execute(select(S.server_meta.c.value).where(S.server_meta.c.key == "epoch")).scalar_one())
+
+
+def _alembic(c: Connection) -> Any:
+    """Alembic's config for the migrations in ``server/migrations``, on connection ``c``."""
+    from pathlib import Path
+
+    from alembic.config import Config as AlembicConfig
+
+    import ticketctl.server.migrations as migrations
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(Path(migrations.__file__).parent))
+    cfg.attributes["connection"] = c
+    return cfg
+
+
+def revision(engine: Engine) -> str | None:
+    """The database's Alembic revision (None before its first migration)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as c:
+        return MigrationContext.configure(c).get_current_revision()
 
 
 def lock_sequence(c: Connection) -> int:
