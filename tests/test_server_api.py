@@ -264,6 +264,16 @@ def test_a_technician_never_receives_the_customers_phone_from_an_edit(server: Se
     ("ticket.create", {"key": 5, "fields": DISPATCHER_FIELDS}),
     ("ticket.assign", {"key": "ABC-1", "name": {"n": 1}}),
     ("events.append", {"ticket": [], "drafts": [["ticket.created", {}]]}),
+    # nested junk, where a field holds text, a number or a list of text (strict: nothing is coerced)
+    ("ticket.create", {"key": "ABC-2", "fields": {**DISPATCHER_FIELDS, "title": {"$gt": ""}}}),
+    ("ticket.create", {"key": "ABC-2", "fields": {**DISPATCHER_FIELDS, "links": [["ABC-1"]]}}),
+    ("ticket.edit", {"key": "ABC-1", "changes": {"customer": {"name": "x"}}}),
+    ("ticket.block", {"key": "ABC-1", "reason": "awaiting_parts", "details": {"deadline": 5}}),
+    ("ticket.confirm", {"key": "ABC-1", "ratings": ["5", 5, 5], "comment": "fine work, thank you", "by": "Ada"}),
+    ("ticket.assign", {"key": "ABC-1", "name": "tom", "force": "yes"}),
+    ("tech.update", {"name": "tom", "capacity": "10"}),
+    ("tech.add", {"name": "zed", "skills": [{"hvac": True}]}),
+    ("qa.record", {"run": "r", "seed": 1, "rate": 1.0, "results": [{"key": "ABC-1", "ok": "yes", "issues": {}}]}),
 ])
 def test_a_malformed_mutation_is_stored_as_a_rejection_never_a_server_error(server: Server, name: str, args: dict[str, Any]) -> None:
     """A poison mutation must never block a device's queue: it is rejected

@@ -3,13 +3,16 @@ reopen, cancel. Each prints the ticket's new state (one line, or ``--json``)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from ticketctl.commands.output import emit_json, env, ticket_line
 from ticketctl.commands.tickets import Json
 from ticketctl.services import tickets
+
+if TYPE_CHECKING:
+    from ticketctl.core.model import FieldValue
 
 Key = Annotated[str, typer.Argument(help="Ticket key or any unique prefix of it.")]
 
@@ -123,10 +126,11 @@ def edit(
     json: Json = False,
 ) -> None:
     """Change a ticket's fields; each change is an event in the timeline."""
-    fields = {"title": title, "product": product, "fault": fault, "zone": zone, "impact": impact, "customer": customer,
-              "phone": phone, "channel": channel, "description": description,
-              "skills": [x.strip() for x in skills.split(",") if x.strip()] if skills is not None else None}
-    changes = {k: v for k, v in fields.items() if v is not None}
+    fields: dict[str, FieldValue] = {
+        "title": title, "product": product, "fault": fault, "zone": zone, "impact": impact, "customer": customer,
+        "phone": phone, "channel": channel, "description": description,
+        "skills": [x.strip() for x in skills.split(",") if x.strip()] if skills is not None else None}
+    changes: dict[str, FieldValue] = {k: v for k, v in fields.items() if v is not None}
     _done(tickets.edit(env(), key, changes, priority, dept), json)
 
 

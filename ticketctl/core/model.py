@@ -56,6 +56,11 @@ def resolve_key(text: str, own_prefix: str, exists: Callable[[str], bool], start
     raise NotFound(_("{key!r} is ambiguous: {keys}").format(key=text, keys=", ".join(hits[:5]) + more))
 
 
+#: a field's value as a mutation carries it (a ticket's, an article's, a roster entry's): text, a
+#: number, a flag, a list of text, or nothing; never a nested object (the server refuses one)
+FieldValue = str | int | float | bool | list[str] | None
+
+
 #: the moments a person, a script or a file may give: from the Unix epoch to the year 9000. The SLA clocks
 #: and due times add years of business time to a moment, which must stay a date Python can hold (year 9999).
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)

@@ -13,7 +13,7 @@ from typing import Any
 
 from ticketctl.core import approvals, workflow
 from ticketctl.core.approvals import Delegation
-from ticketctl.core.model import Ticket, parse_time
+from ticketctl.core.model import FieldValue, Ticket, parse_time
 from ticketctl.core.views import ticket_public
 from ticketctl.errors import BadInput
 from ticketctl.i18n import _
@@ -57,7 +57,7 @@ def _view(env: Env, t: Ticket) -> dict[str, Any]:
 
 
 @mutation("approval.request")
-def request_as(env: Env, key: str, cost: float, what: str, attachments: list[dict[str, Any]]) -> dict[str, Any]:
+def request_as(env: Env, key: str, cost: float, what: str, attachments: list[dict[str, FieldValue]]) -> dict[str, Any]:
     """Work out the path for ``cost`` (``[approvals]``) and block the ticket on it."""
     out = act(env, key, lambda t: workflow.decide_request_approval(t, env.config, cost, what, attachments))
     return _view(env, env.store.ticket(out["key"]))

@@ -13,7 +13,7 @@ from typing import Any
 
 from ticketctl.core import kb, kbtext
 from ticketctl.core.kb import Article
-from ticketctl.core.model import Ticket
+from ticketctl.core.model import FieldValue, Ticket
 from ticketctl.errors import BadInput, NotFound
 from ticketctl.i18n import _, ngettext
 from ticketctl.services.env import Env
@@ -65,7 +65,7 @@ def add(env: Env, ticket: str | None, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 @mutation("kb.add", resolve_key=False)
-def add_as(env: Env, article: str, fields: dict[str, Any], ticket: str | None = None) -> dict[str, Any]:
+def add_as(env: Env, article: str, fields: dict[str, FieldValue], ticket: str | None = None) -> dict[str, Any]:
     """Add the article ``article`` (an id the making device chose) with
     ``fields``, made from the ticket ``ticket`` (resolved or closed)."""
     st = env.store
@@ -80,7 +80,7 @@ def add_as(env: Env, article: str, fields: dict[str, Any], ticket: str | None = 
 
 
 @mutation("kb.edit")
-def edit(env: Env, article: str, fields: dict[str, Any]) -> dict[str, Any]:
+def edit(env: Env, article: str, fields: dict[str, FieldValue]) -> dict[str, Any]:
     """Change an article's fields (its source ticket's customer is scrubbed again)."""
     st = env.store
     with st.transaction():

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import types
 import typing
 import uuid
 from collections.abc import Callable, Iterator
@@ -219,54 +218,52 @@ def perform(env: Env, name: str, args: dict[str, Any], mutation_id: str | None =
 
 def check_args(name: str, args: dict[str, Any]) -> None:
     """Refuse arguments a mutation could never have been queued with (the
-    server's first line of defence: a device may send anything). Checks each
-    argument against the service function's annotations, and that text is
-    free of NUL characters and of sane length."""
+    server's first line of defence: a device may send anything): each argument
+    is validated, strictly and at every depth, against the service function's
+    annotations by a pydantic model made from its signature (:func:`args_model`:
+    no coercion, no unknown argument, a ``FieldValue`` never a nested object),
+    and all text is free of NUL characters and of sane length. BadInput names
+    the first argument that fails, and why."""
+    from pydantic import ValidationError
+
     from ticketctl.errors import BadInput
 
-    hints, named, extra = _signature(name)
+    model, extra = args_model(name)
+    unknown = sorted(set(args) - set(model.model_fields)) if extra is None else []
+    if unknown:
+        raise BadInput(_("{name} takes no argument {arg!r}").format(name=name, arg=unknown[0]))
+    try:
+        model.model_validate({k: v for k, v in args.items() if k in model.model_fields})
+        for arg, value in args.items():
+            if arg not in model.model_fields and extra is not None:
+                extra.validate_python(value)
+    except ValidationError as e:
+        err = e.errors()[0]
+        where = ".".join(str(x) for x in err["loc"]) or "arguments"
+        raise BadInput(_("{name}: {arg}: {why}").format(name=name, arg=where, why=err["msg"])) from None
     for arg, value in args.items():
-        if arg in named:
-            want = hints.get(arg, Any)
-        elif extra is not None:
-            want = hints.get(extra.name, Any)
-        else:
-            raise BadInput(_("{name} takes no argument {arg!r}").format(name=name, arg=arg))
-        if not _fits(value, want):
-            raise BadInput(_("{name}: {arg} must be {want}, not {got}").format(
-                name=name, arg=arg, want=getattr(want, "__name__", want), got=type(value).__name__))
         _clean(name, arg, value)
-    missing = [p.name for p in named.values() if p.default is inspect.Parameter.empty and p.name not in args]
-    if missing:
-        raise BadInput(_("{name} needs {args}").format(name=name, args=", ".join(missing)))
 
 
 @functools.cache
-def _signature(name: str) -> tuple[dict[str, Any], dict[str, inspect.Parameter], inspect.Parameter | None]:
-    """A mutation's annotations, named parameters and ``**kwargs`` parameter (read once)."""
+def args_model(name: str) -> tuple[Any, Any]:
+    """The pydantic model of mutation ``name``'s named arguments (strict), and a
+    TypeAdapter for the values of its ``**kwargs`` (None when it takes none).
+    Made once per name, on the server: a device never needs it."""
+    from pydantic import ConfigDict, TypeAdapter, create_model
+
     target = SPECS[name].fn
-    params = list(inspect.signature(target).parameters.values())[1:]
-    named = {p.name: p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD}
-    extra = next((p for p in params if p.kind is inspect.Parameter.VAR_KEYWORD), None)
-    return typing.get_type_hints(target), named, extra
-
-
-def _fits(value: Any, want: Any) -> bool:
-    """Whether a JSON value fits a (simple) annotation."""
-    if want is Any:
-        return True
-    origin = typing.get_origin(want)
-    if origin in (typing.Union, types.UnionType):
-        return any(_fits(value, w) for w in typing.get_args(want))
-    if want is type(None):
-        return value is None
-    if origin is not None:
-        want = origin
-    if want is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if want is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, want)
+    hints = typing.get_type_hints(target)
+    fields: dict[str, Any] = {}
+    extra = None
+    for p in list(inspect.signature(target).parameters.values())[1:]:
+        want = hints.get(p.name, Any)
+        if p.kind is inspect.Parameter.VAR_KEYWORD:
+            extra = TypeAdapter(want, config=ConfigDict(strict=True))
+        else:
+            fields[p.name] = (want, ... if p.default is inspect.Parameter.empty else p.default)
+    model = create_model(f"{name.replace('.', '_')}_args", __config__=ConfigDict(strict=True, extra="ignore"), **fields)
+    return model, extra
 
 
 def _clean(name: str, arg: str, value: Any, depth: int = 0) -> None:

@@ -22,6 +22,7 @@ import uuid
 from typing import Any
 
 from ticketctl.core import evidence
+from ticketctl.core.evidence import QaResult
 from ticketctl.errors import BadInput
 from ticketctl.i18n import _
 from ticketctl.services.env import Env
@@ -43,7 +44,7 @@ def pick(keys: list[str], rate: float, seed: int) -> list[str]:
 
 
 @mutation("qa.record", resolve_key=False)
-def record(env: Env, run: str, seed: int, rate: float, results: list[dict[str, Any]]) -> dict[str, Any]:
+def record(env: Env, run: str, seed: int, rate: float, results: list[QaResult]) -> dict[str, Any]:
     """Put each sampled ticket's findings on its timeline (``ticket.qa_checked``)."""
     st = env.store
     with st.transaction():
@@ -62,7 +63,7 @@ def sample(env: Env, rate: float, seed: int | None = None) -> dict[str, Any]:
     seed = secrets.randbelow(2**31) if seed is None else seed
     population = closed_keys(env)
     chosen = pick(population, rate, seed)
-    results = []
+    results: list[QaResult] = []
     for key in chosen:
         found = evidence.qa_issues(env.store.ticket(key), env.config)
         results.append({"key": key, "ok": not any(found.values()), "issues": found})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ticketctl.core import workflow
-from ticketctl.core.model import HELD_STATUSES
+from ticketctl.core.model import HELD_STATUSES, FieldValue
 from ticketctl.core.views import tech_public
 from ticketctl.errors import BadInput, Refused
 from ticketctl.i18n import _
@@ -28,7 +28,7 @@ def _validate(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 @mutation("tech.add")
-def add(env: Env, name: str, **fields: Any) -> dict[str, Any]:
+def add(env: Env, name: str, **fields: FieldValue) -> dict[str, Any]:
     name = name.strip()
     if not name or any(c.isspace() for c in name) or len(name) > 100 or "\x00" in name:
         raise BadInput(_("technician name {name!r} must be one word of at most 100 characters").format(name=name))
@@ -44,7 +44,7 @@ def add(env: Env, name: str, **fields: Any) -> dict[str, Any]:
 
 
 @mutation("tech.update")
-def update(env: Env, name: str, **fields: Any) -> dict[str, Any]:
+def update(env: Env, name: str, **fields: FieldValue) -> dict[str, Any]:
     changes = _validate(fields)
     if not changes:
         raise BadInput(_("nothing to change: pass --skills, --zone, --lat/--lon, --capacity, --dept, --on-shift/--off-shift,"

@@ -11,7 +11,7 @@ from typing import Any
 
 from ticketctl.core import workflow
 from ticketctl.core.dispatch import route
-from ticketctl.core.model import HELD_STATUSES, Event, Ticket, iso
+from ticketctl.core.model import HELD_STATUSES, Event, FieldValue, Ticket, iso
 from ticketctl.core.views import ticket_public
 from ticketctl.errors import BadInput, Refused
 from ticketctl.i18n import _
@@ -80,7 +80,7 @@ def create(env: Env, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 @mutation("ticket.create", resolve_key=False)
-def create_as(env: Env, key: str, fields: dict[str, Any]) -> dict[str, Any]:
+def create_as(env: Env, key: str, fields: dict[str, FieldValue]) -> dict[str, Any]:
     """Create the ticket ``key`` (the key chosen by the device that made it:
     its prefix, a dash, a number)."""
     if not KEY_RE.fullmatch(key):
@@ -95,7 +95,7 @@ def create_as(env: Env, key: str, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 @mutation("ticket.assign")
-def assign(env: Env, key: str, name: str, force: bool = False, note: dict[str, Any] | None = None) -> dict[str, Any]:
+def assign(env: Env, key: str, name: str, force: bool = False, note: dict[str, FieldValue] | None = None) -> dict[str, Any]:
     """Assign to ``name``; work for someone off shift or on leave goes to their
     delegate, and without one it is refused unless ``force``. ``note`` is
     recorded with the assignment (dispatch's reason)."""
@@ -153,7 +153,7 @@ def reopen(env: Env, key: str, reason: str | None = None) -> dict[str, Any]:
 
 
 @mutation("ticket.edit")
-def edit(env: Env, key: str, changes: dict[str, Any], priority: str | None = None,
+def edit(env: Env, key: str, changes: dict[str, FieldValue], priority: str | None = None,
          dept: str | None = None) -> dict[str, Any]:
     """Change plain fields, the priority (SLA targets follow) and/or the
     department (a transfer), as one mutation."""
