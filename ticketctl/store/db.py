@@ -15,8 +15,9 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, fields
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ticketctl.core.approvals import Delegation
 from ticketctl.core.kb import Article
@@ -24,6 +25,11 @@ from ticketctl.core.model import Event, Technician, Ticket, resolve_key
 from ticketctl.errors import NotFound, TicketctlError
 from ticketctl.i18n import _
 from ticketctl.store.schema import JSON_COLUMNS, LATEST, MIGRATIONS, REBUILD_AFTER
+
+if TYPE_CHECKING:  # each part is imported when first used: a technician's command loads only its own
+    from ticketctl.store.mirror import Mirror
+    from ticketctl.store.outbox import Outbox
+    from ticketctl.store.replay import Replay
 
 KEY_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: they read as 1 and 0
 
@@ -79,7 +85,25 @@ def event_from_row(row: Sequence[Any]) -> Event:
 
 
 class Store:
-    """An open local store. Use as a context manager, or call :meth:`close`."""
+    """An open local store. Use as a context manager, or call :meth:`close`.
+
+    This class holds the connection, the transaction, the meta values and what
+    a mutation reads and writes (tickets, technicians, articles, delegations,
+    spans, events, the outbox row): the interface the server's store shares
+    (``store.protocol.MutationStore``). Every other concern is a *part* in its
+    own module, composed here and made on first use::
+
+        st.outbox     store/outbox.py   the sync outbox and the history upload
+        st.mirror     store/mirror.py   what applying a snapshot or a pulled page writes
+        st.replay     store/replay.py   folding's reads (bases, events in fold order) and removals
+
+    Composition rather than mixins: a part module is imported only by the
+    command that uses it (``ticketctl start`` never loads the KPI queries,
+    and every technician command pays for each module it imports), the
+    parts share this one connection, so one :meth:`transaction` covers
+    them all, and the mutation interface stays this class's own, short
+    enough to be the protocol the server implements too.
+    """
 
     def __init__(self, path: Path):
         self.path = path
@@ -107,6 +131,26 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- the parts ------------------------------------------------------------------
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        from ticketctl.store.outbox import Outbox
+
+        return Outbox(self)
+
+    @cached_property
+    def mirror(self) -> Mirror:
+        from ticketctl.store.mirror import Mirror
+
+        return Mirror(self)
+
+    @cached_property
+    def replay(self) -> Replay:
+        from ticketctl.store.replay import Replay
+
+        return Replay(self)
 
     # -- schema ---------------------------------------------------------------------
 
@@ -366,9 +410,16 @@ class Store:
 
     def queue_mutation(self, mutation_id: str, name: str, args: dict[str, Any], at: str, actor: str) -> None:
         """Queue a mutation for the server (inside the transaction that wrote its events)."""
-        self.db.execute(
-            "INSERT INTO outbox (mutation_id, name, args, created_at, actor, status) VALUES (?, ?, ?, ?, ?, 'pending')",
-            (mutation_id, name, json.dumps(args, separators=(",", ":"), sort_keys=True), at, actor))
+        self.outbox.queue(mutation_id, name, args, at, actor)
+
+
+class Part:
+    """One concern of a :class:`Store` (a module of ``ticketctl.store``) over
+    its connection; inside the store's transaction when one is open."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.db = store.db
 
 
 def _statements(script: str) -> list[str]:
