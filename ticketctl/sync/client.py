@@ -1,7 +1,8 @@
 """The sync client (httpx): push the outbox, pull the team's events.
 
-One sync at a time per store: ``sync.lock`` beside the store is held with
-``flock`` for the whole run, by the CLI, the dashboard and cron alike.
+One sync at a time per store: ``sync.lock`` beside the store is held (the
+``filelock`` package: ``flock`` on POSIX, ``msvcrt.locking`` on Windows) for
+the whole run, by the CLI, the dashboard and cron alike.
 
 A run::
 
@@ -23,7 +24,6 @@ repeat (the server answers a seen ``client_seq`` with its stored result).
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import time
@@ -118,24 +118,23 @@ def _detail(r: Any) -> str:
 
 @contextmanager
 def sync_lock(env: Env, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
-    """Hold this store's sync lock (waits up to ``wait_s`` for another sync)."""
+    """Hold this store's sync lock (waits up to ``wait_s`` for another sync;
+    then Refused). The lock is the OS's on an open file, so a sync that dies
+    releases it with its process."""
+    from filelock import FileLock, Timeout  # only a sync takes the lock
+
     path = env.home.sync_lock
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    lock = FileLock(path, mode=0o600)
     try:
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise Refused(_("another sync has held this store for {seconds} s ({path}); try again").format(
-                        seconds=f"{wait_s:.0f}", path=path)) from None
-                time.sleep(0.1)
+        lock.acquire(timeout=wait_s, poll_interval=0.1)
+    except Timeout:
+        raise Refused(_("another sync has held this store for {seconds} s ({path}); try again").format(
+            seconds=f"{wait_s:.0f}", path=path)) from None
+    try:
         yield
     finally:
-        os.close(fd)
+        lock.release()
 
 
 def setup(env: Env, url: str, token: str) -> dict[str, Any]:
