@@ -14,7 +14,7 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,64 +24,31 @@ from ticketctl.core.kb import Article
 from ticketctl.core.model import Event, Technician, Ticket, resolve_key
 from ticketctl.errors import NotFound, TicketctlError
 from ticketctl.i18n import _
-from ticketctl.store.schema import JSON_COLUMNS, LATEST, MIGRATIONS, REBUILD_AFTER
+from ticketctl.store.rows import (
+    ARTICLE_COLUMNS,
+    EVENT_COLUMNS,
+    EVENT_ORDER,
+    TECH_COLUMNS,
+    TICKET_COLUMNS,
+    article_from_row,
+    encode,
+    event_from_row,
+    tech_from_row,
+    ticket_from_row,
+)
+from ticketctl.store.schema import LATEST, MIGRATIONS, REBUILD_AFTER
 
 if TYPE_CHECKING:  # each part is imported when first used: a technician's command loads only its own
+    from ticketctl.store.board import Board
     from ticketctl.store.mirror import Mirror
     from ticketctl.store.outbox import Outbox
     from ticketctl.store.replay import Replay
 
 KEY_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: they read as 1 and 0
 
-TICKET_COLUMNS = tuple(f.name for f in fields(Ticket))
-TECH_COLUMNS = tuple(f.name for f in fields(Technician))
-ARTICLE_COLUMNS = tuple(f.name for f in fields(Article))
-#: fold order: confirmed events by the server's sequence, then local ones as made
-EVENT_ORDER = "server_seq IS NULL, server_seq, seq"
-EVENT_COLUMNS = ("id", "mutation_id", "ticket", "type", "payload", "actor", "device", "device_seq", "at", "server_seq")
-
 
 class StoreError(TicketctlError):
     """The store file cannot be used (newer schema, corrupt file)."""
-
-
-def _encode(table: str, obj: Any, columns: Sequence[str]) -> tuple[Any, ...]:
-    js = JSON_COLUMNS[table]
-    out = []
-    for c in columns:
-        v = getattr(obj, c)
-        out.append(json.dumps(v, separators=(",", ":"), sort_keys=True) if c in js else v)
-    return tuple(out)
-
-
-def ticket_from_row(row: Sequence[Any]) -> Ticket:
-    """A Ticket from a ``SELECT {TICKET_COLUMNS}`` row."""
-    d = dict(zip(TICKET_COLUMNS, row, strict=True))
-    for c in JSON_COLUMNS["tickets"]:
-        d[c] = json.loads(d[c])
-    return Ticket(**d)
-
-
-def tech_from_row(row: Sequence[Any]) -> Technician:
-    d = dict(zip(TECH_COLUMNS, row, strict=True))
-    d["skills"] = json.loads(d["skills"])
-    for flag in ("on_shift", "senior", "on_leave"):
-        d[flag] = bool(d[flag])
-    return Technician(**d)
-
-
-def article_from_row(row: Sequence[Any]) -> Article:
-    d = dict(zip(ARTICLE_COLUMNS, row, strict=True))
-    for c in JSON_COLUMNS["articles"]:
-        d[c] = json.loads(d[c])
-    d["public"] = bool(d["public"])
-    return Article(**d)
-
-
-def event_from_row(row: Sequence[Any]) -> Event:
-    d = dict(zip(EVENT_COLUMNS, row, strict=True))
-    d["payload"] = json.loads(d["payload"])
-    return Event(**d)
 
 
 class Store:
@@ -96,6 +63,7 @@ class Store:
         st.outbox     store/outbox.py   the sync outbox and the history upload
         st.mirror     store/mirror.py   what applying a snapshot or a pulled page writes
         st.replay     store/replay.py   folding's reads (bases, events in fold order) and removals
+        st.board      store/board.py    the dashboard's ranking, filters, counts and changes
 
     Composition rather than mixins: a part module is imported only by the
     command that uses it (``ticketctl start`` never loads the KPI queries,
@@ -152,6 +120,12 @@ class Store:
 
         return Replay(self)
 
+    @cached_property
+    def board(self) -> Board:
+        from ticketctl.store.board import Board
+
+        return Board(self)
+
     # -- schema ---------------------------------------------------------------------
 
     def _migrate(self) -> None:
@@ -203,6 +177,17 @@ class Store:
             raise
         self.db.execute("COMMIT")
 
+    @contextmanager
+    def read_snapshot(self) -> Iterator[None]:
+        """One read transaction: every query inside sees the store as of its
+        first read (the dashboard's figures all from one moment)."""
+        self.db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if self.db.in_transaction:
+                self.db.execute("COMMIT")
+
     def meta(self, key: str, default: str | None = None) -> str:
         if self._meta is None:
             self._meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
@@ -248,13 +233,13 @@ class Store:
     def put_ticket(self, t: Ticket) -> None:
         self.db.execute(
             f"INSERT OR REPLACE INTO tickets ({', '.join(TICKET_COLUMNS)}) VALUES ({', '.join('?' * len(TICKET_COLUMNS))})",
-            _encode("tickets", t, TICKET_COLUMNS),
+            encode("tickets", t, TICKET_COLUMNS),
         )
 
     def put_tickets(self, ts: Sequence[Ticket]) -> None:
         self.db.executemany(
             f"INSERT OR REPLACE INTO tickets ({', '.join(TICKET_COLUMNS)}) VALUES ({', '.join('?' * len(TICKET_COLUMNS))})",
-            [_encode("tickets", t, TICKET_COLUMNS) for t in ts],
+            [encode("tickets", t, TICKET_COLUMNS) for t in ts],
         )
 
     def select_tickets(self, where: str, params: Sequence[Any] | dict[str, Any], order: str, limit: int | None) -> list[Ticket]:
@@ -266,6 +251,14 @@ class Store:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [ticket_from_row(r) for r in self.db.execute(sql, params)]
+
+    def tickets_by_key(self, keys: Sequence[str]) -> Iterator[Ticket]:
+        """The tickets of ``keys`` that exist (a few hundred keys a query), in no set order."""
+        cols = ", ".join(TICKET_COLUMNS)
+        for i in range(0, len(keys), 500):
+            part = tuple(keys[i:i + 500])
+            for r in self.db.execute(f"SELECT {cols} FROM tickets WHERE key IN ({', '.join('?' * len(part))})", part):
+                yield ticket_from_row(r)
 
     def count_tickets(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM tickets").fetchone()[0])
@@ -291,7 +284,7 @@ class Store:
     def put_techs(self, ts: Sequence[Technician]) -> None:
         self.db.executemany(
             f"INSERT OR REPLACE INTO technicians ({', '.join(TECH_COLUMNS)}) VALUES ({', '.join('?' * len(TECH_COLUMNS))})",
-            [_encode("technicians", t, TECH_COLUMNS) for t in ts],
+            [encode("technicians", t, TECH_COLUMNS) for t in ts],
         )
 
     def load(self, name: str, held: Sequence[str]) -> int:
@@ -352,7 +345,7 @@ class Store:
     def put_articles(self, arts: Sequence[Article]) -> None:
         self.db.executemany(
             f"INSERT OR REPLACE INTO articles ({', '.join(ARTICLE_COLUMNS)}) VALUES ({', '.join('?' * len(ARTICLE_COLUMNS))})",
-            [_encode("articles", a, ARTICLE_COLUMNS) for a in arts],
+            [encode("articles", a, ARTICLE_COLUMNS) for a in arts],
         )
 
     def select_articles(self, where: str = "", params: Sequence[Any] = (), order: str = "id",
@@ -391,8 +384,12 @@ class Store:
     def put_events(self, events: Sequence[Event]) -> None:
         self.db.executemany(
             f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",
-            [_encode("events", e, EVENT_COLUMNS) for e in events],
+            [encode("events", e, EVENT_COLUMNS) for e in events],
         )
+
+    def last_event_seq(self) -> int:
+        """The newest event's local ``seq`` (0 for none): cheap, and it moves with every write."""
+        return int(self.db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
 
     def events(self, ticket: str | None = None) -> Iterator[Event]:
         """Events in the order the projections fold them, one ticket's or all:

@@ -18,7 +18,8 @@ from ticketctl.core.approvals import Delegation
 from ticketctl.core.kb import Article
 from ticketctl.core.model import Event, Technician, Ticket
 from ticketctl.i18n import _
-from ticketctl.store.db import TICKET_COLUMNS, Part
+from ticketctl.store.db import Part
+from ticketctl.store.rows import TICKET_COLUMNS
 from ticketctl.store.schema import JSON_COLUMNS
 
 CHUNK = 500
@@ -35,7 +36,7 @@ def _compact(d: dict[str, Any]) -> str:
 def _ticket_select() -> tuple[str, dict[str, Any]]:
     """``SELECT`` of ticket rows (``TICKET_COLUMNS`` order) from ``bases.data``,
     done by SQLite's JSON functions: a JSON column as its JSON text (``->``:
-    the server's text is sorted and compact, as ``store.db._encode`` writes
+    the server's text is sorted and compact, as ``store.rows.encode`` writes
     it), any other as its value (``->>``); a missing field takes the
     dataclass default, as ``Ticket(**data)`` would."""
     cols, params = [], {}

@@ -16,13 +16,13 @@ from typing import Any
 
 from ticketctl.core.kb import Article
 from ticketctl.core.model import Event, Technician, Ticket
-from ticketctl.store.db import (
+from ticketctl.store.db import Part
+from ticketctl.store.rows import (
     ARTICLE_COLUMNS,
     EVENT_COLUMNS,
     EVENT_ORDER,
     TECH_COLUMNS,
     TICKET_COLUMNS,
-    Part,
     article_from_row,
     event_from_row,
     tech_from_row,

@@ -4,7 +4,7 @@ sent (a snapshot, a page of events and results) and re-folding what it touched.
 The local tables always show *server state with this device's pending
 mutations on top*: the events the server confirmed, in its order, then the
 events of mutations still waiting for a result, in the order they were made
-(``store.db.EVENT_ORDER``). When a result arrives, the device's own provisional
+(``store.rows.EVENT_ORDER``). When a result arrives, the device's own provisional
 events of that mutation are replaced by the server's (applied) or simply
 dropped (rejected), and every ticket they touched is folded again.
 """
