@@ -41,6 +41,7 @@ from ticketctl.store.schema import LATEST, MIGRATIONS, REBUILD_AFTER
 if TYPE_CHECKING:  # each part is imported when first used: a technician's command loads only its own
     from ticketctl.store.board import Board
     from ticketctl.store.mirror import Mirror
+    from ticketctl.store.notifications import Notifications
     from ticketctl.store.outbox import Outbox
     from ticketctl.store.replay import Replay
 
@@ -64,6 +65,7 @@ class Store:
         st.mirror     store/mirror.py   what applying a snapshot or a pulled page writes
         st.replay     store/replay.py   folding's reads (bases, events in fold order) and removals
         st.board      store/board.py    the dashboard's ranking, filters, counts and changes
+        st.notifications  store/notifications.py  the webhook outbox
 
     Composition rather than mixins: a part module is imported only by the
     command that uses it (``ticketctl start`` never loads the KPI queries,
@@ -125,6 +127,12 @@ class Store:
         from ticketctl.store.board import Board
 
         return Board(self)
+
+    @cached_property
+    def notifications(self) -> Notifications:
+        from ticketctl.store.notifications import Notifications
+
+        return Notifications(self)
 
     # -- schema ---------------------------------------------------------------------
 
