@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # each part is imported when first used: a technician's comma
     from ticketctl.store.notifications import Notifications
     from ticketctl.store.outbox import Outbox
     from ticketctl.store.replay import Replay
+    from ticketctl.store.reports import Reports
 
 KEY_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: they read as 1 and 0
 
@@ -66,6 +67,7 @@ class Store:
         st.replay     store/replay.py   folding's reads (bases, events in fold order) and removals
         st.board      store/board.py    the dashboard's ranking, filters, counts and changes
         st.notifications  store/notifications.py  the webhook outbox
+        st.reports    store/reports.py  the brief, backlog views, heat map, demo summary
 
     Composition rather than mixins: a part module is imported only by the
     command that uses it (``ticketctl start`` never loads the KPI queries,
@@ -133,6 +135,12 @@ class Store:
         from ticketctl.store.notifications import Notifications
 
         return Notifications(self)
+
+    @cached_property
+    def reports(self) -> Reports:
+        from ticketctl.store.reports import Reports
+
+        return Reports(self)
 
     # -- schema ---------------------------------------------------------------------
 
