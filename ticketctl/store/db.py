@@ -40,6 +40,7 @@ from ticketctl.store.schema import LATEST, MIGRATIONS, REBUILD_AFTER
 
 if TYPE_CHECKING:  # each part is imported when first used: a technician's command loads only its own
     from ticketctl.store.board import Board
+    from ticketctl.store.kpi import Kpi
     from ticketctl.store.mirror import Mirror
     from ticketctl.store.notifications import Notifications
     from ticketctl.store.outbox import Outbox
@@ -68,6 +69,7 @@ class Store:
         st.board      store/board.py    the dashboard's ranking, filters, counts and changes
         st.notifications  store/notifications.py  the webhook outbox
         st.reports    store/reports.py  the brief, backlog views, heat map, demo summary
+        st.kpi        store/kpi.py      the KPI report's window reads
 
     Composition rather than mixins: a part module is imported only by the
     command that uses it (``ticketctl start`` never loads the KPI queries,
@@ -141,6 +143,12 @@ class Store:
         from ticketctl.store.reports import Reports
 
         return Reports(self)
+
+    @cached_property
+    def kpi(self) -> Kpi:
+        from ticketctl.store.kpi import Kpi
+
+        return Kpi(self)
 
     # -- schema ---------------------------------------------------------------------
 
