@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # each part is imported when first used: a technician's comma
     from ticketctl.store.outbox import Outbox
     from ticketctl.store.replay import Replay
     from ticketctl.store.reports import Reports
+    from ticketctl.store.sweep import Sweep
 
 KEY_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: they read as 1 and 0
 
@@ -70,6 +71,7 @@ class Store:
         st.notifications  store/notifications.py  the webhook outbox
         st.reports    store/reports.py  the brief, backlog views, heat map, demo summary
         st.kpi        store/kpi.py      the KPI report's window reads
+        st.sweep      store/sweep.py    the sweep's candidates, batch groups and breaches
 
     Composition rather than mixins: a part module is imported only by the
     command that uses it (``ticketctl start`` never loads the KPI queries,
@@ -149,6 +151,12 @@ class Store:
         from ticketctl.store.kpi import Kpi
 
         return Kpi(self)
+
+    @cached_property
+    def sweep(self) -> Sweep:
+        from ticketctl.store.sweep import Sweep
+
+        return Sweep(self)
 
     # -- schema ---------------------------------------------------------------------
 
