@@ -20,6 +20,7 @@ from ticketctl.i18n import _
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import mutation
 from ticketctl.services.tickets import act, record
+from ticketctl.store.queries import blocked_for
 
 
 def request(env: Env, key: str, cost: float, what: str, attach: list[str] | None = None) -> dict[str, Any]:
@@ -157,7 +158,7 @@ def pending(env: Env, mine: bool = False) -> list[dict[str, Any]]:
     dels = st.delegations()
     me = env.actor
     rows = []
-    for t in st.select_tickets("status = 'blocked' AND blocked_reason = ?", (approvals.REASON,), "key", None):
+    for t in blocked_for(st, approvals.REASON):
         req = approvals.open_request(t)
         if req is None:
             continue

@@ -104,7 +104,7 @@ class Env:
             from ticketctl.services.rebuild import rebuild
 
             if changed and self.notice is not None:
-                n = st.db.execute("SELECT count(*) FROM tickets").fetchone()[0]
+                n = st.count_tickets()
                 self.notice(ngettext("the calendar or SLA rules changed: folding the clock of {n} ticket again",
                                      "the calendar or SLA rules changed: folding the clocks of {n} tickets again", n).format(n=n))
             rebuild(st, self.config)

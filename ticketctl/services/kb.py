@@ -19,7 +19,7 @@ from ticketctl.i18n import _, ngettext
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import mutation
 from ticketctl.services.tickets import record
-from ticketctl.store import kbindex
+from ticketctl.store import kbindex, queries
 
 #: a technician's command catches the index up itself below this many
 #: waiting documents; above (after a bootstrap), only search and similar do
@@ -135,19 +135,7 @@ def show(env: Env, article: str) -> dict[str, Any]:
 def listing(env: Env, status: str | None = "active", public: bool | None = None, product: str | None = None,
             limit: int | None = 50) -> list[dict[str, Any]]:
     """Articles, most recently changed first."""
-    where: list[str] = []
-    params: list[Any] = []
-    if status is not None:
-        where.append("status = ?")
-        params.append(status)
-    if public is not None:
-        where.append("public = ?")
-        params.append(int(public))
-    if product is not None:
-        where.append("product = ?")
-        params.append(product)
-    rows = env.store.select_articles(" AND ".join(where), params, "updated_at DESC, id", limit)
-    return [kb.article_public(a) for a in rows]
+    return [kb.article_public(a) for a in queries.articles(env.store, status, public, product, limit)]
 
 
 def catch_up(env: Env, everything: bool = True, progress: Callable[[int, int], None] | None = None) -> int:

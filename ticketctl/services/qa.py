@@ -27,11 +27,12 @@ from ticketctl.i18n import _
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import mutation
 from ticketctl.services.tickets import commit
+from ticketctl.store.queries import keys_in_status
 
 
 def closed_keys(env: Env) -> list[str]:
     """Every closed ticket's key, in key order (the population)."""
-    return [t.key for t in env.store.select_tickets("status = 'closed'", (), "key", None)]
+    return keys_in_status(env.store, "closed")
 
 
 def pick(keys: list[str], rate: float, seed: int) -> list[str]:

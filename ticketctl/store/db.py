@@ -40,6 +40,7 @@ from ticketctl.store.schema import LATEST, MIGRATIONS, REBUILD_AFTER
 
 if TYPE_CHECKING:  # each part is imported when first used: a technician's command loads only its own
     from ticketctl.store.board import Board
+    from ticketctl.store.imports import Imports
     from ticketctl.store.kpi import Kpi
     from ticketctl.store.mirror import Mirror
     from ticketctl.store.notifications import Notifications
@@ -72,6 +73,7 @@ class Store:
         st.reports    store/reports.py  the brief, backlog views, heat map, demo summary
         st.kpi        store/kpi.py      the KPI report's window reads
         st.sweep      store/sweep.py    the sweep's candidates, batch groups and breaches
+        st.imports    store/imports.py  the importers' look-ups
 
     Composition rather than mixins: a part module is imported only by the
     command that uses it (``ticketctl start`` never loads the KPI queries,
@@ -157,6 +159,12 @@ class Store:
         from ticketctl.store.sweep import Sweep
 
         return Sweep(self)
+
+    @cached_property
+    def imports(self) -> Imports:
+        from ticketctl.store.imports import Imports
+
+        return Imports(self)
 
     # -- schema ---------------------------------------------------------------------
 
