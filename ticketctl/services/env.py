@@ -20,6 +20,7 @@ from ticketctl.i18n import _, ngettext
 if TYPE_CHECKING:  # imported where first used: `ticketctl --help` needs neither
     from ticketctl.core.config import Config
     from ticketctl.store.db import Store
+    from ticketctl.store.protocol import MutationStore
 
 
 @dataclass
@@ -112,6 +113,15 @@ class Env:
             with st.transaction():
                 st.set_meta("rules", rules)
         return st
+
+    @property
+    def mutation_store(self) -> MutationStore:
+        """The store as a mutation sees it (``store.protocol.MutationStore``): on a
+        device its own :attr:`store`, on the server the team's state inside the
+        running transaction (``sync.server.server_env`` puts it in :attr:`store`).
+        The mutation services use only this, so mypy proves they call nothing
+        the server's store lacks."""
+        return self.store
 
     def public_url(self, given: str | None = None) -> str:
         """The server's base URL for the links customers open (confirmation,

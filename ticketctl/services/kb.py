@@ -35,7 +35,7 @@ SIMILAR_POSTINGS = 20_000
 
 
 def _commit(env: Env, before: Article | None, article_id: str, drafts: list[tuple[str, dict[str, Any]]]) -> Article:
-    st = env.store
+    st = env.mutation_store
     a = kb.fold_article(record(env, st, article_id, drafts), before)
     assert a is not None
     st.put_article(a)
@@ -43,7 +43,7 @@ def _commit(env: Env, before: Article | None, article_id: str, drafts: list[tupl
 
 
 def _source(env: Env, key: str | None) -> Ticket | None:
-    st = env.store
+    st = env.mutation_store
     return st.ticket(key) if key is not None and st.has_ticket(key) else None
 
 
@@ -68,7 +68,7 @@ def add(env: Env, ticket: str | None, fields: dict[str, Any]) -> dict[str, Any]:
 def add_as(env: Env, article: str, fields: dict[str, Any], ticket: str | None = None) -> dict[str, Any]:
     """Add the article ``article`` (an id the making device chose) with
     ``fields``, made from the ticket ``ticket`` (resolved or closed)."""
-    st = env.store
+    st = env.mutation_store
     with st.transaction():
         if st.has_article(article):
             from ticketctl.errors import Refused
@@ -82,7 +82,7 @@ def add_as(env: Env, article: str, fields: dict[str, Any], ticket: str | None = 
 @mutation("kb.edit")
 def edit(env: Env, article: str, fields: dict[str, Any]) -> dict[str, Any]:
     """Change an article's fields (its source ticket's customer is scrubbed again)."""
-    st = env.store
+    st = env.mutation_store
     with st.transaction():
         a = st.article(article)
         a = _commit(env, a, a.id, kb.decide_edit(a, fields, _source(env, a.source)))
@@ -92,7 +92,7 @@ def edit(env: Env, article: str, fields: dict[str, Any]) -> dict[str, Any]:
 @mutation("kb.publish")
 def publish(env: Env, article: str, public: bool = True) -> dict[str, Any]:
     """Make an article public on the server's ``/kb`` pages (or, ``public=False``, take it back)."""
-    st = env.store
+    st = env.mutation_store
     with st.transaction():
         a = st.article(article)
         a = _commit(env, a, a.id, kb.decide_publish(a, public))
@@ -102,7 +102,7 @@ def publish(env: Env, article: str, public: bool = True) -> dict[str, Any]:
 @mutation("kb.retire")
 def retire(env: Env, article: str, reason: str | None = None) -> dict[str, Any]:
     """Take an article out of search and off the public pages (its history stays)."""
-    st = env.store
+    st = env.mutation_store
     with st.transaction():
         a = st.article(article)
         a = _commit(env, a, a.id, kb.decide_retire(a, reason))

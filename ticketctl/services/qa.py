@@ -46,7 +46,7 @@ def pick(keys: list[str], rate: float, seed: int) -> list[str]:
 @mutation("qa.record", resolve_key=False)
 def record(env: Env, run: str, seed: int, rate: float, results: list[dict[str, Any]]) -> dict[str, Any]:
     """Put each sampled ticket's findings on its timeline (``ticket.qa_checked``)."""
-    st = env.store
+    st = env.mutation_store
     with st.transaction():
         for r in results:
             t = st.ticket(r["key"])
