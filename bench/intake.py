@@ -80,8 +80,8 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from ticketctl.sync import admin
-from ticketctl.sync.serverdb import engine_for
+from ticketctl.server import admin
+from ticketctl.server.store import engine_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sync import SERVERS, Server, log, pct, pg_cpu  # noqa: E402
@@ -192,7 +192,7 @@ def notification(alerts: list[dict[str, Any]]) -> bytes:
 
 
 def webhook(alert: dict[str, Any], delivery: int) -> bytes:
-    """One alert as a generic JSON webhook (``sync.intake.WebhookPayload``), its fingerprint as the ``id``;
+    """One alert as a generic JSON webhook (``server.intake.doors.WebhookPayload``), its fingerprint as the ``id``;
     ``delivery`` (a field the server ignores) makes each delivery of it a body of its own."""
     labels, notes = alert["labels"], alert["annotations"]
     return json.dumps({"title": notes["summary"], "id": alert["fingerprint"], "description": notes["description"],

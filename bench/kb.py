@@ -29,7 +29,8 @@ Budgets (issue "Knowledge base from resolved work"), each printed figure by figu
    recent of them); a two-character Chinese word, Chinese with English, a misspelled English
    word (the typo-correction path), a multi-word English query, and a multi-word query whose
    words no document holds together (``leak 跳闸 printer``: the "any word" fallback; how many
-   results had every word is printed).
+   results had every word is printed), and the longest query accepted (``kbtext.QUERY_MAX_TERMS``:
+   16 misspelled words, each corrected then scored: the worst case a query can cost).
    * technician commands on the same store, whole process (same timing and copy; the read
      commands' warm-ups and timed runs alternate, then ``new``'s): ``ticketctl show KEY
      --json`` (which lists the three most similar documents) and ``ticketctl similar KEY
@@ -114,7 +115,10 @@ SEARCH_BUDGET_MS, COMMAND_BUDGET_MS, IMPORT_BUDGET = 50.0, 300.0, 0.20
 FULL = {"tickets": 100_000, "articles": 10_000, "runs": 15, "import_runs": 3, "similar": 500}
 QUICK = {"tickets": 20_000, "articles": 2_000, "runs": 5, "import_runs": 1, "similar": 200}
 QUERIES = [("compressor", "English word"), ("漏水", "Chinese word"), ("HP 打印机", "Chinese + English"),
-           ("compresor", "misspelled"), ("water leak under sink", "multi-word English"), ("leak 跳闸 printer", "any-word fallback")]
+           ("compresor", "misspelled"), ("water leak under sink", "multi-word English"), ("leak 跳闸 printer", "any-word fallback"),
+           # the worst a query may be (kbtext.QUERY_MAX_TERMS): 16 misspelled words, each corrected, then scored
+           (" ".join(["compresor", "leek", "sinc", "printr", "thermostatt", "elevater", "kitchn", "freezr", "boilr", "ventilaton",
+                      "cabel", "breakr", "motr", "valv", "pumpp", "filtr"]), "longest accepted: 16 misspelled words")]
 COMMON_AT = 1  # where the commonest English word of the store (found once it is built) goes among QUERIES
 SHOW_BUDGET_MS, NEW_BUDGET_MS = float(cli.BUDGET_MS["show"]), float(cli.BUDGET_MS["new"])
 N_OPEN = 12

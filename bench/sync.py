@@ -94,13 +94,14 @@ from ticketctl.core import workflow
 from ticketctl.core.model import Event
 from ticketctl.errors import TicketctlError
 from ticketctl.home import load_config
+from ticketctl.server import admin
+from ticketctl.server import schema as S
+from ticketctl.server.store import _json, engine_for, high_water, lock_sequence, tech_from_json
 from ticketctl.services import techs as techs_service
 from ticketctl.services import tickets
 from ticketctl.services.env import Env
-from ticketctl.sync import admin, client
-from ticketctl.sync import schema as S
+from ticketctl.sync import client
 from ticketctl.sync.local import CURSOR, EPOCH
-from ticketctl.sync.serverdb import _json, engine_for, high_water, lock_sequence, tech_from_json
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from budget import ticketctl  # noqa: E402

@@ -18,8 +18,8 @@ from ticketctl.core.config import Config
 from ticketctl.core.model import Event, Ticket
 from ticketctl.core.workflow import fold
 from ticketctl.home import Home
+from ticketctl.server.admin import add_device
 from ticketctl.services.env import Env
-from ticketctl.sync.admin import add_device
 
 CLI = [sys.executable, "-c", "import sys; from ticketctl.cli import run; sys.argv[0] = 'ticketctl'; run()"]
 

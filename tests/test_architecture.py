@@ -1,6 +1,5 @@
 """SQL lives in the stores: the device's (``ticketctl/store/``) and the
-server's (``ticketctl/server/``; its modules in ``ticketctl/sync/`` until
-they move). Everywhere else a store is asked by what it answers, so no
+server's (``ticketctl/server/``). Everywhere else a store is asked by what it answers, so no
 other module calls ``execute``, ``executemany``, ``executescript`` or
 ``exec_driver_sql``, nor reaches for a store's connection (``.db``).
 
@@ -18,13 +17,10 @@ PACKAGE = Path(ticketctl.__file__).parent
 SQL_CALLS = frozenset({"execute", "executemany", "executescript", "exec_driver_sql"})
 #: where SQL may be written, relative to the package
 STORES = ("store/", "server/")
-#: the server's modules still in sync/ (they move to server/)
-SERVER_IN_SYNC = frozenset(f"sync/{name}.py" for name in (
-    "server", "serverdb", "schema", "intake", "webform", "jobs", "admin", "history", "kbpages", "proof", "limits", "lifeline"))
 
 
 def allowed(rel: str) -> bool:
-    return rel.startswith(STORES) or rel in SERVER_IN_SYNC
+    return rel.startswith(STORES)
 
 
 def sql_outside_the_stores(root: Path) -> list[str]:
@@ -59,7 +55,6 @@ def test_the_scan_finds_sql(tmp_path: Path) -> None:
         (tmp_path / allowed_dir).mkdir()
         (tmp_path / allowed_dir / "y.py").write_text("def g(st):\n    st.db.execute('SELECT 1')\n", encoding="utf-8")
     (tmp_path / "sync").mkdir()
-    (tmp_path / "sync" / "serverdb.py").write_text("def h(c):\n    c.execute('SELECT 1')\n", encoding="utf-8")
     (tmp_path / "sync" / "client.py").write_text("def k(st):\n    return st.db\n", encoding="utf-8")
     assert sorted(sql_outside_the_stores(tmp_path)) == [
         "services/x.py:2 .db", "services/x.py:2 .execute()", "services/x.py:3 .exec_driver_sql()",

@@ -206,7 +206,7 @@ def test_only_a_closed_ticket_gets_a_certificate(cli: Cli, tmp_path: Path) -> No
     assert not out.exists()
     done = closed_repair(cli, photo=False)
     cli.fails(2, "cert", "issue", done, "-o", str(tmp_path / "no" / "c.pdf"),
-              message=f"no folder {str(tmp_path / 'no')!r} to write c.pdf in")
+              message=f"--out {tmp_path / 'no' / 'c.pdf'}: there is no folder {tmp_path / 'no'}")
     cli.fails(2, "cert", "issue", done, "-o", str(out), "--url", "ftp://x", message="--url 'ftp://x' is not an http(s) URL")
     assert "ticket.certified" not in cli.event_types(done)
 

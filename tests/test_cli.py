@@ -313,7 +313,7 @@ def test_unknown_block_reason_is_bad_input(cli: Cli) -> None:
     cli.ok("tech", "add", "ana")
     key = cli.new("No cooling")
     cli.ok("assign", key, "ana")
-    cli.fails(2, "block", key, "--reason", "lunch", message="unknown block reason 'lunch' (use awaiting_customer, "
+    cli.fails(2, "block", key, "--reason", "lunch", message="unknown block reason 'lunch' (known: awaiting_customer, "
               "awaiting_parts, awaiting_third_party, awaiting_approval, awaiting_collaboration)")
     cli.fails(2, "block", key, "--reason", "awaiting_collaboration", "--collaborator", "it",
               message="blocking for awaiting_collaboration needs --deliverable, --deadline, --expect")

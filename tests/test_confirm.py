@@ -164,8 +164,12 @@ def test_an_expired_or_unknown_or_used_link_is_refused(cli: Cli) -> None:
 
 def test_confirm_json_and_qr_json(cli: Cli) -> None:
     key = resolved_repair(cli)
-    link = cli.json("confirm", key, "--qr", "--url", "https://t.example/", now=T("10:10"))
-    assert set(link) == {"key", "url", "token", "expires_at"} and link["url"] == f"https://t.example/c/{link['token']}"
+    r = cli.ok("confirm", key, "--qr", "--url", "https://t.example/", "--json", now=T("10:10"))
+    assert r.err == ("ticketctl: the link works after the next `ticketctl sync`: this device does not sync with a server"
+                     " (`ticketctl sync setup`)\n")
+    link = r.json
+    assert set(link) == {"key", "url", "token", "expires_at", "live"} and link["url"] == f"https://t.example/c/{link['token']}"
+    assert link["live"] is False
     t = cli.json(*CONFIRM, key, now=T("10:11"))
     assert (t["key"], t["status"]) == (key, "resolved")
 

@@ -22,11 +22,11 @@ from sync_helpers import Server, client, fresh
 
 from ticketctl import i18n
 from ticketctl.home import Home
+from ticketctl.server.app import create_app
+from ticketctl.server.web.proof import page_language
 from ticketctl.services import cert, confirm, techs, tickets
 from ticketctl.services.env import Env
 from ticketctl.sync import client as sync
-from ticketctl.sync.proof import page_language
-from ticketctl.sync.server import create_app
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
 CHECKS = ["function_test", "safety_reset", "parts_recorded"]

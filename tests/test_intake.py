@@ -1,4 +1,4 @@
-"""Monitoring alerts and signed webhooks become tickets (``sync.intake``).
+"""Monitoring alerts and signed webhooks become tickets (``server.intake.doors``).
 
 In process (the server app over a SQLite file) for the rules: an Alertmanager
 notification posted twice opens one ticket and notes it once; a resolved alert
@@ -33,12 +33,12 @@ from server_fixtures import bearer, home_in, pg_databases_fixture, pg_url_fixtur
 from sqlalchemy import func, select
 from sync_helpers import Server, client, server_on
 
+from ticketctl.server import schema as S
+from ticketctl.server.admin import add_device, add_source, revoke
+from ticketctl.server.app import create_app
+from ticketctl.server.store import engine_for
 from ticketctl.services import tickets
 from ticketctl.sync import client as sync
-from ticketctl.sync import schema as S
-from ticketctl.sync.admin import add_device, add_source, revoke
-from ticketctl.sync.server import create_app
-from ticketctl.sync.serverdb import engine_for
 
 FIRING = {
     "status": "firing",
@@ -524,8 +524,8 @@ def test_a_group_commit_undoes_only_the_refused_arrival(team: Team, tmp_path: Pa
     from concurrent.futures import Future
 
     from ticketctl.core.config import Config
-    from ticketctl.sync import intake
-    from ticketctl.sync.serverdb import engine_for
+    from ticketctl.server.intake import doors as intake
+    from ticketctl.server.store import engine_for
 
     w = intake.Writer(engine_for(team.url), home_in(tmp_path / "w"), Config())
     good, bad, other = (notification({**FIRING, "fingerprint": f}) for f in ("g1", "b1", "g2"))

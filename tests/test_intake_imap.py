@@ -42,10 +42,10 @@ import pytest
 from sync_helpers import CLI, Server, client, free_port, server_state
 
 from ticketctl.cli import main
+from ticketctl.server.admin import add_source
 from ticketctl.services import tickets
 from ticketctl.services.env import Env
 from ticketctl.sync import client as sync
-from ticketctl.sync.admin import add_source
 
 DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None)
 PASSWORD = "s3cret-pässword"

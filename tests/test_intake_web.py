@@ -1,4 +1,4 @@
-"""The customers' web form (``sync.webform``): ``/new`` opens a ticket as the
+"""The customers' web form (``server.web.form``): ``/new`` opens a ticket as the
 team's web source, ``/s/KEY.TOKEN`` shows its progress.
 
 In process (the server app over a SQLite file) for the rules: a post without
@@ -42,10 +42,10 @@ from server_fixtures import DISPATCHER_FIELDS, bearer, home_in, mutation
 from sync_helpers import Server, client
 
 from ticketctl.i18n import translator
+from ticketctl.server.admin import add_device, add_source, revoke
+from ticketctl.server.app import create_app
 from ticketctl.services import techs, tickets
 from ticketctl.sync import client as sync
-from ticketctl.sync.admin import add_device, add_source, revoke
-from ticketctl.sync.server import create_app
 
 LIMIT2 = "[intake]\nweb_per_hour = 2\n"
 SMALL_PHOTOS = "[intake]\nmax_photo_kb = 64\n"

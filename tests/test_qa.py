@@ -37,7 +37,7 @@ def test_the_sample_is_reproducible_and_sized_by_the_rate() -> None:
 
 def visit(cli: Cli) -> str:
     """A closed ticket of a type with no checklist and no confirmation."""
-    key = cli.new("Site visit", type_="visit", now=T("09:00"))
+    key = cli.new("Site visit", type_="incident", now=T("09:00"))
     cli.ok("assign", key, "ana", now=T("09:01"))
     cli.ok("resolve", key, now=T("09:02"))
     cli.ok("close", key, now=T("09:03"))

@@ -32,7 +32,7 @@ CAL = CFG.business_calendar
 CONFIG_TOML = f'[calendar]\ntimezone = "Europe/Berlin"\nholidays = {HOLIDAYS!r}\n'.replace("'", '"')
 COLLAB = {"collaborator": "facilities", "deliverable": "power", "deadline": "2024-05-06T17:00",
           "expected_result": "rack powered"}
-CHECKLISTS = {"repair": ["function_test", "safety_reset", "parts_recorded"], "visit": []}
+CHECKLISTS = {"repair": ["function_test", "safety_reset", "parts_recorded"], "incident": []}
 PAUSING = {"awaiting_customer"}
 OPEN = ("new", "assigned", "in_progress", "blocked")
 

@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from server_fixtures import DISPATCHER_FIELDS, Outbox, bearer, home_in, mutation
 
-from ticketctl.sync.admin import add_device, revoke
-from ticketctl.sync.server import create_app
+from ticketctl.server.admin import add_device, revoke
+from ticketctl.server.app import create_app
 
 PHONE = DISPATCHER_FIELDS["phone"]
 DATA_KEYS = {"events", "tickets", "results", "technicians", "device", "role", "seq", "cursor", "sha256"}
@@ -123,7 +123,7 @@ def test_without_a_valid_token_nothing_but_401_or_403_and_no_data(case: Any, fuz
         if unreadable_body(r.status_code, body):
             continue  # FastAPI reads the body before it asks who is calling (see below)
         if r.status_code == 413 and str(body["detail"]).endswith("(a larger one needs a valid token)"):
-            continue  # a body over sync.limits.DEFAULT is read only from a valid token: refused on its size, nothing shown
+            continue  # a body over server.limits.DEFAULT is read only from a valid token: refused on its size, nothing shown
         assert r.status_code in (401, 403), (authorization, r.status_code, r.text[:300])
         if expected is not None:
             if case.operation.path.startswith("/intake/webhook/"):

@@ -1,4 +1,4 @@
-"""Every route's body is bounded before anything reads it (``sync.limits``).
+"""Every route's body is bounded before anything reads it (``server.limits``).
 
 A real server process: a 300 MB body to every route that takes one, streamed
 from a generator with a Content-Length and again chunked, is refused with 413
@@ -27,12 +27,12 @@ from fastapi.testclient import TestClient
 from server_fixtures import bearer, home_in
 from sync_helpers import Server, client
 
+from ticketctl.server import limits
+from ticketctl.server.admin import add_device, add_source, revoke
+from ticketctl.server.app import create_app
 from ticketctl.services import confirm, importer, techs, tickets
 from ticketctl.services.env import Env
 from ticketctl.sync import client as sync
-from ticketctl.sync import limits
-from ticketctl.sync.admin import add_device, add_source, revoke
-from ticketctl.sync.server import create_app
 
 HUGE = 300_000_000
 MiB = 2**20

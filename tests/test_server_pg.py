@@ -28,10 +28,10 @@ from fastapi.testclient import TestClient
 from server_fixtures import DISPATCHER_FIELDS, Outbox, bearer, home_in, pg_databases_fixture, pg_url_fixture  # noqa: F401
 from sqlalchemy import select
 
-from ticketctl.sync import schema as S
-from ticketctl.sync.admin import add_device
-from ticketctl.sync.server import create_app
-from ticketctl.sync.serverdb import engine_for
+from ticketctl.server import schema as S
+from ticketctl.server.admin import add_device
+from ticketctl.server.app import create_app
+from ticketctl.server.store import engine_for
 
 PUSHERS, BATCHES, BATCH = 6, 25, 5  # 750 mutations, 150 pushes racing on the sequence
 READERS = (("r0", "dispatcher", 7, 0.0), ("r1", "technician", 50, 0.0), ("r2", "supervisor", 5000, 0.5))  # name, role, limit, wait

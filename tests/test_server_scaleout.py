@@ -49,11 +49,11 @@ from ticketctl.core.model import HELD_STATUSES, Event, Technician, Ticket
 from ticketctl.core.workflow import apply_tech, fold
 from ticketctl.errors import TicketctlError
 from ticketctl.home import Home
+from ticketctl.server import schema as S
+from ticketctl.server.store import engine_for
 from ticketctl.services import rebuild, techs, tickets
 from ticketctl.services.env import Env
 from ticketctl.sync import client as sync
-from ticketctl.sync import schema as S
-from ticketctl.sync.serverdb import engine_for
 
 SEED = int(os.environ.get("TICKETCTL_TEST_SEED", "20260302"))
 STEPS, RACE_EVERY, SYNC_P = 300, 30, 0.25

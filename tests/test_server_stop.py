@@ -1,4 +1,4 @@
-"""Server processes stop together (``sync.lifeline``).
+"""Server processes stop together (``server.lifeline``).
 
 ``ticketctl server run --workers 2 --sweep-every 1`` (uvicorn's master, two
 workers, each running the team's jobs) in its own process group; SIGKILL to

@@ -367,7 +367,7 @@ def build_random_store(root: Path, seed: int) -> tuple[World, datetime]:
     status: dict[str, str] = {}
     for _ in range(45):
         now += timedelta(minutes=rng.choice([1, 5, 20, 45, 90, 240, 600]))
-        fields = {"title": "t", "type": rng.choice(["repair", "install", "visit"]), "dept": rng.choice(["it", "hr"]),
+        fields = {"title": "t", "type": rng.choice(["repair", "install", "incident"]), "dept": rng.choice(["it", "hr"]),
                   "product": "p", "priority": rng.choice(["urgent", "high", "medium", "low"]),
                   "impact": rng.choice(["user", "department", "system"])}
         key = w.do(tickets.create, now, fields)["key"]
@@ -401,11 +401,11 @@ def build_random_store(root: Path, seed: int) -> tuple[World, datetime]:
     # always some paused ones (one paused with time left, one paused when already overdue)
     # and a closed one, whatever the seed drew
     for prio, wait in (("low", 30), ("urgent", 600)):
-        key = w.do(tickets.create, now, {"title": "t", "type": "visit", "dept": "it", "product": "p", "priority": prio})["key"]
+        key = w.do(tickets.create, now, {"title": "t", "type": "incident", "dept": "it", "product": "p", "priority": prio})["key"]
         w.do(tickets.assign, now, key, "ana")
         now += timedelta(minutes=wait)
         w.do(tickets.block, now, key, "awaiting_customer", {}, user="ana")
-    key = w.do(tickets.create, now, {"title": "t", "type": "visit", "dept": "it", "product": "p"})["key"]
+    key = w.do(tickets.create, now, {"title": "t", "type": "incident", "dept": "it", "product": "p"})["key"]
     w.do(tickets.assign, now, key, "bob")
     w.do(tickets.resolve, now, key, user="bob")
     w.do(tickets.close, now, key, [])

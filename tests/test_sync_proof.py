@@ -24,12 +24,12 @@ from sync_helpers import Server, client, fresh, server_on
 from ticketctl import i18n
 from ticketctl.core import certificate
 from ticketctl.errors import Refused
+from ticketctl.server import admin
+from ticketctl.server import schema as S
+from ticketctl.server.store import engine_for
 from ticketctl.services import cert, confirm, techs, tickets
 from ticketctl.services.env import Env
-from ticketctl.sync import admin
 from ticketctl.sync import client as sync
-from ticketctl.sync import schema as S
-from ticketctl.sync.serverdb import engine_for
 
 CHECKS = ["function_test", "safety_reset", "parts_recorded"]
 FORM = {"rating": ["5", "4", "5"], "comment": "Works again, thank you!", "by": "Mrs Li"}

@@ -1,4 +1,4 @@
-"""Imports reach the team (``sync.history``): what ``import`` writes on a synced
+"""Imports reach the team (``server.history``): what ``import`` writes on a synced
 device becomes part of the server's log, by event identity, and every other
 device gets the tickets with their whole timeline.
 
@@ -25,11 +25,11 @@ from sqlalchemy import func, select
 from sync_helpers import CLI, Server, client, server_on
 
 from ticketctl.core.workflow import fold
+from ticketctl.server import schema as S
+from ticketctl.server.store import engine_for, event_from_server_row
 from ticketctl.services import rebuild, tickets
 from ticketctl.services.env import Env
 from ticketctl.sync import client as sync
-from ticketctl.sync import schema as S
-from ticketctl.sync.serverdb import engine_for, event_from_server_row
 
 DATA = Path(__file__).parent / "data"
 SLICE = DATA / "servicenow_first50incidents.csv"  # 50 incidents, 308 rows (tests/data/README.md)

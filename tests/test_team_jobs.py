@@ -1,4 +1,4 @@
-"""Jobs that run once for the team (``sync.jobs``).
+"""Jobs that run once for the team (``server.jobs``).
 
 - Two devices sweeping the same neglected ticket between syncs leave exactly
   one escalation per rule and one notification per rule and target, in the
@@ -27,12 +27,12 @@ from server_fixtures import pg_databases_fixture, pg_url_fixture  # noqa: F401
 from sqlalchemy import select
 from sync_helpers import Server, ServerGroup, client, server_on
 
+from ticketctl.server import jobs
+from ticketctl.server import schema as S
+from ticketctl.server.store import engine_for, migrate
 from ticketctl.services import sweep, techs, tickets
 from ticketctl.services.env import Env
 from ticketctl.sync import client as sync
-from ticketctl.sync import jobs
-from ticketctl.sync import schema as S
-from ticketctl.sync.serverdb import engine_for, migrate
 
 LONG_AGO = {"TICKETCTL_NOW": "2026-01-05T09:00:00Z"}  # a Monday; by now every clock of a ticket made then is breached
 

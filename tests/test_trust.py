@@ -32,9 +32,9 @@ from fastapi.testclient import TestClient
 from server_fixtures import bearer, home_in, pg_databases_fixture, pg_url_fixture  # noqa: F401
 
 from ticketctl.core import roles
+from ticketctl.server.admin import add_device
+from ticketctl.server.app import create_app
 from ticketctl.services import mutations
-from ticketctl.sync.admin import add_device
-from ticketctl.sync.server import create_app
 
 FIELDS = {"title": "boiler pressure low", "type": "install", "dept": "facilities", "product": "hvac",
           "customer": "Ada Lovelace", "phone": "+44 20 7946 0000"}
@@ -406,8 +406,8 @@ def test_a_poisoned_key_from_an_older_server_is_skipped_by_everyone(db_team: Tea
     the server lists only sound keys, each with the device that enrolled it first."""
     from sqlalchemy import update
 
-    from ticketctl.sync import schema as S
-    from ticketctl.sync.serverdb import engine_for
+    from ticketctl.server import schema as S
+    from ticketctl.server.store import engine_for
 
     pem, kid = _keypair()
     engine = engine_for(t.url) if (t := db_team) else None

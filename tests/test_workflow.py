@@ -365,7 +365,7 @@ def test_unknown_check_item_is_bad_input(world: World) -> None:
 
 
 def test_type_without_checklist_closes_without_checks(world: World) -> None:
-    key = world.new(type_="visit")
+    key = world.new(type_="incident")  # declared, with no checklist
     world.do(tickets.assign, key, "ana")
     world.do(tickets.resolve, key, user="ana")
     before = world.snapshot()

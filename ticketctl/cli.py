@@ -85,6 +85,7 @@ class LazyGroup(TyperGroup):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in self.index:
             from ticketctl import i18n
+            from ticketctl.params import harden
 
             app = _typer()
             _add(app, SOURCES[self.index[cmd_name][0]])
@@ -95,6 +96,7 @@ class LazyGroup(TyperGroup):
                 if isinstance(cmd, TyperGroup):
                     cmd.suggest_commands = False  # Click already suggests; Typer would say it twice
             i18n.translate_commands(loaded)
+            harden(loaded)  # every text, number and path parameter checked the same way
             self.commands[cmd_name] = loaded
         return self.commands.get(cmd_name)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ticketctl.errors import ConfigError
+from ticketctl.errors import BadInput, ConfigError
 from ticketctl.i18n import _
 
 if TYPE_CHECKING:
@@ -42,7 +42,14 @@ class Home:
         env = os.environ if environ is None else environ
         root = env.get("TICKETCTL_HOME")
         if root:
+            if "\x00" in root:
+                raise BadInput(_("TICKETCTL_HOME contains a NUL character"))
             r = Path(root).expanduser().absolute()
+            try:
+                if r.exists() and not r.is_dir():
+                    raise BadInput(_("TICKETCTL_HOME={path} is a file, not a folder").format(path=root))
+            except OSError as e:  # a name too long
+                raise BadInput(_("TICKETCTL_HOME={path}: {reason}").format(path=root, reason=e.strerror)) from None
             return cls(r / "config.toml", r / "ticketctl.db", r / "logs", r)
         import platformdirs
 
@@ -153,13 +160,77 @@ def write_config_table(path: Path, data: dict[str, Any]) -> None:
     atomic_write(path, text.encode("utf-8"))
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a reader sees the old or the new file, never half."""
+def make_folder(folder: Path) -> Path:
+    """Create ``folder`` and its missing parents, as every ticketctl home and
+    the folders in it are created (``mkdir -p``: 0777 less the umask); a folder
+    that exists is fine. BadInput naming the file in the way, or why the
+    folder cannot be made (no permission, a read-only disk)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        in_the_way = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), folder)
+        raise BadInput(_("{path} is a file, not a folder").format(path=in_the_way)) from None
+    except OSError as e:
+        raise BadInput(_("cannot create the folder {path}: {reason}").format(path=folder, reason=e.strerror)) from None
+    return folder
+
+
+def output_file(option: str, path: Path) -> Path:
+    """Check a file a command is asked to write (a report, an export, a
+    certificate) before any work: its folder must exist, be a folder and take
+    new files, and the path must not be a folder or a device. Nothing creates
+    missing folders for it: a typo in a path is refused, not built. BadInput
+    (exit 2) naming the option and the folder; '-' (stdout) is not a file."""
+    if str(path) == "-":
+        return path
+    folder = path.parent
+    try:
+        if path.is_dir():
+            raise BadInput(_("{option} {path} is a folder: give a file name in it").format(option=option, path=path))
+        if path.exists() and not path.is_file():
+            raise BadInput(_("{option} {path} is not a regular file").format(option=option, path=path))
+        if not folder.is_dir():
+            if folder.exists():
+                raise BadInput(_("{option} {path}: {folder} is not a folder").format(option=option, path=path, folder=folder))
+            raise BadInput(_("{option} {path}: there is no folder {folder}").format(option=option, path=path, folder=folder))
+    except OSError as e:  # a name too long, a loop of links
+        raise BadInput(_("{option} {path}: {reason}").format(option=option, path=path, reason=e.strerror)) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise BadInput(_("{option} {path}: cannot write in {folder}").format(option=option, path=path, folder=folder))
+    return path
+
+
+def file_mode(secret: bool = False) -> int:
+    """The mode a new file gets: 0600 for a secret, else 0666 less the
+    process's umask (what ``open()`` would give it)."""
+    if secret:
+        return 0o600
+    try:  # Linux says it without changing it (changing it twice would race with other threads)
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def atomic_write(path: Path, data: bytes, secret: bool = False) -> None:
+    """Write ``data`` to ``path`` so that a reader sees the old or the new file,
+    never half. The file gets 0666 less the umask, like any file a program
+    writes; ``secret`` (a token, a private key): 0600 from the first byte."""
     import tempfile
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    make_folder(path.parent)
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # 0600 while it is written
+    except OSError as e:  # a read-only disk, no permission: the path given cannot take the file
+        raise BadInput(_("cannot write {path}: {reason}").format(path=path, reason=e.strerror)) from None
+    try:
+        if not secret:
+            os.fchmod(fd, file_mode())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -20,7 +20,7 @@ app = typer.Typer(help="Signed service certificates: a PDF with a QR code anyone
 @app.command(epilog="Example: ticketctl cert issue KQT-12 -o KQT-12.pdf --url https://tickets.example.com")
 def issue(
     key: Key,
-    out: Annotated[Path, typer.Option("-o", "--out", help="The PDF to write (replaced atomically).")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="The PDF to write (replaced atomically; its folder must exist).")],
     url: Annotated[str | None, typer.Option("--url", help="Server base URL for the QR (default: proof.url).")] = None,
     json: Json = False,
 ) -> None:
@@ -29,9 +29,10 @@ def issue(
 
     The QR holds URL/v/PAYLOAD, or the bare payload when no server URL is known. The issue is recorded on the
     ticket's timeline."""
+    from ticketctl.home import output_file
     from ticketctl.services import cert
 
-    r = cert.issue(env(), key, out, url)
+    r = cert.issue(env(), key, output_file("--out", out), url)
     if json:
         emit_json(r)
     else:

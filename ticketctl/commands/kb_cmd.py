@@ -10,7 +10,7 @@ import typer
 
 from ticketctl.commands.output import emit_json, env, escape, plain_table, text_console
 from ticketctl.commands.tickets import Json, _csv
-from ticketctl.errors import Refused
+from ticketctl.errors import BadInput, Refused
 from ticketctl.i18n import N_, _
 from ticketctl.services import kb
 
@@ -49,7 +49,11 @@ def _editor(fields: dict[str, Any]) -> dict[str, Any]:
     text = to_template(fields, _("A knowledge article: write under each '## section'; a step per '- ' line, tags space separated.\n"
                                  "Lines starting with '#' are ignored. Save and quit to keep it; quit without saving to cancel."))
     environ = env().environ
-    edited = click.edit(text, editor=environ.get("VISUAL") or environ.get("EDITOR") or None, extension=".md", require_save=True)
+    editor = environ.get("VISUAL") or environ.get("EDITOR") or None
+    try:
+        edited = click.edit(text, editor=editor, extension=".md", require_save=True)
+    except click.ClickException as e:  # no such editor, or it failed: $VISUAL / $EDITOR is wrong
+        raise BadInput(_("cannot run the editor ($VISUAL or $EDITOR): {error}").format(error=e.format_message())) from None
     if edited is None:
         raise Refused(_("the editor was closed without saving: nothing changed"))
     return from_template(edited)
@@ -219,7 +223,9 @@ def search(
 
     Documents with every word come first, then those with any. A word the
     knowledge base has never seen is taken as a typo and its known neighbours
-    are searched instead (said on stderr)."""
+    are searched instead (said on stderr). A query is at most 200 characters and
+    16 terms (a Chinese run of n characters is n-1 terms); a longer one is
+    refused (exit 2), not cut."""
     r = kb.search(env(), " ".join(query), limit, kind)
     if json:
         emit_json(r)

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from ticketctl.core.model import parse_time
+from ticketctl.core.model import OutOfRange, out_of_range, parse_moment
 from ticketctl.errors import BadInput
 from ticketctl.i18n import N_, _
 from ticketctl.services.env import Env
@@ -34,7 +34,9 @@ def moment(option: str, text: str | None) -> datetime | None:
     if text is None:
         return None
     try:
-        return parse_time(text)
+        return parse_moment(text)
+    except OutOfRange:
+        raise BadInput(out_of_range(f"{option} {text!r}")) from None
     except ValueError:
         raise BadInput(_("{option} {text!r} is not an ISO-8601 time like 2026-03-02T09:00:00Z").format(option=option, text=text)) from None
 

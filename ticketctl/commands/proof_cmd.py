@@ -62,6 +62,28 @@ def _terminal_qr(text: str) -> str:
     return buf.getvalue()
 
 
+def _push_link(e: Any, key: str) -> str | None:
+    """Sync now, so that the server knows the link before the customer scans
+    it; None when it does, else why not (no server set up, unreachable, or the
+    server refused the link). Never fails the command: the link is queued."""
+    if not e.home.sync_file.exists():
+        return _("this device does not sync with a server (`ticketctl sync setup`)")
+    from ticketctl.errors import TicketctlError
+    from ticketctl.i18n import localize
+    from ticketctl.sync import client
+
+    try:
+        r = client.sync(e)
+    except TicketctlError as err:
+        return str(err)
+    refused = [x for x in r["rejected"] if x.get("key") == key]
+    if refused:
+        return _("the server refused it: {reason}").format(reason=localize(refused[0]["reason"]))
+    if any(p.get("key") == key for p in r["pending"]):
+        return _("the server has not confirmed it yet")
+    return None
+
+
 def confirm(
     key: Key,
     rating: Annotated[list[int] | None, typer.Option(
@@ -75,7 +97,9 @@ def confirm(
     """Record the customer's confirmation of a resolved ticket, in person or by phone (--qr).
 
     In person: three ratings, a comment and the customer's name. By phone: a single-use link that expires after
-    proof.token_ttl (24 h) opens the server's form at URL/c/TOKEN."""
+    proof.token_ttl (24 h) opens the server's form at URL/c/TOKEN. On a device that syncs, --qr syncs first so that
+    the link works as soon as it is shown; when the server cannot be reached (or the device does not sync) the link
+    is printed all the same and stderr says it works after the next `ticketctl sync`. --json says which in "live"."""
     from ticketctl.services import confirm as confirm_
 
     e = env()
@@ -83,6 +107,10 @@ def confirm(
         if rating or comment or by:
             raise BadInput(_("--qr lets the customer answer on the phone: leave out --rating, --comment and --by"))
         link = confirm_.request_qr(e, key, url)
+        why_not = _push_link(e, link["key"])
+        link["live"] = why_not is None
+        if why_not is not None:
+            print("ticketctl: " + _("the link works after the next `ticketctl sync`: {reason}").format(reason=why_not), file=sys.stderr)
         if json:
             emit_json(link)
         else:

@@ -12,7 +12,7 @@ from ticketctl.commands import report_more_cmd
 from ticketctl.commands.output import emit_json, env, moment
 from ticketctl.commands.tickets import Json
 from ticketctl.errors import BadInput
-from ticketctl.home import atomic_write
+from ticketctl.home import atomic_write, output_file
 from ticketctl.i18n import _, ngettext
 from ticketctl.services import report
 
@@ -21,7 +21,7 @@ app = typer.Typer(help="Reports for supervisors.", no_args_is_help=True)
 
 @app.command(epilog="Example: TICKETCTL_NOW=2026-03-02T07:30:00Z ticketctl report brief --md > brief.md")
 def brief(
-    over: Annotated[float, typer.Option("--over", min=0, help="Hours in one status that count as stuck.")] = 4.0,
+    over: Annotated[float, typer.Option("--over", min=0, max=87600, help="Hours in one status that count as stuck.")] = 4.0,
     md: Annotated[bool, typer.Option("--md", help="Print Markdown (for a chat channel or an e-mail).")] = False,
     json: Json = False,
 ) -> None:
@@ -40,8 +40,9 @@ def heatmap(
     at: Annotated[str | None, typer.Option("--at", help="A past moment (ISO-8601): each ticket counted as it was then.")] = None,
     csv: Annotated[Path | None, typer.Option("--csv", help="Write the cells as CSV to this file, UTF-8 with a BOM so that"
                                              " Excel shows Chinese text; '-' prints plain UTF-8 (no BOM) to stdout, for"
-                                             " scripts.")] = None,
-    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Write a coloured grid and the 5 stuck longest to this XLSX.")] = None,
+                                             " scripts. The folder must exist.")] = None,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Write a coloured grid and the 5 stuck longest to this XLSX"
+                                              " (its folder must exist).")] = None,
     json: Json = False,
 ) -> None:
     """Where the backlog piles up: open tickets per department, product or fault, now or at a past moment."""
@@ -50,6 +51,9 @@ def heatmap(
     csv_to_stdout = csv is not None and str(csv) == "-"
     if csv_to_stdout and json:
         raise BadInput(_("--csv - and --json both print to stdout: choose one"))
+    for option, path in (("--csv", csv), ("--xlsx", xlsx)):
+        if path is not None:
+            output_file(option, path)  # before any work: a typo in a folder is refused, not created
     e = env()
     when = moment("--at", at)
     hm = hmap.heatmap(e, hmap.parse_by(by), when)

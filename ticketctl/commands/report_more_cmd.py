@@ -178,14 +178,15 @@ def trend(
 
 
 def daily(
-    xlsx: Annotated[Path, typer.Option("--xlsx", help="Write the workbook to this file (replaced atomically).")],
+    xlsx: Annotated[Path, typer.Option("--xlsx", help="Write the workbook to this file (replaced atomically; its folder must exist).")],
     at: Annotated[str | None, typer.Option("--at", help="As of this moment (ISO-8601); default: now.")] = None,
     json: Json = False,
 ) -> None:
     """The morning meeting's XLSX: backlog heat map (dept x product), the 5 tickets stuck longest, KPIs with band colours."""
+    from ticketctl.home import output_file
     from ticketctl.services import daily as daily_
 
-    r = daily_.daily(env(), xlsx, moment("--at", at))
+    r = daily_.daily(env(), output_file("--xlsx", xlsx), moment("--at", at))
     if json:
         emit_json(r)
     else:

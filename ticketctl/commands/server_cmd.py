@@ -39,17 +39,18 @@ def run(
     """Serve sync (push, pull, snapshot, blobs), the intake doors and the public pages on HOST:PORT until
     interrupted; with --sweep-every / --dispatch-every also the team's scheduled work, and the webhook
     notifications of every escalation."""
+    _may_listen(host, port)
     import uvicorn
 
-    from ticketctl.sync.server import create_app
-    from ticketctl.sync.serverdb import engine_for, migrate
+    from ticketctl.server.app import create_app
+    from ticketctl.server.store import engine_for, migrate
 
     url = _db(db)
     engine = engine_for(url)
     migrate(engine)  # fail here, with one line, on a bad URL or an unreachable database
     engine.dispose()
     os.environ["TICKETCTL_SERVER_DB"] = url
-    from ticketctl.sync.jobs import ENV
+    from ticketctl.server.jobs import ENV
 
     self_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # the jobs' replica syncs over loopback
     os.environ[ENV] = json_lib.dumps({"url": f"http://{self_host}:{port}", "sweep_every": sweep_every,
@@ -60,10 +61,23 @@ def run(
     if workers == 1:
         uvicorn.run(create_app(url, env().home), host=host, port=port, log_level="warning")  # reads the jobs from ENV
     else:
-        from ticketctl.sync.lifeline import ENV as MASTER
+        from ticketctl.server.lifeline import ENV as MASTER
 
         os.environ[MASTER] = str(os.getpid())  # the workers stop when this process is gone, however it ends
-        uvicorn.run("ticketctl.sync.server:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
+        uvicorn.run("ticketctl.server.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning")
+
+
+def _may_listen(host: str, port: int) -> None:
+    """Refuse a --host that names no address of this machine's resolver, before the server starts."""
+    import socket
+
+    from ticketctl.errors import BadInput
+
+    try:
+        socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise BadInput(_("--host {host!r}: no address to listen on ({reason})").format(host=host[:80], reason=reason)) from None
 
 
 @app.command("add-device", epilog="Example: ticketctl server add-device ana --role technician   (the token is the last word)")
@@ -74,7 +88,7 @@ def add_device(
     json: Json = False,
 ) -> None:
     """Enrol a device; prints its token (shown once) as the last word on stdout."""
-    from ticketctl.sync.admin import add_device as add
+    from ticketctl.server.admin import add_device as add
 
     r = add(_db(db), name, role)
     if json:
@@ -95,7 +109,7 @@ def add_source(
     json: Json = False,
 ) -> None:
     """Open a door for work that arrives by itself; prints its token (shown once) as the last word on stdout."""
-    from ticketctl.sync.admin import add_source as add
+    from ticketctl.server.admin import add_source as add
 
     r = add(_db(db), name, kind, prefix)
     if json:
@@ -107,7 +121,7 @@ def add_source(
 @app.command("list-devices", epilog="Example: ticketctl server list-devices --json")
 def list_devices(db: Db = None, json: Json = False) -> None:
     """Enrolled devices, their roles and whether they are revoked."""
-    from ticketctl.sync.admin import list_devices as ls
+    from ticketctl.server.admin import list_devices as ls
 
     rows = ls(_db(db))
     if json:
@@ -122,7 +136,7 @@ def list_devices(db: Db = None, json: Json = False) -> None:
 @app.command(epilog="Example: ticketctl server revoke ana")
 def revoke(name: Annotated[str, typer.Argument(help="The device to revoke.")], db: Db = None, json: Json = False) -> None:
     """Revoke a device: its token stops working at once."""
-    from ticketctl.sync.admin import revoke as rv
+    from ticketctl.server.admin import revoke as rv
 
     r = rv(_db(db), name)
     if json:

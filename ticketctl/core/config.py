@@ -12,6 +12,7 @@ adds the file name and turns it into a ConfigError before anything runs.
 
 from __future__ import annotations
 
+import math
 import re
 import typing
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
@@ -26,6 +27,32 @@ from ticketctl.i18n import LANGUAGES, N_, _
 
 PRIORITIES = ("urgent", "high", "medium", "low")
 IMPACTS = ("user", "department", "system")
+
+
+#: what :func:`check_known` calls each closed set in its message
+KINDS = {"type": N_("type"), "priority": N_("priority"), "impact": N_("impact"), "reason": N_("block reason"),
+         "answer": N_("answer")}
+
+
+def check_known(kind: str, value: str, known: typing.Iterable[str]) -> str:
+    """``value`` when it is one of ``known`` (a closed set the config or the
+    rules declare: ticket types, priorities, impacts, blocked reasons); else
+    BadInput naming the closest known value, so that a typo (``repiar``) never
+    slips past the rules that hang on the name (a type's checklist)."""
+    import difflib
+
+    from ticketctl.errors import BadInput
+
+    names = list(known)
+    if value in names:
+        return value
+    what = _(KINDS.get(kind, kind))
+    close = difflib.get_close_matches(value, names, n=1, cutoff=0.6) or [
+        n for n in names if n.casefold() == value.strip().casefold()]
+    if close:
+        raise BadInput(_("unknown {kind} {value!r} (did you mean {guess!r}? known: {known})").format(
+            kind=what, value=value, guess=close[0], known=", ".join(names)))
+    raise BadInput(_("unknown {kind} {value!r} (known: {known})").format(kind=what, value=value, known=", ".join(names)))
 
 
 def doc(text: str, default: Any = MISSING, factory: Any = MISSING) -> Any:
@@ -151,6 +178,10 @@ def _default_types() -> dict[str, TypeConfig]:
         "repair": TypeConfig(["function_test", "safety_reset", "parts_recorded"], confirm=True),
         "install": TypeConfig(["function_test", "site_clean", "customer_briefed"]),
         "change": TypeConfig(["backup_done", "rollback_plan", "stakeholders_notified"]),
+        # no checklist: what other systems call an incident (`import servicenow`), and the parent `sweep` opens
+        # over a batch of incidents; named here so that `new --type` and the server know them
+        "incident": TypeConfig(),
+        "batch": TypeConfig(),
     }
 
 
@@ -429,7 +460,9 @@ class Config:
     sla: dict[str, SlaTarget] = doc("SLA targets per priority (urgent, high, medium, low).", factory=_default_sla)
     weights: WeightConfig = doc("How the priority weight is made.", factory=WeightConfig)
     reasons: dict[str, ReasonConfig] = doc("The blocked-reason menu.", factory=_default_reasons)
-    types: dict[str, TypeConfig] = doc("Ticket types and their closing checklists.", factory=_default_types)
+    types: dict[str, TypeConfig] = doc(
+        "Ticket types and their closing checklists. The only types a ticket may have (`new --type`, the server):"
+        " a name not declared here is refused, with the closest one suggested.", factory=_default_types)
     dispatch: DispatchConfig = doc("Assignment rules.", factory=DispatchConfig)
     zones: dict[str, ZoneConfig] = doc("Zone centres, for distances.", factory=dict)
     sweep: SweepConfig = doc("Escalation thresholds of `ticketctl sweep`.", factory=SweepConfig)
@@ -474,7 +507,9 @@ class Config:
                          [[d.isoformat(), worked] for d, worked in cal.changed_days]],
             "sla": {p: self.sla_seconds(p) for p in sorted(self.sla)},
             "pauses": sorted(r for r, rc in self.reasons.items() if rc.pauses_sla),
-            "types": {t: [tc.checklist, tc.evidence, tc.confirm] for t, tc in sorted(self.types.items())},
+            # a type without rules folds like no type at all: declaring one changes no clock
+            "types": {t: [tc.checklist, tc.evidence, tc.confirm] for t, tc in sorted(self.types.items())
+                      if tc.checklist or tc.evidence or tc.confirm},
         }
         text = json.dumps(rules, sort_keys=True, separators=(",", ":")).encode()
         return f"v1:{zlib.crc32(text):08x}:{len(text)}"
@@ -521,7 +556,14 @@ def parse_duration(text: str, day_seconds: int = 36_000) -> int:
     if not m:
         raise ValueError(_("{text!r} is not a duration like 15m, 8h or 3d").format(text=text))
     n, unit = float(m.group(1)), m.group(2)
-    return int(n * {"m": 60, "h": 3600, "d": day_seconds}[unit])
+    seconds = n * {"m": 60, "h": 3600, "d": day_seconds}[unit]
+    if seconds > MAX_DURATION_S:  # a due time this far away would leave the dates the clocks can hold
+        raise ValueError(_("{text!r} is longer than {years} years").format(text=text, years=MAX_DURATION_S // (365 * 86_400)))
+    return int(seconds)
+
+
+#: the longest duration a rule may name (an SLA target, a limit, a window): 100 years
+MAX_DURATION_S = 100 * 365 * 86_400
 
 
 # -- loading ----------------------------------------------------------------------
@@ -549,8 +591,12 @@ def _convert(tp: Any, value: Any, key: str) -> Any:
             raise ValueError(_("{key}: expected a table, got {value!r}").format(key=key, value=value))
         return {k: _convert(item, v, f"{key}.{k}") for k, v in value.items()}
     if tp is float and isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):  # TOML has nan and inf
+            raise ValueError(_("{key}: must be a finite number, not {value!r}").format(key=key, value=value))
         return float(value)
     if tp is int and isinstance(value, int) and not isinstance(value, bool):
+        if not -(2**63) < value < 2**63:  # what a store's or a server's integer column holds
+            raise ValueError(_("{key}: {value} is out of range").format(key=key, value=value))
         return value
     if tp in (str, bool) and isinstance(value, tp):
         return value

@@ -1,7 +1,7 @@
 """Work that arrives by itself: what a monitoring alert, a webhook call or a mail
 says, as the fields of a ticket and the note a repeat writes.
 
-Pure: no database, no clock. ``ticketctl.sync.intake`` runs these on the server
+Pure: no database, no clock. ``ticketctl.server.intake.doors`` runs these on the server
 for each door (a *source*: ``ticketctl server add-source NAME --kind KIND``) and
 writes the tickets as the source's own device, ``intake:NAME``.
 

@@ -164,6 +164,33 @@ HasPrefix = Callable[[str], bool]
 Known = Callable[[Sequence[str]], dict[str, int]]
 
 
+#: the longest query searched: longer text is refused (the CLI: exit 2; the server's /kb: 422), not cut
+QUERY_MAX_CHARS = 200
+#: the most terms a query may score: a word is one, a Chinese run of n characters n - 1 (its bigrams)
+QUERY_MAX_TERMS = 16
+
+
+class QueryTooLong(ValueError):
+    """A query over :data:`QUERY_MAX_CHARS` or :data:`QUERY_MAX_TERMS`; its text says which, in the reader's language."""
+
+
+def check_query(text: str) -> None:
+    """Raise :class:`QueryTooLong` for a query that would cost more to search
+    than a person could have meant: every term is looked up, scored and, when
+    unknown, corrected, so the worst case grows with their number."""
+    from ticketctl.i18n import _
+
+    if len(text) > QUERY_MAX_CHARS:
+        raise QueryTooLong(_("the query is {n} characters long; at most {limit} are searched").format(n=len(text), limit=QUERY_MAX_CHARS))
+    words = [m.group() for m in _WORD.finditer(normalize(text))]
+    if any(w not in STOPWORDS for w in words):
+        words = [w for w in words if w not in STOPWORDS]
+    terms = sum(max(len(w) - 1, 1) if is_cjk(w) else 1 for w in dict.fromkeys(words))
+    if terms > QUERY_MAX_TERMS:
+        raise QueryTooLong(_("the query has {n} search terms; at most {limit} (a Chinese run of n characters is n-1 terms)").format(
+            n=terms, limit=QUERY_MAX_TERMS))
+
+
 def parse_query(text: str, has_prefix: HasPrefix, known: Known) -> Query:
     """The FTS5 expressions for a user's query. A word of three letters or
     more matches as a prefix of its stem; digits and short words exactly; a

@@ -56,6 +56,45 @@ def resolve_key(text: str, own_prefix: str, exists: Callable[[str], bool], start
     raise NotFound(_("{key!r} is ambiguous: {keys}").format(key=text, keys=", ".join(hits[:5]) + more))
 
 
+#: the moments a person, a script or a file may give: from the Unix epoch to the year 9000. The SLA clocks
+#: and due times add years of business time to a moment, which must stay a date Python can hold (year 9999).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+class OutOfRange(ValueError):
+    """A well-formed time outside :data:`EARLIEST` .. :data:`LATEST`."""
+
+
+def in_range(t: datetime) -> datetime:
+    """``t`` (aware) in UTC; raises :class:`OutOfRange` outside EARLIEST .. LATEST."""
+    try:
+        utc = t.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is before year 1 in UTC
+        raise OutOfRange(t.isoformat()) from None
+    if not EARLIEST <= utc < LATEST:
+        raise OutOfRange(t.isoformat())
+    return utc
+
+
+def parse_moment(text: str) -> datetime:
+    """:func:`parse_time` for a time given from outside (an option, TICKETCTL_NOW,
+    a file): raises ValueError when it is not ISO-8601, :class:`OutOfRange`
+    (a ValueError) when it lies outside EARLIEST .. LATEST."""
+    t = parse_time(text)
+    in_range(t)
+    return t
+
+
+def out_of_range(what: str) -> str:
+    """The one sentence for a time outside EARLIEST .. LATEST; ``what`` names
+    it as given (``--at '0001-01-01T00:00:00Z'``)."""
+    from ticketctl.i18n import _
+
+    return _("{what} is out of range: times run from {earliest} to {latest}").format(
+        what=what, earliest=EARLIEST.date().isoformat(), latest=(LATEST.date().replace(year=LATEST.year - 1, month=12, day=31)).isoformat())
+
+
 #: what a span of a ticket's history is made of: a change to any starts a new span
 SPAN_FIELDS = ("status", "dept", "product", "fault")
 

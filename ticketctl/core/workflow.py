@@ -24,8 +24,8 @@ from datetime import datetime
 from typing import Any
 
 from ticketctl.core import approvals, evidence
-from ticketctl.core.config import BLOCK_FIELDS, IMPACTS, PRIORITIES, Config
-from ticketctl.core.model import Event, Technician, Ticket, iso, parse_time, span_row, spans_differ
+from ticketctl.core.config import BLOCK_FIELDS, IMPACTS, PRIORITIES, Config, check_known
+from ticketctl.core.model import Event, OutOfRange, Technician, Ticket, iso, out_of_range, parse_moment, parse_time, span_row, spans_differ
 from ticketctl.errors import BadInput, Refused
 from ticketctl.i18n import _
 
@@ -71,8 +71,13 @@ CREATE_FIELDS = ("title", "type", "dept", "product", "fault", "description", "pr
                  "customer", "phone", "channel", "links")
 
 
-def decide_create(fields: dict[str, Any], cfg: Config) -> list[Draft]:
-    """Validate a new ticket's fields; returns the ``ticket.created`` draft."""
+def decide_create(fields: dict[str, Any], cfg: Config, imported: bool = False) -> list[Draft]:
+    """Validate a new ticket's fields; returns the ``ticket.created`` draft.
+
+    The type must be one the config declares (its checklist and confirmation
+    rule hang on the name), unless ``imported``: a ticket brought in from
+    another system (``import csv``) keeps that system's type as it was, and
+    one the config does not declare closes without a checklist."""
     extra = sorted(set(fields) - set(CREATE_FIELDS))
     if extra:
         raise BadInput(_("a new ticket cannot set {fields}").format(fields=", ".join(extra)))
@@ -82,10 +87,10 @@ def decide_create(fields: dict[str, Any], cfg: Config) -> list[Draft]:
     for k in ("type", "dept", "product"):
         if not str(fields.get(k, "")).strip():
             raise BadInput(_("a ticket needs --{option}").format(option=k))
-    if fields.get("priority", "medium") not in PRIORITIES:
-        raise BadInput(_("unknown priority {value!r} (use {known})").format(value=fields["priority"], known=", ".join(PRIORITIES)))
-    if fields.get("impact", "user") not in IMPACTS:
-        raise BadInput(_("unknown impact {value!r} (use {known})").format(value=fields["impact"], known=", ".join(IMPACTS)))
+    if not imported:
+        check_known("type", str(fields["type"]).strip(), cfg.types)
+    check_known("priority", fields.get("priority", "medium"), PRIORITIES)
+    check_known("impact", fields.get("impact", "user"), IMPACTS)
     payload = {k: v for k, v in fields.items() if v not in (None, "", [])}
     payload["title"] = title
     payload.setdefault("priority", "medium")
@@ -122,9 +127,7 @@ def decide_block(t: Ticket, reason: str, cfg: Config, details: dict[str, str]) -
     """A block always names a reason from the menu; a reason may require the
     collaboration fields (collaborator, deliverable, deadline, expected_result)."""
     _guard(t, "block")
-    rc = cfg.reasons.get(reason)
-    if rc is None:
-        raise BadInput(_("unknown block reason {reason!r} (use {known})").format(reason=reason, known=", ".join(cfg.reasons)))
+    rc = cfg.reasons[check_known("reason", reason, cfg.reasons)]
     missing = [f for f in rc.fields if not str(details.get(f) or "").strip()]
     if missing:
         flags = ", ".join("--" + ("expect" if f == "expected_result" else f) for f in missing)
@@ -132,7 +135,9 @@ def decide_block(t: Ticket, reason: str, cfg: Config, details: dict[str, str]) -
     details = dict(details)
     if details.get("deadline"):
         try:  # kept as ISO-8601 UTC, so it compares as text (sweep's SQL)
-            details["deadline"] = iso(parse_time(details["deadline"]))
+            details["deadline"] = iso(parse_moment(details["deadline"]))
+        except OutOfRange:
+            raise BadInput(out_of_range(f"--deadline {details['deadline']!r}")) from None
         except ValueError:
             raise BadInput(_("--deadline {value!r} is not a date or time like 2026-03-05T17:00").format(
                 value=details["deadline"])) from None
@@ -190,8 +195,7 @@ def decide_why(t: Ticket, choice: str, cfg: Config) -> list[Draft]:
     if not t.stall:
         raise Refused(_("{key} has no open stall check (sweep asks after {after} without an update)").format(
             key=t.key, after=cfg.sweep.stall_after))
-    if choice not in STALL_CHOICES:
-        raise BadInput(_("unknown answer {choice!r} (use {known})").format(choice=choice, known=", ".join(STALL_CHOICES)))
+    check_known("answer", choice, STALL_CHOICES)
     drafts: list[Draft] = [("ticket.stall_answered", {"choice": choice})]
     reason = STALL_CHOICES[choice]
     if reason is not None:  # the note and the reason below are event data: English, not translated
@@ -227,8 +231,7 @@ def decide_transfer(t: Ticket, dept: str) -> list[Draft]:
 
 def decide_reprioritize(t: Ticket, priority: str) -> list[Draft]:
     """Change the priority; the SLA targets follow it, time already used stays used."""
-    if priority not in PRIORITIES:
-        raise BadInput(_("unknown priority {value!r} (use {known})").format(value=priority, known=", ".join(PRIORITIES)))
+    check_known("priority", priority, PRIORITIES)
     if priority == t.priority:
         raise Refused(_("{key} is already {priority}").format(key=t.key, priority=priority))
     return [("ticket.reprioritized", {"priority": priority, "previous": t.priority})]
@@ -247,8 +250,8 @@ def decide_edit(t: Ticket, changes: dict[str, Any]) -> list[Draft]:
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise BadInput(_("cannot edit {fields} (editable: {editable})").format(fields=", ".join(unknown), editable=", ".join(EDITABLE)))
-    if "impact" in changes and changes["impact"] not in IMPACTS:
-        raise BadInput(_("unknown impact {value!r} (use {known})").format(value=changes["impact"], known=", ".join(IMPACTS)))
+    if "impact" in changes:
+        check_known("impact", changes["impact"], IMPACTS)
     if "title" in changes and not str(changes["title"]).strip():
         raise BadInput(_("a ticket needs a title"))
     drafts: list[Draft] = [("ticket.edited", {"field": f, "value": v, "previous": getattr(t, f)})

@@ -88,7 +88,10 @@ def issue(env: Env, key: str, out: Path, base_url: str | None = None) -> dict[st
 
 
 def _looks_like_file(source: str) -> bool:
-    return source.lower().endswith(".pdf") or Path(source).is_file()
+    try:
+        return source.lower().endswith(".pdf") or Path(source).is_file()
+    except (OSError, ValueError):  # a name too long for a path: QR text
+        return False
 
 
 def verify(env: Env, source: str) -> dict[str, Any]:

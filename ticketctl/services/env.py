@@ -49,10 +49,12 @@ class Env:
         fixed = self.environ.get("TICKETCTL_NOW")
         if not fixed:
             return datetime.now(UTC).replace(microsecond=0)
-        from ticketctl.core.model import parse_time
+        from ticketctl.core.model import OutOfRange, out_of_range, parse_moment
 
         try:
-            return parse_time(fixed)
+            return parse_moment(fixed)
+        except OutOfRange:
+            raise BadInput(out_of_range(f"TICKETCTL_NOW={fixed!r}")) from None
         except ValueError:
             raise BadInput(_("TICKETCTL_NOW={value!r} is not an ISO-8601 time like 2026-03-02T09:00:00Z").format(value=fixed)) from None
 
@@ -66,7 +68,11 @@ class Env:
     def actor(self) -> str:
         """Who is acting: ``TICKETCTL_USER``, else the config's ``me``, else the OS user."""
         name = self.environ.get("TICKETCTL_USER") or self.config.me
-        if not name:
+        if name:
+            from ticketctl.core.text import check_text
+
+            check_text("TICKETCTL_USER" if self.environ.get("TICKETCTL_USER") else "me", name)
+        else:
             import getpass
 
             try:
@@ -118,7 +124,7 @@ class Env:
     def mutation_store(self) -> MutationStore:
         """The store as a mutation sees it (``store.protocol.MutationStore``): on a
         device its own :attr:`store`, on the server the team's state inside the
-        running transaction (``sync.server.server_env`` puts it in :attr:`store`).
+        running transaction (``server.app.server_env`` puts it in :attr:`store`).
         The mutation services use only this, so mypy proves they call nothing
         the server's store lacks."""
         return self.store

@@ -45,7 +45,7 @@ from typing import Any
 
 from ticketctl.core import workflow
 from ticketctl.core.config import IMPACTS, PRIORITIES
-from ticketctl.core.model import Event, Ticket, iso
+from ticketctl.core.model import Event, OutOfRange, Ticket, in_range, iso
 from ticketctl.errors import BadInput, Refused
 from ticketctl.i18n import _
 from ticketctl.services.env import Env
@@ -211,6 +211,8 @@ def _read_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except READ_ERRORS as e:
         raise unreadable(path, 0, e, False) from None
+    except OSError as e:  # no permission
+        raise BadInput(_("{path}: cannot read it: {error}").format(path=path, error=e.strerror)) from None
 
 
 def _csv_rows(path: Path, text: str) -> Iterator[tuple[int, list[Any]]]:
@@ -230,7 +232,11 @@ def read_rows(path: Path, encoding: str | None = None) -> tuple[str | None, Iter
     cells): a CSV (``,``/``;``/tab/``|``, optionally gzip), decoded whole here
     by :func:`decode` before any row is handed out, or the first sheet of an
     XLSX; row 1 is the header. Raises BadInput for a file it cannot read."""
-    if not path.is_file():
+    try:
+        is_file = path.is_file()
+    except OSError as e:  # a name too long, a loop of links
+        raise BadInput(_("{path}: cannot read it: {error}").format(path=path, error=e.strerror)) from None
+    if not is_file:
         raise BadInput(f"{path}: no such file")
     if path.suffix.lower() in XLSX:
         if encoding:
@@ -289,7 +295,10 @@ def _time(v: Any, tz: tzinfo) -> str | None:
             t = datetime(y, mo, d, h, mi, s)
         except ValueError:
             return None
-    return iso(t if t.tzinfo else t.replace(tzinfo=tz))
+    try:
+        return iso(in_range(t if t.tzinfo else t.replace(tzinfo=tz)))
+    except OutOfRange:  # before 1970 or after 8999: a slip, not a ticket's time
+        return None
 
 
 @dataclass
@@ -443,7 +452,7 @@ def import_table(env: Env, path: Path, mapping: list[str], dry_run: bool = False
         for _, row_fields in new:
             key = row_fields.pop("key", None)
             at = row_fields.pop("created_at", None) or iso(env.now)
-            ((typ, payload),) = workflow.decide_create(row_fields, cfg)
+            ((typ, payload),) = workflow.decide_create(row_fields, cfg, imported=True)
             if key is None:
                 key, first_no = f"{prefix}-{first_no}", first_no + 1
                 eid = str(uuid.uuid4())

@@ -78,7 +78,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ticketctl.core import workflow
 from ticketctl.core.config import Config
-from ticketctl.core.model import Event, Technician, Ticket, iso
+from ticketctl.core.model import Event, Technician, Ticket, in_range, iso
 from ticketctl.errors import BadInput
 from ticketctl.i18n import _
 from ticketctl.services.env import Env
@@ -159,9 +159,12 @@ def uid(*parts: object) -> str:
 def open_text(path: Path) -> Iterator[tuple[TextIO, Callable[[], int], int]]:
     """Open a ``.csv`` or ``.csv.gz`` as text (UTF-8, a BOM is dropped); yields
     the stream, a function giving the bytes of the file read so far, and its size."""
-    if not path.is_file():
-        raise BadInput(_("{path}: no such file").format(path=path))
-    raw = open(path, "rb")  # noqa: SIM115 - closed below
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        raise BadInput(_("{path}: no such file").format(path=path)) from None
+    except OSError as e:  # a folder, no permission, a name too long
+        raise BadInput(_("{path}: cannot read it: {error}").format(path=path, error=e.strerror)) from None
     try:
         stream: Any = gzip.GzipFile(fileobj=raw, mode="rb") if path.name.lower().endswith(".gz") else raw
         yield io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""), raw.tell, path.stat().st_size
@@ -208,7 +211,7 @@ class Times:
             hms = [int(x) for x in clock.split(":")] + [0]
             if len(y) != 4 or len(hms) not in (3, 4):
                 raise ValueError(text)
-            out = iso(datetime(int(y), int(m), int(d), hms[0], hms[1], hms[2], tzinfo=self.tz))
+            out = iso(in_range(datetime(int(y), int(m), int(d), hms[0], hms[1], hms[2], tzinfo=self.tz)))  # OutOfRange: a ValueError
         except (ValueError, TypeError):
             out = None
         self.cache[text] = out
@@ -555,7 +558,10 @@ def import_servicenow(env: Env, path: Path, tz: str | None = None,
     known_techs = st.imports.tech_names()
     c = _Counts()
     rp: _Replay | None = None
-    size = path.stat().st_size if path.is_file() else 0
+    try:
+        size = path.stat().st_size if path.is_file() else 0
+    except OSError:  # a name too long: opening it says so
+        size = 0
     for rp, batch, done in _rows(path, times):
         c.incidents += len(batch)
         with st.transaction():

@@ -164,6 +164,10 @@ def search(env: Env, text: str, limit: int = 10, kind: str | None = None) -> dic
         raise BadInput(_("--kind must be article or ticket, not {kind!r}").format(kind=kind))
     if limit < 1:
         raise BadInput(_("--limit must be at least 1"))
+    try:
+        kbtext.check_query(text)
+    except kbtext.QueryTooLong as e:
+        raise BadInput(str(e)) from None
     st = env.store
     catch_up(env)
     q = kbtext.parse_query(text, *kbindex.vocabulary(st))

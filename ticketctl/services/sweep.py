@@ -84,7 +84,7 @@ def _write(env: Env, st: Store, tickets: list[Ticket], actions: list[rules.Actio
     parents' keys filled in, and how many notifications were queued."""
     cfg, now = env.config, env.now
     # on a synced device the server queues an escalation's notifications when it records it, once for the
-    # team (sync.jobs): two machines sweeping the same ticket between syncs must not notify twice
+    # team (server.jobs): two machines sweeping the same ticket between syncs must not notify twice
     team = bool(st.meta("sync_role", ""))
     by_key = {t.key: t for t in tickets}
     drafts: dict[str, list[workflow.Draft]] = {}

@@ -86,7 +86,9 @@ class Store:
     def __init__(self, path: Path):
         self.path = path
         self._meta: dict[str, str] | None = None
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from ticketctl.home import make_folder
+
+        make_folder(path.parent)
         try:
             self.db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
             self.db.execute("PRAGMA busy_timeout = 10000")

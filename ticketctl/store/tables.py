@@ -2,7 +2,7 @@
 
 These classes serve tooling (reports, ad-hoc analysis with SQLModel or
 pandas over a copy of a store); the central server keeps its own schema
-(``ticketctl.sync.schema``). The technician's hot path never imports this
+(``ticketctl.server.schema``). The technician's hot path never imports this
 module: every headless command opens the store with stdlib ``sqlite3`` and the
 DDL in ``schema.py``, because SQLAlchemy, SQLModel and pydantic together cost
 more to import than a whole command may take.

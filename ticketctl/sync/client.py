@@ -149,7 +149,7 @@ def setup(env: Env, url: str, token: str) -> dict[str, Any]:
         me = _hello(env, conn)
     finally:
         conn.close()
-    atomic_write(env.home.sync_file, json.dumps({"url": url, "token": token.strip()}).encode())
+    atomic_write(env.home.sync_file, json.dumps({"url": url, "token": token.strip()}).encode(), secret=True)  # the token
     os.chmod(env.home.sync_file, 0o600)
     return {"url": url, "device": me["device"], "role": me["role"], "prefix": env.store.meta("key_prefix")}
 
@@ -246,7 +246,7 @@ def unshared_history(env: Env) -> int:
 
 
 def _share_history(env: Env, conn: Connection, role: str, progress: Progress | None) -> dict[str, Any]:
-    """Upload the history written here outside mutations (``sync.history``), in
+    """Upload the history written here outside mutations (``server.history``), in
     batches; the pull that follows confirms it. Technicians' devices keep theirs."""
     st = env.store
     out: dict[str, Any] = {"shared": 0, "duplicates": 0, "refused": {}, "kept": 0}

@@ -1,6 +1,6 @@
 """The mail door's client: ``ticketctl intake imap`` reads a mailbox over IMAP
 and hands each message it has not handed over yet to the server's
-``/intake/mail`` (``ticketctl.sync.intake``), which opens a ticket for a new
+``/intake/mail`` (``ticketctl.server.intake.doors``), which opens a ticket for a new
 message and notes the ticket a reply answers.
 
 One pass::
@@ -54,7 +54,7 @@ from ticketctl.i18n import _
 KEYWORD = "$Ticketctl"
 IMAP_TIMEOUT_S = 30.0
 HTTP_TIMEOUT_S = 60.0
-#: what the server's ``Mail`` model takes (``ticketctl.sync.intake.Mail``); more is clipped here
+#: what the server's ``Mail`` model takes (``ticketctl.server.intake.doors.Mail``); more is clipped here
 MESSAGE_ID_MAX = 300
 SUBJECT_MAX = 2000
 SENDER_MAX = 500
@@ -96,6 +96,10 @@ def check(box: Mailbox, door: Door) -> None:
     text over a network, before anything connects. Raises BadInput."""
     if not re.match(r"https?://[^/\s]+", door.url):
         raise BadInput(_("--server {url!r} must be a URL like http://10.0.0.5:8765").format(url=door.url))
+    try:
+        box.host.encode("idna")
+    except UnicodeError:
+        raise BadInput(_("--host {host!r} is not a host name").format(host=box.host[:80])) from None
     if not door.token.strip():
         raise BadInput(_("no intake token: --token TOKEN or TICKETCTL_INTAKE_TOKEN (from `ticketctl server add-source NAME"
                          " --kind imap`)"))

@@ -18,12 +18,12 @@ Endpoints (``/openapi.json`` has the schema):
   (the "poke" that ``sync --watch`` sleeps on).
 - ``GET /sync/snapshot``: the projections as of one sequence number.
 - ``POST /sync/history``: events written outside any mutation (imports),
-  recorded once by id (``sync.history``).
+  recorded once by id (``server.history``).
 - ``PUT /blobs/{sha256}``: evidence files, idempotent, checked against the hash.
 - ``GET /kb``, ``/kb/{id}``, ``/kb.json``: the published knowledge articles, for
-  customers (no token), ``sync.kbpages``.
+  customers (no token), ``server.web.kb``.
 - ``POST /intake/alertmanager``, ``/intake/webhook/{name}``, ``/intake/mail``: work
-  arriving by itself, each source writing as its own device (``sync.intake``).
+  arriving by itself, each source writing as its own device (``server.intake.doors``).
 """
 
 
@@ -48,20 +48,16 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from ticketctl import i18n
-from ticketctl.core import roles
+from ticketctl.core import kbtext, roles
 from ticketctl.core.config import Config
 from ticketctl.core.model import parse_time
 from ticketctl.errors import TicketctlError
 from ticketctl.home import Home, load_config
-from ticketctl.services import keys
-from ticketctl.services.env import Env
-from ticketctl.services.mutations import intent, load_mutations, prepare
-from ticketctl.sync import history, intake, jobs, kbpages, proof, webform
-from ticketctl.sync import schema as S
-from ticketctl.sync.bodies import Hello, History, Push
-from ticketctl.sync.limits import BodyLimit, known_tokens, route_limits
-from ticketctl.sync.protocol import MAX_PAGE
-from ticketctl.sync.serverdb import (
+from ticketctl.server import history, jobs
+from ticketctl.server import schema as S
+from ticketctl.server.intake import doors as intake
+from ticketctl.server.limits import BodyLimit, known_tokens, route_limits
+from ticketctl.server.store import (
     ServerStore,
     engine_for,
     high_water,
@@ -70,6 +66,14 @@ from ticketctl.sync.serverdb import (
     now_iso,
     token_hash,
 )
+from ticketctl.server.web import form as webform
+from ticketctl.server.web import kb as kbpages
+from ticketctl.server.web import proof
+from ticketctl.services import keys
+from ticketctl.services.env import Env
+from ticketctl.services.mutations import intent, load_mutations, prepare
+from ticketctl.sync.bodies import Hello, History, Push
+from ticketctl.sync.protocol import MAX_PAGE
 
 log = logging.getLogger("ticketctl.server")
 
@@ -106,7 +110,7 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
 
     ``run_jobs`` (default: ``TICKETCTL_SERVER_JOBS``, set by ``server run``):
     ``url``, ``sweep_every``, ``dispatch_every``: this worker takes its share of
-    the team's scheduled work (``sync.jobs``) while it serves."""
+    the team's scheduled work (``server.jobs``) while it serves."""
     home = home or Home.from_env()
     page_lang = lang or i18n.choose(home.lang(), os.environ)
     i18n.use(i18n.LANGUAGES[0])
@@ -116,6 +120,7 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
     engine = engine_for(db_url)
     epoch = migrate(engine)
     with engine.begin() as c:  # the countersigning key exists (committed) before any request needs it
+        lock_sequence(c)  # workers starting together: the first makes the key, the others read it
         proof.server_key(c)
     cfg = load_config(home.config_file)
     load_mutations()
@@ -245,7 +250,7 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
     @app.post("/sync/history")
     def upload_history(body: History, dev: Auth) -> dict[str, Any]:
         """Events this device wrote outside any mutation (an import, ``demo``), recorded
-        as facts (``sync.history``): ``accepted``, ``duplicates`` (ids the server has),
+        as facts (``server.history``): ``accepted``, ``duplicates`` (ids the server has),
         ``refused`` ({event id: reason}), ``seqs`` ({event id: seq} of the accepted, numbered
         ``first`` .. ``last`` without a gap), ``seq``. For dispatchers, supervisors and admins."""
         if dev.role not in ("dispatcher", "supervisor", "admin"):
@@ -414,20 +419,29 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
     public_kb = kbpages.PublicKb()
 
     @app.get("/kb", response_class=HTMLResponse, tags=["public pages"])
-    def kb_search_page(q: Annotated[str, Query(max_length=200)] = "", accept_language: AcceptLanguage = None) -> HTMLResponse:
-        """The public knowledge base: published articles, searched by ``q`` (no login)."""
+    def kb_search_page(q: Annotated[str, Query(max_length=kbtext.QUERY_MAX_CHARS)] = "",
+                       accept_language: AcceptLanguage = None) -> HTMLResponse:
+        """The public knowledge base: published articles, searched by ``q`` (no login; 422 for a query past
+        the bounds every search has: 200 characters, 16 terms)."""
         lang = proof.page_language(accept_language, page_lang)
-        with engine.connect() as c:
-            found, corrected = public_kb.search(c, q)
+        try:
+            with engine.connect() as c:
+                found, corrected = public_kb.search(c, q)
+        except kbtext.QueryTooLong:
+            return html_page(kbpages.search_page([], q, {}, lang), lang, 422)
         return html_page(kbpages.search_page(found, q, corrected, lang), lang)
 
     @app.get("/kb.json", tags=["public pages"])
-    def kb_json(q: Annotated[str, Query(max_length=200)] = "",
+    def kb_json(q: Annotated[str, Query(max_length=kbtext.QUERY_MAX_CHARS)] = "",
                 limit: Annotated[int, Query(ge=1, le=200)] = kbpages.LIST_LIMIT) -> dict[str, Any]:
         """Published articles as JSON: ``articles`` (public fields and ``url``), matching ``q``
-        when given (most relevant first), else the most recently published; ``corrected`` typos."""
-        with engine.connect() as c:
-            found, corrected = public_kb.search(c, q, limit)
+        when given (most relevant first), else the most recently published; ``corrected`` typos.
+        422 for a query past 200 characters or 16 terms."""
+        try:
+            with engine.connect() as c:
+                found, corrected = public_kb.search(c, q, limit)
+        except kbtext.QueryTooLong as e:
+            raise HTTPException(422, str(e)) from None
         return {"query": q, "corrected": corrected, "articles": [kbpages.public(a) for a in found]}
 
     @app.get("/kb/{article_id}", response_class=HTMLResponse, tags=["public pages"])
@@ -511,8 +525,8 @@ def _when(client_ts: str) -> datetime:
 
 
 def app_from_env() -> FastAPI:
-    """Factory for ``uvicorn --factory`` with several workers: each stops with its master (``sync.lifeline``)."""
-    from ticketctl.sync import lifeline
+    """Factory for ``uvicorn --factory`` with several workers: each stops with its master (``server.lifeline``)."""
+    from ticketctl.server import lifeline
 
     if os.environ.get(lifeline.ENV, "").isdigit():
         lifeline.follow(int(os.environ[lifeline.ENV]))

@@ -30,8 +30,8 @@ from typing import Any
 from ticketctl.core.config import Config
 from ticketctl.core.model import Event
 from ticketctl.core.workflow import apply_tech, fold
+from ticketctl.server.store import ServerStore
 from ticketctl.sync.bodies import HistoryEvent
-from ticketctl.sync.serverdb import ServerStore
 
 _EXISTING = "SELECT id, seq FROM events WHERE id IN ({marks})"
 

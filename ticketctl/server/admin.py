@@ -12,8 +12,8 @@ from sqlalchemy import Engine, insert, select, update
 from ticketctl.core.roles import ROLES
 from ticketctl.errors import BadInput, NotFound, Refused
 from ticketctl.i18n import _
-from ticketctl.sync import schema as S
-from ticketctl.sync.serverdb import engine_for, migrate, now_iso, token_hash
+from ticketctl.server import schema as S
+from ticketctl.server.store import engine_for, migrate, now_iso, token_hash
 
 
 def add_device(db_url: str, name: str, role: str) -> dict[str, Any]:
@@ -41,12 +41,12 @@ def enrol(engine: Engine, name: str, role: str) -> str:
 
 
 def add_source(db_url: str, name: str, kind: str, prefix: str | None = None) -> dict[str, Any]:
-    """Open a door for work that arrives by itself (``sync.intake``): the source
+    """Open a door for work that arrives by itself (``server.intake.doors``): the source
     ``name`` of ``kind`` and its device ``intake:NAME``, which writes its tickets
     keyed ``PREFIX-N``. Returns the row and the token (shown once; a webhook's is
     also its signing key, which the server keeps)."""
     from ticketctl.core.intake import KINDS, device_name
-    from ticketctl.sync.intake import free_prefix
+    from ticketctl.server.intake.doors import free_prefix
 
     name = name.strip()
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", name):

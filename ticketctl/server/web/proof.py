@@ -41,9 +41,9 @@ from ticketctl.core.config import Config
 from ticketctl.core.model import Ticket
 from ticketctl.errors import TicketctlError
 from ticketctl.i18n import LANGUAGES, N_, localize, translator
+from ticketctl.server import schema as S
+from ticketctl.server.store import event_from_server_row, now_iso, ticket_from_json
 from ticketctl.services.env import Env
-from ticketctl.sync import schema as S
-from ticketctl.sync.serverdb import event_from_server_row, now_iso, ticket_from_json
 
 SERVER_DEVICE = certificate.SERVER_DEVICE
 

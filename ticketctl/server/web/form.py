@@ -3,7 +3,7 @@ team's web source (``ticketctl server add-source NAME --kind web``; the first
 such source that is not revoked), and ``GET /s/KEY.TOKEN`` shows its progress.
 
 The pages are plain HTML fit for a phone (no scripts, no external assets), in
-the browser's language (:func:`ticketctl.sync.proof.page_language`). A post is
+the browser's language (:func:`ticketctl.server.web.proof.page_language`). A post is
 judged in this order, and anything refused writes nothing and shows the form
 again with what the customer typed:
 
@@ -15,7 +15,7 @@ again with what the customer typed:
         open the ticket (channel "web"), attach the photo (evidence by hash),
         count the hit (``intake_hits``, so the limit holds across workers)
 
-The whole body is already capped by :class:`ticketctl.sync.limits.BodyLimit`.
+The whole body is already capped by :class:`ticketctl.server.limits.BodyLimit`.
 A contact that is a phone number goes to the ticket's ``phone`` (which
 technicians never receive, ``core.roles``); an e-mail address is the ``customer``.
 
@@ -56,10 +56,10 @@ from ticketctl.core.workflow import apply
 from ticketctl.errors import TicketctlError
 from ticketctl.home import Home
 from ticketctl.i18n import N_, localize, translator
-from ticketctl.sync import proof
-from ticketctl.sync import schema as S
-from ticketctl.sync.intake import _SOURCE, Door, Source
-from ticketctl.sync.serverdb import event_from_server_row, ticket_from_json
+from ticketctl.server import schema as S
+from ticketctl.server.intake.doors import _SOURCE, Door, Source
+from ticketctl.server.store import event_from_server_row, ticket_from_json
+from ticketctl.server.web import proof
 
 log = logging.getLogger("ticketctl.server")
 

@@ -26,14 +26,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, create_engine, event, func, insert, select, text, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from ticketctl.core.approvals import Delegation
 from ticketctl.core.kb import Article
 from ticketctl.core.model import Event, Technician, Ticket, resolve_key
 from ticketctl.errors import ConfigError, NotFound, Unreachable
 from ticketctl.i18n import _
-from ticketctl.sync import schema as S
+from ticketctl.server import schema as S
 
 
 def engine_for(url: str) -> Engine:
@@ -47,6 +47,19 @@ def engine_for(url: str) -> Engine:
         return create_engine(u, pool_size=10, max_overflow=40, pool_pre_ping=True)
     if u.drivername != "sqlite" or not u.database:
         raise ConfigError(_("--db {url!r}: only sqlite:///PATH and postgresql://... are supported").format(url=url))
+    if u.database != ":memory:":
+        from pathlib import Path
+
+        from ticketctl.home import make_folder
+
+        path = Path(u.database)
+        try:
+            is_dir = path.is_dir()
+        except OSError as e:  # a name too long
+            raise ConfigError(_("--db {url!r}: {reason}").format(url=url, reason=e.strerror)) from None
+        if is_dir:
+            raise ConfigError(_("--db {url!r}: {path} is a folder, not a database file").format(url=url, path=path))
+        make_folder(path.parent)  # the home on first use (`server add-device` before anything else ran)
     eng = create_engine(u, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=20, max_overflow=40)
 
     @event.listens_for(eng, "connect")
@@ -79,6 +92,9 @@ def migrate(engine: Engine) -> str:
         reason = str(e.orig).strip().splitlines()[0] if e.orig is not None else str(e)
         raise Unreachable(_("cannot reach the server database {url}: {reason}").format(
             url=engine.url.render_as_string(hide_password=True), reason=reason)) from None
+    except DatabaseError as e:  # a file that is no database (--db sqlite:////etc/hostname)
+        reason = str(e.orig).strip().splitlines()[0] if e.orig is not None else str(e)
+        raise ConfigError(_("--db {url}: {reason}").format(url=engine.url.render_as_string(hide_password=True), reason=reason)) from None
 
 
 def _migrate(engine: Engine) -> str:
@@ -192,7 +208,7 @@ class ServerStore:
             where[key] = before
 
     def escalations(self) -> list[dict[str, Any]]:
-        """The buffered ``ticket.escalated`` events (ticket, at, payload), for the outbox (``sync.jobs``)."""
+        """The buffered ``ticket.escalated`` events (ticket, at, payload), for the outbox (``server.jobs``)."""
         return [{"ticket": e["ticket"], "at": e["at"], "payload": json.loads(e["payload"])}
                 for e in self._events if e["type"] == "ticket.escalated"]
 

@@ -1,7 +1,7 @@
 """The server's doors for work that arrives by itself: monitoring alerts
 (Prometheus Alertmanager's webhook, version 4), a generic JSON webhook signed
 with HMAC-SHA256, and the mail ``ticketctl intake imap`` hands over. (The
-customers' web form is ``sync.webform``, on the same :class:`Door`.)
+customers' web form is ``server.web.form``, on the same :class:`Door`.)
 
 Every source is a device of its own, ``intake:NAME`` (``ticketctl server
 add-source``): its tickets and notes are events in the team's log, synced to
@@ -49,15 +49,15 @@ from ticketctl.core.evidence import decide_attach
 from ticketctl.core.model import parse_time
 from ticketctl.errors import TicketctlError
 from ticketctl.home import Home
+from ticketctl.server import schema as S
+from ticketctl.server.store import ServerStore, lock_sequence, now_iso, token_hash
 from ticketctl.services import tickets
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import intent
-from ticketctl.sync import schema as S
-from ticketctl.sync.serverdb import ServerStore, lock_sequence, now_iso, token_hash
 
 log = logging.getLogger("ticketctl.server")
 
-#: largest body each door reads (bytes); more is 413 before anything reads it (``sync.limits``)
+#: largest body each door reads (bytes); more is 413 before anything reads it (``server.limits``)
 ALERT_BODY_MAX = 2 * 1024 * 1024
 WEBHOOK_BODY_MAX = 256 * 1024
 MAX_ALERTS = 1000
@@ -134,7 +134,7 @@ class Door:
     transaction, which holds the sequence lock."""
 
     def __init__(self, c: Connection, home: Home, cfg: Config, name: str, prefix: str, lock: bool = True):
-        from ticketctl.sync.server import server_env
+        from ticketctl.server.app import server_env
 
         if lock:
             lock_sequence(c)

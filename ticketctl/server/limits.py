@@ -39,11 +39,11 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ticketctl.core.config import Config
+from ticketctl.server import schema as S
+from ticketctl.server.intake import doors as intake
+from ticketctl.server.store import token_hash
 from ticketctl.services.evidence import MAX_BYTES as EVIDENCE_MAX
-from ticketctl.sync import intake
-from ticketctl.sync import schema as S
 from ticketctl.sync.protocol import MAX_BATCH_BODY
-from ticketctl.sync.serverdb import token_hash
 
 KiB, MiB = 1024, 1024 * 1024
 

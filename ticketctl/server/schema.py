@@ -155,7 +155,7 @@ webhook_deliveries = Table(
 )
 
 notifications = Table(
-    "notifications", metadata,                         # the team's webhook outbox (sync.jobs), as the local store's
+    "notifications", metadata,                         # the team's webhook outbox (server.jobs), as the local store's
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("created_at", String(32), nullable=False),
     Column("target", String(200), nullable=False),     # name in [notify.targets]

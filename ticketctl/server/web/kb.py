@@ -24,9 +24,9 @@ from sqlalchemy import Connection, func, select
 from ticketctl.core import kbtext
 from ticketctl.core.kb import Article, search_text
 from ticketctl.i18n import translator
+from ticketctl.server import schema as S
+from ticketctl.server.web.proof import page
 from ticketctl.store import kbindex
-from ticketctl.sync import schema as S
-from ticketctl.sync.proof import page
 
 #: what a customer may see of an article
 PUBLIC_FIELDS = ("id", "title", "problem", "steps", "cause", "solution", "tags", "product", "fault", "published_at", "updated_at")
@@ -81,7 +81,9 @@ class PublicKb:
 
     def search(self, c: Connection, query: str, limit: int = LIST_LIMIT) -> tuple[list[Article], dict[str, list[str]]]:
         """Published articles matching ``query`` (all of them, newest first, for
-        an empty query), and the typos corrected."""
+        an empty query), and the typos corrected. Raises ``kbtext.QueryTooLong``
+        (the server answers 422) for a query past the bounds every search has."""
+        kbtext.check_query(query)
         idx = self.index(c)
         if not query.strip():
             recent = sorted(idx.articles.values(), key=lambda a: (a.published_at or a.updated_at, a.id), reverse=True)

@@ -2,7 +2,7 @@
 
 ``server run --workers N`` is uvicorn's supervisor (the *master*) and N worker
 processes that share its listening socket; each worker also runs the team's
-scheduled jobs (``sync.jobs``). Killed with SIGKILL (``kill -9``, the OOM
+scheduled jobs (``server.jobs``). Killed with SIGKILL (``kill -9``, the OOM
 killer, a container runtime), the master cannot stop its workers: they would
 go on serving as orphans, holding the port (the next ``server run`` fails
 with "Address already in use") and sweeping beside the next server.

@@ -44,7 +44,7 @@ from sqlalchemy.exc import IntegrityError
 from ticketctl.core.config import Config
 from ticketctl.core.model import iso
 from ticketctl.home import Home
-from ticketctl.sync import schema as S
+from ticketctl.server import schema as S
 
 log = logging.getLogger("ticketctl.server")
 
@@ -164,9 +164,9 @@ def claim(engine: Engine, job: str, every: float, now: float | None = None) -> b
 def replica(server_home: Home, url: str, db: Engine) -> Any:
     """The jobs' device (its ``Env``): a store in ``<server home>/jobs``, enrolled
     with the server's database on first use and set up against ``url``."""
+    from ticketctl.server.admin import enrol
     from ticketctl.services.env import Env
     from ticketctl.sync import client
-    from ticketctl.sync.admin import enrol
 
     root = Path(server_home.root or server_home.config_file.parent) / "jobs"
     root.mkdir(parents=True, exist_ok=True)
