@@ -81,7 +81,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from ticketctl.server import admin
-from ticketctl.server.store import engine_for
+from ticketctl.server.store.engine import engine_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sync import SERVERS, Server, log, pct, pg_cpu  # noqa: E402

@@ -96,7 +96,8 @@ from ticketctl.errors import TicketctlError
 from ticketctl.home import load_config
 from ticketctl.server import admin
 from ticketctl.server import schema as S
-from ticketctl.server.store import _json, engine_for, high_water, lock_sequence, tech_from_json
+from ticketctl.server.store.engine import engine_for, high_water, lock_sequence
+from ticketctl.server.store.team import compact_json, tech_from_json
 from ticketctl.services import techs as techs_service
 from ticketctl.services import tickets
 from ticketctl.services.env import Env
@@ -253,13 +254,13 @@ def build(cfg, key, flds, tech, at, seq, cseq):  # type: ignore[no-untyped-def]
                        mutation_id=mid, ticket=key, payload=p) for k, (typ, p) in enumerate(decide(t))]
         t, _ = workflow.fold(t, batch, cfg)
         seq = last = seq + len(batch)
-        evs += [{"seq": e.device_seq, "id": e.id, "mutation_id": mid, "ticket": key, "type": e.type, "payload": _json(e.payload),
+        evs += [{"seq": e.device_seq, "id": e.id, "mutation_id": mid, "ticket": key, "type": e.type, "payload": compact_json(e.payload),
                  "actor": "loader", "device": "loader", "at": at} for e in batch]
         seq += 1
         res.append({"seq": seq, "device": "loader", "client_seq": cseq, "mutation_id": mid, "name": name, "status": "applied",
                     "reason": None, "at": at})
         cseq += 1
-    row = {"key": key, "status": t.status, "assignee": t.assignee, "updated_at": t.updated_at, "data": _json(vars(t)), "seq": last}
+    row = {"key": key, "status": t.status, "assignee": t.assignee, "updated_at": t.updated_at, "data": compact_json(vars(t)), "seq": last}
     return row, evs, res, seq, cseq
 
 

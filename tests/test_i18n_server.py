@@ -23,7 +23,7 @@ from sync_helpers import Server, client, fresh
 from ticketctl import i18n
 from ticketctl.home import Home
 from ticketctl.server.app import create_app
-from ticketctl.server.web.proof import page_language
+from ticketctl.server.web.pages import page_language
 from ticketctl.services import cert, confirm, techs, tickets
 from ticketctl.services.env import Env
 from ticketctl.sync import client as sync

@@ -36,7 +36,7 @@ from sync_helpers import Server, client, server_on
 from ticketctl.server import schema as S
 from ticketctl.server.admin import add_device, add_source, revoke
 from ticketctl.server.app import create_app
-from ticketctl.server.store import engine_for
+from ticketctl.server.store.engine import engine_for
 from ticketctl.services import tickets
 from ticketctl.sync import client as sync
 
@@ -525,7 +525,7 @@ def test_a_group_commit_undoes_only_the_refused_arrival(team: Team, tmp_path: Pa
 
     from ticketctl.core.config import Config
     from ticketctl.server.intake import doors as intake
-    from ticketctl.server.store import engine_for
+    from ticketctl.server.store.engine import engine_for
 
     w = intake.Writer(engine_for(team.url), home_in(tmp_path / "w"), Config())
     good, bad, other = (notification({**FIRING, "fingerprint": f}) for f in ("g1", "b1", "g2"))

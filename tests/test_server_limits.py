@@ -181,7 +181,7 @@ def app_client(tmp_path_factory: pytest.TempPathFactory) -> Any:
 def test_every_route_that_takes_a_body_has_its_own_limit(app_client: Any) -> None:
     paths = app_client.app.openapi()["paths"]
     takes_a_body = {p for p, ops in paths.items() if set(ops) & {"post", "put", "patch"}}
-    table = limits.route_limits(app_client.app.state.config)
+    table = limits.route_limits(app_client.app.state.server.config)
     assert set(table) == takes_a_body
 
 
@@ -199,9 +199,9 @@ def test_a_body_of_the_limit_passes_and_one_byte_more_is_413(app_client: Any, ch
 
 
 def test_a_chunked_body_over_the_limit_is_413_whatever_the_route_makes_of_it(app_client: Any) -> None:
-    add_source(app_client.app.state.engine.url.render_as_string(), "form", "web")
+    add_source(app_client.app.state.server.engine.url.render_as_string(), "form", "web")
     form = {"Content-Type": "multipart/form-data; boundary=xyz"}
-    too_much = limits.route_limits(app_client.app.state.config)["/new"] + 1
+    too_much = limits.route_limits(app_client.app.state.server.config)["/new"] + 1
     r = app_client.post("/new", content=iter([b"--xyz\r\n" + b"x" * too_much]), headers=form)
     assert r.status_code == 413 and r.json()["detail"].startswith("the body is larger than"), r.text[:200]
     under = app_client.post("/new", content=iter([b"--xyz\r\n"]), headers=form)  # the form page says what is wrong
@@ -216,7 +216,7 @@ def test_routes_without_a_body_and_unknown_paths_take_the_small_default(app_clie
 
 
 def test_a_token_route_takes_more_than_the_default_only_with_a_valid_token(app_client: Any) -> None:
-    url = app_client.app.state.engine.url.render_as_string()
+    url = app_client.app.state.server.engine.url.render_as_string()
     revoked = add_device(url, "gone", "technician")["token"]
     revoke(url, "gone")
     body = b"{" + b" " * limits.DEFAULT + b"}"

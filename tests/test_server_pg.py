@@ -31,7 +31,7 @@ from sqlalchemy import select
 from ticketctl.server import schema as S
 from ticketctl.server.admin import add_device
 from ticketctl.server.app import create_app
-from ticketctl.server.store import engine_for
+from ticketctl.server.store.engine import engine_for
 
 PUSHERS, BATCHES, BATCH = 6, 25, 5  # 750 mutations, 150 pushes racing on the sequence
 READERS = (("r0", "dispatcher", 7, 0.0), ("r1", "technician", 50, 0.0), ("r2", "supervisor", 5000, 0.5))  # name, role, limit, wait

@@ -50,7 +50,7 @@ from ticketctl.core.workflow import apply_tech, fold
 from ticketctl.errors import TicketctlError
 from ticketctl.home import Home
 from ticketctl.server import schema as S
-from ticketctl.server.store import engine_for
+from ticketctl.server.store.engine import engine_for
 from ticketctl.services import rebuild, techs, tickets
 from ticketctl.services.env import Env
 from ticketctl.sync import client as sync

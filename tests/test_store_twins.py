@@ -5,7 +5,7 @@ pushed, against the server's ``ServerStore`` (``store.protocol.MutationStore``
 is what both implement). Here the same sequence of mutations runs through the
 one pipeline (``services.mutations.prepare`` then the function inside its
 intent) against a throwaway device store and a throwaway server database
-(SQLite, migrated by ``server.store.migrate``, each mutation in its own
+(SQLite, migrated by ``server.store.engine.migrate``, each mutation in its own
 server transaction as ``/sync/push`` runs it), and both must give the same
 ticket and technician projections, the same events (types, payloads, actors,
 times, mutation ids) and the same refusals (a rule's refusal word for word;
@@ -29,8 +29,9 @@ import pytest
 from ticketctl.core.model import parse_time
 from ticketctl.errors import TicketctlError
 from ticketctl.home import Home
-from ticketctl.server.app import server_env
-from ticketctl.server.store import ServerStore, engine_for, lock_sequence, migrate
+from ticketctl.server.context import server_env
+from ticketctl.server.store.engine import engine_for, lock_sequence, migrate
+from ticketctl.server.store.team import ServerStore
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import intent, load_mutations, perform, prepare
 from ticketctl.store.db import Store

@@ -26,7 +26,7 @@ from ticketctl.core import certificate
 from ticketctl.errors import Refused
 from ticketctl.server import admin
 from ticketctl.server import schema as S
-from ticketctl.server.store import engine_for
+from ticketctl.server.store.engine import engine_for
 from ticketctl.services import cert, confirm, techs, tickets
 from ticketctl.services.env import Env
 from ticketctl.sync import client as sync

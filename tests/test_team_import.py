@@ -26,7 +26,8 @@ from sync_helpers import CLI, Server, client, server_on
 
 from ticketctl.core.workflow import fold
 from ticketctl.server import schema as S
-from ticketctl.server.store import engine_for, event_from_server_row
+from ticketctl.server.store.engine import engine_for
+from ticketctl.server.store.team import event_from_server_row
 from ticketctl.services import rebuild, tickets
 from ticketctl.services.env import Env
 from ticketctl.sync import client as sync

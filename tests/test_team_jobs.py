@@ -29,7 +29,7 @@ from sync_helpers import Server, ServerGroup, client, server_on
 
 from ticketctl.server import jobs
 from ticketctl.server import schema as S
-from ticketctl.server.store import engine_for, migrate
+from ticketctl.server.store.engine import engine_for, migrate
 from ticketctl.services import sweep, techs, tickets
 from ticketctl.services.env import Env
 from ticketctl.sync import client as sync

@@ -407,7 +407,7 @@ def test_a_poisoned_key_from_an_older_server_is_skipped_by_everyone(db_team: Tea
     from sqlalchemy import update
 
     from ticketctl.server import schema as S
-    from ticketctl.server.store import engine_for
+    from ticketctl.server.store.engine import engine_for
 
     pem, kid = _keypair()
     engine = engine_for(t.url) if (t := db_team) else None

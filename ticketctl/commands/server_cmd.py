@@ -43,7 +43,7 @@ def run(
     import uvicorn
 
     from ticketctl.server.app import create_app
-    from ticketctl.server.store import engine_for, migrate
+    from ticketctl.server.store.engine import engine_for, migrate
 
     url = _db(db)
     engine = engine_for(url)

@@ -13,7 +13,7 @@ from ticketctl.core.roles import ROLES
 from ticketctl.errors import BadInput, NotFound, Refused
 from ticketctl.i18n import _
 from ticketctl.server import schema as S
-from ticketctl.server.store import engine_for, migrate, now_iso, token_hash
+from ticketctl.server.store.engine import engine_for, migrate, now_iso, token_hash
 
 
 def add_device(db_url: str, name: str, role: str) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from typing import Any
 from ticketctl.core.config import Config
 from ticketctl.core.model import Event
 from ticketctl.core.workflow import apply_tech, fold
-from ticketctl.server.store import ServerStore
+from ticketctl.server.store.team import ServerStore
 from ticketctl.sync.bodies import HistoryEvent
 
 _EXISTING = "SELECT id, seq FROM events WHERE id IN ({marks})"

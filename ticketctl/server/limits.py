@@ -41,7 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ticketctl.core.config import Config
 from ticketctl.server import schema as S
 from ticketctl.server.intake import doors as intake
-from ticketctl.server.store import token_hash
+from ticketctl.server.store.engine import token_hash
 from ticketctl.services.evidence import MAX_BYTES as EVIDENCE_MAX
 from ticketctl.sync.protocol import MAX_BATCH_BODY
 

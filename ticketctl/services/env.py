@@ -124,7 +124,7 @@ class Env:
     def mutation_store(self) -> MutationStore:
         """The store as a mutation sees it (``store.protocol.MutationStore``): on a
         device its own :attr:`store`, on the server the team's state inside the
-        running transaction (``server.app.server_env`` puts it in :attr:`store`).
+        running transaction (``server.context.server_env`` puts it in :attr:`store`).
         The mutation services use only this, so mypy proves they call nothing
         the server's store lacks."""
         return self.store

@@ -56,6 +56,20 @@ _ARTICLES = """
      WHERE k.kind = 'article' AND a.status = 'active'"""
 
 
+def in_memory(articles: list[kb.Article]) -> sqlite3.Connection:
+    """An index of just these articles, in memory (the server's public pages):
+    searched with :func:`match` and :func:`vocabulary` like a store's."""
+    db = sqlite3.connect(":memory:", check_same_thread=False)
+    db.execute("CREATE TABLE kb_docs (id INTEGER PRIMARY KEY, kind TEXT, ref TEXT, product TEXT, fault TEXT, dept TEXT, at TEXT)")
+    db.execute(FTS_DDL)
+    db.execute(VOCAB_DDL)
+    for i, a in enumerate(articles, 1):
+        title, body = kb.search_text(a)
+        db.execute("INSERT INTO kb_docs VALUES (?, 'article', ?, ?, ?, ?, ?)", (i, a.id, a.product, a.fault, a.dept, a.updated_at))
+        db.execute("INSERT INTO kb_fts (rowid, title, body) VALUES (?, ?, ?)", (i, kbtext.index_text(title), kbtext.index_text(body)))
+    return db
+
+
 def pending(st: Store) -> int:
     """Documents waiting to be (re)indexed."""
     return int(st.db.execute("SELECT count(*) FROM kb_dirty").fetchone()[0])

@@ -50,7 +50,8 @@ from ticketctl.core.model import parse_time
 from ticketctl.errors import TicketctlError
 from ticketctl.home import Home
 from ticketctl.server import schema as S
-from ticketctl.server.store import ServerStore, lock_sequence, now_iso, token_hash
+from ticketctl.server.store.engine import lock_sequence, now_iso, token_hash
+from ticketctl.server.store.team import ServerStore
 from ticketctl.services import tickets
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import intent
@@ -134,7 +135,7 @@ class Door:
     transaction, which holds the sequence lock."""
 
     def __init__(self, c: Connection, home: Home, cfg: Config, name: str, prefix: str, lock: bool = True):
-        from ticketctl.server.app import server_env
+        from ticketctl.server.context import server_env
 
         if lock:
             lock_sequence(c)

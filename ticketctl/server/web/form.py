@@ -3,7 +3,7 @@ team's web source (``ticketctl server add-source NAME --kind web``; the first
 such source that is not revoked), and ``GET /s/KEY.TOKEN`` shows its progress.
 
 The pages are plain HTML fit for a phone (no scripts, no external assets), in
-the browser's language (:func:`ticketctl.server.web.proof.page_language`). A post is
+the browser's language (:func:`ticketctl.server.web.pages.page_language`). A post is
 judged in this order, and anything refused writes nothing and shows the form
 again with what the customer typed:
 
@@ -58,8 +58,8 @@ from ticketctl.home import Home
 from ticketctl.i18n import N_, localize, translator
 from ticketctl.server import schema as S
 from ticketctl.server.intake.doors import _SOURCE, Door, Source
-from ticketctl.server.store import event_from_server_row, ticket_from_json
-from ticketctl.server.web import proof
+from ticketctl.server.store.team import event_from_server_row, ticket_from_json
+from ticketctl.server.web.pages import STYLE, page_language
 
 log = logging.getLogger("ticketctl.server")
 
@@ -270,7 +270,7 @@ def _page(title: str, body: str, lang: str) -> str:
     tag = lang.replace("_", "-")
     return (f'<!doctype html><html lang="{html.escape(tag)}"><head><meta charset="utf-8"><meta name="viewport"'
             f' content="width=device-width,initial-scale=1"><meta name="robots" content="noindex">'
-            f"<title>{html.escape(title)}</title><style>{proof.STYLE}{FORM_STYLE}</style></head><body>{body}</body></html>")
+            f"<title>{html.escape(title)}</title><style>{STYLE}{FORM_STYLE}</style></head><body>{body}</body></html>")
 
 
 def form_page(entry: Entry, products: list[str], max_kb: int, lang: str, error: str = "") -> str:
@@ -395,7 +395,7 @@ def router(engine: Engine, home: Home, cfg: Config) -> APIRouter:
             **(headers or {})})
 
     def language(request: Request, accept_language: str | None) -> str:
-        return proof.page_language(accept_language, getattr(request.app.state, "lang", "en"))
+        return page_language(accept_language, request.app.state.server.lang)
 
     def web_source() -> Source | None:
         query = (_SOURCE.where(S.sources.c.kind == "web", S.devices.c.revoked_at.is_(None))

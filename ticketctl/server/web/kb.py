@@ -12,20 +12,23 @@ any of them changes.
 from __future__ import annotations
 
 import html
-import json
 import sqlite3
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from sqlalchemy import Connection, func, select
+from fastapi import APIRouter, HTTPException, Query
+from fastapi import Path as Path_
+from fastapi.responses import HTMLResponse
+from sqlalchemy import Connection
 
 from ticketctl.core import kbtext
-from ticketctl.core.kb import Article, search_text
+from ticketctl.core.kb import Article
 from ticketctl.i18n import translator
-from ticketctl.server import schema as S
-from ticketctl.server.web.proof import page
+from ticketctl.server.context import Ctx
+from ticketctl.server.store import articles
+from ticketctl.server.web.pages import AcceptLanguage, html_page, page, page_language
 from ticketctl.store import kbindex
 
 #: what a customer may see of an article
@@ -55,26 +58,13 @@ class PublicKb:
         self._lock = threading.Lock()
         self._index: _Index | None = None
 
-    def _version(self, c: Connection) -> tuple[Any, ...]:
-        row = c.execute(select(func.count(), func.max(S.articles.c.seq)).select_from(S.articles)).one()
-        return tuple(row)
-
     def index(self, c: Connection) -> _Index:
-        version = self._version(c)
+        version = articles.version(c)
         with self._lock:
             if self._index is not None and self._index.version == version:
                 return self._index
-        rows = c.execute(select(S.articles.c.data).where(S.articles.c.public == 1, S.articles.c.status == "active"))
-        arts = {a.id: a for a in (Article(**json.loads(r[0])) for r in rows)}
-        db = sqlite3.connect(":memory:", check_same_thread=False)
-        db.execute("CREATE TABLE kb_docs (id INTEGER PRIMARY KEY, kind TEXT, ref TEXT, product TEXT, fault TEXT, dept TEXT, at TEXT)")
-        db.execute(kbindex.FTS_DDL)
-        db.execute(kbindex.VOCAB_DDL)
-        for i, a in enumerate(arts.values(), 1):
-            title, body = search_text(a)
-            db.execute("INSERT INTO kb_docs VALUES (?, 'article', ?, ?, ?, ?, ?)", (i, a.id, a.product, a.fault, a.dept, a.updated_at))
-            db.execute("INSERT INTO kb_fts (rowid, title, body) VALUES (?, ?, ?)", (i, kbtext.index_text(title), kbtext.index_text(body)))
-        idx = _Index(version, arts, db)
+        arts = {a.id: a for a in articles.published(c)}
+        idx = _Index(version, arts, kbindex.in_memory(list(arts.values())))
         with self._lock:  # a search still using the previous index keeps it open until it is done (garbage collected)
             self._index = idx
         return idx
@@ -98,6 +88,51 @@ class PublicKb:
 
     def article(self, c: Connection, article_id: str) -> Article | None:
         return self.index(c).articles.get(article_id)
+
+
+router = APIRouter(tags=["public pages"])
+#: the index of this process's published articles, rebuilt when any of them changes
+PUBLIC = PublicKb()
+
+
+@router.get("/kb", response_class=HTMLResponse)
+def kb_search_page(server: Ctx, q: Annotated[str, Query(max_length=kbtext.QUERY_MAX_CHARS)] = "",
+                   accept_language: AcceptLanguage = None) -> HTMLResponse:
+    """The public knowledge base: published articles, searched by ``q`` (no login; 422 for a query past
+    the bounds every search has: 200 characters, 16 terms)."""
+    lang = page_language(accept_language, server.lang)
+    try:
+        with server.engine.connect() as c:
+            found, corrected = PUBLIC.search(c, q)
+    except kbtext.QueryTooLong:
+        return html_page(search_page([], q, {}, lang), lang, 422)
+    return html_page(search_page(found, q, corrected, lang), lang)
+
+
+@router.get("/kb.json")
+def kb_json(server: Ctx, q: Annotated[str, Query(max_length=kbtext.QUERY_MAX_CHARS)] = "",
+            limit: Annotated[int, Query(ge=1, le=200)] = LIST_LIMIT) -> dict[str, Any]:
+    """Published articles as JSON: ``articles`` (public fields and ``url``), matching ``q``
+    when given (most relevant first), else the most recently published; ``corrected`` typos.
+    422 for a query past 200 characters or 16 terms."""
+    try:
+        with server.engine.connect() as c:
+            found, corrected = PUBLIC.search(c, q, limit)
+    except kbtext.QueryTooLong as e:
+        raise HTTPException(422, str(e)) from None
+    return {"query": q, "corrected": corrected, "articles": [public(a) for a in found]}
+
+
+@router.get("/kb/{article_id}", response_class=HTMLResponse)
+def kb_article_page(server: Ctx, article_id: Annotated[str, Path_(max_length=64)],
+                    accept_language: AcceptLanguage = None) -> HTMLResponse:
+    """One published article, for customers (404 for one not published or retired)."""
+    lang = page_language(accept_language, server.lang)
+    with server.engine.connect() as c:
+        a = PUBLIC.article(c, article_id)
+    if a is None:
+        return html_page(not_found_page(article_id, lang), lang, 404)
+    return html_page(article_page(a, lang), lang)
 
 
 def search_page(found: list[Article], query: str, corrected: dict[str, list[str]], lang: str) -> str:
