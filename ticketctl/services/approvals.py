@@ -20,6 +20,7 @@ from ticketctl.i18n import _
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import mutation
 from ticketctl.services.tickets import act, record
+from ticketctl.store.queries import blocked_for
 
 
 def request(env: Env, key: str, cost: float, what: str, attach: list[str] | None = None) -> dict[str, Any]:
@@ -60,14 +61,14 @@ def _view(env: Env, t: Ticket) -> dict[str, Any]:
 def request_as(env: Env, key: str, cost: float, what: str, attachments: list[dict[str, FieldValue]]) -> dict[str, Any]:
     """Work out the path for ``cost`` (``[approvals]``) and block the ticket on it."""
     out = act(env, key, lambda t: workflow.decide_request_approval(t, env.config, cost, what, attachments))
-    return _view(env, env.store.ticket(out["key"]))
+    return _view(env, env.mutation_store.ticket(out["key"]))
 
 
 @mutation("approval.approve")
 def approve(env: Env, key: str, note: str | None = None) -> dict[str, Any]:
     """Approve the step of ``key``'s request that the actor holds (or holds for
     someone away); the last approval unblocks the ticket."""
-    st = env.store
+    st = env.mutation_store
     out = act(env, key, lambda t: approvals.decide(t, env.actor, True, note, st.delegations(), env.now))
     return _view(env, st.ticket(out["key"]))
 
@@ -75,13 +76,13 @@ def approve(env: Env, key: str, note: str | None = None) -> dict[str, Any]:
 @mutation("approval.reject")
 def reject(env: Env, key: str, reason: str) -> dict[str, Any]:
     """Reject ``key``'s request: it ends, and the ticket goes back to its holder with the reason."""
-    st = env.store
+    st = env.mutation_store
     out = act(env, key, lambda t: approvals.decide(t, env.actor, False, reason, st.delegations(), env.now))
     return _view(env, st.ticket(out["key"]))
 
 
 def _delegation_commit(env: Env, name: str, drafts: list[tuple[str, dict[str, Any]]]) -> Delegation:
-    st = env.store
+    st = env.mutation_store
     with st.transaction():
         before = st.delegations().get(name)
         d: Delegation | None = before
@@ -105,7 +106,7 @@ def delegate(env: Env, name: str, to: str, starts: str, until: str) -> dict[str,
 @mutation("approval.undelegate", resolve_key=False)
 def undelegate(env: Env, name: str) -> dict[str, Any]:
     """End ``name``'s delegation now."""
-    d = env.store.delegations().get(name)
+    d = env.mutation_store.delegations().get(name)
     return delegation_public(_delegation_commit(env, name, approvals.decide_undelegate(d, name)), env)
 
 
@@ -157,7 +158,7 @@ def pending(env: Env, mine: bool = False) -> list[dict[str, Any]]:
     dels = st.delegations()
     me = env.actor
     rows = []
-    for t in st.select_tickets("status = 'blocked' AND blocked_reason = ?", (approvals.REASON,), "key", None):
+    for t in blocked_for(st, approvals.REASON):
         req = approvals.open_request(t)
         if req is None:
             continue

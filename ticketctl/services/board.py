@@ -42,20 +42,16 @@ from ticketctl.i18n import _
 from ticketctl.services.env import Env
 from ticketctl.services.heatmap import STUCK_HOURS
 from ticketctl.services.tickets import commit
-from ticketctl.store.db import TICKET_COLUMNS, ticket_from_row
-from ticketctl.store.queries import OPEN_SQL, weight_sql
+from ticketctl.store.board import FILTER_FIELDS, ORDERS
 
 #: a sort key, (-weight, created_at, key, rowid) for the backlog, (reason, blocked_since, key, rowid) for the
 #: blocked board, then the ticket's FILTER_FIELDS (they never decide the order: rowid is unique)
 Rank = tuple[Any, ...]
-#: search words ``field:value`` that filter one column exactly
-FILTER_FIELDS = ("dept", "product", "fault", "status", "priority", "assignee", "zone", "reason")
-#: where each filter field sits in a Rank
+#: where each filter field (``store.board.FILTER_FIELDS``: search words ``field:value``) sits in a Rank
 AT = {name: 4 + i for i, name in enumerate(FILTER_FIELDS)}
-FIELD_COLUMNS = ", ".join("blocked_reason" if f == "reason" else f for f in FILTER_FIELDS)
 #: a ranking's facets: per filter field, per value, the ranks holding it, in order
 Facets = dict[str, dict[Any, list[Rank]]]
-ORDERS = ("weight", "blocked")
+__all__ = ["FILTER_FIELDS", "ORDERS"]
 
 
 @dataclass(frozen=True)
@@ -102,21 +98,6 @@ class Filter:
     def keeps(self, r: Rank) -> bool:
         """Whether rank ``r`` passes the exact fields (words are not checked)."""
         return all(r[AT[n]] == v for n, v in self.values())
-
-    def sql(self) -> tuple[str, dict[str, Any]]:
-        """The WHERE clause (open tickets only) and its parameters."""
-        where, params = [OPEN_SQL], {}
-        for i, (name, value) in enumerate(self.fields):
-            column = "blocked_reason" if name == "reason" else name
-            if name == "assignee" and value in ("-", "none"):
-                where.append("assignee IS NULL")
-                continue
-            where.append(f"{column} = :f{i}")
-            params[f"f{i}"] = value
-        for i, word in enumerate(self.words):
-            where.append(f"(key LIKE :w{i} OR title LIKE :w{i} OR customer LIKE :w{i} OR assignee LIKE :w{i})")
-            params[f"w{i}"] = f"%{word}%"
-        return " AND ".join(where), params
 
 
 @dataclass
@@ -228,22 +209,12 @@ def _patch_facets(facets: Facets, old: Rank | None, new: Rank | None) -> None:
             bisect.insort(groups.setdefault(new[AT[name]], []), new)
 
 
-def _rank_columns(env: Env, order: str, in_hours: bool) -> tuple[str, str]:
-    """(sort-key columns, WHERE) of a ranking; the key columns end with key, rowid, then the filter fields."""
-    if order == "weight":
-        return f"-({weight_sql(env.config, in_hours)}), created_at, key, rowid, {FIELD_COLUMNS}", OPEN_SQL
-    if order == "blocked":
-        return f"COALESCE(blocked_reason, ''), COALESCE(blocked_since, ''), key, rowid, {FIELD_COLUMNS}", "status = 'blocked'"
-    raise ValueError(f"unknown order {order!r}")
-
-
 def ranking(env: Env, order: str = "weight") -> Ranking:
     """Every listed ticket's sort key, in the order ``ticketctl list`` gives
     (``weight``: the same expression, ``created_at``, ``key``)."""
     cal = env.config.business_calendar
     now_bt, in_hours = cal.ordinal(env.now), cal.in_hours(env.now)
-    cols, where = _rank_columns(env, order, in_hours)
-    rows = env.store.db.execute(f"SELECT {cols} FROM tickets WHERE {where}", {"now_bt": now_bt}).fetchall()
+    rows = env.store.board.ranking(env.config, order, now_bt, in_hours)
     rows.sort()
     return Ranking(order, now_bt, in_hours, rows)
 
@@ -251,14 +222,9 @@ def ranking(env: Env, order: str = "weight") -> Ranking:
 def ranks(env: Env, rk: Ranking, keys: list[str]) -> dict[str, Rank | None]:
     """The sort keys ``keys`` have now under ``rk``'s clock; None for a ticket
     that is no longer listed (resolved, unblocked, gone)."""
-    cols, where = _rank_columns(env, rk.order, rk.in_hours)
     out: dict[str, Rank | None] = dict.fromkeys(keys)
-    for chunk in _chunks(keys):
-        marks = ", ".join(f":k{j}" for j in range(len(chunk)))
-        p = {"now_bt": rk.now_bt, **{f"k{j}": k for j, k in enumerate(chunk)}}
-        # "+status": look the keys up by primary key, not through the status index
-        for r in env.store.db.execute(f"SELECT {cols} FROM tickets WHERE key IN ({marks}) AND +{where}", p):
-            out[r[2]] = tuple(r)
+    for r in env.store.board.ranks(env.config, rk.order, rk.now_bt, rk.in_hours, keys):
+        out[r[2]] = r
     return out
 
 
@@ -269,49 +235,26 @@ def matching(env: Env, flt: Filter, keys: list[str] | None = None) -> set[int] |
     a new ranking; only free words read the rows."""
     if not flt.fields and not flt.words:
         return None
-    where, params = flt.sql()
-    if keys is None:
-        return {r[0] for r in env.store.db.execute(f"SELECT rowid FROM tickets WHERE {where}", params)}
-    out: set[int] = set()
-    for chunk in _chunks(keys):
-        marks = ", ".join(f":k{j}" for j in range(len(chunk)))
-        p = {**params, **{f"k{j}": k for j, k in enumerate(chunk)}}
-        out.update(r[0] for r in env.store.db.execute(f"SELECT rowid FROM tickets WHERE key IN ({marks}) AND +{where}", p))
-    return out
-
-
-def _chunks(keys: list[str], n: int = 500) -> list[list[str]]:
-    return [keys[i: i + n] for i in range(0, len(keys), n)]
+    return env.store.board.matching(flt.fields, flt.words, keys)
 
 
 def rows(env: Env, keys: list[str]) -> dict[str, dict[str, Any]]:
     """The public view of each ticket in ``keys`` that exists (``list --json`` keys)."""
     cfg, now = env.config, env.now
-    out: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(keys):
-        marks = ", ".join("?" * len(chunk))
-        for r in env.store.db.execute(f"SELECT {', '.join(TICKET_COLUMNS)} FROM tickets WHERE key IN ({marks})", chunk):
-            t = ticket_from_row(r)
-            out[t.key] = ticket_public(t, cfg, now)
-    return out
+    return {t.key: ticket_public(t, cfg, now) for t in env.store.tickets_by_key(keys)}
 
 
 def counts(env: Env) -> dict[str, int]:
     """The header's figures: open, unassigned, at risk, breached, blocked (the
     SLA states as ``core.views.sla_state`` names them)."""
     now_bt = env.config.business_calendar.ordinal(env.now)
-    left = "COALESCE(resolve_due_bt - :now_bt, resolve_left_s, 0)"
-    row = env.store.db.execute(
-        f"SELECT count(*), sum(assignee IS NULL), sum({left} < 0),"
-        f" sum({left} >= 0 AND resolve_due_bt IS NOT NULL AND {left} < :share * resolve_target_s),"
-        f" sum(status = 'blocked') FROM tickets WHERE {OPEN_SQL}", {"now_bt": now_bt, "share": AT_RISK_SHARE}).fetchone()
     names = ("open", "unassigned", "breached", "at_risk", "blocked")
-    return {n: int(v or 0) for n, v in zip(names, row, strict=True)}
+    return dict(zip(names, env.store.board.counts(now_bt, AT_RISK_SHARE), strict=True))
 
 
 def last_seq(env: Env) -> int:
     """The newest event's ``seq``: the cheap question a dashboard asks twice a second."""
-    return int(env.store.db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
+    return env.store.last_event_seq()
 
 
 @dataclass
@@ -329,7 +272,6 @@ class Changes:
 def changes_since(env: Env, seq: int, cap: int = 5000) -> Changes:
     """Tickets (and whether technicians) changed by events after ``seq``; more
     than ``cap`` events (a bulk import, a first sync) sets ``many``: reload."""
-    db = env.store.db
     top = last_seq(env)
     out = Changes(top)
     if top <= seq:
@@ -338,7 +280,7 @@ def changes_since(env: Env, seq: int, cap: int = 5000) -> Changes:
         out.many = True
         return out
     touched: dict[str, None] = {}
-    for ticket, typ, payload in db.execute("SELECT ticket, type, payload FROM events WHERE seq > ? ORDER BY seq", (seq,)):
+    for ticket, typ, payload in env.store.board.events_after(seq):
         if ticket is None:
             out.techs = True
             continue
@@ -359,24 +301,20 @@ def heat_cells(env: Env, by: tuple[str, str], keys: list[str], previous: dict[st
     """Fresh counts of the heat-map cells that ``keys`` are in or were in
     (``previous``): ``{(row, col): {count, over_4h, oldest_age_h}}``, a cell
     with no backlog left as count 0. The cells of an unchanged map stay as they were."""
-    db, now = env.store.db, env.now
+    now = env.now
     wanted: set[tuple[str, str]] = set()
-    for chunk in _chunks(keys):
-        marks = ", ".join("?" * len(chunk))
-        for key, a, b in db.execute(f"SELECT key, {by[0]}, {by[1]} FROM tickets WHERE key IN ({marks})", chunk):
-            before = previous.get(key, {})
-            for x in {a, *before.get(by[0], ())}:
-                for y in {b, *before.get(by[1], ())}:
-                    wanted.add((x, y))
+    for key, a, b in env.store.board.cells_of(by, keys):
+        before = previous.get(key, {})
+        for x in {a, *before.get(by[0], ())}:
+            for y in {b, *before.get(by[1], ())}:
+                wanted.add((x, y))
     out: dict[tuple[str, str], dict[str, Any]] = {c: {"count": 0, "over_4h": 0, "oldest_age_h": 0.0} for c in wanted}
     cut = iso(now - timedelta(hours=STUCK_HOURS))
     for a, b in wanted:
-        n, old, first = db.execute(
-            f"SELECT count(*), sum(created_at <= ?), min(created_at) FROM tickets WHERE {OPEN_SQL}"
-            f" AND {by[0]} = ? AND {by[1]} = ?", (cut, a, b)).fetchone()
-        if n:
-            out[(a, b)] = {"count": n, "over_4h": old or 0,
-                           "oldest_age_h": round((now - parse_time(first)).total_seconds() / 3600, 1)}
+        cell = env.store.board.heat_cell(by, (a, b), cut)
+        if cell is not None:
+            n, old, first = cell
+            out[(a, b)] = {"count": n, "over_4h": old, "oldest_age_h": round((now - parse_time(first)).total_seconds() / 3600, 1)}
     return out
 
 
@@ -385,9 +323,7 @@ def blocked_summary(env: Env) -> list[dict[str, Any]]:
     oldest first; reasons labelled from the config's menu."""
     now, menu = env.now, env.config.reasons
     out = []
-    for reason, n, oldest in env.store.db.execute(
-            "SELECT blocked_reason, count(*), min(blocked_since) FROM tickets WHERE status = 'blocked'"
-            " GROUP BY blocked_reason ORDER BY min(blocked_since)"):
+    for reason, n, oldest in env.store.board.blocked_by_reason():
         label = menu[reason].label if reason in menu and menu[reason].label else reason
         age = int((now - parse_time(oldest)).total_seconds()) if oldest else 0
         out.append({"reason": reason, "label": label, "count": n, "oldest_s": age})

@@ -87,7 +87,7 @@ def link_status(env: Env, token: str) -> dict[str, Any]:
     """What the server's ``/c/{token}`` page shows before the form: the ticket's
     key and title and whether the link is ``open``, ``used`` or ``expired``.
     NotFound for a link this store does not know."""
-    st = env.store
+    st = env.mutation_store  # the server's /c/ page reads its own store
     key = token_ticket(token)
     if not st.has_ticket(key):
         raise NotFound(_("this confirmation link is not valid (ask the technician for a new one)"))
@@ -105,7 +105,7 @@ def confirm_by_token(env: Env, token: str, ratings: list[int], comment: str, by:
     """The customer's confirmation from the phone link (the server calls this).
     Refused when the link is unknown, used or expired at ``env.now``."""
     key = token_ticket(token)
-    if not env.store.has_ticket(key):
+    if not env.mutation_store.has_ticket(key):
         raise Refused(_("this confirmation link is not valid (ask the technician for a new one)"))
     h = token_hash(token)
     return act(env, key, lambda t: evidence.decide_confirm_token(t, h, env.now, ratings, comment, by))

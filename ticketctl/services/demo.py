@@ -33,7 +33,6 @@ from ticketctl.core.views import sla_state
 from ticketctl.errors import Refused
 from ticketctl.i18n import _
 from ticketctl.services.env import Env
-from ticketctl.store.queries import OPEN_SQL
 
 NAMES = (
     "ana bob chen dara eli fatima gus hana ivan jo kai lena mo nia omar pia quinn raj sara tom uma vic wen "
@@ -246,15 +245,12 @@ def _block_payload(reason: str, rng: random.Random, now: datetime, depts: list[d
 def summary(env: Env) -> dict[str, Any]:
     """Counts a dispatcher wants first: by status, unassigned, blocked by reason, SLA risk, piles."""
     st, cfg, now = env.store, env.config, env.now
-    db = st.db
-    by_status = dict(db.execute("SELECT status, count(*) FROM tickets GROUP BY status ORDER BY status").fetchall())
-    blocked = dict(db.execute("SELECT blocked_reason, count(*) FROM tickets WHERE status = 'blocked' "
-                              "GROUP BY blocked_reason ORDER BY 2 DESC").fetchall())
-    piles = [{"dept": d, "product": p, "open": c} for d, p, c in db.execute(
-        f"SELECT dept, product, count(*) FROM tickets WHERE {OPEN_SQL} "
-        "GROUP BY dept, product ORDER BY 3 DESC, 1, 2 LIMIT 5")]
+    rp = st.reports
+    by_status = rp.count_by_status()
+    blocked = rp.count_blocked_by_reason()
+    piles = [{"dept": d, "product": p, "open": c} for d, p, c in rp.open_piles(5)]
     now_bt = cfg.business_calendar.ordinal(now)
-    open_rows = st.select_tickets(OPEN_SQL, (), "", None)
+    open_rows = rp.open_tickets()
     states = Counter(sla_state(t, now_bt) for t in open_rows)
     techs = st.techs()
     loads = st.loads(("assigned", "in_progress", "blocked"))

@@ -15,11 +15,11 @@ from ticketctl.i18n import _
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import intent
 from ticketctl.services.tickets import commit
+from ticketctl.store.protocol import MutationStore
 from ticketctl.store.queries import list_tickets
 
 
-def _team(env: Env) -> tuple[list[Technician], dict[str, int], dict[str, str]]:
-    st = env.store
+def _team(st: MutationStore) -> tuple[list[Technician], dict[str, int], dict[str, str]]:
     return st.techs(), st.loads(HELD_STATUSES), st.last_active()
 
 
@@ -27,7 +27,7 @@ def explain(env: Env, key: str) -> dict[str, Any]:
     """Every technician's verdict for ``key``, best first; writes nothing."""
     st = env.store
     t = st.ticket(st.resolve_key(key))
-    techs, loads, active = _team(env)
+    techs, loads, active = _team(st)
     cands = evaluate(t, techs, loads, active, env.config, env.now)
     best = next((c.name for c in cands if c.eligible), None)
     return {"key": t.key, "policy": env.config.policy(t.dept), "best": best, "candidates": [c.public() for c in cands]}
@@ -36,10 +36,10 @@ def explain(env: Env, key: str) -> dict[str, Any]:
 def assign_best(env: Env, key: str) -> dict[str, Any]:
     """Assign ``key`` to the best eligible technician; refused, with every
     technician's reason, when nobody is eligible."""
-    cfg, st = env.config, env.store
+    cfg, st = env.config, env.mutation_store
     with st.transaction():
         t = st.ticket(st.resolve_key(key))
-        techs, loads, active = _team(env)
+        techs, loads, active = _team(st)
         cands = evaluate(t, techs, loads, active, cfg, env.now)
         pick = next((c for c in cands if c.eligible), None)
         if pick is None:
@@ -60,7 +60,7 @@ def auto(env: Env, dry_run: bool = False, limit: int | None = None) -> dict[str,
     cfg, st, now = env.config, env.store, env.now
     with st.transaction():
         backlog: list[Ticket] = list_tickets(st, cfg, now, ["new"], sort="weight", limit=None)
-        techs, loads, active = _team(env)
+        techs, loads, active = _team(st)
         result = plan([(t, ticket_weight(t, cfg, now)) for t in backlog], techs, loads, active, cfg, now, limit)
         by_key = {t.key: t for t in backlog}
         by_name = {x.name: x for x in techs}

@@ -20,6 +20,7 @@ from ticketctl.i18n import _, ngettext
 if TYPE_CHECKING:  # imported where first used: `ticketctl --help` needs neither
     from ticketctl.core.config import Config
     from ticketctl.store.db import Store
+    from ticketctl.store.protocol import MutationStore
 
 
 @dataclass
@@ -110,7 +111,7 @@ class Env:
             from ticketctl.services.rebuild import rebuild
 
             if changed and self.notice is not None:
-                n = st.db.execute("SELECT count(*) FROM tickets").fetchone()[0]
+                n = st.count_tickets()
                 self.notice(ngettext("the calendar or SLA rules changed: folding the clock of {n} ticket again",
                                      "the calendar or SLA rules changed: folding the clocks of {n} tickets again", n).format(n=n))
             rebuild(st, self.config)
@@ -118,6 +119,15 @@ class Env:
             with st.transaction():
                 st.set_meta("rules", rules)
         return st
+
+    @property
+    def mutation_store(self) -> MutationStore:
+        """The store as a mutation sees it (``store.protocol.MutationStore``): on a
+        device its own :attr:`store`, on the server the team's state inside the
+        running transaction (``server.context.server_env`` puts it in :attr:`store`).
+        The mutation services use only this, so mypy proves they call nothing
+        the server's store lacks."""
+        return self.store
 
     def public_url(self, given: str | None = None) -> str:
         """The server's base URL for the links customers open (confirmation,

@@ -19,7 +19,6 @@ from ticketctl.core.model import iso, parse_time
 from ticketctl.errors import BadInput
 from ticketctl.i18n import N_, _
 from ticketctl.services.env import Env
-from ticketctl.store.queries import OPEN_SQL
 
 DIMENSIONS = ("dept", "product", "fault", "channel")
 GROUPINGS = ("dept,product", "dept,fault", "product,fault", "dept", "product", "fault",
@@ -47,15 +46,7 @@ def heatmap(env: Env, by: tuple[str, ...] = ("dept", "product"), at: datetime | 
         raise BadInput(_("--at: the history holds {dimensions}; the heat map by channel is of the backlog now").format(
             dimensions=", ".join(HISTORY_DIMENSIONS)))
     when = env.now if at is None else at
-    cols = ", ".join(by)
-    params = {"at": iso(when), "cut": iso(when - timedelta(hours=STUCK_HOURS))}
-    if at is None:
-        source = f"tickets WHERE {OPEN_SQL}"
-    else:
-        source = f"spans WHERE from_at <= :at AND (to_at IS NULL OR to_at > :at) AND {OPEN_SQL}"
-    rows = env.store.db.execute(
-        f"SELECT {cols}, count(*), sum(created_at <= :cut), min(created_at) FROM {source} GROUP BY {cols} "
-        f"ORDER BY {len(by) + 1} DESC, {cols}", params).fetchall()
+    rows = env.store.reports.heat(by, iso(when - timedelta(hours=STUCK_HOURS)), None if at is None else iso(when))
     cells = []
     for r in rows:
         cell: dict[str, Any] = dict(zip(by, r[: len(by)], strict=True))
@@ -68,16 +59,9 @@ def heatmap(env: Env, by: tuple[str, ...] = ("dept", "product"), at: datetime | 
 def stuck(env: Env, at: datetime | None = None, limit: int = 5) -> list[dict[str, Any]]:
     """The ``limit`` backlog tickets open longest at ``at``, over 4 hours old."""
     when = env.now if at is None else at
-    params = {"at": iso(when), "cut": iso(when - timedelta(hours=STUCK_HOURS)), "limit": limit}
-    if at is None:
-        sql = (f"SELECT key, status, dept, product, fault, created_at FROM tickets WHERE {OPEN_SQL}"
-               " AND created_at <= :cut ORDER BY created_at, key LIMIT :limit")
-    else:
-        sql = ("SELECT ticket, status, dept, product, fault, created_at FROM spans WHERE from_at <= :at"
-               f" AND (to_at IS NULL OR to_at > :at) AND {OPEN_SQL} AND created_at <= :cut"
-               " ORDER BY created_at, ticket LIMIT :limit")
     out = []
-    for key, status, dept, product, fault, created in env.store.db.execute(sql, params):
+    cut = iso(when - timedelta(hours=STUCK_HOURS))
+    for key, status, dept, product, fault, created in env.store.reports.oldest_backlog(cut, limit, None if at is None else iso(when)):
         age = round((when - parse_time(created)).total_seconds() / 3600, 1)
         out.append({"key": key, "status": status, "dept": dept, "product": product, "fault": fault, "age_h": age})
     return out

@@ -362,14 +362,8 @@ def _validate_row(no: int, cells: list[Any], col: dict[str, int], tz: tzinfo, ba
 def _stored_keys(st: Store, keys: list[str]) -> tuple[set[str], set[str]]:
     """Of ``keys``, those taken by other tickets, and those this importer already
     made (their ``ticket.created`` id is ours): re-importing them changes nothing."""
-    taken: set[str] = set()
-    ours: set[str] = set()
-    for i in range(0, len(keys), 500):
-        part = keys[i:i + 500]
-        marks = ", ".join("?" * len(part))
-        taken |= {k for (k,) in st.db.execute(f"SELECT key FROM tickets WHERE key IN ({marks})", part)}
-        ids = [uid("csv", k, "created") for k in part]
-        ours |= {k for (k,) in st.db.execute(f"SELECT ticket FROM events WHERE id IN ({marks})", ids)}
+    taken = st.imports.existing_keys(keys)
+    ours = st.imports.tickets_of_events([uid("csv", k, "created") for k in keys])
     return taken - ours, ours
 
 

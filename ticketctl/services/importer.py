@@ -82,7 +82,7 @@ from ticketctl.core.model import Event, Technician, Ticket, in_range, iso
 from ticketctl.errors import BadInput
 from ticketctl.i18n import _
 from ticketctl.services.env import Env
-from ticketctl.store.db import EVENT_COLUMNS, Store, event_from_row
+from ticketctl.store.db import Store
 
 #: namespace of every imported event id; never change it (re-imports would duplicate)
 NAMESPACE = uuid.UUID("6f1d3c52-8a8e-5b7e-9c1a-2d4b6e8f0a13")
@@ -488,14 +488,8 @@ def _write(st: Store, cfg: Config, batch: list[Incident], rp: _Replay, known_tec
     tickets: list[Ticket] = []
     spans: list[tuple[Any, ...]] = []
     stored: dict[str, list[Event]] = {}
-    keys = [inc.key for inc in batch]
-    for i in range(0, len(keys), 500):
-        part = keys[i:i + 500]
-        sql = (f"SELECT {', '.join(EVENT_COLUMNS)} FROM events WHERE ticket IN ({', '.join('?' * len(part))})"
-               " ORDER BY seq")
-        for r in st.db.execute(sql, part):
-            e = event_from_row(r)
-            stored.setdefault(e.ticket or "", []).append(e)
+    for e in st.imports.events_as_applied([inc.key for inc in batch]):
+        stored.setdefault(e.ticket or "", []).append(e)
     seq = int(st.meta(SEQ_KEY, "1"))
     for inc in batch:
         have = stored.get(inc.key)
@@ -516,7 +510,7 @@ def _write(st: Store, cfg: Config, batch: list[Incident], rp: _Replay, known_tec
             c.unchanged += 1
             continue
         if have:
-            st.db.execute("DELETE FROM spans WHERE ticket = ?", (inc.key,))
+            st.replay.drop_spans([inc.key])
             c.updated += 1
         else:
             c.new += 1
@@ -561,7 +555,7 @@ def import_servicenow(env: Env, path: Path, tz: str | None = None,
     file, a file without the ServiceNow columns, or an unknown ``tz``."""
     times = Times(zone(tz))
     cfg, st = env.config, env.store
-    known_techs = {name for (name,) in st.db.execute("SELECT name FROM technicians")}
+    known_techs = st.imports.tech_names()
     c = _Counts()
     rp: _Replay | None = None
     try:

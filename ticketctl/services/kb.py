@@ -19,7 +19,7 @@ from ticketctl.i18n import _, ngettext
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import mutation
 from ticketctl.services.tickets import record
-from ticketctl.store import kbindex
+from ticketctl.store import kbindex, queries
 
 #: a technician's command catches the index up itself below this many
 #: waiting documents; above (after a bootstrap), only search and similar do
@@ -35,7 +35,7 @@ SIMILAR_POSTINGS = 20_000
 
 
 def _commit(env: Env, before: Article | None, article_id: str, drafts: list[tuple[str, dict[str, Any]]]) -> Article:
-    st = env.store
+    st = env.mutation_store
     a = kb.fold_article(record(env, st, article_id, drafts), before)
     assert a is not None
     st.put_article(a)
@@ -43,7 +43,7 @@ def _commit(env: Env, before: Article | None, article_id: str, drafts: list[tupl
 
 
 def _source(env: Env, key: str | None) -> Ticket | None:
-    st = env.store
+    st = env.mutation_store
     return st.ticket(key) if key is not None and st.has_ticket(key) else None
 
 
@@ -68,7 +68,7 @@ def add(env: Env, ticket: str | None, fields: dict[str, Any]) -> dict[str, Any]:
 def add_as(env: Env, article: str, fields: dict[str, FieldValue], ticket: str | None = None) -> dict[str, Any]:
     """Add the article ``article`` (an id the making device chose) with
     ``fields``, made from the ticket ``ticket`` (resolved or closed)."""
-    st = env.store
+    st = env.mutation_store
     with st.transaction():
         if st.has_article(article):
             from ticketctl.errors import Refused
@@ -82,7 +82,7 @@ def add_as(env: Env, article: str, fields: dict[str, FieldValue], ticket: str | 
 @mutation("kb.edit")
 def edit(env: Env, article: str, fields: dict[str, FieldValue]) -> dict[str, Any]:
     """Change an article's fields (its source ticket's customer is scrubbed again)."""
-    st = env.store
+    st = env.mutation_store
     with st.transaction():
         a = st.article(article)
         a = _commit(env, a, a.id, kb.decide_edit(a, fields, _source(env, a.source)))
@@ -92,7 +92,7 @@ def edit(env: Env, article: str, fields: dict[str, FieldValue]) -> dict[str, Any
 @mutation("kb.publish")
 def publish(env: Env, article: str, public: bool = True) -> dict[str, Any]:
     """Make an article public on the server's ``/kb`` pages (or, ``public=False``, take it back)."""
-    st = env.store
+    st = env.mutation_store
     with st.transaction():
         a = st.article(article)
         a = _commit(env, a, a.id, kb.decide_publish(a, public))
@@ -102,7 +102,7 @@ def publish(env: Env, article: str, public: bool = True) -> dict[str, Any]:
 @mutation("kb.retire")
 def retire(env: Env, article: str, reason: str | None = None) -> dict[str, Any]:
     """Take an article out of search and off the public pages (its history stays)."""
-    st = env.store
+    st = env.mutation_store
     with st.transaction():
         a = st.article(article)
         a = _commit(env, a, a.id, kb.decide_retire(a, reason))
@@ -135,19 +135,7 @@ def show(env: Env, article: str) -> dict[str, Any]:
 def listing(env: Env, status: str | None = "active", public: bool | None = None, product: str | None = None,
             limit: int | None = 50) -> list[dict[str, Any]]:
     """Articles, most recently changed first."""
-    where: list[str] = []
-    params: list[Any] = []
-    if status is not None:
-        where.append("status = ?")
-        params.append(status)
-    if public is not None:
-        where.append("public = ?")
-        params.append(int(public))
-    if product is not None:
-        where.append("product = ?")
-        params.append(product)
-    rows = env.store.select_articles(" AND ".join(where), params, "updated_at DESC, id", limit)
-    return [kb.article_public(a) for a in rows]
+    return [kb.article_public(a) for a in queries.articles(env.store, status, public, product, limit)]
 
 
 def catch_up(env: Env, everything: bool = True, progress: Callable[[int, int], None] | None = None) -> int:

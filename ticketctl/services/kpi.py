@@ -66,7 +66,6 @@ demo store with 5,000 decided requests, all in the window: ~95 ms (the scan
 
 from __future__ import annotations
 
-import json
 import statistics
 from datetime import datetime, timedelta
 from typing import Any
@@ -130,51 +129,12 @@ def window(env: Env, start: datetime | None, end: datetime | None) -> tuple[date
     return start, end
 
 
-def _evidence_sql(cfg: Config, params: dict[str, Any]) -> str:
-    """SQL true when a ticket's checks hold every item of its type's checklist.
-
-    ``checks`` is the JSON the store writes (``store.db._encode``: compact,
-    ASCII-escaped), in which a checked item appears as its JSON string followed
-    by ``:{``; a string value cannot contain that (its quotes are escaped), so
-    ``instr`` is exact and much cheaper than parsing the JSON of every row."""
-    whens = []
-    for i, (name, tc) in enumerate(sorted(cfg.types.items())):
-        if not tc.checklist:
-            continue
-        params[f"ty{i}"] = name
-        conds = []
-        for j, item in enumerate(tc.checklist):
-            params[f"it{i}_{j}"] = json.dumps(item) + ":{"
-            conds.append(f"instr(checks, :it{i}_{j}) > 0")
-        whens.append(f"WHEN :ty{i} THEN ({' AND '.join(conds)})")
-    return f"(CASE type {' '.join(whens)} ELSE 1 END)" if whens else "1"
-
-
-def _seconds(a: str, b: str) -> str:
-    """SQL: whole seconds from ISO time ``b`` to ``a`` (exact: the times are whole seconds)."""
-    return f"CAST(round((julianday({a}) - julianday({b})) * 86400.0) AS INTEGER)"
-
-
-NO_GROUP = "''"  # the one group of an ungrouped report
 COUNTS = ("tickets", "sla_n", "sla_met", "closed", "evidence_ok", "confirmed", "satisfied", "ftf_nocustomer", "last_resolved")
-
-#: SQL: the sum of a confirmation's three ratings (``confirmation`` is '{}' without one)
-_RATED = ("(json_extract(confirmation, '$.ratings.solved') + json_extract(confirmation, '$.ratings.professional')"
-          " + json_extract(confirmation, '$.ratings.on_time'))")
 
 
 def _access(env: Env, w: dict[str, str]) -> tuple[int, str]:
-    """(tickets in the window, how to read them). A window holding a large share
-    of the store is read by scanning the table (``NOT INDEXED``): fetching a row
-    through ``tickets_created`` costs 3 to 8 times a row of a scan (more when
-    rows were not written in creation order, as after an import). Both counts
-    are index-only."""
-    db = env.store.db
-    n = db.execute("SELECT count(*) FROM tickets WHERE created_at >= :from AND created_at < :to", w).fetchone()[0]
-    if not n:
-        return 0, ""
-    total = db.execute("SELECT count(*) FROM tickets").fetchone()[0]
-    return n, "NOT INDEXED" if n * 4 > total else ""
+    """(tickets in the window, how to read them: ``store.kpi.Kpi.window``)."""
+    return env.store.kpi.window(w)
 
 
 def _ints(text: str | None) -> list[int]:
@@ -185,21 +145,9 @@ def _counts(env: Env, w: dict[str, str], group: str, access: str) -> dict[str, d
     """Per group (``group`` is ``dept``, ``channel`` or ``''``) of the window's tickets: the
     additive counts, and the lists of first-response and resolution seconds
     (for the medians and means), all in one read of the window."""
-    p: dict[str, Any] = dict(w)
-    evidence = _evidence_sql(env.config, p)
-    sql = f"""
-        SELECT {group or NO_GROUP}, count(*),
-               sum(resolved_at IS NOT NULL AND resolve_left_s IS NOT NULL),
-               sum(resolved_at IS NOT NULL AND resolve_left_s >= 0),
-               sum(status = 'closed'), sum(status = 'closed' AND {evidence}),
-               sum(confirmation != '{{}}'), sum(confirmation != '{{}}' AND {_RATED} >= 12),
-               sum(resolved_at IS NOT NULL AND reopen_count = 0 AND customer = ''), max(resolved_at),
-               group_concat({_seconds('first_response_at', 'created_at')}), group_concat({_seconds('resolved_at', 'created_at')})
-        FROM tickets {access} WHERE created_at >= :from AND created_at < :to"""
-    if group:
-        sql += f" GROUP BY {group}"
+    checklists = {name: tc.checklist for name, tc in env.config.types.items()}
     out: dict[str, dict[str, Any]] = {}
-    for row in env.store.db.execute(sql, p):
+    for row in env.store.kpi.counts(w, group, access, checklists):
         if row[1]:  # an empty window still gives one row of nulls without GROUP BY
             out[row[0]] = {**dict(zip(COUNTS, row[1:-2], strict=True)), "transfers": 0, "ftf_ok": 0,
                            "fr": _ints(row[-2]), "res": _ints(row[-1])}
@@ -207,45 +155,15 @@ def _counts(env: Env, w: dict[str, str], group: str, access: str) -> dict[str, d
 
 
 def _transfers(env: Env, w: dict[str, str], group: str, n_window: int) -> dict[str, int]:
-    """Per group, the ``ticket.transferred`` events of the window's tickets.
-
-    Two plans, picked by size: few tickets in the window look their events up
-    by ticket (index ``events_ticket``); a window holding a large part of the
-    store reads the event log once instead, which is then cheaper than a
-    million lookups (there is no index on the event type)."""
-    db = env.store.db
-    n_events = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
-    # ~14 events scanned cost about one ticket's lookup (measured on a demo store)
-    join = "events AS e CROSS JOIN tickets AS t" if n_window * 14 > n_events else "tickets AS t CROSS JOIN events AS e"
-    key = f"t.{group}" if group else NO_GROUP
-    sql = (f"SELECT {key}, count(*) FROM {join} ON t.key = e.ticket"
-           " WHERE e.type = 'ticket.transferred' AND t.created_at >= :from AND t.created_at < :to")
-    if group:
-        sql += f" GROUP BY {key}"
-    return {k: n for k, n in db.execute(sql, w) if n}
+    """Per group, the ``ticket.transferred`` events of the window's tickets (``store.kpi.Kpi.transfers``)."""
+    return env.store.kpi.transfers(w, group, n_window)
 
 
 def _first_time_fixes(env: Env, w: dict[str, str], group: str, horizon: str, access: str) -> dict[str, int]:
-    """Per group, resolved tickets of the window with a customer that were fixed the first time.
-
-    Only the next ticket of the same customer, product and fault matters (by
-    creation, then key): if it was opened before ``resolved_at + repeat_window``
-    (inclusive), this ticket was not a first-time fix. Tickets opened after ``horizon`` (the
-    last resolution of the window plus the repeat window) cannot be repeats.
-    This is the costly part of the report: one sort of the window's tickets."""
+    """Per group, resolved tickets of the window with a customer that were fixed the first time
+    (``store.kpi.Kpi.first_time_fixes``): the costly part of the report."""
     cfg = env.config
-    p = {**w, "horizon": horizon, "repeat_s": cfg.wall(cfg.kpi.repeat_window)}
-    sql = f"""
-        SELECT {group or NO_GROUP}, count(*) FROM (
-            SELECT {group + ',' if group else ''} created_at, resolved_at, reopen_count,
-                   lead(created_at) OVER (PARTITION BY customer, product, fault ORDER BY created_at, key) AS next_at
-            FROM tickets {access} WHERE created_at >= :from AND created_at <= :horizon AND customer != ''
-        )
-        WHERE created_at < :to AND resolved_at IS NOT NULL AND reopen_count = 0
-          AND (next_at IS NULL OR {_seconds('next_at', 'resolved_at')} > :repeat_s)"""
-    if group:
-        sql += f" GROUP BY {group}"
-    return {k: n for k, n in env.store.db.execute(sql, p) if n}
+    return env.store.kpi.first_time_fixes(w, group, access, horizon, cfg.wall(cfg.kpi.repeat_window))
 
 
 def _figure(cfg: Config, name: str, value: float | None, n: int) -> dict[str, Any]:
@@ -304,12 +222,7 @@ def _approvals(env: Env, w: dict[str, str], access: str) -> dict[str, dict[str, 
     rules = cfg.approvals.rules
     tiers = sorted(rules, key=lambda n: (rules[n].cost_from, rules[n].order, n))
     seen: dict[str, dict[str, Any]] = {}
-    sql = f"""
-        SELECT json_extract(r.value, '$.rule'), json_extract(r.value, '$.status'),
-               json_extract(r.value, '$.at'), json_extract(r.value, '$.decided_at')
-        FROM tickets {access} CROSS JOIN json_each(tickets.approvals) AS r
-        WHERE created_at >= :from AND created_at < :to AND approvals != '[]'"""
-    for rule, status, at, decided in env.store.db.execute(sql, w):
+    for rule, status, at, decided in env.store.kpi.approval_requests(w, access):
         g = seen.setdefault(rule, {"pending": 0, "approved": 0, "rejected": 0, "business": [], "wall": []})
         g[status] += 1
         if decided is not None:

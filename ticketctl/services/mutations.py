@@ -170,7 +170,7 @@ def prepare(env: Env, name: str, args: dict[str, Any], check: bool = False) -> C
     if check:
         check_args(name, args)
     args = dict(args)
-    st = env.store
+    st = env.mutation_store
     ticket = None
     if spec.resolves and isinstance(args.get("key"), str):
         args["key"] = st.resolve_key(args["key"])

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     import httpx
 
     from ticketctl.services.env import Env
+    from ticketctl.store.notifications import NewRow
 
 #: pause before the 2nd, 3rd, ... try of one row within a run: 0.2 s, 0.4 s, 0.8 s, then 1 s each
 RETRY_SLEEP_FIRST = 0.2
@@ -96,15 +97,9 @@ def _payload(now: datetime, ticket: str | None, rule: str, message: str, to: lis
     return {"event": "escalation", "ticket": ticket, "rule": rule, "message": message, "to": to, "at": iso(now)}
 
 
-def _row(now: datetime, name: str, t: NotifyTarget, payload: dict[str, Any]) -> tuple[Any, ...]:
+def _row(now: datetime, name: str, t: NotifyTarget, payload: dict[str, Any]) -> NewRow:
     return (iso(now), name, t.url, json.dumps(body_for(t.format, payload), ensure_ascii=False), payload["ticket"],
             payload["rule"], iso(now))
-
-
-_INSERT = (
-    "INSERT INTO notifications (created_at, target, url, body, ticket, rule, status, attempts, next_attempt_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?)"
-)
 
 
 def enqueue(st: Store, cfg: Config, now: datetime, ticket: str | None, rule: str, message: str, to: list[str]) -> int:
@@ -113,7 +108,7 @@ def enqueue(st: Store, cfg: Config, now: datetime, ticket: str | None, rule: str
     here, the chat text in the current language (see :func:`body_for`)."""
     payload = _payload(now, ticket, rule, message, to)
     rows = [_row(now, name, t, payload) for name, t in cfg.notify.targets.items() if not t.rules or rule in t.rules]
-    st.db.executemany(_INSERT, rows)
+    st.notifications.enqueue(rows)
     return len(rows)
 
 
@@ -175,7 +170,7 @@ def deliver(
                 if status == "failed":
                     report["failed"] += 1
                 report["errors"].append(f"#{nid} {target}: {reason}; {next_step}")
-    report["pending"] = int(st.db.execute("SELECT count(*) FROM notifications WHERE status = 'pending'").fetchone()[0])
+    report["pending"] = st.notifications.count_pending()
     return report
 
 
@@ -184,19 +179,13 @@ def _record(st: Store, cfg: NotifyConfig, now: datetime, nid: int, total: int, o
     happens next). ``reason`` is why the last failed try failed ("" if none)."""
     with st.transaction():
         if ok:
-            st.db.execute(
-                "UPDATE notifications SET status = 'sent', attempts = ?, sent_at = ?, last_error = coalesce(nullif(?, ''), last_error)"
-                " WHERE id = ? AND status = 'pending'",
-                (total, iso(now), reason, nid),
-            )
+            st.notifications.mark_sent(nid, total, iso(now), reason)
             return "sent", ""
         if total >= cfg.give_up_after:
-            st.db.execute("UPDATE notifications SET status = 'failed', attempts = ?, last_error = ? WHERE id = ? AND status = 'pending'",
-                          (total, reason, nid))
+            st.notifications.mark_failed(nid, total, reason)
             return "failed", f"gave up after {total} tries"
         later = iso(now + timedelta(minutes=retry_wait_minutes(total, cfg.tries_per_run)))
-        st.db.execute("UPDATE notifications SET attempts = ?, last_error = ?, next_attempt_at = ? WHERE id = ? AND status = 'pending'",
-                      (total, reason, later, nid))
+        st.notifications.retry_later(nid, total, reason, later)
         return "pending", f"retry after {later}"
 
 
@@ -208,15 +197,7 @@ def retry_wait_minutes(attempts: int, tries_per_run: int) -> int:
 
 
 def _pending(st: Store, now: datetime, force: bool, ids: Sequence[int] | None) -> list[tuple[int, str, str, str, int]]:
-    sql = "SELECT id, target, url, body, attempts FROM notifications WHERE status = 'pending'"
-    params: list[Any] = []
-    if not force:
-        sql += " AND next_attempt_at <= ?"
-        params.append(iso(now))
-    if ids is not None:
-        sql += f" AND id IN ({', '.join('?' * len(ids))})"
-        params.extend(ids)
-    return st.db.execute(sql + " ORDER BY id", params).fetchall()
+    return st.notifications.due(None if force else iso(now), ids)
 
 
 def _post(client: httpx.Client, url: str, body: str, tries: int, sleep: Callable[[float], None]) -> tuple[bool, int, str]:
@@ -261,9 +242,6 @@ def _reason(e: BaseException) -> str:
 # -- the notify commands' use cases ---------------------------------------------------------
 
 
-_PUBLIC = "id, created_at, target, rule, ticket, status, attempts, last_error, next_attempt_at, sent_at"
-
-
 def _public(row: Sequence[Any]) -> NotificationPublic:
     nid, created, target, rule, ticket, status, attempts, err, nxt, sent = row
     return NotificationPublic(
@@ -274,15 +252,7 @@ def _public(row: Sequence[Any]) -> NotificationPublic:
 
 def listing(env: Env, statuses: Sequence[str] | None = None, limit: int | None = 100) -> list[NotificationPublic]:
     """Outbox rows, newest first; only ``statuses`` if given."""
-    sql = f"SELECT {_PUBLIC} FROM notifications"
-    params: list[Any] = []
-    if statuses:
-        sql += f" WHERE status IN ({', '.join('?' * len(statuses))})"
-        params.extend(statuses)
-    sql += " ORDER BY id DESC"
-    if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    return [_public(r) for r in env.store.db.execute(sql, params)]
+    return [_public(r) for r in env.store.notifications.listing(statuses, limit)]
 
 
 def send_test(env: Env, target: str, sleep: Callable[[float], None] = time.sleep) -> NotificationPublic:
@@ -299,12 +269,12 @@ def send_test(env: Env, target: str, sleep: Callable[[float], None] = time.sleep
     payload = _payload(now, None, "test", _("test notification to {target} from {actor}").format(target=target, actor=env.actor), [])
     st = env.store
     with st.transaction():
-        nid = int(st.db.execute(_INSERT, _row(now, target, targets[target], payload)).lastrowid or 0)
+        nid = st.notifications.enqueue_one(_row(now, target, targets[target], payload))
     report = deliver(env, now, force=True, sleep=sleep, ids=[nid])
     if not report["sent"]:
         with st.transaction():
-            st.db.execute("UPDATE notifications SET status = 'failed' WHERE id = ? AND status = 'pending'", (nid,))
-    row = _public(st.db.execute(f"SELECT {_PUBLIC} FROM notifications WHERE id = ?", (nid,)).fetchone())
+            st.notifications.mark_failed(nid)
+    row = _public(st.notifications.row(nid))
     if row["status"] != "sent":
         raise Refused(_("test notification #{id} to {target} not delivered: {error}").format(
             id=nid, target=target, error=row["last_error"]))

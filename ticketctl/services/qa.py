@@ -28,11 +28,12 @@ from ticketctl.i18n import _
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import mutation
 from ticketctl.services.tickets import commit
+from ticketctl.store.queries import keys_in_status
 
 
 def closed_keys(env: Env) -> list[str]:
     """Every closed ticket's key, in key order (the population)."""
-    return [t.key for t in env.store.select_tickets("status = 'closed'", (), "key", None)]
+    return keys_in_status(env.store, "closed")
 
 
 def pick(keys: list[str], rate: float, seed: int) -> list[str]:
@@ -46,7 +47,7 @@ def pick(keys: list[str], rate: float, seed: int) -> list[str]:
 @mutation("qa.record", resolve_key=False)
 def record(env: Env, run: str, seed: int, rate: float, results: list[QaResult]) -> dict[str, Any]:
     """Put each sampled ticket's findings on its timeline (``ticket.qa_checked``)."""
-    st = env.store
+    st = env.mutation_store
     with st.transaction():
         for r in results:
             t = st.ticket(r["key"])

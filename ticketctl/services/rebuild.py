@@ -7,7 +7,6 @@ repairs it (``store rebuild``).
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import asdict
 from typing import Any
@@ -18,18 +17,7 @@ from ticketctl.core.kb import EVENT_PREFIX as KB_PREFIX
 from ticketctl.core.kb import Article, apply_article, is_article_event
 from ticketctl.core.model import Event, Technician, Ticket, span_row
 from ticketctl.core.workflow import apply_tech, fold
-from ticketctl.store.db import (
-    ARTICLE_COLUMNS,
-    EVENT_COLUMNS,
-    EVENT_ORDER,
-    TECH_COLUMNS,
-    TICKET_COLUMNS,
-    Store,
-    article_from_row,
-    event_from_row,
-    tech_from_row,
-    ticket_from_row,
-)
+from ticketctl.store.db import Store
 
 
 def fold_from(base: Ticket | None, events: list[Event], cfg: Config) -> tuple[Ticket, list[tuple[Any, ...]]]:
@@ -48,9 +36,7 @@ def fold_from(base: Ticket | None, events: list[Event], cfg: Config) -> tuple[Ti
 
 def tech_events(store: Store, name: str) -> list[Event]:
     """One technician's events, in fold order."""
-    cols = ", ".join(EVENT_COLUMNS)
-    return [event_from_row(r) for r in store.db.execute(
-        f"SELECT {cols} FROM events WHERE ticket IS NULL AND json_extract(payload, '$.name') = ? ORDER BY {EVENT_ORDER}", (name,))]
+    return store.replay.tech_events(name)
 
 
 def replay(store: Store, cfg: Config, spans: list[tuple[Any, ...]] | None = None
@@ -60,10 +46,9 @@ def replay(store: Store, cfg: Config, spans: list[tuple[Any, ...]] | None = None
     history rows too."""
     per_ticket: dict[str, list[Event]] = {}
     techs: dict[str, Technician] = {}
-    for name, data in store.db.execute("SELECT name, data FROM bases WHERE kind = 'technician'"):
-        techs[name] = Technician(**json.loads(data))
-    base: dict[str, Ticket] = {k: Ticket(**json.loads(d)) for k, d in store.db.execute(
-        "SELECT name, data FROM bases WHERE kind = 'ticket'")}
+    for name, data in store.replay.bases("technician").items():
+        techs[name] = Technician(**data)
+    base: dict[str, Ticket] = {k: Ticket(**d) for k, d in store.replay.bases("ticket").items()}
     for e in store.events():
         if is_article_event(e) or is_delegation_event(e):
             continue
@@ -80,31 +65,18 @@ def replay(store: Store, cfg: Config, spans: list[tuple[Any, ...]] | None = None
     return tickets, techs
 
 
-def _kind_events(store: Store, prefix: str, key: str | None) -> list[Event]:
-    """The events whose type starts with ``prefix`` (an entity kind that is
-    not a ticket), one entity's (by its ``ticket`` column) or all, in fold order."""
-    cols = ", ".join(EVENT_COLUMNS)
-    if key is None:
-        rows = store.db.execute(f"SELECT {cols} FROM events WHERE type LIKE ? ORDER BY {EVENT_ORDER}", (f"{prefix}%",))
-    else:
-        rows = store.db.execute(f"SELECT {cols} FROM events WHERE ticket = ? AND type LIKE ? ORDER BY {EVENT_ORDER}",
-                                (key, f"{prefix}%"))
-    return [event_from_row(r) for r in rows]
-
-
 def article_events(store: Store, article_id: str | None = None) -> list[Event]:
     """The knowledge articles' events (one article's, or all), in fold order."""
-    return _kind_events(store, KB_PREFIX, article_id)
+    return store.replay.kind_events(KB_PREFIX, article_id)
 
 
 def delegation_events(store: Store, name: str | None = None) -> list[Event]:
     """Approval delegations' events (one person's, or all), in fold order."""
-    return _kind_events(store, DELEGATION_PREFIX, None if name is None else delegation_key(name))
+    return store.replay.kind_events(DELEGATION_PREFIX, None if name is None else delegation_key(name))
 
 
 def replay_delegations(store: Store) -> dict[str, Delegation]:
-    out: dict[str, Delegation] = {n: Delegation(**json.loads(d)) for n, d in store.db.execute(
-        "SELECT name, data FROM bases WHERE kind = 'delegation'")}
+    out: dict[str, Delegation] = {n: Delegation(**d) for n, d in store.replay.bases("delegation").items()}
     for e in delegation_events(store):
         out[e.payload["name"]] = apply_delegation(out.get(e.payload["name"]), e)
     return out
@@ -112,24 +84,20 @@ def replay_delegations(store: Store) -> dict[str, Delegation]:
 
 def replay_articles(store: Store) -> dict[str, Article]:
     """Every article folded from its base (a snapshot's) and its events."""
-    arts: dict[str, Article] = {n: Article(**json.loads(d)) for n, d in store.db.execute(
-        "SELECT name, data FROM bases WHERE kind = 'article'")}
+    arts: dict[str, Article] = {n: Article(**d) for n, d in store.replay.bases("article").items()}
     for e in article_events(store):
         arts[e.payload["id"]] = apply_article(arts.get(e.payload["id"]), e)
     return arts
 
 
 def stored_articles(store: Store) -> dict[str, Article]:
-    return {a.id: a for a in (article_from_row(r) for r in store.db.execute(
-        f"SELECT {', '.join(ARTICLE_COLUMNS)} FROM articles"))}
+    return {a.id: a for a in store.replay.stored_articles()}
 
 
 def stored(store: Store) -> tuple[dict[str, Ticket], dict[str, Technician]]:
     """The projections as the tables hold them."""
-    tickets = {t.key: t for t in (ticket_from_row(r) for r in store.db.execute(
-        f"SELECT {', '.join(TICKET_COLUMNS)} FROM tickets"))}
-    techs = {t.name: t for t in (tech_from_row(r) for r in store.db.execute(
-        f"SELECT {', '.join(TECH_COLUMNS)} FROM technicians"))}
+    tickets = {t.key: t for t in store.replay.stored_tickets()}
+    techs = {t.name: t for t in store.replay.stored_techs()}
     return tickets, techs
 
 
@@ -139,8 +107,7 @@ def differences(store: Store, cfg: Config, limit: int = 20) -> list[str]:
     want_t, want_p = replay(store, cfg, spans)
     have_t, have_p = stored(store)
     out: list[str] = []
-    span_cols = "ticket, from_at, to_at, status, dept, product, fault, created_at"
-    have_s = Counter(store.db.execute(f"SELECT {span_cols} FROM spans").fetchall())
+    have_s = Counter(store.replay.span_rows())
     want_s = Counter(spans)
     if have_s != want_s:
         keys = sorted({r[0] for r in (have_s - want_s) + (want_s - have_s)})
@@ -171,11 +138,7 @@ def rebuild(store: Store, cfg: Config) -> tuple[int, int]:
     articles = replay_articles(store)
     delegations = replay_delegations(store)
     with store.transaction():
-        store.db.execute("DELETE FROM tickets")
-        store.db.execute("DELETE FROM technicians")
-        store.db.execute("DELETE FROM spans")
-        store.db.execute("DELETE FROM articles")
-        store.db.execute("DELETE FROM delegations")
+        store.replay.clear_projections()
         for d in delegations.values():
             store.put_delegation(d)
         store.put_tickets(list(tickets.values()))

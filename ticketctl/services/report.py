@@ -13,7 +13,6 @@ from typing import Any
 from ticketctl.core.model import iso, parse_time
 from ticketctl.i18n import N_, _
 from ticketctl.services.env import Env
-from ticketctl.store.queries import OPEN_SQL
 
 #: the holder of unassigned stuck work in ``brief()['holders']`` (English there; translated in the Markdown)
 UNASSIGNED = N_("(unassigned)")
@@ -26,35 +25,23 @@ def _hours(now: datetime, since: str) -> float:
 def brief(env: Env, over_hours: float = 4.0) -> dict[str, Any]:
     """Top 3 stuck kinds of work, the status where tickets wait longest, who
     holds the stuck work, and the 5 tickets waiting longest."""
-    db, now = env.store.db, env.now
+    rp, now = env.store.reports, env.now
     cutoff = iso(now - timedelta(hours=over_hours))
-    stuck = f"{OPEN_SQL} AND status_since <= :cutoff"
-    p = {"cutoff": cutoff}
-    total_open = db.execute(f"SELECT count(*) FROM tickets WHERE {OPEN_SQL}").fetchone()[0]
-    n_stuck = db.execute(f"SELECT count(*) FROM tickets WHERE {stuck}", p).fetchone()[0]
+    total_open = rp.count_open()
+    n_stuck = rp.count_stuck(cutoff)
     types = [
         {"type": t, "product": pr, "fault": f, "count": n, "oldest_h": _hours(now, oldest)}
-        for t, pr, f, n, oldest in db.execute(
-            f"SELECT type, product, fault, count(*), min(status_since) FROM tickets WHERE {stuck} "
-            "GROUP BY type, product, fault ORDER BY 4 DESC, 5, 1, 2, 3 LIMIT 3", p)
+        for t, pr, f, n, oldest in rp.stuck_kinds(cutoff, 3)
     ]
-    states = [
+    states: list[dict[str, Any]] = [
         {"status": s, "count": n, "avg_wait_h": round(avg_s / 3600, 1), "max_wait_h": _hours(now, oldest)}
-        for s, n, avg_s, oldest in db.execute(
-            f"SELECT status, count(*), avg((julianday(:now) - julianday(status_since)) * 86400), min(status_since) "
-            f"FROM tickets WHERE {OPEN_SQL} GROUP BY status", {"now": iso(now)})
+        for s, n, avg_s, oldest in rp.waits_by_status(iso(now))
     ]
     states.sort(key=lambda s: -s["avg_wait_h"])
-    holders = [
-        {"assignee": a or UNASSIGNED, "stuck": n}
-        for a, n in db.execute(f"SELECT assignee, count(*) FROM tickets WHERE {stuck} GROUP BY assignee "
-                               "ORDER BY 2 DESC, 1 LIMIT 5", p)
-    ]
+    holders = [{"assignee": a or UNASSIGNED, "stuck": n} for a, n in rp.stuck_holders(cutoff, 5)]
     longest = [
         {"key": k, "title": ti, "status": s, "blocked_reason": br, "assignee": a, "waiting_h": _hours(now, since)}
-        for k, ti, s, br, a, since in db.execute(
-            f"SELECT key, title, status, blocked_reason, assignee, status_since FROM tickets WHERE {stuck} "
-            "ORDER BY status_since, key LIMIT 5", p)
+        for k, ti, s, br, a, since in rp.waiting_longest(cutoff, 5)
     ]
     return {
         "at": iso(now),

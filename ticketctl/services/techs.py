@@ -33,7 +33,7 @@ def add(env: Env, name: str, **fields: FieldValue) -> dict[str, Any]:
     if not name or any(c.isspace() for c in name) or len(name) > 100 or "\x00" in name:
         raise BadInput(_("technician name {name!r} must be one word of at most 100 characters").format(name=name))
     payload = {"name": name, **_validate(fields)}
-    st = env.store
+    st = env.mutation_store
     with st.transaction():
         if st.has_tech(name):
             raise Refused(_("technician {name!r} already exists (change them with `ticketctl tech set {name} ...`)").format(name=name))
@@ -49,7 +49,7 @@ def update(env: Env, name: str, **fields: FieldValue) -> dict[str, Any]:
     if not changes:
         raise BadInput(_("nothing to change: pass --skills, --zone, --lat/--lon, --capacity, --dept, --on-shift/--off-shift,"
                          " --on-leave/--back, --delegate or --senior/--not-senior"))
-    st = env.store
+    st = env.mutation_store
     with st.transaction():
         before = st.tech(name)
         if "delegate" in changes:

@@ -18,14 +18,14 @@ from ticketctl.i18n import _
 from ticketctl.services import mutations
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import mutation
-from ticketctl.store.db import Store
+from ticketctl.store.protocol import MutationStore
 from ticketctl.store.queries import list_tickets
 
 #: what a ticket key looks like: the making device's prefix and its number
 KEY_RE = re.compile(r"[A-Z]{1,12}-[1-9][0-9]{0,11}")
 
 
-def record(env: Env, st: Store, key: str | None, drafts: list[workflow.Draft]) -> list[Event]:
+def record(env: Env, st: MutationStore, key: str | None, drafts: list[workflow.Draft]) -> list[Event]:
     """Write ``drafts`` as events of the running mutation (call inside
     ``st.transaction()``); ``key`` is the ticket, None for technician events.
     The mutation is queued in the outbox with its first events; drafts written
@@ -46,7 +46,7 @@ def record(env: Env, st: Store, key: str | None, drafts: list[workflow.Draft]) -
     return events
 
 
-def commit(env: Env, st: Store, t: Ticket | None, key: str, drafts: list[workflow.Draft]) -> Ticket:
+def commit(env: Env, st: MutationStore, t: Ticket | None, key: str, drafts: list[workflow.Draft]) -> Ticket:
     """Record the drafts and write the projections they fold into: the ticket,
     and its history of spans when its status, department, product or fault moved."""
     existed = t is not None
@@ -63,7 +63,7 @@ def act(env: Env, key: str, decide: Callable[[Ticket], list[workflow.Draft]]) ->
     """Decide and commit one change to the ticket with exactly the key ``key``
     (a mutation's, which ``mutations.prepare`` resolved and judged)."""
     cfg = env.config  # a broken config file stops the command before anything else is judged
-    st = env.store
+    st = env.mutation_store
     with st.transaction():
         t = st.ticket(key)
         t = commit(env, st, t, t.key, decide(t))
@@ -74,7 +74,7 @@ def create(env: Env, fields: dict[str, Any]) -> dict[str, Any]:
     """A new ticket keyed ``PFX-N``: this device's prefix and its next number,
     taken here so the key is the same on every machine once synced."""
     workflow.decide_create(fields, env.config)  # bad input is refused before a number is taken
-    st = env.store
+    st = env.mutation_store
     with st.transaction():
         return create_as(env, f"{st.meta('key_prefix')}-{st.take_counter('next_ticket_no')}", fields)
 
@@ -86,7 +86,7 @@ def create_as(env: Env, key: str, fields: dict[str, FieldValue]) -> dict[str, An
     if not KEY_RE.fullmatch(key):
         raise BadInput(_("ticket key {key!r} is not PREFIX-NUMBER like KQT-12").format(key=key))
     drafts = workflow.decide_create(fields, env.config)
-    st = env.store
+    st = env.mutation_store
     with st.transaction():
         if st.has_ticket(key):
             raise Refused(_("ticket {key} already exists").format(key=key))
@@ -99,7 +99,7 @@ def assign(env: Env, key: str, name: str, force: bool = False, note: dict[str, F
     """Assign to ``name``; work for someone off shift or on leave goes to their
     delegate, and without one it is refused unless ``force``. ``note`` is
     recorded with the assignment (dispatch's reason)."""
-    st = env.store
+    st = env.mutation_store
     asked = st.tech(name)
     target = route(asked, {t.name: t for t in st.techs()}) if (asked.on_leave or not asked.on_shift) else asked
     note = dict(note or {})
@@ -213,7 +213,7 @@ def append_events(env: Env, ticket: str | None, drafts: list[list[Any]]) -> dict
     types = {typ for typ, _payload in pairs}
     if ticket is None or not pairs or not types <= APPENDABLE:
         raise Refused(_("events {types} must be sent as their named action, not appended").format(types=sorted(types)))
-    st = env.store
+    st = env.mutation_store
     with st.transaction():
         t = st.ticket(ticket) if st.has_ticket(ticket) else None
         if t is None and not KEY_RE.fullmatch(ticket):

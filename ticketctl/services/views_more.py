@@ -25,7 +25,6 @@ from ticketctl.core.model import OPEN_STATUSES, iso, parse_time
 from ticketctl.errors import BadInput
 from ticketctl.i18n import N_, _
 from ticketctl.services.env import Env
-from ticketctl.store.queries import OPEN_SQL
 
 #: (label, lower bound in hours, upper bound in hours or None): age >= lower and < upper.
 #: The label is the JSON ``bucket`` (English); a human table shows ``_(label)``.
@@ -46,13 +45,10 @@ def aging(env: Env) -> dict[str, Any]:
     "count", "by_status": {status: n}}], "by_status": {status: n}}``; a ticket
     created after "now" (a clock set back) counts as under 4 hours."""
     now = env.now
-    params = {f"c{i}": iso(now - timedelta(hours=lo)) for i, (_label, lo, _hi) in enumerate(AGE_BUCKETS) if lo}
-    # bucket i holds created_at in (now - hi, now - lo]: pick the first whose lower bound the age passes
-    case = " ".join(f"WHEN created_at <= :c{i} THEN {i}" for i in reversed(range(1, len(AGE_BUCKETS))))
-    rows = env.store.db.execute(
-        f"SELECT CASE {case} ELSE 0 END, status, count(*) FROM tickets WHERE {OPEN_SQL} GROUP BY 1, 2",
-        params).fetchall()
-    buckets = [{"bucket": label, "from_h": lo, "to_h": hi, "count": 0, "by_status": {s: 0 for s in OPEN_STATUSES}}
+    # bucket i holds created_at in (now - hi, now - lo]: the last whose lower bound the age passes
+    rows = env.store.reports.open_by_age(
+        {i: iso(now - timedelta(hours=lo)) for i, (_label, lo, _hi) in enumerate(AGE_BUCKETS) if lo})
+    buckets: list[dict[str, Any]] = [{"bucket": label, "from_h": lo, "to_h": hi, "count": 0, "by_status": {s: 0 for s in OPEN_STATUSES}}
                for label, lo, hi in AGE_BUCKETS]
     by_status = {s: 0 for s in OPEN_STATUSES}
     for i, status, n in rows:
@@ -70,20 +66,9 @@ def blocked(env: Env) -> dict[str, Any]:
     "total_s", "mean_s"}], "total_s"}``, most time first; reasons no longer in
     the config's menu keep their name as label."""
     now = iso(env.now)
-    rows = env.store.db.execute(
-        """
-        WITH parts(key, reason, secs, running) AS (
-            SELECT t.key, j.key, j.value, 0 FROM tickets AS t, json_each(t.blocked_seconds) AS j
-            WHERE t.blocked_seconds != '{}'
-            UNION ALL
-            SELECT key, blocked_reason,
-                   max(CAST(round((julianday(:now) - julianday(blocked_since)) * 86400.0) AS INTEGER), 0), 1
-            FROM tickets WHERE status = 'blocked' AND blocked_reason IS NOT NULL AND blocked_since IS NOT NULL
-        )
-        SELECT reason, count(DISTINCT key), sum(running), sum(secs) FROM parts GROUP BY reason""",
-        {"now": now}).fetchall()
+    rows = env.store.reports.blocked_time(now)
     menu = env.config.reasons
-    reasons = [
+    reasons: list[dict[str, Any]] = [
         {"reason": r, "label": menu[r].label if r in menu and menu[r].label else r, "tickets": n, "blocked_now": running,
          "total_s": int(secs), "mean_s": int(round(secs / n)) if n else 0}
         for r, n, running, secs in rows
@@ -105,14 +90,9 @@ def trend(env: Env, days: int = 30) -> dict[str, Any]:
     dates = [parse_time(b).astimezone(env.config.business_calendar.tz).date() for b in bounds[:-1]]
     opened = [0] * days
     closed = [0] * days
-    db = env.store.db
-    p = {"start": bounds[0], "end": bounds[-1]}
     # by the minute (every time zone's offset is whole minutes), then into local days
     for column, counts in (("created_at", opened), ("closed_at", closed)):
-        for minute, n in db.execute(
-            f"SELECT substr({column}, 1, 16), count(*) FROM tickets WHERE {column} >= :start AND {column} < :end GROUP BY 1",
-            p,
-        ):
+        for minute, n in env.store.reports.per_minute(column, bounds[0], bounds[-1]):
             i = bisect.bisect_right(bounds, minute + ":00Z") - 1
             counts[i] += n
     series = [{"day": dates[i].isoformat(), "opened": opened[i], "closed": closed[i]} for i in range(days)]

@@ -14,72 +14,74 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, fields
+from dataclasses import asdict
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ticketctl.core.approvals import Delegation
 from ticketctl.core.kb import Article
 from ticketctl.core.model import Event, Technician, Ticket, resolve_key
 from ticketctl.errors import NotFound, TicketctlError
 from ticketctl.i18n import _
-from ticketctl.store.schema import JSON_COLUMNS, LATEST, MIGRATIONS, REBUILD_AFTER
+from ticketctl.store.rows import (
+    ARTICLE_COLUMNS,
+    EVENT_COLUMNS,
+    EVENT_ORDER,
+    TECH_COLUMNS,
+    TICKET_COLUMNS,
+    article_from_row,
+    encode,
+    event_from_row,
+    tech_from_row,
+    ticket_from_row,
+)
+from ticketctl.store.schema import LATEST, MIGRATIONS, REBUILD_AFTER
+
+if TYPE_CHECKING:  # each part is imported when first used: a technician's command loads only its own
+    from ticketctl.store.board import Board
+    from ticketctl.store.imports import Imports
+    from ticketctl.store.kpi import Kpi
+    from ticketctl.store.mirror import Mirror
+    from ticketctl.store.notifications import Notifications
+    from ticketctl.store.outbox import Outbox
+    from ticketctl.store.replay import Replay
+    from ticketctl.store.reports import Reports
+    from ticketctl.store.sweep import Sweep
 
 KEY_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: they read as 1 and 0
-
-TICKET_COLUMNS = tuple(f.name for f in fields(Ticket))
-TECH_COLUMNS = tuple(f.name for f in fields(Technician))
-ARTICLE_COLUMNS = tuple(f.name for f in fields(Article))
-#: fold order: confirmed events by the server's sequence, then local ones as made
-EVENT_ORDER = "server_seq IS NULL, server_seq, seq"
-EVENT_COLUMNS = ("id", "mutation_id", "ticket", "type", "payload", "actor", "device", "device_seq", "at", "server_seq")
 
 
 class StoreError(TicketctlError):
     """The store file cannot be used (newer schema, corrupt file)."""
 
 
-def _encode(table: str, obj: Any, columns: Sequence[str]) -> tuple[Any, ...]:
-    js = JSON_COLUMNS[table]
-    out = []
-    for c in columns:
-        v = getattr(obj, c)
-        out.append(json.dumps(v, separators=(",", ":"), sort_keys=True) if c in js else v)
-    return tuple(out)
-
-
-def ticket_from_row(row: Sequence[Any]) -> Ticket:
-    """A Ticket from a ``SELECT {TICKET_COLUMNS}`` row."""
-    d = dict(zip(TICKET_COLUMNS, row, strict=True))
-    for c in JSON_COLUMNS["tickets"]:
-        d[c] = json.loads(d[c])
-    return Ticket(**d)
-
-
-def tech_from_row(row: Sequence[Any]) -> Technician:
-    d = dict(zip(TECH_COLUMNS, row, strict=True))
-    d["skills"] = json.loads(d["skills"])
-    for flag in ("on_shift", "senior", "on_leave"):
-        d[flag] = bool(d[flag])
-    return Technician(**d)
-
-
-def article_from_row(row: Sequence[Any]) -> Article:
-    d = dict(zip(ARTICLE_COLUMNS, row, strict=True))
-    for c in JSON_COLUMNS["articles"]:
-        d[c] = json.loads(d[c])
-    d["public"] = bool(d["public"])
-    return Article(**d)
-
-
-def event_from_row(row: Sequence[Any]) -> Event:
-    d = dict(zip(EVENT_COLUMNS, row, strict=True))
-    d["payload"] = json.loads(d["payload"])
-    return Event(**d)
-
-
 class Store:
-    """An open local store. Use as a context manager, or call :meth:`close`."""
+    """An open local store. Use as a context manager, or call :meth:`close`.
+
+    This class holds the connection, the transaction, the meta values and what
+    a mutation reads and writes (tickets, technicians, articles, delegations,
+    spans, events, the outbox row): the interface the server's store shares
+    (``store.protocol.MutationStore``). Every other concern is a *part* in its
+    own module, composed here and made on first use::
+
+        st.outbox     store/outbox.py   the sync outbox and the history upload
+        st.mirror     store/mirror.py   what applying a snapshot or a pulled page writes
+        st.replay     store/replay.py   folding's reads (bases, events in fold order) and removals
+        st.board      store/board.py    the dashboard's ranking, filters, counts and changes
+        st.notifications  store/notifications.py  the webhook outbox
+        st.reports    store/reports.py  the brief, backlog views, heat map, demo summary
+        st.kpi        store/kpi.py      the KPI report's window reads
+        st.sweep      store/sweep.py    the sweep's candidates, batch groups and breaches
+        st.imports    store/imports.py  the importers' look-ups
+
+    Composition rather than mixins: a part module is imported only by the
+    command that uses it (``ticketctl start`` never loads the KPI queries,
+    and every technician command pays for each module it imports), the
+    parts share this one connection, so one :meth:`transaction` covers
+    them all, and the mutation interface stays this class's own, short
+    enough to be the protocol the server implements too.
+    """
 
     def __init__(self, path: Path):
         self.path = path
@@ -109,6 +111,62 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # -- the parts ------------------------------------------------------------------
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        from ticketctl.store.outbox import Outbox
+
+        return Outbox(self)
+
+    @cached_property
+    def mirror(self) -> Mirror:
+        from ticketctl.store.mirror import Mirror
+
+        return Mirror(self)
+
+    @cached_property
+    def replay(self) -> Replay:
+        from ticketctl.store.replay import Replay
+
+        return Replay(self)
+
+    @cached_property
+    def board(self) -> Board:
+        from ticketctl.store.board import Board
+
+        return Board(self)
+
+    @cached_property
+    def notifications(self) -> Notifications:
+        from ticketctl.store.notifications import Notifications
+
+        return Notifications(self)
+
+    @cached_property
+    def reports(self) -> Reports:
+        from ticketctl.store.reports import Reports
+
+        return Reports(self)
+
+    @cached_property
+    def kpi(self) -> Kpi:
+        from ticketctl.store.kpi import Kpi
+
+        return Kpi(self)
+
+    @cached_property
+    def sweep(self) -> Sweep:
+        from ticketctl.store.sweep import Sweep
+
+        return Sweep(self)
+
+    @cached_property
+    def imports(self) -> Imports:
+        from ticketctl.store.imports import Imports
+
+        return Imports(self)
 
     # -- schema ---------------------------------------------------------------------
 
@@ -161,6 +219,17 @@ class Store:
             raise
         self.db.execute("COMMIT")
 
+    @contextmanager
+    def read_snapshot(self) -> Iterator[None]:
+        """One read transaction: every query inside sees the store as of its
+        first read (the dashboard's figures all from one moment)."""
+        self.db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if self.db.in_transaction:
+                self.db.execute("COMMIT")
+
     def meta(self, key: str, default: str | None = None) -> str:
         if self._meta is None:
             self._meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
@@ -206,13 +275,13 @@ class Store:
     def put_ticket(self, t: Ticket) -> None:
         self.db.execute(
             f"INSERT OR REPLACE INTO tickets ({', '.join(TICKET_COLUMNS)}) VALUES ({', '.join('?' * len(TICKET_COLUMNS))})",
-            _encode("tickets", t, TICKET_COLUMNS),
+            encode("tickets", t, TICKET_COLUMNS),
         )
 
     def put_tickets(self, ts: Sequence[Ticket]) -> None:
         self.db.executemany(
             f"INSERT OR REPLACE INTO tickets ({', '.join(TICKET_COLUMNS)}) VALUES ({', '.join('?' * len(TICKET_COLUMNS))})",
-            [_encode("tickets", t, TICKET_COLUMNS) for t in ts],
+            [encode("tickets", t, TICKET_COLUMNS) for t in ts],
         )
 
     def select_tickets(self, where: str, params: Sequence[Any] | dict[str, Any], order: str, limit: int | None) -> list[Ticket]:
@@ -224,6 +293,14 @@ class Store:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [ticket_from_row(r) for r in self.db.execute(sql, params)]
+
+    def tickets_by_key(self, keys: Sequence[str]) -> Iterator[Ticket]:
+        """The tickets of ``keys`` that exist (a few hundred keys a query), in no set order."""
+        cols = ", ".join(TICKET_COLUMNS)
+        for i in range(0, len(keys), 500):
+            part = tuple(keys[i:i + 500])
+            for r in self.db.execute(f"SELECT {cols} FROM tickets WHERE key IN ({', '.join('?' * len(part))})", part):
+                yield ticket_from_row(r)
 
     def count_tickets(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM tickets").fetchone()[0])
@@ -249,7 +326,7 @@ class Store:
     def put_techs(self, ts: Sequence[Technician]) -> None:
         self.db.executemany(
             f"INSERT OR REPLACE INTO technicians ({', '.join(TECH_COLUMNS)}) VALUES ({', '.join('?' * len(TECH_COLUMNS))})",
-            [_encode("technicians", t, TECH_COLUMNS) for t in ts],
+            [encode("technicians", t, TECH_COLUMNS) for t in ts],
         )
 
     def load(self, name: str, held: Sequence[str]) -> int:
@@ -310,7 +387,7 @@ class Store:
     def put_articles(self, arts: Sequence[Article]) -> None:
         self.db.executemany(
             f"INSERT OR REPLACE INTO articles ({', '.join(ARTICLE_COLUMNS)}) VALUES ({', '.join('?' * len(ARTICLE_COLUMNS))})",
-            [_encode("articles", a, ARTICLE_COLUMNS) for a in arts],
+            [encode("articles", a, ARTICLE_COLUMNS) for a in arts],
         )
 
     def select_articles(self, where: str = "", params: Sequence[Any] = (), order: str = "id",
@@ -349,8 +426,12 @@ class Store:
     def put_events(self, events: Sequence[Event]) -> None:
         self.db.executemany(
             f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})",
-            [_encode("events", e, EVENT_COLUMNS) for e in events],
+            [encode("events", e, EVENT_COLUMNS) for e in events],
         )
+
+    def last_event_seq(self) -> int:
+        """The newest event's local ``seq`` (0 for none): cheap, and it moves with every write."""
+        return int(self.db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0])
 
     def events(self, ticket: str | None = None) -> Iterator[Event]:
         """Events in the order the projections fold them, one ticket's or all:
@@ -368,9 +449,16 @@ class Store:
 
     def queue_mutation(self, mutation_id: str, name: str, args: dict[str, Any], at: str, actor: str) -> None:
         """Queue a mutation for the server (inside the transaction that wrote its events)."""
-        self.db.execute(
-            "INSERT INTO outbox (mutation_id, name, args, created_at, actor, status) VALUES (?, ?, ?, ?, ?, 'pending')",
-            (mutation_id, name, json.dumps(args, separators=(",", ":"), sort_keys=True), at, actor))
+        self.outbox.queue(mutation_id, name, args, at, actor)
+
+
+class Part:
+    """One concern of a :class:`Store` (a module of ``ticketctl.store``) over
+    its connection; inside the store's transaction when one is open."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.db = store.db
 
 
 def _statements(script: str) -> list[str]:

@@ -1,4 +1,6 @@
-"""Queries that need SQL: queue listings ordered by the live priority weight.
+"""Queries that need SQL: queue listings ordered by the live priority weight,
+and the few other listings the services ask for (tickets by status or block
+reason, articles).
 
 The weight changes with the clock (the SLA factor grows as time runs out), so
 it is not stored: :func:`weight_sql` compiles ``ticketctl.core.priority`` into
@@ -12,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from ticketctl.core.config import IMPACTS, PRIORITIES, Config
+from ticketctl.core.kb import Article
 from ticketctl.core.model import OPEN_STATUSES, Ticket
 from ticketctl.core.priority import hours_factor
 from ticketctl.store.db import Store
@@ -74,3 +77,26 @@ def list_tickets(
     else:
         raise ValueError(f"unknown sort {sort!r}")
     return store.select_tickets(" AND ".join(where), params, order, limit)
+
+
+def keys_in_status(store: Store, status: str) -> list[str]:
+    """The keys of the tickets in ``status``, in key order."""
+    return [k for (k,) in store.db.execute("SELECT key FROM tickets WHERE status = ? ORDER BY key", (status,))]
+
+
+def blocked_for(store: Store, reason: str) -> list[Ticket]:
+    """The tickets blocked for ``reason``, in key order."""
+    return store.select_tickets("status = 'blocked' AND blocked_reason = ?", (reason,), "key", None)
+
+
+def articles(store: Store, status: str | None = None, public: bool | None = None, product: str | None = None,
+             limit: int | None = None) -> list[Article]:
+    """Articles with this status, publicity and product (each when given),
+    most recently changed first."""
+    where: list[str] = []
+    params: list[Any] = []
+    for column, value in (("status", status), ("public", None if public is None else int(public)), ("product", product)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    return store.select_articles(" AND ".join(where), params, "updated_at DESC, id", limit)

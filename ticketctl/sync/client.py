@@ -1,7 +1,8 @@
 """The sync client (httpx): push the outbox, pull the team's events.
 
-One sync at a time per store: ``sync.lock`` beside the store is held with
-``flock`` for the whole run, by the CLI, the dashboard and cron alike.
+One sync at a time per store: ``sync.lock`` beside the store is held (the
+``filelock`` package: ``flock`` on POSIX, ``msvcrt.locking`` on Windows) for
+the whole run, by the CLI, the dashboard and cron alike.
 
 A run::
 
@@ -23,7 +24,6 @@ repeat (the server answers a seen ``client_seq`` with its stored result).
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import time
@@ -118,24 +118,23 @@ def _detail(r: Any) -> str:
 
 @contextmanager
 def sync_lock(env: Env, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
-    """Hold this store's sync lock (waits up to ``wait_s`` for another sync)."""
+    """Hold this store's sync lock (waits up to ``wait_s`` for another sync;
+    then Refused). The lock is the OS's on an open file, so a sync that dies
+    releases it with its process."""
+    from filelock import FileLock, Timeout  # only a sync takes the lock
+
     path = env.home.sync_lock
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    lock = FileLock(path, mode=0o600)
     try:
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise Refused(_("another sync has held this store for {seconds} s ({path}); try again").format(
-                        seconds=f"{wait_s:.0f}", path=path)) from None
-                time.sleep(0.1)
+        lock.acquire(timeout=wait_s, poll_interval=0.1)
+    except Timeout:
+        raise Refused(_("another sync has held this store for {seconds} s ({path}); try again").format(
+            seconds=f"{wait_s:.0f}", path=path)) from None
+    try:
         yield
     finally:
-        os.close(fd)
+        lock.release()
 
 
 def setup(env: Env, url: str, token: str) -> dict[str, Any]:
@@ -240,18 +239,10 @@ def _run(env: Env, conn: Connection, progress: Progress | None = None) -> dict[s
             "history": shared}
 
 
-#: events of this store the server has not confirmed and no queued mutation made: history written directly
-_HISTORY = ("SELECT seq, id, mutation_id, ticket, type, payload, actor, device, at FROM events"
-            " WHERE server_seq IS NULL AND seq > ? AND mutation_id NOT IN (SELECT mutation_id FROM outbox)"
-            " ORDER BY seq LIMIT ?")
-
-
 def unshared_history(env: Env) -> int:
     """How many events an import (or ``demo``) wrote here that the team does not have yet."""
     refused = set(json.loads(env.store.meta(HISTORY_REFUSED, "[]")))
-    rows = env.store.db.execute("SELECT id FROM events WHERE server_seq IS NULL"
-                                " AND mutation_id NOT IN (SELECT mutation_id FROM outbox)").fetchall()
-    return sum(1 for (i,) in rows if i not in refused)
+    return sum(1 for i in env.store.outbox.unshared_history_ids() if i not in refused)
 
 
 def _share_history(env: Env, conn: Connection, role: str, progress: Progress | None) -> dict[str, Any]:
@@ -259,8 +250,7 @@ def _share_history(env: Env, conn: Connection, role: str, progress: Progress | N
     batches; the pull that follows confirms it. Technicians' devices keep theirs."""
     st = env.store
     out: dict[str, Any] = {"shared": 0, "duplicates": 0, "refused": {}, "kept": 0}
-    if st.db.execute("SELECT 1 FROM events WHERE server_seq IS NULL AND mutation_id NOT IN (SELECT mutation_id FROM outbox)"
-                     " LIMIT 1").fetchone() is None:
+    if not st.outbox.has_unshared_history():
         return out
     if role not in ("dispatcher", "supervisor", "admin"):
         out["kept"] = unshared_history(env)
@@ -269,7 +259,7 @@ def _share_history(env: Env, conn: Connection, role: str, progress: Progress | N
     total = unshared_history(env)
     after = done = 0
     while True:
-        rows = _packed(st.db.execute(_HISTORY, (after, HISTORY_BATCH)).fetchall(), lambda r: len(r[5]))
+        rows = _packed(st.outbox.unshared_history(after, HISTORY_BATCH), lambda r: len(r[5]))
         if not rows:
             break
         after = rows[-1][0]
@@ -283,8 +273,7 @@ def _share_history(env: Env, conn: Connection, role: str, progress: Progress | N
         with st.transaction():
             # confirmed at once, in the server's numbers; when nothing else was numbered since this store's
             # last pull, the cursor moves past them too, and the pull does not bring this history back
-            st.db.executemany("UPDATE events SET server_seq = ? WHERE id = ? AND server_seq IS NULL",
-                              [(seq, eid) for eid, seq in reply["seqs"].items()])
+            st.mirror.confirm_events([(seq, eid) for eid, seq in reply["seqs"].items()])
             first, last = reply["first"], reply["last"]
             if first is not None and int(st.meta(CURSOR, "0")) == first - 1 and last - first + 1 == reply["accepted"]:
                 st.set_meta(CURSOR, str(last))
@@ -304,7 +293,7 @@ def _renumber(env: Env, start: int) -> None:
     their mutation id)."""
     st = env.store
     with st.transaction():
-        st.db.execute("UPDATE outbox SET client_seq = NULL, status = 'pending' WHERE status IN ('sent', 'applied')")
+        st.outbox.renumber_unconfirmed()
         st.set_meta(NEXT_CLIENT_SEQ, str(start))
 
 
@@ -312,13 +301,10 @@ def _number(env: Env) -> None:
     """Give the new outbox rows their push order (committed before sending)."""
     st = env.store
     with st.transaction():
-        ids = [r[0] for r in st.db.execute("SELECT id FROM outbox WHERE status = 'pending' ORDER BY id")]
-        if not ids:
-            return
         first = int(st.meta(NEXT_CLIENT_SEQ, "1"))
-        st.db.executemany("UPDATE outbox SET client_seq = ?, status = 'sent' WHERE id = ?",
-                          [(first + i, rid) for i, rid in enumerate(ids)])
-        st.set_meta(NEXT_CLIENT_SEQ, str(first + len(ids)))
+        n = st.outbox.number_pending(first)
+        if n:
+            st.set_meta(NEXT_CLIENT_SEQ, str(first + n))
 
 
 def _upload_blobs(env: Env, conn: Connection) -> None:
@@ -326,8 +312,8 @@ def _upload_blobs(env: Env, conn: Connection) -> None:
     up first, so the server never holds a mutation without its file."""
     from ticketctl.services.evidence import blob_path
 
-    for (args,) in env.store.db.execute("SELECT args FROM outbox WHERE status = 'sent' AND args LIKE '%sha256%'"):
-        for sha in _hashes(json.loads(args)):
+    for args in env.store.outbox.blob_args():
+        for sha in _hashes(args):
             if blob_path(env, sha).is_file():
                 conn.call("PUT", f"/blobs/{sha}", content=blob_path(env, sha).read_bytes())
 
@@ -363,19 +349,15 @@ def _push(env: Env, conn: Connection) -> tuple[int, list[dict[str, Any]]]:
     rejected: list[dict[str, Any]] = []
     after = gaps = 0
     while True:
-        rows = st.db.execute(
-            "SELECT mutation_id, client_seq, name, args, created_at FROM outbox WHERE status = 'sent' AND client_seq > ?"
-            " ORDER BY client_seq LIMIT ?", (after, PUSH_BATCH)).fetchall()
-        rows = _packed(rows, lambda r: len(r[3]))
+        rows = _packed(st.outbox.to_push(after, PUSH_BATCH), lambda r: len(r[3]))
         if not rows:
             return pushed, rejected
         body = {"mutations": [{"mutation_id": m, "client_seq": c, "name": n, "args": json.loads(a), "client_ts": at}
                               for m, c, n, a, at in rows]}
         reply = conn.call("POST", "/sync/push", json=body)
         with st.transaction():
+            st.outbox.note_results(reply["results"])
             for r in reply["results"]:
-                st.db.execute("UPDATE outbox SET status = ?, reason = ?, result_seq = ? WHERE mutation_id = ? AND status = 'sent'",
-                              (r["status"], r["reason"], r["seq"], r["mutation_id"]))
                 if not r.get("duplicate"):
                     pushed += 1
                 if r["status"] == "rejected":
@@ -386,8 +368,7 @@ def _push(env: Env, conn: Connection) -> tuple[int, list[dict[str, Any]]]:
             if gaps > 3:
                 raise ServerError(_("the server keeps asking for client_seq {seq}; `ticketctl sync status` shows what is queued").format(
                     seq=expected))
-            have = st.db.execute("SELECT 1 FROM outbox WHERE status = 'sent' AND client_seq = ?", (expected,)).fetchone()
-            if have is None:  # the server lost what we numbered (restored): number the unconfirmed work again
+            if not st.outbox.has_sent(expected):  # the server lost what we numbered (restored): number the unconfirmed work again
                 _renumber(env, expected)
                 _number(env)
             after = expected - 1
@@ -396,8 +377,8 @@ def _push(env: Env, conn: Connection) -> tuple[int, list[dict[str, Any]]]:
 
 
 def _rejected_view(env: Env, r: dict[str, Any]) -> dict[str, Any]:
-    row = env.store.db.execute("SELECT id, name, args FROM outbox WHERE mutation_id = ?", (r["mutation_id"],)).fetchone()
-    args = json.loads(row[2]) if row else {}
+    row = env.store.outbox.of_mutation(r["mutation_id"])
+    args = row[2] if row else {}
     return {"id": row[0] if row else None, "name": r["name"], "key": args.get("key") or args.get("ticket"), "reason": r["reason"],
             "args": args}
 
@@ -405,11 +386,8 @@ def _rejected_view(env: Env, r: dict[str, Any]) -> dict[str, Any]:
 def status(env: Env) -> dict[str, Any]:
     """Pending and rejected changes, with the server's reasons."""
     st = env.store
-    rows = st.db.execute("SELECT id, mutation_id, name, args, created_at, actor, client_seq, status, reason FROM outbox"
-                         " WHERE status != 'applied' ORDER BY id").fetchall()
     pending, rejected = [], []
-    for rid, mid, name, args, at, actor, cseq, state, reason in rows:
-        a = json.loads(args)
+    for rid, mid, name, a, at, actor, cseq, state, reason in st.outbox.unsettled():
         item = {"id": rid, "mutation_id": mid, "name": name, "key": a.get("key") or a.get("ticket"), "args": a, "at": at,
                 "actor": actor, "client_seq": cseq, "status": state}
         if state == "rejected":
@@ -424,8 +402,8 @@ def status(env: Env) -> dict[str, Any]:
             "rejected": rejected}
 
 
-def _row(env: Env, rid: int) -> tuple[str, str, str, str]:
-    row = env.store.db.execute("SELECT mutation_id, name, args, status FROM outbox WHERE id = ?", (rid,)).fetchone()
+def _row(env: Env, rid: int) -> tuple[str, str, dict[str, Any], str]:
+    row = env.store.outbox.row(rid)
     if row is None:
         raise BadInput(_("no queued change {id} (see `ticketctl sync status`)").format(id=rid))
     return row
@@ -442,9 +420,9 @@ def retry(env: Env, rid: int) -> dict[str, Any]:
     fn = REGISTRY.get(name)
     if fn is None:
         raise Refused(_("change {id} is a {name!r}, which this ticketctl cannot run").format(id=rid, name=name))
-    result = fn(env, **json.loads(args))
+    result = fn(env, **args)
     with env.store.transaction():
-        env.store.db.execute("DELETE FROM outbox WHERE id = ?", (rid,))
+        env.store.outbox.remove(rid)
     return {"retried": rid, "name": name, "result": result}
 
 
@@ -457,8 +435,7 @@ def discard(env: Env, rid: int) -> dict[str, Any]:
     st = env.store
     with st.transaction():
         targets = local.pending_targets(st, [mid])
-        st.db.execute("DELETE FROM events WHERE server_seq IS NULL AND mutation_id = ?", (mid,))
-        st.db.execute("DELETE FROM outbox WHERE id = ?", (rid,))
+        st.outbox.discard(rid, mid)
         local.refold(st, env.config, *targets)
     return {"discarded": rid, "name": name}
 
@@ -477,8 +454,7 @@ def watch(env: Env, on_result: Any, poke_s: float = 2.0) -> None:
                     on_result(_run(env, conn))
                 backoff = 1.0
                 while True:
-                    waiting = env.store.db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0]
-                    if waiting:
+                    if env.store.outbox.count_pending():
                         break
                     page = conn.call("GET", "/sync/pull", params={"after": int(env.store.meta(CURSOR, "0")), "limit": 1,
                                                                   "wait": poke_s})

@@ -4,7 +4,7 @@ sent (a snapshot, a page of events and results) and re-folding what it touched.
 The local tables always show *server state with this device's pending
 mutations on top*: the events the server confirmed, in its order, then the
 events of mutations still waiting for a result, in the order they were made
-(``store.db.EVENT_ORDER``). When a result arrives, the device's own provisional
+(``store.rows.EVENT_ORDER``). When a result arrives, the device's own provisional
 events of that mutation are replaced by the server's (applied) or simply
 dropped (rejected), and every ticket they touched is folded again.
 """
@@ -12,9 +12,7 @@ dropped (rejected), and every ticket they touched is folded again.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
-from dataclasses import MISSING, fields
 from typing import Any
 
 from ticketctl.core.approvals import DELEGATION_PREFIX, Delegation, apply_delegation
@@ -23,8 +21,10 @@ from ticketctl.core.kb import EVENT_PREFIX, Article, fold_article
 from ticketctl.core.model import Event, Technician, Ticket
 from ticketctl.i18n import _
 from ticketctl.services.rebuild import article_events, delegation_events, fold_from, tech_events
-from ticketctl.store.db import TICKET_COLUMNS, Store
-from ticketctl.store.schema import JSON_COLUMNS
+from ticketctl.store.db import Store
+from ticketctl.store.mirror import BadSnapshot
+
+__all__ = ["BadSnapshot", "apply_page", "apply_snapshot", "bases", "pending_targets", "refold"]
 
 #: meta keys of a synced store
 CURSOR, EPOCH, ROLE, DEVICE, NEXT_CLIENT_SEQ, LAST_SYNC = (
@@ -32,15 +32,8 @@ CURSOR, EPOCH, ROLE, DEVICE, NEXT_CLIENT_SEQ, LAST_SYNC = (
 
 
 def bases(st: Store, kind: str, names: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
-    if names is None:
-        rows = st.db.execute("SELECT name, data FROM bases WHERE kind = ?", (kind,))
-        return {n: json.loads(d) for n, d in rows}
-    out = {}
-    for n in names:
-        row = st.db.execute("SELECT data FROM bases WHERE kind = ? AND name = ?", (kind, n)).fetchone()
-        if row is not None:
-            out[n] = json.loads(row[0])
-    return out
+    """The bases of one kind a snapshot brought, all or the named ones (``Replay.bases``)."""
+    return st.replay.bases(kind, names)
 
 
 def refold(st: Store, cfg: Config, keys: Iterable[str], tech_names: Iterable[str], article_ids: Iterable[str] = (),
@@ -55,14 +48,14 @@ def refold(st: Store, cfg: Config, keys: Iterable[str], tech_names: Iterable[str
         for e in delegation_events(st, name):
             d = apply_delegation(d, e)
         if d is None:
-            st.db.execute("DELETE FROM delegations WHERE name = ?", (name,))
+            st.replay.drop_delegation(name)
         else:
             st.put_delegation(d)
     ab = bases(st, "article", set(article_ids))
     for aid in set(article_ids):
         a = fold_article(article_events(st, aid), Article(**ab[aid]) if aid in ab else None)
         if a is None:
-            st.db.execute("DELETE FROM articles WHERE id = ?", (aid,))
+            st.replay.drop_article(aid)
         else:
             st.put_article(a)
     _refold_tickets(st, cfg, sorted(keys))
@@ -74,7 +67,7 @@ def refold(st: Store, cfg: Config, keys: Iterable[str], tech_names: Iterable[str
         for e in tech_events(st, name):
             tech = apply_tech(tech, e, cfg)
         if tech is None:
-            st.db.execute("DELETE FROM technicians WHERE name = ?", (name,))
+            st.replay.drop_tech(name)
         else:
             st.put_tech(tech)
 
@@ -83,21 +76,14 @@ def _refold_tickets(st: Store, cfg: Config, keys: list[str], chunk: int = 500) -
     """Fold tickets again from their bases and events, a few hundred at a time
     (one query each for their bases, events and spans: a pull of a large import
     touches tens of thousands)."""
-    from ticketctl.store.db import EVENT_COLUMNS, EVENT_ORDER, event_from_row
-
-    cols = ", ".join(EVENT_COLUMNS)
     for i in range(0, len(keys), chunk):
         part = keys[i:i + chunk]
-        marks = ", ".join("?" * len(part))
-        tb = {n: json.loads(d) for n, d in st.db.execute(
-            f"SELECT name, data FROM bases WHERE kind = 'ticket' AND name IN ({marks})", part)}
-        evs: dict[str, list[Event]] = {k: [] for k in part}
-        for row in st.db.execute(f"SELECT {cols} FROM events WHERE ticket IN ({marks}) ORDER BY ticket, {EVENT_ORDER}", part):
-            evs[row[2]].append(event_from_row(row))
-        st.db.execute(f"DELETE FROM spans WHERE ticket IN ({marks})", part)
+        tb = st.replay.bases("ticket", part)
+        evs = st.replay.events_of_tickets(part)
+        st.replay.drop_spans(part)
         gone = [k for k in part if k not in tb and not evs[k]]
         if gone:
-            st.db.execute(f"DELETE FROM tickets WHERE key IN ({', '.join('?' * len(gone))})", gone)
+            st.replay.drop_tickets(gone)
         folded: list[Ticket] = []
         spans: list[tuple[Any, ...]] = []
         for key in part:
@@ -112,19 +98,11 @@ def _refold_tickets(st: Store, cfg: Config, keys: list[str], chunk: int = 500) -
 def pending_targets(st: Store, mutation_ids: Iterable[str] | None = None) -> tuple[set[str], set[str], set[str], set[str]]:
     """Tickets, technicians, articles and delegations touched by this device's
     unconfirmed events (of the given mutations, or all)."""
-    sql = "SELECT ticket, type, payload FROM events WHERE server_seq IS NULL"
-    rows: list[Any] = []
-    if mutation_ids is None:
-        rows = st.db.execute(sql).fetchall()
-    else:
-        ids = list(mutation_ids)
-        for i in range(0, len(ids), 500):
-            part = ids[i:i + 500]
-            rows += st.db.execute(f"{sql} AND mutation_id IN ({', '.join('?' * len(part))})", part).fetchall()
+    rows = st.mirror.provisional_events(mutation_ids)
     keys, names, articles, delegators = set(), set(), set(), set()
     for ticket, typ, payload in rows:
         if typ.startswith(EVENT_PREFIX):
-            articles.add(ticket)
+            articles.add(str(ticket))
         elif typ.startswith(DELEGATION_PREFIX):
             delegators.add(json.loads(payload)["name"])
         elif ticket is None:
@@ -132,31 +110,6 @@ def pending_targets(st: Store, mutation_ids: Iterable[str] | None = None) -> tup
         else:
             keys.add(ticket)
     return keys, names, articles, delegators
-
-
-class BadSnapshot(ValueError):
-    """The server's snapshot body is not a snapshot this version can read."""
-
-
-def _ticket_select() -> tuple[str, dict[str, Any]]:
-    """``SELECT`` of ticket rows (``TICKET_COLUMNS`` order) from ``bases.data``,
-    done by SQLite's JSON functions: a JSON column as its JSON text (``->``:
-    the server's text is sorted and compact, as ``store.db._encode`` writes
-    it), any other as its value (``->>``); a missing field takes the
-    dataclass default, as ``Ticket(**data)`` would."""
-    cols, params = [], {}
-    for f in fields(Ticket):
-        expr = f"data -> '$.{f.name}'" if f.name in JSON_COLUMNS["tickets"] else f"data ->> '$.{f.name}'"
-        default = f.default_factory() if f.default_factory is not MISSING else f.default
-        if default is not MISSING and default is not None:
-            params[f.name] = _encode_default(f.name, default)
-            expr = f"COALESCE({expr}, :{f.name})"
-        cols.append(expr)
-    return f"SELECT {', '.join(cols)} FROM bases WHERE kind = 'ticket'", params
-
-
-def _encode_default(name: str, value: Any) -> Any:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True) if name in JSON_COLUMNS["tickets"] else value
 
 
 def _head(text: str) -> tuple[Any, Any, Any, Any, Any] | None:
@@ -225,11 +178,8 @@ def apply_snapshot(st: Store, cfg: Config, body: bytes | str) -> int:
     again inside the transaction (one sort each instead of 100k scattered
     inserts); a rollback brings them back with everything else."""
     text = body.decode("utf-8") if isinstance(body, (bytes, bytearray)) else body
-    db = st.db
+    epoch, seq, tech_data, art_data, dlg_data = _head(text) or st.mirror.snapshot_head(text)  # else a parse by SQLite
     try:
-        epoch, seq, tech_data, art_data, dlg_data = _head(text) or db.execute(  # the server's order, else a parse by SQLite
-            "SELECT ?1 ->> '$.epoch', ?1 ->> '$.seq', ?1 -> '$.technicians', ?1 -> '$.articles', ?1 -> '$.delegations'",
-            (text,)).fetchone()
         if isinstance(tech_data, str):
             tech_data = json.loads(tech_data)
         art_data = json.loads(art_data) if isinstance(art_data, str) else (art_data or [])  # an older server sends none
@@ -237,44 +187,13 @@ def apply_snapshot(st: Store, cfg: Config, body: bytes | str) -> int:
         delegations = [Delegation(**d) for d in dlg_data]
         techs = [Technician(**d) for d in tech_data]
         articles = [Article(**d) for d in art_data]
-    except (sqlite3.Error, TypeError, ValueError) as e:
+    except (TypeError, ValueError) as e:
         raise BadSnapshot(_("not a snapshot: {error}").format(error=e)) from None
     if not isinstance(epoch, str) or not isinstance(seq, int):
         raise BadSnapshot(_("not a snapshot: no epoch or seq"))
-    select, defaults = _ticket_select()
     with st.transaction():
-        indexes = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'"
-                             " AND tbl_name IN ('tickets', 'spans') AND sql IS NOT NULL").fetchall()
-        for name, _sql in indexes:
-            db.execute(f'DROP INDEX "{name}"')
-        for table in ("tickets", "technicians", "articles", "delegations", "spans", "bases"):
-            db.execute(f"DELETE FROM {table}")
-        db.execute("DELETE FROM events WHERE server_seq IS NOT NULL")
-        try:  # SQLite parses the whole body here: malformed JSON rolls everything back
-            n = db.execute("INSERT INTO bases (kind, name, data) SELECT 'ticket', value ->> '$.key', value"
-                           " FROM json_each(?, '$.tickets')", (text,)).rowcount
-            first = db.execute("SELECT data FROM bases WHERE kind = 'ticket' LIMIT 1").fetchone()
-            if first is not None:
-                Ticket(**json.loads(first[0]))  # fields this version does not know are refused, as a fold would refuse them
-        except (sqlite3.OperationalError, TypeError) as e:
-            raise BadSnapshot(_("not a snapshot: {error}").format(error=e)) from None
-        db.executemany("INSERT INTO bases (kind, name, data) VALUES ('technician', ?, ?)",
-                       [(d["name"], json.dumps(d, separators=(",", ":"))) for d in tech_data])
-        db.execute(f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)}) {select}", defaults)
-        st.put_techs(techs)
-        db.executemany("INSERT INTO bases (kind, name, data) VALUES ('article', ?, ?)",
-                       [(d["id"], json.dumps(d, separators=(",", ":"))) for d in art_data])
-        st.put_articles(articles)
-        db.executemany("INSERT INTO bases (kind, name, data) VALUES ('delegation', ?, ?)",
-                       [(d["name"], json.dumps(d, separators=(",", ":"))) for d in dlg_data])
-        for d in delegations:
-            st.put_delegation(d)
-        # each ticket's one open span, from its status_since (core.model.span_row)
-        db.execute("INSERT INTO spans (ticket, from_at, to_at, status, dept, product, fault, created_at)"
-                   " SELECT key, COALESCE(NULLIF(status_since, ''), created_at), NULL, status, dept, product, fault,"
-                   " created_at FROM tickets")
-        for _name, sql in indexes:
-            db.execute(sql)
+        n = st.mirror.load_snapshot(text, techs, articles, delegations,
+                                    {"technician": tech_data, "article": art_data, "delegation": dlg_data})
         refold(st, cfg, *pending_targets(st))
         st.set_meta(CURSOR, str(seq))
         st.set_meta(EPOCH, epoch)
@@ -284,39 +203,20 @@ def apply_snapshot(st: Store, cfg: Config, body: bytes | str) -> int:
 def apply_page(st: Store, cfg: Config, page: dict[str, Any]) -> tuple[int, list[dict[str, Any]]]:
     """One pulled page, with its cursor, in one transaction. Returns how many
     events were new here and the rejections it carried."""
-    rejected: list[dict[str, Any]] = []
     with st.transaction():
-        settled = []
-        for r in page["results"]:
-            cur = st.db.execute("UPDATE outbox SET status = ?, reason = ?, result_seq = ? WHERE mutation_id = ?",
-                                (r["status"], r["reason"], r["seq"], r["mutation_id"]))
-            if cur.rowcount:
-                settled.append(r["mutation_id"])
-                if r["status"] == "rejected":
-                    rejected.append(r)
-        keys, names, articles, delegators = pending_targets(st, settled)
-        for i in range(0, len(settled), 500):
-            part = settled[i:i + 500]
-            marks = ", ".join("?" * len(part))
-            st.db.execute(f"DELETE FROM events WHERE server_seq IS NULL AND mutation_id IN ({marks})", part)
-            st.db.execute(f"DELETE FROM outbox WHERE status = 'applied' AND mutation_id IN ({marks})", part)
+        settled = st.outbox.settle(page["results"])
+        rejected = [r for r in settled if r["status"] == "rejected"]
+        ids = [r["mutation_id"] for r in settled]
+        keys, names, articles, delegators = pending_targets(st, ids)
+        st.mirror.replace_provisional(ids)
         events = page["events"]
-        have: set[str] = set()
-        ids = [d["id"] for d in events]
-        for i in range(0, len(ids), 500):
-            part = ids[i:i + 500]
-            have |= {x for (x,) in st.db.execute(f"SELECT id FROM events WHERE id IN ({', '.join('?' * len(part))})", part)}
+        have = st.mirror.known_events([d["id"] for d in events])
         fresh = [Event(**d) for d in events if d["id"] not in have]
-        st.db.executemany(
-            "INSERT OR IGNORE INTO events (id, mutation_id, ticket, type, payload, actor, device, device_seq, at, server_seq)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(e.id, e.mutation_id, e.ticket, e.type, json.dumps(e.payload, separators=(",", ":"), sort_keys=True), e.actor,
-              e.device, e.device_seq, e.at, e.server_seq) for e in fresh])
+        st.mirror.add_pulled(fresh)
         new = len(fresh)
         # an event already here is history this device wrote itself (an import it shared) coming back confirmed,
         # or a page pulled twice: its place in the order is the same, nothing to fold again
-        st.db.executemany("UPDATE events SET server_seq = ? WHERE id = ? AND server_seq IS NULL",
-                          [(d["server_seq"], d["id"]) for d in events if d["id"] in have])
+        st.mirror.confirm_events([(d["server_seq"], d["id"]) for d in events if d["id"] in have])
         for e in fresh:
             if e.type.startswith(EVENT_PREFIX):
                 articles.add(str(e.ticket))

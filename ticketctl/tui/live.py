@@ -27,7 +27,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, TypeVar
 
 from rich.text import Text
@@ -154,9 +154,9 @@ class LiveApp(App[None]):
             apply: Apply | None = None
             with self.lock, self.session() as env:
                 try:
-                    if snapshot:  # one read transaction: every figure from the same moment
-                        env.store.db.execute("BEGIN")
-                    apply = work(env)
+                    # one read transaction: every figure from the same moment
+                    with env.store.read_snapshot() if snapshot else nullcontext():
+                        apply = work(env)
                 except TicketctlError as e:
                     msg = str(e)
                     apply = lambda: self.notify(msg, severity="error", timeout=6)  # noqa: E731
@@ -164,9 +164,6 @@ class LiveApp(App[None]):
                     self._log_crash(env)
                     msg = _("internal error: {kind}: {error} (traceback in the log)").format(kind=type(e).__name__, error=e)
                     apply = lambda: self.notify(msg, severity="error", timeout=10)  # noqa: E731
-                finally:
-                    if snapshot and env.store.db.in_transaction:
-                        env.store.db.execute("COMMIT")
                 if apply is not None and self.is_running:
                     try:
                         self.call_from_thread(apply)

@@ -183,6 +183,9 @@ class ServerStore:
         self.seq += n
         return first
 
+    def queue_mutation(self, mutation_id: str, name: str, args: dict[str, Any], at: str, actor: str) -> None:
+        """Nothing to queue: the server is where mutations go (``store.protocol.MutationStore``)."""
+
     # -- tickets ----------------------------------------------------------------
 
     def resolve_key(self, text: str) -> str:
