@@ -30,7 +30,7 @@ import tomli_w
 from ticketctl import errors
 from ticketctl.cli import main
 from ticketctl.core.model import iso, parse_time
-from ticketctl.services import notify
+from ticketctl.services import delivery, notify
 from ticketctl.services.env import Env
 
 NOW = "2026-03-02T09:00:00Z"
@@ -281,7 +281,7 @@ def test_the_wait_between_runs_grows(home: Home, rx: Receiver) -> None:
         t += waits[-1]
     assert waits == [1, 2, 4, 8, 16]
     assert home.outbox()[0]["attempts"] == 10
-    assert [notify.retry_wait_minutes(n, 2) for n in (2, 4, 20, 200)] == [1, 2, 60, 60]
+    assert [delivery.retry_wait_minutes(n, 2) for n in (2, 4, 20, 200)] == [1, 2, 60, 60]
 
 
 def test_http_503_then_200_in_one_run(home: Home, rx: Receiver) -> None:
@@ -498,3 +498,79 @@ def test_headless_commands_do_not_import_httpx(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"codes": [0, 0], "loaded": []}
 
+
+
+# -- the server's outbox ------------------------------------------------------------------
+
+
+def test_a_device_and_the_server_deliver_by_the_same_rules(home: Home, rx: Receiver, tmp_path: Path) -> None:
+    """In a team the server queues and sends the escalations' notifications
+    (``server.jobs``) from its own database; alone, a device sends them from its
+    store. Both post the same body for the same escalation, and both go through
+    ``services.delivery``: the same tries, pauses, errors, backoff and outcome."""
+    from sqlalchemy import select
+
+    from ticketctl.server import jobs
+    from ticketctl.server import schema as S
+    from ticketctl.server.store.engine import engine_for, migrate
+
+    home.configure({"ops": {"url": rx.url("/ops")}, "chat": {"url": rx.url("/chat"), "format": "wecom"}}, tries_per_run=2)
+    assert home.queue("silent", "KQT-1", "KQT-1 unclaimed for 2 h", ("dora",)) == 2
+    engine = engine_for(f"sqlite:///{tmp_path / 'server.db'}")
+    migrate(engine)
+    e = home.env()
+    cfg = e.config
+    e.close()
+    escalation = {"ticket": "KQT-1", "at": NOW, "payload": {"rule": "silent", "message": "KQT-1 unclaimed for 2 h", "to": ["dora"]}}
+    with engine.begin() as c:
+        assert jobs.enqueue(c, cfg, [escalation], now=parse_time(NOW)) == 2
+        assert jobs.enqueue(c, cfg, [escalation], now=parse_time(NOW)) == 0  # once per (ticket, rule, target)
+
+    def server_rows() -> list[dict[str, Any]]:
+        with engine.connect() as c:
+            return [dict(r) for r in c.execute(select(S.notifications).order_by(S.notifications.c.id)).mappings()]
+
+    fields = ("target", "url", "body", "ticket", "rule", "status", "attempts", "last_error", "next_attempt_at", "sent_at")
+
+    def same_rows() -> list[tuple[Any, ...]]:
+        device = [tuple(r[k] for k in fields) for r in home.outbox()]
+        assert device == [tuple(r[k] for k in fields) for r in server_rows()]
+        return device
+
+    same_rows()  # the same bodies queued, in each target's format
+    server_sleeps: list[float] = []
+
+    def run(now: str) -> tuple[Any, Any, list[Any]]:
+        """Deliver from the device, then from the server, each against the same answers; what each sent."""
+        answers = list(rx.answers)
+        start = len(rx.received)
+        device = home.deliver(now=now)
+        sent_by_device = rx.received[start:]
+        rx.answers = answers
+        server = jobs.deliver(engine, cfg, now=parse_time(now), sleep=server_sleeps.append)
+        assert rx.received[start + len(sent_by_device):] == sent_by_device
+        assert rx.answers == []
+        return device, server, sent_by_device
+
+    rx.answers = [503, 503, 503]  # ops fails both its tries this run; chat fails once, then takes it
+    device, server, sent = run(NOW)
+    assert device == server == {"sent": 1, "pending": 1, "failed": 0, "errors": [f"#1 ops: HTTP 503; retry after {at(1)}"]}
+    assert [p for p, _, _ in sent] == ["/ops", "/ops", "/chat", "/chat"]
+    assert home.sleeps == server_sleeps == [0.2, 0.2]
+    ops, chat = home.outbox()
+    assert same_rows() == [
+        ("ops", rx.url("/ops"), ops["body"], "KQT-1", "silent", "pending", 2, "HTTP 503", at(1), None),
+        ("chat", rx.url("/chat"), chat["body"], "KQT-1", "silent", "sent", 2, "HTTP 503", NOW, NOW)]
+    assert [b for _, b, _ in sent] == [json.loads(ops["body"])] * 2 + [json.loads(chat["body"])] * 2
+    assert json.loads(ops["body"]) == {"event": "escalation", "ticket": "KQT-1", "rule": "silent",
+                                       "message": "KQT-1 unclaimed for 2 h", "to": ["dora"], "at": NOW}
+    assert json.loads(chat["body"]) == {"msgtype": "text", "text": {"content": "[ticketctl] silent: KQT-1 unclaimed for 2 h"}}
+
+    device, server, sent = run(at(0.5))  # not due yet
+    assert device == server == {"sent": 0, "pending": 1, "failed": 0, "errors": []} and sent == []
+
+    device, server, sent = run(at(1))
+    assert device == server == {"sent": 1, "pending": 0, "failed": 0, "errors": []}
+    assert [(p, b) for p, b, _ in sent] == [("/ops", json.loads(ops["body"]))]
+    assert [r[5:] for r in same_rows()] == [("sent", 3, "HTTP 503", at(1), at(1)), ("sent", 2, "HTTP 503", NOW, NOW)]
+    engine.dispose()

@@ -10,7 +10,9 @@ The catalog of a language is ``ticketctl/locale/<lang>/LC_MESSAGES/ticketctl.po`
 (committed, reviewed like code) and its compiled ``ticketctl.mo`` (committed too,
 so an installed wheel needs no Babel). Its msgids come from three places:
 
-- ``_()``, ``N_()`` and ``ngettext()`` calls in ``ticketctl/`` (Babel's Python extractor);
+- ``_()``, ``N_()`` and ``ngettext()`` calls in ``ticketctl/`` (Babel's Python extractor),
+  and ``_("...")`` calls in the server's page templates (``templates/**.html``,
+  Jinja2's Babel extractor, ``jinja2.ext.babel_extract``);
 - every command's help texts in the Click tree Typer builds (docstrings, ``help=``,
   ``epilog=``), which the CLI translates in place at run time
   (``ticketctl.i18n.translate_commands``);
@@ -69,9 +71,18 @@ def _messages(found: Iterator[tuple]) -> Iterator[Message]:
             yield text, None
 
 
+#: which extractor reads which of ticketctl's files: its Python, and the Jinja2 templates of the server's pages
+METHOD_MAP = [("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")]
+
+
 def code_messages() -> list[Message]:
-    """msgids of ``_()``/``N_()``/``ngettext()`` calls in ticketctl's own code."""
-    return list(_messages(extract_from_dir(str(PACKAGE), method_map=[("**.py", "python")])))
+    """msgids of ``_()``/``N_()``/``ngettext()`` calls in ticketctl's own code and page templates."""
+    return list(_messages(extract_from_dir(str(PACKAGE), method_map=METHOD_MAP)))
+
+
+def template_messages() -> list[Message]:
+    """msgids of the page templates alone (what :func:`code_messages` finds in them)."""
+    return list(_messages(extract_from_dir(str(PACKAGE), method_map=METHOD_MAP[1:])))
 
 
 def help_messages() -> list[Message]:

@@ -7,7 +7,8 @@ it queues one row per notify target in the same transaction, unique by
 between syncs send the same escalation twice; the server keeps the first
 (``services.tickets.append_events``) and so queues one notification. Synced
 devices therefore queue none of their own for escalations
-(``services.sweep``). Delivery is the local outbox's (``services.notify``):
+(``services.sweep``). Delivery is the one a device runs on its own outbox
+(``services.delivery``), over the server's (``server.store.outbox``):
 at-least-once, backing off 1, 2, 4 ... 60 minutes per failed run.
 
 **Jobs.** ``server run --sweep-every S --dispatch-every S`` (delivery runs
@@ -26,6 +27,8 @@ its work. Its escalations and assignments are mutations like anyone's, judged
 by the same rules.
 """
 
+from __future__ import annotations
+
 import fcntl
 import json
 import logging
@@ -34,17 +37,19 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine
 
 from ticketctl.core.config import Config
 from ticketctl.core.model import iso
 from ticketctl.home import Home
-from ticketctl.server import schema as S
+from ticketctl.server.store import leases, outbox
+
+if TYPE_CHECKING:
+    from ticketctl.services.delivery import DeliveryReport
 
 log = logging.getLogger("ticketctl.server")
 
@@ -57,83 +62,38 @@ ENV = "TICKETCTL_SERVER_JOBS"
 # -- the outbox ----------------------------------------------------------------------------
 
 
-def enqueue(c: Connection, cfg: Config, escalations: list[dict[str, Any]]) -> int:
+def enqueue(c: Connection, cfg: Config, escalations: list[dict[str, Any]], now: datetime | None = None) -> int:
     """Queue the notifications of escalations being recorded in this
-    transaction (which holds the sequence lock): one per target that takes the
-    rule, never a second for the same (ticket, rule, target)."""
+    transaction (which holds the sequence lock), due from ``now`` (the clock's):
+    one per target that takes the rule, never a second for the same (ticket,
+    rule, target). The body is the one a device queues (``services.notify.body``)."""
     from ticketctl.services import notify
 
     targets = cfg.notify.targets
     if not targets or not escalations:
         return 0
-    now = datetime.now(UTC).replace(microsecond=0)
+    queued_at = iso(now or datetime.now(UTC).replace(microsecond=0))
     n = 0
     for e in escalations:
         p = e["payload"]
         rule = str(p.get("rule", ""))
         base = rule.split("@", 1)[0]
-        message = p.get("message", "")
-        to = [str(x) for x in p.get("to") or []]
-        payload = {"event": "escalation", "ticket": e["ticket"], "rule": base, "message": message, "to": to, "at": e["at"]}
+        payload = notify.escalation(e["at"], e["ticket"], base, p.get("message", ""), [str(x) for x in p.get("to") or []])
         for name, t in targets.items():
-            if t.rules and base not in t.rules:
+            if t.rules and base not in t.rules or outbox.queued(c, e["ticket"], rule, name):
                 continue
-            had = c.execute(select(S.notifications.c.id).where(S.notifications.c.ticket == e["ticket"],
-                                                               S.notifications.c.rule == rule,
-                                                               S.notifications.c.target == name)).first()
-            if had is not None:
-                continue
-            c.execute(insert(S.notifications).values(
-                created_at=iso(now), target=name, url=t.url, body=json.dumps(notify.body_for(t.format, payload), ensure_ascii=False),
-                ticket=e["ticket"], rule=rule, status="pending", attempts=0, next_attempt_at=iso(now)))
+            outbox.queue(c, queued_at, name, t.url, notify.body(t, payload), e["ticket"], rule)
             n += 1
     return n
 
 
 def deliver(engine: Engine, cfg: Config, now: datetime | None = None, sleep: Callable[[float], None] = time.sleep,
-            budget_s: float = DELIVER_BUDGET_S) -> dict[str, Any]:
-    """Send the due rows of the server's outbox, oldest first (``services.notify.deliver``'s rules)."""
-    from ticketctl.services import notify
+            budget_s: float = DELIVER_BUDGET_S) -> DeliveryReport:
+    """Send the due rows of the server's outbox, oldest first, as a device sends its own (``services.delivery``)."""
+    from ticketctl.services import delivery
 
-    conf = cfg.notify
     now = now or datetime.now(UTC).replace(microsecond=0)
-    with engine.connect() as c:
-        rows = c.execute(select(S.notifications.c.id, S.notifications.c.target, S.notifications.c.url, S.notifications.c.body,
-                                S.notifications.c.attempts)
-                         .where(S.notifications.c.status == "pending", S.notifications.c.next_attempt_at <= iso(now))
-                         .order_by(S.notifications.c.id).limit(500)).all()
-    report: dict[str, Any] = {"sent": 0, "failed": 0, "errors": []}
-    if not rows:
-        return report
-    import httpx
-
-    dead: set[str] = set()
-    started = time.monotonic()
-    with httpx.Client(timeout=conf.timeout, follow_redirects=False,
-                      headers={"content-type": "application/json", "user-agent": "ticketctl"}) as client:
-        for nid, target, url, body, attempts in rows:
-            if target in dead:
-                continue
-            if time.monotonic() - started > budget_s:
-                break
-            tries = max(1, min(conf.tries_per_run, conf.give_up_after - int(attempts)))
-            ok, made, reason = notify._post(client, url, body, tries, sleep)
-            total = int(attempts) + made
-            q = update(S.notifications).where(S.notifications.c.id == nid, S.notifications.c.status == "pending")
-            with engine.begin() as c:
-                if ok:
-                    c.execute(q.values(status="sent", attempts=total, sent_at=iso(now)))
-                    report["sent"] += 1
-                    continue
-                dead.add(target)
-                if total >= conf.give_up_after:
-                    c.execute(q.values(status="failed", attempts=total, last_error=reason))
-                    report["failed"] += 1
-                else:
-                    later = now + timedelta(minutes=notify.retry_wait_minutes(total, conf.tries_per_run))
-                    c.execute(q.values(attempts=total, last_error=reason, next_attempt_at=iso(later)))
-            report["errors"].append(f"#{nid} {target}: {reason}")
-    return report
+    return delivery.deliver(outbox.ServerOutbox(engine), cfg.notify, now, sleep=sleep, budget_s=budget_s)
 
 
 # -- leases ---------------------------------------------------------------------------------
@@ -142,20 +102,7 @@ def deliver(engine: Engine, cfg: Config, now: datetime | None = None, sleep: Cal
 def claim(engine: Engine, job: str, every: float, now: float | None = None) -> bool:
     """Take this period's run of ``job`` (True for exactly one caller per period)."""
     now = time.time() if now is None else now
-    name = f"job:{job}"
-    nxt = int(now + every)
-    try:
-        with engine.begin() as c:
-            won = c.execute(update(S.counters).where(S.counters.c.name == name, S.counters.c.value <= int(now))
-                            .values(value=nxt)).rowcount
-            if won:
-                return True
-            if c.execute(select(S.counters.c.value).where(S.counters.c.name == name)).first() is None:
-                c.execute(insert(S.counters).values(name=name, value=nxt))
-                return True
-            return False
-    except IntegrityError:  # another worker made the row first: its run
-        return False
+    return leases.take(engine, job, int(now), int(now + every))
 
 
 # -- the replica that sweeps and dispatches ----------------------------------------------------
@@ -233,9 +180,9 @@ class Jobs(threading.Thread):
 
     def _run(self, job: str) -> None:
         if job == "deliver":
-            r = deliver(self.engine, self.cfg)
-            if r["sent"] or r["errors"]:
-                log.info("notifications: %s sent, %s", r["sent"], "; ".join(r["errors"]) or "no errors")
+            sent = deliver(self.engine, self.cfg)
+            if sent["sent"] or sent["errors"]:
+                log.info("notifications: %s sent, %s", sent["sent"], "; ".join(sent["errors"]) or "no errors")
             return
         from ticketctl.services import dispatch, sweep
         from ticketctl.sync import client

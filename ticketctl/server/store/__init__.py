@@ -3,5 +3,8 @@
 writes SQL.
 
 - ``engine``: the engine, migrations, the global sequence;
-- ``team``: ``ServerStore``, the team's state as the mutation services see a store.
+- ``team``: ``ServerStore``, the team's state as the mutation services see a store;
+- ``forms``: what the customers' web form reads and counts;
+- ``outbox``: the team's webhook outbox (``services.delivery`` sends it);
+- ``leases``: which worker runs a scheduled job this period.
 """

@@ -4,7 +4,6 @@ only as its hash). No login: the token is the key."""
 
 from __future__ import annotations
 
-import html
 import uuid
 from typing import Any
 from urllib.parse import parse_qs
@@ -14,11 +13,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from ticketctl.errors import TicketctlError
-from ticketctl.i18n import N_, localize, translator
+from ticketctl.i18n import N_, localize
 from ticketctl.server.context import Ctx, Server
 from ticketctl.server.store.engine import lock_sequence
 from ticketctl.server.store.team import ServerStore
-from ticketctl.server.web.pages import AcceptLanguage, html_page, notice, page, page_language
+from ticketctl.server.web.pages import AcceptLanguage, html_page, notice, page_language, render
 from ticketctl.services.mutations import intent
 
 FORM_UNREADABLE = N_("the form could not be read: ratings are whole numbers from 1 to 5")
@@ -77,34 +76,13 @@ def not_recorded_page(message: str, lang: str) -> str:
 
 
 def thanks_page(key: str, lang: str) -> str:
-    gettext = translator(lang).gettext
-    return page(gettext("Thank you"), "<h1 class=ok>{}</h1><p>{}</p>".format(
-        html.escape(gettext("Thank you")),
-        html.escape(gettext("Your confirmation of {key} is recorded. You may close this page.").format(key=key))), lang)
+    return render("confirm/thanks.html", lang, key=key)
 
 
 def confirm_form(token: str, status: dict[str, Any], lang: str = "en") -> str:
-    gettext = translator(lang).gettext
-    t = html.escape
-    head = f"<h1>{t(status['key'])}: {t(status['title'])}</h1>"
-    if status["state"] != "open":
-        why = (gettext("This confirmation link was already used. Please ask the technician for a new one.")
-               if status["state"] == "used" else
-               gettext("This confirmation link expired at {at}. Please ask the technician for a new one.").format(
-                   at=status["expires_at"]))
-        return page(gettext("Link not valid"), f"{head}<p class=bad>{t(why)}</p>", lang)
-    rows = []
-    for i, q in enumerate(status["questions"]):
-        opts = "".join(f'<option value="{n}">{n}</option>' for n in (5, 4, 3, 2, 1))
-        label = gettext("{question} (5 = very good)").format(question=localize(q, lang))
-        rows.append(f'<label for="r{i}">{t(label)}</label><select id="r{i}" name="rating">{opts}</select>')
-    please, comment = t(gettext("Please confirm the work done and rate it.")), t(gettext("Comment (at least 10 characters)"))
-    name, button = t(gettext("Your name")), t(gettext("Confirm"))
-    return page(gettext("Confirm the work"), (
-        f'{head}<p>{please}</p><form method="post" action="/c/{t(token)}">{"".join(rows)}'
-        f'<label for="comment">{comment}</label><textarea id="comment" name="comment" rows="3" minlength="10" required>'
-        f'</textarea><label for="by">{name}</label><input id="by" name="by" required><button type=submit>{button}</button></form>'),
-        lang)
+    """The form for an open link; for a used or expired one, why it takes no answer."""
+    return render("confirm/form.html", lang, token=token, key=status["key"], title=status["title"], state=status["state"],
+                  expires_at=status["expires_at"], questions=[localize(q, lang) for q in status["questions"]])
 
 
 def read_form(body: bytes) -> dict[str, Any]:

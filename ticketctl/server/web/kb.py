@@ -11,7 +11,6 @@ any of them changes.
 
 from __future__ import annotations
 
-import html
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -25,10 +24,9 @@ from sqlalchemy import Connection
 
 from ticketctl.core import kbtext
 from ticketctl.core.kb import Article
-from ticketctl.i18n import translator
 from ticketctl.server.context import Ctx
 from ticketctl.server.store import articles
-from ticketctl.server.web.pages import AcceptLanguage, html_page, page, page_language
+from ticketctl.server.web.pages import AcceptLanguage, html_page, page_language, render
 from ticketctl.store import kbindex
 
 #: what a customer may see of an article
@@ -136,24 +134,8 @@ def kb_article_page(server: Ctx, article_id: Annotated[str, Path_(max_length=64)
 
 
 def search_page(found: list[Article], query: str, corrected: dict[str, list[str]], lang: str) -> str:
-    gettext = translator(lang).gettext
-    t = html.escape
-    title = gettext("Knowledge base")
-    label, button = gettext("Search for a problem or an error"), gettext("Search")
-    form = (f'<form method="get" action="/kb"><label for="q">{t(label)}</label>'
-            f'<input id="q" name="q" value="{t(query)}" autofocus><button type=submit>{t(button)}</button></form>')
-    instead = gettext("Showing results for {fixes} instead of {word}")
-    notes = "".join(f"<p class=note>{t(instead.format(fixes=', '.join(f), word=w))}</p>" for w, f in corrected.items())
-    if found:
-        items = "".join(f'<li><a href="/kb/{quote(a.id)}">{t(a.title)}</a><br><small>{t(_gist(a))}</small></li>' for a in found)
-        results = f"<ol>{items}</ol>"
-    elif query.strip():
-        nothing = gettext("Nothing found for {query}. Try other words, or contact us.").format(query=query)
-        results = f"<p>{t(nothing)}</p>"
-    else:
-        none_yet = gettext("No articles have been published yet.")
-        results = f"<p>{t(none_yet)}</p>"
-    return page(title, f"<h1>{t(title)}</h1>{form}{notes}{results}", lang)
+    return render("kb/search.html", lang, query=query, corrected=list(corrected.items()),
+                  found=[{"url": public(a)["url"], "title": a.title, "gist": _gist(a)} for a in found])
 
 
 def _gist(a: Article, width: int = 140) -> str:
@@ -162,32 +144,9 @@ def _gist(a: Article, width: int = 140) -> str:
 
 
 def article_page(a: Article, lang: str) -> str:
-    gettext = translator(lang).gettext
-    t = html.escape
-    home = gettext("Knowledge base")
-    parts = [f'<p><a href="/kb">{t(home)}</a></p><h1>{t(a.title)}</h1>']
-    for label, value in ((gettext("Problem"), a.problem), (gettext("Cause"), a.cause)):
-        if value:
-            parts.append(f"<h2>{t(label)}</h2><p>{_para(value)}</p>")
-    if a.steps:
-        steps = gettext("Steps")
-        parts.append(f"<h2>{t(steps)}</h2><ol>" + "".join(f"<li>{_para(s)}</li>" for s in a.steps) + "</ol>")
-    solution = gettext("Solution")
-    parts.append(f"<h2>{t(solution)}</h2><p>{_para(a.solution)}</p>")
-    meta = [a.id, gettext("updated {date}").format(date=a.updated_at[:10])]
-    if a.tags:
-        meta.append(" ".join(f"#{tag}" for tag in a.tags))
-    parts.append(f"<p class=note>{t(' · '.join(meta))}</p>")
-    return page(a.title, "".join(parts), lang)
-
-
-def _para(text: str) -> str:
-    return "<br>".join(html.escape(line) for line in text.splitlines())
+    return render("kb/article.html", lang, id=a.id, title=a.title, problem=a.problem, cause=a.cause, steps=a.steps,
+                  solution=a.solution, updated=a.updated_at[:10], tags=a.tags)
 
 
 def not_found_page(article_id: str, lang: str) -> str:
-    gettext = translator(lang).gettext
-    msg = gettext("There is no published article {id}.").format(id=article_id)
-    home = gettext("Knowledge base")
-    back = f'<p><a href="/kb">{html.escape(home)}</a></p>'
-    return page(gettext("Not found"), f"<p class=bad>{html.escape(msg)}</p>{back}", lang)
+    return render("kb/not_found.html", lang, article_id=article_id)

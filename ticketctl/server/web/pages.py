@@ -1,5 +1,5 @@
-"""What every customer's page shares: the language it speaks, the page
-around its content, and the response that carries it.
+"""What every customer's page shares: the language it speaks, the templates
+that draw it, and the response that carries it.
 
 The pages are small, self-contained HTML (no scripts, no external assets), fit
 for a phone that scanned a QR code, in the language the phone asks for
@@ -8,21 +8,26 @@ in several languages, so a page translates through its own
 :func:`ticketctl.i18n.translator`, never the process-wide ``_``. What the rules
 say (a refused confirmation, a certificate's verdict) arrives as English text;
 :func:`ticketctl.i18n.localize` shows it in the page's language.
+
+Each page is one Jinja2 template under ``templates/`` (``base.html`` is the one
+skeleton: language, viewport, title, style; the form's pages add theirs through
+``form.html``), rendered with autoescape on, so whatever a customer, a
+technician or an article's author typed is shown as text, never as markup.
+A template's texts are ``_("...")`` calls with the catalog's msgids (and
+``.format(...)`` for their placeholders): :func:`render` passes the page's
+``_``, and ``tools/i18n.py`` extracts them with Jinja2's Babel extractor.
 """
 
 from __future__ import annotations
 
-import html
-from typing import Annotated
+from functools import cache
+from typing import Annotated, Any
 
 from fastapi import Header
 from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from ticketctl.i18n import LANGUAGES, localize, translator
-
-STYLE = ("body{font-family:system-ui,sans-serif;max-width:34em;margin:1em auto;padding:0 1em;line-height:1.4}"
-         "h1{font-size:1.3em}.ok{color:#0a6b2d}.bad{color:#a11}label{display:block;margin:.8em 0 .2em}"
-         "select,textarea,input{font-size:1em;width:100%}button{font-size:1.1em;margin-top:1em;padding:.5em 1.5em}")
 
 
 def page_language(accept_language: str | None, default: str) -> str:
@@ -51,24 +56,28 @@ def page_language(accept_language: str | None, default: str) -> str:
     return default if default in LANGUAGES else LANGUAGES[0]
 
 
-def page(title: str, body: str, lang: str = "en") -> str:
-    """A whole page; ``title`` is already in ``lang``."""
-    tag = lang.replace("_", "-")
-    return (f'<!doctype html><html lang="{html.escape(tag)}"><head><meta charset="utf-8"><meta name="viewport"'
-            f' content="width=device-width,initial-scale=1"><title>{html.escape(title)}</title><style>{STYLE}</style></head>'
-            f"<body>{body}</body></html>")
+@cache
+def templates() -> Environment:
+    """The pages' templates (``ticketctl/server/web/templates``), autoescaped; made once per process."""
+    return Environment(loader=PackageLoader("ticketctl.server.web", "templates"), autoescape=select_autoescape(["html"]),
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+
+
+def render(template: str, lang: str, **data: Any) -> str:
+    """The page ``template`` in ``lang``, from ``data``: the template translates
+    its own texts through ``_`` (``lang``'s catalog) and names its language in ``<html lang>``."""
+    return templates().get_template(template).render(data, _=translator(lang).gettext, lang=lang.replace("_", "-"))
 
 
 def notice(title: str, message: str, lang: str) -> str:
     """A page that says one thing went wrong: ``title`` (a msgid) and an English ``message`` from the rules."""
-    gettext = translator(lang).gettext
-    return page(gettext(title), f"<p class=bad>{html.escape(localize(message, lang))}</p>", lang)
+    return render("notice.html", lang, title=translator(lang).gettext(title), message=localize(message, lang))
 
 
-def html_page(body: str, lang: str, status_code: int = 200) -> HTMLResponse:
+def html_page(body: str, lang: str, status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
     """A page as the response: its language said, and that it varies by the browser's."""
     return HTMLResponse(body, status_code=status_code,
-                        headers={"Content-Language": lang.replace("_", "-"), "Vary": "Accept-Language"})
+                        headers={"Content-Language": lang.replace("_", "-"), "Vary": "Accept-Language", **(headers or {})})
 
 
 AcceptLanguage = Annotated[str | None, Header(description="The customer's languages: the page speaks the first it can")]

@@ -12,7 +12,6 @@ comment or internal notes. ``?format=json`` gives scripts the same.
 
 from __future__ import annotations
 
-import html
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -26,7 +25,7 @@ from ticketctl.i18n import N_, localize, translator
 from ticketctl.server.context import Ctx
 from ticketctl.server.countersign import device_keys
 from ticketctl.server.store.team import ServerStore
-from ticketctl.server.web.pages import AcceptLanguage, html_page, page, page_language
+from ticketctl.server.web.pages import AcceptLanguage, html_page, page_language, render
 
 #: what the verdict warns about (English in ``?format=json``; the page shows them through :func:`ticketctl.i18n.localize`)
 NOT_ON_SERVER = N_("{ticket} has not reached the server yet")
@@ -126,44 +125,22 @@ def _when(at: str | None) -> str:
 
 def verdict_page(v: dict[str, Any], lang: str = "en") -> str:
     """The verdict (:func:`verdict`, English) as a page in ``lang``."""
-    gettext = translator(lang).gettext
-    t = html.escape
-    reason = t(localize(str(v["reason"] or ""), lang))
-    if not v["valid"]:
-        return page(gettext("Certificate NOT valid"), "<h1 class=bad>{}</h1><p>{}</p>".format(
-            t(gettext("Certificate not valid")), reason), lang)
-    if v["countersigned"]:
-        counter = "<p class=ok>{}</p>".format(t(gettext("Countersigned by the service team's server.")))
-    else:
-        counter = "<p>{}</p>".format(t(gettext("Signed by the technician's device; not yet countersigned by the server.")))
-    warn = "".join(f"<p class=bad>{t(localize(w, lang))}</p>" for w in v["warnings"])
-    title = gettext("Certificate valid")
-    return page(title, f"<h1 class=ok>{t(title)}</h1><p>{reason}</p>{_facts_html(v, lang)}{counter}{warn}", lang)
+    return render("verify/verdict.html", lang, valid=v["valid"], reason=localize(str(v["reason"] or ""), lang),
+                  facts=_page_facts(v, lang), countersigned=v["countersigned"], warnings=[localize(w, lang) for w in v["warnings"]])
 
 
-def _facts_html(v: dict[str, Any], lang: str) -> str:
-    """The facts of :func:`facts` as a list of what to check; '' when the server has none."""
+def _page_facts(v: dict[str, Any], lang: str) -> dict[str, Any] | None:
+    """The facts of :func:`facts` as the page shows them (times in words, labels in ``lang``); None when the server has none."""
     if not v.get("work"):
-        return ""
+        return None
     gettext = translator(lang).gettext
-    t = html.escape
-    work = v["work"]
-    rows = [(gettext("Work"), gettext("{key}: {title} ({type})").format(key=work["key"], title=work["title"], type=work["type"])),
-            (gettext("Issued"), _when(v["issued_at"])),
-            (gettext("Closed"), _when(v["closed_at"])),
-            (gettext("Technician"), v["technician"] or "-")]
+    out: dict[str, Any] = {"work": v["work"], "issued_at": _when(v["issued_at"]), "closed_at": _when(v["closed_at"]),
+                           "technician": v["technician"] or "-", "confirmation": None, "ratings": [], "reopened": None}
     conf = v.get("confirmation")
     if conf:
         via = gettext(VIA[conf["via"]]) if conf["via"] in VIA else str(conf["via"]).replace("_", " ")
-        rows.append((gettext("Confirmed"), gettext("by {by}, {at}, {via}").format(by=conf["by"], at=_when(conf["at"]), via=via)))
-        rows.append((gettext("Ratings"), gettext(", ").join(
-            gettext("{label} {rating}/5").format(label=gettext(label), rating=conf["ratings"].get(k, "-"))
-            for k, label in certificate.RATING_LABELS.items())))
-    else:
-        rows.append((gettext("Confirmed"), gettext("not required for this type of work")))
+        out["confirmation"] = {"by": conf["by"], "at": _when(conf["at"]), "via": via}
+        out["ratings"] = [(gettext(label), conf["ratings"].get(k, "-")) for k, label in certificate.RATING_LABELS.items()]
     if v.get("reopened"):
-        since = gettext("yes, at {at}; it is {status} now").format(at=_when(v["reopened_at"]), status=v["status"])
-    else:
-        since = gettext("no")
-    rows.append((gettext("Reopened since"), since))
-    return "<dl>{}</dl>".format("".join(f"<dt>{t(k)}</dt><dd>{t(str(val))}</dd>" for k, val in rows))
+        out["reopened"] = {"at": _when(v["reopened_at"]), "status": v["status"]}
+    return out
