@@ -5,6 +5,39 @@ from __future__ import annotations
 
 import sqlite3
 
+from ticketctl.store.db import migrate
+
+
+def shape_at(version: int) -> sqlite3.Connection:
+    """An empty store in memory as the first ``version`` migrations leave it."""
+    ref = sqlite3.connect(":memory:", isolation_level=None)
+    migrate(ref, 0, version)
+    return ref
+
+
+def rebuild_as(db: sqlite3.Connection, ref: sqlite3.Connection, table: str) -> None:
+    """Make ``table`` of ``db`` again as ``ref`` declares it (columns in its order, its
+    defaults, its indexes and triggers), its rows kept in the columns both have."""
+    sql = ref.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()[0]
+    cols = ", ".join(r[1] for r in ref.execute(f"PRAGMA table_info({table})")
+                     if r[1] in {c[1] for c in db.execute(f"PRAGMA table_info({table})")})
+    db.execute(f"ALTER TABLE {table} RENAME TO {table}_newer")
+    db.execute(sql)
+    db.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {table}_newer")
+    db.execute(f"DROP TABLE {table}_newer")
+    for (extra,) in ref.execute("SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND tbl_name = ?"
+                                " AND sql IS NOT NULL", (table,)).fetchall():
+        db.execute(extra)
+
+
+def undo_v9(db: sqlite3.Connection) -> None:
+    """v9 -> v8: the projection tables in the order their columns were added, with no
+    DEFAULT on the first ones."""
+    ref = shape_at(8)
+    for table in ("tickets", "technicians", "articles"):
+        rebuild_as(db, ref, table)
+    ref.close()
+
 
 def undo_v8(db: sqlite3.Connection) -> None:
     """v8 -> v7: no approvals column, no delegations."""
@@ -22,8 +55,10 @@ def undo_v7(db: sqlite3.Connection) -> None:
 
 
 def back_to(db: sqlite3.Connection, version: int) -> None:
-    """Undo the migrations after ``version`` (6 or 7) and set ``user_version``."""
-    undo_v8(db)
+    """Undo the migrations after ``version`` (6, 7 or 8) and set ``user_version``."""
+    undo_v9(db)
+    if version < 8:
+        undo_v8(db)
     if version < 7:
         undo_v7(db)
     db.execute(f"PRAGMA user_version = {version}")

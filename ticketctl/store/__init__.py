@@ -1,9 +1,12 @@
 """The device's store: one SQLite file (stdlib ``sqlite3``, WAL,
 ``synchronous=FULL``) and every query a device runs on it, named after what it
-answers. The schema is a list of SQL migrations (``store.schema``);
-``store.tables`` mirrors it as SQLModel classes for the server and tooling, and
-``tests/test_store_schema.py`` keeps the two equal, so a technician's command
-imports neither SQLModel nor SQLAlchemy.
+answers. Its tables are declared once, as the SQLModel classes of
+``store.tables`` (the projections made from ``core``'s dataclasses);
+``tools/gen_ddl.py`` generates from them ``store.ddl``, the DDL a new store is
+created with, and ``store.columns``, so a technician's command imports neither
+SQLModel nor SQLAlchemy. An older store is upgraded through the migrations of
+``store.schema``; ``tests/test_store_schema.py`` checks that both ways give the
+same schema.
 
 Modules here import the standard library (SQLModel only in ``store.tables``),
 ``ticketctl.core`` (the projections they fold and the rules a query compiles),

@@ -1,7 +1,10 @@
 """The local store: one SQLite file, stdlib ``sqlite3``, no ORM on the hot path.
 
 Every technician command opens this store, so opening must be cheap: a
-connection, three pragmas and a ``user_version`` read. Writes happen inside
+connection, three pragmas and a ``user_version`` read. A new store is made at
+the latest version from ``store.ddl`` (generated from ``store.tables``); an
+older one is brought up to it through the migrations of ``store.schema``. A
+store already at the latest version imports neither module. Writes happen inside
 :meth:`Store.transaction` (``BEGIN IMMEDIATE``), in which the events and the
 projections they change are written together or not at all. The file runs in
 WAL mode with ``synchronous=FULL``: a committed change survives a crash or a
@@ -24,6 +27,7 @@ from ticketctl.core.kb import Article
 from ticketctl.core.model import Event, Technician, Ticket, resolve_key
 from ticketctl.errors import NotFound, TicketctlError
 from ticketctl.i18n import _
+from ticketctl.store.columns import VERSION
 from ticketctl.store.rows import (
     ARTICLE_COLUMNS,
     EVENT_COLUMNS,
@@ -36,7 +40,6 @@ from ticketctl.store.rows import (
     tech_from_row,
     ticket_from_row,
 )
-from ticketctl.store.schema import LATEST, MIGRATIONS, REBUILD_AFTER
 
 if TYPE_CHECKING:  # each part is imported when first used: a technician's command loads only its own
     from ticketctl.store.board import Board
@@ -93,12 +96,12 @@ class Store:
             self.db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
             self.db.execute("PRAGMA busy_timeout = 10000")
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
-            if version < LATEST:
-                self._migrate()
-            elif version > LATEST:
+            if version < VERSION:
+                self._upgrade()
+            elif version > VERSION:
                 raise StoreError(
                     _("{path} was written by a newer ticketctl (schema v{version}, this one knows v{latest}); upgrade ticketctl")
-                    .format(path=path, version=version, latest=LATEST)
+                    .format(path=path, version=version, latest=VERSION)
                 )
             self.db.execute("PRAGMA synchronous = FULL")
         except sqlite3.DatabaseError as e:
@@ -170,20 +173,21 @@ class Store:
 
     # -- schema ---------------------------------------------------------------------
 
-    def _migrate(self) -> None:
+    def _upgrade(self) -> None:
+        """Bring the store to :data:`VERSION` in one transaction: a new (empty) one
+        is created from the generated DDL, an older one runs the migrations after its
+        version. The version is read again once the write lock is held: another
+        process may have done it meanwhile."""
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("BEGIN IMMEDIATE")
         try:
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
-            for n in range(version, LATEST):
-                for stmt in _statements(MIGRATIONS[n]):
-                    self.db.execute(stmt)
-                if n == 0:
-                    self._init_identity()
-                elif n + 1 in REBUILD_AFTER:
-                    # new projection columns: the services replay the events (they hold the config)
-                    self.set_meta("rebuild_needed", "1")
-            self.db.execute(f"PRAGMA user_version = {LATEST}")
+            if version == 0:
+                create(self.db)
+                self._init_identity()
+            elif version < VERSION and migrate(self.db, version):
+                # new projection columns: the services replay the events (they hold the config)
+                self.set_meta("rebuild_needed", "1")
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -459,6 +463,31 @@ class Part:
     def __init__(self, store: Store):
         self.store = store
         self.db = store.db
+
+
+def create(db: sqlite3.Connection) -> None:
+    """Make every table, index and trigger of a new store in ``db`` (inside the
+    caller's transaction) and set its version: the statements of ``store.ddl``."""
+    from ticketctl.store import ddl  # a new store only
+
+    for stmt in ddl.STATEMENTS:
+        db.execute(stmt)
+    db.execute(f"PRAGMA user_version = {ddl.VERSION}")
+
+
+def migrate(db: sqlite3.Connection, version: int, to: int | None = None) -> bool:
+    """Run the migrations of ``store.schema`` that take ``db`` from ``version`` to
+    ``to`` (the latest when None), inside the caller's transaction, and set its
+    version. Returns whether one of them added projection columns, which the
+    events must then be replayed into (``schema.REBUILD_AFTER``)."""
+    from ticketctl.store.schema import LATEST, MIGRATIONS, REBUILD_AFTER  # an older store only
+
+    to = LATEST if to is None else to
+    for n in range(version, to):
+        for stmt in _statements(MIGRATIONS[n]):
+            db.execute(stmt)
+    db.execute(f"PRAGMA user_version = {to}")
+    return any(n + 1 in REBUILD_AFTER for n in range(version, to))
 
 
 def _statements(script: str) -> list[str]:

@@ -1,8 +1,9 @@
 """Rows of the local store's tables as the core's dataclasses, and back.
 
-The JSON columns (``schema.JSON_COLUMNS``) are written compact, with sorted
-keys (``encode``): the server's snapshot text is the same, and reports may
-search it as text (``store.kpi``)."""
+The JSON columns (``columns.JSON_COLUMNS``, generated from ``store.tables``)
+are written compact, with sorted keys (``encode``): the server's snapshot text
+is the same, and reports may search it as text (``store.kpi``). The flags
+(``columns.FLAG_COLUMNS``) are 0 or 1 in the store, ``bool`` in the dataclass."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 
 from ticketctl.core.kb import Article
 from ticketctl.core.model import Event, Technician, Ticket
-from ticketctl.store.schema import JSON_COLUMNS
+from ticketctl.store.columns import FLAG_COLUMNS, JSON_COLUMNS
 
 TICKET_COLUMNS = tuple(f.name for f in fields(Ticket))
 TECH_COLUMNS = tuple(f.name for f in fields(Technician))
@@ -43,9 +44,10 @@ def ticket_from_row(row: Sequence[Any]) -> Ticket:
 
 def tech_from_row(row: Sequence[Any]) -> Technician:
     d = dict(zip(TECH_COLUMNS, row, strict=True))
-    d["skills"] = json.loads(d["skills"])
-    for flag in ("on_shift", "senior", "on_leave"):
-        d[flag] = bool(d[flag])
+    for c in JSON_COLUMNS["technicians"]:
+        d[c] = json.loads(d[c])
+    for c in FLAG_COLUMNS["technicians"]:
+        d[c] = bool(d[c])
     return Technician(**d)
 
 
@@ -53,7 +55,8 @@ def article_from_row(row: Sequence[Any]) -> Article:
     d = dict(zip(ARTICLE_COLUMNS, row, strict=True))
     for c in JSON_COLUMNS["articles"]:
         d[c] = json.loads(d[c])
-    d["public"] = bool(d["public"])
+    for c in FLAG_COLUMNS["articles"]:
+        d[c] = bool(d[c])
     return Article(**d)
 
 

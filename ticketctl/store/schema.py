@@ -1,14 +1,20 @@
-"""The local store's schema, as an ordered list of migrations.
+"""How an existing store is brought to the latest schema: the ordered list of migrations.
+
+A new store is not made from these: it is created at the latest version directly
+from ``store.ddl``, the DDL generated from the tables' one declaration, the
+SQLModel classes of ``store.tables``. The migrations are the history an older
+store still has to go through; ``tests/test_store_schema.py`` checks that a store
+upgraded through them, from any version, has exactly the tables, columns,
+indexes and triggers of a store made from ``store.ddl``. So a schema change is
+the classes changed (``python tools/gen_ddl.py``) plus a migration here that
+takes an existing store to the same place.
 
 Why not Alembic: the local store is opened by every technician command, and
 Alembic (with SQLAlchemy under it) costs ~0.7 s to import, more than a whole
 command may take. Here a version check is one ``PRAGMA user_version`` read,
 and a migration is a SQL script run in the same transaction that bumps the
 version. Migrations are append-only: never edit a shipped one, add the next.
-
-The SQLModel mirror of these tables (``ticketctl.store.tables``) serves the
-server and tooling; ``tests/test_store_schema.py`` fails when the two differ
-in any table or column.
+This module is imported only to upgrade a store.
 """
 
 from __future__ import annotations
@@ -243,6 +249,140 @@ MIGRATIONS: list[str] = [
         data TEXT NOT NULL                      -- JSON of core.approvals.Delegation
     );
     """,
+    # v9: the projection tables exactly as their core dataclasses make them (store.tables):
+    # columns in the dataclass's order, each field's default the column's DEFAULT (the
+    # earliest columns had none), so an upgraded store is what a new one is made as
+    # (store.ddl). The rows are copied as they are; the indexes and the knowledge base's
+    # triggers on these tables, dropped with the old tables, are made again
+    """
+    ALTER TABLE tickets RENAME TO tickets_v8;
+    CREATE TABLE tickets (
+        key TEXT PRIMARY KEY NOT NULL,
+        title TEXT NOT NULL,
+        type TEXT NOT NULL,
+        dept TEXT NOT NULL,
+        product TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        fault TEXT NOT NULL DEFAULT '',
+        description TEXT NOT NULL DEFAULT '',
+        priority TEXT NOT NULL DEFAULT 'medium',
+        impact TEXT NOT NULL DEFAULT 'user',
+        zone TEXT NOT NULL DEFAULT '',
+        skills TEXT NOT NULL DEFAULT '[]',
+        customer TEXT NOT NULL DEFAULT '',
+        phone TEXT NOT NULL DEFAULT '',
+        channel TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'new',
+        assignee TEXT,
+        blocked_reason TEXT,
+        blocked_since TEXT,
+        block TEXT NOT NULL DEFAULT '{}',
+        status_before_block TEXT,
+        first_response_at TEXT,
+        resolved_at TEXT,
+        closed_at TEXT,
+        cancel_reason TEXT,
+        response_due_bt INTEGER NOT NULL DEFAULT 0,
+        resolve_target_s INTEGER NOT NULL DEFAULT 0,
+        resolve_due_bt INTEGER,
+        resolve_left_s INTEGER,
+        blocked_seconds TEXT NOT NULL DEFAULT '{}',
+        checks TEXT NOT NULL DEFAULT '{}',
+        reopen_count INTEGER NOT NULL DEFAULT 0,
+        status_since TEXT NOT NULL DEFAULT '',
+        parent TEXT,
+        links TEXT NOT NULL DEFAULT '[]',
+        escalations TEXT NOT NULL DEFAULT '{}',
+        stall TEXT NOT NULL DEFAULT '{}',
+        evidence TEXT NOT NULL DEFAULT '[]',
+        confirmation TEXT NOT NULL DEFAULT '{}',
+        confirm_tokens TEXT NOT NULL DEFAULT '{}',
+        certificates TEXT NOT NULL DEFAULT '[]',
+        qa TEXT NOT NULL DEFAULT '[]',
+        resolution TEXT NOT NULL DEFAULT '',
+        approvals TEXT NOT NULL DEFAULT '[]'
+    );
+    INSERT INTO tickets (key, title, type, dept, product, created_at, updated_at, fault, description, priority, impact, zone, skills,
+        customer, phone, channel, status, assignee, blocked_reason, blocked_since, block, status_before_block,
+        first_response_at, resolved_at, closed_at, cancel_reason, response_due_bt, resolve_target_s, resolve_due_bt,
+        resolve_left_s, blocked_seconds, checks, reopen_count, status_since, parent, links, escalations, stall,
+        evidence, confirmation, confirm_tokens, certificates, qa, resolution, approvals)
+        SELECT key, title, type, dept, product, created_at, updated_at, fault, description, priority, impact, zone, skills,
+            customer, phone, channel, status, assignee, blocked_reason, blocked_since, block, status_before_block,
+            first_response_at, resolved_at, closed_at, cancel_reason, response_due_bt, resolve_target_s, resolve_due_bt,
+            resolve_left_s, blocked_seconds, checks, reopen_count, status_since, parent, links, escalations, stall,
+            evidence, confirmation, confirm_tokens, certificates, qa, resolution, approvals FROM tickets_v8;
+    DROP TABLE tickets_v8;
+    CREATE INDEX tickets_assignee ON tickets (assignee, status);
+    CREATE INDEX tickets_batch ON tickets (product, fault, zone, created_at);
+    CREATE INDEX tickets_created ON tickets (created_at);
+    CREATE INDEX tickets_heat ON tickets (status, dept, product, fault, created_at);
+    CREATE INDEX tickets_rank ON tickets (status, priority, impact, resolve_due_bt, resolve_left_s, resolve_target_s,
+                                         created_at, key, dept, product, fault, assignee, zone, blocked_reason);
+    CREATE INDEX tickets_status ON tickets (status);
+    ALTER TABLE technicians RENAME TO technicians_v8;
+    CREATE TABLE technicians (
+        name TEXT PRIMARY KEY NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        skills TEXT NOT NULL DEFAULT '[]',
+        zone TEXT NOT NULL DEFAULT '',
+        lat REAL,
+        lon REAL,
+        capacity INTEGER NOT NULL DEFAULT 3,
+        dept TEXT NOT NULL DEFAULT '',
+        on_shift INTEGER NOT NULL DEFAULT 1,
+        senior INTEGER NOT NULL DEFAULT 0,
+        on_leave INTEGER NOT NULL DEFAULT 0,
+        delegate TEXT
+    );
+    INSERT INTO technicians (name, created_at, updated_at, skills, zone, lat, lon, capacity, dept, on_shift, senior, on_leave, delegate)
+        SELECT name, created_at, updated_at, skills, zone, lat, lon, capacity, dept, on_shift, senior, on_leave, delegate
+        FROM technicians_v8;
+    DROP TABLE technicians_v8;
+    ALTER TABLE articles RENAME TO articles_v8;
+    CREATE TABLE articles (
+        id TEXT PRIMARY KEY NOT NULL,
+        title TEXT NOT NULL,
+        author TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        problem TEXT NOT NULL DEFAULT '',
+        steps TEXT NOT NULL DEFAULT '[]',
+        cause TEXT NOT NULL DEFAULT '',
+        solution TEXT NOT NULL DEFAULT '',
+        tags TEXT NOT NULL DEFAULT '[]',
+        product TEXT NOT NULL DEFAULT '',
+        fault TEXT NOT NULL DEFAULT '',
+        dept TEXT NOT NULL DEFAULT '',
+        source TEXT,
+        status TEXT NOT NULL DEFAULT 'active',
+        public INTEGER NOT NULL DEFAULT 0,
+        published_at TEXT,
+        retired_at TEXT,
+        retire_reason TEXT,
+        version INTEGER NOT NULL DEFAULT 1,
+        editors TEXT NOT NULL DEFAULT '[]'
+    );
+    INSERT INTO articles (id, title, author, created_at, updated_at, problem, steps, cause, solution, tags, product, fault, dept,
+        source, status, public, published_at, retired_at, retire_reason, version, editors)
+        SELECT id, title, author, created_at, updated_at, problem, steps, cause, solution, tags, product, fault, dept,
+            source, status, public, published_at, retired_at, retire_reason, version, editors FROM articles_v8;
+    DROP TABLE articles_v8;
+    CREATE TRIGGER kb_ticket_put AFTER INSERT ON tickets
+        WHEN NEW.status IN ('resolved', 'closed') OR EXISTS (SELECT 1 FROM kb_docs WHERE kind = 'ticket' AND ref = NEW.key)
+        BEGIN INSERT OR IGNORE INTO kb_dirty (kind, ref) VALUES ('ticket', NEW.key); END;
+    CREATE TRIGGER kb_ticket_changed AFTER UPDATE OF status, title, description, resolution, product, fault, dept ON tickets
+        BEGIN INSERT OR IGNORE INTO kb_dirty (kind, ref) VALUES ('ticket', NEW.key); END;
+    CREATE TRIGGER kb_ticket_gone AFTER DELETE ON tickets
+        WHEN EXISTS (SELECT 1 FROM kb_docs WHERE kind = 'ticket' AND ref = OLD.key)
+        BEGIN INSERT OR IGNORE INTO kb_dirty (kind, ref) VALUES ('ticket', OLD.key); END;
+    CREATE TRIGGER kb_article_put AFTER INSERT ON articles
+        BEGIN INSERT OR IGNORE INTO kb_dirty (kind, ref) VALUES ('article', NEW.id); END;
+    CREATE TRIGGER kb_article_gone AFTER DELETE ON articles
+        BEGIN INSERT OR IGNORE INTO kb_dirty (kind, ref) VALUES ('article', OLD.id); END;
+    """,
 ]
 
 #: migrations that add projection columns: the projections are replayed from the
@@ -250,12 +390,3 @@ MIGRATIONS: list[str] = [
 REBUILD_AFTER = {2, 3, 5, 7}
 
 LATEST = len(MIGRATIONS)
-
-#: projection tables and their JSON-encoded columns
-JSON_COLUMNS = {
-    "tickets": ("skills", "block", "blocked_seconds", "checks", "links", "escalations", "stall",
-                "evidence", "confirmation", "confirm_tokens", "certificates", "qa", "approvals"),
-    "technicians": ("skills",),
-    "articles": ("steps", "tags", "editors"),
-    "events": ("payload",),
-}
