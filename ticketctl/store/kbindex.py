@@ -22,10 +22,6 @@ from typing import Any, Protocol
 from ticketctl.core import kb, kbtext
 from ticketctl.store.db import Store
 
-#: the index tables as schema v7 made them (the server's public pages build the same in memory)
-FTS_DDL = "CREATE VIRTUAL TABLE kb_fts USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 2')"
-VOCAB_DDL = "CREATE VIRTUAL TABLE kb_vocab USING fts5vocab(kb_fts, 'row')"
-
 
 class Indexed(Protocol):
     """What the readers below need: a connection holding ``kb_docs``, ``kb_fts`` and ``kb_vocab``."""
@@ -58,11 +54,13 @@ _ARTICLES = """
 
 def in_memory(articles: list[kb.Article]) -> sqlite3.Connection:
     """An index of just these articles, in memory (the server's public pages):
-    searched with :func:`match` and :func:`vocabulary` like a store's."""
+    searched with :func:`match` and :func:`vocabulary` like a store's, its
+    tables made as a store's are (``store.ddl``)."""
+    from ticketctl.store.ddl import OBJECTS
+
     db = sqlite3.connect(":memory:", check_same_thread=False)
-    db.execute("CREATE TABLE kb_docs (id INTEGER PRIMARY KEY, kind TEXT, ref TEXT, product TEXT, fault TEXT, dept TEXT, at TEXT)")
-    db.execute(FTS_DDL)
-    db.execute(VOCAB_DDL)
+    for name in ("kb_docs", "kb_fts", "kb_vocab"):
+        db.execute(OBJECTS[name])
     for i, a in enumerate(articles, 1):
         title, body = kb.search_text(a)
         db.execute("INSERT INTO kb_docs VALUES (?, 'article', ?, ?, ?, ?, ?)", (i, a.id, a.product, a.fault, a.dept, a.updated_at))
