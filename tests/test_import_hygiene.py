@@ -12,7 +12,10 @@ Why each module is forbidden:
 * ``sqlalchemy``, ``sqlmodel``, ``pydantic`` and ``ticketctl.store.tables``:
   the server's and tooling's view of the schema; the local store is stdlib
   ``sqlite3`` (see ``ticketctl/store/db.py``) because these cost more to import
-  than a whole command may take.
+  than a whole command may take. The store's schema is declared in
+  ``store.tables`` and generated into plain modules: ``store.ddl`` (imported only
+  to create a store) and ``store.columns``; ``store.schema``, the migrations, is
+  imported only to upgrade an older store.
 * ``rich``: only a human table or ``show`` renders with it; ``--json`` output
   and error lines are plain writes.
 * ``httpx``: only webhook delivery (``sweep``, ``notify send``) needs it.
@@ -97,6 +100,20 @@ def test_json_commands_load_nothing_heavy(tmp_path: Path) -> None:
     assert result["codes"] == [0] * len(steps)
     assert result["key"]
     assert result["loaded"] == []
+
+
+def test_a_store_is_created_from_the_generated_ddl_and_then_opened_without_it(tmp_path: Path) -> None:
+    """The first command makes the store from ``store.ddl`` (plain strings), without
+    the migrations or the classes they are generated from; every later command opens
+    it with neither the DDL nor the migrations."""
+    watched = (*HEAVY, "ticketctl.store.ddl", "ticketctl.store.schema")
+    first = run_in_fresh_interpreter(tmp_path, [NEW], watched)
+    assert first["codes"] == [0]
+    assert first["loaded"] == ["ticketctl.store.ddl"]
+    for steps in ([["list", "--json"]], [["show", first["key"], "--json"], ["note", first["key"], "checked", "--json"]]):
+        later = run_in_fresh_interpreter(tmp_path, steps, watched)
+        assert later["codes"] == [0] * len(steps)
+        assert later["loaded"] == [], steps
 
 
 def test_errors_load_nothing_heavy(tmp_path: Path) -> None:
