@@ -25,8 +25,8 @@ from ticketctl.services.board import Filter
 from ticketctl.services.env import Env
 from ticketctl.tui.backlog import BacklogView
 from ticketctl.tui.dialogs import AssignDialog, BlockDialog, DispatchDialog, HelpDialog, PromptDialog
-from ticketctl.tui.live import FIRST_ROWS, Apply, LiveApp, _cells, similar_docs, sync_state, waiting_approvals
-from ticketctl.tui.panels import GROUPINGS, HeatMap
+from ticketctl.tui.live import FIRST_ROWS, Apply, LiveApp, similar_docs, sync_state, waiting_approvals
+from ticketctl.tui.panels import GROUPINGS, HeatMap, map_cells
 from ticketctl.tui.screens import ApprovalsScreen, BlockedScreen, DetailScreen, RejectedScreen, blocked_view
 
 #: (key, action, footer label, description): the bindings, the command palette and the help screen
@@ -234,7 +234,7 @@ class Dashboard(LiveApp):
         by = GROUPINGS[(GROUPINGS.index(heat.by) + 1) % len(GROUPINGS)]
 
         def work(env: Env) -> Apply:
-            cells = _cells(heatmap.heatmap(env, by))
+            cells = map_cells(heatmap.heatmap(env, by))
             def apply() -> None:
                 heat.show(by, cells)
                 self.show_filter()

@@ -42,7 +42,7 @@ from ticketctl.services import approvals, board, heatmap, kb, techs, tickets
 from ticketctl.services.board import Filter, Ranking
 from ticketctl.services.env import Env
 from ticketctl.tui.backlog import BacklogView
-from ticketctl.tui.panels import HeatMap, TechLoad, axis
+from ticketctl.tui.panels import HeatMap, TechLoad, axis, map_cells
 from ticketctl.tui.screens import ApprovalsScreen, BlockedScreen, DetailScreen, RejectedScreen
 
 #: what a worker hands back to run on the UI thread
@@ -195,7 +195,7 @@ class LiveApp(App[None]):
             ranks = master.select(flt, words(env, flt))
             rows = board.rows(env, [r[2] for r in ranks[:FIRST_ROWS]])
             counts, team = board.counts(env), techs.listing(env)
-            cells = _cells(heatmap.heatmap(env, by))
+            cells = map_cells(heatmap.heatmap(env, by))
             reasons = {k: (v.label or k, list(v.fields)) for k, v in env.config.reasons.items()}
             waiting = waiting_approvals(env) if board_open else None
 
@@ -457,8 +457,3 @@ def sync_text(sync: dict[str, Any] | None) -> Text:
     last = sync["last_sync"]
     text.append("  ").append(_("last {time}Z {date}").format(time=last[11:16], date=last[5:10]) if last else _("never synced"), "dim")
     return text
-
-
-def _cells(hm: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    a, b = hm["by"]
-    return {(c[a], c[b]): {k: c[k] for k in ("count", "over_4h", "oldest_age_h")} for c in hm["cells"]}

@@ -35,6 +35,14 @@ def axis(name: str) -> str:
     return _(AXES[name]) if name in AXES else name
 
 
+def map_cells(hm: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """A two-dimension heat map (``services.heatmap.heatmap``) as :meth:`HeatMap.show`
+    takes it: ``{(row, column): {count, over_4h, oldest_age_h}}``, the shape
+    ``services.board.heat_cells`` gives for the cells a change touched."""
+    a, b = hm["by"]
+    return {(c[a], c[b]): {k: c[k] for k in ("count", "over_4h", "oldest_age_h")} for c in hm["cells"]}
+
+
 def cell_text(cell: dict[str, Any] | None, top: int) -> Text:
     """A count on a background that darkens to red as it nears the largest
     cell; ``*`` marks a cell holding tickets older than 4 hours."""
