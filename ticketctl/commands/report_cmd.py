@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from ticketctl.commands import report_more_cmd
-from ticketctl.commands.output import emit_json, env, moment
+from ticketctl.commands.output import console, emit_json, env, moment
 from ticketctl.commands.tickets import Json
 from ticketctl.errors import BadInput
 from ticketctl.home import atomic_write, output_file
@@ -65,9 +65,11 @@ def heatmap(
     if json:
         emit_json(hm)
     elif csv is None and xlsx is None:
-        from ticketctl.commands.render_heatmap import print_heatmap
+        from ticketctl.render.heatmap import heatmap_grid
 
-        print_heatmap(hm)
+        c = console()
+        for part in heatmap_grid(hm):
+            c.print(part)
     elif files:
         print(ngettext("wrote {files} ({n} open ticket)", "wrote {files} ({n} open tickets)", hm["total"]).format(
             files=", ".join(files), n=hm["total"]), file=sys.stderr)

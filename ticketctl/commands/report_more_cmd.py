@@ -13,9 +13,10 @@ from typing import Annotated, Any
 
 import typer
 
-from ticketctl.commands.output import console, duration, emit_json, env, moment
+from ticketctl.commands.output import console, emit_json, env, moment
 from ticketctl.commands.tickets import Json
 from ticketctl.i18n import N_, _, ngettext
+from ticketctl.render.text import duration
 
 BAND_STYLE = {"excellent": "bold green", "ok": "green", "watch": "yellow", "warning": "bold red"}
 KPI_COLUMNS = (N_("kpi"), N_("value"), N_("band"), N_("n"), N_("basis"))

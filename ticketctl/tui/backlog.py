@@ -28,9 +28,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ticketctl.commands.output import duration  # the CLI's durations, in the current language
 from ticketctl.core.text import fit
 from ticketctl.i18n import N_, _
+from ticketctl.render.text import duration  # the CLI's durations, in the current language
 from ticketctl.services.board import Rank, remove_rank
 
 SLA_STYLE = {"ok": "green", "at_risk": "bold yellow", "breached": "bold red", "paused": "cyan", "done": "dim"}
