@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ticketctl.core.config import Config
-from ticketctl.store.db import Part
+from ticketctl.store.part import Part
 from ticketctl.store.queries import OPEN_SQL, weight_sql
 
 #: search words ``field:value`` that filter one column exactly

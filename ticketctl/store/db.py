@@ -452,15 +452,6 @@ class Store:
         self.outbox.queue(mutation_id, name, args, at, actor)
 
 
-class Part:
-    """One concern of a :class:`Store` (a module of ``ticketctl.store``) over
-    its connection; inside the store's transaction when one is open."""
-
-    def __init__(self, store: Store):
-        self.store = store
-        self.db = store.db
-
-
 def _statements(script: str) -> list[str]:
     """Split a migration script into statements: drop ``--`` comments, split on
     the ``;`` that end a statement (not those inside a trigger's body)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from ticketctl.core.model import Event
-from ticketctl.store.db import Part
+from ticketctl.store.part import Part
 from ticketctl.store.rows import EVENT_COLUMNS, event_from_row
 
 CHUNK = 500

@@ -18,7 +18,7 @@ from ticketctl.core.approvals import Delegation
 from ticketctl.core.kb import Article
 from ticketctl.core.model import Event, Technician, Ticket
 from ticketctl.i18n import _
-from ticketctl.store.db import Part
+from ticketctl.store.part import Part
 from ticketctl.store.rows import TICKET_COLUMNS
 from ticketctl.store.schema import JSON_COLUMNS
 

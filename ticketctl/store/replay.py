@@ -16,7 +16,7 @@ from typing import Any
 
 from ticketctl.core.kb import Article
 from ticketctl.core.model import Event, Technician, Ticket
-from ticketctl.store.db import Part
+from ticketctl.store.part import Part
 from ticketctl.store.rows import (
     ARTICLE_COLUMNS,
     EVENT_COLUMNS,

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ticketctl.core.model import Ticket
-from ticketctl.store.db import Part
+from ticketctl.store.part import Part
 from ticketctl.store.queries import OPEN_SQL
 
 #: what a heat map may be keyed by (the spans hold all but channel)
