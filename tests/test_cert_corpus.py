@@ -20,7 +20,7 @@ import pytest
 from ticketctl import i18n
 from ticketctl.core.message import render
 from ticketctl.home import Home
-from ticketctl.services import cert, keys
+from ticketctl.services import cert, signing
 from ticketctl.services.env import Env
 
 CORPUS = Path(__file__).parent / "data" / "cert_tamper"
@@ -55,7 +55,7 @@ def test_the_corpus_is_what_its_manifest_says() -> None:
         data = (CORPUS / f["file"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == f["sha256"], f["file"]
         assert len(data) < 30_000, f["file"]
-    assert keys.key_id_of((CORPUS / "test_key.pub.pem").read_text()) == MANIFEST["key_id"]
+    assert signing.key_id_of((CORPUS / "test_key.pub.pem").read_text()) == MANIFEST["key_id"]
 
 
 @pytest.mark.parametrize("entry", MANIFEST["files"], ids=lambda f: f["file"])

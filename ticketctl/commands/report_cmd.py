@@ -181,9 +181,7 @@ def _print_kpis(r: dict[str, Any]) -> None:
 @app.command(epilog="Example: ticketctl report aging --json")
 def aging(json: Json = False) -> None:
     """The open backlog by age (< 4 h, 4-24 h, 1-3 d, 3-7 d, 7-30 d, > 30 d) and by status."""
-    from ticketctl.services import views_more
-
-    r = views_more.aging(env())
+    r = report.aging(env())
     if json:
         emit_json(r)
         return
@@ -206,9 +204,7 @@ def aging(json: Json = False) -> None:
 @app.command(epilog="Example: ticketctl report blocked")
 def blocked(json: Json = False) -> None:
     """Time spent blocked per reason over all tickets (running blocks up to now): tickets, total and mean per ticket."""
-    from ticketctl.services import views_more
-
-    r = views_more.blocked(env())
+    r = report.blocked(env())
     if json:
         emit_json(r)
         return
@@ -241,9 +237,7 @@ def trend(
     json: Json = False,
 ) -> None:
     """Tickets opened vs closed per day (days in the business calendar's time zone), drawn as bars."""
-    from ticketctl.services import views_more
-
-    r = views_more.trend(env(), days)
+    r = report.trend(env(), days)
     if json:
         emit_json(r)
         return

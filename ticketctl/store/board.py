@@ -1,4 +1,4 @@
-"""What the dispatcher's dashboard reads (``services.board``): the ranking's
+"""What the dispatcher's dashboard reads (``services.dashboard``): the ranking's
 sort keys, the row ids a filter keeps, the header's counts, the events since
 the last look, and the heat-map cells a change touched.
 

@@ -1,4 +1,4 @@
-"""What the importers read (``services.importer``: a ServiceNow event log;
+"""What the importers read (``services.import_servicenow``: a ServiceNow event log;
 ``services.import_csv``: a table of tickets): which keys are taken, which
 events an earlier run of the same import wrote, who is on the roster.
 

@@ -1,7 +1,7 @@
-"""What applying the server's answers writes here (``sync.local``): a snapshot
+"""What applying the server's answers writes here (``sync.replica``): a snapshot
 replacing the confirmed history, and a pulled page's events and results.
 
-Each method runs inside the caller's transaction; ``sync.local`` then folds
+Each method runs inside the caller's transaction; ``sync.replica`` then folds
 again what they touched (``store.replay``) and moves the cursor in the same
 transaction.
 """

@@ -1,6 +1,6 @@
 """The supervisors' reports over the projections (never a replay of events):
 the morning brief (``services.report``), the backlog's age, blocked time and
-trend (``services.views_more``), the heat map now or at a past moment
+trend (``services.report``), the heat map now or at a past moment
 (``services.heatmap``) and the demo's summary (``services.demo``).
 
 Each figure is one GROUP BY: "now" reads the tickets through the covering

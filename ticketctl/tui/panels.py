@@ -38,7 +38,7 @@ def axis(name: str) -> str:
 def map_cells(hm: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
     """A two-dimension heat map (``services.heatmap.heatmap``) as :meth:`HeatMap.show`
     takes it: ``{(row, column): {count, over_4h, oldest_age_h}}``, the shape
-    ``services.board.heat_cells`` gives for the cells a change touched."""
+    ``services.dashboard.heat_cells`` gives for the cells a change touched."""
     a, b = hm["by"]
     return {(c[a], c[b]): {k: c[k] for k in ("count", "over_4h", "oldest_age_h")} for c in hm["cells"]}
 
