@@ -184,3 +184,15 @@ def test_no_private_name_is_used_across_modules() -> None:
     """A name that another module needs is public where it belongs (and documented there)."""
     found = [use for p in ADAPTERS for path in sorted((PACKAGE.parent / p.replace(".", "/")).rglob("*.py")) for use in _private_uses(path)]
     assert found == []
+
+
+def test_the_import_contracts_hold() -> None:
+    """pyproject.toml's import-linter contracts (the layers, no cycles, what needs the web stack
+    or Textual), checked as CI checks them; a broken one prints the import chain that breaks it."""
+    import shutil
+    import subprocess
+    import sys
+
+    exe = shutil.which("lint-imports") or str(Path(sys.executable).with_name("lint-imports"))
+    r = subprocess.run([exe, "--no-cache"], cwd=Path(__file__).parent.parent, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and "0 broken" in r.stdout, r.stdout[-3000:] + r.stderr[-2000:]

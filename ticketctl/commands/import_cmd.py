@@ -10,9 +10,9 @@ from typing import Annotated, Any
 
 import typer
 
+from ticketctl.cells import ljust
 from ticketctl.commands.output import emit_json, env
 from ticketctl.commands.tickets import Json
-from ticketctl.core.text import ljust
 from ticketctl.errors import TicketctlError
 from ticketctl.i18n import _
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ticketctl.cells import ljust, rjust
 from ticketctl.core.approvals import money
-from ticketctl.core.text import ljust, rjust
 from ticketctl.i18n import N_, _, localize
 from ticketctl.render.kb import match_reason
 from ticketctl.render.text import SLA_STYLE, duration, escape

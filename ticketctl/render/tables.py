@@ -58,7 +58,7 @@ def plain_table(headers: list[str], rows: list[list[str]], right: frozenset[int]
     """Columns two spaces apart, padded by terminal cells (a CJK character is
     two), numbers in ``right`` right-aligned; the last column is not padded.
     The lines joined, without a final newline."""
-    from ticketctl.core.text import cells, ljust, rjust
+    from ticketctl.cells import cells, ljust, rjust
 
     widths = [max(cells(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
     out = []

@@ -28,7 +28,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ticketctl.core.text import fit
+from ticketctl.cells import fit
 from ticketctl.i18n import N_, _
 from ticketctl.render.text import duration  # the CLI's durations, in the current language
 from ticketctl.services.dashboard import Rank, remove_rank

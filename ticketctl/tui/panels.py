@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
-from ticketctl.core.text import fit, truncate
+from ticketctl.cells import fit, truncate
 from ticketctl.i18n import N_, _
 from ticketctl.services.heatmap import grid
 
