@@ -102,7 +102,7 @@ from ticketctl.services import techs as techs_service
 from ticketctl.services import tickets
 from ticketctl.services.env import Env
 from ticketctl.sync import client
-from ticketctl.sync.local import CURSOR, EPOCH
+from ticketctl.sync.replica import CURSOR, EPOCH
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from budget import ticketctl  # noqa: E402

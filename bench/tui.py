@@ -149,11 +149,11 @@ def main() -> None:
         log(f"building: ticketctl demo --tickets {args.tickets} --techs {args.techs} in {home} ...")
         subprocess.run([tc, "demo", "--tickets", str(args.tickets), "--techs", str(args.techs)], env=environ, check=True,
                        capture_output=True)
-    from ticketctl.services import board
+    from ticketctl.services import dashboard
     from ticketctl.services.env import Env
 
     e = Env.from_environ(environ)
-    open_n = board.counts(e)["open"]
+    open_n = dashboard.counts(e)["open"]
     e.close()
     log(f"{open_n:,} open tickets in {home}")
     runs = []

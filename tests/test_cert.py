@@ -22,7 +22,7 @@ from test_evidence import RELAY, RELAY_SHA, T, started_repair
 
 from ticketctl.core import certificate
 from ticketctl.errors import BadInput
-from ticketctl.services import cert_pdf, keys
+from ticketctl.services import cert_pdf, signing
 
 
 @pytest.fixture()
@@ -104,7 +104,7 @@ def test_issue_writes_a_pdf_whose_qr_verifies(cli: Cli, issued: tuple[str, Path,
 def test_every_single_character_change_of_the_payload_fails(cli: Cli, issued: tuple[str, Path, dict[str, Any]]) -> None:
     _, _, r = issued
     qr = r["qr"]
-    ring = keys.keyring(service_env(cli, T("11:00")))
+    ring = signing.keyring(service_env(cli, T("11:00")))
     assert certificate.verify(qr, ring) == (True, f"valid: certificate {r['cert_id']} for {r['key']}, signed by this device")
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
     tried = 0
@@ -127,7 +127,7 @@ def test_every_single_character_change_of_the_payload_fails(cli: Cli, issued: tu
 
 def test_reasons_for_a_tampered_payload(cli: Cli, issued: tuple[str, Path, dict[str, Any]]) -> None:
     _, _, r = issued
-    ring = keys.keyring(service_env(cli, T("11:00")))
+    ring = signing.keyring(service_env(cli, T("11:00")))
     p = certificate.decode_payload(r["payload"])
     other_hash = certificate.b64(bytes(32))
     forged = f"{certificate.unsigned_text(p.cert_id, p.ticket, other_hash, p.key_id)}.{certificate.b64(p.signature)}"
@@ -164,10 +164,10 @@ def test_another_device_verifies_only_with_the_key_trusted_and_not_revoked(
                      " 2026-03-05T00:00:00Z), and the server did not countersign this certificate before then\n")
     # the server may revoke this device's own key: its own certificates stop verifying too
     env = service_env(cli, T("11:00"))
-    keys.trust(env, r["key_id"], pem["public_key"], "this device", "2026-03-05T00:00:00Z")
+    signing.trust(env, r["key_id"], pem["public_key"], "this device", "2026-03-05T00:00:00Z")
     assert cli.fails(1, "cert", "verify", str(out)).err.startswith(f"ticketctl: error: invalid certificate: revoked key {r['key_id']}")
     with pytest.raises(BadInput, match="does not belong to that public key"):
-        keys.trust(env, "0123456789abcdef", pem["public_key"], "x")
+        signing.trust(env, "0123456789abcdef", pem["public_key"], "x")
 
 
 def test_changed_content_fails(cli: Cli, issued: tuple[str, Path, dict[str, Any]], tmp_path: Path) -> None:
@@ -226,12 +226,12 @@ def test_a_server_url_goes_into_the_qr(cli: Cli, tmp_path: Path) -> None:
 
 def test_the_device_key_is_private_and_stable(cli: Cli) -> None:
     env = service_env(cli, T("10:00"))
-    kid = keys.key_id(env)
+    kid = signing.key_id(env)
     assert re.fullmatch(r"[0-9a-f]{16}", kid)
-    assert keys.key_id(service_env(cli, T("10:01"))) == kid
+    assert signing.key_id(service_env(cli, T("10:01"))) == kid
     priv = cli.home / "keys" / "device_ed25519.pem"
     assert stat.S_IMODE(priv.stat().st_mode) == 0o600
-    assert keys.key_id_of(keys.public_key_pem(env)) == kid
+    assert signing.key_id_of(signing.public_key_pem(env)) == kid
     assert "PRIVATE" not in cli.ok("cert", "key").out
 
 
@@ -240,7 +240,7 @@ def test_a_revoked_keys_certificate_needs_a_countersignature_from_before_the_rev
     """The rule itself, on the certificate just issued: the countersignature's time, the revocation's
     and the issue's, to the second (a tie is not "before")."""
     _, out, r = issued
-    ring = keys.keyring(service_env(cli, T("11:00")))
+    ring = signing.keyring(service_env(cli, T("11:00")))
     _payload, content = cert_pdf.read_embedded(out.read_bytes()) or ("", {})
     assert content["issued_at"] == T("10:40")
     revoked = {kid: {**e, "revoked_at": T("12:00")} for kid, e in ring.items()}

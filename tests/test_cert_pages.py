@@ -28,7 +28,7 @@ from test_evidence import T
 
 from ticketctl.core import certificate
 from ticketctl.home import Home
-from ticketctl.services import cert, cert_page, cert_pdf, keys
+from ticketctl.services import cert, cert_page, cert_pdf, signing
 from ticketctl.services.env import Env
 
 CORPUS = Path(__file__).parent / "data" / "cert_tamper"
@@ -223,7 +223,7 @@ def corpus_env(tmp_path: Path) -> Env:
     environ = {"TICKETCTL_HOME": str(tmp_path / "corpus-home")}
     env = Env(Home.from_env(environ), environ)
     pem = (CORPUS / "test_key.pub.pem").read_text()
-    keys.trust(env, keys.key_id_of(pem), pem, "corpus key")
+    signing.trust(env, signing.key_id_of(pem), pem, "corpus key")
     return env
 
 

@@ -1,4 +1,4 @@
-"""Chinese (wide) text lines up: ``core.text`` measured against two
+"""Chinese (wide) text lines up: ``ticketctl.cells`` measured against two
 independent implementations (wcwidth and Rich), the CLI's tables read back
 cell by cell, and the dashboard's backlog rows drawn by Pilot.
 
@@ -22,8 +22,8 @@ from rich.cells import cell_len, get_character_cell_size, set_cell_size
 from test_cli import Cli
 from test_tui import NOW, SIZE, settle
 
-from ticketctl.core import text
-from ticketctl.core.text import cells, fit, ljust, rjust, truncate
+from ticketctl import cells as text
+from ticketctl.cells import cells, fit, ljust, rjust, truncate
 from ticketctl.services import techs, tickets
 from ticketctl.services.env import Env
 from ticketctl.tui.app import Dashboard

@@ -97,7 +97,8 @@ def test_show_piped_is_richs_text_without_rich(tmp_path: Path, monkeypatch: pyte
     """``show`` to a pipe prints what Rich would print in a terminal, colours aside, without importing Rich."""
     import rich.console
 
-    from ticketctl.commands import output, render_show
+    from ticketctl.commands import output
+    from ticketctl.render.show import ticket_page
     from ticketctl.services import techs, tickets
 
     env = Env.from_environ({"TICKETCTL_HOME": str(tmp_path), "TICKETCTL_USER": "ana", "TICKETCTL_NOW": "2026-03-02T09:00:00Z"})
@@ -110,11 +111,11 @@ def test_show_piped_is_richs_text_without_rich(tmp_path: Path, monkeypatch: pyte
     terminal = rich.console.Console(file=buf, color_system=None, width=300, highlight=False, soft_wrap=True)
     monkeypatch.setattr(output, "console", lambda: terminal)
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
-    render_show.print_ticket(shown, output.duration)
+    output.print_markup(ticket_page(shown))
     monkeypatch.setattr(sys.stdout, "isatty", lambda: False, raising=False)
     piped = io.StringIO()
     with contextlib.redirect_stdout(piped):
-        render_show.print_ticket(shown, output.duration)
+        output.print_markup(ticket_page(shown))
     want = [line.rstrip() for line in buf.getvalue().splitlines()]
     assert [line.rstrip() for line in piped.getvalue().splitlines()] == want
     assert any(r"Valve [bold]stuck[/] \[x] \\[red] 漏水 [ ] [" in line for line in want)

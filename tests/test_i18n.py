@@ -192,7 +192,7 @@ def test_translations_keep_the_text_they_name() -> None:
                                   ["--help"]])
 def test_chinese_help_fits_the_terminal(run: _Run, monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> None:
     """Click wraps by terminal cells (a CJK character is two) and breaks Chinese between characters, never inside a name."""
-    from ticketctl.core.text import cells
+    from ticketctl.cells import cells
 
     monkeypatch.setenv("COLUMNS", "60")
     code, out, _err = run(*argv, LANG="zh_CN.UTF-8")

@@ -382,7 +382,7 @@ def test_an_empty_window_has_no_figures(team: Path) -> None:
 
 def test_a_servicenow_import_agrees_with_a_python_recount(tmp_path: Path) -> None:
     """Real data: transfers between assignment groups, reopens, callers coming back."""
-    importer = pytest.importorskip("ticketctl.services.importer")
+    importer = pytest.importorskip("ticketctl.services.import_servicenow")
     env = make_env(tmp_path, "2016-06-01T00:00:00Z")
     importer.import_servicenow(env, DATA / "servicenow_first2000incidents.csv.gz")
     start, end = "2016-02-29T00:00:00Z", "2016-06-01T00:00:00Z"

@@ -17,7 +17,7 @@ import pytest
 
 from ticketctl.cli import main
 from ticketctl.core.model import OPEN_STATUSES, iso, parse_time
-from ticketctl.services import daily, demo, heatmap, kpi, techs, tickets, views_more
+from ticketctl.services import daily, demo, heatmap, kpi, report, techs, tickets
 from ticketctl.services.env import Env
 
 NOW = "2026-03-12T10:30:00Z"  # the demo month holds the US switch to summer time (2026-03-08)
@@ -45,15 +45,15 @@ def all_tickets(env: Env) -> list[Any]:
 
 
 def bucket_of(age_h: float) -> str:
-    for label, lo, hi in views_more.AGE_BUCKETS:
+    for label, lo, hi in report.AGE_BUCKETS:
         if age_h >= lo and (hi is None or age_h < hi):
             return label
-    return views_more.AGE_BUCKETS[0][0]  # created after now
+    return report.AGE_BUCKETS[0][0]  # created after now
 
 
 def test_aging_agrees_with_a_python_count(home: Path) -> None:
     env = make_env(home)
-    r = views_more.aging(env)
+    r = report.aging(env)
     now = parse_time(NOW)
     open_ = [t for t in all_tickets(env) if t.status in OPEN_STATUSES]
     want = Counter((bucket_of((now - parse_time(t.created_at)).total_seconds() / 3600), t.status) for t in open_)
@@ -70,7 +70,7 @@ def test_aging_bucket_edges(tmp_path: Path) -> None:
                 timedelta(days=30) - timedelta(seconds=1), timedelta(days=30)):
         tickets.create(make_env(tmp_path, iso(parse_time(NOW) - (age or timedelta()))),
                        {"title": "t", "type": "repair", "dept": "d", "product": "p"})
-    r = views_more.aging(make_env(tmp_path))
+    r = report.aging(make_env(tmp_path))
     assert [b["count"] for b in r["buckets"]] == [2, 1, 1, 0, 1, 1]
     assert r["buckets"][1]["by_status"]["new"] == 1
 
@@ -80,7 +80,7 @@ def test_aging_bucket_edges(tmp_path: Path) -> None:
 
 def test_blocked_agrees_with_the_projections(home: Path) -> None:
     env = make_env(home)
-    r = views_more.blocked(env)
+    r = report.blocked(env)
     now = parse_time(NOW)
     secs: Counter[str] = Counter()
     holders: dict[str, set[str]] = {}
@@ -117,7 +117,7 @@ def test_blocked_counts_finished_and_running_blocks(tmp_path: Path) -> None:
     tickets.unblock(env_at(hours=5), key)
     tickets.block(env_at(hours=6), key, "awaiting_customer", {})
     tickets.block(env_at(hours=2), other, "awaiting_parts", {})
-    r = views_more.blocked(make_env(tmp_path, iso(t0 + timedelta(hours=6, minutes=30))))
+    r = report.blocked(make_env(tmp_path, iso(t0 + timedelta(hours=6, minutes=30))))
     assert [(x["reason"], x["tickets"], x["blocked_now"], x["total_s"], x["mean_s"]) for x in r["reasons"]] == [
         ("awaiting_parts", 2, 1, 3 * 3600 + int(4.5 * 3600), int(7.5 * 3600 / 2)),
         ("awaiting_customer", 1, 1, 1800, 1800),
@@ -129,7 +129,7 @@ def test_blocked_counts_finished_and_running_blocks(tmp_path: Path) -> None:
 
 def test_trend_agrees_with_a_python_count_in_local_days(home: Path) -> None:
     env = make_env(home)
-    r = views_more.trend(env, 14)
+    r = report.trend(env, 14)
     tz = ZoneInfo("America/New_York")
     days = [s["day"] for s in r["series"]]
     assert len(days) == 14 and days[-1] == parse_time(NOW).astimezone(tz).date().isoformat()
@@ -143,7 +143,7 @@ def test_trend_agrees_with_a_python_count_in_local_days(home: Path) -> None:
 
 
 def test_trend_bounds_are_local_midnights(home: Path) -> None:
-    b = views_more.day_bounds(make_env(home), 6)
+    b = report.day_bounds(make_env(home), 6)
     assert b[0] == "2026-03-07T05:00:00Z" and b[1] == "2026-03-08T05:00:00Z" and b[2] == "2026-03-09T04:00:00Z"
 
 
@@ -221,11 +221,11 @@ def test_json_views(home: Path, capsys: pytest.CaptureFixture[str], argv: list[s
 def test_terminal_views(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     env = make_env(home)
     code, out, _ = run(home, capsys, "report", "aging")
-    assert code == 0 and out.startswith(f"backlog at {NOW}: {views_more.aging(env)['total']} open tickets\n")
+    assert code == 0 and out.startswith(f"backlog at {NOW}: {report.aging(env)['total']} open tickets\n")
     code, out, _ = run(home, capsys, "report", "blocked")
     assert code == 0 and "Awaiting customer" in out
     code, out, _ = run(home, capsys, "report", "trend", "--days", "5")
-    t = views_more.trend(env, 5)
+    t = report.trend(env, 5)
     lines = out.splitlines()
     assert code == 0 and f"{t['opened']} opened" in lines[0] and f"{t['closed']} closed" in lines[0]
     assert [ln.split()[0] for ln in lines[3:]] == [s["day"] for s in t["series"]]

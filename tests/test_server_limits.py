@@ -30,7 +30,7 @@ from sync_helpers import Server, client
 from ticketctl.server import limits
 from ticketctl.server.admin import add_device, add_source, revoke
 from ticketctl.server.app import create_app
-from ticketctl.services import confirm, importer, techs, tickets
+from ticketctl.services import confirm, import_servicenow, techs, tickets
 from ticketctl.services.env import Env
 from ticketctl.sync import client as sync
 
@@ -143,7 +143,7 @@ def legitimate_work_goes_on(srv: Server, root: Path, doors: Doors) -> None:
     disp = joined(srv, root, "disp", "dispatcher")
     ana = joined(srv, root, "ana", "technician")
     # a page of imported history, then a push
-    imported = importer.import_servicenow(disp, SLICE, None, None)
+    imported = import_servicenow.import_servicenow(disp, SLICE, None, None)
     techs.add(disp, "ana", capacity=3)
     key = tickets.create(disp, {"title": "Chiller alarm", "type": "repair", "dept": "fac", "product": "hvac"})["key"]
     tickets.assign(disp, key, "ana")

@@ -21,7 +21,7 @@ from ticketctl.services import rebuild, techs, tickets
 from ticketctl.services.env import Env
 from ticketctl.store.db import Store
 from ticketctl.sync import client as sync
-from ticketctl.sync import local
+from ticketctl.sync import replica
 
 
 @pytest.fixture()
@@ -189,7 +189,7 @@ def test_a_client_dying_before_it_saves_the_cursor_pulls_the_page_again_once(ser
     real = Store.set_meta
 
     def dying(self: Any, key: str, value: str | None) -> None:
-        if key == local.CURSOR and value != "0":
+        if key == replica.CURSOR and value != "0":
             raise KeyboardInterrupt  # the process is killed while the page is being written
         real(self, key, value)
 

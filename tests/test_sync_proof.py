@@ -247,9 +247,9 @@ def test_a_countersignature_counts_only_as_the_servers_signature_over_that_paylo
 
 
 def certificate_ring(env: Env) -> dict[str, dict[str, Any]]:
-    from ticketctl.services import keys
+    from ticketctl.services import signing
 
-    return keys.keyring(fresh(env))
+    return signing.keyring(fresh(env))
 
 
 def test_the_verification_page_shows_what_the_customer_can_check(team_server: Server, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The client's bulk bootstrap (``sync.local.apply_snapshot``): SQLite reads the
+"""The client's bulk bootstrap (``sync.replica.apply_snapshot``): SQLite reads the
 snapshot body, the ticket rows equal what ``Ticket`` + ``store.db`` would have
 written, the bases replay clean, and a bootstrap that dies before its commit
 or meets a broken body leaves the store exactly as it was."""
@@ -17,7 +17,7 @@ from ticketctl.core.model import Ticket
 from ticketctl.services import rebuild, techs, tickets
 from ticketctl.services.env import Env
 from ticketctl.store.db import Store
-from ticketctl.sync import local
+from ticketctl.sync import replica
 
 WEIRD = 'é 😀 "q" \\ back\nline\ttab \x01 \u2028 },{ ] "technicians":[]'
 
@@ -64,14 +64,14 @@ def test_a_snapshot_lands_as_the_tickets_it_carries_and_replays_clean(tmp_path: 
     src = source(tmp_path)
     dst = client(tmp_path, "dst")
     schema = dump(dst.store)["schema"]
-    assert local.apply_snapshot(dst.store, dst.config, body(src, layout=layout).encode()) == 5
+    assert replica.apply_snapshot(dst.store, dst.config, body(src, layout=layout).encode()) == 5
     dst = fresh(dst)
     want, have = rebuild.stored(src.store), rebuild.stored(dst.store)
     assert have == want
     for t in want[0].values():  # the base is the ticket as sent
-        assert Ticket(**local.bases(dst.store, "ticket", [t.key])[t.key]) == t
+        assert Ticket(**replica.bases(dst.store, "ticket", [t.key])[t.key]) == t
     assert dump(dst.store)["schema"] == schema, "the indexes are all back"
-    assert dst.store.meta(local.CURSOR) == "7" and dst.store.meta(local.EPOCH) == "ep1"
+    assert dst.store.meta(replica.CURSOR) == "7" and dst.store.meta(replica.EPOCH) == "ep1"
     assert rebuild.differences(dst.store, dst.config) == []
     assert dump(dst.store)["tickets"] == dump(src.store)["tickets"], "row for row what store.db writes, JSON columns included"
 
@@ -80,19 +80,19 @@ def test_a_bootstrap_killed_before_its_commit_leaves_the_store_as_it_was(tmp_pat
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     src = source(tmp_path)
     dst = client(tmp_path, "dst")
-    local.apply_snapshot(dst.store, dst.config, body(src, seq=7))
+    replica.apply_snapshot(dst.store, dst.config, body(src, seq=7))
     before = dump(dst.store)
     tickets.create(src, {"title": "later", "type": "repair", "dept": "fac", "product": "hvac"})
     real = Store.set_meta
 
     def dying(self: Store, key: str, value: str | None) -> None:
-        if key == local.CURSOR:
+        if key == replica.CURSOR:
             raise KeyboardInterrupt  # killed after the rows and indexes were written, before the commit
         real(self, key, value)
 
     monkeypatch.setattr(Store, "set_meta", dying)
     with pytest.raises(KeyboardInterrupt):
-        local.apply_snapshot(dst.store, dst.config, body(src, seq=9, epoch="ep2"))
+        replica.apply_snapshot(dst.store, dst.config, body(src, seq=9, epoch="ep2"))
     monkeypatch.undo()
     assert dump(fresh(dst).store) == before
 
@@ -100,12 +100,12 @@ def test_a_bootstrap_killed_before_its_commit_leaves_the_store_as_it_was(tmp_pat
 def test_a_broken_snapshot_is_refused_and_changes_nothing(tmp_path: Path) -> None:
     src = source(tmp_path)
     dst = client(tmp_path, "dst")
-    local.apply_snapshot(dst.store, dst.config, body(src))
+    replica.apply_snapshot(dst.store, dst.config, body(src))
     before = dump(dst.store)
     good = body(src)
     # a field this version does not know (a newer server's) is looked for on the first ticket
     unknown = good.replace('"title":"T0"', '"title":"T0","colour":"red"')
     for broken in (good[:-1], good.replace('"title":"T1"', '"title":"T1",'), unknown, '{"epoch":"e"}', "[]", ""):
-        with pytest.raises(local.BadSnapshot):
-            local.apply_snapshot(dst.store, dst.config, broken)
+        with pytest.raises(replica.BadSnapshot):
+            replica.apply_snapshot(dst.store, dst.config, broken)
         assert dump(fresh(dst).store) == before

@@ -89,9 +89,9 @@ def test_a_bad_device_key_on_the_server_never_stops_anyones_sync(server: Server,
     db.close()
     r = cli(disp, "sync")
     assert r.returncode == 0, r.stderr
-    from ticketctl.services import keys
+    from ticketctl.services import signing
 
-    trusted = keys.trusted(client(tmp_path, "disp"))
+    trusted = signing.trusted(client(tmp_path, "disp"))
     assert "deadbeefdeadbeef" not in trusted and "tina" not in {k["device"] for k in trusted.values()}
     # and a hello with a garbage key is refused for that device alone
     import httpx
@@ -103,8 +103,8 @@ def test_a_bad_device_key_on_the_server_never_stops_anyones_sync(server: Server,
 
 
 def test_a_client_skips_a_key_its_server_lists_badly_and_says_so(tmp_path: Path) -> None:
-    """The client's own check (``keys.key_problem``), for a server that lists a bad key anyway."""
-    from ticketctl.services import keys
+    """The client's own check (``signing.key_problem``), for a server that lists a bad key anyway."""
+    from ticketctl.services import signing
 
     env = client(tmp_path, "ana")
     said: list[str] = []
@@ -113,13 +113,13 @@ def test_a_client_skips_a_key_its_server_lists_badly_and_says_so(tmp_path: Path)
     class Listing:
         def call(self, method: str, path: str, **_kw: Any) -> Any:
             assert (method, path) == ("GET", "/sync/keys")
-            good_pem = keys.public_key_pem(client(tmp_path, "bob"))
+            good_pem = signing.public_key_pem(client(tmp_path, "bob"))
             return {"keys": {"0123456789abcdef": {"pem": "garbage", "device": "mallory", "revoked_at": None},
-                             keys.key_id_of(good_pem): {"pem": good_pem, "device": "bob", "revoked_at": None},
+                             signing.key_id_of(good_pem): {"pem": good_pem, "device": "bob", "revoked_at": None},
                              "fedcba9876543210": {"pem": good_pem, "device": "eve", "revoked_at": None}}}
 
     sync.trust_keys(env, Listing())  # type: ignore[arg-type]
-    assert sorted(v["device"] for v in keys.trusted(env).values()) == ["bob"]
+    assert sorted(v["device"] for v in signing.trusted(env).values()) == ["bob"]
     assert said == ["skipped the signing key 0123456789abcdef of device mallory: not an Ed25519 public key in PEM",
                     f"skipped the signing key fedcba9876543210 of device eve: key id 'fedcba9876543210' is not the id of that key"
-                    f" (it is {keys.key_id_of(keys.public_key_pem(client(tmp_path, 'bob')))})"]
+                    f" (it is {signing.key_id_of(signing.public_key_pem(client(tmp_path, 'bob')))})"]

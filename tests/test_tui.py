@@ -19,7 +19,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
 from ticketctl.errors import BadInput, Refused
-from ticketctl.services import approvals, board, kb, techs, tickets
+from ticketctl.services import approvals, dashboard, kb, techs, tickets
 from ticketctl.services.env import Env
 from ticketctl.tui.app import Dashboard
 from ticketctl.tui.dialogs import AssignDialog, BlockDialog, DispatchDialog, HelpDialog, PromptDialog
@@ -127,7 +127,7 @@ async def test_backlog_is_in_list_order_with_counts_heat_and_load(make_env: Call
         await settle(pilot)
         e = make_env()
         expected = [t["key"] for t in tickets.listing(e, limit=None)]
-        counts = board.counts(e)
+        counts = dashboard.counts(e)
         e.close()
         assert app.backlog.keys(0, 100) == expected
         assert expected[0] == "TST-1"
@@ -591,11 +591,11 @@ async def test_scrolling_a_long_backlog_reads_rows_by_page(tmp_path: Path) -> No
 
 
 def test_filter_words_and_fields() -> None:
-    f = board.Filter.parse("dept:facilities @ana pump")
+    f = dashboard.Filter.parse("dept:facilities @ana pump")
     assert f.fields == (("assignee", "ana"), ("dept", "facilities")) and f.words == ("pump",)
-    assert board.Filter.parse("").text() == ""
+    assert dashboard.Filter.parse("").text() == ""
     with pytest.raises(BadInput, match="unknown filter 'colour'"):
-        board.Filter.parse("colour:red")
+        dashboard.Filter.parse("colour:red")
 
 
 def test_heat_cells_equal_a_fresh_heat_map(make_env: Callable[[], Env]) -> None:
@@ -603,10 +603,10 @@ def test_heat_cells_equal_a_fresh_heat_map(make_env: Callable[[], Env]) -> None:
 
     e = make_env()
     tickets.edit(e, "TST-4", {"product": "hvac"})
-    seq = board.last_seq(e) - 1
-    ch = board.changes_since(e, seq)
+    seq = dashboard.last_seq(e) - 1
+    ch = dashboard.changes_since(e, seq)
     assert ch.tickets == ["TST-4"] and ch.previous == {"TST-4": {"product": {"lighting"}}}
-    cells = board.heat_cells(e, ("dept", "product"), ch.tickets, ch.previous)
+    cells = dashboard.heat_cells(e, ("dept", "product"), ch.tickets, ch.previous)
     fresh = {(c["dept"], c["product"]): c["count"] for c in heatmap(e, ("dept", "product"))["cells"]}
     assert {k: v["count"] for k, v in cells.items()} == {("facilities", "hvac"): fresh[("facilities", "hvac")],
                                                          ("facilities", "lighting"): 0}
@@ -617,7 +617,7 @@ def test_escalate_is_refused_once_the_ticket_left_the_backlog(make_env: Callable
     e = make_env()
     tickets.cancel(e, "TST-5", "duplicate")
     with pytest.raises(Refused, match="cannot escalate TST-5: it is cancelled"):
-        board.escalate(e, "TST-5", "why")
+        dashboard.escalate(e, "TST-5", "why")
     e.close()
     db = sqlite3.connect(Path(e.home.store_file))
     assert db.execute("SELECT count(*) FROM events WHERE type = 'ticket.escalated'").fetchone()[0] == 0
@@ -772,19 +772,19 @@ def test_a_filter_cut_in_memory_equals_sqlite_before_and_after_a_patch(make_env:
     """``Ranking.select`` (one pass, then facets grouped from a copy while a
     patch lands) keeps the rows SQLite's WHERE keeps, in ranking order."""
     e = make_env()
-    rk = board.ranking(e)
+    rk = dashboard.ranking(e)
     copy = rk.start_facets()
     tickets.assign(e, "TST-4", "bob")  # lands while the facets are being built
     tickets.edit(e, "TST-5", {"product": "hvac"})
-    rk.patch(board.ranks(e, rk, ["TST-4", "TST-5"]))
-    flts = [board.Filter.parse(t) for t in ("dept:facilities", "@bob", "assignee:-", "dept:facilities status:new",
+    rk.patch(dashboard.ranks(e, rk, ["TST-4", "TST-5"]))
+    flts = [dashboard.Filter.parse(t) for t in ("dept:facilities", "@bob", "assignee:-", "dept:facilities status:new",
                                             "reason:awaiting_parts", "product:hvac", "dept:security")]
     one_pass = [rk.select(f) for f in flts]
-    rk.set_facets(board.facets(copy))
+    rk.set_facets(dashboard.facets(copy))
     for f, before in zip(flts, one_pass, strict=True):
-        expected = [r for r in rk.ranks if r[3] in (board.matching(e, f) or set())]
+        expected = [r for r in rk.ranks if r[3] in (dashboard.matching(e, f) or set())]
         assert rk.select(f) == before == expected, f.text()
-    assert [r[2] for r in rk.select(board.Filter.parse("dept:facilities @bob"))] == ["TST-4"]
+    assert [r[2] for r in rk.select(dashboard.Filter.parse("dept:facilities @bob"))] == ["TST-4"]
     e.close()
 
 

@@ -155,7 +155,7 @@ def _cell_aware_help() -> None:
         return
     from click._compat import strip_ansi
 
-    from ticketctl.core.text import cells, char_cells
+    from ticketctl.cells import cells, char_cells
 
     def term_len(x: str) -> int:
         return cells(strip_ansi(x))

@@ -22,7 +22,7 @@ from typing import Any
 
 import click
 
-from ticketctl.core.text import check_text
+from ticketctl.core.inputs import check_text
 from ticketctl.errors import BadInput
 from ticketctl.i18n import _
 

@@ -8,11 +8,13 @@ from typing import Annotated, Any
 
 import typer
 
-from ticketctl.commands.output import duration, emit_json, env, moment, plain_table, ticket_line
+from ticketctl.commands.output import emit_json, emit_text, env, moment
 from ticketctl.commands.tickets import Json
 from ticketctl.core.approvals import money
 from ticketctl.errors import BadInput
 from ticketctl.i18n import _
+from ticketctl.render.tables import plain_table, ticket_line
+from ticketctl.render.text import duration
 from ticketctl.services import approvals
 
 app = typer.Typer(help="Approvals: a path that follows the cost, approve or reject, who holds what.", no_args_is_help=True)
@@ -100,7 +102,7 @@ def list_(
                           _business(s["waited_s"], day) + " / " + _business(s["limit_s"], day), r["what"]])
     from ticketctl.core.approvals import COLUMNS
 
-    plain_table([_(c) for c in COLUMNS], cells)
+    emit_text(plain_table([_(c) for c in COLUMNS], cells))
 
 
 def show(key: Key, json: Json = False) -> None:

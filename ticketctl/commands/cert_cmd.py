@@ -69,10 +69,10 @@ def verify(
 @app.command(epilog="Example: ticketctl cert key --json")
 def key(json: Json = False) -> None:
     """This device's signing key: its id and public key (made on first use; the private key never leaves)."""
-    from ticketctl.services import keys
+    from ticketctl.services import signing
 
     e = env()
-    r = {"key_id": keys.key_id(e), "public_key": keys.public_key_pem(e)}
+    r = {"key_id": signing.key_id(e), "public_key": signing.public_key_pem(e)}
     if json:
         emit_json(r)
     else:
@@ -92,14 +92,14 @@ def trust(
     """Trust (or revoke) another device's key. Sync does this for enrolled devices; this is the manual way."""
     from ticketctl.commands.output import moment
     from ticketctl.core.model import iso
-    from ticketctl.services import keys
+    from ticketctl.services import signing
 
     try:
         text = pem.read_text("ascii")
     except (OSError, UnicodeDecodeError) as e:
         raise BadInput(_("cannot read a public key from {file}: {error}").format(file=pem, error=e)) from None
     when = moment("--revoked-at", revoked_at)
-    keys.trust(env(), key_id, text, device, iso(when) if when else None)
+    signing.trust(env(), key_id, text, device, iso(when) if when else None)
     r = {"key_id": key_id, "device": device, "revoked_at": iso(when) if when else None}
     if json:
         emit_json(r)

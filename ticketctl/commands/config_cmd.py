@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 import typer
 
+from ticketctl.cells import rjust
 from ticketctl.commands.output import emit_json, env
 from ticketctl.commands.tickets import Json
 from ticketctl.core.config.base import to_dict
-from ticketctl.core.text import rjust
 from ticketctl.errors import BadInput
 from ticketctl.home import read_config_table, write_config_table
 from ticketctl.i18n import N_, _

@@ -8,8 +8,8 @@ from typing import Any
 
 import typer
 
+from ticketctl.cells import ljust
 from ticketctl.commands.output import console, emit_json, env
-from ticketctl.core.text import ljust
 from ticketctl.i18n import _
 from ticketctl.services import demo
 

@@ -10,9 +10,9 @@ from typing import Annotated, Any
 
 import typer
 
+from ticketctl.cells import ljust
 from ticketctl.commands.output import emit_json, env
 from ticketctl.commands.tickets import Json
-from ticketctl.core.text import ljust
 from ticketctl.errors import TicketctlError
 from ticketctl.i18n import _
 
@@ -46,7 +46,7 @@ def _index(e: Any) -> int:
 def _may_import(e: Any) -> None:
     """On a synced technician's device an import could never reach the team: refused before anything is written."""
     from ticketctl.errors import Refused
-    from ticketctl.sync.local import ROLE
+    from ticketctl.sync.replica import ROLE
 
     if e.home.sync_file.exists() and e.store.meta(ROLE, "") == "technician":
         raise Refused(_("imports on a synced device are shared with the team, which only dispatchers, supervisors and admins"
@@ -95,12 +95,12 @@ def servicenow(file: File, tz: Tz = None, json: Json = False) -> None:
     Each row is a snapshot of an incident at one update; the changes of state, group, assignee and priority become
     events at the row's time. Rows that cannot be used are counted by reason with their row numbers. Running it
     again, or on a later export of the same incidents, adds only what is new."""
-    from ticketctl.services import importer
+    from ticketctl.services import import_servicenow
 
     e = env()
     _may_import(e)
     t0 = time.perf_counter()
-    s = _with_progress(_("importing"), lambda progress: importer.import_servicenow(e, file, tz, progress))
+    s = _with_progress(_("importing"), lambda progress: import_servicenow.import_servicenow(e, file, tz, progress))
     s["indexed"] = _index(e)
     s["team"] = _share(e)
     if json:

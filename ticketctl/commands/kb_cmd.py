@@ -8,10 +8,10 @@ from typing import Annotated, Any
 
 import typer
 
-from ticketctl.commands.output import emit_json, env, escape, plain_table, text_console
-from ticketctl.commands.tickets import Json, _csv
+from ticketctl.commands.output import console, emit_json, emit_text, env, print_markup
+from ticketctl.commands.tickets import Json, comma_list
 from ticketctl.errors import BadInput, Refused
-from ticketctl.i18n import N_, _
+from ticketctl.i18n import _
 from ticketctl.services import kb
 
 app = typer.Typer(help="The knowledge base: articles from resolved tickets, search, publishing to customers.",
@@ -29,14 +29,11 @@ Fault = Annotated[str | None, typer.Option("--fault", help="Fault type.")]
 Dept = Annotated[str | None, typer.Option("--dept", help="Department.")]
 Editor = Annotated[bool, typer.Option("--edit", "-e", help="Open the article in $EDITOR (after the flags are applied).")]
 
-#: the search and similar tables' column headers
-RESULT_COLUMNS = (N_("id"), N_("kind"), N_("status"), N_("title"), N_("why"))
-
 
 def _fields(title: str | None, problem: str | None, steps: list[str] | None, cause: str | None, solution: str | None,
             tags: str | None, product: str | None, fault: str | None, dept: str | None) -> dict[str, Any]:
     out = {"title": title, "problem": problem, "steps": steps or None, "cause": cause, "solution": solution,
-           "tags": _csv(tags) if tags is not None else None, "product": product, "fault": fault, "dept": dept}
+           "tags": comma_list(tags) if tags is not None else None, "product": product, "fault": fault, "dept": dept}
     return {k: v for k, v in out.items() if v is not None}
 
 
@@ -124,7 +121,9 @@ def list_(
         return
     cells = [[a["id"], _("public") if a["public"] else _("internal") if a["status"] == "active" else _("retired"),
               a["updated_at"][:10], a["product"] or "-", a["title"]] for a in rows]
-    plain_table([_("id"), _("state"), _("changed"), _("product"), _("title")], cells)
+    from ticketctl.render.tables import plain_table
+
+    emit_text(plain_table([_("id"), _("state"), _("changed"), _("product"), _("title")], cells))
 
 
 def show(article: ArticleId, json: Json = False) -> None:
@@ -133,34 +132,9 @@ def show(article: ArticleId, json: Json = False) -> None:
     if json:
         emit_json(a)
         return
-    c = text_console()
-    public, retired = _("public"), _("retired")
-    c.print(f"[bold]{a['id']}[/]  {escape(a['title'])}" + (f"  [green]{public}[/]" if a["public"] else "")
-            + (f"  [red]{retired}[/]" if a["status"] == "retired" else ""))
-    where = " / ".join(x for x in (a["dept"], a["product"], a["fault"]) if x)
-    meta = [_("version {n}").format(n=a["version"]), _("by {name}").format(name=a["author"])]
-    if a["source"]:
-        meta.append(_("from {key}").format(key=a["source"]))
-    c.print("  [dim]" + escape("  ".join([where, *meta] if where else meta)) + "[/]")
-    for label, value in ((_("problem"), a["problem"]), (_("cause"), a["cause"]), (_("solution"), a["solution"])):
-        if value:
-            c.print(f"\n[bold]{escape(label)}[/]\n  {escape(value)}")
-    if a["steps"]:
-        heading = _("steps")
-        c.print(f"\n[bold]{escape(heading)}[/]")
-        for i, s in enumerate(a["steps"], 1):
-            c.print(f"  {i}. {escape(s)}")
-    if a["tags"]:
-        tags = _("tags: {tags}").format(tags=" ".join(a["tags"]))
-        c.print(f"\n[dim]{escape(tags)}[/]")
-    if a["status"] == "retired" and a["retire_reason"]:
-        why = _("retired: {reason}").format(reason=a["retire_reason"])
-        c.print(f"[dim]{escape(why)}[/]")
-    history = _("history")
-    c.print(f"\n[bold]{escape(history)}[/]")
-    for h in a["history"]:
-        what = h["type"].split(".", 1)[1] + (f" ({', '.join(h['changes'])})" if h["changes"] else "")
-        c.print(f"  {h['at']}  {escape(h['actor'])}  {escape(what)}")
+    from ticketctl.render.kb import article_page
+
+    print_markup(article_page(a))
 
 
 def retire(
@@ -187,30 +161,15 @@ def publish(
             line=_article_line(a)))
 
 
-def _why(r: dict[str, Any]) -> str:
-    """Why a result matched, for people (a similar document's ``why``, a search hit's ``matched`` words)."""
-    from ticketctl.core.kb import why_text
-
-    return why_text(r["why"] if r.get("why") is not None else {"words": r.get("matched", [])})
-
-
 def _results(rows: list[dict[str, Any]]) -> None:
-    cells = [[r["id"], _("article") if r["kind"] == "article" else _("ticket"),
-              (r["status"] + (" " + _("public") if r.get("public") else "")), r["title"], _why(r)] for r in rows]
+    """Search hits or similar documents: a Rich table in a terminal, plain columns piped."""
+    from ticketctl.render import kb as kb_text
+    from ticketctl.render.tables import plain_table
+
     if not sys.stdout.isatty():
-        plain_table([_(c) for c in RESULT_COLUMNS], cells)
+        emit_text(plain_table([_(c) for c in kb_text.RESULT_COLUMNS], kb_text.result_cells(rows)))
         return
-    from rich.markup import escape as rich_escape
-    from rich.table import Table
-
-    from ticketctl.commands.output import console
-
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in RESULT_COLUMNS:
-        table.add_column(_(col), no_wrap=col in ("id", "kind"), overflow="fold")
-    for row in cells:
-        table.add_row(*(rich_escape(c) for c in row))
-    console().print(table)
+    console().print(kb_text.results_table(rows))
 
 
 def search(
@@ -257,13 +216,6 @@ def similar(
         print(_(NOTHING_SIMILAR), file=sys.stderr)
         return
     _results(rows)
-
-
-def similar_hint(rows: list[dict[str, Any]]) -> str:
-    """One line naming a similar article or ticket (``new`` prints it on stderr)."""
-    r = rows[0]
-    return _("similar: {id} {title} ({why}); ticketctl {cmd} {id}").format(
-        id=r["id"], title=r["title"], why=_why(r), cmd="kb show" if r["kind"] == "article" else "show")
 
 
 app.command("add", epilog="Example: ticketctl kb add KQT-12 --cause 'worn seal' --tags pump,seal")(add)

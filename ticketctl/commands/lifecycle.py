@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ticketctl.commands.output import emit_json, env, ticket_line
+from ticketctl.commands.output import emit_json, env
 from ticketctl.commands.tickets import Json
+from ticketctl.render.tables import ticket_line
 from ticketctl.services import tickets
 
 if TYPE_CHECKING:

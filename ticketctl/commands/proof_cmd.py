@@ -14,10 +14,11 @@ from typing import Annotated, Any
 import typer
 
 from ticketctl.commands.lifecycle import Key
-from ticketctl.commands.output import emit_json, env, ticket_line
+from ticketctl.commands.output import emit_json, env
 from ticketctl.commands.tickets import Json
 from ticketctl.errors import BadInput
 from ticketctl.i18n import _, ngettext
+from ticketctl.render.tables import ticket_line
 
 
 def attach(

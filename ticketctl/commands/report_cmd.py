@@ -1,22 +1,36 @@
-"""``report ...``: what a supervisor reads."""
+"""``report ...``: what a supervisor reads. ``brief``, ``heatmap``, ``aging``,
+``blocked`` and ``trend`` read the backlog and its flow; ``kpi`` and ``qa`` the
+work done; ``daily`` writes the morning meeting's workbook.
+
+Rich is imported only to print a human table; ``--json`` output is a plain write.
+"""
 
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from ticketctl.commands import report_more_cmd
-from ticketctl.commands.output import emit_json, env, moment
+from ticketctl.commands.output import console, emit_json, env, moment
 from ticketctl.commands.tickets import Json
 from ticketctl.errors import BadInput
 from ticketctl.home import atomic_write, output_file
-from ticketctl.i18n import _, ngettext
+from ticketctl.i18n import N_, _, ngettext
+from ticketctl.render.text import duration
 from ticketctl.services import report
 
 app = typer.Typer(help="Reports for supervisors.", no_args_is_help=True)
+
+BAND_STYLE = {"excellent": "bold green", "ok": "green", "watch": "yellow", "warning": "bold red"}
+KPI_COLUMNS = (N_("kpi"), N_("value"), N_("band"), N_("n"), N_("basis"))
+#: the approvals table of ``report kpi``: column label -> the tier's figure (``services.kpi.APPROVAL_FIGURES``)
+APPROVAL_COLUMNS = {N_("requests"): "requests", N_("pending"): "pending", N_("approved"): "approved", N_("rejected"): "rejected",
+                    N_("median (business h)"): "business_hours_median", N_("mean (business h)"): "business_hours_mean",
+                    N_("median (wall h)"): "wall_hours_median", N_("mean (wall h)"): "wall_hours_mean"}
+BLOCKED_COLUMNS = (N_("reason"), N_("tickets"), N_("blocked now"), N_("total"), N_("mean"), N_("share"))
 
 
 @app.command(epilog="Example: TICKETCTL_NOW=2026-03-02T07:30:00Z ticketctl report brief --md > brief.md")
@@ -65,9 +79,11 @@ def heatmap(
     if json:
         emit_json(hm)
     elif csv is None and xlsx is None:
-        from ticketctl.commands.render_heatmap import print_heatmap
+        from ticketctl.render.heatmap import heatmap_grid
 
-        print_heatmap(hm)
+        c = console()
+        for part in heatmap_grid(hm):
+            c.print(part)
     elif files:
         print(ngettext("wrote {files} ({n} open ticket)", "wrote {files} ({n} open tickets)", hm["total"]).format(
             files=", ".join(files), n=hm["total"]), file=sys.stderr)
@@ -93,4 +109,191 @@ def _write_csv(path: Path, hm: dict[str, Any]) -> None:
     atomic_write(path, buf.getvalue().encode("utf-8-sig"))
 
 
-report_more_cmd.register(app)  # kpi, aging, blocked, trend, daily
+class By(StrEnum):
+    dept = "dept"
+    channel = "channel"
+
+
+@app.command(epilog="Example: ticketctl report kpi --from 2026-02-01 --to 2026-03-01 --by dept --json")
+def kpi(
+    from_: Annotated[str | None, typer.Option("--from", help="Window start (ISO-8601, inclusive); default: 30 days before --to.")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="End of the window (ISO-8601, exclusive); default: now.")] = None,
+    by: Annotated[By | None, typer.Option("--by", help="Also per department (the one holding each ticket now), or per channel"
+                                          " (how each came in: alert, email, web, phone, ...).")] = None,
+    json: Json = False,
+) -> None:
+    """KPIs of the tickets created in a window, each flagged excellent / ok / watch / warning against the bands in
+    the config ([kpi]): first response, resolution time, first-time fix, transfers, evidence, SLA attainment, CSAT.
+    Then approval time per tier (approvals.rules): requests, pending, approved, rejected, and the hours from
+    request to decision, in business hours (nights, weekends and holidays do not count) and wall hours."""
+    from ticketctl.services import kpi as kpis
+
+    r = kpis.kpis(env(), moment("--from", from_), moment("--to", to), by.value if by else None)
+    if json:
+        emit_json(r)
+    else:
+        _print_kpis(r)
+
+
+def _value(k: dict[str, Any], unit: bool = True) -> str:
+    if k["value"] is None:
+        return "-"
+    text = f"{k['value']:g}" + (f" {_(k['unit'])}" if unit and k["unit"] != "per ticket" else "")
+    return f"[{BAND_STYLE[k['band']]}]{text}[/]" if k["band"] else text
+
+
+def _print_kpis(r: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    c = console()
+    c.print(ngettext("[bold]KPIs[/] of {n} ticket created {start} to {end}", "[bold]KPIs[/] of {n} tickets created {start} to {end}",
+                     r["tickets"]).format(n=r["tickets"], start=r["from"], end=r["to"]))
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in KPI_COLUMNS:
+        table.add_column(_(col), justify="right" if col in ("value", "n") else "left", no_wrap=col != "basis")
+    for name, k in r["kpis"].items():
+        table.add_row(_(name), _value(k), _(k["band"]) if k["band"] else "-", str(k["n"]), _(k["basis"]))
+    c.print(table)
+    if any(a["requests"] for a in r["approvals"].values()):
+        t3 = Table(box=None, header_style="bold", pad_edge=False, title_justify="left",
+                   title=_("approval time per tier, request to decision (business hours skip nights, weekends and holidays)"))
+        t3.add_column(_("tier"))
+        for col in APPROVAL_COLUMNS:
+            t3.add_column(_(col), justify="right")
+        for tier, a in r["approvals"].items():
+            t3.add_row(tier, *("-" if a[k] is None else f"{a[k]:g}" for k in APPROVAL_COLUMNS.values()))
+        c.print(t3)
+    group = next(iter(r["by"]), None)
+    depts = r["by"].get(group) if group else None
+    if depts:
+        names = list(r["kpis"])
+        title = _("per department") if group == "dept" else _("per channel")
+        t2 = Table(box=None, header_style="bold", pad_edge=False, title=title, title_justify="left")
+        t2.add_column(_("dept") if group == "dept" else _("channel"))
+        t2.add_column(_("tickets"), justify="right")
+        for n in names:
+            t2.add_column(_(n).replace("_", " "), justify="right")
+        for d, g in depts.items():
+            t2.add_row(d or "-", str(g["tickets"]), *(_value(g["kpis"][n], unit=False) for n in names))
+        c.print(t2)
+
+
+@app.command(epilog="Example: ticketctl report aging --json")
+def aging(json: Json = False) -> None:
+    """The open backlog by age (< 4 h, 4-24 h, 1-3 d, 3-7 d, 7-30 d, > 30 d) and by status."""
+    r = report.aging(env())
+    if json:
+        emit_json(r)
+        return
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column(_("age"))
+    for s in r["statuses"]:
+        table.add_column(s, justify="right")
+    table.add_column(_("total"), justify="right")
+    for b in r["buckets"]:
+        table.add_row(_(b["bucket"]), *(str(b["by_status"][s]) for s in r["statuses"]), f"[bold]{b['count']}[/]")
+    table.add_row("[bold]" + _("all") + "[/]", *(f"[bold]{r['by_status'][s]}[/]" for s in r["statuses"]), f"[bold]{r['total']}[/]")
+    c = console()
+    c.print(ngettext("[bold]backlog at {at}[/]: {n} open ticket", "[bold]backlog at {at}[/]: {n} open tickets", r["total"]).format(
+        at=r["at"], n=r["total"]))
+    c.print(table)
+
+
+@app.command(epilog="Example: ticketctl report blocked")
+def blocked(json: Json = False) -> None:
+    """Time spent blocked per reason over all tickets (running blocks up to now): tickets, total and mean per ticket."""
+    r = report.blocked(env())
+    if json:
+        emit_json(r)
+        return
+    if not r["reasons"]:
+        print(_("no ticket was ever blocked"), file=sys.stderr)
+        return
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in BLOCKED_COLUMNS:
+        table.add_column(_(col), justify="left" if col == "reason" else "right")
+    for x in r["reasons"]:
+        share = f"{100 * x['total_s'] / r['total_s']:.0f}%" if r["total_s"] else "-"
+        table.add_row(_(x["label"]), str(x["tickets"]), str(x["blocked_now"]), duration(x["total_s"]), duration(x["mean_s"]), share)
+    c = console()
+    c.print(_("[bold]blocked time[/] up to {at}: {total} in all").format(at=r["at"], total=duration(r["total_s"])))
+    c.print(table)
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def _spark(values: list[int], top: int) -> str:
+    return "".join(SPARKS[min(int(v / top * (len(SPARKS) - 1) + 0.5), len(SPARKS) - 1)] if top else SPARKS[0] for v in values)
+
+
+@app.command(epilog="Example: ticketctl report trend --days 14")
+def trend(
+    days: Annotated[int, typer.Option("--days", min=1, max=3660, help="Days to show, today included.")] = 30,
+    json: Json = False,
+) -> None:
+    """Tickets opened vs closed per day (days in the business calendar's time zone), drawn as bars."""
+    r = report.trend(env(), days)
+    if json:
+        emit_json(r)
+        return
+    series = r["series"]
+    top = max([max(d["opened"], d["closed"]) for d in series] + [0])
+    width = 30
+    c = console()
+    c.print(ngettext("[bold]opened vs closed[/], {days} day to {at} ({timezone}): [cyan]{opened} opened[/], [green]{closed} closed[/],"
+                     " net {net}",
+                     "[bold]opened vs closed[/], {days} days to {at} ({timezone}): [cyan]{opened} opened[/], [green]{closed} closed[/],"
+                     " net {net}", r["days"]).format(
+        days=r["days"], at=r["at"], timezone=r["timezone"], opened=r["opened"], closed=r["closed"], net=f"{r['opened'] - r['closed']:+d}"))
+    c.print("  " + _("opened") + f" [cyan]{_spark([d['opened'] for d in series], top)}[/]")
+    c.print("  " + _("closed") + f" [green]{_spark([d['closed'] for d in series], top)}[/]")
+    for d in series:
+        o = round(d["opened"] / top * width) if top else 0
+        k = round(d["closed"] / top * width) if top else 0
+        c.print(f"{d['day']}  [cyan]{'█' * o:<{width}}[/] {d['opened']:>6}  [green]{'█' * k:<{width}}[/] {d['closed']:>6}")
+
+
+@app.command(epilog="Example: ticketctl report daily --xlsx /srv/reports/daily.xlsx")
+def daily(
+    xlsx: Annotated[Path, typer.Option("--xlsx", help="Write the workbook to this file (replaced atomically; its folder must exist).")],
+    at: Annotated[str | None, typer.Option("--at", help="As of this moment (ISO-8601); default: now.")] = None,
+    json: Json = False,
+) -> None:
+    """The morning meeting's XLSX: backlog heat map (dept x product), the 5 tickets stuck longest, KPIs with band colours."""
+    from ticketctl.services import daily as daily_
+
+    r = daily_.daily(env(), output_file("--xlsx", xlsx), moment("--at", at))
+    if json:
+        emit_json(r)
+    else:
+        print(_("wrote {path} ({backlog} open tickets, {stuck} stuck, KPIs of {kpi_tickets} tickets)").format(
+            path=r["path"], backlog=r["backlog"], stuck=r["stuck"], kpi_tickets=r["kpi_tickets"]), file=sys.stderr)
+
+
+@app.command(epilog="Example: ticketctl report qa --rate 0.05 --seed 7 --json")
+def qa(
+    rate: Annotated[float, typer.Option("--rate", help="Share of closed tickets to sample (0.05 is 5%).")] = 0.05,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed: the same seed, the same sample.")] = None,
+    json: Json = False,
+) -> None:
+    """A reproducible random sample of closed tickets, each checked for evidence completeness, time consistency
+    and the customer's confirmation; the findings are recorded on the sampled tickets' timelines."""
+    from ticketctl.services import qa as qa_
+
+    r = qa_.sample(env(), rate, seed)
+    if json:
+        emit_json(r)
+        return
+    print(_("QA run {run} (seed {seed}): {sampled} of {closed} closed tickets sampled, {passed} passed").format(
+        run=r["run"], seed=r["seed"], sampled=r["sampled"], closed=r["closed"], passed=r["passed"]))
+    from ticketctl.core.evidence import QA_CHECKS
+    from ticketctl.core.message import render  # the findings: English in JSON, the reader's language here
+
+    for t in r["tickets"]:
+        issues = [f"{_(QA_CHECKS.get(k, k))}: {render(i)}" for k, found in t["issues"].items() for i in found]
+        print(f"  {t['key']}  " + (_("ok") if t["ok"] else _("FAIL")) + (f"  {'; '.join(issues)}" if issues else ""))

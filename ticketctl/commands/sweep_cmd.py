@@ -8,12 +8,13 @@ from typing import Annotated, Any
 
 import typer
 
-from ticketctl.commands.output import emit_json, env, ticket_line
+from ticketctl.commands.output import emit_json, env
 from ticketctl.commands.tickets import Json
 from ticketctl.core.message import render
 from ticketctl.core.workflow import STALL_CHOICES
 from ticketctl.errors import Refused
 from ticketctl.i18n import N_, _
+from ticketctl.render.tables import ticket_line
 
 #: the summary's notification counts (``notify.deliver``'s keys); the placeholder's name keeps these
 #: msgids apart from other "{n} pending" ones (sync's pending changes read differently in Chinese)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from ticketctl.commands.output import console, emit_json, env
-from ticketctl.commands.tickets import Json, _csv
+from ticketctl.commands.tickets import Json, comma_list
 from ticketctl.i18n import _
 from ticketctl.services import techs
 
@@ -47,7 +47,7 @@ def add(
     json: Json = False,
 ) -> None:
     """Add a technician."""
-    t = techs.add(env(), name, skills=_csv(skills) if skills is not None else None, zone=zone, lat=lat, lon=lon,
+    t = techs.add(env(), name, skills=comma_list(skills) if skills is not None else None, zone=zone, lat=lat, lon=lon,
                   capacity=capacity, dept=dept, senior=senior or None)
     _print(t, json)
 
@@ -68,7 +68,7 @@ def set_(
     json: Json = False,
 ) -> None:
     """Change a technician's skills, zone, capacity, shift, leave, delegate or seniority."""
-    t = techs.update(env(), name, skills=_csv(skills) if skills is not None else None, zone=zone, lat=lat, lon=lon,
+    t = techs.update(env(), name, skills=comma_list(skills) if skills is not None else None, zone=zone, lat=lat, lon=lon,
                      capacity=capacity, dept=dept, on_shift=shift, on_leave=leave, delegate=delegate, senior=senior)
     _print(t, json)
 

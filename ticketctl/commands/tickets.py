@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ticketctl.commands.output import duration, emit_json, env, ticket_table
+from ticketctl.commands.output import emit_json, env, print_markup, print_tickets
 from ticketctl.core.model import STATUSES
 from ticketctl.services import tickets
 
@@ -36,7 +36,8 @@ Status = Enum("Status", {s: s for s in STATUSES}, type=str)  # type: ignore[misc
 Json = Annotated[bool, typer.Option("--json", help="Print JSON (stable keys, ISO-8601 UTC times).")]
 
 
-def _csv(text: str | None) -> list[str]:
+def comma_list(text: str | None) -> list[str]:
+    """The items of a comma-separated option (``--skills a, b``), blanks dropped."""
     return [s.strip() for s in (text or "").split(",") if s.strip()]
 
 
@@ -60,7 +61,7 @@ def new(
     knowledge article most like it, when one is close)."""
     t = tickets.create(env(), {
         "title": title, "type": type_.strip(), "dept": dept.strip(), "product": product.strip(), "fault": fault,
-        "priority": priority.value, "impact": impact.value, "skills": _csv(skills), "zone": zone,
+        "priority": priority.value, "impact": impact.value, "skills": comma_list(skills), "zone": zone,
         "customer": customer, "phone": phone, "channel": channel, "description": description,
     })
     if json:
@@ -78,7 +79,7 @@ def _hint_similar(key: str) -> None:
     if best is not None:
         import sys
 
-        from ticketctl.commands.kb_cmd import similar_hint
+        from ticketctl.render.kb import similar_hint
 
         print(similar_hint([best]), file=sys.stderr)
 
@@ -95,7 +96,7 @@ def list_(
 ) -> None:
     """List tickets: by default the open ones, highest priority weight first."""
     rows = tickets.listing(env(), [s.value for s in status] if status else None, assignee, dept, sort.value, limit)
-    emit_json(rows) if json else ticket_table(rows)
+    emit_json(rows) if json else print_tickets(rows)
 
 
 def mine(
@@ -106,7 +107,7 @@ def mine(
     """My open tickets (TICKETCTL_USER or `config set me NAME`), highest weight first."""
     e = env()
     rows = tickets.listing(e, [s.value for s in status] if status else None, e.actor, None, "weight", limit)
-    emit_json(rows) if json else ticket_table(rows)
+    emit_json(rows) if json else print_tickets(rows)
 
 
 def show(
@@ -122,9 +123,9 @@ def show(
     if json:
         emit_json(t)
         return
-    from ticketctl.commands.render_show import print_ticket
+    from ticketctl.render.show import ticket_page
 
-    print_ticket(t, duration)
+    print_markup(ticket_page(t))
 
 
 def register(app: typer.Typer) -> None:

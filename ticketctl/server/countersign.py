@@ -53,7 +53,7 @@ def _load_server_key(c: Connection) -> tuple[Any, str, str]:
         key = loaded
     pub = key.public_key()
     pub_pem = pub.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    from ticketctl.services.keys import key_id_of
+    from ticketctl.services.signing import key_id_of
 
     return key, pub_pem, key_id_of(pub_pem)
 
@@ -64,7 +64,7 @@ def device_keys(c: Connection) -> dict[str, dict[str, Any]]:
     Only keys that pass ``keys.key_problem``; a key id two devices hold (possible
     in a database from before ``/sync/hello`` refused it) stays with the device
     enrolled first, never with the one that copied it."""
-    from ticketctl.services.keys import key_problem
+    from ticketctl.services.signing import key_problem
 
     out: dict[str, dict[str, Any]] = {}
     for name, pem, kid, revoked in devices.enrolled_keys(c):

@@ -29,7 +29,6 @@ by the same rules.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
 import os
@@ -111,6 +110,8 @@ def claim(engine: Engine, job: str, every: float, now: float | None = None) -> b
 def replica(server_home: Home, url: str, db: Engine) -> Any:
     """The jobs' device (its ``Env``): a store in ``<server home>/jobs``, enrolled
     with the server's database on first use and set up against ``url``."""
+    from filelock import FileLock
+
     from ticketctl.server.admin import enrol
     from ticketctl.services.env import Env
     from ticketctl.sync import client
@@ -118,9 +119,7 @@ def replica(server_home: Home, url: str, db: Engine) -> Any:
     root = Path(server_home.root or server_home.config_file.parent) / "jobs"
     root.mkdir(parents=True, exist_ok=True)
     ident = root / "device.json"
-    fd = os.open(root / "device.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)  # the workers of one instance enrol one device between them
+    with FileLock(root / "device.lock"):  # the workers of one instance enrol one device between them
         if ident.exists():
             me = json.loads(ident.read_text())
         else:
@@ -136,8 +135,6 @@ def replica(server_home: Home, url: str, db: Engine) -> Any:
         env = Env(home, environ)
         if not env.home.sync_file.exists() or client.load_settings(env).get("url") != url:
             client.setup(env, url, me["token"])
-    finally:
-        os.close(fd)
     return env
 
 

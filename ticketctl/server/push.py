@@ -35,7 +35,7 @@ from ticketctl.server.store import devices
 from ticketctl.server.store.engine import high_water, lock_sequence, now_iso
 from ticketctl.server.store.log import result_json
 from ticketctl.server.store.team import ServerStore
-from ticketctl.services import keys
+from ticketctl.services import signing
 from ticketctl.services.mutations import intent, prepare
 from ticketctl.sync.bodies import Hello, HistoryEvent, Mutation
 
@@ -55,7 +55,7 @@ def hello(server: Server, dev: Device, body: Hello) -> dict[str, Any]:
             lock_sequence(c)  # two first hellos asking for one prefix: one after the other
             prefix = devices.give_prefix(c, dev.name, body.prefix)
         if body.public_key and body.public_key != dev.public_key:  # no write (and no write lock) on every sync
-            problem = keys.key_problem(body.public_key, body.key_id)
+            problem = signing.key_problem(body.public_key, body.key_id)
             holder = devices.key_holder(c, str(body.key_id), dev.name) if problem is None else None
             if holder is not None:
                 problem = (f"signing key {body.key_id} is enrolled by device {holder}: a device needs a key of its own"

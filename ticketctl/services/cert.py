@@ -3,7 +3,7 @@ or from the text of its QR code.
 
 Issuing: the content (``core.certificate.build_content``) is drawn, what the
 pages are is added to it (``cert_pdf.make``), it is hashed and the payload
-signed with this device's key (``services.keys``), then the mutation
+signed with this device's key (``services.signing``), then the mutation
 :func:`record_certificate` puts the certificate on the ticket's timeline (it
 syncs like any action), and only then is the file written. A refused issue
 writes nothing.
@@ -32,7 +32,7 @@ from ticketctl.core.model import iso
 from ticketctl.errors import BadInput, Refused
 from ticketctl.home import atomic_write
 from ticketctl.i18n import N_, _
-from ticketctl.services import keys, tickets
+from ticketctl.services import signing, tickets
 from ticketctl.services.env import Env
 from ticketctl.services.evidence import blob_path
 from ticketctl.services.mutations import mutation
@@ -66,7 +66,7 @@ def issue(env: Env, key: str, out: Path, base_url: str | None = None) -> dict[st
     from ticketctl.services import cert_fonts, cert_page, cert_pdf
 
     cert_id = certificate.b64(secrets.token_bytes(8))
-    kid = keys.key_id(env)
+    kid = signing.key_id(env)
     issued_at = iso(env.now)
     content = certificate.build_content(cert_id, shown, issued_at, env.actor, kid, i18n.current())
     # the font first: a certificate that cannot be printed exactly is refused before anything is signed
@@ -76,7 +76,7 @@ def issue(env: Env, key: str, out: Path, base_url: str | None = None) -> dict[st
 
     def sign(signed: dict[str, Any]) -> str:
         digest = certificate.content_hash(signed)
-        signature = keys.sign(env, certificate.unsigned_text(cert_id, shown["key"], digest, kid).encode("ascii"))
+        signature = signing.sign(env, certificate.unsigned_text(cert_id, shown["key"], digest, kid).encode("ascii"))
         return certificate.encode_payload(cert_id, shown["key"], digest, kid, signature)
 
     content, payload, data = cert_pdf.make(content, sign, photos, font, env.public_url(base_url) or None)
@@ -101,7 +101,7 @@ def verify(env: Env, source: str) -> dict[str, Any]:
     ``reason`` and ``warnings`` are Messages: English in JSON, ``render`` them for people.
     ``revoked_at`` and ``countersigned_at``: when this device knows the key was
     revoked and the server countersigned the certificate (else None)."""
-    ring = keys.keyring(env)
+    ring = signing.keyring(env)
     result: dict[str, Any] = {"valid": False, "reason": "", "source": "qr", "cert_id": None, "ticket": None,
                               "key_id": None, "device": None, "revoked_at": None, "countersigned_at": None,
                               "countersigned": False, "warnings": []}

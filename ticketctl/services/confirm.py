@@ -1,7 +1,7 @@
 """The customer's confirmation: in person on the technician's terminal, or by
 phone through a single-use link the technician shows as a QR code.
 
-The phone path, end to end (the server side lives in ``ticketctl.sync``)::
+The phone path, end to end (the server side lives in ``ticketctl.server.web.confirm``)::
 
     technician: request_qr(env, key, base)  -> token "ABC-12.<random>", url base/c/<token>
                   records ticket.confirm_requested {token: sha256(token), expires_at}

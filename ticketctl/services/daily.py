@@ -25,7 +25,7 @@ from ticketctl.core.model import iso
 from ticketctl.i18n import N_, _
 from ticketctl.services import kpi
 from ticketctl.services.env import Env
-from ticketctl.services.sheets import fit_columns
+from ticketctl.services.xlsx import fit_columns
 
 #: band -> cell fill (Excel's own "good / neutral / bad" palette, plus a light green for ok)
 BAND_FILLS = {"excellent": "C6EFCE", "ok": "E2EFDA", "watch": "FFEB9C", "warning": "FFC7CE"}

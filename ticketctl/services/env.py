@@ -69,7 +69,7 @@ class Env:
         """Who is acting: ``TICKETCTL_USER``, else the config's ``me``, else the OS user."""
         name = self.environ.get("TICKETCTL_USER") or self.config.me
         if name:
-            from ticketctl.core.text import check_text
+            from ticketctl.core.inputs import check_text
 
             check_text("TICKETCTL_USER" if self.environ.get("TICKETCTL_USER") else "me", name)
         else:

@@ -114,7 +114,7 @@ def fill_heatmap_sheet(ws: Any, hm: dict[str, Any]) -> None:
             ColorScaleRule(start_type="min", start_color="FFFFFF", mid_type="percentile", mid_value=50,
                            mid_color="FFD966", end_type="max", end_color="E06666"),
         )
-    from ticketctl.services.sheets import fit_columns
+    from ticketctl.services.xlsx import fit_columns
 
     fit_columns(ws, {"A": 24})  # Chinese labels count two columns a character
 
@@ -136,7 +136,7 @@ def write_xlsx(path: str, hm: dict[str, Any], stuck_rows: list[dict[str, Any]]) 
     st.append([_("key"), _("status"), _("dept"), _("product"), _("fault"), _("age (h)")])
     for t in stuck_rows:
         st.append([t["key"], t["status"], t["dept"], t["product"], t["fault"], t["age_h"]])
-    from ticketctl.services.sheets import fit_columns
+    from ticketctl.services.xlsx import fit_columns
 
     fit_columns(st)
     buf = io.BytesIO()

@@ -49,7 +49,7 @@ from ticketctl.core.model import Event, OutOfRange, Ticket, in_range, iso
 from ticketctl.errors import BadInput, Refused
 from ticketctl.i18n import _
 from ticketctl.services.env import Env
-from ticketctl.services.importer import KEEP_ROWS, READ_ERRORS, uid, unreadable, zone
+from ticketctl.services.servicenow_log import KEEP_ROWS, READ_ERRORS, uid, unreadable, zone
 from ticketctl.store.db import Store
 
 FIELDS = ("title", "type", "dept", "product", "fault", "priority", "impact", "zone", "customer", "phone", "channel",

@@ -1,4 +1,4 @@
-"""What the dispatcher's dashboard reads (``services.board``): the ranking's
+"""What the dispatcher's dashboard reads (``services.dashboard``): the ranking's
 sort keys, the row ids a filter keeps, the header's counts, the events since
 the last look, and the heat-map cells a change touched.
 
@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ticketctl.core.config import Config
-from ticketctl.store.db import Part
+from ticketctl.store.part import Part
 from ticketctl.store.queries import OPEN_SQL, weight_sql
 
 #: search words ``field:value`` that filter one column exactly

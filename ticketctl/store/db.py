@@ -456,15 +456,6 @@ class Store:
         self.outbox.queue(mutation_id, name, args, at, actor)
 
 
-class Part:
-    """One concern of a :class:`Store` (a module of ``ticketctl.store``) over
-    its connection; inside the store's transaction when one is open."""
-
-    def __init__(self, store: Store):
-        self.store = store
-        self.db = store.db
-
-
 def create(db: sqlite3.Connection) -> None:
     """Make every table, index and trigger of a new store in ``db`` (inside the
     caller's transaction) and set its version: the statements of ``store.ddl``."""

@@ -1,4 +1,4 @@
-"""What the importers read (``services.importer``: a ServiceNow event log;
+"""What the importers read (``services.import_servicenow``: a ServiceNow event log;
 ``services.import_csv``: a table of tickets): which keys are taken, which
 events an earlier run of the same import wrote, who is on the roster.
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from ticketctl.core.model import Event
-from ticketctl.store.db import Part
+from ticketctl.store.part import Part
 from ticketctl.store.rows import EVENT_COLUMNS, event_from_row
 
 CHUNK = 500

@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ticketctl.store.db import Part
+from ticketctl.store.part import Part
 
 GROUPS = ("", "dept", "channel")
 ACCESS = ("", "NOT INDEXED")

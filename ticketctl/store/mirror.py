@@ -1,7 +1,7 @@
-"""What applying the server's answers writes here (``sync.local``): a snapshot
+"""What applying the server's answers writes here (``sync.replica``): a snapshot
 replacing the confirmed history, and a pulled page's events and results.
 
-Each method runs inside the caller's transaction; ``sync.local`` then folds
+Each method runs inside the caller's transaction; ``sync.replica`` then folds
 again what they touched (``store.replay``) and moves the cursor in the same
 transaction.
 """
@@ -19,7 +19,7 @@ from ticketctl.core.kb import Article
 from ticketctl.core.model import Event, Technician, Ticket
 from ticketctl.i18n import _
 from ticketctl.store.columns import JSON_COLUMNS
-from ticketctl.store.db import Part
+from ticketctl.store.part import Part
 from ticketctl.store.rows import TICKET_COLUMNS
 
 CHUNK = 500

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ticketctl.store.db import Part
+from ticketctl.store.part import Part
 
 _INSERT = (
     "INSERT INTO notifications (created_at, target, url, body, ticket, rule, status, attempts, next_attempt_at)"

@@ -21,7 +21,7 @@ import json
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
-from ticketctl.store.db import Part
+from ticketctl.store.part import Part
 
 #: events this store has not had confirmed that no queued mutation made: history written directly
 _UNSHARED = "server_seq IS NULL AND mutation_id NOT IN (SELECT mutation_id FROM outbox)"

@@ -11,13 +11,15 @@ computes and sorts it for 100k open tickets in tens of milliseconds.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ticketctl.core.config import IMPACTS, PRIORITIES, Config
 from ticketctl.core.kb import Article
 from ticketctl.core.model import OPEN_STATUSES, Ticket
 from ticketctl.core.priority import hours_factor
-from ticketctl.store.db import Store
+
+if TYPE_CHECKING:
+    from ticketctl.store.part import Tables as Store
 
 SORTS = ("weight", "created", "due")
 

@@ -3,7 +3,7 @@ the bases a snapshot brought, the events of one entity or of many in fold
 order, the projections as stored, and their removal.
 
 ``services.rebuild`` replays everything (``store check``, ``store rebuild``);
-``sync.local`` folds again only what a pull or a discarded change touched.
+``sync.replica`` folds again only what a pull or a discarded change touched.
 Both fold in ``EVENT_ORDER``: the server's events in its order, then this
 device's unconfirmed ones in the order they were made.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 from ticketctl.core.kb import Article
 from ticketctl.core.model import Event, Technician, Ticket
-from ticketctl.store.db import Part
+from ticketctl.store.part import Part
 from ticketctl.store.rows import (
     ARTICLE_COLUMNS,
     EVENT_COLUMNS,

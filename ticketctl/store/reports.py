@@ -1,6 +1,6 @@
 """The supervisors' reports over the projections (never a replay of events):
 the morning brief (``services.report``), the backlog's age, blocked time and
-trend (``services.views_more``), the heat map now or at a past moment
+trend (``services.report``), the heat map now or at a past moment
 (``services.heatmap``) and the demo's summary (``services.demo``).
 
 Each figure is one GROUP BY: "now" reads the tickets through the covering
@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ticketctl.core.model import Ticket
-from ticketctl.store.db import Part
+from ticketctl.store.part import Part
 from ticketctl.store.queries import OPEN_SQL
 
 #: what a heat map may be keyed by (the spans hold all but channel)

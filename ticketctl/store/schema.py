@@ -173,7 +173,7 @@ MIGRATIONS: list[str] = [
     ALTER TABLE tickets ADD COLUMN certificates TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE tickets ADD COLUMN qa TEXT NOT NULL DEFAULT '[]';
     """,
-    # v6: the dashboard's ranking (services.board) reads only this index: the
+    # v6: the dashboard's ranking (services.dashboard) reads only this index: the
     # weight's inputs, the order's tie-breaks and the columns a filter matches
     """
     CREATE INDEX tickets_rank ON tickets (status, priority, impact, resolve_due_bt, resolve_left_s, resolve_target_s,

@@ -19,7 +19,7 @@ from typing import Any
 from ticketctl.core import sweep as rules
 from ticketctl.core.config import PRIORITIES, Config
 from ticketctl.core.model import Ticket, iso
-from ticketctl.store.db import Part
+from ticketctl.store.part import Part
 from ticketctl.store.queries import OPEN_SQL
 
 LEFT_SQL = "COALESCE(resolve_due_bt - :now_bt, resolve_left_s)"

@@ -35,11 +35,11 @@ from typing import Any
 from ticketctl.errors import BadInput, Refused, TicketctlError, Unreachable
 from ticketctl.home import atomic_write
 from ticketctl.i18n import _
-from ticketctl.services import keys
+from ticketctl.services import signing
 from ticketctl.services.env import Env
-from ticketctl.sync import local
-from ticketctl.sync.local import CURSOR, DEVICE, EPOCH, LAST_SYNC, NEXT_CLIENT_SEQ, ROLE
+from ticketctl.sync import replica
 from ticketctl.sync.protocol import BATCH_BYTES
+from ticketctl.sync.replica import CURSOR, DEVICE, EPOCH, LAST_SYNC, NEXT_CLIENT_SEQ, ROLE
 
 PUSH_BATCH = 500
 PAGE = 5000
@@ -156,7 +156,7 @@ def setup(env: Env, url: str, token: str) -> dict[str, Any]:
 
 def _hello(env: Env, conn: Connection) -> dict[str, Any]:
     st = env.store
-    body: dict[str, Any] = {"prefix": st.meta("key_prefix"), "public_key": keys.public_key_pem(env), "key_id": keys.key_id(env)}
+    body: dict[str, Any] = {"prefix": st.meta("key_prefix"), "public_key": signing.public_key_pem(env), "key_id": signing.key_id(env)}
     me = conn.call("POST", "/sync/hello", json=body)
     trust_keys(env, conn)
     with st.transaction():
@@ -174,20 +174,20 @@ def _hello(env: Env, conn: Connection) -> dict[str, Any]:
 def trust_keys(env: Env, conn: Connection) -> None:
     """Trust the keys of the team's enrolled devices and of the server (and
     record revocations), so `cert verify` works offline afterwards. A key that
-    fails ``keys.key_problem`` is skipped with a notice naming its device: one
+    fails ``signing.key_problem`` is skipped with a notice naming its device: one
     bad key never stops this device's sync."""
-    have = keys.trusted(env)
+    have = signing.trusted(env)
     listed = conn.call("GET", "/sync/keys").get("keys")
     for kid, k in (listed if isinstance(listed, dict) else {}).items():
         entry = {"pem": k.get("pem"), "device": k.get("device"), "revoked_at": k.get("revoked_at")} if isinstance(k, dict) else {}
-        problem = keys.key_problem(entry.get("pem"), kid) if entry else "not a key entry"
+        problem = signing.key_problem(entry.get("pem"), kid) if entry else "not a key entry"
         if problem is not None or not isinstance(entry["device"], str) or not isinstance(entry["revoked_at"], str | None):
             if env.notice is not None:
                 env.notice(_("skipped the signing key {key_id} of device {device}: {problem}").format(
                     key_id=str(kid)[:64], device=str(entry.get("device"))[:200], problem=problem or _("malformed entry")))
             continue
         if have.get(kid) != entry:
-            keys.trust(env, kid, str(entry["pem"]), entry["device"], entry["revoked_at"])
+            signing.trust(env, kid, str(entry["pem"]), entry["device"], entry["revoked_at"])
 
 
 def sync(env: Env, progress: Progress | None = None) -> dict[str, Any]:
@@ -211,8 +211,8 @@ def _run(env: Env, conn: Connection, progress: Progress | None = None) -> dict[s
     if st.meta(EPOCH, "") != me["epoch"]:
         _renumber(env, int(me["last_client_seq"]) + 1)
         try:  # the body as it came: SQLite reads it, each ticket's text becomes its base
-            local.apply_snapshot(st, cfg, conn.call("GET", "/sync/snapshot", raw=True))
-        except local.BadSnapshot as e:
+            replica.apply_snapshot(st, cfg, conn.call("GET", "/sync/snapshot", raw=True))
+        except replica.BadSnapshot as e:
             raise ServerError(_("the server's snapshot cannot be read: {error}").format(error=e)) from None
         bootstrapped = True
     elif st.meta(NEXT_CLIENT_SEQ, "") == "":
@@ -226,7 +226,7 @@ def _run(env: Env, conn: Connection, progress: Progress | None = None) -> dict[s
         page = conn.call("GET", "/sync/pull", params={"after": int(st.meta(CURSOR, "0")), "limit": PAGE})
         if page["epoch"] != me["epoch"]:
             raise Unreachable(_("the server was restored from a backup during this sync; run `ticketctl sync` again"))
-        new, refused = local.apply_page(st, cfg, page)
+        new, refused = replica.apply_page(st, cfg, page)
         pulled += new
         rejected += [r for r in refused if r["mutation_id"] not in {x["mutation_id"] for x in rejected}]
         if not page["more"]:
@@ -434,9 +434,9 @@ def discard(env: Env, rid: int) -> dict[str, Any]:
             id=rid, state=state))
     st = env.store
     with st.transaction():
-        targets = local.pending_targets(st, [mid])
+        targets = replica.pending_targets(st, [mid])
         st.outbox.discard(rid, mid)
-        local.refold(st, env.config, *targets)
+        replica.refold(st, env.config, *targets)
     return {"discarded": rid, "name": name}
 
 

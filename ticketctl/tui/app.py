@@ -20,13 +20,13 @@ from textual.widgets import DataTable, Input
 
 from ticketctl.errors import TicketctlError
 from ticketctl.i18n import N_, _
-from ticketctl.services import board, dispatch, heatmap, tickets
-from ticketctl.services.board import Filter
+from ticketctl.services import dashboard, dispatch, heatmap, tickets
+from ticketctl.services.dashboard import Filter
 from ticketctl.services.env import Env
 from ticketctl.tui.backlog import BacklogView
 from ticketctl.tui.dialogs import AssignDialog, BlockDialog, DispatchDialog, HelpDialog, PromptDialog
-from ticketctl.tui.live import FIRST_ROWS, Apply, LiveApp, _cells, similar_docs, sync_state, waiting_approvals
-from ticketctl.tui.panels import GROUPINGS, HeatMap
+from ticketctl.tui.live import FIRST_ROWS, Apply, LiveApp, similar_docs, sync_state, waiting_approvals
+from ticketctl.tui.panels import GROUPINGS, HeatMap, map_cells
 from ticketctl.tui.screens import ApprovalsScreen, BlockedScreen, DetailScreen, RejectedScreen, blocked_view
 
 #: (key, action, footer label, description): the bindings, the command palette and the help screen
@@ -184,7 +184,7 @@ class Dashboard(LiveApp):
         key = self._with_key()
         if key:
             self._prompt(_("Escalate {key} to the supervisor").format(key=key), _("why"), False,
-                         lambda text: self.act(lambda env: board.escalate(env, key, text), _("escalated")))
+                         lambda text: self.act(lambda env: dashboard.escalate(env, key, text), _("escalated")))
 
     def action_dispatch(self) -> None:
         def work(env: Env) -> Apply:
@@ -234,7 +234,7 @@ class Dashboard(LiveApp):
         by = GROUPINGS[(GROUPINGS.index(heat.by) + 1) % len(GROUPINGS)]
 
         def work(env: Env) -> Apply:
-            cells = _cells(heatmap.heatmap(env, by))
+            cells = map_cells(heatmap.heatmap(env, by))
             def apply() -> None:
                 heat.show(by, cells)
                 self.show_filter()
@@ -265,9 +265,9 @@ class Dashboard(LiveApp):
         self.push_screen(screen)
 
         def work(env: Env) -> Apply:
-            rk = board.ranking(env, "blocked")
-            rows = board.rows(env, [r[2] for r in rk.ranks[:FIRST_ROWS]])
-            summary = board.blocked_summary(env)
+            rk = dashboard.ranking(env, "blocked")
+            rows = dashboard.rows(env, [r[2] for r in rk.ranks[:FIRST_ROWS]])
+            summary = dashboard.blocked_summary(env)
 
             def apply() -> None:
                 self.blocked_rank = rk

@@ -3,7 +3,7 @@
 Textual's ``DataTable`` measures every row before its first frame (~0.3 ms a
 row: ~25 s for 100k rows), so this table draws only what is on screen. It
 holds the ranking (one sort key per matching ticket, see
-``services.board``) and a bounded cache of rows around the viewport; a line
+``services.dashboard``) and a bounded cache of rows around the viewport; a line
 whose row is not cached yet draws its key and asks ``loader`` for the rows
 around it, which a worker fetches from SQLite by key::
 
@@ -28,10 +28,10 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ticketctl.commands.output import duration  # the CLI's durations, in the current language
-from ticketctl.core.text import fit
+from ticketctl.cells import fit
 from ticketctl.i18n import N_, _
-from ticketctl.services.board import Rank, remove_rank
+from ticketctl.render.text import duration  # the CLI's durations, in the current language
+from ticketctl.services.dashboard import Rank, remove_rank
 
 SLA_STYLE = {"ok": "green", "at_risk": "bold yellow", "breached": "bold red", "paused": "cyan", "done": "dim"}
 PRIORITY_STYLE = {"urgent": "bold red", "high": "yellow", "medium": "", "low": "dim"}

@@ -13,10 +13,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ticketctl.cells import cells, ljust
 from ticketctl.core.config.workflow import BLOCK_FIELDS
 from ticketctl.core.dispatch import why_skipped
 from ticketctl.core.message import render
-from ticketctl.core.text import cells, ljust
 from ticketctl.i18n import N_, _
 
 #: the block fields' input placeholders (the names stay the config's words)

@@ -15,7 +15,7 @@ store set up for sync the same poll reads the outbox (pending and rejected
 changes) and the time of the last sync for the header.
 
 Keys stay quick: a ``field:value`` filter is cut from the ranking in memory
-(``board.Ranking.select``) and only the rows of the first page not cached
+(``dashboard.Ranking.select``) and only the rows of the first page not cached
 yet are read; there is no Footer (it rebuilds a widget per key each time the
 focus moves), a one-line hint instead.
 """
@@ -38,11 +38,11 @@ from textual.widgets import Input, Static
 
 from ticketctl.errors import TicketctlError
 from ticketctl.i18n import N_, _, ngettext
-from ticketctl.services import approvals, board, heatmap, kb, techs, tickets
-from ticketctl.services.board import Filter, Ranking
+from ticketctl.services import approvals, dashboard, heatmap, kb, techs, tickets
+from ticketctl.services.dashboard import Filter, Ranking
 from ticketctl.services.env import Env
 from ticketctl.tui.backlog import BacklogView
-from ticketctl.tui.panels import HeatMap, TechLoad, axis
+from ticketctl.tui.panels import HeatMap, TechLoad, axis, map_cells
 from ticketctl.tui.screens import ApprovalsScreen, BlockedScreen, DetailScreen, RejectedScreen
 
 #: what a worker hands back to run on the UI thread
@@ -53,7 +53,7 @@ RERANK_S = 60.0
 FIRST_ROWS = 120
 #: similar resolved tickets and articles on a ticket's detail screen (``ticketctl show`` lists as many)
 SIMILAR_SHOWN = 3
-#: the header's counts: (label, ``board.counts`` name, style)
+#: the header's counts: (label, ``dashboard.counts`` name, style)
 COUNTS = ((N_("open"), "open", "bold"), (N_("unassigned"), "unassigned", "bold"), (N_("at risk"), "at_risk", "bold yellow"),
           (N_("breached"), "breached", "bold red"), (N_("blocked"), "blocked", "bold magenta"))
 
@@ -190,12 +190,12 @@ class LiveApp(App[None]):
         board_open = self.approvals_open()
 
         def work(env: Env) -> Apply:
-            seq = board.last_seq(env)
-            master = board.ranking(env)
+            seq = dashboard.last_seq(env)
+            master = dashboard.ranking(env)
             ranks = master.select(flt, words(env, flt))
-            rows = board.rows(env, [r[2] for r in ranks[:FIRST_ROWS]])
-            counts, team = board.counts(env), techs.listing(env)
-            cells = _cells(heatmap.heatmap(env, by))
+            rows = dashboard.rows(env, [r[2] for r in ranks[:FIRST_ROWS]])
+            counts, team = dashboard.counts(env), techs.listing(env)
+            cells = map_cells(heatmap.heatmap(env, by))
             reasons = {k: (v.label or k, list(v.fields)) for k, v in env.config.reasons.items()}
             waiting = waiting_approvals(env) if board_open else None
 
@@ -221,7 +221,7 @@ class LiveApp(App[None]):
         ranks = rk.start_facets()
 
         def run() -> None:
-            groups = board.facets(ranks)
+            groups = dashboard.facets(ranks)
             if self.is_running:
                 try:
                     self.call_from_thread(rk.set_facets, groups)
@@ -233,7 +233,7 @@ class LiveApp(App[None]):
     def load_rows(self, keys: list[str]) -> None:
         """The backlog (or the blocked board) scrolled onto rows it has not read."""
         def work(env: Env) -> Apply:
-            rows = board.rows(env, keys)
+            rows = dashboard.rows(env, keys)
             return lambda: self._add_rows(rows)
         self.background(work)
 
@@ -279,7 +279,7 @@ class LiveApp(App[None]):
             return
 
         def work(env: Env) -> Apply:
-            rows = board.rows(env, missing)
+            rows = dashboard.rows(env, missing)
             return lambda: show(rows)
         self.background(work)
 
@@ -304,22 +304,22 @@ class LiveApp(App[None]):
 
         def work(env: Env) -> Apply | None:
             sync = sync_state(env)
-            ch = board.changes_since(env, seq)
+            ch = dashboard.changes_since(env, seq)
             if ch.seq == seq:
                 return lambda: self._poll_done(sync)
             if ch.many or master is None:
                 return self._reload_after_poll
-            new = board.ranks(env, master, ch.tickets)
+            new = dashboard.ranks(env, master, ch.tickets)
             live = [k for k, r in new.items() if r is not None]
-            keep = board.matching(env, flt, live)
+            keep = dashboard.matching(env, flt, live)
             shown = {k: (r if r is not None and (keep is None or r[3] in keep) else None) for k, r in new.items()}
-            rows = board.rows(env, live[:1000])
-            blocked_new = board.ranks(env, blocked, ch.tickets) if blocked is not None else None
-            counts = board.counts(env)
-            cells = board.heat_cells(env, by, ch.tickets, ch.previous)
+            rows = dashboard.rows(env, live[:1000])
+            blocked_new = dashboard.ranks(env, blocked, ch.tickets) if blocked is not None else None
+            counts = dashboard.counts(env)
+            cells = dashboard.heat_cells(env, by, ch.tickets, ch.previous)
             team = techs.listing(env) if ch.techs else None
             shows = {k: tickets.show(env, k) for k in detail if k in ch.tickets}
-            summary = board.blocked_summary(env) if blocked is not None else None
+            summary = dashboard.blocked_summary(env) if blocked is not None else None
             waiting = waiting_approvals(env) if board_open else None  # a decision, a delegation, a request: any event
 
             def apply() -> None:
@@ -430,7 +430,7 @@ def waiting_approvals(env: Env) -> tuple[list[dict[str, Any]], int]:
 
 def words(env: Env, flt: Filter) -> set[int] | None:
     """Row ids of the open tickets ``flt``'s free words match (None: no words)."""
-    return board.matching(env, Filter(words=flt.words)) if flt.words else None
+    return dashboard.matching(env, Filter(words=flt.words)) if flt.words else None
 
 
 def sync_state(env: Env) -> dict[str, Any] | None:
@@ -457,8 +457,3 @@ def sync_text(sync: dict[str, Any] | None) -> Text:
     last = sync["last_sync"]
     text.append("  ").append(_("last {time}Z {date}").format(time=last[11:16], date=last[5:10]) if last else _("never synced"), "dim")
     return text
-
-
-def _cells(hm: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    a, b = hm["by"]
-    return {(c[a], c[b]): {k: c[k] for k in ("count", "over_4h", "oldest_age_h")} for c in hm["cells"]}

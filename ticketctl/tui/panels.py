@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
-from ticketctl.core.text import fit, truncate
+from ticketctl.cells import fit, truncate
 from ticketctl.i18n import N_, _
 from ticketctl.services.heatmap import grid
 
@@ -33,6 +33,14 @@ OTHER = N_("(other)")
 def axis(name: str) -> str:
     """A heat map axis (``dept``, ``product``, ``fault``) in the current language."""
     return _(AXES[name]) if name in AXES else name
+
+
+def map_cells(hm: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """A two-dimension heat map (``services.heatmap.heatmap``) as :meth:`HeatMap.show`
+    takes it: ``{(row, column): {count, over_4h, oldest_age_h}}``, the shape
+    ``services.dashboard.heat_cells`` gives for the cells a change touched."""
+    a, b = hm["by"]
+    return {(c[a], c[b]): {k: c[k] for k in ("count", "over_4h", "oldest_age_h")} for c in hm["cells"]}
 
 
 def cell_text(cell: dict[str, Any] | None, top: int) -> Text:

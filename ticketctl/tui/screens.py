@@ -16,11 +16,13 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from ticketctl.commands.render_show import _payload_text as event_text
 from ticketctl.core import approvals as approval_rules
 from ticketctl.core import kb
 from ticketctl.i18n import N_, _, localize
-from ticketctl.tui.backlog import BLOCKED_COLUMNS, SLA_STYLE, BacklogView, duration
+from ticketctl.render.kb import match_reason
+from ticketctl.render.show import event_text
+from ticketctl.render.text import duration
+from ticketctl.tui.backlog import BLOCKED_COLUMNS, SLA_STYLE, BacklogView
 
 HINT = N_("escape back   a assign  b block  u unblock  s start  r resolve  n note  e escalate   ? help")
 BLOCKED_HINT = N_("escape back   enter open   a assign  u unblock  s start  r resolve  n note  e escalate   ? help")
@@ -45,7 +47,7 @@ def similar_section(similar: list[dict[str, Any]]) -> list[RenderableType]:
     grid.add_column(style="dim", overflow="fold")
     for r in similar:
         kind = _("article") if r["kind"] == "article" else _("ticket")
-        grid.add_row(Text(kind), Text(r["id"]), Text(r["title"]), Text(kb.why_text(r.get("why") or {})))
+        grid.add_row(Text(kind), Text(r["id"]), Text(r["title"]), Text(match_reason(r)))
     return [head, grid]
 
 

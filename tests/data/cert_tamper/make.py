@@ -137,7 +137,7 @@ def make(out: Path, new_base: bool = False) -> list[dict[str, Any]]:
 
 
 def key_id() -> str:
-    from ticketctl.services.keys import key_id_of
+    from ticketctl.services.signing import key_id_of
 
     return key_id_of((HERE / "test_key.pub.pem").read_text("ascii"))
 

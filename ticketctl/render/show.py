@@ -1,17 +1,20 @@
-"""The human view of ``ticketctl show``."""
+"""A ticket's page, as ``ticketctl show`` prints it, and the text of each
+event on its timeline (the dashboard's detail shows the same text)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from ticketctl.commands.output import SLA_STYLE, escape, text_console
+from ticketctl.cells import ljust, rjust
 from ticketctl.core.approvals import money
-from ticketctl.core.text import ljust, rjust
 from ticketctl.i18n import N_, _, localize
+from ticketctl.render.kb import match_reason
+from ticketctl.render.text import SLA_STYLE, duration, escape
 
 
-def _payload_text(e: dict[str, Any]) -> str:
+def event_text(e: dict[str, Any]) -> str:
+    """What a timeline event says, in the reader's language: ``to ana (was bob)``
+    for an assignment, the reason and its fields for a block, a note's text, ..."""
     p = e["payload"]
     typ = e["type"].split(".", 1)[1]
     if typ == "created":
@@ -56,14 +59,21 @@ def _payload_text(e: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in p.items())
 
 
+def timeline_line(e: dict[str, Any]) -> str:
+    """One timeline row of the show page, as Rich markup: when, who, what kind, what it says."""
+    return f"    {e['at']}  {escape(ljust(e['actor'], 10))} {ljust(e['type'].split('.', 1)[1], 10)} {escape(event_text(e))}"
+
+
 def _label(text: str) -> str:
     """A translated row label, right-aligned in the 13-cell label column."""
     return f"  [dim]{rjust(text, 13)}[/]  "
 
 
-def print_ticket(t: dict[str, Any], duration: Callable[[int | None], str]) -> None:
-    c = text_console()
-    c.print(f"[bold]{t['key']}[/]  {escape(t['title'])}")
+def ticket_page(t: dict[str, Any]) -> list[str]:
+    """``ticketctl show``'s page as lines of Rich markup (``services.tickets.show``'s
+    ticket, with ``similar`` when read): fields, SLA clocks, block, checklist,
+    evidence, confirmation, certificates, the timeline and the similar documents."""
+    out = [f"[bold]{t['key']}[/]  {escape(t['title'])}"]
     status = t["status"] + (f" ({t['blocked_reason']}, {duration(t['blocked_for_s'])})" if t["blocked_reason"] else "")
     rows = [
         (N_("status"), status),
@@ -87,33 +97,30 @@ def print_ticket(t: dict[str, Any], duration: Callable[[int | None], str]) -> No
     if t.get("resolution"):
         rows.append((N_("resolution"), t["resolution"]))
     for k, v in rows:
-        c.print(f"  [dim]{rjust(_(k), 13)}[/]  {v if k in ('resolve due',) else escape(str(v))}")
+        out.append(f"  [dim]{rjust(_(k), 13)}[/]  {v if k in ('resolve due',) else escape(str(v))}")
     if t["checklist"]:
-        c.print(_label(_("checklist")) + "  ".join(("[green]x[/] " if i["done"] else "[ ] ") + escape(i["item"])
-                                                 for i in t["checklist"]))
+        out.append(_label(_("checklist")) + "  ".join(("[green]x[/] " if i["done"] else "[ ] ") + escape(i["item"])
+                                                    for i in t["checklist"]))
     for ev in t["evidence"]:
         flag = f" [yellow]{ev['flag']}[/]" if ev.get("flag") else ""
         item = " " + _("for {item}").format(item=ev["item"]) if ev.get("item") else ""
         taken = " " + _("taken {at}").format(at=ev["captured_at"]) if ev.get("captured_at") else ""
-        c.print(_label(_("evidence")) + f"{escape(ev['name'])} {ev['sha256'][:12]}{item}{taken}{flag}")
+        out.append(_label(_("evidence")) + f"{escape(ev['name'])} {ev['sha256'][:12]}{item}{taken}{flag}")
     conf = t["confirmation"]
     if conf:
         r = conf["ratings"]
-        c.print(_label(_("confirmation")) + _(
+        out.append(_label(_("confirmation")) + _(
             "{name} ({via}): solved {solved}/5, professional {professional}/5, on time {on_time}/5: {comment}").format(
             name=escape(conf["by"]), via=conf["via"], solved=r["solved"], professional=r["professional"], on_time=r["on_time"],
             comment=escape(conf["comment"])))
     elif t["confirmation_required"]:
-        c.print(_label(_("confirmation")) + "[yellow]" + _("awaiting the customer") + "[/]")
+        out.append(_label(_("confirmation")) + "[yellow]" + _("awaiting the customer") + "[/]")
     for cert in t["certificates"]:
-        c.print(_label(_("certificate")) + _("{cert_id} issued {at} by {name}").format(
+        out.append(_label(_("certificate")) + _("{cert_id} issued {at} by {name}").format(
             cert_id=cert["cert_id"], at=cert["at"], name=escape(cert["by"])))
-    c.print(_label(_("timeline")).rstrip())
-    for e in t["timeline"]:
-        c.print(f"    {e['at']}  {escape(ljust(e['actor'], 10))} {ljust(e['type'].split('.', 1)[1], 10)} {escape(_payload_text(e))}")
+    out.append(_label(_("timeline")).rstrip())
+    out.extend(timeline_line(e) for e in t["timeline"])
     if t.get("similar"):
-        from ticketctl.commands.kb_cmd import _why
-
-        c.print(_label(_("similar")).rstrip())
-        for r in t["similar"]:
-            c.print(f"    {escape(r['id'])}  {escape(r['title'])}  [dim]{escape(_why(r))}[/]")
+        out.append(_label(_("similar")).rstrip())
+        out.extend(f"    {escape(r['id'])}  {escape(r['title'])}  [dim]{escape(match_reason(r))}[/]" for r in t["similar"])
+    return out

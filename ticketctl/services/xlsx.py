@@ -2,7 +2,7 @@
 
 Excel measures a column's width in widths of the default font's digits, and
 draws a Chinese character (and any East Asian wide or full-width one) about two
-of them wide: the two cells it takes in a terminal (:func:`ticketctl.core.text.cells`).
+of them wide: the two cells it takes in a terminal (:func:`ticketctl.cells.cells`).
 A width from ``len()`` would cut 住房保护与发展局 in half. openpyxl writes text as
 it is (Unicode in the workbook's XML), so only the widths need care.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ticketctl.core.text import cells
+from ticketctl.cells import cells
 
 #: Excel's default column width (Calibri 11): a fitted column is never narrower
 DEFAULT_WIDTH = 8.43

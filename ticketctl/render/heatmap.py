@@ -1,30 +1,33 @@
-"""The heat map as a coloured grid in the terminal."""
+"""The heat map as a coloured grid for a terminal (``report heatmap``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ticketctl.commands.output import console
 from ticketctl.i18n import _, ngettext
 from ticketctl.services.heatmap import grid
 
+#: cell backgrounds from few to many tickets (a cell's share of the largest); the first is an empty cell's
 SHADES = ("grey23", "dark_green", "green4", "yellow4", "dark_orange3", "red3")
 
 
-def _shade(n: int, top: int) -> str:
+def shade(n: int, top: int) -> str:
+    """The background of a cell holding ``n`` tickets when the largest holds ``top``."""
     if n == 0 or top == 0:
         return SHADES[0]
     return SHADES[1 + min(int(n / top * (len(SHADES) - 1)), len(SHADES) - 2)]
 
 
-def print_heatmap(hm: dict[str, Any]) -> None:
+def heatmap_grid(hm: dict[str, Any]) -> list[Any]:
+    """What to print, in order, for a heat map (``services.heatmap.heatmap``):
+    its title in Rich markup, then, when it has cells, the grid as a Rich table
+    and the legend."""
     from rich.table import Table
 
-    c = console()
-    c.print(ngettext("[bold]backlog at {at}[/] by {by}: {n} open ticket", "[bold]backlog at {at}[/] by {by}: {n} open tickets",
-                     hm["total"]).format(at=hm["at"], by=" x ".join(hm["by"]), n=hm["total"]))
+    title = ngettext("[bold]backlog at {at}[/] by {by}: {n} open ticket", "[bold]backlog at {at}[/] by {by}: {n} open tickets",
+                     hm["total"]).format(at=hm["at"], by=" x ".join(hm["by"]), n=hm["total"])
     if not hm["cells"]:
-        return
+        return [title]
     rows, cols, cells = grid(hm)
     top = max(v["count"] for v in cells.values())
     table = Table(box=None, header_style="bold", pad_edge=False, show_footer=False)
@@ -39,8 +42,7 @@ def print_heatmap(hm: dict[str, Any]) -> None:
                 out.append("[grey42].[/]")
                 continue
             mark = "*" if v["over_4h"] else " "
-            out.append(f"[white on {_shade(v['count'], top)}] {v['count']}{mark}[/]")
+            out.append(f"[white on {shade(v['count'], top)}] {v['count']}{mark}[/]")
         table.add_row(*out)
-    c.print(table)
     legend = "  ".join(f"[white on {s}]  [/]" for s in SHADES[1:])
-    c.print(_("legend: fewer {legend} more;  * holds tickets older than 4 h").format(legend=legend))
+    return [title, table, _("legend: fewer {legend} more;  * holds tickets older than 4 h").format(legend=legend)]
