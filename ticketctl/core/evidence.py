@@ -36,8 +36,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from typing_extensions import TypedDict
-
 from ticketctl.core.config import Config, parse_duration
 from ticketctl.core.message import msg
 from ticketctl.core.model import Event, Ticket, iso, parse_time
@@ -285,15 +283,6 @@ def on_reopen(t: Ticket) -> None:
 
 #: the QA checks, by the key ``qa_issues`` files findings under (the keys stay: they are JSON)
 QA_CHECKS = {"evidence": N_("evidence"), "time": N_("time"), "confirmation": N_("confirmation")}
-
-
-class QaResult(TypedDict):
-    """One sampled ticket's findings as ``qa.record`` carries them (pydantic
-    validates a pushed one by this, hence typing_extensions' TypedDict)."""
-
-    key: str
-    ok: bool
-    issues: dict[str, list[str]]
 
 
 def qa_issues(t: Ticket, cfg: Config) -> dict[str, list[str]]:

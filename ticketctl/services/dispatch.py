@@ -3,7 +3,7 @@ assign the whole unassigned backlog in one pass (``core.dispatch``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ticketctl.core import workflow
 from ticketctl.core.dispatch import evaluate, plan, why_skipped
@@ -15,8 +15,10 @@ from ticketctl.i18n import _
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import intent
 from ticketctl.services.tickets import commit
-from ticketctl.store.protocol import MutationStore
 from ticketctl.store.queries import list_tickets
+
+if TYPE_CHECKING:
+    from ticketctl.store.protocol import MutationStore
 
 
 def _team(st: MutationStore) -> tuple[list[Technician], dict[str, int], dict[str, str]]:

@@ -21,14 +21,24 @@ import secrets
 import uuid
 from typing import Any
 
+from typing_extensions import TypedDict  # one pydantic validates on Python 3.11 (the server checks a pushed qa.record)
+
 from ticketctl.core import evidence
-from ticketctl.core.evidence import QaResult
 from ticketctl.errors import BadInput
 from ticketctl.i18n import _
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import mutation
 from ticketctl.services.tickets import commit
 from ticketctl.store.queries import keys_in_status
+
+
+class QaResult(TypedDict):
+    """One sampled ticket's findings as ``qa.record`` carries them (pydantic
+    validates a pushed one by this, hence typing_extensions' TypedDict)."""
+
+    key: str
+    ok: bool
+    issues: dict[str, list[str]]
 
 
 def closed_keys(env: Env) -> list[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ticketctl.core import workflow
 from ticketctl.core.dispatch import route
@@ -18,8 +18,10 @@ from ticketctl.i18n import _
 from ticketctl.services import mutations
 from ticketctl.services.env import Env
 from ticketctl.services.mutations import mutation
-from ticketctl.store.protocol import MutationStore
 from ticketctl.store.queries import list_tickets
+
+if TYPE_CHECKING:
+    from ticketctl.store.protocol import MutationStore
 
 #: what a ticket key looks like: the making device's prefix and its number
 KEY_RE = re.compile(r"[A-Z]{1,12}-[1-9][0-9]{0,11}")
