@@ -28,6 +28,7 @@ from ticketctl.server import countersign, jobs, sync_routes
 from ticketctl.server.context import Server
 from ticketctl.server.intake import routes as intake
 from ticketctl.server.limits import BodyLimit, known_tokens, route_limits
+from ticketctl.server.poke import Waker
 from ticketctl.server.store.engine import engine_for, lock_sequence, migrate
 from ticketctl.server.web import confirm, verify
 from ticketctl.server.web import form as webform
@@ -74,12 +75,14 @@ def create_app(db_url: str | None = None, home: Home | None = None, lang: str | 
         if worker is not None:
             worker.start()
         yield
+        await waker.stop()
         if worker is not None:
             worker.stop()
 
     app = FastAPI(title="ticketctl sync server", version="1", lifespan=lifespan,
                   description="The team's central store: named mutations pushed by devices, events pulled in order.")
-    app.state.server = Server(engine, epoch, cfg, home, page_lang)
+    waker = Waker(engine)
+    app.state.server = Server(engine, epoch, cfg, home, page_lang, waker)
     app.state.jobs = worker
 
     @app.exception_handler(DBAPIError)

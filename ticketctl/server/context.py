@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from ticketctl.core.config import Config
 from ticketctl.core.model import parse_time
 from ticketctl.home import Home
+from ticketctl.server.poke import Waker
 from ticketctl.server.store.engine import now_iso
 from ticketctl.server.store.team import ServerStore
 from ticketctl.services.env import Env
@@ -45,6 +46,8 @@ class Server:
     home: Home
     #: the customers' pages' language when the browser asks for none ticketctl speaks
     lang: str
+    #: what waiting pulls await: the sequence moving, whoever moved it (``server.poke``)
+    waker: Waker
 
     def env(self, st: ServerStore, actor: str, now: datetime | None = None, role: str = "") -> Env:
         """:func:`server_env` with this server's home and rules; ``now``: the server's clock."""

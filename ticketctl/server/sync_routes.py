@@ -5,7 +5,8 @@ function of ``server.push`` or ``server.store.log``, and answers.
 - ``POST /sync/push``: mutations in ``client_seq`` order (``server.push``).
 - ``GET /sync/pull?after=N``: events after N, and this device's results, in
   pages; ``wait=S`` holds the request up to S seconds until there is something
-  (the "poke" that ``sync --watch`` sleeps on).
+  (the "poke" that ``sync --watch`` sleeps on), awaiting ``server.poke`` without
+  holding a thread.
 - ``GET /sync/snapshot``: the projections as of one sequence number.
 - ``GET /sync/keys``: the public keys devices verify certificates with.
 - ``POST /sync/history``: events written outside any mutation (imports).
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
@@ -75,16 +75,15 @@ def upload_history(server: Ctx, body: History, dev: Auth) -> dict[str, Any]:
 
 
 @router.get("/sync/pull")
-def pull(server: Ctx, dev: Auth, after: Annotated[int, Query(ge=0, le=2**62)] = 0,
+async def pull(server: Ctx, dev: Auth, after: Annotated[int, Query(ge=0, le=2**62)] = 0,
          limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 2000,
          wait: Annotated[float, Query(ge=0, le=60)] = 0) -> Response:
     """Events with ``seq > after`` and this device's results, in sequence
     order: ``events``, ``results``, ``cursor`` (where the next pull starts),
     ``more`` (another page is ready), ``epoch``."""
-    deadline = time.monotonic() + wait
-    while log.newest(server.engine) <= after and time.monotonic() < deadline:
-        time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
-    return Response(log.page(server.engine, server.epoch, dev.name, dev.role, after, limit), media_type="application/json")
+    await server.waker.wait_past(after, wait)
+    page = await run_in_threadpool(log.page, server.engine, server.epoch, dev.name, dev.role, after, limit)
+    return Response(page, media_type="application/json")
 
 
 @router.get("/sync/snapshot")

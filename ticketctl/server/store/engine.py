@@ -134,6 +134,11 @@ def revision(engine: Engine) -> str | None:
         return MigrationContext.configure(c).get_current_revision()
 
 
+#: PostgreSQL's channel a writing transaction notifies with its new high-water mark as it commits
+#: (``ServerStore.flush``), which the waiting pulls of every server process listen on (``server.poke``)
+SEQ_CHANNEL = "ticketctl_seq"
+
+
 def lock_sequence(c: Connection) -> int:
     """Take the write lock of the global sequence (first statement of every
     writing transaction: a row lock on PostgreSQL, the database write lock on

@@ -28,7 +28,7 @@ from ticketctl.core.kb import Article
 from ticketctl.core.model import Event, Technician, Ticket, resolve_key
 from ticketctl.errors import NotFound
 from ticketctl.server import schema as S
-from ticketctl.server.store.engine import high_water
+from ticketctl.server.store.engine import SEQ_CHANNEL, high_water
 
 
 def compact_json(obj: Any) -> str:
@@ -68,6 +68,7 @@ _INSERT_EVENT = text("INSERT INTO events (seq, id, mutation_id, ticket, type, pa
                      " VALUES (:seq, :id, :mutation_id, :ticket, :type, :payload, :actor, :device, :at)")
 _EVENT_NUMBERS = text("SELECT id, seq FROM events WHERE id IN :ids").bindparams(bindparam("ids", expanding=True))
 _SET_SEQ = text("UPDATE counters SET value = :value WHERE name = 'seq'")
+_NOTIFY = text("SELECT pg_notify(:channel, :value)")
 
 
 class ServerStore:
@@ -88,6 +89,7 @@ class ServerStore:
         self.device = device
         self.prefix = prefix
         self.seq = high_water(conn)
+        self._told = self.seq  # the high-water mark the waiting pulls were last told of (PostgreSQL)
         self._orig: dict[str, Ticket | None] = {}  # as the database holds them
         self._cur: dict[str, Ticket | None] = {}   # with this batch's changes
         self._torig: dict[str, Technician | None] = {}
@@ -132,6 +134,9 @@ class ServerStore:
         self._events.clear()
         self._undo.clear()
         self.c.execute(_SET_SEQ, {"value": self.seq})
+        if self.seq > self._told and self.c.dialect.name == "postgresql":  # delivered when the transaction commits
+            self.c.execute(_NOTIFY, {"channel": SEQ_CHANNEL, "value": str(self.seq)})
+            self._told = self.seq
 
     def _write(self, new: Any, upd: Any, orig: dict[str, Any], cur: dict[str, Any], row: Any) -> None:
         """Insert the new rows and update the changed ones of one buffered table."""
