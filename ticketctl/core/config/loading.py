@@ -15,6 +15,7 @@ from ticketctl.core.config.base import to_dict
 from ticketctl.core.config.dispatch import check_dispatch, check_zones
 from ticketctl.core.config.intake import check_intake
 from ticketctl.core.config.kpi import check_kpi
+from ticketctl.core.config.labels import check_labels
 from ticketctl.core.config.proof import check_proof
 from ticketctl.core.config.root import Config
 from ticketctl.core.config.sla import check_calendar, check_sla
@@ -52,6 +53,7 @@ def _check(cfg: Config) -> None:
     check_kpi(cfg.kpi)
     check_types(cfg.types)
     check_proof(cfg.proof)
+    check_labels(cfg.labels)
 
 
 def _kind(tp: Any) -> str:
