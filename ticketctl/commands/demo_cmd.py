@@ -10,11 +10,23 @@ import typer
 
 from ticketctl.cells import ljust
 from ticketctl.commands.output import console, emit_json, env
-from ticketctl.i18n import _
+from ticketctl.errors import BadInput
+from ticketctl.i18n import LANGUAGES, _, current, normalize
 from ticketctl.services import demo
 
 
-def run_demo(n_tickets: int, n_techs: int, seed: int, force: bool, json: bool) -> None:
+def demo_language(tag: str | None) -> str:
+    """The demo's language: ``tag`` (en, zh_CN, zh, zh-CN, ...), else the one this invocation speaks."""
+    if tag is None:
+        return current()
+    lang = normalize(tag)
+    if lang == "zh_CN" or (lang == "en" and tag.replace("-", "_").split("_", 1)[0].split(".", 1)[0].lower() == "en"):
+        return lang
+    raise BadInput(_("{key}: {value!r} is not one of {known}").format(key="--lang", value=tag, known=", ".join(LANGUAGES)))
+
+
+def run_demo(n_tickets: int, n_techs: int, seed: int, force: bool, json: bool, lang: str | None = None) -> None:
+    language = demo_language(lang)
     e = env()
     t0 = time.perf_counter()
     if sys.stderr.isatty() and n_tickets >= 5000:
@@ -23,9 +35,10 @@ def run_demo(n_tickets: int, n_techs: int, seed: int, force: bool, json: bool) -
 
         with Progress(console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task(_("generating tickets"), total=n_tickets)
-            result = demo.generate(e, n_tickets, n_techs, seed, force, lambda done: bar.update(task, completed=done))
+            result = demo.generate(e, n_tickets, n_techs, seed, force, lambda done: bar.update(task, completed=done),
+                                   lang=language)
     else:
-        result = demo.generate(e, n_tickets, n_techs, seed, force)
+        result = demo.generate(e, n_tickets, n_techs, seed, force, lang=language)
     result["seconds"] = round(time.perf_counter() - t0, 2)
     if json:
         emit_json(result)
@@ -59,9 +72,12 @@ def demo_command(
     seed: int = typer.Option(1, "--seed", help="Random seed: the same seed gives the same team and backlog."),
     force: bool = typer.Option(False, "--force", help="Add to a store that already holds tickets."),
     json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    lang: str | None = typer.Option(
+        None, "--lang", help="The team's language: en, or zh_CN (a Chinese team on China's calendar, CN, Asia/Shanghai)."
+        " Default: the language ticketctl speaks (config lang, TICKETCTL_LANG, the locale)."),
 ) -> None:
     """Fill the store with a realistic team and backlog (shaped on a real ServiceNow log) and summarise it."""
-    run_demo(tickets_, techs, seed, force, json)
+    run_demo(tickets_, techs, seed, force, json, lang)
 
 
 def register(app: typer.Typer) -> None:

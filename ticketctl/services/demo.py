@@ -32,6 +32,7 @@ from ticketctl.core.model import OPEN_STATUSES, Event, Technician, Ticket, iso
 from ticketctl.core.views import sla_state
 from ticketctl.errors import Refused
 from ticketctl.i18n import _
+from ticketctl.services import demo_zh
 from ticketctl.services.env import Env
 
 NAMES = (
@@ -107,15 +108,23 @@ class _Writer:
 
 
 def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = False,
-             progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Write the demo team and backlog into ``env.store``; returns a summary."""
-    st, cfg, now = env.store, env.config, env.now
+             progress: Callable[[int], None] | None = None, lang: str = "en") -> dict[str, Any]:
+    """Write the demo team and backlog into ``env.store``; returns a summary.
+
+    ``lang`` ``zh_CN``: a Chinese team (``services.demo_zh``) on China's calendar,
+    written into the config when it names no country or time zone of its own."""
+    st, now = env.store, env.now
     existing = st.count_tickets()
     if existing and not force:
         raise Refused(_("the store {store} already holds {n} tickets; use an empty TICKETCTL_HOME"
                         " (e.g. TICKETCTL_HOME=/tmp/ticketctl-demo ticketctl demo) or pass --force to add to it").format(
                             store=env.home.store_file, n=existing))
-    prof = load_profile()
+    zh = demo_zh if lang == "zh_CN" else None
+    if zh:
+        use_calendar(env, zh.CALENDAR)
+    st, cfg = env.store, env.config
+    prof = zh.profile(load_profile()) if zh else load_profile()
+    names = zh.NAMES if zh else NAMES
     # content depends on the seed only (same seed, same backlog on any store);
     # event ids also on the device, so that ids never repeat across stores
     rng = random.Random(f"{seed}:{st.meta('next_ticket_no')}")
@@ -137,7 +146,7 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
     hour_weights = prof["arrivals_by_hour_of_week"]
     pick_how = _Pick(rng, range(168), hour_weights)
     w = _Writer(env, id_rng)
-    dispatcher = "dispatch"
+    dispatcher = zh.DISPATCHER if zh else "dispatch"
 
     # -- the team: every department staffed, the rest by share --------------
     per_dept = Counter(d["name"] for d in depts[: min(n_techs, len(depts))])
@@ -148,7 +157,7 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
     i = 0
     for d in depts:
         for _i in range(per_dept[d["name"]]):
-            name = NAMES[i % len(NAMES)] + (f"{i // len(NAMES) + 1}" if i >= len(NAMES) else "")
+            name = names[i % len(names)] + (f"{i // len(names) + 1}" if i >= len(names) else "")
             i += 1
             k = min(len(d["products"]), rng.choice((2, 2, 3)))
             skills = sorted({products[d["name"]]()["name"] for _j in range(k * 2)})[:k]
@@ -164,13 +173,18 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
     start_no = int(st.meta("next_ticket_no"))
     prefix = st.meta("key_prefix")
     weeks = WINDOW_DAYS / 7
-    week0 = now - timedelta(days=now.weekday(), hours=now.hour, minutes=now.minute, seconds=now.second)
+    # the profile's hours of the week are local time: the calendar's for a Chinese team, UTC for the English one
+    local = now.astimezone(cfg.business_calendar.tz) if zh else now
+    week0 = local - timedelta(days=local.weekday(), hours=local.hour, minutes=local.minute, seconds=local.second)
+    holidays = set(cfg.business_calendar.holidays) if zh else set()
     created: list[datetime] = []
     while len(created) < n_tickets:
         how = pick_how()
         at = week0 - timedelta(weeks=int(rng.random() * weeks)) + timedelta(hours=how, minutes=rng.random() * 60)
+        if holidays and at.date() in holidays and rng.random() < 0.7:
+            continue  # a public holiday: few calls
         if now - timedelta(days=WINDOW_DAYS) <= at < now:
-            created.append(at.replace(microsecond=0))
+            created.append(at.astimezone(now.tzinfo).replace(microsecond=0))
     created.sort()
     tickets: list[Ticket] = []
     with st.transaction():
@@ -179,11 +193,15 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
             d = pick_dept()
             prod = products[d["name"]]()
             pri, ttype = pick_pri(), pick_type()
-            fields = {"title": f"{faults[(d['name'], prod['name'])]()} on {prod['name']}", "type": ttype,
+            fault = faults[(d["name"], prod["name"])]()
+            fields = {"title": zh.title(prod["name"], fault) if zh else f"{fault} on {prod['name']}", "type": ttype,
                       "dept": d["name"], "product": prod["name"], "priority": pri, "impact": pick_imp(),
                       "channel": pick_chan(), "zone": pick_zone(), "skills": [prod["name"]],
                       "customer": f"customer-{rng.randrange(1, 4500):04d}"}
-            fields["fault"] = fields["title"].split(" on ")[0]
+            fields["fault"] = fault
+            if zh:
+                fields["customer"], fields["phone"] = zh.customer(int(fields["customer"].split("-")[1]))
+                fields["description"] = zh.description(rng, fields["zone"], prod["name"], fault)
             steps: list[tuple[str, datetime, str, dict[str, Any]]] = [("ticket.created", at, dispatcher, fields)]
             team = by_dept.get(d["name"]) or techs
             assign_at = at + timedelta(hours=hours_to_assign())
@@ -198,9 +216,11 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
                     reason = "awaiting_customer" if rng.random() < 0.8 else "awaiting_parts"
                     steps += [("ticket.blocked", start_at + (done_at - start_at) * 0.2, tech, {"reason": reason}),
                               ("ticket.unblocked", start_at + (done_at - start_at) * 0.7, tech, {})]
-                steps.append(("ticket.resolved", done_at, tech, {}))
+                steps.append(("ticket.resolved", done_at, tech, {"note": zh.resolution(rng)} if zh else {}))
                 close_at = done_at + timedelta(hours=rng.uniform(1, 48))
                 if close_at < now:
+                    if zh:  # the follow-up call (回访) before closing
+                        steps.append(("ticket.noted", close_at, dispatcher, {"text": zh.follow_up(rng)}))
                     steps += [("ticket.checked", close_at, tech, {"item": c}) for c in cfg.checklist(ttype)]
                     steps.append(("ticket.closed", close_at, tech, {}))
             else:
@@ -214,9 +234,14 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
                     start_at = assign_at + (now - assign_at) * rng.uniform(0.05, 0.4)
                     if started:
                         steps.append(("ticket.started", start_at, tech, {}))
+                        if zh:
+                            steps.append(("ticket.noted", start_at, tech, {"text": zh.note(rng)}))
                     if state.startswith("blocked:"):
-                        steps.append(("ticket.blocked", start_at + (now - start_at) * rng.uniform(0.1, 0.9), tech,
-                                      _block_payload(state.split(":", 1)[1], rng, now, depts)))
+                        block_at = start_at + (now - start_at) * rng.uniform(0.1, 0.9)
+                        reason = state.split(":", 1)[1]
+                        steps.append(("ticket.blocked", block_at, tech, zh.block_payload(
+                            reason, rng, rng.choice(depts)["name"], iso(now + timedelta(days=rng.randint(1, 5))))
+                            if zh else _block_payload(reason, rng, now, depts)))
             key = f"{prefix}-{start_no + n}"
             tickets.append(w.ticket(key, steps))
             if len(tickets) >= CHUNK or n == len(created) - 1:
@@ -230,6 +255,28 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
         st.set_meta("next_device_seq", str(w.seq))
         st.set_meta("next_ticket_no", str(start_no + len(created)))
     return summary(env)
+
+
+def use_calendar(env: Env, calendar: dict[str, str]) -> None:
+    """Set the ``calendar`` keys the config does not set yet (a team's own
+    calendar stays); ``env`` then reads the config again and opens its store
+    anew, which folds the clocks of any tickets already there by the new calendar."""
+    from ticketctl.home import read_config_table, write_config_table
+
+    data = read_config_table(env.home.config_file)
+    table = data.setdefault("calendar", {})
+    missing = {k: v for k, v in calendar.items()
+               if not table.get(k) and not (k == "timezone" and table.get("country"))}
+    if missing:
+        table.update(missing)
+        write_config_table(env.home.config_file, data)
+        notice, empty = env.notice, not env.store.count_tickets()
+        env.close()
+        env.__dict__.pop("store", None)  # cached properties: made again on next use
+        env.__dict__.pop("config", None)
+        env.notice = None if empty else notice  # nothing to fold again: nothing to say
+        env.store  # noqa: B018 (opening it folds the clocks by the new calendar)
+        env.notice = notice
 
 
 def _block_payload(reason: str, rng: random.Random, now: datetime, depts: list[dict[str, Any]]) -> dict[str, Any]:
