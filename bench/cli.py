@@ -5,7 +5,7 @@
 What is measured, and how:
 
 * For each size N a store is built in its own temporary TICKETCTL_HOME by the
-  product's own generator, ``ticketctl demo --tickets N --techs M --seed 1 --json``
+  product's own generator, ``ticketctl demo --tickets N --techs M --seed 1 --lang en --json``
   with M = max(20, N // 500); the build's wall time is printed (budget: 100k
   tickets in under 60 s).
 * Each command is run as a separate process, stdout and stderr captured, and
@@ -336,7 +336,7 @@ def bench_size(tc: str, size: int, runs: int, base_env: dict[str, str], root: Pa
     env = dict(base_env, TICKETCTL_HOME=str(home))
     techs = max(20, size // 500)
     log(f"[{size}] building: ticketctl demo --tickets {size} --techs {techs} --seed 1 --json ...")
-    build_s, out = run([tc, "demo", "--tickets", str(size), "--techs", str(techs), "--seed", "1", "--json"], env)
+    build_s, out = run([tc, "demo", "--tickets", str(size), "--techs", str(techs), "--seed", "1", "--lang", "en", "--json"], env)
     demo = json.loads(out)
     db_mb = (home / "ticketctl.db").stat().st_size / 1e6
     log(f"[{size}] built in {build_s:.2f} s ({db_mb:.1f} MB store, {demo['open']} open tickets)")

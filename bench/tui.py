@@ -147,7 +147,7 @@ def main() -> None:
     environ.update(TICKETCTL_HOME=str(home), TICKETCTL_USER="bench")
     if not (home / "ticketctl.db").exists():
         log(f"building: ticketctl demo --tickets {args.tickets} --techs {args.techs} in {home} ...")
-        subprocess.run([tc, "demo", "--tickets", str(args.tickets), "--techs", str(args.techs)], env=environ, check=True,
+        subprocess.run([tc, "demo", "--tickets", str(args.tickets), "--techs", str(args.techs), "--lang", "en"], env=environ, check=True,
                        capture_output=True)
     from ticketctl.services import dashboard
     from ticketctl.services.env import Env

@@ -75,7 +75,7 @@ def test_a_reader_that_stops_early_is_not_an_error(tmp_path: Path, argv: list[st
     nothing on stderr (Rich alone would exit 1)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETCTL_")}
     env.update(TICKETCTL_HOME=str(tmp_path / "home"), TICKETCTL_NOW="2026-03-02T09:00:00Z")
-    gen = subprocess.run([installed_ticketctl(), "demo", "--tickets", "2000", "--techs", "5"], env=env,
+    gen = subprocess.run([installed_ticketctl(), "demo", "--tickets", "2000", "--techs", "5", "--lang", "en"], env=env,
                          capture_output=True, text=True, timeout=60, check=False)
     assert gen.returncode == 0, gen.stderr
     p = subprocess.Popen([installed_ticketctl(), *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
