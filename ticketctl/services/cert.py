@@ -50,7 +50,7 @@ def issue(env: Env, key: str, out: Path, base_url: str | None = None) -> dict[st
     """Issue a certificate for the closed ticket ``key`` into the PDF ``out``.
 
     The labels are in this process's language (recorded in the content); text
-    the PDF core fonts lack needs a font (``proof.font``, ``ticketctl[cjk]``, the
+    the PDF core fonts lack needs a font (``proof.font``, the installed Noto Sans CJK, the
     system's: :func:`cert_fonts.font_for`). The QR code holds ``{url}/v/{payload}``
     (``base_url``, else ``proof.url``, else the sync server's), or the bare payload
     when no URL is known. Refused unless the ticket is closed, or when no font
@@ -68,7 +68,7 @@ def issue(env: Env, key: str, out: Path, base_url: str | None = None) -> dict[st
     cert_id = certificate.b64(secrets.token_bytes(8))
     kid = signing.key_id(env)
     issued_at = iso(env.now)
-    content = certificate.build_content(cert_id, shown, issued_at, env.actor, kid, i18n.current())
+    content = certificate.build_content(cert_id, shown, issued_at, env.actor, kid, i18n.current(), env.config)
     # the font first: a certificate that cannot be printed exactly is refused before anything is signed
     font = cert_fonts.font_for(cert_pdf.printed_text(content), env.config.proof.font, env.environ)
     photos = {ev["sha256"]: blob_path(env, ev["sha256"]) for ev in content["evidence"]
