@@ -403,3 +403,20 @@ def test_the_line_break_rule(text: str) -> None:
             assert all(len(line) <= width for line in lines), (width, lines)
         if width >= 20:
             assert any("2026-03-02T10:40:00Z" in line for line in lines) or "2026" not in text
+
+
+def test_the_status_in_cert_messages_is_its_label(zh: LangCli, tmp_path: Path) -> None:
+    zh.ok("tech", "add", "ana", "--capacity", "10", now=T("08:00"))
+    key = zh.new(TITLE, now=T("09:00"))
+    zh.ok("assign", key, "ana", now=T("09:10"))
+    zh.ok("start", key, now=T("09:30"))
+    f = zh.fails(1, "cert", "issue", key, "-o", str(tmp_path / "c.pdf"), now=T("10:40"))
+    assert "处理中" in f.err and "in_progress" not in f.err
+    key = closed_chinese_repair(zh)
+    out = tmp_path / "c.pdf"
+    zh.ok("cert", "issue", key, "-o", str(out), now=T("10:40"))
+    zh.ok("reopen", key, "--reason", "又漏水了", now=T("12:00"))
+    v = zh.json("cert", "verify", str(out), now=T("12:10"), TICKETCTL_LANG="en")
+    assert v["warnings"] == [f"{key} was reopened after this certificate; it is assigned now"]  # JSON: identifiers
+    said = zh.ok("cert", "verify", str(out), now=T("12:10"))
+    assert "已指派" in said.out + said.err and "assigned" not in said.out + said.err
