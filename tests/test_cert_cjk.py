@@ -27,8 +27,8 @@ from ticketctl.errors import Refused
 from ticketctl.services import cert_fonts, cert_pdf
 
 TITLE, CUSTOMER, COMMENT = "空调不制冷", "李伟", "制冷已经恢复正常，谢谢师傅"
-NO_FONT = ("the certificate has Chinese text and no CJK font is installed: pip install 'ticketctl[cjk]',"
-           " install fonts-noto-cjk, or set proof.font")
+NO_FONT = ("the certificate has Chinese text and no CJK font was found: reinstall ticketctl (pip install"
+           " --force-reinstall noto-cjk-sans-otc), install fonts-noto-cjk, or set proof.font")
 #: a few labels in Chinese: a catalog of our own, so these tests do not depend on the shipped one's wording
 LABELS = {"Service certificate": "服务证书", "Ticket": "工单", "Customer: {customer}": "客户：{customer}",
           "Customer confirmation": "客户确认", "Problem solved": "问题已解决", "Professional": "专业程度",
@@ -91,7 +91,7 @@ def expected_page(data: bytes) -> tuple[str, str]:
     assert embedded is not None
     payload, content = embedded
     fixed = cert_pdf._fixed(content)
-    captions = [ev.get("item") or ev["name"] for ev in content["evidence"] if str(ev.get("mime")).startswith("image/")]
+    captions = [cert_pdf.caption(content, ev) for ev in content["evidence"] if str(ev.get("mime")).startswith("image/")]
     return squash("".join([fixed["title"], *(t for _s, t in cert_pdf.visible_lines(content)), *captions,
                            fixed["signature"], fixed["footer"]])), payload.rsplit(".", 1)[1]
 
@@ -123,7 +123,8 @@ def issued(zh: LangCli, tmp_path: Path) -> tuple[str, Path, dict[str, Any]]:
 
 def assert_shows_exactly_the_content(text: str, pdf: Path, key: str, key_id: str) -> None:
     assert "?" not in text
-    for needle in (f"{key}: {TITLE}", CUSTOMER, COMMENT, key_id):
+    heading = i18n.translator("zh_CN").gettext("{key}: {title}").format(key=key, title=TITLE)  # full-width colon
+    for needle in (heading, CUSTOMER, COMMENT, key_id):
         assert squash(needle) in squash(text), needle
     base, signature = expected_page(pdf.read_bytes())
     # the signature once, printed by the overlay (after the base in drawing order, above the footer on the page)
@@ -321,3 +322,101 @@ def subset_latin(source: Path, target: Path) -> None:
     sub.populate(unicodes=range(0x20, 0x7F))
     sub.subset(font)
     font.save(str(target))
+
+
+#: marks that never begin a line of Chinese text, and marks that never end one
+CLOSING, OPENING = "，。、；：？！）」』》", "（「『《"
+#: a long comment whose clauses (of every length) put a mark at every place a line could break
+LONG_COMMENT = "，".join("制冷恢复正常" * (k % 4 + 1) + "（已测试）" for k in range(9)) + "。谢谢师傅！"
+
+
+def check_lines(text: str) -> list[str]:
+    """The lines of ``text`` that break the rule (start with a closing mark or end with an opening one)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return [line for line in lines if line[0] in CLOSING or line[-1] in OPENING]
+
+
+def test_a_chinese_certificate_shows_labels_and_breaks_lines_by_the_rule(zh: LangCli, tmp_path: Path) -> None:
+    """Every value on the page by its Chinese label (the facts stay identifiers in the signed content), full-width
+    punctuation, no line of the page starting with a closing mark or ending with an opening one; it verifies,
+    by a verifier in either language, and ``cert verify`` names the signer in Chinese."""
+    key = closed_chinese_repair(zh, photo=True, comment=LONG_COMMENT)
+    out = tmp_path / "cert.pdf"
+    r = zh.json("cert", "issue", key, "-o", str(out), now=T("10:40"))
+    data = out.read_bytes()
+    _payload, content = cert_pdf.read_embedded(data) or ("", {})
+    # identifiers in the signed facts, their labels signed beside them
+    assert (content["ticket"]["type"], content["ticket"]["priority"], content["confirmation"]["via"]) == (
+        "repair", "medium", "in_person")
+    assert {s["step"] for s in content["timeline"]} >= {"created", "assigned", "started", "resolved", "closed"}
+    assert content["labels"] == {"type.repair": "维修", "priority.medium": "中", "event.created": "创建",
+                                 "event.assigned": "指派", "event.started": "开始处理", "event.resolved": "解决",
+                                 "event.confirmed": "客户确认", "event.closed": "关闭", "checklist.function_test": "功能测试",
+                                 "checklist.safety_reset": "安全复位", "checklist.parts_recorded": "备件已登记",
+                                 "confirm.in_person": "当面"}
+    for text in (cert_pdf.page_text(data), pdftotext(out), pdfium_text(out)):
+        flat = squash(text)
+        for label in ("维修，", "优先级中", "创建（ana）", "指派（ana）", "开始处理（ana）", "关闭（ana）", "[x]功能测试：",
+                      "确认（当面）", "功能测试签名", squash(LONG_COMMENT)):
+            assert label in flat, (label, text)
+        for english in ("in person", "in_person", "repair", "medium", "high", "created", "assigned", "started", "closed",
+                         "this device", "function_test", "safety_reset", ", "):
+            assert english not in text, english
+        assert check_lines(text) == [], check_lines(text)
+    # the long comment was wrapped: some line ends inside it
+    assert not any(squash(LONG_COMMENT) in squash(line) for line in cert_pdf.page_text(data).splitlines())
+    for lang, says in (("zh_CN", f"有效：{key} 的服务证书 {r['cert_id']}，由 本设备 签名\n"),
+                       ("en", f"valid: certificate {r['cert_id']} for {key}, signed by this device\n")):
+        assert zh.ok("cert", "verify", str(out), now=T("11:00"), TICKETCTL_LANG=lang).out == says
+    # a label changed on the page after signing: the facts no longer match
+    relabelled = {**content, "labels": {**content["labels"], "priority.medium": "高"}}
+    assert cert_pdf.text_matches(data, relabelled) == ("ticket.priority", "高")
+
+
+def test_an_english_certificate_carries_no_labels(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cli = LangCli(tmp_path / "home", capsys, TICKETCTL_LANG="en")
+    key = closed_chinese_repair(cli)
+    out = tmp_path / "c.pdf"
+    cli.ok("cert", "issue", key, "-o", str(out), now=T("10:40"))
+    _payload, content = cert_pdf.read_embedded(out.read_bytes()) or ("", {})
+    assert "labels" not in content
+    text = cert_pdf.page_text(out.read_bytes())
+    for english in ("repair in facilities / hvac, priority medium", "created by ana", "[x] function_test checked",
+                    "Confirmed by 李伟 (in person)"):
+        assert english in text, english
+    assert cli.ok("cert", "verify", str(out), now=T("11:00")).code == 0
+
+
+@pytest.mark.parametrize("text", [LONG_COMMENT, "证书 kVDYCxPG0Vs，由 ana 于 2026-03-02T10:40:00Z 签发（测试）；已勾选 “好的”。",
+                                  "（（括号））、「引号」『书名』《书》，。", "sha256 " + "ab" * 40 + "（照片.jpg）"])
+def test_the_line_break_rule(text: str) -> None:
+    """At every width: no line starts with a closing mark nor ends with an opening one, nothing is lost
+    (the text less the spaces it broke at), no line is wider than the width unless one word is, and a Latin
+    word (a time, a key) is cut only when it alone is wider than the line."""
+    from ticketctl.services.cert_lines import wrap
+
+    for width in range(2, 60):
+        lines = wrap(text, width, len)
+        assert check_lines("\n".join(lines)) == [], (width, lines)
+        assert squash("".join(lines)) == squash(text)
+        if width >= 6:  # narrower, a character and its marks may not fit: the rule comes first
+            assert all(len(line) <= width for line in lines), (width, lines)
+        if width >= 20:
+            assert any("2026-03-02T10:40:00Z" in line for line in lines) or "2026" not in text
+
+
+def test_the_status_in_cert_messages_is_its_label(zh: LangCli, tmp_path: Path) -> None:
+    zh.ok("tech", "add", "ana", "--capacity", "10", now=T("08:00"))
+    key = zh.new(TITLE, now=T("09:00"))
+    zh.ok("assign", key, "ana", now=T("09:10"))
+    zh.ok("start", key, now=T("09:30"))
+    f = zh.fails(1, "cert", "issue", key, "-o", str(tmp_path / "c.pdf"), now=T("10:40"))
+    assert "处理中" in f.err and "in_progress" not in f.err
+    key = closed_chinese_repair(zh)
+    out = tmp_path / "c.pdf"
+    zh.ok("cert", "issue", key, "-o", str(out), now=T("10:40"))
+    zh.ok("reopen", key, "--reason", "又漏水了", now=T("12:00"))
+    v = zh.json("cert", "verify", str(out), now=T("12:10"), TICKETCTL_LANG="en")
+    assert v["warnings"] == [f"{key} was reopened after this certificate; it is assigned now"]  # JSON: identifiers
+    said = zh.ok("cert", "verify", str(out), now=T("12:10"))
+    assert "已指派" in said.out + said.err and "assigned" not in said.out + said.err

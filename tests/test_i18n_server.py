@@ -76,7 +76,7 @@ def test_the_confirmation_page_speaks_the_phones_language(server: Server, tmp_pa
     assert zh.status_code == 200 and zh.headers["content-language"] == "zh-CN" and "accept-language" in zh.headers["vary"].lower()
     assert '<html lang="zh-CN">' in zh.text and '<meta charset="utf-8">' in zh.text
     assert "请确认已完成的工作并评分。" in zh.text and "问题解决了吗？（5 = 非常好）" in zh.text and "空调不制冷" in zh.text
-    assert "Please confirm" not in zh.text
+    assert "Please confirm" not in zh.text and f"<h1>{k}：空调不制冷</h1>" in zh.text  # full-width colon in Chinese
     plain = en.get(link)
     assert '<html lang="en">' in plain.text and "Please confirm the work done and rate it." in plain.text
     assert "Is the problem solved? (5 = very good)" in plain.text and "请确认" not in plain.text
@@ -124,6 +124,8 @@ def test_the_certificate_page_speaks_the_phones_language_and_json_stays_english(
     sync.sync(ana)
     zh = en.get(qr, headers=ZH).text
     assert "已由服务团队的服务器副署。" in zh and "尚未同步" not in zh
+    assert f"{k}：空调不制冷（维修）" in zh and "repair" not in zh  # the work's type by its label
+    assert "(repair)" in en.get(qr).text
     i = len(qr) - 5
     tampered = qr[:i] + ("A" if qr[i] != "A" else "B") + qr[i + 1:]
     bad = en.get(tampered, headers=ZH)
@@ -194,3 +196,18 @@ def test_a_chinese_device_reads_the_servers_english_refusal_in_chinese(server: S
         assert main(["sync", "status"], env=Env(ana.home, {**ana.environ, "LANG": lang})) == 0
         out = capsys.readouterr().out
         assert want in out, out
+
+
+def test_the_certificate_page_shows_a_reopened_tickets_status_by_its_label() -> None:
+    from ticketctl.server.web import verify
+
+    v = {"valid": True, "reason": "valid: certificate c for KQT-1, signed by ana", "countersigned": True, "ticket": "KQT-1",
+         "warnings": [verify.REOPENED.format(key="KQT-1", status="in_progress")],
+         "work": {"key": "KQT-1", "title": "空调不制冷", "type": "install"}, "issued_at": "2026-03-02T09:00:00Z",
+         "closed_at": "2026-03-02T10:00:00Z", "technician": "ana", "confirmation": None,
+         "reopened": True, "reopened_at": "2026-03-04T09:00:00Z", "status": "in_progress"}
+    zh = verify.verdict_page(v, "zh_CN")
+    assert "（安装）" in zh and zh.count("处理中") == 2  # in the facts and in the warning
+    assert "in_progress" not in zh and "install" not in zh
+    en = verify.verdict_page(v, "en")
+    assert "(install)" in en and en.count("in_progress") == 2

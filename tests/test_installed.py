@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -84,3 +85,62 @@ def test_a_reader_that_stops_early_is_not_an_error(tmp_path: Path, argv: list[st
     p.stdout.close()  # the reader goes away
     err = p.stderr.read().decode()
     assert p.wait(timeout=60) == 0 and err == "" and first
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_a_plain_install_prints_and_verifies_a_chinese_certificate(tmp_path: Path) -> None:
+    """`pip install ticketctl` (no extras) into a fresh virtual environment, on a machine whose fontconfig
+    sees no font at all: a Chinese repair's certificate is issued and verified, its page holds the Chinese
+    title, customer and comment, and the font it embeds is the one the install brought (noto-cjk), not a
+    system font. pip takes what this machine's pip takes (its index, find-links and wheel cache)."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    bin_ = venv / ("Scripts" if os.name == "nt" else "bin")
+    py = bin_ / ("python.exe" if os.name == "nt" else "python")
+    pip = subprocess.run([str(py), "-m", "pip", "install", "-q", str(REPO)], capture_output=True, text=True, timeout=1200,
+                         check=False)
+    assert pip.returncode == 0, pip.stderr[-3000:]
+    # the extra older instructions name (`pip install 'ticketctl[cjk]'`) is still there: an alias of the font
+    meta = subprocess.run([str(py), "-c", "from importlib.metadata import metadata as m; d = m('ticketctl');"
+                           " print(d.get_all('Provides-Extra')); print(d.get_all('Requires-Dist'))"],
+                          capture_output=True, text=True, timeout=120, check=True).stdout
+    assert "'cjk'" in meta and "noto-cjk[sans]>=0.0.1; extra == \"cjk\"" in meta, meta
+    no_fonts = tmp_path / "fonts.conf"
+    no_fonts.write_text('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig></fontconfig>\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TICKETCTL_", "PYTHON", "VIRTUAL_ENV"))}
+    env.update(TICKETCTL_HOME=str(tmp_path / "home"), TICKETCTL_USER="ana", TICKETCTL_LANG="zh_CN",
+               FONTCONFIG_FILE=str(no_fonts), PATH=os.pathsep.join([str(bin_), env.get("PATH", "")]))
+    exe = str(bin_ / ("ticketctl.exe" if os.name == "nt" else "ticketctl"))
+    title, customer, comment = "空调不制冷，机房温度过高", "欧阳喆", "制冷已经恢复正常，谢谢师傅！"
+
+    def run(*argv: str, at: str) -> subprocess.CompletedProcess[str]:
+        p = subprocess.run([exe, *argv], capture_output=True, text=True, env={**env, "TICKETCTL_NOW": f"2026-03-02T{at}:00Z"},
+                           timeout=120, check=False)
+        assert p.returncode == 0, (argv, p.stdout, p.stderr)
+        return p
+
+    run("tech", "add", "ana", at="08:00")
+    key = json.loads(run("new", title, "--type", "repair", "--dept", "facilities", "--product", "hvac", "--priority", "high",
+                         "--customer", customer, "--json", at="09:00").stdout)["key"]
+    run("assign", key, "ana", at="09:10")
+    run("start", key, at="09:30")
+    run("resolve", key, at="10:10")
+    run("confirm", key, "--rating", "5", "--rating", "4", "--rating", "5", "--comment", comment, "--by", customer, at="10:20")
+    run("close", key, *(a for c in ("function_test", "safety_reset", "parts_recorded") for a in ("--check", c)), at="10:30")
+    out = tmp_path / "cert.pdf"
+    issued = json.loads(run("cert", "issue", key, "-o", str(out), "--json", at="10:40").stdout)
+    verified = json.loads(run("cert", "verify", str(out), "--json", at="11:00").stdout)
+    assert (verified["valid"], verified["cert_id"]) == (True, issued["cert_id"]), verified
+    # the font: the installed package's, found without fontconfig or a system font
+    where = subprocess.run([str(py), "-c", "from ticketctl.services.cert_fonts import font_for; print(font_for('空调'))"],
+                           capture_output=True, text=True, env=env, timeout=120, check=True).stdout
+    assert str(venv) in where and "noto_cjk" in where, where
+    data = out.read_bytes()
+    assert re.search(rb"/BaseFont /[A-Z]{6}\+NotoSansCJKSC", data)
+    from ticketctl.services import cert_pdf
+
+    text = re.sub(r"\s+", "", cert_pdf.page_text(data))
+    for shown in (title, customer, comment, "维修", "优先级高", "当面"):
+        assert re.sub(r"\s+", "", shown) in text, shown

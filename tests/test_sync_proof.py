@@ -22,7 +22,7 @@ from sqlalchemy import update
 from sync_helpers import Server, client, fresh, server_on
 
 from ticketctl import i18n
-from ticketctl.core import certificate
+from ticketctl.core import certificate, labels
 from ticketctl.errors import Refused
 from ticketctl.server import admin
 from ticketctl.server import schema as S
@@ -296,7 +296,8 @@ def test_the_verification_page_shows_what_the_customer_can_check(team_server: Se
     for lang, tag in (("en-GB,en;q=0.8", "en"), ("zh-CN,zh;q=0.9", "zh_CN")):
         text, gettext = page(lang), i18n.translator(tag).gettext
         assert f'lang="{tag.replace("_", "-")}"' in text and gettext("Certificate valid") in text
-        for shown in (gettext("{key}: {title} ({type})").format(key=k, title="Chiller alarm", type="repair"),
+        work_type = labels.label("type", "repair", lang=tag)  # the page's language: 维修 in Chinese
+        for shown in (gettext("{key}: {title} ({type})").format(key=k, title="Chiller alarm", type=work_type),
                       when(issued), when(str(t.closed_at)), gettext("by {by}, {at}, {via}").format(
                           by="Mrs Li", at=when(conf["at"]), via=gettext("on the customer's phone (QR link)")),
                       gettext(", ").join(gettext("{label} {rating}/5").format(label=gettext(label), rating=r)
@@ -304,6 +305,7 @@ def test_the_verification_page_shows_what_the_customer_can_check(team_server: Se
                                                              strict=True)),
                       gettext("Reopened since"), gettext("no")):
             assert shown in text, (lang, shown)
+        assert tag == "en" or "repair" not in text
         # never the customer's phone, their comment, or what the team wrote for itself
         for private in ("138 0013 8000", FORM["comment"], "warranty claim"):
             assert private not in text, (lang, private)

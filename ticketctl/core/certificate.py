@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ticketctl.core.labels import HasLabels, Label, label
 from ticketctl.core.message import Message, msg
 from ticketctl.i18n import N_
 
@@ -191,7 +192,7 @@ def verify(text: str, keys: dict[str, dict[str, Any]], content: dict[str, Any] |
     if entry is None:
         return False, msg(N_("unknown key {key_id} (not a device this one trusts)"), key_id=p.key_id)
     revoked = entry.get("revoked_at")
-    device = entry.get("device") or msg(N_("device"))
+    device = Label("device", entry["device"]) if entry.get("device") else msg(N_("device"))
     if revoked:
         issued = (content or {}).get("issued_at")
         if not countersigned:
@@ -215,7 +216,7 @@ def verify(text: str, keys: dict[str, dict[str, Any]], content: dict[str, Any] |
         return False, msg(N_("content changed (the certificate's content does not match its signed hash)"))
     if content is not None and (content.get("cert_id"), content.get("ticket", {}).get("key")) != (p.cert_id, p.ticket):
         return False, msg(N_("content changed (the content names another certificate or ticket)"))
-    signer = entry.get("device") or p.key_id
+    signer = Label("device", entry["device"]) if entry.get("device") else p.key_id
     if revoked:
         return True, msg(N_("valid: certificate {cert_id} for {ticket}, signed by {signer} and countersigned at"
                             " {countersigned}, before the key was revoked at {at}"), cert_id=p.cert_id, ticket=p.ticket,
@@ -225,7 +226,7 @@ def verify(text: str, keys: dict[str, dict[str, Any]], content: dict[str, Any] |
 
 
 def build_content(cert_id: str, shown: dict[str, Any], issued_at: str, issuer: str, key_id: str,
-                  lang: str = "en") -> dict[str, Any]:
+                  lang: str = "en", cfg: HasLabels | None = None) -> dict[str, Any]:
     """What a certificate states, from the ticket as ``show --json`` gives it:
     the ticket summary, the key steps of its timeline, the checklist with the
     evidence hashes of this round, the customer's confirmation, who did the work
@@ -234,14 +235,22 @@ def build_content(cert_id: str, shown: dict[str, Any], issued_at: str, issuer: s
     ``lang`` is the language of the page's fixed labels (headings, field names):
     the data itself is never translated, and a verifier rebuilds the page's lines
     in this language, whatever language it speaks itself. Content without it
-    (certificates issued before labels were translated) is English."""
+    (certificates issued before labels were translated) is English.
+
+    ``labels``: what the page shows for the identifiers it states (type,
+    priority, the timeline's steps, checklist items, the confirmation's mode),
+    ``KIND.value -> label`` in ``lang`` (:func:`ticketctl.core.labels.label`,
+    the team's own from ``cfg``), only those whose label is not the identifier
+    itself (so an English certificate has none and no ``labels`` key). The facts
+    stay identifiers; the labels are signed with them, so a verifier finds on the
+    page exactly the words that were signed, whatever its own catalog or config says."""
     steps = ("ticket.created", "ticket.assigned", "ticket.started", "ticket.blocked", "ticket.unblocked",
              "ticket.resolved", "ticket.confirmed", "ticket.closed", "ticket.reopened")
     rnd = shown.get("reopen_count", 0)
     evidence = [{k: ev.get(k) for k in ("sha256", "name", "mime", "item", "captured_at", "flag")}
                 for ev in shown.get("evidence", []) if ev.get("round", 0) == rnd]
     conf = shown.get("confirmation") or {}
-    return {
+    content = {
         "v": 1,
         "lang": lang,
         "cert_id": cert_id,
@@ -259,3 +268,33 @@ def build_content(cert_id: str, shown: dict[str, Any], issued_at: str, issuer: s
         "evidence": evidence,
         "confirmation": {k: conf.get(k) for k in ("ratings", "comment", "by", "via", "at")} if conf else None,
     }
+    labels = page_labels(content, lang, cfg)
+    if labels:
+        content["labels"] = labels
+    return content
+
+
+def page_labels(content: dict[str, Any], lang: str, cfg: HasLabels | None = None) -> dict[str, str]:
+    """``KIND.value -> label`` in ``lang`` of the identifiers ``content`` states,
+    where the label differs from the identifier (see :func:`build_content`)."""
+    t = content["ticket"]
+    wanted = [("type", t.get("type")), ("priority", t.get("priority")),
+              *(("event", s["step"]) for s in content["timeline"]),
+              *(("checklist", c["item"]) for c in content["checklist"]),
+              *(("checklist", ev.get("item")) for ev in content["evidence"]),
+              ("confirm", (content.get("confirmation") or {}).get("via"))]
+    out: dict[str, str] = {}
+    for kind, value in wanted:
+        if value:
+            text = label(kind, str(value), cfg, lang)
+            if text != value:
+                out[f"{kind}.{value}"] = text
+    return out
+
+
+def shown_as(content: dict[str, Any], kind: str, value: str | None) -> str:
+    """What a certificate's page shows for the identifier ``value`` of ``kind``:
+    its signed label, else the identifier (``''`` for None)."""
+    if not value:
+        return value or ""
+    return str((content.get("labels") or {}).get(f"{kind}.{value}", value))

@@ -23,8 +23,9 @@ and the server's pages all call this module.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
+from ticketctl.core.message import Message
 from ticketctl.i18n import current
 
 #: what a label is of: ``KIND.value`` is the key of ``[labels]`` in the config
@@ -114,3 +115,22 @@ def value_of(kind: str, text: str, known: tuple[str, ...] | list[str], cfg: HasL
             if lab and (lab == t or lab.casefold() == folded):
                 return v
     return text
+
+
+class Label(Message):
+    """A value inside a :class:`~ticketctl.core.message.Message`: the identifier
+    in English (events, ``--json``), its :func:`label` where the message is
+    rendered for a person (``signed by {signer}`` with ``Label("device", "this device")``)."""
+
+    __slots__ = ()
+
+    def __new__(cls, kind: str, value: str) -> Label:
+        self = super().__new__(cls, "{value}", {"kind": kind, "value": value}, english=value)
+        assert isinstance(self, Label)
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Label, (self.args["kind"], self.args["value"]))
+
+    def translated(self) -> str:
+        return label(self.args["kind"], self.args["value"])

@@ -50,6 +50,12 @@ class Message(str):
     def __reduce__(self) -> tuple[Any, ...]:  # copy, deepcopy and pickle keep the template
         return (Message, (self.template, self.args, str(self)))
 
+    def translated(self) -> str:
+        """This message in the current language, not English (:func:`render`
+        calls it; a subclass may read its values otherwise, as
+        :class:`ticketctl.core.labels.Label` does)."""
+        return _(self.template).format(**{k: _rendered(v) for k, v in self.args.items()})
+
     def __repr__(self) -> str:
         return f"Message({str(self)!r})"
 
@@ -86,7 +92,7 @@ def render(text: Any) -> str:
         return str(text)
     if isinstance(text, Listing):
         return _(LIST_SEPARATOR).join(render(v) for v in text)
-    return _(text.template).format(**{k: _rendered(v) for k, v in text.args.items()})
+    return text.translated()
 
 
 def _rendered(value: Any) -> Any:

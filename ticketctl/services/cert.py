@@ -27,6 +27,7 @@ from typing import Any
 
 from ticketctl import i18n
 from ticketctl.core import certificate, evidence
+from ticketctl.core.labels import Label, label
 from ticketctl.core.message import msg
 from ticketctl.core.model import iso
 from ticketctl.errors import BadInput, Refused
@@ -50,7 +51,7 @@ def issue(env: Env, key: str, out: Path, base_url: str | None = None) -> dict[st
     """Issue a certificate for the closed ticket ``key`` into the PDF ``out``.
 
     The labels are in this process's language (recorded in the content); text
-    the PDF core fonts lack needs a font (``proof.font``, ``ticketctl[cjk]``, the
+    the PDF core fonts lack needs a font (``proof.font``, the installed Noto Sans CJK, the
     system's: :func:`cert_fonts.font_for`). The QR code holds ``{url}/v/{payload}``
     (``base_url``, else ``proof.url``, else the sync server's), or the bare payload
     when no URL is known. Refused unless the ticket is closed, or when no font
@@ -58,7 +59,7 @@ def issue(env: Env, key: str, out: Path, base_url: str | None = None) -> dict[st
     shown = tickets.show(env, key)
     if shown["status"] != "closed":
         raise Refused(_("cannot issue a certificate for {key}: it is {status} (close it first)").format(
-            key=shown["key"], status=shown["status"]))
+            key=shown["key"], status=label("status", shown["status"], env.config)))
     if not out.parent.is_dir():
         raise BadInput(_("no folder {folder!r} to write {name} in").format(folder=str(out.parent), name=out.name))
     if base_url and not base_url.startswith(("http://", "https://")):
@@ -68,7 +69,7 @@ def issue(env: Env, key: str, out: Path, base_url: str | None = None) -> dict[st
     cert_id = certificate.b64(secrets.token_bytes(8))
     kid = signing.key_id(env)
     issued_at = iso(env.now)
-    content = certificate.build_content(cert_id, shown, issued_at, env.actor, kid, i18n.current())
+    content = certificate.build_content(cert_id, shown, issued_at, env.actor, kid, i18n.current(), env.config)
     # the font first: a certificate that cannot be printed exactly is refused before anything is signed
     font = cert_fonts.font_for(cert_pdf.printed_text(content), env.config.proof.font, env.environ)
     photos = {ev["sha256"]: blob_path(env, ev["sha256"]) for ev in content["evidence"]
@@ -217,5 +218,5 @@ def _local_warnings(env: Env, key: str | None, cert_id: str | None) -> list[str]
     if not mine:
         return [msg(N_("certificate {cert_id} is not recorded on {key} in this store (not synced yet?)"), cert_id=cert_id, key=key)]
     if mine[0].get("round", 0) != t.reopen_count or t.status != "closed":
-        return [msg(N_("{key} was reopened after this certificate; it is {status} now"), key=key, status=t.status)]
+        return [msg(N_("{key} was reopened after this certificate; it is {status} now"), key=key, status=Label("status", t.status))]
     return []

@@ -1,6 +1,7 @@
 """The font for a certificate's text that the PDF core fonts (Latin-1) lack:
 Chinese labels or data. :func:`font_for` looks in ``proof.font``, the
-``ticketctl[cjk]`` package (Noto Sans CJK), then the system's CJK fonts, and
+Noto Sans CJK package that ``pip install ticketctl`` installs (``noto-cjk[sans]``,
+a dependency: see pyproject.toml for why), then the system's CJK fonts, and
 takes the first file that has every character; in a collection (``.ttc``), its
 Simplified Chinese face. fontTools (fpdf2's dependency) is imported when a font
 is looked at.
@@ -18,7 +19,7 @@ from pathlib import Path
 from ticketctl.errors import Refused
 from ticketctl.i18n import _
 
-#: CJK fonts where systems put them, after ``proof.font`` and the ``ticketctl[cjk]`` package;
+#: CJK fonts where systems put them, after ``proof.font`` and the installed ``noto-cjk`` package;
 #: ``{windir}`` is ``%WINDIR%`` (those are tried on Windows only). A file that lacks a character printed is passed over.
 SYSTEM_FONTS = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",  # Debian, Ubuntu: fonts-noto-cjk
@@ -64,7 +65,7 @@ def font_for(text: str, configured: str = "", environ: Mapping[str, str] | None 
        or lacks a character is refused, naming it;
     2. the files in ``TICKETCTL_FONT_PATH`` (``os.pathsep``-separated) instead
        of 3-5 when it is set (empty: none; tests hide the machine's fonts so);
-    3. the ``ticketctl[cjk]`` package (``noto-cjk[sans]``, Noto Sans CJK);
+    3. the ``noto-cjk[sans]`` package (Noto Sans CJK), a dependency of ticketctl;
     4. :data:`SYSTEM_FONTS`;
     5. ``fc-match :lang=zh-cn``, when fontconfig is installed.
 
@@ -91,8 +92,8 @@ def font_for(text: str, configured: str = "", environ: Mapping[str, str] | None 
             best = (font, missing)
     missing = best[1] if best else needed
     if any(_CJK.match(c) for c in missing):
-        raise Refused(_("the certificate has Chinese text and no CJK font is installed: pip install 'ticketctl[cjk]',"
-                        " install fonts-noto-cjk, or set proof.font"))
+        raise Refused(_("the certificate has Chinese text and no CJK font was found: reinstall ticketctl (pip install"
+                        " --force-reinstall noto-cjk-sans-otc), install fonts-noto-cjk, or set proof.font"))
     raise Refused(_("no font here has glyphs for {chars} on this certificate: set proof.font to a font that has them")
                   .format(chars=_show(missing, text)))
 
@@ -132,7 +133,7 @@ def _candidates(configured: str, environ: Mapping[str, str]) -> Iterator[tuple[s
 
 
 def _package_font() -> Path | None:
-    """Noto Sans CJK from the ``ticketctl[cjk]`` extra (``noto-cjk[sans]``), when installed."""
+    """Noto Sans CJK from ``noto-cjk[sans]`` (installed with ticketctl), when it is there."""
     try:
         from noto_cjk import otc_path
 

@@ -23,7 +23,7 @@ Text all in Latin-1 uses the PDF core fonts (nothing embedded: an English
 certificate needs no font installed). Any other character (Chinese labels or
 data) switches the whole page to an embedded font, subset to the characters
 used, with a ToUnicode map so the text extracts (``cert_fonts.font_for`` finds
-it: ``proof.font``, the ``ticketctl[cjk]`` package, then the system's CJK fonts).
+it: ``proof.font``, the Noto Sans CJK package ticketctl installs, then the system's CJK fonts).
 Without one that has every character, issuing is refused: the page never prints
 ``?`` for what the signature covers. Certificates from before ``lang`` existed
 printed ``?`` for non-Latin-1 characters and are read back that way.
@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from ticketctl import i18n
-from ticketctl.core.certificate import RATING_LABELS
+from ticketctl.core.certificate import RATING_LABELS, shown_as
 from ticketctl.errors import Refused
 from ticketctl.i18n import _
 from ticketctl.services.cert_fonts import Font, font_for, is_latin1
@@ -68,17 +68,20 @@ def visible_lines(content: dict[str, Any]) -> list[tuple[str, str]]:
         ("b", _("Certificate {cert_id} issued {issued_at} by {issuer}").format(
             cert_id=content["cert_id"], issued_at=content["issued_at"], issuer=content["issuer"])),
         ("h", _("Ticket")),
-        ("b", f"{t['key']}: {t['title']}"),
-        ("b", _("{type} in {where}, priority {priority}").format(type=t["type"], where=where, priority=t["priority"])),
+        ("b", _("{key}: {title}").format(key=t["key"], title=t["title"])),
+        ("b", _("{type} in {where}, priority {priority}").format(
+            type=shown_as(content, "type", t["type"]), where=where, priority=shown_as(content, "priority", t["priority"]))),
         ("b", _("Customer: {customer}").format(customer=t.get("customer") or "-")),
         ("b", _("Created {created}, resolved {resolved}, closed {closed}").format(
             created=t["created_at"], resolved=t.get("resolved_at") or "-", closed=t.get("closed_at") or "-")),
         ("h", _("Timeline")),
-        *(("b", _("{at}  {step} by {by}").format(at=s["at"], step=s["step"], by=s["by"])) for s in content["timeline"]),
+        *(("b", _("{at}  {step} by {by}").format(at=s["at"], step=shown_as(content, "event", s["step"]), by=s["by"]))
+          for s in content["timeline"]),
         ("h", _("Checklist")),
     ]
     for c in content["checklist"]:
-        out.append(("b", _("[x] {item} checked {at} by {by}").format(item=c["item"], at=c["at"] or "-", by=c["by"] or "-")))
+        out.append(("b", _("[x] {item} checked {at} by {by}").format(
+            item=shown_as(content, "checklist", c["item"]), at=c["at"] or "-", by=c["by"] or "-")))
         out += [("m", _("evidence sha256 {sha256}").format(sha256=h)) for h in c["evidence"]]
     loose = [ev for ev in content["evidence"] if not ev.get("item")]
     out += [("m", _("evidence sha256 {sha256} ({name})").format(sha256=ev["sha256"], name=ev["name"])) for ev in loose]
@@ -87,11 +90,10 @@ def visible_lines(content: dict[str, Any]) -> list[tuple[str, str]]:
     conf = content.get("confirmation")
     out.append(("h", _("Customer confirmation")))
     if conf:
-        out.append(("b", ", ".join(_("{label} {rating}/5").format(label=_(label), rating=conf["ratings"][k])
-                                   for k, label in RATING_LABELS.items())))
+        out.append(("b", _(", ").join(_("{label} {rating}/5").format(label=_(label), rating=conf["ratings"][k])
+                                      for k, label in RATING_LABELS.items())))
         out.append(("b", _('"{comment}"').format(comment=conf["comment"])))
-        out.append(("b", _("Confirmed by {by} ({via}) at {at}").format(
-            by=conf["by"], via=conf["via"].replace("_", " "), at=conf["at"])))
+        out.append(("b", _("Confirmed by {by} ({via}) at {at}").format(by=conf["by"], via=_via(content), at=conf["at"])))
     else:
         out.append(("b", _("Not required for this ticket type; none given.")))
     out += [("h", _("Technician")), ("b", _("{technician}, signed with device key {key_id}").format(
@@ -99,6 +101,17 @@ def visible_lines(content: dict[str, Any]) -> list[tuple[str, str]]:
     if "lang" not in content:  # issued before embedded fonts: the core font printed "?" for the rest
         return [(style, latin1(text)) for style, text in out]
     return out
+
+
+def _via(content: dict[str, Any]) -> str:
+    """How the customer confirmed, as the page says it: the signed label, else the mode with spaces (``in person``)."""
+    via = content["confirmation"]["via"]
+    return shown_as(content, "confirm", via) if f"confirm.{via}" in (content.get("labels") or {}) else via.replace("_", " ")
+
+
+def caption(content: dict[str, Any], ev: dict[str, Any]) -> str:
+    """A photo's caption: the checklist item it proves (its label), else its file name."""
+    return shown_as(content, "checklist", ev.get("item")) or ev["name"]
 
 
 def _fixed(content: dict[str, Any]) -> dict[str, str]:
@@ -116,7 +129,7 @@ def printed_text(content: dict[str, Any]) -> str:
     its font. The signature is printed by the overlay, in Courier (it is ASCII)."""
     fixed = _fixed(content)
     return "\n".join([fixed["title"], *(text for _style, text in visible_lines(content)),
-                      *(ev.get("item") or ev["name"] for ev in content["evidence"]),
+                      *(caption(content, ev) for ev in content["evidence"]),
                       fixed["signature"], fixed["footer"]])
 
 
@@ -173,7 +186,7 @@ def draw(content: dict[str, Any], photos: dict[str, Path], font: Font | None, ur
         if style == "h":
             pdf.ln(2)
         with pen(style, {"h": 12, "m": 7}.get(style, 10), text):
-            pdf.multi_cell(width, 5 if style != "m" else 4, text, align="L", new_x="LMARGIN", new_y="NEXT")
+            _lines(pdf, width, 5 if style != "m" else 4, text)
         if pdf.get_y() > QR_AT[1] + QR_AT[2] + 2:
             width = 0  # below the QR code: the full width
     _thumbnails(pdf, pen, content, photos)
@@ -184,8 +197,8 @@ def draw(content: dict[str, Any], photos: dict[str, Path], font: Font | None, ur
         pdf.cell(0, 5, fixed["signature"], new_x="LMARGIN", new_y="NEXT")
     sig_page, sig_y = pdf.page - 1, pdf.get_y()
     pdf.set_y(sig_y + SIG_LINE)  # the signature's line: the overlay prints it
-    with pen("b", 8):
-        pdf.multi_cell(0, 4, fixed["footer"], new_x="LMARGIN", new_y="NEXT")
+    with pen("b", 8, fixed["footer"]):
+        _lines(pdf, 0, 4, fixed["footer"])
     k, (qx, qy, side) = pdf.k, QR_AT
     baseline = sig_y + SIG_LINE / 2 + 0.3 * SIG_SIZE / k  # where fpdf2 would put a cell's text
     overlay = {"qr": {"page": 0, "rect": [round(v * k, 2) for v in (qx, pdf.h - qy - side, side, side)], "url": url or None},
@@ -240,6 +253,20 @@ def finish(base: bytes, content: dict[str, Any], payload: str) -> bytes:
     return out.getvalue()
 
 
+def _lines(pdf: Any, width: float, height: float, text: str) -> None:
+    """``text`` in lines ``width`` wide (0: to the right margin) from the left
+    margin down. Latin-1 text as fpdf2 wraps it; any other (Chinese) by the
+    rule of :mod:`cert_lines`: no line starts with a closing mark or ends with an opening one."""
+    if is_latin1(text):
+        pdf.multi_cell(width, height, text, align="L", new_x="LMARGIN", new_y="NEXT")
+        return
+    from ticketctl.services.cert_lines import wrap
+
+    w = width or pdf.w - pdf.r_margin - pdf.x
+    for line in wrap(text, w - 2 * pdf.c_margin, pdf.get_string_width):
+        pdf.cell(w, height, line, align="L", new_x="LMARGIN", new_y="NEXT")
+
+
 class _Pen:
     """Sets the font for each kind of text. Without an embedded font: Helvetica
     (bold for headings) and Courier. With one: it for all text but Latin-1
@@ -291,11 +318,11 @@ def _thumbnails(pdf: Any, pen: _Pen, content: dict[str, Any], photos: dict[str, 
         h = 30 * thumb.height / thumb.width
         pdf.image(thumb, x=x, y=y, w=30, h=h)
         pdf.set_xy(x, y + min(h, 30) + 1)
-        caption = ev.get("item") or ev["name"]
-        with pen("b", 6, caption):
-            while caption and pdf.get_string_width(caption) > 30:
-                caption = caption[:-1]
-            pdf.cell(30, 3, caption)
+        text = caption(content, ev)
+        with pen("b", 6, text):
+            while text and pdf.get_string_width(text) > 30:
+                text = text[:-1]
+            pdf.cell(30, 3, text)
         x += 34
     pdf.set_xy(pdf.l_margin, y + 36)
 
@@ -354,20 +381,24 @@ def visible_values(content: dict[str, Any]) -> list[list[tuple[str, str]]]:
 
     Values, not whole lines: a line's labels come from the issuer's catalog,
     which may be reworded or translated anew after the certificate was issued;
-    the facts cannot change."""
+    the facts cannot change. An identifier (type, priority, step, checklist
+    item, confirmation mode) is looked for as the page shows it: its label as
+    signed in the content's ``labels`` (:func:`ticketctl.core.certificate.shown_as`)."""
     t = content["ticket"]
     lines: list[list[tuple[str, str]]] = [
         [("cert_id", content["cert_id"]), ("issued_at", content["issued_at"]), ("issuer", content["issuer"])],
         [("ticket.key", t["key"]), ("ticket.title", t["title"])],
-        [("ticket.type", t["type"]), ("ticket.dept", t["dept"]), ("ticket.product", t["product"]),
-         ("ticket.fault", t.get("fault") or ""), ("ticket.priority", t["priority"])],
+        [("ticket.type", shown_as(content, "type", t["type"])), ("ticket.dept", t["dept"]), ("ticket.product", t["product"]),
+         ("ticket.fault", t.get("fault") or ""), ("ticket.priority", shown_as(content, "priority", t["priority"]))],
         [("ticket.customer", t.get("customer") or "-")],
         [("ticket.created_at", t["created_at"]), ("ticket.resolved_at", t.get("resolved_at") or "-"),
          ("ticket.closed_at", t.get("closed_at") or "-")],
-        *([("timeline.at", s["at"]), ("timeline.step", s["step"]), ("timeline.by", s["by"])] for s in content["timeline"]),
+        *([("timeline.at", s["at"]), ("timeline.step", shown_as(content, "event", s["step"])), ("timeline.by", s["by"])]
+          for s in content["timeline"]),
     ]
     for c in content["checklist"]:
-        lines.append([("checklist.item", c["item"]), ("checklist.at", c["at"] or "-"), ("checklist.by", c["by"] or "-")])
+        lines.append([("checklist.item", shown_as(content, "checklist", c["item"])), ("checklist.at", c["at"] or "-"),
+                      ("checklist.by", c["by"] or "-")])
         lines += [[("evidence.sha256", h)] for h in c["evidence"]]
     lines += [[("evidence.sha256", ev["sha256"]), ("evidence.name", ev["name"])] for ev in content["evidence"] if not ev.get("item")]
     lines += [[("evidence.name", ev["name"])] for ev in content["evidence"] if ev.get("flag")]
@@ -375,7 +406,7 @@ def visible_values(content: dict[str, Any]) -> list[list[tuple[str, str]]]:
     if conf:
         lines.append([(f"confirmation.ratings.{k}", f"{conf['ratings'][k]}/5") for k in RATING_LABELS])
         lines.append([("confirmation.comment", conf["comment"])])
-        lines.append([("confirmation.by", conf["by"]), ("confirmation.via", conf["via"].replace("_", " ")),
+        lines.append([("confirmation.by", conf["by"]), ("confirmation.via", _via(content)),
                       ("confirmation.at", conf["at"])])
     lines.append([("technician", content["technician"] or "-"), ("key_id", content["key_id"])])
     if "lang" not in content:  # issued before embedded fonts: the core font printed "?" for the rest

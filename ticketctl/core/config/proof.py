@@ -30,7 +30,7 @@ class ProofConfig:
     font: str = doc(
         "A TTF/OTF/TTC font file for certificates whose text the PDF core fonts lack (Chinese): it must have"
         " every character printed (in a collection, the Simplified Chinese face is used). Empty: the"
-        " `ticketctl[cjk]` font package, else the system's CJK fonts (fonts-noto-cjk, macOS, Windows, fc-match).",
+        " Noto Sans CJK package ticketctl installs (noto-cjk), else the system's CJK fonts (fonts-noto-cjk, macOS, Windows, fc-match).",
         "",
     )
 

@@ -43,6 +43,7 @@ from starlette.formparsers import MultiPartException
 
 from ticketctl.core import intake as I
 from ticketctl.core.config import Config
+from ticketctl.core.labels import label
 from ticketctl.core.model import Ticket, parse_time
 from ticketctl.errors import TicketctlError
 from ticketctl.home import Home
@@ -96,7 +97,7 @@ def status_page(t: Ticket, history: list[tuple[str, str]], tz: tzinfo, lang: str
     gettext = translator(lang).gettext
 
     def words(status: str) -> str:
-        return gettext(STATUS_WORDS.get(status, status))
+        return gettext(STATUS_WORDS[status]) if status in STATUS_WORDS else label("status", status, None, lang)
 
     def when(at: str) -> tuple[str, str]:
         return at, parse_time(at).astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")

@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from ticketctl.core import certificate
 from ticketctl.core.config import Config
+from ticketctl.core.labels import label
 from ticketctl.core.model import Ticket
 from ticketctl.i18n import N_, localize, translator
 from ticketctl.server.context import Ctx
@@ -46,7 +47,7 @@ def verify_page(server: Ctx, payload: str, format: Annotated[str, Query(pattern=
     if format == "json":
         return JSONResponse(v)
     lang = page_language(accept_language, server.lang)
-    return html_page(verdict_page(v, lang), lang, 200 if v["valid"] else 422)
+    return html_page(verdict_page(v, lang, server.config), lang, 200 if v["valid"] else 422)
 
 
 def verdict(c: Connection, text: str, cfg: Config | None = None) -> dict[str, Any]:
@@ -123,24 +124,34 @@ def _when(at: str | None) -> str:
     return at.replace("T", " ").replace("Z", " UTC") if at else "-"
 
 
-def verdict_page(v: dict[str, Any], lang: str = "en") -> str:
-    """The verdict (:func:`verdict`, English) as a page in ``lang``."""
+def verdict_page(v: dict[str, Any], lang: str = "en", cfg: Config | None = None) -> str:
+    """The verdict (:func:`verdict`, English) as a page in ``lang``; values
+    (the work's type, a status) by their labels in ``lang`` (the team's own from ``cfg``)."""
     return render("verify/verdict.html", lang, valid=v["valid"], reason=localize(str(v["reason"] or ""), lang),
-                  facts=_page_facts(v, lang), countersigned=v["countersigned"], warnings=[localize(w, lang) for w in v["warnings"]])
+                  facts=_page_facts(v, lang, cfg), countersigned=v["countersigned"],
+                  warnings=[_warning(w, v, lang, cfg) for w in v["warnings"]])
 
 
-def _page_facts(v: dict[str, Any], lang: str) -> dict[str, Any] | None:
+def _warning(text: str, v: dict[str, Any], lang: str, cfg: Config | None) -> str:
+    """A warning of the verdict in ``lang``; the reopened ticket's status by its label."""
+    if v.get("status") and v.get("ticket") and text == REOPENED.format(key=v["ticket"], status=v["status"]):
+        return translator(lang).gettext(REOPENED).format(key=v["ticket"], status=label("status", v["status"], cfg, lang))
+    return localize(text, lang)
+
+
+def _page_facts(v: dict[str, Any], lang: str, cfg: Config | None = None) -> dict[str, Any] | None:
     """The facts of :func:`facts` as the page shows them (times in words, labels in ``lang``); None when the server has none."""
     if not v.get("work"):
         return None
     gettext = translator(lang).gettext
-    out: dict[str, Any] = {"work": v["work"], "issued_at": _when(v["issued_at"]), "closed_at": _when(v["closed_at"]),
+    work = {**v["work"], "type": label("type", v["work"]["type"], cfg, lang)}
+    out: dict[str, Any] = {"work": work, "issued_at": _when(v["issued_at"]), "closed_at": _when(v["closed_at"]),
                            "technician": v["technician"] or "-", "confirmation": None, "ratings": [], "reopened": None}
     conf = v.get("confirmation")
     if conf:
-        via = gettext(VIA[conf["via"]]) if conf["via"] in VIA else str(conf["via"]).replace("_", " ")
+        via = gettext(VIA[conf["via"]]) if conf["via"] in VIA else label("confirm", str(conf["via"]), cfg, lang)
         out["confirmation"] = {"by": conf["by"], "at": _when(conf["at"]), "via": via}
         out["ratings"] = [(gettext(label), conf["ratings"].get(k, "-")) for k, label in certificate.RATING_LABELS.items()]
     if v.get("reopened"):
-        out["reopened"] = {"at": _when(v["reopened_at"]), "status": v["status"]}
+        out["reopened"] = {"at": _when(v["reopened_at"]), "status": label("status", v["status"], cfg, lang)}
     return out
