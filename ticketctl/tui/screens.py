@@ -18,11 +18,14 @@ from textual.widgets import DataTable, Static
 
 from ticketctl.core import approvals as approval_rules
 from ticketctl.core import kb
+from ticketctl.core.labels import HasLabels, event_label, label
 from ticketctl.i18n import N_, _, localize
 from ticketctl.render.kb import match_reason
 from ticketctl.render.show import event_text
 from ticketctl.render.text import duration
 from ticketctl.tui.backlog import BLOCKED_COLUMNS, SLA_STYLE, BacklogView
+from ticketctl.tui.dialogs import field_label
+from ticketctl.tui.words import join, join_clauses, shown
 
 HINT = N_("escape back   a assign  b block  u unblock  s start  r resolve  n note  e escalate   ? help")
 BLOCKED_HINT = N_("escape back   enter open   a assign  u unblock  s start  r resolve  n note  e escalate   ? help")
@@ -51,47 +54,52 @@ def similar_section(similar: list[dict[str, Any]]) -> list[RenderableType]:
     return [head, grid]
 
 
-def detail(t: dict[str, Any], similar: list[dict[str, Any]] | None = None) -> Group:
+def detail(t: dict[str, Any], similar: list[dict[str, Any]] | None = None, cfg: HasLabels | None = None) -> Group:
     """``ticketctl show`` as one renderable: fields, SLA clocks, checklist, the
     similar resolved tickets and articles (when read: ``similar`` not None;
     above the timeline, which grows, so they show without scrolling), timeline."""
     fields = Table.grid(padding=(0, 2))
     fields.add_column(style="dim", justify="right")
     fields.add_column(overflow="fold")  # a Chinese description has no spaces to wrap at: fold it, never cut it to "…"
-    status = t["status"] + (f" ({t['blocked_reason']}, {duration(t['blocked_for_s'])})" if t["blocked_reason"] else "")
+    status = shown("status", t["status"], cfg)
+    if t["blocked_reason"]:
+        status = _("{status} ({reason}, {time})").format(status=status, reason=shown("reason", t["blocked_reason"], cfg),
+                                                         time=duration(t["blocked_for_s"]))
     sla = SLA_STYLE[t["sla_state"]]
     left = duration(t["sla_resolve_left_s"]) if t["sla_state"] != "done" else ""
     met = t["sla_response_met"]
     rows: list[tuple[str, Any]] = [
         (N_("status"), status),
         (N_("assignee"), t["assignee"] or "-"),
-        (N_("priority"), _("{priority} / impact {impact} / weight {weight}").format(priority=t["priority"], impact=t["impact"],
-                                                                                     weight=f"{t['weight']:.1f}")),
-        (N_("type"), t["type"]),
+        (N_("priority"), _("{priority} / impact {impact} / weight {weight}").format(
+            priority=shown("priority", t["priority"], cfg), impact=shown("impact", t["impact"], cfg), weight=f"{t['weight']:.1f}")),
+        (N_("type"), shown("type", t["type"], cfg)),
         (N_("where"), " / ".join(x for x in (t["dept"], t["product"], t["fault"], t["zone"]) if x)),
-        (N_("customer"), " ".join(x for x in (t["customer"], t["phone"], t["channel"]) if x) or "-"),
+        (N_("customer"), " ".join(x for x in (t["customer"], t["phone"], shown("channel", t["channel"], cfg)) if x) or "-"),
         (N_("response due"), t["sla_response_due"] + ("" if met is None else "  " + (_("(met: yes)") if met else _("(met: no)")))),
-        (N_("resolve due"), Text.assemble(f"{t['sla_resolve_due'] or '-'}  ", (f"{t['sla_state']} {left}", sla))),
+        (N_("resolve due"), Text.assemble(f"{t['sla_resolve_due'] or '-'}  ", (f"{shown('sla', t['sla_state'], cfg)} {left}", sla))),
         (N_("created"), t["created_at"]),
     ]
     if t["block"]:
-        rows.append((N_("block"), ", ".join(f"{k}: {v}" for k, v in t["block"].items())))
+        rows.append((N_("block"), join_clauses(_("{field}: {value}").format(field=field_label(k), value=v)
+                                               for k, v in t["block"].items())))
     if t["blocked_seconds"]:
-        rows.append((N_("blocked time"), ", ".join(f"{k} {duration(v)}" for k, v in t["blocked_seconds"].items())))
+        rows.append((N_("blocked time"), join(f"{shown('reason', k, cfg)} {duration(v)}" for k, v in t["blocked_seconds"].items())))
     if t["escalations"]:
-        rows.append((N_("escalations"), ", ".join(sorted(t["escalations"]))))
+        rows.append((N_("escalations"), join(sorted(t["escalations"]))))
     if t["description"]:
         rows.append((N_("description"), t["description"]))
     if t.get("checklist"):
         rows.append((N_("checklist"), Text("  ").join(
-            Text.assemble(("[x] ", "green") if i["done"] else ("[ ] ", "dim"), i["item"]) for i in t["checklist"])))
+            Text.assemble(("[x] ", "green") if i["done"] else ("[ ] ", "dim"), shown("checklist", i["item"], cfg))
+            for i in t["checklist"])))
     for k, v in rows:
         fields.add_row(_(k), v if isinstance(v, Text) else escape(str(v)))
     timeline = Table(box=None, header_style="bold", pad_edge=False, expand=True)
     for col in TIMELINE_COLUMNS:
         timeline.add_column(_(col) if col else "", no_wrap=col != "", overflow="fold" if col == "" else "ellipsis")
     for e in t.get("timeline", []):
-        timeline.add_row(e["at"], e["actor"], e["type"].split(".", 1)[1], Text(event_text(e)))
+        timeline.add_row(e["at"], e["actor"], event_label(e["type"], cfg), Text(event_text(e)))
     return Group(Text.assemble((t["key"], "bold"), "  ", t["title"], "\n"), fields,
                  *(similar_section(similar) if similar is not None else ()), Text("\n" + _("timeline"), style="bold"), timeline)
 
@@ -123,7 +131,7 @@ class DetailScreen(Screen[None]):
         self.key = t["key"]
         if similar is not None:
             self.similar = similar
-        self.query_one("#detail", Static).update(detail(t, self.similar))
+        self.query_one("#detail", Static).update(detail(t, self.similar, getattr(self.app, "config", None)))
 
     def show_similar(self, similar: list[dict[str, Any]]) -> None:
         """Only the similar section anew (a worker read it after the poll); a
@@ -155,14 +163,19 @@ class BlockedScreen(Screen[None]):
         text = Text(_("blocked now: "), style="bold")
         if not summary:
             text.append(_("nothing is blocked"), style="dim")
+        cfg = getattr(self.app, "config", None)
         for s in summary:
-            text.append(f"{_(s['label']) if s['label'] else ''} ", "magenta").append(f"{s['count']}", "bold").append(
+            own = shown("reason", s["reason"], cfg)
+            name = own if own != s["reason"] else _(s["label"]) if s["label"] else own
+            text.append(f"{name} ", "magenta").append(f"{s['count']}", "bold").append(
                 " " + _("(oldest {age})").format(age=duration(s["oldest_s"])) + "   ", "dim")
         self.query_one("#blocked-summary", Static).update(text)
 
 
-def blocked_view(loader: Any) -> BacklogView:
-    return BacklogView(loader, BLOCKED_COLUMNS, id="blocked")
+def blocked_view(loader: Any, cfg: HasLabels | None = None) -> BacklogView:
+    view = BacklogView(loader, BLOCKED_COLUMNS, id="blocked")
+    view.cfg = cfg
+    return view
 
 
 #: the approvals board's columns (the words of ``ticketctl approval list``)
@@ -195,8 +208,8 @@ def step_style(waited_s: int, limit_s: int) -> str:
 
 def held_by(step: dict[str, Any]) -> str:
     """The step's approvers, ``rita (away, lee stands in)`` for one whose delegate stands in."""
-    return ", ".join("{name} ({away})".format(name=n, away=_("away, {name} stands in").format(name=d)) if (d := step["delegates"].get(n))
-                     else n for n in step["approvers"])
+    return join(_("{name} ({away})").format(name=n, away=_("away, {name} stands in").format(name=d)) if (d := step["delegates"].get(n))
+                else n for n in step["approvers"])
 
 
 def approval_rows(pending: list[dict[str, Any]], day_s: int) -> list[tuple[str, tuple[str, ...], str]]:
@@ -207,7 +220,7 @@ def approval_rows(pending: list[dict[str, Any]], day_s: int) -> list[tuple[str, 
         cost = f"{r['cost']:,.2f}".rstrip("0").rstrip(".")
         for s in r["steps"]:
             waited = business_duration(s["waited_s"], day_s) + " / " + business_duration(s["limit_s"], day_s)
-            cells = (r["key"], f"#{r['n']}", r["rule"], cost, s["role"], held_by(s), waited, r["what"])
+            cells = (r["key"], f"#{r['n']}", r["rule"], cost, label("role", s["role"]), held_by(s), waited, r["what"])
             out.append((f"{r['key']}#{r['n']}.{s['step']}", cells, step_style(s["waited_s"], s["limit_s"])))
     return out
 
