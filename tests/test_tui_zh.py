@@ -23,7 +23,7 @@ from ticketctl.services import techs, tickets
 from ticketctl.services.env import Env
 from ticketctl.tui.app import Dashboard
 from ticketctl.tui.backlog import COLUMNS, BacklogView, widths
-from ticketctl.tui.dialogs import BlockDialog
+from ticketctl.tui.dialogs import BlockDialog, DispatchDialog
 from ticketctl.tui.screens import BlockedScreen, DetailScreen
 
 #: the store is made on Monday morning; the dashboard opens on Thursday, when TST-1's two hours are long past
@@ -91,7 +91,7 @@ def screen_lines(app: Dashboard) -> list[str]:
     svg = app.export_screenshot()
     runs = [(float(x), float(y), float(n), html.unescape(t).replace("\xa0", " ").replace("\n", ""))
             for x, y, n, t in re.findall(r'<text [^>]*?x="([\d.]+)" y="([\d.]+)" textLength="([\d.]+)"[^>]*>([^<]*)</text>', svg)]
-    cell = max(n / len(t) for _x, _y, n, t in runs if t.isascii() and t)  # an ASCII run's width per character
+    cell = max(n / cells(t) for _x, _y, n, t in runs if cells(t))  # a run's width per cell
     lines: dict[float, str] = {}
     for x, y, _n, t in sorted(runs):
         line = lines.get(y, "")
@@ -185,6 +185,15 @@ async def test_every_screen_reads_chinese(zh: None, tmp_path: Path) -> None:
         await pilot.press("question_mark")
         await settle(pilot)
         check_chinese(screen_lines(app), "help")
+        await pilot.press("escape", "d")  # the dispatch preview: each pick's reason in Chinese
+        await settle(pilot)
+        assert isinstance(app.screen, DispatchDialog)
+        lines = screen_lines(app)
+        assert any("TST-4" in line and "-> 李娜" in line and "技能匹配 0，负载 1/2" in line for line in lines), lines
+        check_chinese(lines, "dispatch preview")
+        await pilot.press("escape", "A")
+        await settle(pilot)
+        check_chinese(screen_lines(app), "approvals board")
     e = make_env()
     try:
         assert tickets.show(e, "TST-1")["blocked_reason"] == "awaiting_customer"

@@ -169,7 +169,8 @@ class DispatchDialog(ModalScreen[bool]):
         p = self.preview
         lines = Text()
         for a in p["assigned"][: self.SHOWN]:
-            lines.append(f"{a['key']:<10}", "bold").append(f"-> {ljust(a['assignee'], 10)}", "green").append(f" {a['reason']}\n", "dim")
+            lines.append(f"{a['key']:<10}", "bold").append(f"-> {ljust(a['assignee'], 10)}", "green")
+            lines.append(f" {render(a['reason'])}\n", "dim")  # a Message: English in JSON, the reader's language here
         if len(p["assigned"]) > self.SHOWN:
             lines.append(_("... and {n} more").format(n=len(p["assigned"]) - self.SHOWN) + "\n", "dim")
         with Vertical():

@@ -167,8 +167,9 @@ class BlockedScreen(Screen[None]):
         for s in summary:
             own = shown("reason", s["reason"], cfg)
             name = own if own != s["reason"] else _(s["label"]) if s["label"] else own
+            oldest = _("(oldest {age})").format(age=duration(s["oldest_s"]))
             text.append(f"{name} ", "magenta").append(f"{s['count']}", "bold").append(
-                " " + _("(oldest {age})").format(age=duration(s["oldest_s"])) + "   ", "dim")
+                ("" if oldest.startswith("（") else " ") + oldest + "   ", "dim")  # a full-width bracket brings its own space
         self.query_one("#blocked-summary", Static).update(text)
 
 
