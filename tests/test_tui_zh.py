@@ -7,6 +7,7 @@ it whole (issue 23)."""
 from __future__ import annotations
 
 import html
+import io
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -150,6 +151,12 @@ async def test_every_screen_reads_chinese(zh: None, tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         notes = recorded(app)
         await settle(pilot)
+        await to_key(pilot, "TST-4")
+        await pilot.press("s")  # refused: TST-4 is new; the statuses in the reason are labels
+        await settle(pilot)
+        refused = notes.pop()
+        assert refused[1] == "error" and "TST-4" in refused[0] and "新建" in refused[0] and "已指派" in refused[0], refused
+        assert not ENGLISH.findall(refused[0]), refused
         await pilot.press("B")
         await settle(pilot)
         assert isinstance(app.screen, BlockedScreen)
@@ -223,3 +230,75 @@ def test_columns_give_way_to_the_title_but_never_cut_a_label() -> None:
     assert sum(narrow) + len(COLUMNS) == 100 and narrow[2] == 12
     assert [narrow[i] for i in (0, 1, 5, 7, 8)] == [5, 6, 11, 8, 20]
     assert all(narrow[i] < wide[i] for i in (3, 4)) and narrow[6] >= len("assignee")
+
+
+async def test_a_filter_takes_and_shows_labels(zh: None, tmp_path: Path) -> None:
+    """``status:已挂起`` filters the blocked tickets, as ``status:blocked`` does, and the filter line says it in Chinese."""
+    app = Dashboard(build_zh_store(tmp_path), poll_s=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for typed in ("status:已挂起", "status:blocked"):
+            await pilot.press("slash", "ctrl+u", *typed, "enter")
+            await settle(pilot)
+            assert app.backlog.keys(0, 10) == ["TST-2", "TST-3"], typed
+            assert app.filter.fields == (("status", "blocked"),)
+            assert "status:已挂起" in str(app.query_one("#filter-line", Static).render())
+        await pilot.press("slash", "ctrl+u", *"priority:紧急", "enter")
+        await settle(pilot)
+        assert app.backlog.keys(0, 10) == ["TST-1"]
+
+
+#: sentences of growing length: wrapped at any width, Rich's fold puts some comma first on a line
+LONG = "".join("修" * n + ("，" if n % 3 else "。") for n in range(1, 30))
+
+
+@pytest.mark.parametrize("width", range(8, 60))
+def test_wrapped_text_never_starts_a_line_with_a_closing_mark(width: int) -> None:
+    from rich.console import Console
+
+    from ticketctl.tui.wrap import Wrapped
+
+    text = "（" + LONG + "）设备型号 KFR-72LW，已更换压缩机（见「备件单」）。"
+    console = Console(width=width, color_system=None, record=True, file=io.StringIO())
+    console.print(Wrapped(text))
+    lines = console.export_text().splitlines()
+    assert "".join(line.rstrip() for line in lines).replace(" ", "") == text.replace(" ", "")  # nothing lost
+    assert all(cells(line.rstrip()) <= width for line in lines)
+    assert not [line for line in lines if line.startswith(CLOSING) or line.rstrip().endswith(("（", "「", "『", "《"))]
+
+
+async def test_a_long_chinese_description_wraps_as_chinese_is_set(zh: None, tmp_path: Path) -> None:
+    """A description folded where a comma would begin the next line: the
+    character before it goes down with it. (The width a line holds is read
+    off a first ticket, then a second is written to break at a comma.)"""
+    make_env = build_zh_store(tmp_path)
+
+    def create(description: str) -> str:
+        e = make_env()
+        try:
+            return str(tickets.create(e, {"title": "冷库温度报警", "type": "repair", "dept": "后勤部", "product": "冷库",
+                                          "priority": "high", "impact": "user", "description": description})["key"])
+        finally:
+            e.close()
+
+    async def detail(key: str) -> list[str]:
+        await to_key(pilot, key)
+        await pilot.press("enter")
+        await settle(pilot)
+        lines = screen_lines(app)
+        await pilot.press("escape")
+        return lines
+
+    probe = create("修" * 300)
+    app = Dashboard(make_env, poll_s=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        per_line = max(line.count("修") for line in await detail(probe))
+        key = create(("修" * per_line + "，") * 3 + LONG)
+        await pilot.pause(0.3)  # the poll brings the new ticket in
+        await settle(pilot)
+        lines = await detail(key)
+        assert sum("修修修修修修修修" in line for line in lines) > 3  # the description, over several lines
+        assert not [line for line in lines if line.strip(BOX).startswith(CLOSING)]
+        # the fields (the timeline's event texts are `show`'s, render.show.event_text)
+        check_chinese(lines[: next(i for i, line in enumerate(lines) if line.strip() == "时间线")], "ticket with a long description")

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -26,6 +25,7 @@ from ticketctl.render.text import duration
 from ticketctl.tui.backlog import BLOCKED_COLUMNS, SLA_STYLE, BacklogView
 from ticketctl.tui.dialogs import field_label
 from ticketctl.tui.words import join, join_clauses, shown
+from ticketctl.tui.wrap import Wrapped
 
 HINT = N_("escape back   a assign  b block  u unblock  s start  r resolve  n note  e escalate   ? help")
 BLOCKED_HINT = N_("escape back   enter open   a assign  u unblock  s start  r resolve  n note  e escalate   ? help")
@@ -50,7 +50,7 @@ def similar_section(similar: list[dict[str, Any]]) -> list[RenderableType]:
     grid.add_column(style="dim", overflow="fold")
     for r in similar:
         kind = _("article") if r["kind"] == "article" else _("ticket")
-        grid.add_row(Text(kind), Text(r["id"]), Text(r["title"]), Text(match_reason(r)))
+        grid.add_row(Text(kind), Text(r["id"]), Wrapped(r["title"]), Wrapped(match_reason(r)))
     return [head, grid]
 
 
@@ -94,13 +94,13 @@ def detail(t: dict[str, Any], similar: list[dict[str, Any]] | None = None, cfg: 
             Text.assemble(("[x] ", "green") if i["done"] else ("[ ] ", "dim"), shown("checklist", i["item"], cfg))
             for i in t["checklist"])))
     for k, v in rows:
-        fields.add_row(_(k), v if isinstance(v, Text) else escape(str(v)))
+        fields.add_row(_(k), Wrapped(v if isinstance(v, Text) else Text(str(v))))  # no line starts with ，or ）
     timeline = Table(box=None, header_style="bold", pad_edge=False, expand=True)
     for col in TIMELINE_COLUMNS:
         timeline.add_column(_(col) if col else "", no_wrap=col != "", overflow="fold" if col == "" else "ellipsis")
     for e in t.get("timeline", []):
-        timeline.add_row(e["at"], e["actor"], event_label(e["type"], cfg), Text(event_text(e)))
-    return Group(Text.assemble((t["key"], "bold"), "  ", t["title"], "\n"), fields,
+        timeline.add_row(e["at"], e["actor"], event_label(e["type"], cfg), Wrapped(event_text(e)))
+    return Group(Wrapped(Text.assemble((t["key"], "bold"), "  ", t["title"], "\n")), fields,
                  *(similar_section(similar) if similar is not None else ()), Text("\n" + _("timeline"), style="bold"), timeline)
 
 
