@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 from test_cjk_layout import cell_slice
-from test_tui import recorded, settle, to_key
+from test_tui import recorded, set_up_sync, settle, to_key
+from textual.coordinate import Coordinate
 from textual.widgets import OptionList, Static
 
 from ticketctl.cells import cells
@@ -302,3 +303,24 @@ async def test_a_long_chinese_description_wraps_as_chinese_is_set(zh: None, tmp_
         assert not [line for line in lines if line.strip(BOX).startswith(CLOSING)]
         # the fields (the timeline's event texts are `show`'s, render.show.event_text)
         check_chinese(lines[: next(i for i, line in enumerate(lines) if line.strip() == "时间线")], "ticket with a long description")
+
+
+async def test_rejected_changes_name_their_action_in_chinese(zh: None, tmp_path: Path) -> None:
+    from textual.widgets import DataTable
+
+    from ticketctl.tui.screens import RejectedScreen
+
+    make_env = build_zh_store(tmp_path)
+    set_up_sync(make_env, [("ticket.note", {"key": "TST-2", "text": "客户已回电"}, "TST-2 is assigned to 李娜, not to 王小明"),
+                           ("ticket.start", {"key": "TST-4"}, "cannot start TST-4: it is new (start needs assigned)"),
+                           ("kb.add", {"title": "压缩机过热"}, "kb is read-only here")])
+    app = Dashboard(make_env, poll_s=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.3)
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        assert isinstance(app.screen, RejectedScreen)
+        table = app.screen.query_one(DataTable)
+        assert [str(table.get_cell_at(Coordinate(i, 1))) for i in range(3)] == ["备注", "开始处理", "kb.add"]

@@ -305,6 +305,20 @@ class ApprovalsScreen(Screen[None]):
 
 #: the rejected changes' columns
 REJECTED_COLUMNS = (N_("id"), N_("action"), N_("ticket"), N_("the server's reason"), N_("when"))
+#: a change (a mutation's name) by the kind of event it makes, whose label a Chinese reader reads in its stead
+MUTATION_EVENTS = {"ticket.assign": "assigned", "ticket.attach": "attached", "ticket.block": "blocked",
+                   "ticket.cancel": "cancelled", "ticket.close": "closed", "ticket.confirm": "confirmed",
+                   "ticket.create": "created", "ticket.edit": "edited", "ticket.note": "noted", "ticket.reopen": "reopened",
+                   "ticket.resolve": "resolved", "ticket.start": "started", "ticket.unblock": "unblocked",
+                   "approval.approve": "approved", "approval.reject": "rejected", "approval.request": "approval_requested",
+                   "qa.record": "qa_checked"}
+
+
+def change_name(name: str) -> str:
+    """A rejected change's action: ``ticket.note`` (as typed, in English), 备注 (the label of its event, in Chinese)."""
+    event = MUTATION_EVENTS.get(name)
+    own = label("event", event) if event else name
+    return own if event and own != event else name
 
 
 class RejectedScreen(Screen[None]):
@@ -355,7 +369,7 @@ class RejectedScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for r in rejected:
-            table.add_row(str(r["id"]), r["name"], r["key"] or "-", Text(localize(r["reason"]), style="red"),
+            table.add_row(str(r["id"]), change_name(r["name"]), r["key"] or "-", Text(localize(r["reason"]), style="red"),
                           r["at"][:16].replace("T", " "), key=str(r["id"]))
         ids = [r["id"] for r in rejected]
         if current in ids:
