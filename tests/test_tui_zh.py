@@ -324,3 +324,20 @@ async def test_rejected_changes_name_their_action_in_chinese(zh: None, tmp_path:
         assert isinstance(app.screen, RejectedScreen)
         table = app.screen.query_one(DataTable)
         assert [str(table.get_cell_at(Coordinate(i, 1))) for i in range(3)] == ["备注", "开始处理", "kb.add"]
+
+
+async def test_a_teams_own_labels_win_and_widen_their_columns(zh: None, tmp_path: Path) -> None:
+    make_env = build_zh_store(tmp_path)
+    (tmp_path / "config.toml").write_text('[labels."reason.awaiting_customer"]\nen = "customer away"\nzh_CN = "等客户开门"\n'
+                                          '[labels."priority.urgent"]\nzh_CN = "特急一级"\n', encoding="utf-8")
+    app = Dashboard(make_env, poll_s=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert column_texts(app.backlog, "TST-1")["pri"] == "特急一级"
+        assert column_texts(app.backlog, "TST-2")["blocked"] == "等客户开门 3天0小时"
+        assert column_texts(app.backlog, "TST-3")["blocked"] == "协作 3天0小时"
+        await to_key(pilot, "TST-4")
+        await pilot.press("b")
+        await settle(pilot)
+        menu = app.screen.query_one(OptionList)
+        assert str(menu.get_option_at_index(0).prompt) == "等客户开门"

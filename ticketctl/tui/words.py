@@ -21,10 +21,12 @@ def reason_short(reason: str | None, cfg: HasLabels | None = None) -> str:
     if not reason:
         return ""
     own = label("reason", reason, cfg)
-    if own != reason:  # the team's own label, or a Chinese one: there is no short word for it
-        short = reason.removeprefix("awaiting_")
-        return label("reason", short, cfg) if short != reason and label("reason", short, cfg) != short else own
-    return reason.removeprefix("awaiting_")
+    if own != label("reason", reason):
+        return own  # the team's own label for it
+    short = reason.removeprefix("awaiting_")
+    if own == reason:  # English: the short identifier
+        return short
+    return label("reason", short, cfg) if short != reason and label("reason", short, cfg) != short else own
 
 
 def join(items: Iterable[str]) -> str:
