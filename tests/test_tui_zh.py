@@ -329,11 +329,11 @@ async def test_rejected_changes_name_their_action_in_chinese(zh: None, tmp_path:
 async def test_a_teams_own_labels_win_and_widen_their_columns(zh: None, tmp_path: Path) -> None:
     make_env = build_zh_store(tmp_path)
     (tmp_path / "config.toml").write_text('[labels."reason.awaiting_customer"]\nen = "customer away"\nzh_CN = "等客户开门"\n'
-                                          '[labels."priority.urgent"]\nzh_CN = "特急一级"\n', encoding="utf-8")
+                                          '[labels."priority.urgent"]\nzh_CN = "特急（一级）"\n', encoding="utf-8")
     app = Dashboard(make_env, poll_s=0.1)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert column_texts(app.backlog, "TST-1")["pri"] == "特急一级"
+        assert column_texts(app.backlog, "TST-1")["pri"] == "特急（一级）"
         assert column_texts(app.backlog, "TST-2")["blocked"] == "等客户开门 3天0小时"
         assert column_texts(app.backlog, "TST-3")["blocked"] == "协作 3天0小时"
         await to_key(pilot, "TST-4")

@@ -104,6 +104,8 @@ COLUMNS: tuple[Column, ...] = (
 )
 MIN_TITLE = 12
 LEAST_TITLE = 6
+#: what a cut column (dept, product, assignee) keeps at the very least: a wide character and the ellipsis
+LEAST_CUT = 4
 
 
 def waiting_on(row: dict[str, Any], cfg: HasLabels | None = None) -> str:
@@ -132,9 +134,9 @@ def widths(columns: tuple[Column, ...], total: int, measured: list[int]) -> list
     columns their widest value or title (``measured``: the rows' widest, per
     column), ``cut`` ones theirs up to their ``width``, the title the rest; when
     the rest is under :data:`MIN_TITLE`, the ``cut`` columns give up cells,
-    the widest first, down to their ``least``, then the title down to
-    :data:`LEAST_TITLE`; the row is cropped at the edge only when even that
-    does not fit."""
+    the widest first, down to their headers; then the title down to
+    :data:`LEAST_TITLE` and the cut columns on below their headers, to
+    :data:`LEAST_CUT`; the row is cropped at the edge only when even that does not fit."""
     want, least = [], []
     for col, m in zip(columns, measured, strict=True):
         head = cells(_(col.title))
@@ -146,16 +148,16 @@ def widths(columns: tuple[Column, ...], total: int, measured: list[int]) -> list
         else:
             want.append(0)
     free = total - sum(want) - len(columns)
-    short = MIN_TITLE - free
     cut = [i for i, col in enumerate(columns) if col.fit == "cut"]
-    while short > 0:
-        give = [i for i in cut if want[i] > least[i]]
-        if not give:
-            break
-        i = max(give, key=lambda j: want[j] - least[j])
-        want[i] -= 1
-        short -= 1
-        free += 1
+    # first down to the headers for the title's MIN_TITLE; then, rather than crop a label at the edge, below them
+    for floor, goal in ((least, MIN_TITLE), ([min(c.width, LEAST_CUT) for c in columns], LEAST_TITLE)):
+        while free < goal:
+            give = [i for i in cut if want[i] > floor[i]]
+            if not give:
+                break
+            i = max(give, key=lambda j: want[j] - floor[j])
+            want[i] -= 1
+            free += 1
     return [w if col.fit != "rest" else max(free, LEAST_TITLE) for col, w in zip(columns, want, strict=True)]
 
 
