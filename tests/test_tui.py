@@ -791,7 +791,8 @@ def test_a_filter_cut_in_memory_equals_sqlite_before_and_after_a_patch(make_env:
 async def test_the_dashboard_speaks_chinese(make_env: Callable[[], Env]) -> None:
     """``lang = zh_CN``: titles, headers, the hint line, notifications, dialogs,
     the help screen and the command palette are Chinese (needs the compiled
-    catalog); the data (keys, statuses, names) is as stored."""
+    catalog); the data (keys, names) is as stored, statuses and priorities are
+    labels (tests/test_tui_zh.py, over a Chinese team's store)."""
     from ticketctl import i18n
 
     i18n.use("zh_CN")

@@ -4,13 +4,14 @@ screen, look at the report and accept with ``pytest --snapshot-update``)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from test_cjk_layout import build_cjk_store
 from test_tui import REJECTED, build_approvals_store, build_store, set_up_sync, settle, to_key
+from test_tui_zh import build_zh_store
 from textual.pilot import Pilot
 
 from ticketctl.tui.app import Dashboard
@@ -91,3 +92,25 @@ def test_rejected_changes(snap_compare: Any, tmp_path: Path) -> None:
         await pilot.press("R")
         await settle(pilot)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.fixture
+def chinese() -> Iterator[None]:
+    from ticketctl import i18n
+
+    i18n.use("zh_CN")
+    yield
+    i18n.use("en")
+
+
+def test_main_screen_in_chinese(snap_compare: Any, tmp_path: Path, chinese: None) -> None:
+    """A Chinese team under zh_CN at 160x50: priorities, statuses, SLA times
+    and blocked reasons as Chinese labels, each column as wide as its widest
+    label or time, so none is cut (issue 23)."""
+    app = Dashboard(build_zh_store(tmp_path), poll_s=0.1)
+    assert snap_compare(app, terminal_size=(160, 50), run_before=shot())
+
+
+def test_blocked_board_in_chinese(snap_compare: Any, tmp_path: Path, chinese: None) -> None:
+    app = Dashboard(build_zh_store(tmp_path), poll_s=0.1)
+    assert snap_compare(app, terminal_size=(160, 50), run_before=shot("B"))

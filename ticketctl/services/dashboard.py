@@ -35,7 +35,9 @@ from operator import eq, itemgetter
 from typing import Any
 
 from ticketctl.core import workflow
-from ticketctl.core.model import OPEN_STATUSES, iso, parse_time
+from ticketctl.core.config import PRIORITIES
+from ticketctl.core.labels import ZH, label, value_of
+from ticketctl.core.model import OPEN_STATUSES, STATUSES, iso, parse_time
 from ticketctl.core.views import AT_RISK_SHARE, ticket_public
 from ticketctl.errors import BadInput, Refused
 from ticketctl.i18n import _
@@ -52,6 +54,19 @@ AT = {name: 4 + i for i, name in enumerate(FILTER_FIELDS)}
 #: a ranking's facets: per filter field, per value, the ranks holding it, in order
 Facets = dict[str, dict[Any, list[Rank]]]
 __all__ = ["FILTER_FIELDS", "ORDERS"]
+
+
+#: the values a filter field takes by label too (``status:已挂起`` is ``status:blocked``): (label kind, identifiers)
+LABELLED = {"status": ("status", STATUSES), "priority": ("priority", PRIORITIES), "reason": ("reason", tuple(ZH["reason"]))}
+
+
+def typed(name: str, value: str) -> str:
+    """A filter field's value as stored: the identifier a label stands for
+    (built-in labels, any language), else the value as typed."""
+    if name not in LABELLED:
+        return value
+    kind, known = LABELLED[name]
+    return value_of(kind, value, known)
 
 
 @dataclass(frozen=True)
@@ -77,7 +92,7 @@ class Filter:
                 if name not in FILTER_FIELDS:
                     raise BadInput(_("unknown filter {name!r} (use {fields}, or plain words)").format(
                         name=name, fields=", ".join(FILTER_FIELDS)))
-                fields[name] = value
+                fields[name] = typed(name, value)
             else:
                 words.append(tok)
         return cls(tuple(sorted(fields.items())), tuple(words))
@@ -89,7 +104,9 @@ class Filter:
         return Filter(tuple(sorted(merged.items())), self.words)
 
     def text(self) -> str:
-        return " ".join([*(f"{k}:{v}" for k, v in self.fields), *self.words])
+        """The filter as typed: statuses, priorities and reasons as the reader
+        reads them (``status:已挂起`` in Chinese), which :meth:`parse` takes back."""
+        return " ".join([*(f"{k}:{label(LABELLED[k][0], v) if k in LABELLED else v}" for k, v in self.fields), *self.words])
 
     def values(self) -> list[tuple[str, str | None]]:
         """The exact fields as (field, value in the Rank): ``assignee:-`` is None."""
@@ -344,7 +361,7 @@ def escalate(env: Env, key: str, message: str) -> dict[str, Any]:
     with st.transaction():
         t = st.ticket(st.resolve_key(key))
         if t.status not in OPEN_STATUSES:
-            raise Refused(_("cannot escalate {key}: it is {status}").format(key=t.key, status=t.status))
+            raise Refused(_("cannot escalate {key}: it is {status}").format(key=t.key, status=label("status", t.status)))
         to = [cfg.supervisor(t.dept), *([t.assignee] if t.assignee else [])]
         rule = f"manual@{iso(env.now)}"
         drafts = workflow.decide_escalate(t, rule, to, message.strip())

@@ -18,6 +18,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input
 
+from ticketctl.core.labels import HasLabels
 from ticketctl.errors import TicketctlError
 from ticketctl.i18n import N_, _
 from ticketctl.services import dashboard, dispatch, heatmap, tickets
@@ -28,6 +29,7 @@ from ticketctl.tui.dialogs import AssignDialog, BlockDialog, DispatchDialog, Hel
 from ticketctl.tui.live import FIRST_ROWS, Apply, LiveApp, similar_docs, sync_state, waiting_approvals
 from ticketctl.tui.panels import GROUPINGS, HeatMap, map_cells
 from ticketctl.tui.screens import ApprovalsScreen, BlockedScreen, DetailScreen, RejectedScreen, blocked_view
+from ticketctl.tui.words import shown
 
 #: (key, action, footer label, description): the bindings, the command palette and the help screen
 ACTIONS: tuple[tuple[str, str, str, str], ...] = (
@@ -63,10 +65,13 @@ TEXTUAL_COMMANDS = (N_("Theme"), N_("Change the current theme"), N_("Quit"), N_(
                     N_("Maximize the focused widget"), N_("Screenshot"), N_("Save an SVG 'screenshot' of the current screen"))
 
 
-def describe(t: dict[str, Any]) -> str:
+def describe(t: dict[str, Any], cfg: HasLabels | None = None) -> str:
+    """``TST-3 blocked (awaiting_parts) @ana``: a ticket after an action, in the reader's language."""
     who = f" @{t['assignee']}" if t.get("assignee") else ""
-    why = f" ({t['blocked_reason']})" if t.get("blocked_reason") else ""
-    return f"{t['key']} {t['status']}{why}{who}"
+    status = shown("status", t["status"], cfg)
+    if t.get("blocked_reason"):
+        status = _("{status} ({reason})").format(status=status, reason=shown("reason", t["blocked_reason"], cfg))
+    return f"{t['key']} {status}{who}"
 
 
 def hint() -> Text:
@@ -118,7 +123,7 @@ class Dashboard(LiveApp):
         any other change shows (the poll)."""
         def work(env: Env) -> Apply:
             r = fn(env)
-            msg = _("{done}: {ticket}").format(done=done, ticket=describe(r)) if "key" in r else done.format(**r)
+            msg = _("{done}: {ticket}").format(done=done, ticket=describe(r, env.config)) if "key" in r else done.format(**r)
             def apply() -> None:
                 self.notify(msg, timeout=4)
                 self.poll()
@@ -153,7 +158,7 @@ class Dashboard(LiveApp):
         def chosen(r: tuple[str, dict[str, str]] | None) -> None:
             if r:
                 self.act(lambda env: tickets.block(env, key, r[0], r[1]), _("blocked"))
-        self.push_screen(BlockDialog(key, self.reasons), chosen)
+        self.push_screen(BlockDialog(key, self.reasons, self.config), chosen)
 
     def action_unblock(self) -> None:
         key = self._with_key()
@@ -261,7 +266,7 @@ class Dashboard(LiveApp):
     def action_blocked(self) -> None:
         if any(isinstance(s, BlockedScreen) for s in self.screen_stack):
             return
-        screen = BlockedScreen(blocked_view(self.load_rows))
+        screen = BlockedScreen(blocked_view(self.load_rows, self.config))
         self.push_screen(screen)
 
         def work(env: Env) -> Apply:

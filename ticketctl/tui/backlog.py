@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Iterable
 from operator import itemgetter
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from rich.segment import Segment
 from rich.style import Style
@@ -28,10 +28,13 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ticketctl.cells import fit
+from ticketctl.cells import cells, fit
+from ticketctl.core.config.sla import PRIORITIES
+from ticketctl.core.labels import HasLabels, label
 from ticketctl.i18n import N_, _
 from ticketctl.render.text import duration  # the CLI's durations, in the current language
 from ticketctl.services.dashboard import Rank, remove_rank
+from ticketctl.tui.words import reason_short
 
 SLA_STYLE = {"ok": "green", "at_risk": "bold yellow", "breached": "bold red", "paused": "cyan", "done": "dim"}
 PRIORITY_STYLE = {"urgent": "bold red", "high": "yellow", "medium": "", "low": "dim"}
@@ -39,29 +42,73 @@ MAX_CACHED = 1000
 FETCH_AHEAD = 150
 
 
-def blocked_text(row: dict[str, Any]) -> str:
+def blocked_text(row: dict[str, Any], cfg: HasLabels | None = None) -> str:
+    """``parts 2d 3h``, ``备件 2天3小时``: why and how long a ticket is blocked."""
     if not row.get("blocked_reason"):
         return ""
-    return f"{row['blocked_reason'].removeprefix('awaiting_')} {duration(row.get('blocked_for_s'))}"
+    return f"{reason_short(row['blocked_reason'], cfg)} {duration(row.get('blocked_for_s'))}"
 
 
-#: (title, width or 0 for the flexible column, cell text, cell style)
-Column = tuple[str, int, Callable[[dict[str, Any]], str], Callable[[dict[str, Any]], str]]
+def sla_left(row: dict[str, Any], cfg: HasLabels | None = None) -> str:
+    return duration(row["sla_resolve_left_s"])
+
+
+#: the widest SLA times a column shows without measuring its rows: two digits of days or of hours, overdue
+SLA_SAMPLES = (-(99 * 86400 + 23 * 3600), -(23 * 3600 + 59 * 60))
+#: the statuses the backlog lists (every open one)
+LISTED_STATUSES = ("new", "assigned", "in_progress", "blocked")
+
+
+class Column(NamedTuple):
+    """A column of the backlog or the blocked board. ``fit`` says how wide it
+    is: ``whole`` (its widest value, never cut: keys, labels, times), ``cut``
+    (its widest value up to ``width`` cells, narrower down to ``least`` when
+    the title needs room) or ``rest`` (what the others leave, at least
+    :data:`MIN_TITLE`: the title). ``widest`` gives the values it may show
+    before any row is read (every label in the current language)."""
+
+    title: str
+    width: int
+    text: Callable[[dict[str, Any], HasLabels | None], str]
+    style: Callable[[dict[str, Any]], str]
+    fit: str = "whole"
+    least: int = 0
+    widest: Callable[[], Iterable[str]] = tuple
+
+
+def _labels(kind: str, values: Iterable[str]) -> Callable[[], list[str]]:
+    return lambda: [label(kind, v) for v in values]
+
+
+def _durations() -> list[str]:
+    return [duration(s) for s in SLA_SAMPLES]
+
+
+PRIORITY = Column(N_("pri"), 0, lambda r, c: label("priority", r["priority"], c),
+                  lambda r: PRIORITY_STYLE.get(r["priority"], ""), widest=_labels("priority", PRIORITIES))
+SLA = Column(N_("SLA left"), 0, sla_left, lambda r: SLA_STYLE[r["sla_state"]], widest=_durations)
+ASSIGNEE = Column(N_("assignee"), 9, lambda r, c: r["assignee"] or "-", lambda r: "" if r["assignee"] else "dim", "cut", 6)
+KEY = Column(N_("key"), 0, lambda r, c: r["key"], lambda r: "bold")
+TITLE = Column(N_("title"), 0, lambda r, c: r["title"], lambda r: "", "rest")
 COLUMNS: tuple[Column, ...] = (
-    (N_("key"), 9, lambda r: r["key"], lambda r: "bold"),
-    (N_("pri"), 6, lambda r: r["priority"], lambda r: PRIORITY_STYLE.get(r["priority"], "")),
-    (N_("title"), 0, lambda r: r["title"], lambda r: ""),
-    (N_("dept"), 14, lambda r: r["dept"], lambda r: ""),
-    (N_("product"), 12, lambda r: r["product"], lambda r: ""),
-    (N_("status"), 11, lambda r: r["status"], lambda r: "magenta" if r["status"] == "blocked" else ""),
-    (N_("assignee"), 9, lambda r: r["assignee"] or "-", lambda r: "" if r["assignee"] else "dim"),
-    (N_("SLA left"), 9, lambda r: duration(r["sla_resolve_left_s"]), lambda r: SLA_STYLE[r["sla_state"]]),
-    (N_("blocked"), 18, blocked_text, lambda r: "magenta"),
+    KEY,
+    PRIORITY,
+    TITLE,
+    Column(N_("dept"), 14, lambda r, c: r["dept"], lambda r: "", "cut", 6),
+    Column(N_("product"), 12, lambda r, c: r["product"], lambda r: "", "cut", 6),
+    Column(N_("status"), 0, lambda r, c: label("status", r["status"], c), lambda r: "magenta" if r["status"] == "blocked" else "",
+           widest=_labels("status", LISTED_STATUSES)),
+    ASSIGNEE,
+    SLA,
+    Column(N_("blocked"), 0, blocked_text, lambda r: "magenta"),
 )
 MIN_TITLE = 12
+LEAST_TITLE = 6
+#: what a cut column (dept, product, assignee) keeps at the very least: a wide character and the ellipsis
+LEAST_CUT = 4
 
 
-def waiting_on(row: dict[str, Any]) -> str:
+def waiting_on(row: dict[str, Any], cfg: HasLabels | None = None) -> str:
     """What a blocked ticket waits for: the collaboration fields, else the note."""
     b = row.get("block") or {}
     by = _("by {deadline}").format(deadline=b["deadline"][:16]) if b.get("deadline") else None
@@ -71,15 +118,47 @@ def waiting_on(row: dict[str, Any]) -> str:
 
 #: the blocked board: by reason, oldest block first
 BLOCKED_COLUMNS: tuple[Column, ...] = (
-    (N_("reason"), 22, lambda r: (r["blocked_reason"] or "").removeprefix("awaiting_"), lambda r: "magenta"),
-    (N_("blocked for"), 11, lambda r: duration(r.get("blocked_for_s")), lambda r: "bold"),
-    (N_("key"), 9, lambda r: r["key"], lambda r: "bold"),
-    (N_("pri"), 6, lambda r: r["priority"], lambda r: PRIORITY_STYLE.get(r["priority"], "")),
-    (N_("assignee"), 9, lambda r: r["assignee"] or "-", lambda r: "" if r["assignee"] else "dim"),
-    (N_("SLA left"), 9, lambda r: duration(r["sla_resolve_left_s"]), lambda r: SLA_STYLE[r["sla_state"]]),
-    (N_("waiting on"), 40, waiting_on, lambda r: ""),
-    (N_("title"), 0, lambda r: r["title"], lambda r: ""),
+    Column(N_("reason"), 22, lambda r, c: reason_short(r["blocked_reason"], c), lambda r: "magenta", "cut", 8),
+    Column(N_("blocked for"), 0, lambda r, c: duration(r.get("blocked_for_s")), lambda r: "bold"),
+    KEY,
+    PRIORITY,
+    ASSIGNEE,
+    SLA,
+    Column(N_("waiting on"), 40, waiting_on, lambda r: "", "cut", 12),
+    TITLE,
 )
+
+
+def widths(columns: tuple[Column, ...], total: int, measured: list[int]) -> list[int]:
+    """Each column's cells in ``total`` (a space after each): ``whole``
+    columns their widest value or title (``measured``: the rows' widest, per
+    column), ``cut`` ones theirs up to their ``width``, the title the rest; when
+    the rest is under :data:`MIN_TITLE`, the ``cut`` columns give up cells,
+    the widest first, down to their headers; then the title down to
+    :data:`LEAST_TITLE` and the cut columns on below their headers, to
+    :data:`LEAST_CUT`; the row is cropped at the edge only when even that does not fit."""
+    want, least = [], []
+    for col, m in zip(columns, measured, strict=True):
+        head = cells(_(col.title))
+        least.append(min(col.width, max(head, col.least)))  # a header is never cut
+        if col.fit == "whole":
+            want.append(max(head, m, *map(cells, col.widest()), 1))
+        elif col.fit == "cut":
+            want.append(min(col.width, max(m, least[-1])))
+        else:
+            want.append(0)
+    free = total - sum(want) - len(columns)
+    cut = [i for i, col in enumerate(columns) if col.fit == "cut"]
+    # first down to the headers for the title's MIN_TITLE; then, rather than crop a label at the edge, below them
+    for floor, goal in ((least, MIN_TITLE), ([min(c.width, LEAST_CUT) for c in columns], LEAST_TITLE)):
+        while free < goal:
+            give = [i for i in cut if want[i] > floor[i]]
+            if not give:
+                break
+            i = max(give, key=lambda j: want[j] - floor[j])
+            want[i] -= 1
+            free += 1
+    return [w if col.fit != "rest" else max(free, LEAST_TITLE) for col, w in zip(columns, want, strict=True)]
 
 
 class BacklogView(ScrollView, can_focus=True):
@@ -123,6 +202,11 @@ class BacklogView(ScrollView, can_focus=True):
         self.cache: dict[str, dict[str, Any]] = {}
         self.requested: set[str] = set()
         self.loaded = False
+        #: the team's config, for its own labels (``core.labels``); the app sets it once read
+        self.cfg: HasLabels | None = None
+        #: per column, the cells of its widest value among the cached rows (what :func:`widths` sizes by)
+        self.measured = [0] * len(columns)
+        self._widths: tuple[int, tuple[int, ...], list[int]] | None = None
 
     # -- data ---------------------------------------------------------------------
 
@@ -157,6 +241,7 @@ class BacklogView(ScrollView, can_focus=True):
         if fresh:
             self.cache = {}
         self.cache.update(rows)
+        self.measure(self.cache.values(), fresh)
         self.requested.clear()
         self.loaded = True
         self._resize()
@@ -182,6 +267,7 @@ class BacklogView(ScrollView, can_focus=True):
             if r is not None:
                 bisect.insort(self.ranks, r)
         self.cache.update({k: v for k, v in rows.items() if self.listed(k)})
+        self.measure(rows.values())
         self._resize()
         found = self._find(key)
         self.cursor = found if found is not None else min(self.cursor, max(len(self.ranks) - 1, 0))
@@ -190,6 +276,7 @@ class BacklogView(ScrollView, can_focus=True):
     def add_rows(self, rows: dict[str, dict[str, Any]]) -> None:
         """Rows a worker fetched for the cache; the cache keeps those nearest the cursor."""
         self.cache.update({k: v for k, v in rows.items() if self.listed(k)})
+        self.measure(rows.values())
         self.requested.difference_update(rows)
         self._trim()
         self.refresh()
@@ -198,6 +285,7 @@ class BacklogView(ScrollView, can_focus=True):
         if len(self.cache) > MAX_CACHED:
             keep = set(self.keys(self.cursor - MAX_CACHED // 2, self.cursor + MAX_CACHED // 2))
             self.cache = {k: v for k, v in self.cache.items() if k in keep}
+            self.measure(self.cache.values(), fresh=True)
 
     def _resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self.ranks) + 1)
@@ -257,9 +345,28 @@ class BacklogView(ScrollView, can_focus=True):
 
     # -- drawing ------------------------------------------------------------------
 
+    def measure(self, rows: Iterable[dict[str, Any]], fresh: bool = False) -> None:
+        """Widen the columns to ``rows``' values (``fresh``: to theirs only,
+        the cache was replaced); a column that grows redraws the table."""
+        top = [0] * len(self.columns) if fresh else list(self.measured)
+        for row in rows:
+            for i, col in enumerate(self.columns):
+                if col.fit != "rest":
+                    n = cells(col.text(row, self.cfg))
+                    if n > top[i]:
+                        top[i] = n
+        self.measured = top
+
     def widths(self, total: int) -> list[int]:
-        fixed = sum(w + 1 for _title, w, _text, _style in self.columns if w)
-        return [w if w else max(total - fixed - 1, MIN_TITLE) for _title, w, _text, _style in self.columns]
+        """The columns' cells in a line of ``total`` (:func:`widths`, once per frame)."""
+        at = (total, tuple(self.measured))
+        if self._widths is None or self._widths[:2] != at:
+            self._widths = (*at, widths(self.columns, total, self.measured))
+        return self._widths[2]
+
+    def cell_text(self, col: Column, row: dict[str, Any]) -> str:
+        """What column ``col`` shows of ``row``."""
+        return col.text(row, self.cfg)
 
     def _cells(self, texts: Iterable[tuple[str, Style]], widths: list[int], base: Style) -> list[Segment]:
         segs: list[Segment] = []
@@ -275,7 +382,7 @@ class BacklogView(ScrollView, can_focus=True):
         base = self.rich_style
         if y == 0:
             head = self.get_component_rich_style("backlog--header")
-            texts = [(_(title), Style()) for title, _w, _text, _style in self.columns]
+            texts = [(_(col.title), Style()) for col in self.columns]
             return Strip(self._cells(texts, widths, base + head)).adjust_cell_length(width, base + head)
         index = int(self.scroll_y) + y - 1
         if y == 1:  # once per frame: fetch what this frame shows and the next pages
@@ -288,7 +395,7 @@ class BacklogView(ScrollView, can_focus=True):
         key = str(self.ranks[index][2])
         row = self.cache.get(key)
         if row is None:
-            texts = [(key if title == "key" else "", Style(bold=True)) for title, _w, _text, _style in self.columns]
+            texts = [(key if col.title == "key" else "", Style(bold=True)) for col in self.columns]
         else:
-            texts = [(text(row), Style.parse(sty(row)) if sty(row) else Style()) for _title, _w, text, sty in self.columns]
+            texts = [(col.text(row, self.cfg), Style.parse(sty) if (sty := col.style(row)) else Style()) for col in self.columns]
         return Strip(self._cells(texts, widths, style)).adjust_cell_length(width, style)

@@ -16,12 +16,19 @@ from textual.widgets.option_list import Option
 from ticketctl.cells import cells, ljust
 from ticketctl.core.config.workflow import BLOCK_FIELDS
 from ticketctl.core.dispatch import why_skipped
+from ticketctl.core.labels import HasLabels, label
 from ticketctl.core.message import render
-from ticketctl.i18n import N_, _
+from ticketctl.i18n import N_, _, current
 
 #: the block fields' input placeholders (the names stay the config's words)
 FIELD_LABELS = {"collaborator": N_("collaborator"), "deliverable": N_("deliverable"), "deadline": N_("deadline"),
                 "expected_result": N_("expected result"), "note": N_("note")}
+
+
+def field_label(name: str) -> str:
+    """A block field (``collaborator``, ``expected_result``) as a person reads it."""
+    return _(FIELD_LABELS[name]) if name in FIELD_LABELS else name.replace("_", " ")
+
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -70,22 +77,31 @@ class BlockDialog(ModalScreen[tuple[str, dict[str, str]] | None]):
     DEFAULT_CSS = DIALOG_CSS.format(name="BlockDialog") + "BlockDialog .fields { height: auto; display: none; }"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "cancel")]
 
-    def __init__(self, key: str, reasons: dict[str, tuple[str, list[str]]]) -> None:
+    def __init__(self, key: str, reasons: dict[str, tuple[str, list[str]]], cfg: HasLabels | None = None) -> None:
         super().__init__()
         self.key = key
         self.reasons = reasons
+        self.cfg = cfg
         self.reason: str | None = None
+
+    def entry(self, name: str, menu: str) -> str:
+        """A reason as the menu shows it: its label, and the identifier a
+        command line takes where that is English (``Awaiting parts  (awaiting_parts)``);
+        in Chinese the label only (the team's, the built-in one, else the menu's)."""
+        own = label("reason", name, self.cfg)
+        if current() == "zh_CN":
+            return own if own != name else (_(menu) if menu else name)
+        return f"{own if own != name else (_(menu) if menu else name)}  ({name})"
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(_("Block {key}: why?").format(key=self.key), classes="title")
-            yield OptionList(*(Option(f"{_(label) if label else name}  ({name})", id=name)
-                               for name, (label, _fields) in self.reasons.items()), id="reasons")
+            yield OptionList(*(Option(self.entry(name, menu), id=name) for name, (menu, _fields) in self.reasons.items()),
+                             id="reasons")
             with Vertical(classes="fields"):
                 for f in (*BLOCK_FIELDS, "note"):
                     hint = "YYYY-MM-DDTHH:MM" if f == "deadline" else ""
-                    label = _(FIELD_LABELS[f]) if f in FIELD_LABELS else f.replace("_", " ")
-                    yield Input(placeholder=f"{label} {hint}".strip(), id=f"f-{f}")
+                    yield Input(placeholder=f"{field_label(f)} {hint}".strip(), id=f"f-{f}")
             yield Label(_("Enter picks a reason; in the fields Enter moves on, the last one blocks"), classes="hint")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -153,7 +169,8 @@ class DispatchDialog(ModalScreen[bool]):
         p = self.preview
         lines = Text()
         for a in p["assigned"][: self.SHOWN]:
-            lines.append(f"{a['key']:<10}", "bold").append(f"-> {ljust(a['assignee'], 10)}", "green").append(f" {a['reason']}\n", "dim")
+            lines.append(f"{a['key']:<10}", "bold").append(f"-> {ljust(a['assignee'], 10)}", "green")
+            lines.append(f" {render(a['reason'])}\n", "dim")  # a Message: English in JSON, the reader's language here
         if len(p["assigned"]) > self.SHOWN:
             lines.append(_("... and {n} more").format(n=len(p["assigned"]) - self.SHOWN) + "\n", "dim")
         with Vertical():

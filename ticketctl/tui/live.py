@@ -36,6 +36,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from ticketctl.core.labels import HasLabels
 from ticketctl.errors import TicketctlError
 from ticketctl.i18n import N_, _, ngettext
 from ticketctl.services import approvals, dashboard, heatmap, kb, techs, tickets
@@ -96,6 +97,8 @@ class LiveApp(App[None]):
         self.polling = False
         self.poll_again = False
         self.reasons: dict[str, tuple[str, list[str]]] = {}
+        #: the config read with the last reload: the team's own labels (``core.labels``)
+        self.config: HasLabels | None = None
         self.backlog = BacklogView(self.load_rows, id="backlog")
         self.heat = HeatMap(id="heat")
         self.load = TechLoad(id="load")
@@ -198,9 +201,11 @@ class LiveApp(App[None]):
             cells = map_cells(heatmap.heatmap(env, by))
             reasons = {k: (v.label or k, list(v.fields)) for k, v in env.config.reasons.items()}
             waiting = waiting_approvals(env) if board_open else None
+            cfg = env.config
 
             def apply() -> None:
                 self.seq, self.master, self.ranked_at, self.reasons = seq, master, time.monotonic(), reasons
+                self.config = self.backlog.cfg = cfg  # the team's own labels
                 self.backlog.set_ranking(ranks, rows, keep=not first, of=master.of)
                 self.show_counts(counts)
                 heat.show(by, cells)

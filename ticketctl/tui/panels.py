@@ -14,8 +14,9 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from ticketctl.cells import fit, truncate
-from ticketctl.i18n import N_, _
+from ticketctl.i18n import N_, _, current
 from ticketctl.services.heatmap import grid
+from ticketctl.tui.words import join
 
 #: the heat map's groupings, in the order ``t`` cycles through them
 GROUPINGS: tuple[tuple[str, str], ...] = (("dept", "product"), ("dept", "fault"), ("product", "fault"))
@@ -155,5 +156,6 @@ class TechLoad(DataTable[Any]):
     def _cells(t: dict[str, Any]) -> list[Any]:
         shift = "leave" if t["on_leave"] else "on" if t["on_shift"] else "off"
         style = "green" if shift == "on" else "dim"
-        return [t["name"], load_bar(t["load"], t["capacity"]), truncate(",".join(t["skills"]), 22, ellipsis=""), t["zone"],
+        skills = join(t["skills"]) if current() == "zh_CN" else ",".join(t["skills"])  # 空调、水泵
+        return [t["name"], load_bar(t["load"], t["capacity"]), truncate(skills, 22, ellipsis=""), t["zone"],
                 Text(_(SHIFTS[shift]), style=style)]

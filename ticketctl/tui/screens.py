@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -18,11 +17,15 @@ from textual.widgets import DataTable, Static
 
 from ticketctl.core import approvals as approval_rules
 from ticketctl.core import kb
+from ticketctl.core.labels import HasLabels, event_label, label
 from ticketctl.i18n import N_, _, localize
 from ticketctl.render.kb import match_reason
 from ticketctl.render.show import event_text
 from ticketctl.render.text import duration
 from ticketctl.tui.backlog import BLOCKED_COLUMNS, SLA_STYLE, BacklogView
+from ticketctl.tui.dialogs import field_label
+from ticketctl.tui.words import join, join_clauses, shown
+from ticketctl.tui.wrap import Wrapped
 
 HINT = N_("escape back   a assign  b block  u unblock  s start  r resolve  n note  e escalate   ? help")
 BLOCKED_HINT = N_("escape back   enter open   a assign  u unblock  s start  r resolve  n note  e escalate   ? help")
@@ -47,52 +50,57 @@ def similar_section(similar: list[dict[str, Any]]) -> list[RenderableType]:
     grid.add_column(style="dim", overflow="fold")
     for r in similar:
         kind = _("article") if r["kind"] == "article" else _("ticket")
-        grid.add_row(Text(kind), Text(r["id"]), Text(r["title"]), Text(match_reason(r)))
+        grid.add_row(Text(kind), Text(r["id"]), Wrapped(r["title"]), Wrapped(match_reason(r)))
     return [head, grid]
 
 
-def detail(t: dict[str, Any], similar: list[dict[str, Any]] | None = None) -> Group:
+def detail(t: dict[str, Any], similar: list[dict[str, Any]] | None = None, cfg: HasLabels | None = None) -> Group:
     """``ticketctl show`` as one renderable: fields, SLA clocks, checklist, the
     similar resolved tickets and articles (when read: ``similar`` not None;
     above the timeline, which grows, so they show without scrolling), timeline."""
     fields = Table.grid(padding=(0, 2))
     fields.add_column(style="dim", justify="right")
     fields.add_column(overflow="fold")  # a Chinese description has no spaces to wrap at: fold it, never cut it to "…"
-    status = t["status"] + (f" ({t['blocked_reason']}, {duration(t['blocked_for_s'])})" if t["blocked_reason"] else "")
+    status = shown("status", t["status"], cfg)
+    if t["blocked_reason"]:
+        status = _("{status} ({reason}, {time})").format(status=status, reason=shown("reason", t["blocked_reason"], cfg),
+                                                         time=duration(t["blocked_for_s"]))
     sla = SLA_STYLE[t["sla_state"]]
     left = duration(t["sla_resolve_left_s"]) if t["sla_state"] != "done" else ""
     met = t["sla_response_met"]
     rows: list[tuple[str, Any]] = [
         (N_("status"), status),
         (N_("assignee"), t["assignee"] or "-"),
-        (N_("priority"), _("{priority} / impact {impact} / weight {weight}").format(priority=t["priority"], impact=t["impact"],
-                                                                                     weight=f"{t['weight']:.1f}")),
-        (N_("type"), t["type"]),
+        (N_("priority"), _("{priority} / impact {impact} / weight {weight}").format(
+            priority=shown("priority", t["priority"], cfg), impact=shown("impact", t["impact"], cfg), weight=f"{t['weight']:.1f}")),
+        (N_("type"), shown("type", t["type"], cfg)),
         (N_("where"), " / ".join(x for x in (t["dept"], t["product"], t["fault"], t["zone"]) if x)),
-        (N_("customer"), " ".join(x for x in (t["customer"], t["phone"], t["channel"]) if x) or "-"),
+        (N_("customer"), " ".join(x for x in (t["customer"], t["phone"], shown("channel", t["channel"], cfg)) if x) or "-"),
         (N_("response due"), t["sla_response_due"] + ("" if met is None else "  " + (_("(met: yes)") if met else _("(met: no)")))),
-        (N_("resolve due"), Text.assemble(f"{t['sla_resolve_due'] or '-'}  ", (f"{t['sla_state']} {left}", sla))),
+        (N_("resolve due"), Text.assemble(f"{t['sla_resolve_due'] or '-'}  ", (f"{shown('sla', t['sla_state'], cfg)} {left}", sla))),
         (N_("created"), t["created_at"]),
     ]
     if t["block"]:
-        rows.append((N_("block"), ", ".join(f"{k}: {v}" for k, v in t["block"].items())))
+        rows.append((N_("block"), join_clauses(_("{field}: {value}").format(field=field_label(k), value=v)
+                                               for k, v in t["block"].items())))
     if t["blocked_seconds"]:
-        rows.append((N_("blocked time"), ", ".join(f"{k} {duration(v)}" for k, v in t["blocked_seconds"].items())))
+        rows.append((N_("blocked time"), join(f"{shown('reason', k, cfg)} {duration(v)}" for k, v in t["blocked_seconds"].items())))
     if t["escalations"]:
-        rows.append((N_("escalations"), ", ".join(sorted(t["escalations"]))))
+        rows.append((N_("escalations"), join(sorted(t["escalations"]))))
     if t["description"]:
         rows.append((N_("description"), t["description"]))
     if t.get("checklist"):
         rows.append((N_("checklist"), Text("  ").join(
-            Text.assemble(("[x] ", "green") if i["done"] else ("[ ] ", "dim"), i["item"]) for i in t["checklist"])))
+            Text.assemble(("[x] ", "green") if i["done"] else ("[ ] ", "dim"), shown("checklist", i["item"], cfg))
+            for i in t["checklist"])))
     for k, v in rows:
-        fields.add_row(_(k), v if isinstance(v, Text) else escape(str(v)))
+        fields.add_row(_(k), Wrapped(v if isinstance(v, Text) else Text(str(v))))  # no line starts with ，or ）
     timeline = Table(box=None, header_style="bold", pad_edge=False, expand=True)
     for col in TIMELINE_COLUMNS:
         timeline.add_column(_(col) if col else "", no_wrap=col != "", overflow="fold" if col == "" else "ellipsis")
     for e in t.get("timeline", []):
-        timeline.add_row(e["at"], e["actor"], e["type"].split(".", 1)[1], Text(event_text(e)))
-    return Group(Text.assemble((t["key"], "bold"), "  ", t["title"], "\n"), fields,
+        timeline.add_row(e["at"], e["actor"], event_label(e["type"], cfg), Wrapped(event_text(e)))
+    return Group(Wrapped(Text.assemble((t["key"], "bold"), "  ", t["title"], "\n")), fields,
                  *(similar_section(similar) if similar is not None else ()), Text("\n" + _("timeline"), style="bold"), timeline)
 
 
@@ -123,7 +131,7 @@ class DetailScreen(Screen[None]):
         self.key = t["key"]
         if similar is not None:
             self.similar = similar
-        self.query_one("#detail", Static).update(detail(t, self.similar))
+        self.query_one("#detail", Static).update(detail(t, self.similar, getattr(self.app, "config", None)))
 
     def show_similar(self, similar: list[dict[str, Any]]) -> None:
         """Only the similar section anew (a worker read it after the poll); a
@@ -155,14 +163,20 @@ class BlockedScreen(Screen[None]):
         text = Text(_("blocked now: "), style="bold")
         if not summary:
             text.append(_("nothing is blocked"), style="dim")
+        cfg = getattr(self.app, "config", None)
         for s in summary:
-            text.append(f"{_(s['label']) if s['label'] else ''} ", "magenta").append(f"{s['count']}", "bold").append(
-                " " + _("(oldest {age})").format(age=duration(s["oldest_s"])) + "   ", "dim")
+            own = shown("reason", s["reason"], cfg)
+            name = own if own != s["reason"] else _(s["label"]) if s["label"] else own
+            oldest = _("(oldest {age})").format(age=duration(s["oldest_s"]))
+            text.append(f"{name} ", "magenta").append(f"{s['count']}", "bold").append(
+                ("" if oldest.startswith("（") else " ") + oldest + "   ", "dim")  # a full-width bracket brings its own space
         self.query_one("#blocked-summary", Static).update(text)
 
 
-def blocked_view(loader: Any) -> BacklogView:
-    return BacklogView(loader, BLOCKED_COLUMNS, id="blocked")
+def blocked_view(loader: Any, cfg: HasLabels | None = None) -> BacklogView:
+    view = BacklogView(loader, BLOCKED_COLUMNS, id="blocked")
+    view.cfg = cfg
+    return view
 
 
 #: the approvals board's columns (the words of ``ticketctl approval list``)
@@ -195,8 +209,8 @@ def step_style(waited_s: int, limit_s: int) -> str:
 
 def held_by(step: dict[str, Any]) -> str:
     """The step's approvers, ``rita (away, lee stands in)`` for one whose delegate stands in."""
-    return ", ".join("{name} ({away})".format(name=n, away=_("away, {name} stands in").format(name=d)) if (d := step["delegates"].get(n))
-                     else n for n in step["approvers"])
+    return join(_("{name} ({away})").format(name=n, away=_("away, {name} stands in").format(name=d)) if (d := step["delegates"].get(n))
+                else n for n in step["approvers"])
 
 
 def approval_rows(pending: list[dict[str, Any]], day_s: int) -> list[tuple[str, tuple[str, ...], str]]:
@@ -207,7 +221,7 @@ def approval_rows(pending: list[dict[str, Any]], day_s: int) -> list[tuple[str, 
         cost = f"{r['cost']:,.2f}".rstrip("0").rstrip(".")
         for s in r["steps"]:
             waited = business_duration(s["waited_s"], day_s) + " / " + business_duration(s["limit_s"], day_s)
-            cells = (r["key"], f"#{r['n']}", r["rule"], cost, s["role"], held_by(s), waited, r["what"])
+            cells = (r["key"], f"#{r['n']}", r["rule"], cost, label("role", s["role"]), held_by(s), waited, r["what"])
             out.append((f"{r['key']}#{r['n']}.{s['step']}", cells, step_style(s["waited_s"], s["limit_s"])))
     return out
 
@@ -291,6 +305,20 @@ class ApprovalsScreen(Screen[None]):
 
 #: the rejected changes' columns
 REJECTED_COLUMNS = (N_("id"), N_("action"), N_("ticket"), N_("the server's reason"), N_("when"))
+#: a change (a mutation's name) by the kind of event it makes, whose label a Chinese reader reads in its stead
+MUTATION_EVENTS = {"ticket.assign": "assigned", "ticket.attach": "attached", "ticket.block": "blocked",
+                   "ticket.cancel": "cancelled", "ticket.close": "closed", "ticket.confirm": "confirmed",
+                   "ticket.create": "created", "ticket.edit": "edited", "ticket.note": "noted", "ticket.reopen": "reopened",
+                   "ticket.resolve": "resolved", "ticket.start": "started", "ticket.unblock": "unblocked",
+                   "approval.approve": "approved", "approval.reject": "rejected", "approval.request": "approval_requested",
+                   "qa.record": "qa_checked"}
+
+
+def change_name(name: str) -> str:
+    """A rejected change's action: ``ticket.note`` (as typed, in English), 备注 (the label of its event, in Chinese)."""
+    event = MUTATION_EVENTS.get(name)
+    own = label("event", event) if event else name
+    return own if event and own != event else name
 
 
 class RejectedScreen(Screen[None]):
@@ -341,7 +369,7 @@ class RejectedScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for r in rejected:
-            table.add_row(str(r["id"]), r["name"], r["key"] or "-", Text(localize(r["reason"]), style="red"),
+            table.add_row(str(r["id"]), change_name(r["name"]), r["key"] or "-", Text(localize(r["reason"]), style="red"),
                           r["at"][:16].replace("T", " "), key=str(r["id"]))
         ids = [r["id"] for r in rejected]
         if current in ids:
