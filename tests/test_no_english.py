@@ -30,7 +30,7 @@ CLI = ("build", "list", "mine", "show", "similar", "assign --explain", "tech lis
 TUI = ("backlog", "ticket", "blocked board", "approvals board", "rejected changes", "help", "assign dialog",
        "block dialog", "dispatch dialog", "heat map axes", "command palette")
 WEB = ("web form", "web form refused", "web form answer", "web form status", "kb list", "kb search",
-       "kb search nothing", "kb article", "kb not found", "confirm form", "confirm thanks", "confirm used",
+       "kb search nothing", "kb article", "kb not found", "confirm form", "confirm refused", "confirm thanks", "confirm used",
        "confirm unknown", "certificate verdict", "certificate refused")
 SURFACES = (*(f"help:{n}" for n in ("ticketctl", *(name for name, _s, _h in COMMANDS))), *(f"cli:{n}" for n in CLI),
             *(f"tui:{n}" for n in TUI), *(f"web:{n}" for n in WEB), "cert:page")

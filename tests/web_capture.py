@@ -59,6 +59,8 @@ def page_text(html: str) -> str:
 def pages(server: Any, desk: Any, keys: dict[str, str], lang: str) -> list[tuple[str, str]]:
     """(name, text) of every customer's page in ``lang``."""
     add_source(server.db, SOURCE, "web")
+    # the team's own product for what the web form brings in without one (its config is its data too)
+    (server.home / "config.toml").write_text('[intake]\nproduct = "通用设备"\n', encoding="utf-8")
     app = TestClient(create_app(server.db, Home.from_env({"TICKETCTL_HOME": str(server.home)})))
     h = {"Accept-Language": ACCEPT[lang]}
     out: list[tuple[str, str]] = []
@@ -89,7 +91,8 @@ def pages(server: Any, desk: Any, keys: dict[str, str], lang: str) -> list[tuple
     get("kb not found", "/kb/KB-ZZZ-404")
     c = urlsplit(keys["qr_url"]).path
     get("confirm form", c)
-    post("confirm thanks", c, {"rating": ["5", "4", "5"], "comment": "修好了，谢谢师傅", "by": "赵磊"})
+    post("confirm refused", c, {"rating": ["5", "4", "5"], "comment": "修好了，谢谢师傅", "by": "赵磊"})  # under 10 characters
+    post("confirm thanks", c, {"rating": ["5", "4", "5"], "comment": "修好了，谢谢师傅，服务很周到", "by": "赵磊"})
     get("confirm used", c)
     get("confirm unknown", "/c/ZZZ-1.bad")
     embedded = cert_pdf.read_embedded(Path(keys["pdf"]).read_bytes())
