@@ -86,11 +86,17 @@ def render(text: Any) -> str:
         return str(text)
     if isinstance(text, Listing):
         return _(LIST_SEPARATOR).join(render(v) for v in text)
-    return _(text.template).format(**{k: _rendered(v) for k, v in text.args.items()})
+    return _(text.template).format(**{k: _rendered(k, v) for k, v in text.args.items()})
 
 
-def _rendered(value: Any) -> Any:
-    return render(value) if isinstance(value, Message | Listing) else value
+def _rendered(name: str, value: Any) -> Any:
+    """A value as the reader reads it: a message rendered, an identifier as its label when its
+    placeholder says what it is (``i18n.LABELLED``), a list item by item; other data as it is."""
+    if isinstance(value, Listing):
+        return _(LIST_SEPARATOR).join(str(_rendered(name, v)) for v in value)
+    if isinstance(value, Message):
+        return render(value)
+    return i18n.labelled(name, value)
 
 
 def inner(text: Any, template: str, arg: str) -> Any:
