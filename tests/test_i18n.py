@@ -233,14 +233,16 @@ def test_localize_turns_every_stored_english_message_into_chinese() -> None:
 
 
 def test_localize_keeps_data_and_unknown_text() -> None:
+    """Keys and unknown text stay as they are; identifiers whose placeholder says what they are
+    (i18n.LABELLED) read as their labels, a checklist item the reader types next with its identifier."""
     zh = i18n.translator("zh_CN").gettext
     refusal = "cannot start ABC-1: it is resolved (start needs assigned or in_progress)"
     want = zh("cannot {action} {key}: it is {status} ({action} needs {need})").format(
-        action="start", key="ABC-1", status="resolved", need="assigned or in_progress")
-    assert i18n.localize(refusal, "zh_CN") == want  # the identifiers stay as typed
+        action="开始处理", key="ABC-1", status="已解决", need="已指派" + zh(" or ") + "处理中")
+    assert i18n.localize(refusal, "zh_CN") == want
     joined = "checklist items not done: safety_reset (pass --check ITEM); no customer confirmation (ticketctl confirm ABC-1 ..., or --qr)"
     assert i18n.localize(joined, "zh_CN") == zh("; ").join([
-        zh("checklist items not done: {items} (pass --check ITEM)").format(items="safety_reset"),
+        zh("checklist items not done: {items} (pass --check ITEM)").format(items="安全复位（`safety_reset`）"),
         zh("no customer confirmation (ticketctl confirm {key} ..., or --qr)").format(key="ABC-1")])
     for text in ("something no message says", "2h 05m", "ABC-1: pump", ""):
         assert i18n.localize(text, "zh_CN") == text

@@ -141,8 +141,9 @@ def test_a_message_is_its_english_and_renders_its_template(zh: None) -> None:
     assert m == "KQT-1 urgent, unassigned 2h05 with unassigned: unassigned" and json.dumps(m) == json.dumps(str(m))
     assert render(m) == "KQT-1 urgent, unassigned 2h05 with unassigned: unassigned"  # English: the text itself
     i18n.use("zh_CN")
-    # nested messages are rendered; plain values (the title) are data and stay as they are
-    assert render(m) == "KQT-1 urgent，已 2小时05分 未指派，未指派：unassigned"
+    # nested messages are rendered; an identifier whose placeholder says what it is reads as its label
+    # (i18n.LABELLED: the priority); other plain values (the title) are data and stay as they are
+    assert render(m) == "KQT-1 紧急，已 2小时05分 未指派，未指派：unassigned"
     assert render("unassigned") == "unassigned" and render(str(m)) == str(m)  # text read back from a store: as it is
     keys = msg(N_("{title}: {keys}"), title="Batch", keys=Listing(["KQT-1", "KQT-2"]))
     assert keys == "Batch: KQT-1, KQT-2" and render(keys) == "Batch：KQT-1、KQT-2"
@@ -161,14 +162,14 @@ def test_sweep_notifies_a_chinese_team_in_chinese_and_keeps_its_data_english(cli
         key = cli.json("new", "payment gateway down", "--type", "incident", "--dept", "it", "--product", "payments",
                        "--priority", "urgent", "--skills", "quantum", now="2026-03-02T09:10:00Z")["key"]
         english = f"{key} urgent, unassigned 2h05 with resolution overdue by 5m (target 2h): payment gateway down"
-        chinese = f"{key} urgent，已 2小时05分 未指派，解决已超时 5分钟（时限 2小时）：payment gateway down"
+        chinese = f"{key} 紧急，已 2小时05分 未指派，解决已超时 5分钟（时限 2小时）：payment gateway down"
 
         out, _err = cli("sweep", "--dry-run", now="2026-03-02T11:15:00Z")
         assert out.splitlines() == [  # the human view: the team's language
             f"{key}  silent  -> supervisor  {chinese}",
-            f"{key}  response_breached  -> supervisor  {key} urgent，尚未响应，已超时 1小时50分（时限 15分钟），未指派："
+            f"{key}  response_breached  -> supervisor  {key} 紧急，尚未响应，已超时 1小时50分（时限 15分钟），未指派："
             "payment gateway down",
-            f"{key}  resolve_breached  -> supervisor  {key} urgent，解决已超时 5分钟（时限 2小时），状态 new，未指派：payment gateway down",
+            f"{key}  resolve_breached  -> supervisor  {key} 紧急，解决已超时 5分钟（时限 2小时），状态 新建，未指派：payment gateway down",
         ]
 
         r = cli.json("sweep", now="2026-03-02T11:15:00Z")
@@ -286,7 +287,7 @@ def test_qa_findings_and_stall_choices_render_in_chinese(zh: None) -> None:
     (ask,) = [a for a in stall if a.base_rule == "stall"]
     assert "(awaiting_parts, awaiting_customer, technician_away, still_working)" in ask.message
     i18n.use("zh_CN")
-    assert [render(m) for m in found["evidence"]] == ["function_test 缺少证据"]
+    assert [render(m) for m in found["evidence"]] == ["功能测试 缺少证据"]
     assert [render(m) for m in found["confirmation"]] == ["未经客户确认即已关闭"]
     assert json.dumps(found["confirmation"]) == '["closed without the customer\'s confirmation"]'
     # the answers keep their names (what `ticketctl why` takes), with a label where the catalog has one

@@ -188,14 +188,18 @@ def test_a_chinese_device_reads_the_servers_english_refusal_in_chinese(server: S
     rejected = sync.sync(ana)["rejected"]
     assert len(rejected) == 1 and rejected[0]["reason"].startswith(f"cannot start {k}: it is cancelled")
     english = rejected[0]["reason"]
+    # the statuses and the action read as the reader's labels; the stored reason keeps the identifiers
     chinese = i18n.translator("zh_CN").gettext("cannot {action} {key}: it is {status} ({action} needs {need})").format(
-        action="start", key=k, status="cancelled", need="assigned")
+        action="开始处理", key=k, status="已取消", need="已指派")
     assert english == f"cannot start {k}: it is cancelled (start needs assigned)"
     for lang, want in (("zh_CN.UTF-8", chinese), ("C", english)):
         capsys.readouterr()
         assert main(["sync", "status"], env=Env(ana.home, {**ana.environ, "LANG": lang})) == 0
         out = capsys.readouterr().out
         assert want in out, out
+    capsys.readouterr()
+    assert main(["sync", "status", "--json"], env=Env(ana.home, {**ana.environ, "LANG": "zh_CN.UTF-8"})) == 0
+    assert english in capsys.readouterr().out  # scripts read the identifiers
 
 
 def test_the_certificate_page_shows_a_reopened_tickets_status_by_its_label() -> None:

@@ -25,8 +25,9 @@ language of their browser, :func:`translator`).
 
 from __future__ import annotations
 
+import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -173,8 +174,6 @@ def _cell_aware_help() -> None:
                 return text[: max(i, 1)]
         return text
 
-    import re
-
     wide = re.compile(r"([^\x00-\x7f])")
     plain_split = textwrap_mod.TextWrapper._split
 
@@ -226,9 +225,78 @@ def _localize(text: str, lang: str, depth: int) -> str:
         if depth > 0 and "; " in text:  # reasons joined into one line: each on its own
             return t.gettext("; ").join(_localize(part, lang, depth - 1) for part in text.split("; "))
         return text
-    # a value with a space may be a message itself; a single word is data (a key, a status, a name)
-    values = {k: _localize(v, lang, depth - 1) if depth > 0 and " " in v else v for k, v in best[2].items()}
+    # a value with a space may be a message itself; a single word is data (a key, a status, a name),
+    # shown as its label when its placeholder says what it is (LABELLED)
+    values = {}
+    for k, v in best[2].items():
+        inner = _localize(v, lang, depth - 1) if depth > 0 and " " in v else v
+        values[k] = inner if inner != v else labelled(k, v, lang)
     return best[1].format(**values)
+
+
+#: placeholders whose values are identifiers of the data model (a status, a blocked reason, a
+#: checklist item), read as their labels (``ticketctl.core.labels``) wherever a message is shown:
+#: placeholder -> label kind. The one place that says so, for :func:`fill` (a message made now),
+#: :func:`localize` (English text stored or sent) and ``core.message.render`` (a Message). A value
+#: may list several, joined as English joins them (``a, b``, ``a or b``); what is no identifier of
+#: the kind (a key, free text) stays as it is. Stored text, events and ``--json`` keep the identifiers.
+LABELLED: dict[str, str] = {"status": "status", "need": "status", "reason": "reason", "priority": "priority",
+                            "impact": "impact", "type": "type", "item": "checklist", "items": "checklist",
+                            "action": "action"}
+#: of those, the placeholders whose values the reader types next (``checklist items not done: {items}
+#: (pass --check ITEM)``): each label is followed by its identifier, in backticks
+TYPED: dict[str, str] = {"items": "checklist"}
+#: how the English messages join identifiers in one value; translated where the value is labelled
+LIST_JOINS = (N_(", "), N_(" or "))
+LIST_JOIN = re.compile("(" + "|".join(map(re.escape, LIST_JOINS)) + ")")
+#: a label with the identifier the reader types (:data:`TYPED`)
+LABEL_AND_VALUE = N_("{label} (`{value}`)")
+
+#: ``(kind, value, lang, team) -> label``: set by ``ticketctl.core.labels`` (which this layer cannot import)
+Labeller = Callable[[str, str, str, object], str]
+_labeller: Labeller | None = None
+
+
+def set_labeller(labeller: Labeller) -> None:
+    """Let :func:`labelled` read labels (``ticketctl.core.labels`` calls this when it loads)."""
+    global _labeller
+    _labeller = labeller
+
+
+def labelled(name: str, value: Any, lang: str | None = None, typed: Mapping[str, str] | None = None,
+             team: object = None) -> Any:
+    """``value`` of the placeholder ``name`` as a reader of ``lang`` reads it: its label when the
+    placeholder is :data:`LABELLED` (or ``typed``, a placeholder -> label kind of values the reader
+    types next, or :data:`TYPED`: the label and the identifier); ``team``: the config, for the team's
+    own labels. Anything else (not a string, English, no label) comes back as it is."""
+    lang = _current if lang is None else lang
+    typed = {**TYPED, **(typed or {})}
+    kind = typed.get(name) or LABELLED.get(name)
+    if kind is None or _labeller is None or not isinstance(value, str) or not value or lang == LANGUAGES[0]:
+        return value
+    t = translator(lang)
+    parts = LIST_JOIN.split(value)
+    out, changed = [], False
+    for i, part in enumerate(parts):
+        if i % 2:
+            out.append(t.gettext(part))
+            continue
+        label = _labeller(kind, part, lang, team)
+        changed = changed or label != part
+        out.append(t.gettext(LABEL_AND_VALUE).format(label=label, value=part) if name in typed and label != part
+                   else label)
+    return "".join(out) if changed else value
+
+
+def fill(template: str, /, typed: Mapping[str, str] | None = None, team: object = None, **values: Any) -> str:
+    """The message ``template`` (an English msgid, marked with ``N_()``) in the current language,
+    filled with ``values`` in their English form (identifiers; lists joined with ``", "`` or
+    ``" or "``): the values of :data:`LABELLED` placeholders (and of ``typed``) as labels (see
+    :func:`labelled`). For a message shown now that also names identifiers: a refusal, a bad value.
+    English: ``template.format(**values)``, exactly."""
+    if _current == LANGUAGES[0]:
+        return template.format(**values)
+    return _t.gettext(template).format(**{k: labelled(k, v, _current, typed, team) for k, v in values.items()})
 
 
 _pattern_cache: dict[str, list[tuple[int, Any, str]]] = {}
@@ -239,7 +307,6 @@ def _patterns(lang: str) -> list[tuple[int, Any, str]]:
     msgid of ``lang``'s catalog that has named placeholders, most fixed text first."""
     if lang in _pattern_cache:
         return _pattern_cache[lang]
-    import re
     import string
 
     fmt = string.Formatter()

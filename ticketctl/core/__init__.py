@@ -12,3 +12,7 @@ A library a rule needs (``holidays`` behind ``core.country``, ``cryptography``
 behind ``core.certificate``'s signature check) is imported inside the function
 that needs it, so importing a rule stays cheap.
 """
+
+# Loading the labels lets every message read its identifiers as labels (ticketctl.i18n.LABELLED),
+# in whatever process imports a rule: the CLI, the dashboard, the server.
+from ticketctl.core import labels as labels  # noqa: E402

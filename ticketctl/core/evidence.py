@@ -40,7 +40,7 @@ from ticketctl.core.config import Config, parse_duration
 from ticketctl.core.message import msg
 from ticketctl.core.model import Event, Ticket, iso, parse_time
 from ticketctl.errors import BadInput, Refused
-from ticketctl.i18n import N_, _
+from ticketctl.i18n import N_, _, fill
 
 Draft = tuple[str, dict[str, Any]]
 
@@ -115,19 +115,20 @@ def decide_attach(t: Ticket, ev: dict[str, Any], at: str, cfg: Config, arriving:
     message gives the gap in minutes). Bad input: an item not on the checklist."""
     allowed = ("new", *ATTACH_FROM) if arriving else ATTACH_FROM
     if t.status not in allowed:
-        raise Refused(_("cannot attach to {key}: it is {status} (attach needs {need})").format(
-            key=t.key, status=t.status, need=_(" or ").join(allowed)))
+        raise Refused(fill(N_("cannot attach to {key}: it is {status} (attach needs {need})"),
+                           key=t.key, status=t.status, need=" or ".join(allowed)))
     sha, item = str(ev.get("sha256", "")), ev.get("item")
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
         raise BadInput(_("{value!r} is not a sha256 in hex").format(value=sha))
     items = cfg.checklist(t.type)
     if item is not None and item not in items:
-        raise BadInput(_("{item!r} is not on the {type} checklist (items: {items})").format(
-            item=item, type=t.type, items=", ".join(items) or _("none")))
+        raise BadInput(fill(N_("{item!r} is not on the {type} checklist (items: {items})"), team=cfg,
+                            item=item, type=t.type, items=", ".join(items) or _("none")))
     if any(x["sha256"] == sha and x.get("item") == item for x in current(t)):
         name = ev.get("name") or sha[:12]
         if item:
-            raise Refused(_("{name} is already attached to {key} for {item}").format(name=name, key=t.key, item=item))
+            raise Refused(fill(N_("{name} is already attached to {key} for {item}"), team=cfg, name=name, key=t.key,
+                               item=item))
         raise Refused(_("{name} is already attached to {key}").format(name=name, key=t.key))
     mime = str(ev.get("mime") or "application/octet-stream")
     captured = ev.get("captured_at")
@@ -146,12 +147,12 @@ def decide_attach(t: Ticket, ev: dict[str, Any], at: str, cfg: Config, arriving:
     if "captured_at" in payload:
         gap = gap_minutes(payload["captured_at"], check_at)
         if gap * 60 > window_seconds(cfg):
-            ref = (_("the check of {item} at {at}").format(item=item, at=check_at) if item in t.checks
-                   else _("now, when it would check {item}").format(item=item))
-            raise Refused(_("cannot attach {name} for {item} on {key}: taken {gap:g} min from {ref};"
-                            " the window is {window} (EXIF time {exif})").format(
-                name=payload["name"], item=item, key=t.key, gap=gap, ref=ref, window=cfg.proof.photo_window,
-                exif=payload["captured_at"]))
+            ref = (fill(N_("the check of {item} at {at}"), team=cfg, item=item, at=check_at) if item in t.checks
+                   else fill(N_("now, when it would check {item}"), team=cfg, item=item))
+            raise Refused(fill(N_("cannot attach {name} for {item} on {key}: taken {gap:g} min from {ref};"
+                                  " the window is {window} (EXIF time {exif})"), team=cfg,
+                               name=payload["name"], item=item, key=t.key, gap=gap, ref=ref, window=cfg.proof.photo_window,
+                               exif=payload["captured_at"]))
     if item not in t.checks:
         drafts.append(("ticket.checked", {"item": item, "at": at, "evidence": sha}))
     return drafts
@@ -168,8 +169,8 @@ def rating_dict(ratings: list[int]) -> dict[str, int]:
 
 def _confirmable(t: Ticket) -> None:
     if t.status != "resolved":
-        raise Refused(_("cannot confirm {key}: it is {status} (the customer confirms a resolved ticket)").format(
-            key=t.key, status=t.status))
+        raise Refused(fill(N_("cannot confirm {key}: it is {status} (the customer confirms a resolved ticket)"),
+                           key=t.key, status=t.status))
     c = t.confirmation
     if c:
         raise Refused(_("{key} is already confirmed by {by} at {at}").format(key=t.key, by=c.get("by"), at=c.get("at")))
@@ -218,8 +219,8 @@ def decide_confirm_token(t: Ticket, token_hash: str, now: datetime, ratings: lis
 def decide_certify(t: Ticket, cert: dict[str, Any]) -> list[Draft]:
     """Record a certificate issued for a closed ticket (id, content hash, key id, payload)."""
     if t.status != "closed":
-        raise Refused(_("cannot certify {key}: it is {status} (a certificate is issued for a closed ticket)").format(
-            key=t.key, status=t.status))
+        raise Refused(fill(N_("cannot certify {key}: it is {status} (a certificate is issued for a closed ticket)"),
+                           key=t.key, status=t.status))
     if any(c["cert_id"] == cert["cert_id"] for c in t.certificates):
         raise Refused(_("certificate {cert} is already recorded on {key}").format(cert=cert["cert_id"], key=t.key))
     return [("ticket.certified", {k: cert[k] for k in ("cert_id", "content_hash", "key_id", "payload")})]
@@ -232,11 +233,11 @@ def missing_for_close(t: Ticket, new_checks: list[str], cfg: Config) -> list[str
     items = cfg.checklist(t.type)
     missing = [i for i in items if i not in t.checks and i not in new_checks]
     if missing:
-        parts.append(_("checklist items not done: {items} (pass --check ITEM)").format(items=", ".join(missing)))
+        parts.append(fill(N_("checklist items not done: {items} (pass --check ITEM)"), team=cfg, items=", ".join(missing)))
     proof = current(t)
     unproved = [i for i in cfg.evidence_items(t.type) if not any(proves(ev, i) for ev in proof)]
     if unproved:
-        parts.append(_("evidence missing for {items} (attach FILE --for ITEM)").format(items=", ".join(unproved)))
+        parts.append(fill(N_("evidence missing for {items} (attach FILE --for ITEM)"), team=cfg, items=", ".join(unproved)))
     if cfg.needs_confirmation(t.type):
         c = t.confirmation
         if not c:

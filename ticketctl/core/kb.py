@@ -27,7 +27,7 @@ from typing import Any
 from ticketctl.core import kbtext
 from ticketctl.core.model import Event, Ticket
 from ticketctl.errors import BadInput, Refused
-from ticketctl.i18n import N_, _
+from ticketctl.i18n import N_, _, fill
 
 #: ``KB-`` + the making device's key prefix + its number
 ID_RE = re.compile(r"KB-[A-Z]{1,12}-[1-9][0-9]{0,11}")
@@ -118,8 +118,8 @@ def decide_add(article_id: str, fields: dict[str, Any], source: Ticket | None, s
         if source is None:
             raise Refused(_("no ticket {key!r}").format(key=source_key))
         if source.status not in ("resolved", "closed"):
-            raise Refused(_("{key} is {status}: an article is made from a resolved or closed ticket").format(
-                key=source.key, status=source.status))
+            raise Refused(fill(N_("{key} is {status}: an article is made from a resolved or closed ticket"),
+                               key=source.key, status=source.status))
     data = clean(fields, *secrets_of(source))
     for need in ("title", "solution"):
         if not data.get(need):

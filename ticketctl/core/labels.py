@@ -23,14 +23,14 @@ and the server's pages all call this module.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from ticketctl.core.message import Message
-from ticketctl.i18n import current
+from ticketctl.i18n import current, set_labeller
 
 #: what a label is of: ``KIND.value`` is the key of ``[labels]`` in the config
 KINDS = ("status", "priority", "impact", "type", "reason", "checklist", "channel", "event", "role", "sla",
-         "confirm", "device", "field")
+         "confirm", "device", "field", "action")
 
 ZH: dict[str, dict[str, str]] = {
     "status": {"new": "新建", "assigned": "已指派", "in_progress": "处理中", "blocked": "已挂起",
@@ -63,6 +63,9 @@ ZH: dict[str, dict[str, str]] = {
     "confirm": {"in_person": "当面", "qr": "扫码"},
     "device": {"this device": "本设备", "server": "服务器"},
     "field": {},
+    # what a refusal says the user tried (``cannot start KQT-1: it is closed``)
+    "action": {"assign": "指派", "start": "开始处理", "block": "挂起", "unblock": "解除挂起", "resolve": "解决",
+               "close": "关闭", "reopen": "重新打开", "cancel": "取消", "why": "答复停滞询问"},
 }
 
 
@@ -115,6 +118,14 @@ def value_of(kind: str, text: str, known: tuple[str, ...] | list[str], cfg: HasL
             if lab and (lab == t or lab.casefold() == folded):
                 return v
     return text
+
+
+def _for_messages(kind: str, value: str, lang: str, team: object) -> str:
+    return label(kind, value, cast("HasLabels | None", team), lang)
+
+
+# messages label their placeholders' identifiers too (ticketctl.i18n.LABELLED), with these labels
+set_labeller(_for_messages)
 
 
 class Label(Message):

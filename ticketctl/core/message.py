@@ -54,7 +54,7 @@ class Message(str):
         """This message in the current language, not English (:func:`render`
         calls it; a subclass may read its values otherwise, as
         :class:`ticketctl.core.labels.Label` does)."""
-        return _(self.template).format(**{k: _rendered(v) for k, v in self.args.items()})
+        return _(self.template).format(**{k: _rendered(k, v) for k, v in self.args.items()})
 
     def __repr__(self) -> str:
         return f"Message({str(self)!r})"
@@ -95,8 +95,14 @@ def render(text: Any) -> str:
     return text.translated()
 
 
-def _rendered(value: Any) -> Any:
-    return render(value) if isinstance(value, Message | Listing) else value
+def _rendered(name: str, value: Any) -> Any:
+    """A value as the reader reads it: a message rendered, an identifier as its label when its
+    placeholder says what it is (``i18n.LABELLED``), a list item by item; other data as it is."""
+    if isinstance(value, Listing):
+        return _(LIST_SEPARATOR).join(str(_rendered(name, v)) for v in value)
+    if isinstance(value, Message):
+        return render(value)
+    return i18n.labelled(name, value)
 
 
 def inner(text: Any, template: str, arg: str) -> Any:

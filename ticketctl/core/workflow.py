@@ -26,10 +26,9 @@ from typing import Any
 from ticketctl.core import approvals, evidence
 from ticketctl.core.config import IMPACTS, PRIORITIES, Config, check_known
 from ticketctl.core.config.workflow import BLOCK_FIELDS
-from ticketctl.core.labels import label
 from ticketctl.core.model import Event, OutOfRange, Technician, Ticket, iso, out_of_range, parse_moment, parse_time, span_row, spans_differ
 from ticketctl.errors import BadInput, Refused
-from ticketctl.i18n import _
+from ticketctl.i18n import N_, _, fill
 
 #: action -> statuses it may start from
 ALLOWED_FROM: dict[str, tuple[str, ...]] = {
@@ -60,9 +59,8 @@ Draft = tuple[str, dict[str, Any]]  # (event type, payload)
 def _guard(t: Ticket, action: str) -> None:
     allowed = ALLOWED_FROM[action]
     if t.status not in allowed:
-        need = _(" or ").join(label("status", s) for s in allowed)  # statuses as the reader reads them (English: as typed)
-        raise Refused(_("cannot {action} {key}: it is {status} ({action} needs {need})").format(
-            action=action, key=t.key, status=label("status", t.status), need=need))
+        raise Refused(fill(N_("cannot {action} {key}: it is {status} ({action} needs {need})"),
+                           action=action, key=t.key, status=t.status, need=" or ".join(allowed)))
 
 
 # -- decisions ------------------------------------------------------------------
@@ -133,7 +131,7 @@ def decide_block(t: Ticket, reason: str, cfg: Config, details: dict[str, str]) -
     missing = [f for f in rc.fields if not str(details.get(f) or "").strip()]
     if missing:
         flags = ", ".join("--" + ("expect" if f == "expected_result" else f) for f in missing)
-        raise BadInput(_("blocking for {reason} needs {flags}").format(reason=reason, flags=flags))
+        raise BadInput(fill(N_("blocking for {reason} needs {flags}"), team=cfg, reason=reason, flags=flags))
     details = dict(details)
     if details.get("deadline"):
         try:  # kept as ISO-8601 UTC, so it compares as text (sweep's SQL)
@@ -191,7 +189,8 @@ def decide_close(t: Ticket, checks: list[str], cfg: Config) -> list[Draft]:
     for c in checks:
         if c not in items:
             known = ", ".join(items) if items else _("none")
-            raise BadInput(_("{item!r} is not on the {type} checklist (items: {items})").format(item=c, type=t.type, items=known))
+            raise BadInput(fill(N_("{item!r} is not on the {type} checklist (items: {items})"), team=cfg, item=c, type=t.type,
+                                items=known))
     new = [c for c in dict.fromkeys(checks) if c not in t.checks]
     missing = evidence.missing_for_close(t, new, cfg)
     if missing:
@@ -232,7 +231,7 @@ def decide_reopen(t: Ticket, reason: str | None = None) -> list[Draft]:
 def decide_transfer(t: Ticket, dept: str) -> list[Draft]:
     """Hand the ticket to another department (counted as a cross-department transfer)."""
     if t.status in ("closed", "cancelled"):
-        raise Refused(_("cannot transfer {key}: it is {status}").format(key=t.key, status=label("status", t.status)))
+        raise Refused(fill(N_("cannot transfer {key}: it is {status}"), key=t.key, status=t.status))
     if dept == t.dept:
         raise BadInput(_("{key} is already in {dept}").format(key=t.key, dept=t.dept))
     if not dept.strip():
@@ -244,7 +243,7 @@ def decide_reprioritize(t: Ticket, priority: str) -> list[Draft]:
     """Change the priority; the SLA targets follow it, time already used stays used."""
     check_known("priority", priority, PRIORITIES)
     if priority == t.priority:
-        raise Refused(_("{key} is already {priority}").format(key=t.key, priority=priority))
+        raise Refused(fill(N_("{key} is already {priority}"), key=t.key, priority=priority))
     return [("ticket.reprioritized", {"priority": priority, "previous": t.priority})]
 
 
@@ -257,7 +256,7 @@ def decide_edit(t: Ticket, changes: dict[str, Any]) -> list[Draft]:
     """One ``ticket.edited`` per field that really changes; refused on a closed
     or cancelled ticket, and when nothing would change."""
     if t.status in ("closed", "cancelled"):
-        raise Refused(_("cannot edit {key}: it is {status} (reopen it first)").format(key=t.key, status=t.status))
+        raise Refused(fill(N_("cannot edit {key}: it is {status} (reopen it first)"), key=t.key, status=t.status))
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise BadInput(_("cannot edit {fields} (editable: {editable})").format(fields=", ".join(unknown), editable=", ".join(EDITABLE)))

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import MISSING, field, fields, is_dataclass
 from typing import Any
 
-from ticketctl.i18n import N_, _
+from ticketctl.i18n import N_, _, fill
 
 
 def doc(text: str, default: Any = MISSING, factory: Any = MISSING) -> Any:
@@ -63,6 +63,8 @@ def to_dict(obj: Any) -> Any:
 #: what :func:`check_known` calls each closed set in its message
 KINDS = {"type": N_("type"), "priority": N_("priority"), "impact": N_("impact"), "reason": N_("block reason"),
          "answer": N_("answer")}
+#: the closed sets whose values have labels (``ticketctl.core.labels``)
+LABELLED_KINDS = ("type", "priority", "impact", "reason")
 
 
 def check_known(kind: str, value: str, known: Iterable[str]) -> str:
@@ -78,9 +80,11 @@ def check_known(kind: str, value: str, known: Iterable[str]) -> str:
     if value in names:
         return value
     what = _(KINDS.get(kind, kind))
+    typed = {"known": kind} if kind in LABELLED_KINDS else {}  # what to type instead: each label with its identifier
     close = difflib.get_close_matches(value, names, n=1, cutoff=0.6) or [
         n for n in names if n.casefold() == value.strip().casefold()]
     if close:
-        raise BadInput(_("unknown {kind} {value!r} (did you mean {guess!r}? known: {known})").format(
-            kind=what, value=value, guess=close[0], known=", ".join(names)))
-    raise BadInput(_("unknown {kind} {value!r} (known: {known})").format(kind=what, value=value, known=", ".join(names)))
+        raise BadInput(fill(N_("unknown {kind} {value!r} (did you mean {guess!r}? known: {known})"), typed=typed,
+                            kind=what, value=value, guess=close[0], known=", ".join(names)))
+    raise BadInput(fill(N_("unknown {kind} {value!r} (known: {known})"), typed=typed, kind=what, value=value,
+                        known=", ".join(names)))
