@@ -577,6 +577,22 @@ def test_config_show_and_set(cli: Cli) -> None:
     assert cli.json("tech", "add", "ana")["capacity"] == 4
 
 
+def test_config_set_takes_a_quoted_key_part_and_show_reads_the_built_in_labels_in_the_readers_language(cli: Cli) -> None:
+    # a [labels] key holds a dot: TOML's own key syntax addresses it
+    cli.ok("config", "set", 'labels."checklist.gas_test".zh_CN', "燃气检测")
+    assert cli.config_file.read_text() == '[labels."checklist.gas_test"]\nzh_CN = "燃气检测"\n'
+    assert cli.json("config", "show")["labels"] == {"checklist.gas_test": {"en": "", "zh_CN": "燃气检测"}}
+    cli.fails(2, "config", "set", "a..b", "1", message="bad key 'a..b'")
+    cli.fails(2, "config", "set", 'labels."x', "1", message="bad key 'labels.\"x'")
+    cli.ok("config", "set", "reasons.awaiting_customer.label", "Waiting on the customer")
+    en = cli.ok("config", "show").out
+    zh = cli.ok("config", "show", TICKETCTL_LANG="zh_CN").out
+    assert 'label = "Awaiting parts"' in en and 'label = "等待备件"' in zh
+    # a team's own label stays as written; JSON stays the config's own values
+    assert 'label = "Waiting on the customer"' in zh
+    assert cli.json("config", "show", TICKETCTL_LANG="zh_CN")["reasons"]["awaiting_parts"]["label"] == "Awaiting parts"
+
+
 def test_locate(cli: Cli) -> None:
     assert cli.json("locate") == {"home": str(cli.home), "config": str(cli.config_file),
                                   "store": str(cli.store_file), "logs": str(cli.home / "logs")}

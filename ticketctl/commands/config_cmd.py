@@ -30,7 +30,30 @@ def show(json: Json = False) -> None:
     else:
         import tomli_w
 
+        from ticketctl.core.config.workflow import default_reasons
+
+        # the built-in reasons' menu labels read in the reader's language (a team's own stay as written)
+        builtin = {r: rc.label for r, rc in default_reasons().items()}
+        for r, rc in data.get("reasons", {}).items():
+            if rc.get("label") and rc["label"] == builtin.get(r):
+                rc["label"] = _(rc["label"])
         print(tomli_w.dumps(data), end="")
+
+
+def _key_parts(key: str) -> list[str]:
+    """A dotted key as TOML reads it: ``labels."checklist.gas_test".zh_CN`` is three parts."""
+    try:
+        doc = tomllib.loads(f"{key} = 0")
+    except tomllib.TOMLDecodeError:
+        raise BadInput(_("bad key {key!r}").format(key=key)) from None
+    parts: list[str] = []
+    node: Any = doc
+    while isinstance(node, dict) and len(node) == 1:
+        (k, node), = node.items()
+        parts.append(k)
+    if not parts or node != 0 or not all(parts):
+        raise BadInput(_("bad key {key!r}").format(key=key))
+    return parts
 
 
 def _value(text: str) -> Any:
@@ -50,9 +73,7 @@ def set_(
     """Set one key in config.toml; refused (file unchanged) if the result is invalid."""
     e = env()
     data = read_config_table(e.home.config_file)
-    parts = key.split(".")
-    if not all(parts):
-        raise BadInput(_("bad key {key!r}").format(key=key))
+    parts = _key_parts(key)
     node = data
     for p in parts[:-1]:
         nxt = node.setdefault(p, {})
