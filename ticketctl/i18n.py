@@ -242,7 +242,7 @@ def _localize(text: str, lang: str, depth: int) -> str:
 #: the kind (a key, free text) stays as it is. Stored text, events and ``--json`` keep the identifiers.
 LABELLED: dict[str, str] = {"status": "status", "need": "status", "reason": "reason", "priority": "priority",
                             "impact": "impact", "type": "type", "item": "checklist", "items": "checklist",
-                            "action": "action"}
+                            "action": "action", "policy": "policy"}
 #: of those, the placeholders whose values the reader types next (``checklist items not done: {items}
 #: (pass --check ITEM)``): each label is followed by its identifier, in backticks
 TYPED: dict[str, str] = {"items": "checklist"}

@@ -10,6 +10,7 @@ import typer
 from ticketctl.commands.output import console, emit_json, env
 from ticketctl.commands.tickets import Json
 from ticketctl.core.dispatch import why_skipped
+from ticketctl.core.labels import label
 from ticketctl.core.message import render
 from ticketctl.i18n import _
 from ticketctl.services import dispatch
@@ -48,6 +49,7 @@ def print_explain(r: dict[str, Any]) -> None:
         name = f"[bold]{c['name']}[/]" if c["name"] == r["best"] else c["name"]
         table.add_row(name, mark, escape(render(why_skipped(c["reason"]))))
     c = console()
-    c.print(_("{key}: policy {policy}; best: {best}").format(key=r["key"], policy=r["policy"], best=r["best"] or _("nobody is eligible")))
+    c.print(_("{key}: policy {policy}; best: {best}").format(key=r["key"], policy=label("policy", r["policy"]),
+                                                               best=r["best"] or _("nobody is eligible")))
     if r["candidates"]:
         c.print(table)

@@ -30,7 +30,7 @@ from ticketctl.i18n import current, set_labeller
 
 #: what a label is of: ``KIND.value`` is the key of ``[labels]`` in the config
 KINDS = ("status", "priority", "impact", "type", "reason", "checklist", "channel", "event", "role", "sla",
-         "confirm", "device", "field", "action")
+         "confirm", "device", "field", "action", "policy", "article")
 
 ZH: dict[str, dict[str, str]] = {
     "status": {"new": "新建", "assigned": "已指派", "in_progress": "处理中", "blocked": "已挂起",
@@ -55,13 +55,16 @@ ZH: dict[str, dict[str, str]] = {
               "transferred": "转派", "reprioritized": "调整优先级", "escalated": "升级", "edited": "修改",
               "linked": "关联", "countersigned": "服务器会签", "qa_checked": "质检", "stall_check": "停滞询问",
               "stall_answered": "停滞答复", "confirmed": "客户确认", "attached": "附加证据",
-              "approval_requested": "申请审批", "approved": "审批通过", "rejected": "审批驳回"},
+              "approval_requested": "申请审批", "added": "新增", "published": "发布",
+              "unpublished": "取消发布", "retired": "停用", "approved": "审批通过", "rejected": "审批驳回"},
     "role": {"technician": "技术员", "dispatcher": "调度员", "supervisor": "主管", "admin": "管理员",
              "intake": "接入源", "customer": "客户", "server": "服务器"},
     "sla": {"ok": "正常", "at_risk": "有风险", "breached": "已超时", "paused": "已暂停", "done": "已完成",
             "met": "达标", "missed": "未达标"},
     "confirm": {"in_person": "当面", "qr": "扫码"},
     "device": {"this device": "本设备", "server": "服务器"},
+    "policy": {"least_loaded": "负载最低优先", "round_robin": "轮流派单", "skills_first": "技能优先"},
+    "article": {"draft": "草稿", "active": "有效", "published": "已发布", "retired": "已停用"},
     "field": {},
     # what a refusal says the user tried (``cannot start KQT-1: it is closed``)
     "action": {"assign": "指派", "start": "开始处理", "block": "挂起", "unblock": "解除挂起", "resolve": "解决",

@@ -62,7 +62,7 @@ class AssignDialog(ModalScreen[str | None]):
             options.append(Option(line, id=c["name"]))
         with Vertical():
             yield Label(_("Assign {key}  (policy {policy}; best: {best})").format(
-                key=r["key"], policy=r["policy"], best=r["best"] or _("nobody is eligible")), classes="title")
+                key=r["key"], policy=label("policy", r["policy"]), best=r["best"] or _("nobody is eligible")), classes="title")
             yield OptionList(*options, id="candidates")
             yield Label(_("Enter assigns, Escape cancels"), classes="hint")
 
