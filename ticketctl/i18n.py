@@ -180,17 +180,51 @@ def _cell_aware_help() -> None:
 
     def split(self: Any, text: str) -> list[str]:
         """Click's chunks, each non-ASCII character a chunk of its own: Chinese has no
-        spaces, so a line may break between any two characters, never inside a name."""
+        spaces, so a line may break between any two characters, never inside a name;
+        then the kinsoku rule (:func:`kinsoku`)."""
         out: list[str] = []
         for chunk in plain_split(self, text):
             out.extend([chunk] if chunk.isascii() else [p for p in wide.split(chunk) if p])
-        return out
+        return kinsoku(out)
 
     textwrap_mod.TextWrapper._split = split  # type: ignore[method-assign]
     textwrap_mod.term_len = term_len  # type: ignore[attr-defined]
     textwrap_mod._truncate_visible = truncate_visible  # type: ignore[attr-defined]
     formatting.term_len = term_len  # type: ignore[attr-defined]
     textwrap_mod._ticketctl_cells = True  # type: ignore[attr-defined]
+
+
+#: marks a line may not start with (they close or end what is before them)
+CLOSING = frozenset("，。、；：？！）」』》〉】〕”’…")
+#: marks a line may not end with (they open what is after them)
+OPENING = frozenset("（「『《〈【〔“‘")
+
+
+def kinsoku(chunks: list[str]) -> list[str]:
+    """Chunks of text to wrap (a wrapper breaks a line only between two), glued
+    where Chinese typography allows no break: a closing mark (，。、；：）」…) to
+    what is before it, an opening mark (（「《…) to what is after it, so no line
+    starts with a closing mark or ends with an opening one. A closing mark rides
+    on the line before when it fits there, else the character before it comes
+    down with it (the wrapper never makes a line wider than its width)."""
+    out: list[str] = []
+    pending = ""  # opening marks waiting for what they open
+    for chunk in chunks:
+        if chunk[0] in CLOSING and out and not pending:
+            glue = len(out)  # onto the last chunk that is not a space (with the spaces between)
+            while glue > 0 and out[glue - 1].isspace():
+                glue -= 1
+            if glue:
+                out[glue - 1:] = ["".join(out[glue - 1:]) + chunk]
+                continue
+        if chunk[-1] in OPENING or (pending and chunk.isspace()):
+            pending += chunk
+            continue
+        out.append(pending + chunk)
+        pending = ""
+    if pending:
+        out.append(pending)
+    return out
 
 
 def localize(text: str, lang: str | None = None) -> str:
