@@ -42,7 +42,7 @@ def _print(t: dict[str, Any], json: bool) -> None:
     if json:
         emit_json(t)
         return
-    print(ticket_line(t))
+    print(ticket_line(t, env().config))
     a = t["approval"]
     if a is not None:
         print("  " + _("approval #{n} ({rule}, {cost}) {status}: {steps}").format(

@@ -128,7 +128,7 @@ def confirm(
     if json:
         emit_json(out)
     else:
-        print(ticket_line(out) + "  " + _("(confirmed by {name})").format(name=by))
+        print(ticket_line(out, env().config) + "  " + _("(confirmed by {name})").format(name=by))
 
 
 def register(app: typer.Typer) -> None:

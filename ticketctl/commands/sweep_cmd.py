@@ -70,7 +70,7 @@ def why(
     from ticketctl.services import sweep as sweeping
 
     t = sweeping.why(env(), key, choice)
-    emit_json(t) if json else print(ticket_line(t))
+    emit_json(t) if json else print(ticket_line(t, env().config))
 
 
 def register(app: typer.Typer) -> None:

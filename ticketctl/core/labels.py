@@ -61,7 +61,9 @@ ZH: dict[str, dict[str, str]] = {
             "met": "达标", "missed": "未达标"},
     "confirm": {"in_person": "当面", "qr": "扫码"},
     "device": {"this device": "本设备", "server": "服务器"},
-    "field": {},
+    # a block's fields and other payload fields where a timeline or a page names them
+    "field": {"note": "备注", "collaborator": "协作方", "deliverable": "交付物", "deadline": "截止时间",
+              "expected_result": "预期结果"},
 }
 
 
