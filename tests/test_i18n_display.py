@@ -164,11 +164,11 @@ def test_sweep_notifies_a_chinese_team_in_chinese_and_keeps_its_data_english(cli
         chinese = f"{key} urgent，已 2小时05分 未指派，解决已超时 5分钟（时限 2小时）：payment gateway down"
 
         out, _err = cli("sweep", "--dry-run", now="2026-03-02T11:15:00Z")
-        assert out.splitlines() == [  # the human view: the team's language
-            f"{key}  silent  -> supervisor  {chinese}",
-            f"{key}  response_breached  -> supervisor  {key} urgent，尚未响应，已超时 1小时50分（时限 15分钟），未指派："
+        assert out.splitlines() == [  # the human view: the team's language, values as their labels
+            f"{key}  silent  -> 主管  {chinese.replace('urgent', '紧急')}",
+            f"{key}  response_breached  -> 主管  {key} 紧急，尚未响应，已超时 1小时50分（时限 15分钟），未指派："
             "payment gateway down",
-            f"{key}  resolve_breached  -> supervisor  {key} urgent，解决已超时 5分钟（时限 2小时），状态 new，未指派：payment gateway down",
+            f"{key}  resolve_breached  -> 主管  {key} 紧急，解决已超时 5分钟（时限 2小时），状态 新建，未指派：payment gateway down",
         ]
 
         r = cli.json("sweep", now="2026-03-02T11:15:00Z")

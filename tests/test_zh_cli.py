@@ -212,3 +212,52 @@ def test_the_kinsoku_glue_keeps_the_text() -> None:
     assert "".join(glued) == "".join(chunks)
     assert glued == ["按", "时", "长", "（<", " ", "4", " ", "h）、", "和", "「状", "态」。"]
     assert not any(c[0] in i18n.CLOSING for c in glued) and not any(c[-1] in i18n.OPENING for c in glued)
+
+
+# -- reports, sweep, proofs ---------------------------------------------------------------
+
+
+def test_reports_read_labels(cli: Cli) -> None:
+    key = _install(cli)
+    cli("block", key, "--reason", "awaiting_parts", now="2026-03-02T09:05:00Z")
+    later = "2026-03-02T17:00:00Z"
+    out, _err = cli("report", "aging", now=later, **ZH_LOCALE)
+    assert "已挂起" in out and not _words(out) & {"blocked", "new", "assigned"}, out
+    out, _err = cli("report", "brief", now=later, **ZH_LOCALE)
+    assert f"{key} 已挂起（等待备件）" in out and "安装" in out, out
+    assert not _words(out) & {"blocked", "install", *IDENTIFIERS}, out
+    out, _err = cli("report", "heatmap", now=later, **ZH_LOCALE)
+    assert "按 部门 × 产品" in out and out.splitlines()[1].startswith("部门"), out
+    out, _err = cli("report", "brief", now=later, **EN_LOCALE)
+    assert f"{key} blocked (awaiting_parts)" in out and "install" in out
+
+
+def test_a_photo_window_and_a_certificates_signer_read_chinese(cli: Cli, tmp_path: Path) -> None:
+    data = Path(__file__).resolve().parent / "data"
+    key = _install(cli)
+    _out, err = cli("attach", key, str(data / "gauge_0900.jpg"), "--for", "功能测试", code=errors.REFUSED,
+                    now="2026-03-02T10:05:00Z", **ZH_LOCALE)
+    assert "允许的时间窗口为 5分钟" in err and err.count("\n") == 1, err
+    _out, err = cli("attach", key, str(data / "gauge_0900.jpg"), "--for", "function_test", code=errors.REFUSED,
+                    now="2026-03-02T10:05:00Z", **EN_LOCALE)
+    assert "the window is 5m" in err
+    out, _err = cli("attach", key, str(data / "gauge_0900.jpg"), "--for", "功能测试", now="2026-03-02T09:03:00Z", **ZH_LOCALE)
+    assert "sha256" in out and "function_test" not in out
+    assert "，拍摄于" in out and "）；已勾选 功能测试" in out, out
+    cli("resolve", key)
+    cli("close", key, "--check", "site_clean", "--check", "customer_briefed")
+    pdf = tmp_path / "cert.pdf"
+    cli("cert", "issue", key, "-o", str(pdf))
+    out, _err = cli("cert", "verify", str(pdf), **ZH_LOCALE)
+    assert "由 本设备 签名" in out and "this device" not in out, out
+    out, _err = cli("cert", "verify", str(pdf), **EN_LOCALE)
+    assert out.endswith("signed by this device\n")
+
+
+def test_similar_documents_are_joined_with_full_width_marks(cli: Cli) -> None:
+    from ticketctl.core.kb import why_text
+
+    i18n.use("zh_CN")
+    assert why_text({"words": ["camera", "cctv"], "fault": "no-power"}) == "匹配词：camera、cctv；相同故障类型 no-power"
+    i18n.use("en")
+    assert why_text({"words": ["camera", "cctv"], "fault": "no-power"}) == "words: camera, cctv; same fault no-power"

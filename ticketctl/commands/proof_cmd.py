@@ -43,9 +43,14 @@ def attach(
     if json:
         emit_json(out)
         return
-    what = " " + _("for {item}").format(item=ev["item"]) if ev.get("item") else ""
-    checked = "; " + _("checked {item}").format(item=out["checked"]) if out.get("checked") else ""
-    taken = ", " + _("taken {at}").format(at=ev["captured_at"]) if ev.get("captured_at") else ""
+    from ticketctl.core.labels import label
+    from ticketctl.render.text import join
+
+    cfg = env().config
+    what = " " + _("for {item}").format(item=label("checklist", ev["item"], cfg)) if ev.get("item") else ""
+    checked = join(("", _("checked {item}").format(item=label("checklist", out["checked"], cfg))), "statement") \
+        if out.get("checked") else ""
+    taken = join(("", _("taken {at}").format(at=ev["captured_at"])), "clause") if ev.get("captured_at") else ""
     size = ngettext("{n} byte", "{n} bytes", ev["size"]).format(n=ev["size"])
     print(_("{key}: attached {name}{what} (sha256 {sha256}, {size}{taken}){checked}").format(
         key=out["key"], name=ev["name"], what=what, sha256=ev["sha256"][:12], size=size, taken=taken, checked=checked))

@@ -63,7 +63,8 @@ ZH: dict[str, dict[str, str]] = {
     "device": {"this device": "本设备", "server": "服务器"},
     # a block's fields and other payload fields where a timeline or a page names them
     "field": {"note": "备注", "collaborator": "协作方", "deliverable": "交付物", "deadline": "截止时间",
-              "expected_result": "预期结果"},
+              "expected_result": "预期结果", "dept": "部门", "product": "产品", "fault": "故障类型", "channel": "渠道",
+              "zone": "区域"},
 }
 
 

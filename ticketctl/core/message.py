@@ -77,20 +77,47 @@ def _english(value: Any) -> Any:
     return value
 
 
-def render(text: Any) -> str:
+#: a message's values that name a value with a label (``core.labels``), by the placeholder's name -> the label's kind
+LABELLED_ARGS = {"priority": "priority", "status": "status", "reason": "reason", "type": "type", "impact": "impact",
+                 "role": "role", "device": "device", "signer": "device", "via": "confirm", "item": "checklist"}
+
+
+def render(text: Any, labelled: bool = False) -> str:
     """``text`` in the current language: a :class:`Message` by its template's
-    translation (its values rendered first); anything else as it is."""
+    translation (its values rendered first); anything else as it is. With
+    ``labelled``, a value whose placeholder names a labelled kind
+    (:data:`LABELLED_ARGS`: ``{priority}``, ``{status}``, ``{signer}``...)
+    reads as its label (``urgent`` -> 紧急, ``this device`` -> 本设备)."""
     if not isinstance(text, Message | Listing):
         return text if isinstance(text, str) else str(text)
     if i18n.current() == i18n.LANGUAGES[0]:
         return str(text)
     if isinstance(text, Listing):
-        return _(LIST_SEPARATOR).join(render(v) for v in text)
-    return _(text.template).format(**{k: _rendered(v) for k, v in text.args.items()})
+        return _(LIST_SEPARATOR).join(render(v, labelled) for v in text)
+    return _(text.template).format(**{k: _rendered(k, v, labelled) for k, v in text.args.items()})
 
 
-def _rendered(value: Any) -> Any:
-    return render(value) if isinstance(value, Message | Listing) else value
+def _rendered(name: str, value: Any, labelled: bool = False) -> Any:
+    if isinstance(value, Message | Listing):
+        return render(value, labelled)
+    if labelled and isinstance(value, str) and name in LABELLED_ARGS:
+        from ticketctl.core.labels import label
+
+        return label(LABELLED_ARGS[name], value)
+    return value
+
+
+def span(seconds: int, days: bool = True) -> Message:
+    """``45m``, ``2h``, ``2h05``, ``3d 4h`` (``days=False`` for business time,
+    whose days are not 24 h: ``30h``)."""
+    s = abs(int(seconds))
+    d, rem = divmod(s, 86_400) if days else (0, s)
+    h, m = rem // 3600, rem % 3600 // 60
+    if d:
+        return msg(N_("{sign}{days}d {hours}h"), sign="", days=d, hours=h) if h else msg(N_("{days}d"), days=d)
+    if h:
+        return msg(N_("{hours}h{minutes}"), hours=h, minutes=f"{m:02d}") if m else msg(N_("{hours}h"), hours=h)
+    return msg(N_("{sign}{minutes}m"), sign="", minutes=m)
 
 
 def inner(text: Any, template: str, arg: str) -> Any:

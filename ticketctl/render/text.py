@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from ticketctl import cells
 from ticketctl.i18n import _, current
 
 #: the Rich style of each SLA state, wherever the CLI shows one (the listing, a ticket's page)
@@ -26,34 +27,25 @@ def duration(seconds: int | None) -> str:
     return _("{sign}{minutes}m").format(sign=sign, minutes=m)
 
 
-#: how :func:`join` separates items, (English, Chinese): a list of like things, clauses of a sentence, whole statements
-SEPARATORS = {"list": (", ", "、"), "clause": (", ", "，"), "statement": ("; ", "；")}
-
-
 def join(items: Iterable[str], how: str = "list", lang: str | None = None) -> str:
     """``items`` joined for a person reading ``lang`` (default: the current
-    language): in English ``a, b`` (``a; b`` for ``statement``); in Chinese
-    with full-width punctuation, ``a、b`` for a list of like things
-    (``list``), ``a，b`` for clauses (``clause``), ``a；b`` for statements
-    (``statement``). Every list a person reads is joined here."""
-    en, zh = SEPARATORS[how]
-    return (zh if (lang or current()) == "zh_CN" else en).join(items)
-
-
-def sep(how: str = "list", lang: str | None = None) -> str:
-    """The separator :func:`join` puts between two items (to glue an optional part onto a sentence)."""
-    return join(("", ""), how, lang)
+    language): ``a, b`` in English (``a; b`` for ``statement``); in Chinese with
+    full-width punctuation, ``a、b`` for a list of like things (``list``),
+    ``a，b`` for clauses (``clause``), ``a；b`` for statements (``statement``).
+    Every list a person reads is joined here (``cells.join`` underneath, for the
+    layers below this one)."""
+    return cells.join(items, how, lang or current())
 
 
 def paren(text: str, lang: str | None = None) -> str:
     """``text`` as an aside after what comes before it: `` (text)`` in English,
     ``（text）`` in Chinese (full-width, no space)."""
-    return f"（{text}）" if (lang or current()) == "zh_CN" else f" ({text})"
+    return cells.paren(text, lang or current())
 
 
 def pair(name: str, value: object, eq: str = "=", lang: str | None = None) -> str:
     """A field and its value: ``name=value`` (or ``name: value`` with ``eq=": "``) in English, ``name：value`` in Chinese."""
-    return f"{name}：{value}" if (lang or current()) == "zh_CN" else f"{name}{eq}{value}"
+    return cells.pair(name, value, eq, lang or current())
 
 
 #: a Rich markup tag, as rich.markup parses one (and as :func:`escape` protects one)
