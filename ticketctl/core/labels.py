@@ -54,7 +54,10 @@ ZH: dict[str, dict[str, str]] = {
               "transferred": "转派", "reprioritized": "调整优先级", "escalated": "升级", "edited": "修改",
               "linked": "关联", "countersigned": "服务器会签", "qa_checked": "质检", "stall_check": "停滞询问",
               "stall_answered": "停滞答复", "confirmed": "客户确认", "attached": "附加证据",
-              "approval_requested": "申请审批", "approved": "审批通过", "rejected": "审批驳回"},
+              "approval_requested": "申请审批", "approved": "审批通过", "rejected": "审批驳回",
+              "approval_decided": "审批决定", "confirm_requested": "请求客户确认", "certified": "签发证书",
+              # the knowledge base's history
+              "added": "新增", "published": "发布", "retired": "停用"},
     "role": {"technician": "技术员", "dispatcher": "调度员", "supervisor": "主管", "admin": "管理员",
              "intake": "接入源", "customer": "客户", "server": "服务器"},
     "sla": {"ok": "正常", "at_risk": "有风险", "breached": "已超时", "paused": "已暂停", "done": "已完成",

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from ticketctl.core.kb import why_text
+from ticketctl.core.labels import event_label, label
 from ticketctl.i18n import N_, _
-from ticketctl.render.text import escape
+from ticketctl.render.text import escape, join, paren
 
 #: the search and similar tables' column headers
 RESULT_COLUMNS = (N_("id"), N_("kind"), N_("status"), N_("title"), N_("why"))
@@ -28,7 +29,8 @@ def similar_hint(rows: list[dict[str, Any]]) -> str:
 def result_cells(rows: list[dict[str, Any]]) -> list[list[str]]:
     """Search hits or similar documents as text, in :data:`RESULT_COLUMNS` order."""
     return [[r["id"], _("article") if r["kind"] == "article" else _("ticket"),
-             (r["status"] + (" " + _("public") if r.get("public") else "")), r["title"], match_reason(r)] for r in rows]
+             ((label("status", r["status"]) if r["kind"] != "article" else r["status"]) + (" " + _("public") if r.get("public") else "")),
+             r["title"], match_reason(r)] for r in rows]
 
 
 def results_table(rows: list[dict[str, Any]]) -> Any:
@@ -55,9 +57,9 @@ def article_page(a: dict[str, Any]) -> list[str]:
     if a["source"]:
         meta.append(_("from {key}").format(key=a["source"]))
     out.append("  [dim]" + escape("  ".join([where, *meta] if where else meta)) + "[/]")
-    for label, value in ((_("problem"), a["problem"]), (_("cause"), a["cause"]), (_("solution"), a["solution"])):
+    for heading_, value in ((_("problem"), a["problem"]), (_("cause"), a["cause"]), (_("solution"), a["solution"])):
         if value:
-            out.append(f"\n[bold]{escape(label)}[/]\n  {escape(value)}")
+            out.append(f"\n[bold]{escape(heading_)}[/]\n  {escape(value)}")
     if a["steps"]:
         heading = _("steps")
         out.append(f"\n[bold]{escape(heading)}[/]")
@@ -71,6 +73,6 @@ def article_page(a: dict[str, Any]) -> list[str]:
     history = _("history")
     out.append(f"\n[bold]{escape(history)}[/]")
     for h in a["history"]:
-        what = h["type"].split(".", 1)[1] + (f" ({', '.join(h['changes'])})" if h["changes"] else "")
+        what = event_label(h["type"]) + (paren(join(h["changes"])) if h["changes"] else "")
         out.append(f"  {h['at']}  {escape(h['actor'])}  {escape(what)}")
     return out
