@@ -9,6 +9,7 @@ import typer
 
 from ticketctl.commands.output import emit_json, env
 from ticketctl.commands.tickets import Json
+from ticketctl.core.labels import label
 from ticketctl.errors import Refused
 from ticketctl.i18n import _, localize
 
@@ -82,8 +83,8 @@ def setup(
     if json:
         emit_json(r)
     else:
-        print(_("sync set up: {url} as {device} ({role}); run `ticketctl sync`").format(url=r["url"], device=r["device"], role=r["role"]),
-              file=sys.stderr)
+        print(_("sync set up: {url} as {device} ({role}); run `ticketctl sync`").format(
+            url=r["url"], device=r["device"], role=label("role", r["role"])), file=sys.stderr)
 
 
 @app.command(epilog="Example: ticketctl sync status --json")
@@ -96,7 +97,8 @@ def status(json: Json = False) -> None:
         emit_json(r)
         return
     print(_("server {url}  device {device} ({role})  last sync {last_sync}").format(
-        url=r["url"] or _("(not set up)"), device=r["device"] or "-", role=r["role"] or "-", last_sync=r["last_sync"] or _("never")))
+        url=r["url"] or _("(not set up)"), device=r["device"] or "-", role=label("role", r["role"]) or "-",
+        last_sync=r["last_sync"] or _("never")))
     for p in r["pending"]:
         print(_("pending  #{id} {name} {key}  {at}").format(id=p["id"], name=p["name"], key=p["key"] or "", at=p["at"]))
     for x in r["rejected"]:
