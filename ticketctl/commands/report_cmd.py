@@ -175,7 +175,8 @@ def _print_kpis(r: dict[str, Any]) -> None:
         for n in names:
             t2.add_column(_(n).replace("_", " "), justify="right")
         for d, g in depts.items():
-            t2.add_row(d or "-", str(g["tickets"]), *(_value(g["kpis"][n], unit=False) for n in names))
+            name = (label("channel", d, env().config) if group == "channel" else d) or "-"
+            t2.add_row(name, str(g["tickets"]), *(_value(g["kpis"][n], unit=False) for n in names))
         c.print(t2)
 
 
