@@ -261,3 +261,21 @@ def test_similar_documents_are_joined_with_full_width_marks(cli: Cli) -> None:
     assert why_text({"words": ["camera", "cctv"], "fault": "no-power"}) == "匹配词：camera、cctv；相同故障类型 no-power"
     i18n.use("en")
     assert why_text({"words": ["camera", "cctv"], "fault": "no-power"}) == "words: camera, cctv; same fault no-power"
+
+
+def test_a_refusal_names_statuses_by_their_labels(cli: Cli) -> None:
+    key = _install(cli)
+    _out, err = cli("close", key, code=errors.REFUSED, **ZH_LOCALE)
+    assert "处理中" in err and "已解决" in err and not _words(err) & {"in_progress", "resolved"}, err
+    _out, err = cli("close", key, code=errors.REFUSED, **EN_LOCALE)
+    assert err == f"ticketctl: error: cannot close {key}: it is in_progress (close needs resolved)\n"
+
+
+def test_an_aside_in_chinese_takes_no_space_before_its_full_width_paren(cli: Cli) -> None:
+    data = Path(__file__).resolve().parent / "data"
+    key = _install(cli)
+    cli("attach", key, str(data / "gauge_0900.jpg"), "--for", "function_test", now="2026-03-02T09:03:00Z")
+    out, _err = cli("show", key, **ZH_LOCALE)
+    assert re.search(r"勾选检查项 功能测试（证据 [0-9a-f]{12}）", out), out
+    out, _err = cli("show", key, **EN_LOCALE)
+    assert re.search(r"checked\s+function_test \(evidence [0-9a-f]{12}\)", out), out

@@ -238,6 +238,12 @@ def paren(text: str, lang: str) -> str:
     return f"（{text}）" if lang == "zh_CN" else f" ({text})"
 
 
+def after(text: str) -> str:
+    """``text`` put after what comes before it: a space first, but for text that opens
+    with a full-width mark (a translation's ``（证据 …）``), which needs none."""
+    return text if text[:1] in "（「『《【，。、；：" else " " + text
+
+
 def pair(name: str, value: object, eq: str, lang: str) -> str:
     """A field and its value: ``name{eq}value`` in English, ``name：value`` in Chinese."""
     return f"{name}：{value}" if lang == "zh_CN" else f"{name}{eq}{value}"

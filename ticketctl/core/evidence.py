@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from ticketctl.core.config import Config, parse_duration
+from ticketctl.core.labels import label
 from ticketctl.core.message import msg, render, span
 from ticketctl.core.model import Event, Ticket, iso, parse_time
 from ticketctl.errors import BadInput, Refused
@@ -124,7 +125,7 @@ def decide_attach(t: Ticket, ev: dict[str, Any], at: str, cfg: Config, arriving:
     allowed = ("new", *ATTACH_FROM) if arriving else ATTACH_FROM
     if t.status not in allowed:
         raise Refused(_("cannot attach to {key}: it is {status} (attach needs {need})").format(
-            key=t.key, status=t.status, need=_(" or ").join(allowed)))
+            key=t.key, status=label("status", t.status), need=_(" or ").join(label("status", s) for s in allowed)))
     sha, item = str(ev.get("sha256", "")), ev.get("item")
     if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
         raise BadInput(_("{value!r} is not a sha256 in hex").format(value=sha))
@@ -177,7 +178,7 @@ def rating_dict(ratings: list[int]) -> dict[str, int]:
 def _confirmable(t: Ticket) -> None:
     if t.status != "resolved":
         raise Refused(_("cannot confirm {key}: it is {status} (the customer confirms a resolved ticket)").format(
-            key=t.key, status=t.status))
+            key=t.key, status=label("status", t.status)))
     c = t.confirmation
     if c:
         raise Refused(_("{key} is already confirmed by {by} at {at}").format(key=t.key, by=c.get("by"), at=c.get("at")))
@@ -227,7 +228,7 @@ def decide_certify(t: Ticket, cert: dict[str, Any]) -> list[Draft]:
     """Record a certificate issued for a closed ticket (id, content hash, key id, payload)."""
     if t.status != "closed":
         raise Refused(_("cannot certify {key}: it is {status} (a certificate is issued for a closed ticket)").format(
-            key=t.key, status=t.status))
+            key=t.key, status=label("status", t.status)))
     if any(c["cert_id"] == cert["cert_id"] for c in t.certificates):
         raise Refused(_("certificate {cert} is already recorded on {key}").format(cert=cert["cert_id"], key=t.key))
     return [("ticket.certified", {k: cert[k] for k in ("cert_id", "content_hash", "key_id", "payload")})]

@@ -26,6 +26,7 @@ from typing import Any
 from ticketctl.core import approvals, evidence
 from ticketctl.core.config import IMPACTS, PRIORITIES, Config, check_known
 from ticketctl.core.config.workflow import BLOCK_FIELDS
+from ticketctl.core.labels import label
 from ticketctl.core.model import Event, OutOfRange, Technician, Ticket, iso, out_of_range, parse_moment, parse_time, span_row, spans_differ
 from ticketctl.errors import BadInput, Refused
 from ticketctl.i18n import _
@@ -59,9 +60,9 @@ Draft = tuple[str, dict[str, Any]]  # (event type, payload)
 def _guard(t: Ticket, action: str) -> None:
     allowed = ALLOWED_FROM[action]
     if t.status not in allowed:
-        need = _(" or ").join(allowed)
+        need = _(" or ").join(label("status", s) for s in allowed)  # statuses as the reader's labels
         raise Refused(_("cannot {action} {key}: it is {status} ({action} needs {need})").format(
-            action=action, key=t.key, status=t.status, need=need))
+            action=action, key=t.key, status=label("status", t.status), need=need))
 
 
 # -- decisions ------------------------------------------------------------------
@@ -231,7 +232,7 @@ def decide_reopen(t: Ticket, reason: str | None = None) -> list[Draft]:
 def decide_transfer(t: Ticket, dept: str) -> list[Draft]:
     """Hand the ticket to another department (counted as a cross-department transfer)."""
     if t.status in ("closed", "cancelled"):
-        raise Refused(_("cannot transfer {key}: it is {status}").format(key=t.key, status=t.status))
+        raise Refused(_("cannot transfer {key}: it is {status}").format(key=t.key, status=label("status", t.status)))
     if dept == t.dept:
         raise BadInput(_("{key} is already in {dept}").format(key=t.key, dept=t.dept))
     if not dept.strip():
@@ -256,7 +257,7 @@ def decide_edit(t: Ticket, changes: dict[str, Any]) -> list[Draft]:
     """One ``ticket.edited`` per field that really changes; refused on a closed
     or cancelled ticket, and when nothing would change."""
     if t.status in ("closed", "cancelled"):
-        raise Refused(_("cannot edit {key}: it is {status} (reopen it first)").format(key=t.key, status=t.status))
+        raise Refused(_("cannot edit {key}: it is {status} (reopen it first)").format(key=t.key, status=label("status", t.status)))
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise BadInput(_("cannot edit {fields} (editable: {editable})").format(fields=", ".join(unknown), editable=", ".join(EDITABLE)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ticketctl.cells import ljust, rjust
+from ticketctl.cells import after, ljust, rjust
 from ticketctl.core.approvals import money
 from ticketctl.core.labels import HasLabels, event_label, label
 from ticketctl.i18n import N_, _, localize
@@ -31,7 +31,7 @@ def event_text(e: dict[str, Any], cfg: HasLabels | None = None) -> str:
             priority=label("priority", p.get("priority"), cfg), type=label("type", p.get("type"), cfg), dept=p.get("dept"),
             title=p.get("title"))
     if typ == "assigned":
-        was = " " + _("(was {name})").format(name=p["previous"]) if p.get("previous") else ""
+        was = after(_("(was {name})").format(name=p["previous"])) if p.get("previous") else ""
         return _("to {name}").format(name=p["assignee"]) + was + (" " + _("forced") if p.get("forced") else "")
     if typ == "blocked":
         extra = _fields({k: v for k, v in p.items() if k != "reason"}, cfg)
@@ -40,7 +40,7 @@ def event_text(e: dict[str, Any], cfg: HasLabels | None = None) -> str:
         return p["text"]
     if typ == "checked":
         return label("checklist", p["item"], cfg) + (
-            " " + _("(evidence {sha256})").format(sha256=p["evidence"][:12]) if p.get("evidence") else "")
+            after(_("(evidence {sha256})").format(sha256=p["evidence"][:12])) if p.get("evidence") else "")
     if typ == "attached":
         return (f"{p['name']} sha256 {p['sha256'][:12]}"
                 + (" " + _("for {item}").format(item=label("checklist", p["item"], cfg)) if p.get("item") else "")
