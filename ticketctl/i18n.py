@@ -194,10 +194,11 @@ def _cell_aware_help() -> None:
     textwrap_mod._ticketctl_cells = True  # type: ignore[attr-defined]
 
 
-#: marks a line may not start with (they close or end what is before them)
-CLOSING = frozenset("，。、；：？！）」』》〉】〕”’…")
+#: marks a line may not start with (they close or end what is before them); ASCII brackets too,
+#: as in Click's ``[必填]``
+CLOSING = frozenset("，。、；：？！）」』》〉】〕”’…)]}")
 #: marks a line may not end with (they open what is after them)
-OPENING = frozenset("（「『《〈【〔“‘")
+OPENING = frozenset("（「『《〈【〔“‘([{")
 
 
 def kinsoku(chunks: list[str]) -> list[str]:
