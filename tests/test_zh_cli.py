@@ -279,3 +279,19 @@ def test_an_aside_in_chinese_takes_no_space_before_its_full_width_paren(cli: Cli
     assert re.search(r"勾选检查项 功能测试（证据 [0-9a-f]{12}）", out), out
     out, _err = cli("show", key, **EN_LOCALE)
     assert re.search(r"checked\s+function_test \(evidence [0-9a-f]{12}\)", out), out
+
+
+def test_an_escalation_stored_in_english_reads_chinese_on_the_timeline(cli: Cli) -> None:
+    key = cli("new", "payment gateway down", "--type", "incident", "--dept", "it", "--product", "payments", "--priority",
+              "urgent", "--skills", "quantum")[0].strip()
+    out, _err = cli("sweep", now="2026-03-02T11:15:00Z", **ZH_LOCALE)
+    assert f"{key}  silent  -> 主管  {key} 紧急，" in out, out
+    stored = [e["payload"]["message"] for e in cli.json("show", key)["timeline"] if e["type"] == "ticket.escalated"]
+    assert stored and all(m.startswith(f"{key} urgent, ") for m in stored)  # the event is English data
+    out, _err = cli("show", key, now="2026-03-02T11:15:00Z", **ZH_LOCALE)
+    line = next(x for x in out.splitlines() if "升级" in x and "silent" in x)
+    assert f"{key} 紧急，" in line and "已 2小时15分 未指派，解决已超时 15分钟（时限 2小时）" in line and line.endswith("-> 主管"), line
+    assert not _words(out[out.index("时间线"):]) & {"urgent", "escalated", "supervisor", "new"}
+    out, _err = cli("show", key, now="2026-03-02T11:15:00Z", **EN_LOCALE)
+    assert f"silent: {key} urgent, unassigned 2h15 with resolution overdue by 15m (target 2h): payment gateway down -> supervisor" \
+        in out, out

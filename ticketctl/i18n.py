@@ -26,7 +26,7 @@ language of their browser, :func:`translator`).
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -228,7 +228,7 @@ def kinsoku(chunks: list[str]) -> list[str]:
     return out
 
 
-def localize(text: str, lang: str | None = None) -> str:
+def localize(text: str, lang: str | None = None, value: Callable[[str, str], str] | None = None) -> str:
     """An English message that was stored or sent as text (a refusal the server
     recorded, an escalation in an event) in ``lang`` (default: the current
     language): the catalog message it was made from, translated and filled with
@@ -239,11 +239,14 @@ def localize(text: str, lang: str | None = None) -> str:
     placeholders, as a pattern (``"cannot start {key}: it is {status}"`` matches
     ``"cannot start KQT-1: it is resolved"``); of several that match, the one with
     the most fixed text wins. Meant for showing a few lines to a person (the
-    patterns are built on first use, ~1 ms a line), never for data."""
-    return _localize(text, _current if lang is None else lang, 2)
+    patterns are built on first use, ~1 ms a line), never for data.
+
+    ``value(name, text)``, when given, says how a single-word value reads
+    (``core.message.labelled_value``: ``{status}``'s ``resolved`` as 已解决)."""
+    return _localize(text, _current if lang is None else lang, 2, value)
 
 
-def _localize(text: str, lang: str, depth: int) -> str:
+def _localize(text: str, lang: str, depth: int, value: Callable[[str, str], str] | None = None) -> str:
     if not text or lang == LANGUAGES[0]:
         return text
     t = translator(lang)
@@ -259,10 +262,12 @@ def _localize(text: str, lang: str, depth: int) -> str:
             best = (fixed, translated, m.groupdict())
     if best is None:
         if depth > 0 and "; " in text:  # reasons joined into one line: each on its own
-            return t.gettext("; ").join(_localize(part, lang, depth - 1) for part in text.split("; "))
+            return t.gettext("; ").join(_localize(part, lang, depth - 1, value) for part in text.split("; "))
         return text
     # a value with a space may be a message itself; a single word is data (a key, a status, a name)
-    values = {k: _localize(v, lang, depth - 1) if depth > 0 and " " in v else v for k, v in best[2].items()}
+    values = {k: _localize(v, lang, depth - 1, value) if depth > 0 and " " in v else v for k, v in best[2].items()}
+    if value is not None:  # what stayed as it was: a value the caller knows how to show (a label, a duration)
+        values = {k: value(k, v) if v == best[2][k] else v for k, v in values.items()}
     return best[1].format(**values)
 
 

@@ -74,6 +74,7 @@ def _push_link(e: Any, key: str) -> str | None:
     server refused the link). Never fails the command: the link is queued."""
     if not e.home.sync_file.exists():
         return _("this device does not sync with a server (`ticketctl sync setup`)")
+    from ticketctl.core.message import labelled_value
     from ticketctl.errors import TicketctlError
     from ticketctl.i18n import localize
     from ticketctl.sync import client
@@ -84,7 +85,7 @@ def _push_link(e: Any, key: str) -> str | None:
         return str(err)
     refused = [x for x in r["rejected"] if x.get("key") == key]
     if refused:
-        return _("the server refused it: {reason}").format(reason=localize(refused[0]["reason"]))
+        return _("the server refused it: {reason}").format(reason=localize(refused[0]["reason"], value=labelled_value))
     if any(p.get("key") == key for p in r["pending"]):
         return _("the server has not confirmed it yet")
     return None

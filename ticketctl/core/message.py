@@ -100,11 +100,38 @@ def render(text: Any, labelled: bool = False) -> str:
 def _rendered(name: str, value: Any, labelled: bool = False) -> Any:
     if isinstance(value, Message | Listing):
         return render(value, labelled)
-    if labelled and isinstance(value, str) and name in LABELLED_ARGS:
-        from ticketctl.core.labels import label
+    return labelled_value(name, value) if labelled and isinstance(value, str) else value
 
-        return label(LABELLED_ARGS[name], value)
-    return value
+
+#: placeholders whose one-word values are messages themselves (``{held}``: ``unassigned``)
+WORD_ARGS = frozenset({"held", "who"})
+#: placeholders whose values are durations (:func:`span`'s English: ``2h05``, ``3d 4h``, ``45m``)
+DURATION_ARGS = frozenset({"waited", "overdue", "target", "left", "quiet", "blocked_for", "limit", "span", "window"})
+_SPAN_TEXT = r"(?:(?P<d>\d+)d(?: (?P<dh>\d+)h)?|(?P<h>\d+)h(?P<hm>\d\d)?|(?P<m>\d+)m)"
+
+
+def labelled_value(name: str, value: str) -> str:
+    """The value of placeholder ``name`` as a person reads it: its label when the
+    placeholder names a labelled kind (:data:`LABELLED_ARGS`), a duration in the
+    reader's language when it names a duration (:data:`DURATION_ARGS`, English
+    :func:`span` text), a word's translation for :data:`WORD_ARGS`, else itself. Also what ``i18n.localize(text,
+    value=labelled_value)`` fills stored English with."""
+    if name in DURATION_ARGS:
+        import re
+
+        m = re.fullmatch(_SPAN_TEXT, value)
+        if m is None:
+            return value
+        n = {k: int(v) for k, v in m.groupdict().items() if v}
+        seconds = (n.get("d", 0) * 24 + n.get("dh", 0) + n.get("h", 0)) * 3600 + (n.get("hm", 0) + n.get("m", 0)) * 60
+        return render(span(seconds, days="d" in n))
+    if name in WORD_ARGS:
+        return _(value)
+    if name not in LABELLED_ARGS:
+        return value
+    from ticketctl.core.labels import label
+
+    return label(LABELLED_ARGS[name], value)
 
 
 def span(seconds: int, days: bool = True) -> Message:

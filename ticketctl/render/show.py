@@ -8,6 +8,7 @@ from typing import Any
 from ticketctl.cells import after, ljust, rjust
 from ticketctl.core.approvals import money
 from ticketctl.core.labels import HasLabels, event_label, label
+from ticketctl.core.message import labelled_value
 from ticketctl.i18n import N_, _, localize
 from ticketctl.render.kb import match_reason
 from ticketctl.render.text import SLA_STYLE, duration, escape, join, pair, paren
@@ -53,7 +54,7 @@ def event_text(e: dict[str, Any], cfg: HasLabels | None = None) -> str:
             on_time=r["on_time"], comment=p["comment"])
     if typ == "escalated" and isinstance(p.get("message"), str):  # stored in English: shown in the reader's language
         to = join(label("role", x, cfg) for x in p.get("to") or [])
-        return pair(p.get("rule", ""), localize(p["message"]), ": ") + (f" -> {to}" if to else "")
+        return pair(p.get("rule", ""), localize(p["message"], value=labelled_value), ": ") + (f" -> {to}" if to else "")
     if typ == "confirm_requested":
         return _("phone link, expires {at}").format(at=p["expires_at"])
     if typ == "certified":
@@ -68,9 +69,8 @@ def event_text(e: dict[str, Any], cfg: HasLabels | None = None) -> str:
             n=p["n"], step=p["step"] + 1, decision=label("event", p["decision"], cfg), who=who) + (
             pair("", p["note"], ": ") if p.get("note") else "")
     if typ == "qa_checked":
-        return _("QA run {run}: {result}").format(
-            run=p["run"], result=_("ok") if p["ok"] else join((localize(i) for found in p["issues"].values() for i in found),
-                                                             "statement"))
+        found = (localize(i, value=labelled_value) for issues in p["issues"].values() for i in issues)
+        return _("QA run {run}: {result}").format(run=p["run"], result=_("ok") if p["ok"] else join(found, "statement"))
     return _fields(p, cfg)
 
 
