@@ -187,7 +187,7 @@ def test_a_chinese_device_reads_the_servers_english_refusal_in_chinese(server: S
     assert len(rejected) == 1 and rejected[0]["reason"].startswith(f"cannot start {k}: it is cancelled")
     english = rejected[0]["reason"]
     chinese = i18n.translator("zh_CN").gettext("cannot {action} {key}: it is {status} ({action} needs {need})").format(
-        action="start", key=k, status="cancelled", need="assigned")
+        action="start", key=k, status="已取消", need="已指派")  # the statuses as their labels
     assert english == f"cannot start {k}: it is cancelled (start needs assigned)"
     for lang, want in (("zh_CN.UTF-8", chinese), ("C", english)):
         capsys.readouterr()

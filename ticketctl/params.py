@@ -142,7 +142,6 @@ def known_values(kind: str, cfg: Any, t: click.ParamType) -> list[str]:
         return list(cfg.types)
     if kind == "checklist" and cfg is not None:
         return list(dict.fromkeys(i for tc in cfg.types.values() for i in tc.checklist))
-    own = [k.split(".", 1)[1] for k in (cfg.labels if cfg is not None else {}) if k.startswith(kind + ".")]
     if kind == "priority":
         from ticketctl.core.config import PRIORITIES
 
@@ -151,6 +150,7 @@ def known_values(kind: str, cfg: Any, t: click.ParamType) -> list[str]:
         from ticketctl.core.config.sla import IMPACTS
 
         return list(IMPACTS)
+    own = [k.split(".", 1)[1] for k in (cfg.labels if cfg is not None else {}) if k.startswith(kind + ".")]
     return list(dict.fromkeys([*ZH.get(kind, {}), *own]))
 
 
@@ -191,7 +191,7 @@ def harden(command: click.Command, path: str | None = None) -> None:
     """Give every parameter of ``command`` and its subcommands the checked types,
     and the labelled ones (:data:`LABELLED`; ``path``: the command's path below
     ``ticketctl``, default its name) the reading of labels."""
-    path = command.name or "" if path is None else path
+    path = (command.name or "") if path is None else path
     for param in command.params:
         param.type = _hardened(param.type)
         kind = LABELLED.get((path, _param_name(param)))

@@ -112,10 +112,11 @@ _SPAN_TEXT = r"(?:(?P<d>\d+)d(?: (?P<dh>\d+)h)?|(?P<h>\d+)h(?P<hm>\d\d)?|(?P<m>\
 
 def labelled_value(name: str, value: str) -> str:
     """The value of placeholder ``name`` as a person reads it: its label when the
-    placeholder names a labelled kind (:data:`LABELLED_ARGS`), a duration in the
-    reader's language when it names a duration (:data:`DURATION_ARGS`, English
-    :func:`span` text), a word's translation for :data:`WORD_ARGS`, else itself. Also what ``i18n.localize(text,
-    value=labelled_value)`` fills stored English with."""
+    placeholder names a labelled kind (:data:`LABELLED_ARGS`; ``{need}``: statuses
+    joined by " or "), a duration in the reader's language when it names a
+    duration (:data:`DURATION_ARGS`, English :func:`span` text), a word's
+    translation for :data:`WORD_ARGS`, else itself. Also what
+    ``i18n.localize(text, value=labelled_value)`` fills stored English with."""
     if name in DURATION_ARGS:
         import re
 
@@ -127,11 +128,11 @@ def labelled_value(name: str, value: str) -> str:
         return render(span(seconds, days="d" in n))
     if name in WORD_ARGS:
         return _(value)
-    if name not in LABELLED_ARGS:
-        return value
     from ticketctl.core.labels import label
 
-    return label(LABELLED_ARGS[name], value)
+    if name == "need":  # "cannot start KQT-1: it is resolved (start needs assigned or in_progress)"
+        return _(" or ").join(label("status", s) for s in value.split(" or "))
+    return label(LABELLED_ARGS[name], value) if name in LABELLED_ARGS else value
 
 
 def span(seconds: int, days: bool = True) -> Message:
