@@ -295,3 +295,10 @@ def test_an_escalation_stored_in_english_reads_chinese_on_the_timeline(cli: Cli)
     out, _err = cli("show", key, now="2026-03-02T11:15:00Z", **EN_LOCALE)
     assert f"silent: {key} urgent, unassigned 2h15 with resolution overdue by 15m (target 2h): payment gateway down -> supervisor" \
         in out, out
+
+
+def test_a_choice_refused_in_chinese_lists_each_choice_with_its_label(cli: Cli) -> None:
+    _out, err = cli("list", "--status", "不存在", code=errors.BAD_INPUT, **ZH_LOCALE)
+    assert "in_progress（处理中）、blocked（已挂起）" in err and "。（参见 `ticketctl list --help`）" in err, err
+    _out, err = cli("list", "--status", "bogus", code=errors.BAD_INPUT, **EN_LOCALE)
+    assert "'bogus' is not one of 'new', 'assigned', 'in_progress'" in err and err.endswith(". (see `ticketctl list --help`)\n")

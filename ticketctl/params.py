@@ -169,6 +169,22 @@ class Labelled(click.ParamType):
                 value = meant
         return super().convert(value, param, ctx)
 
+    def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
+        """A choice's refusal: in Chinese, each choice with its label, joined with 、."""
+        from ticketctl.i18n import current, ngettext
+
+        choices = getattr(self, "choices", None) or ()
+        if current() == "en" or not choices:
+            return str(super().get_invalid_choice_message(value, ctx))  # type: ignore[misc]
+        from ticketctl.cells import join, paren
+        from ticketctl.core.labels import label
+
+        cfg = _config(ctx)
+        shown = join((str(c) + (paren(lab, "zh_CN") if (lab := label(self.label_kind, str(c), cfg)) != str(c) else "")
+                      for c in choices), "list", "zh_CN")
+        return ngettext("{value!r} is not {choice}.", "{value!r} is not one of {choices}.", len(choices)).format(
+            value=value, choice=shown, choices=shown)
+
 
 #: a parameter type -> the same reading labels first
 _LABELLED_TYPES: dict[type, type] = {}
