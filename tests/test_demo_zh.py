@@ -216,7 +216,8 @@ async def test_the_dashboard_opens_on_the_chinese_team(zh_store: Any, anyio_back
         first = app.backlog.cache[expected[0]]
         assert HAN.search(first["title"]) and first["dept"] in DEPTS
         screen = "\n".join(app.backlog.render_line(y).text for y in range(10))
-        assert expected[0] in screen and first["dept"] in screen
+        # the department gives way to the columns that stay whole (status, priority, SLA, blocked): its start shows
+        assert expected[0] in screen and first["dept"][:2] in screen
         assert {d for d, _p in app.query_one(HeatMap).cells} <= DEPTS
         names = [t["name"] for t in app.query_one("#load").techs]  # type: ignore[attr-defined]
         assert names and all(n in demo_zh.NAMES for n in names)

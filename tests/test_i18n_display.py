@@ -75,7 +75,7 @@ ZH = {
     "Awaiting parts": "等待备件",
     "closed without the customer's confirmation": "未经客户确认即已关闭",
     "no evidence for {item}": "{item} 缺少证据",
-    "{choice} ({label})": "{choice} {label}",
+    "{choice} ({label})": "{label}（`{choice}`）",
     "Awaiting customer": "等待客户",
     "Technician away": "技术员不在",
     "Still working": "仍在处理",
@@ -165,11 +165,11 @@ def test_sweep_notifies_a_chinese_team_in_chinese_and_keeps_its_data_english(cli
         chinese = f"{key} 紧急，已 2小时05分 未指派，解决已超时 5分钟（时限 2小时）：payment gateway down"
 
         out, _err = cli("sweep", "--dry-run", now="2026-03-02T11:15:00Z")
-        assert out.splitlines() == [  # the human view: the team's language
-            f"{key}  silent  -> supervisor  {chinese}",
-            f"{key}  response_breached  -> supervisor  {key} 紧急，尚未响应，已超时 1小时50分（时限 15分钟），未指派："
+        assert out.splitlines() == [  # the human view: the team's language, values as their labels
+            f"{key}  无人响应  -> 主管  {chinese.replace('urgent', '紧急')}",
+            f"{key}  响应超时  -> 主管  {key} 紧急，尚未响应，已超时 1小时50分（时限 15分钟），未指派："
             "payment gateway down",
-            f"{key}  resolve_breached  -> supervisor  {key} 紧急，解决已超时 5分钟（时限 2小时），状态 新建，未指派：payment gateway down",
+            f"{key}  解决超时  -> 主管  {key} 紧急，解决已超时 5分钟（时限 2小时），状态 新建，未指派：payment gateway down",
         ]
 
         r = cli.json("sweep", now="2026-03-02T11:15:00Z")
@@ -240,7 +240,7 @@ def test_assign_explain_speaks_chinese_and_its_json_does_not_change(cli: Cli, zh
 
     out, _err = cli("assign", key, "--explain", TICKETCTL_LANG="zh_CN")
     lines = [line.rstrip() for line in out.splitlines()]
-    assert lines[0] == f"{key}：策略 least_loaded；最佳人选：ana"
+    assert lines[0] == f"{key}：策略 负载最低优先；最佳人选：ana"
     assert lines[1].split() == ["技术员", "结论", "原因"]
     assert [line.split(None, 2) for line in lines[2:]] == [
         ["ana", "可指派", "技能匹配 1，负载 0/3，同一区域，空闲 0小时00分"],
@@ -290,9 +290,9 @@ def test_qa_findings_and_stall_choices_render_in_chinese(zh: None) -> None:
     assert [render(m) for m in found["evidence"]] == ["功能测试 缺少证据"]
     assert [render(m) for m in found["confirmation"]] == ["未经客户确认即已关闭"]
     assert json.dumps(found["confirmation"]) == '["closed without the customer\'s confirmation"]'
-    # the answers keep their names (what `ticketctl why` takes), with a label where the catalog has one
-    assert ask.text == ("KQT-2 处理中，已 5小时 无更新：原因是什么？请用 `ticketctl why KQT-2 CHOICE` 回答（awaiting_parts 等待备件、"
-                        "awaiting_customer 等待客户、technician_away 技术员不在、still_working 仍在处理）：x")
+    # each answer by its label, with its name in backticks (`ticketctl why` takes either)
+    assert ask.text == ("KQT-2 处理中，已 5小时 无更新：原因是什么？请用 `ticketctl why KQT-2 CHOICE` 回答（等待备件（`awaiting_parts`）、"
+                        "等待客户（`awaiting_customer`）、技术员不在（`technician_away`）、仍在处理（`still_working`））：x")
 
 
 def test_report_blocked_shows_the_reason_label_in_chinese(cli: Cli, zh: None) -> None:

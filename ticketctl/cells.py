@@ -18,6 +18,9 @@ with the zero-width ones that ride on it, which a cut never separates::
     "🇨🇳"                  two regional indicators             2 cells
     "\u200b" "\x1b"        zero-width characters, controls     0 cells
 
+At the end, the punctuation between items a reader of each language expects
+(:func:`join`, :func:`paren`): full-width in Chinese.
+
 Ambiguous-width characters (``…``, ``·``, ``→``) count 1, as in Rich, which
 Textual lays the dashboard out with. Python 3.11 ships Unicode 14 data: the
 few hundred characters added since (outside the CJK and emoji blocks, which
@@ -27,7 +30,7 @@ count 2) count 1.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 ELLIPSIS = "…"
@@ -214,3 +217,33 @@ def fit(s: str, width: int, align: str = "left", ellipsis: str = ELLIPSIS) -> st
     if align == "center":
         return " " * (gap // 2) + cut + " " * (gap - gap // 2)
     raise ValueError(f"align must be left, right or center, not {align!r}")
+
+
+# -- punctuation between items ------------------------------------------------------------------
+
+#: how :func:`join` separates items, (English, Chinese): a list of like things, clauses of a sentence, whole statements
+SEPARATORS = {"list": (", ", "、"), "clause": (", ", "，"), "statement": ("; ", "；")}
+
+
+def join(items: Iterable[str], how: str, lang: str) -> str:
+    """``items`` joined for a reader of ``lang``: ``a, b`` / ``a; b`` in English;
+    full-width in Chinese: ``a、b`` (``list``), ``a，b`` (``clause``), ``a；b``
+    (``statement``). ``render.text.join`` is this in the current language."""
+    en, zh = SEPARATORS[how]
+    return (zh if lang == "zh_CN" else en).join(items)
+
+
+def paren(text: str, lang: str) -> str:
+    """An aside: `` (text)`` in English, ``（text）`` in Chinese."""
+    return f"（{text}）" if lang == "zh_CN" else f" ({text})"
+
+
+def after(text: str) -> str:
+    """``text`` put after what comes before it: a space first, but for text that opens
+    with a full-width mark (a translation's ``（证据 …）``), which needs none."""
+    return text if text[:1] in "（「『《【，。、；：" else " " + text
+
+
+def pair(name: str, value: object, eq: str, lang: str) -> str:
+    """A field and its value: ``name{eq}value`` in English, ``name：value`` in Chinese."""
+    return f"{name}：{value}" if lang == "zh_CN" else f"{name}{eq}{value}"

@@ -205,7 +205,9 @@ def main(argv: Sequence[str] | None = None, env: object | None = None) -> int:
         if type(e).__name__ == "NoArgsIsHelpError":  # a group without its subcommand: show its help
             print(e.format_message(), file=sys.stderr)
             return errors.BAD_INPUT
-        where = " " + _("(see `{command} --help`)").format(command=e.ctx.command_path) if e.ctx else ""
+        from ticketctl.cells import after  # no space before a translation's full-width paren
+
+        where = after(_("(see `{command} --help`)").format(command=e.ctx.command_path)) if e.ctx else ""
         print(f"ticketctl: error: {e.format_message()}{where}", file=sys.stderr)
         return errors.BAD_INPUT
     except errors.TicketctlError as e:

@@ -179,11 +179,12 @@ def _cell_aware_help() -> None:
 
     def split(self: Any, text: str) -> list[str]:
         """Click's chunks, each non-ASCII character a chunk of its own: Chinese has no
-        spaces, so a line may break between any two characters, never inside a name."""
+        spaces, so a line may break between any two characters, never inside a name;
+        then the kinsoku rule (:func:`kinsoku`)."""
         out: list[str] = []
         for chunk in plain_split(self, text):
             out.extend([chunk] if chunk.isascii() else [p for p in wide.split(chunk) if p])
-        return out
+        return kinsoku(out)
 
     textwrap_mod.TextWrapper._split = split  # type: ignore[method-assign]
     textwrap_mod.term_len = term_len  # type: ignore[attr-defined]
@@ -192,7 +193,41 @@ def _cell_aware_help() -> None:
     textwrap_mod._ticketctl_cells = True  # type: ignore[attr-defined]
 
 
-def localize(text: str, lang: str | None = None) -> str:
+#: marks a line may not start with (they close or end what is before them); ASCII brackets too,
+#: as in Click's ``[必填]``
+CLOSING = frozenset("，。、；：？！）」』》〉】〕”’…)]}")
+#: marks a line may not end with (they open what is after them)
+OPENING = frozenset("（「『《〈【〔“‘([{")
+
+
+def kinsoku(chunks: list[str]) -> list[str]:
+    """Chunks of text to wrap (a wrapper breaks a line only between two), glued
+    where Chinese typography allows no break: a closing mark (，。、；：）」…) to
+    what is before it, an opening mark (（「《…) to what is after it, so no line
+    starts with a closing mark or ends with an opening one. A closing mark rides
+    on the line before when it fits there, else the character before it comes
+    down with it (the wrapper never makes a line wider than its width)."""
+    out: list[str] = []
+    pending = ""  # opening marks waiting for what they open
+    for chunk in chunks:
+        if chunk[0] in CLOSING and out and not pending:
+            glue = len(out)  # onto the last chunk that is not a space (with the spaces between)
+            while glue > 0 and out[glue - 1].isspace():
+                glue -= 1
+            if glue:
+                out[glue - 1:] = ["".join(out[glue - 1:]) + chunk]
+                continue
+        if chunk[-1] in OPENING or (pending and chunk.isspace()):
+            pending += chunk
+            continue
+        out.append(pending + chunk)
+        pending = ""
+    if pending:
+        out.append(pending)
+    return out
+
+
+def localize(text: str, lang: str | None = None, value: Callable[[str, str], str] | None = None) -> str:
     """An English message that was stored or sent as text (a refusal the server
     recorded, an escalation in an event) in ``lang`` (default: the current
     language): the catalog message it was made from, translated and filled with
@@ -203,11 +238,14 @@ def localize(text: str, lang: str | None = None) -> str:
     placeholders, as a pattern (``"cannot start {key}: it is {status}"`` matches
     ``"cannot start KQT-1: it is resolved"``); of several that match, the one with
     the most fixed text wins. Meant for showing a few lines to a person (the
-    patterns are built on first use, ~1 ms a line), never for data."""
-    return _localize(text, _current if lang is None else lang, 2)
+    patterns are built on first use, ~1 ms a line), never for data.
+
+    ``value(name, text)``, when given, says how a single-word value reads
+    (``core.message.labelled_value``: ``{status}``'s ``resolved`` as 已解决)."""
+    return _localize(text, _current if lang is None else lang, 2, value)
 
 
-def _localize(text: str, lang: str, depth: int) -> str:
+def _localize(text: str, lang: str, depth: int, value: Callable[[str, str], str] | None = None) -> str:
     if not text or lang == LANGUAGES[0]:
         return text
     t = translator(lang)
@@ -223,14 +261,17 @@ def _localize(text: str, lang: str, depth: int) -> str:
             best = (fixed, translated, m.groupdict())
     if best is None:
         if depth > 0 and "; " in text:  # reasons joined into one line: each on its own
-            return t.gettext("; ").join(_localize(part, lang, depth - 1) for part in text.split("; "))
+            return t.gettext("; ").join(_localize(part, lang, depth - 1, value) for part in text.split("; "))
         return text
     # a value with a space may be a message itself; a single word is data (a key, a status, a name),
-    # shown as its label when its placeholder says what it is (LABELLED)
+    # shown as the caller says (``value``: a label, a duration) or as its label when its placeholder
+    # says what it is (LABELLED)
     values = {}
     for k, v in best[2].items():
-        inner = _localize(v, lang, depth - 1) if depth > 0 and " " in v else v
-        values[k] = inner if inner != v else labelled(k, v, lang)
+        inner = _localize(v, lang, depth - 1, value) if depth > 0 and " " in v else v
+        if inner == v:
+            inner = value(k, v) if value is not None else labelled(k, v, lang)
+        values[k] = inner
     return best[1].format(**values)
 
 
@@ -242,7 +283,8 @@ def _localize(text: str, lang: str, depth: int) -> str:
 #: the kind (a key, free text) stays as it is. Stored text, events and ``--json`` keep the identifiers.
 LABELLED: dict[str, str] = {"status": "status", "need": "status", "reason": "reason", "priority": "priority",
                             "impact": "impact", "type": "type", "item": "checklist", "items": "checklist",
-                            "action": "action", "policy": "policy"}
+                            "action": "action", "policy": "policy", "role": "role", "device": "device",
+                            "signer": "device", "via": "confirm"}
 #: of those, the placeholders whose values the reader types next (``checklist items not done: {items}
 #: (pass --check ITEM)``): each label is followed by its identifier, in backticks
 TYPED: dict[str, str] = {"items": "checklist"}

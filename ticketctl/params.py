@@ -12,6 +12,13 @@ what would otherwise end as an "internal error" deep in a service:
 
 Each refusal is a :class:`~ticketctl.errors.BadInput` naming the parameter:
 one line, exit 2. Help texts stay the same (the ranges are kept).
+
+Where a person types a value that has labels (:data:`LABELLED`: ``block
+--reason``, ``new --priority``, ``list --status``, ``close --check``, ...),
+the parameter also takes the value's label in any language, and the team's
+own (``core.labels.value_of``): ``--reason 等待备件`` is ``--reason
+awaiting_parts`` before any check runs; what matches no label is left as
+typed, for the command's own "not one of" message.
 """
 
 from __future__ import annotations
@@ -102,10 +109,110 @@ def _hardened(t: click.ParamType) -> click.ParamType:
     return swapped
 
 
-def harden(command: click.Command) -> None:
-    """Give every parameter of ``command`` and its subcommands the checked types."""
+#: the parameters a person types a labelled value into: (command path below ``ticketctl``, option or
+#: argument name) -> the kind of value (``core.labels.KINDS``)
+LABELLED = {
+    ("new", "--type"): "type", ("new", "--priority"): "priority", ("new", "--impact"): "impact", ("new", "--channel"): "channel",
+    ("edit", "--priority"): "priority", ("edit", "--impact"): "impact", ("edit", "--channel"): "channel",
+    ("list", "--status"): "status", ("mine", "--status"): "status",
+    ("block", "--reason"): "reason", ("close", "--check"): "checklist", ("attach", "--for"): "checklist",
+    ("why", "CHOICE"): "reason", ("server add-device", "--role"): "role",
+}
+
+
+def _config(ctx: click.Context | None) -> Any:
+    """The config of the invocation (the team's menus and labels), or None outside one."""
+    return getattr(ctx.find_root().obj, "config", None) if ctx is not None else None
+
+
+def known_values(kind: str, cfg: Any, t: click.ParamType) -> list[str]:
+    """The identifiers a labelled parameter takes: a choice's choices; the config's
+    menu for a blocked reason, a ticket type or a checklist item; else the kind's
+    built-in and team-labelled values."""
+    from ticketctl.core.labels import ZH
+
+    choices = getattr(t, "choices", None)
+    if choices:
+        return [str(c) for c in choices]
+    if kind == "reason" and cfg is not None:
+        from ticketctl.core.workflow import STALL_CHOICES
+
+        return [*cfg.reasons, *(c for c in STALL_CHOICES if c not in cfg.reasons)]
+    if kind == "type" and cfg is not None:
+        return list(cfg.types)
+    if kind == "checklist" and cfg is not None:
+        return list(dict.fromkeys(i for tc in cfg.types.values() for i in tc.checklist))
+    if kind == "priority":
+        from ticketctl.core.config import PRIORITIES
+
+        return list(PRIORITIES)
+    if kind == "impact":
+        from ticketctl.core.config.sla import IMPACTS
+
+        return list(IMPACTS)
+    own = [k.split(".", 1)[1] for k in (cfg.labels if cfg is not None else {}) if k.startswith(kind + ".")]
+    return list(dict.fromkeys([*ZH.get(kind, {}), *own]))
+
+
+class Labelled(click.ParamType):
+    """Put before a parameter's own type (:func:`_labelled`): a label is read as its identifier first."""
+
+    label_kind = ""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value.strip():
+            from ticketctl.core.labels import value_of
+
+            cfg = _config(ctx)
+            meant = value_of(self.label_kind, value, known_values(self.label_kind, cfg, self), cfg)
+            if meant.casefold() != value.strip().casefold():  # an identifier in capitals stays the command's to judge
+                value = meant
+        return super().convert(value, param, ctx)
+
+    def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
+        """A choice's refusal: in Chinese, each choice with its label, joined with 、."""
+        from ticketctl.i18n import current, ngettext
+
+        choices = getattr(self, "choices", None) or ()
+        if current() == "en" or not choices:
+            return str(super().get_invalid_choice_message(value, ctx))  # type: ignore[misc]
+        from ticketctl.cells import join, paren
+        from ticketctl.core.labels import label
+
+        cfg = _config(ctx)
+        shown = join((str(c) + (paren(lab, "zh_CN") if (lab := label(self.label_kind, str(c), cfg)) != str(c) else "")
+                      for c in choices), "list", "zh_CN")
+        return ngettext("{value!r} is not {choice}.", "{value!r} is not one of {choices}.", len(choices)).format(
+            value=value, choice=shown, choices=shown)
+
+
+#: a parameter type -> the same reading labels first
+_LABELLED_TYPES: dict[type, type] = {}
+
+
+def _labelled(t: click.ParamType, kind: str) -> click.ParamType:
+    cls = type(t)
+    ours = _LABELLED_TYPES.setdefault(cls, type(f"Labelled{cls.__name__}", (Labelled, cls), {}))
+    swapped = copy.copy(t)
+    swapped.__class__ = ours
+    swapped.label_kind = kind  # type: ignore[attr-defined]
+    return swapped
+
+
+def _param_name(param: click.Parameter) -> str:
+    return max(param.opts, key=len) if isinstance(param, click.Option) else (param.name or "").upper()
+
+
+def harden(command: click.Command, path: str | None = None) -> None:
+    """Give every parameter of ``command`` and its subcommands the checked types,
+    and the labelled ones (:data:`LABELLED`; ``path``: the command's path below
+    ``ticketctl``, default its name) the reading of labels."""
+    path = (command.name or "") if path is None else path
     for param in command.params:
         param.type = _hardened(param.type)
+        kind = LABELLED.get((path, _param_name(param)))
+        if kind is not None and not isinstance(param.type, Labelled):
+            param.type = _labelled(param.type, kind)
     if isinstance(command, click.Group):
-        for sub in command.commands.values():
-            harden(sub)
+        for name, sub in command.commands.items():
+            harden(sub, f"{path} {name}".strip())

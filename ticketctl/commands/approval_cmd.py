@@ -8,13 +8,15 @@ from typing import Annotated, Any
 
 import typer
 
+from ticketctl.cells import ljust
 from ticketctl.commands.output import emit_json, emit_text, env, moment
 from ticketctl.commands.tickets import Json
 from ticketctl.core.approvals import money
+from ticketctl.core.labels import label
 from ticketctl.errors import BadInput
 from ticketctl.i18n import _
 from ticketctl.render.tables import plain_table, ticket_line
-from ticketctl.render.text import duration
+from ticketctl.render.text import duration, join, pair, paren
 from ticketctl.services import approvals
 
 app = typer.Typer(help="Approvals: a path that follows the cost, approve or reject, who holds what.", no_args_is_help=True)
@@ -42,7 +44,7 @@ def _print(t: dict[str, Any], json: bool) -> None:
     if json:
         emit_json(t)
         return
-    print(ticket_line(t))
+    print(ticket_line(t, env().config))
     a = t["approval"]
     if a is not None:
         print("  " + _("approval #{n} ({rule}, {cost}) {status}: {steps}").format(
@@ -97,8 +99,8 @@ def list_(
     for r in rows:
         for s in r["steps"]:
             away = _("away, {name} stands in")
-            holders = ", ".join(f"{n} ({away.format(name=d)})" if (d := s["delegates"].get(n)) else n for n in s["approvers"])
-            cells.append([r["key"], f"#{r['n']}", r["rule"], money(r["cost"]), s["role"], holders,
+            holders = join(n + paren(away.format(name=d)) if (d := s["delegates"].get(n)) else n for n in s["approvers"])
+            cells.append([r["key"], f"#{r['n']}", r["rule"], money(r["cost"]), label("role", s["role"], e.config), holders,
                           _business(s["waited_s"], day) + " / " + _business(s["limit_s"], day), r["what"]])
     from ticketctl.core.approvals import COLUMNS
 
@@ -107,7 +109,7 @@ def list_(
 
 def show(key: Key, json: Json = False) -> None:
     """A ticket's latest approval request: its path, each step with who decided it (and for whom)."""
-    a = approvals.show(env(), key)
+    a, cfg = approvals.show(env(), key), env().config
     if json:
         emit_json(a)
         return
@@ -121,10 +123,10 @@ def show(key: Key, json: Json = False) -> None:
         if s["by"]:
             who = s["by"] + (" " + _("for {name}").format(name=s["for"]) if s["for"] else "") + f" {s['at']}"
         else:
-            who = _("waiting for {who} since {at}").format(who=", ".join(s["approvers"]), at=s["since"]) if s["since"] else ", ".join(
+            who = _("waiting for {who} since {at}").format(who=join(s["approvers"]), at=s["since"]) if s["since"] else join(
                 s["approvers"])
-        note = f": {s['note']}" if s["note"] else ""
-        print(f"    {i}. {s['role']:<18} {s['status']:<9} {who}{note}")
+        note = pair("", s["note"], ": ") if s["note"] else ""
+        print(f"    {i}. {ljust(label('role', s['role'], cfg), 18)} {ljust(s['status'], 9)} {who}{note}")
     if a["reason"]:
         print("  " + _("rejected: {reason}").format(reason=a["reason"]))
 

@@ -60,10 +60,10 @@ def verify(
     from ticketctl.core.message import render  # the reason and warnings: English in JSON, the reader's language here
 
     if not r["valid"]:
-        raise Refused(_("invalid certificate: {reason}").format(reason=render(r["reason"])))
-    print(render(r["reason"]))
+        raise Refused(_("invalid certificate: {reason}").format(reason=render(r["reason"], labelled=True)))
+    print(render(r["reason"], labelled=True))
     for w in r["warnings"]:
-        print(f"ticketctl: warning: {render(w)}", file=sys.stderr)
+        print(f"ticketctl: warning: {render(w, labelled=True)}", file=sys.stderr)
 
 
 @app.command(epilog="Example: ticketctl cert key --json")

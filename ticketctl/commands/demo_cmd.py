@@ -10,6 +10,7 @@ import typer
 
 from ticketctl.cells import ljust
 from ticketctl.commands.output import console, emit_json, env
+from ticketctl.core.labels import label
 from ticketctl.errors import BadInput
 from ticketctl.i18n import LANGUAGES, _, current, normalize
 from ticketctl.services import demo
@@ -52,13 +53,14 @@ def _row(label: str) -> str:
 
 
 def _print_summary(r: dict[str, Any]) -> None:
-    c = console()
+    c, cfg = console(), env().config
     c.print(_("[bold]demo:[/] {tickets} tickets and {technicians} technicians in {seconds} s  ({store})").format(
         tickets=r["tickets"], technicians=r["technicians"], seconds=r["seconds"], store=r["store"]))
-    c.print(_row(_("by status")) + "  ".join(f"{k} {v}" for k, v in r["by_status"].items()))
+    c.print(_row(_("by status")) + "  ".join(f"{label('status', k, cfg)} {v}" for k, v in r["by_status"].items()))
     c.print(_row(_("open")) + _("{open}, of which [bold]{unassigned} unassigned[/]; {at_capacity} of {technicians} technicians at capacity")
             .format(open=r["open"], unassigned=r["unassigned"], at_capacity=r["technicians_at_capacity"], technicians=r["technicians"]))
-    c.print(_row(_("blocked")) + ("  ".join(f"{k} {v}" for k, v in r["blocked_by_reason"].items()) or _("none")))
+    c.print(_row(_("blocked")) + ("  ".join(f"{label('reason', k, cfg)} {v}" for k, v in r["blocked_by_reason"].items())
+                                  or _("none")))
     s = r["sla"]
     c.print(_row("SLA") + _("[green]ok {ok}[/]  [yellow]at risk {at_risk}[/]  [red]breached {breached}[/]  [cyan]paused {paused}[/]")
             .format(ok=s["ok"], at_risk=s["at_risk"], breached=s["breached"], paused=s["paused"]))

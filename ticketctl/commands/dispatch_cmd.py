@@ -30,9 +30,9 @@ def auto(
         emit_json(r)
         return
     for a in r["assigned"]:
-        print(f"{a['key']} -> {a['assignee']}  ({render(a['reason'])})")  # reasons: English in JSON, rendered here
+        print(f"{a['key']} -> {a['assignee']}  ({render(a['reason'], labelled=True)})")  # reasons: English in JSON, rendered here
     for u in r["unassigned"]:
-        print(_("{key} not assigned: {reason}").format(key=u["key"], reason=render(u["reason"])))
+        print(_("{key} not assigned: {reason}").format(key=u["key"], reason=render(u["reason"], labelled=True)))
     done = _("would assign {assigned}, left {left} unassigned") if dry_run else _("assigned {assigned}, left {left} unassigned")
     print(done.format(assigned=len(r["assigned"]), left=len(r["unassigned"])), file=sys.stderr)
 
@@ -47,7 +47,7 @@ def print_explain(r: dict[str, Any]) -> None:
     for c in r["candidates"]:
         mark = "[green]" + _("eligible") + "[/]" if c["verdict"] == "eligible" else "[dim]" + _("skipped") + "[/]"
         name = f"[bold]{c['name']}[/]" if c["name"] == r["best"] else c["name"]
-        table.add_row(name, mark, escape(render(why_skipped(c["reason"]))))
+        table.add_row(name, mark, escape(render(why_skipped(c["reason"]), labelled=True)))
     c = console()
     c.print(_("{key}: policy {policy}; best: {best}").format(key=r["key"], policy=label("policy", r["policy"]),
                                                                best=r["best"] or _("nobody is eligible")))

@@ -19,7 +19,7 @@ Key = Annotated[str, typer.Argument(help="Ticket key or any unique prefix of it.
 
 
 def _done(t: dict[str, Any], json: bool) -> None:
-    emit_json(t) if json else print(ticket_line(t))
+    emit_json(t) if json else print(ticket_line(t, env().config))
 
 
 def assign(

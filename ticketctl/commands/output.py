@@ -94,7 +94,8 @@ def print_tickets(rows: list[dict[str, Any]]) -> None:
     if not rows:
         print(_("no tickets match"), file=sys.stderr)
         return
+    cfg = env().config  # the team's own labels
     if not sys.stdout.isatty():
-        emit_text(tables.ticket_plain(rows))
+        emit_text(tables.ticket_plain(rows, cfg))
         return
-    console().print(tables.ticket_table(rows))
+    console().print(tables.ticket_table(rows, cfg))

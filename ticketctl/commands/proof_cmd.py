@@ -43,9 +43,14 @@ def attach(
     if json:
         emit_json(out)
         return
-    what = " " + _("for {item}").format(item=ev["item"]) if ev.get("item") else ""
-    checked = "; " + _("checked {item}").format(item=out["checked"]) if out.get("checked") else ""
-    taken = ", " + _("taken {at}").format(at=ev["captured_at"]) if ev.get("captured_at") else ""
+    from ticketctl.core.labels import label
+    from ticketctl.render.text import join
+
+    cfg = env().config
+    what = " " + _("for {item}").format(item=label("checklist", ev["item"], cfg)) if ev.get("item") else ""
+    checked = join(("", _("checked {item}").format(item=label("checklist", out["checked"], cfg))), "statement") \
+        if out.get("checked") else ""
+    taken = join(("", _("taken {at}").format(at=ev["captured_at"])), "clause") if ev.get("captured_at") else ""
     size = ngettext("{n} byte", "{n} bytes", ev["size"]).format(n=ev["size"])
     print(_("{key}: attached {name}{what} (sha256 {sha256}, {size}{taken}){checked}").format(
         key=out["key"], name=ev["name"], what=what, sha256=ev["sha256"][:12], size=size, taken=taken, checked=checked))
@@ -69,6 +74,7 @@ def _push_link(e: Any, key: str) -> str | None:
     server refused the link). Never fails the command: the link is queued."""
     if not e.home.sync_file.exists():
         return _("this device does not sync with a server (`ticketctl sync setup`)")
+    from ticketctl.core.message import labelled_value
     from ticketctl.errors import TicketctlError
     from ticketctl.i18n import localize
     from ticketctl.sync import client
@@ -79,7 +85,7 @@ def _push_link(e: Any, key: str) -> str | None:
         return str(err)
     refused = [x for x in r["rejected"] if x.get("key") == key]
     if refused:
-        return _("the server refused it: {reason}").format(reason=localize(refused[0]["reason"]))
+        return _("the server refused it: {reason}").format(reason=localize(refused[0]["reason"], value=labelled_value))
     if any(p.get("key") == key for p in r["pending"]):
         return _("the server has not confirmed it yet")
     return None
@@ -128,7 +134,7 @@ def confirm(
     if json:
         emit_json(out)
     else:
-        print(ticket_line(out) + "  " + _("(confirmed by {name})").format(name=by))
+        print(ticket_line(out, env().config) + "  " + _("(confirmed by {name})").format(name=by))
 
 
 def register(app: typer.Typer) -> None:

@@ -16,10 +16,11 @@ import typer
 
 from ticketctl.commands.output import console, emit_json, env, moment
 from ticketctl.commands.tickets import Json
+from ticketctl.core.labels import label
 from ticketctl.errors import BadInput
 from ticketctl.home import atomic_write, output_file
 from ticketctl.i18n import N_, _, ngettext
-from ticketctl.render.text import duration
+from ticketctl.render.text import duration, join
 from ticketctl.services import report
 
 app = typer.Typer(help="Reports for supervisors.", no_args_is_help=True)
@@ -44,7 +45,7 @@ def brief(
     if json:
         emit_json(b)
     else:
-        print(report.brief_markdown(b), end="")
+        print(report.brief_markdown(b, env().config), end="")
 
 
 @app.command(epilog="Example: ticketctl report heatmap --by dept,fault --at 2026-03-02T09:00:00Z --xlsx heat.xlsx")
@@ -174,7 +175,8 @@ def _print_kpis(r: dict[str, Any]) -> None:
         for n in names:
             t2.add_column(_(n).replace("_", " "), justify="right")
         for d, g in depts.items():
-            t2.add_row(d or "-", str(g["tickets"]), *(_value(g["kpis"][n], unit=False) for n in names))
+            name = (label("channel", d, env().config) if group == "channel" else d) or "-"
+            t2.add_row(name, str(g["tickets"]), *(_value(g["kpis"][n], unit=False) for n in names))
         c.print(t2)
 
 
@@ -189,8 +191,9 @@ def aging(json: Json = False) -> None:
 
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column(_("age"))
+    cfg = env().config
     for s in r["statuses"]:
-        table.add_column(s, justify="right")
+        table.add_column(label("status", s, cfg), justify="right")
     table.add_column(_("total"), justify="right")
     for b in r["buckets"]:
         table.add_row(_(b["bucket"]), *(str(b["by_status"][s]) for s in r["statuses"]), f"[bold]{b['count']}[/]")
@@ -295,5 +298,6 @@ def qa(
     from ticketctl.core.message import render  # the findings: English in JSON, the reader's language here
 
     for t in r["tickets"]:
-        issues = [f"{_(QA_CHECKS.get(k, k))}: {render(i)}" for k, found in t["issues"].items() for i in found]
-        print(f"  {t['key']}  " + (_("ok") if t["ok"] else _("FAIL")) + (f"  {'; '.join(issues)}" if issues else ""))
+        issues = [_("{check}: {finding}").format(check=_(QA_CHECKS.get(k, k)), finding=render(i, labelled=True))
+                  for k, found in t["issues"].items() for i in found]
+        print(f"  {t['key']}  " + (_("ok") if t["ok"] else _("FAIL")) + (f"  {join(issues, 'statement')}" if issues else ""))

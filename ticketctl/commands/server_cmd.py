@@ -11,6 +11,7 @@ import typer
 
 from ticketctl.commands.output import emit_json, env
 from ticketctl.commands.tickets import Json
+from ticketctl.core.labels import label
 from ticketctl.i18n import _
 
 app = typer.Typer(help="Run the team's sync server and manage its devices.", no_args_is_help=True)
@@ -94,7 +95,7 @@ def add_device(
     if json:
         emit_json(r)
     else:
-        print(_("device {name} ({role}) token: {token}").format(name=r["name"], role=r["role"], token=r["token"]))
+        print(_("device {name} ({role}) token: {token}").format(name=r["name"], role=label("role", r["role"]), token=r["token"]))
 
 
 @app.command("add-source", epilog="Example: ticketctl server add-source prometheus --kind alertmanager   (the token is the"
@@ -130,7 +131,7 @@ def list_devices(db: Db = None, json: Json = False) -> None:
     for r in rows:
         state = _("revoked {at}").format(at=r["revoked_at"]) if r["revoked_at"] else _("active")
         print(_("{name}  {role}  prefix {prefix}  pushed {pushed}  {state}").format(
-            name=r["name"], role=r["role"], prefix=r["prefix"] or "-", pushed=r["last_client_seq"], state=state))
+            name=r["name"], role=label("role", r["role"]), prefix=r["prefix"] or "-", pushed=r["last_client_seq"], state=state))
 
 
 @app.command(epilog="Example: ticketctl server revoke ana")

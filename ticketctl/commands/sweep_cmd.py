@@ -10,11 +10,13 @@ import typer
 
 from ticketctl.commands.output import emit_json, env
 from ticketctl.commands.tickets import Json
+from ticketctl.core.labels import label
 from ticketctl.core.message import render
 from ticketctl.core.workflow import STALL_CHOICES
 from ticketctl.errors import Refused
 from ticketctl.i18n import N_, _
 from ticketctl.render.tables import ticket_line
+from ticketctl.render.text import join
 
 #: the summary's notification counts (``notify.deliver``'s keys); the placeholder's name keeps these
 #: msgids apart from other "{n} pending" ones (sync's pending changes read differently in Chinese)
@@ -27,7 +29,8 @@ def _summary(r: dict[str, Any]) -> str:
     stalls, batches = rules.count("stall"), rules.count("batch")
     escalations = len(rules) - stalls - batches
     counts = {k: len(v) if isinstance(v, list) else v for k, v in r["notifications"].items()}
-    notes = ", ".join(_(NOTE_LABELS[k]).format(notifications=n) if k in NOTE_LABELS else f"{n} {k}" for k, n in counts.items()) or _("none")
+    notes = join((_(NOTE_LABELS[k]).format(notifications=n) if k in NOTE_LABELS else f"{n} {k}" for k, n in counts.items()),
+                 "clause") or _("none")
     head = _("sweep (dry run, nothing written)") if r["dry_run"] else _("sweep")
     return _("{head} at {at}: {escalations} escalations, {stalls} stall checks, {batches} batches;"
              " breached now: {response} response, {resolve} resolution; notifications: {notes}").format(
@@ -52,7 +55,9 @@ def sweep(
         emit_json(r)
     else:
         for a in r["actions"]:
-            print(f"{a['key']}  {a['rule']}  -> {', '.join(a['to'])}  {render(a['message'])}")  # JSON: English
+            to = join(label("role", x) for x in a["to"])
+            rule, at, when = a["rule"].partition("@")  # stall@TIME: the rule and the moment it is about
+            print(f"{a['key']}  {label('rule', rule)}{at}{when}  -> {to}  {render(a['message'], labelled=True)}")  # JSON: English
         print(_summary(r), file=sys.stderr)
     b = r["breached"]
     if fail_on_breach and (b["response"] or b["resolve"]):
@@ -70,7 +75,7 @@ def why(
     from ticketctl.services import sweep as sweeping
 
     t = sweeping.why(env(), key, choice)
-    emit_json(t) if json else print(ticket_line(t))
+    emit_json(t) if json else print(ticket_line(t, env().config))
 
 
 def register(app: typer.Typer) -> None:

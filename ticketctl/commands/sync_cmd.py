@@ -10,6 +10,7 @@ import typer
 from ticketctl.commands.output import emit_json, env
 from ticketctl.commands.tickets import Json
 from ticketctl.core.labels import label
+from ticketctl.core.message import labelled_value
 from ticketctl.errors import Refused
 from ticketctl.i18n import _, localize
 
@@ -24,7 +25,7 @@ app = typer.Typer(
 def _say_rejected(rejected: list[dict[str, Any]]) -> None:
     for r in rejected:
         print(_("rejected #{id} {name} {key}: {reason}").format(id=r["id"], name=r["name"], key=r.get("key") or "",
-                                                             reason=localize(r["reason"])),
+                                                             reason=localize(r["reason"], value=labelled_value)),
               file=sys.stderr)
 
 
@@ -84,8 +85,7 @@ def setup(
         emit_json(r)
     else:
         print(_("sync set up: {url} as {device} ({role}); run `ticketctl sync`").format(
-            url=r["url"], device=r["device"], role=label("role", r["role"])),
-              file=sys.stderr)
+            url=r["url"], device=r["device"], role=label("role", r["role"])), file=sys.stderr)
 
 
 @app.command(epilog="Example: ticketctl sync status --json")
@@ -104,7 +104,7 @@ def status(json: Json = False) -> None:
         print(_("pending  #{id} {name} {key}  {at}").format(id=p["id"], name=p["name"], key=p["key"] or "", at=p["at"]))
     for x in r["rejected"]:
         print(_("rejected #{id} {name} {key}  {at}: {reason}").format(id=x["id"], name=x["name"], key=x["key"] or "", at=x["at"],
-                                                                      reason=localize(x["reason"])))
+                                                                      reason=localize(x["reason"], value=labelled_value)))
     if not r["pending"] and not r["rejected"]:
         print(_("nothing queued"))
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ticketctl.cells import after
 from ticketctl.commands.output import console, emit_json, env
 from ticketctl.commands.tickets import Json, comma_list
 from ticketctl.i18n import _
@@ -27,7 +28,7 @@ def _print(t: dict[str, Any], json: bool) -> None:
         emit_json(t)
     else:
         away = " " + _("on leave") if t["on_leave"] else ""
-        to = " " + _("(delegate {name})").format(name=t["delegate"]) if t["delegate"] else ""
+        to = after(_("(delegate {name})").format(name=t["delegate"])) if t["delegate"] else ""
         senior = "  " + _("senior") if t["senior"] else ""
         print(_("{name}  load {load}/{capacity}  skills {skills}  zone {zone}  {shift}").format(
             name=t["name"], load=t["load"], capacity=t["capacity"], skills=",".join(t["skills"]) or "-", zone=t["zone"] or "-",

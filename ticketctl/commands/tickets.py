@@ -125,7 +125,7 @@ def show(
         return
     from ticketctl.render.show import ticket_page
 
-    print_markup(ticket_page(t))
+    print_markup(ticket_page(t, env().config))
 
 
 def register(app: typer.Typer) -> None:

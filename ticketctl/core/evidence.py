@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from ticketctl.core.config import Config, parse_duration
-from ticketctl.core.message import msg
+from ticketctl.core.message import msg, render, span
 from ticketctl.core.model import Event, Ticket, iso, parse_time
 from ticketctl.errors import BadInput, Refused
 from ticketctl.i18n import N_, _, fill
@@ -61,6 +61,14 @@ def is_photo(mime: str) -> bool:
 
 def window_seconds(cfg: Config) -> int:
     return parse_duration(cfg.proof.photo_window)
+
+
+def window_text(cfg: Config) -> str:
+    """The photo window for a person: as the config writes it in English (``5m``), a duration in the
+    reader's language otherwise (``5分钟``)."""
+    from ticketctl.i18n import LANGUAGES, current
+
+    return cfg.proof.photo_window if current() == LANGUAGES[0] else render(span(window_seconds(cfg)))
 
 
 def gap_minutes(a: str, b: str) -> float:
@@ -151,7 +159,7 @@ def decide_attach(t: Ticket, ev: dict[str, Any], at: str, cfg: Config, arriving:
                    else fill(N_("now, when it would check {item}"), team=cfg, item=item))
             raise Refused(fill(N_("cannot attach {name} for {item} on {key}: taken {gap:g} min from {ref};"
                                   " the window is {window} (EXIF time {exif})"), team=cfg,
-                               name=payload["name"], item=item, key=t.key, gap=gap, ref=ref, window=cfg.proof.photo_window,
+                               name=payload["name"], item=item, key=t.key, gap=gap, ref=ref, window=window_text(cfg),
                                exif=payload["captured_at"]))
     if item not in t.checks:
         drafts.append(("ticket.checked", {"item": item, "at": at, "evidence": sha}))

@@ -280,8 +280,8 @@ def why_text(why: dict[str, Any]) -> str:
     people: the words, then the fields it shares. One function for ``show``,
     ``similar``, ``kb search`` and the dashboard."""
     words = why.get("words", [])
-    parts = [_("words: {words}").format(words=", ".join(words))] if words else []
+    parts = [_("words: {words}").format(words=_(", ").join(words))] if words else []  # ", " and "; ": 、 and ； in Chinese
     parts += [label.format(value=why[f]) for f, label in (
         ("fault", _("same fault {value}")), ("product", _("same product {value}")), ("dept", _("same department {value}")))
         if f in why]
-    return "; ".join(parts)
+    return _("; ").join(parts)

@@ -30,7 +30,7 @@ from ticketctl.i18n import current, set_labeller
 
 #: what a label is of: ``KIND.value`` is the key of ``[labels]`` in the config
 KINDS = ("status", "priority", "impact", "type", "reason", "checklist", "channel", "event", "role", "sla",
-         "confirm", "device", "field", "action", "policy", "article")
+         "confirm", "device", "field", "action", "policy", "article", "rule")
 
 ZH: dict[str, dict[str, str]] = {
     "status": {"new": "新建", "assigned": "已指派", "in_progress": "处理中", "blocked": "已挂起",
@@ -55,20 +55,31 @@ ZH: dict[str, dict[str, str]] = {
               "transferred": "转派", "reprioritized": "调整优先级", "escalated": "升级", "edited": "修改",
               "linked": "关联", "countersigned": "服务器会签", "qa_checked": "质检", "stall_check": "停滞询问",
               "stall_answered": "停滞答复", "confirmed": "客户确认", "attached": "附加证据",
-              "approval_requested": "申请审批", "added": "新增", "published": "发布",
-              "unpublished": "取消发布", "retired": "停用", "approved": "审批通过", "rejected": "审批驳回"},
+              "approval_requested": "申请审批", "approved": "审批通过", "rejected": "审批驳回",
+              "approval_decided": "审批决定", "confirm_requested": "请求客户确认", "certified": "签发证书",
+              # the knowledge base's history
+              "added": "新增", "published": "发布", "unpublished": "取消发布", "retired": "停用"},
     "role": {"technician": "技术员", "dispatcher": "调度员", "supervisor": "主管", "admin": "管理员",
              "intake": "接入源", "customer": "客户", "server": "服务器"},
     "sla": {"ok": "正常", "at_risk": "有风险", "breached": "已超时", "paused": "已暂停", "done": "已完成",
             "met": "达标", "missed": "未达标"},
     "confirm": {"in_person": "当面", "qr": "扫码"},
     "device": {"this device": "本设备", "server": "服务器"},
+    # what ``sweep`` escalates for (``core.sweep.RULES``)
+    "rule": {"silent": "无人响应", "response_breached": "响应超时", "response_at_risk": "响应将超时",
+             "resolve_breached": "解决超时", "resolve_at_risk": "解决将超时", "stall": "停滞询问",
+             "blocked_too_long": "挂起过久", "collab_deadline": "协作到期", "approval_reminder": "审批提醒",
+             "approval_overdue": "审批逾期", "batch": "批量故障"},
     "policy": {"least_loaded": "负载最低优先", "round_robin": "轮流派单", "skills_first": "技能优先"},
     "article": {"draft": "草稿", "active": "有效", "published": "已发布", "retired": "已停用"},
-    "field": {},
     # what a refusal says the user tried (``cannot start KQT-1: it is closed``)
     "action": {"assign": "指派", "start": "开始处理", "block": "挂起", "unblock": "解除挂起", "resolve": "解决",
                "close": "关闭", "reopen": "重新打开", "cancel": "取消", "why": "答复停滞询问"},
+    # a block's fields and other payload fields where a timeline or a page names them
+    "field": {"note": "备注", "collaborator": "协作方", "deliverable": "交付物", "deadline": "截止时间",
+              "expected_result": "预期结果", "dept": "部门", "product": "产品", "fault": "故障类型", "channel": "渠道",
+              "zone": "区域", "cert_id": "证书编号", "key_id": "密钥编号", "signature": "签名",
+              "content_hash": "内容摘要", "payload": "签署内容", "evidence": "证据", "item": "检查项"},
 }
 
 
@@ -146,5 +157,5 @@ class Label(Message):
     def __reduce__(self) -> tuple[Any, ...]:
         return (Label, (self.args["kind"], self.args["value"]))
 
-    def translated(self) -> str:
+    def translated(self, labelled: bool = False) -> str:
         return label(self.args["kind"], self.args["value"])

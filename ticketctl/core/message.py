@@ -50,11 +50,11 @@ class Message(str):
     def __reduce__(self) -> tuple[Any, ...]:  # copy, deepcopy and pickle keep the template
         return (Message, (self.template, self.args, str(self)))
 
-    def translated(self) -> str:
+    def translated(self, labelled: bool = False) -> str:
         """This message in the current language, not English (:func:`render`
         calls it; a subclass may read its values otherwise, as
         :class:`ticketctl.core.labels.Label` does)."""
-        return _(self.template).format(**{k: _rendered(k, v) for k, v in self.args.items()})
+        return _(self.template).format(**{k: _rendered(k, v, labelled) for k, v in self.args.items()})
 
     def __repr__(self) -> str:
         return f"Message({str(self)!r})"
@@ -83,26 +83,71 @@ def _english(value: Any) -> Any:
     return value
 
 
-def render(text: Any) -> str:
+def render(text: Any, labelled: bool = False) -> str:
     """``text`` in the current language: a :class:`Message` by its template's
-    translation (its values rendered first); anything else as it is."""
+    translation (its values rendered first); anything else as it is. With
+    ``labelled``, a value whose placeholder names a labelled kind
+    (``i18n.LABELLED``: ``{priority}``, ``{status}``, ``{signer}``...)
+    reads as its label (``urgent`` -> 紧急, ``this device`` -> 本设备)."""
     if not isinstance(text, Message | Listing):
         return text if isinstance(text, str) else str(text)
     if i18n.current() == i18n.LANGUAGES[0]:
         return str(text)
     if isinstance(text, Listing):
-        return _(LIST_SEPARATOR).join(render(v) for v in text)
-    return text.translated()
+        return _(LIST_SEPARATOR).join(render(v, labelled) for v in text)
+    return text.translated(labelled)
 
 
-def _rendered(name: str, value: Any) -> Any:
-    """A value as the reader reads it: a message rendered, an identifier as its label when its
-    placeholder says what it is (``i18n.LABELLED``), a list item by item; other data as it is."""
+def _rendered(name: str, value: Any, labelled: bool = False) -> Any:
+    """A value as the reader reads it: a message rendered, a list item by item, an identifier as
+    its label when its placeholder says what it is (``i18n.LABELLED``); with ``labelled``, also
+    durations and words (:func:`labelled_value`); other data as it is."""
     if isinstance(value, Listing):
-        return _(LIST_SEPARATOR).join(str(_rendered(name, v)) for v in value)
+        return _(LIST_SEPARATOR).join(str(_rendered(name, v, labelled)) for v in value)
     if isinstance(value, Message):
-        return render(value)
-    return i18n.labelled(name, value)
+        return render(value, labelled)
+    return labelled_value(name, value) if labelled and isinstance(value, str) else i18n.labelled(name, value)
+
+
+#: placeholders whose one-word values are messages themselves (``{held}``: ``unassigned``)
+WORD_ARGS = frozenset({"held", "who"})
+#: placeholders whose values are durations (:func:`span`'s English: ``2h05``, ``3d 4h``, ``45m``)
+DURATION_ARGS = frozenset({"waited", "overdue", "target", "left", "quiet", "blocked_for", "limit", "span", "window"})
+_SPAN_TEXT = r"(?:(?P<d>\d+)d(?: (?P<dh>\d+)h)?|(?P<h>\d+)h(?P<hm>\d\d)?|(?P<m>\d+)m)"
+
+
+def labelled_value(name: str, value: str) -> str:
+    """The value of placeholder ``name`` as a person reads it: its label when the
+    placeholder names a labelled kind (``i18n.LABELLED``; ``{need}``: statuses
+    joined by " or "), a duration in the reader's language when it names a
+    duration (:data:`DURATION_ARGS`, English :func:`span` text), a word's
+    translation for :data:`WORD_ARGS`, else itself. Also what
+    ``i18n.localize(text, value=labelled_value)`` fills stored English with."""
+    if name in DURATION_ARGS:
+        import re
+
+        m = re.fullmatch(_SPAN_TEXT, value)
+        if m is None:
+            return value
+        n = {k: int(v) for k, v in m.groupdict().items() if v}
+        seconds = (n.get("d", 0) * 24 + n.get("dh", 0) + n.get("h", 0)) * 3600 + (n.get("hm", 0) + n.get("m", 0)) * 60
+        return render(span(seconds, days="d" in n))
+    if name in WORD_ARGS:
+        return _(value)
+    return str(i18n.labelled(name, value))
+
+
+def span(seconds: int, days: bool = True) -> Message:
+    """``45m``, ``2h``, ``2h05``, ``3d 4h`` (``days=False`` for business time,
+    whose days are not 24 h: ``30h``)."""
+    s = abs(int(seconds))
+    d, rem = divmod(s, 86_400) if days else (0, s)
+    h, m = rem // 3600, rem % 3600 // 60
+    if d:
+        return msg(N_("{sign}{days}d {hours}h"), sign="", days=d, hours=h) if h else msg(N_("{days}d"), days=d)
+    if h:
+        return msg(N_("{hours}h{minutes}"), hours=h, minutes=f"{m:02d}") if m else msg(N_("{hours}h"), hours=h)
+    return msg(N_("{sign}{minutes}m"), sign="", minutes=m)
 
 
 def inner(text: Any, template: str, arg: str) -> Any:

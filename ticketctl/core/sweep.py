@@ -53,7 +53,7 @@ from typing import Any
 from ticketctl.core import approvals, workflow
 from ticketctl.core.approvals import Delegation
 from ticketctl.core.config import IMPACTS, PRIORITIES, Config, parse_duration
-from ticketctl.core.message import Listing, Message, msg, render
+from ticketctl.core.message import Listing, Message, msg, render, span  # span: a duration as a message
 from ticketctl.core.model import OPEN_STATUSES, Ticket, parse_time
 from ticketctl.core.views import sla_left
 from ticketctl.i18n import N_
@@ -141,19 +141,6 @@ class Thresholds:
 
 
 # -- words -------------------------------------------------------------------------
-
-
-def span(seconds: int, days: bool = True) -> Message:
-    """``45m``, ``2h``, ``2h05``, ``3d 4h`` (``days=False`` for business time,
-    whose days are not 24 h: ``30h``)."""
-    s = abs(int(seconds))
-    d, rem = divmod(s, 86_400) if days else (0, s)
-    h, m = rem // 3600, rem % 3600 // 60
-    if d:
-        return msg(N_("{sign}{days}d {hours}h"), sign="", days=d, hours=h) if h else msg(N_("{days}d"), days=d)
-    if h:
-        return msg(N_("{hours}h{minutes}"), hours=h, minutes=f"{m:02d}") if m else msg(N_("{hours}h"), hours=h)
-    return msg(N_("{sign}{minutes}m"), sign="", minutes=m)
 
 
 def _bt(seconds: int) -> Message:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ticketctl.i18n import _, ngettext
+from ticketctl.core.labels import label
+from ticketctl.i18n import _, current, ngettext
 from ticketctl.services.heatmap import grid
 
 #: cell backgrounds from few to many tickets (a cell's share of the largest); the first is an empty cell's
@@ -24,14 +25,15 @@ def heatmap_grid(hm: dict[str, Any]) -> list[Any]:
     and the legend."""
     from rich.table import Table
 
+    by = (" × " if current() == "zh_CN" else " x ").join(label("field", b) for b in hm["by"])
     title = ngettext("[bold]backlog at {at}[/] by {by}: {n} open ticket", "[bold]backlog at {at}[/] by {by}: {n} open tickets",
-                     hm["total"]).format(at=hm["at"], by=" x ".join(hm["by"]), n=hm["total"])
+                     hm["total"]).format(at=hm["at"], by=by, n=hm["total"])
     if not hm["cells"]:
         return [title]
     rows, cols, cells = grid(hm)
     top = max(v["count"] for v in cells.values())
     table = Table(box=None, header_style="bold", pad_edge=False, show_footer=False)
-    table.add_column(hm["by"][0])
+    table.add_column(label("field", hm["by"][0]))
     for col in cols:
         table.add_column(col, justify="right")
     for r in rows:

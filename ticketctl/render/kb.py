@@ -8,7 +8,7 @@ from typing import Any
 from ticketctl.core.kb import why_text
 from ticketctl.core.labels import event_label, label
 from ticketctl.i18n import N_, _
-from ticketctl.render.text import escape
+from ticketctl.render.text import escape, join, paren
 
 #: the search and similar tables' column headers
 RESULT_COLUMNS = (N_("id"), N_("kind"), N_("status"), N_("title"), N_("why"))
@@ -57,9 +57,9 @@ def article_page(a: dict[str, Any]) -> list[str]:
     if a["source"]:
         meta.append(_("from {key}").format(key=a["source"]))
     out.append("  [dim]" + escape("  ".join([where, *meta] if where else meta)) + "[/]")
-    for head, value in ((_("problem"), a["problem"]), (_("cause"), a["cause"]), (_("solution"), a["solution"])):
+    for heading_, value in ((_("problem"), a["problem"]), (_("cause"), a["cause"]), (_("solution"), a["solution"])):
         if value:
-            out.append(f"\n[bold]{escape(head)}[/]\n  {escape(value)}")
+            out.append(f"\n[bold]{escape(heading_)}[/]\n  {escape(value)}")
     if a["steps"]:
         heading = _("steps")
         out.append(f"\n[bold]{escape(heading)}[/]")
@@ -73,8 +73,6 @@ def article_page(a: dict[str, Any]) -> list[str]:
     history = _("history")
     out.append(f"\n[bold]{escape(history)}[/]")
     for h in a["history"]:
-        what = event_label(h["type"])
-        if h["changes"]:
-            what = _("{what} ({changes})").format(what=what, changes=_(", ").join(h["changes"]))
+        what = event_label(h["type"]) + (paren(join(h["changes"])) if h["changes"] else "")
         out.append(f"  {h['at']}  {escape(h['actor'])}  {escape(what)}")
     return out

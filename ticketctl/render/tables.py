@@ -5,38 +5,46 @@ from __future__ import annotations
 
 from typing import Any
 
+from ticketctl.core.labels import HasLabels, label
 from ticketctl.i18n import N_, _
-from ticketctl.render.text import SLA_STYLE, duration
+from ticketctl.render.text import SLA_STYLE, duration, paren
 
 #: the ticket table's column headers
 TICKET_COLUMNS = (N_("key"), N_("pri"), N_("weight"), N_("status"), N_("assignee"), N_("sla left"), N_("dept"), N_("product"),
                   N_("title"))
 
 
-def ticket_line(t: dict[str, Any]) -> str:
-    """One plain line per ticket, for action confirmations."""
+def ticket_line(t: dict[str, Any], cfg: HasLabels | None = None) -> str:
+    """One plain line per ticket, for action confirmations (status and reason as their labels)."""
     who = f" @{t['assignee']}" if t.get("assignee") else ""
-    why = f" ({t['blocked_reason']})" if t.get("blocked_reason") else ""
-    return f"{t['key']} {t['status']}{why}{who}  {t['title']}"
+    why = paren(label("reason", t["blocked_reason"], cfg)) if t.get("blocked_reason") else ""
+    return f"{t['key']} {label('status', t['status'], cfg)}{why}{who}  {t['title']}"
 
 
-def ticket_cells(rows: list[dict[str, Any]]) -> list[list[str]]:
+def status_text(t: dict[str, Any], cfg: HasLabels | None = None) -> str:
+    """A listing's status cell: ``blocked: awaiting_parts``, ``已挂起：等待备件``."""
+    status = label("status", t["status"], cfg)
+    if not t.get("blocked_reason"):
+        return status
+    return _("{status}: {reason}").format(status=status, reason=label("reason", t["blocked_reason"], cfg))
+
+
+def ticket_cells(rows: list[dict[str, Any]], cfg: HasLabels | None = None) -> list[list[str]]:
     """The listing's cells as text, one list per ticket in :data:`TICKET_COLUMNS` order."""
     cells: list[list[str]] = []
     for t in rows:
-        status = t["status"] + (f": {t['blocked_reason']}" if t.get("blocked_reason") else "")
         left = duration(t.get("sla_resolve_left_s")) if t["sla_state"] != "done" else ""
-        cells.append([t["key"], t["priority"], f"{t['weight']:.1f}", status, t.get("assignee") or "-", left,
-                      t["dept"], t["product"], t["title"]])
+        cells.append([t["key"], label("priority", t["priority"], cfg), f"{t['weight']:.1f}", status_text(t, cfg),
+                      t.get("assignee") or "-", left, t["dept"], t["product"], t["title"]])
     return cells
 
 
-def ticket_plain(rows: list[dict[str, Any]]) -> str:
+def ticket_plain(rows: list[dict[str, Any]], cfg: HasLabels | None = None) -> str:
     """The listing as plain columns (piped or redirected output: no Rich)."""
-    return plain_table([_(col) for col in TICKET_COLUMNS], ticket_cells(rows), right={TICKET_COLUMNS.index("weight")})
+    return plain_table([_(col) for col in TICKET_COLUMNS], ticket_cells(rows, cfg), right={TICKET_COLUMNS.index("weight")})
 
 
-def ticket_table(rows: list[dict[str, Any]]) -> Any:
+def ticket_table(rows: list[dict[str, Any]], cfg: HasLabels | None = None) -> Any:
     """The listing as a Rich table for a terminal, SLA time left coloured."""
     from rich.markup import escape as rich_escape
     from rich.table import Table
@@ -47,7 +55,7 @@ def ticket_table(rows: list[dict[str, Any]]) -> Any:
         table.add_column(_(col), justify="right" if col == "weight" else "left", no_wrap=col != "title",
                          overflow="fold" if col == "title" else "ellipsis")
     sla = TICKET_COLUMNS.index("sla left")
-    for t, row in zip(rows, ticket_cells(rows), strict=True):
+    for t, row in zip(rows, ticket_cells(rows, cfg), strict=True):
         shown = [rich_escape(c) for c in row]
         shown[sla] = f"[{SLA_STYLE[t['sla_state']]}]{shown[sla]}[/]"
         table.add_row(*shown)

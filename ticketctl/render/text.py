@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-from ticketctl.i18n import _
+from ticketctl import cells
+from ticketctl.i18n import _, current
 
 #: the Rich style of each SLA state, wherever the CLI shows one (the listing, a ticket's page)
 SLA_STYLE = {"ok": "green", "at_risk": "yellow", "breached": "bold red", "paused": "cyan", "done": "dim"}
@@ -23,6 +25,27 @@ def duration(seconds: int | None) -> str:
     if h:
         return _("{sign}{hours}h {minutes}m").format(sign=sign, hours=h, minutes=f"{m:02d}")
     return _("{sign}{minutes}m").format(sign=sign, minutes=m)
+
+
+def join(items: Iterable[str], how: str = "list", lang: str | None = None) -> str:
+    """``items`` joined for a person reading ``lang`` (default: the current
+    language): ``a, b`` in English (``a; b`` for ``statement``); in Chinese with
+    full-width punctuation, ``a、b`` for a list of like things (``list``),
+    ``a，b`` for clauses (``clause``), ``a；b`` for statements (``statement``).
+    Every list a person reads is joined here (``cells.join`` underneath, for the
+    layers below this one)."""
+    return cells.join(items, how, lang or current())
+
+
+def paren(text: str, lang: str | None = None) -> str:
+    """``text`` as an aside after what comes before it: `` (text)`` in English,
+    ``（text）`` in Chinese (full-width, no space)."""
+    return cells.paren(text, lang or current())
+
+
+def pair(name: str, value: object, eq: str = "=", lang: str | None = None) -> str:
+    """A field and its value: ``name=value`` (or ``name: value`` with ``eq=": "``) in English, ``name：value`` in Chinese."""
+    return cells.pair(name, value, eq, lang or current())
 
 
 #: a Rich markup tag, as rich.markup parses one (and as :func:`escape` protects one)

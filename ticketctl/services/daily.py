@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ticketctl.core.labels import HasLabels, label
 from ticketctl.core.model import iso
 from ticketctl.i18n import N_, _
 from ticketctl.services import kpi
@@ -49,7 +50,7 @@ def daily(env: Env, path: Path, at: datetime | None = None) -> dict[str, Any]:
     ws = wb.active
     ws.title = _(SHEETS[0])
     heatmap.fill_heatmap_sheet(ws, hm)
-    _stuck_sheet(wb.create_sheet(_(SHEETS[1])), stuck, iso(when))
+    _stuck_sheet(wb.create_sheet(_(SHEETS[1])), stuck, iso(when), env.config)
     _kpi_sheet(wb.create_sheet(_(SHEETS[2])), report)
     buf = io.BytesIO()
     wb.save(buf)
@@ -65,10 +66,10 @@ def _bold_header(ws: Any) -> None:
         cell.font = Font(bold=True)
 
 
-def _stuck_sheet(ws: Any, rows: list[dict[str, Any]], at: str) -> None:
+def _stuck_sheet(ws: Any, rows: list[dict[str, Any]], at: str, cfg: HasLabels | None = None) -> None:
     ws.append([_("key"), _("status"), _("dept"), _("product"), _("fault"), _("age (h)")])
     for t in rows:
-        ws.append([t["key"], t["status"], t["dept"], t["product"], t["fault"], t["age_h"]])
+        ws.append([t["key"], label("status", t["status"], cfg), t["dept"], t["product"], t["fault"], t["age_h"]])
     if not rows:
         ws.append([_("no backlog ticket over 4 h old at {at}").format(at=at)])
     _bold_header(ws)

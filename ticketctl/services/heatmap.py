@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from ticketctl.core.labels import label
 from ticketctl.core.model import iso, parse_time
 from ticketctl.errors import BadInput
 from ticketctl.i18n import N_, _
@@ -135,7 +136,7 @@ def write_xlsx(path: str, hm: dict[str, Any], stuck_rows: list[dict[str, Any]]) 
     st = wb.create_sheet(_("stuck over 4h"))
     st.append([_("key"), _("status"), _("dept"), _("product"), _("fault"), _("age (h)")])
     for t in stuck_rows:
-        st.append([t["key"], t["status"], t["dept"], t["product"], t["fault"], t["age_h"]])
+        st.append([t["key"], label("status", t["status"]), t["dept"], t["product"], t["fault"], t["age_h"]])
     from ticketctl.services.xlsx import fit_columns
 
     fit_columns(st)

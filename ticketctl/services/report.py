@@ -26,9 +26,11 @@ import bisect
 from datetime import datetime, timedelta
 from typing import Any
 
+from ticketctl.cells import paren
+from ticketctl.core.labels import HasLabels, label
 from ticketctl.core.model import OPEN_STATUSES, iso, parse_time
 from ticketctl.errors import BadInput
-from ticketctl.i18n import N_, _
+from ticketctl.i18n import N_, _, current
 from ticketctl.services.env import Env
 
 #: the holder of unassigned stuck work in ``brief()['holders']`` (English there; translated in the Markdown)
@@ -73,18 +75,20 @@ def brief(env: Env, over_hours: float = 4.0) -> dict[str, Any]:
     }
 
 
-def brief_markdown(b: dict[str, Any]) -> str:
-    """The brief as Markdown, for a chat channel or an e-mail."""
+def brief_markdown(b: dict[str, Any], cfg: HasLabels | None = None) -> str:
+    """The brief as Markdown, for a chat channel or an e-mail; values (type,
+    status, blocked reason) as their labels (``cfg``: the team's own)."""
+    lang = current()
     out = [_("# Backlog brief, {at}").format(at=b["at"]), "",
            _("{stuck} of {open} open tickets have waited over {hours:g} h where they are.").format(
                stuck=b["stuck"], open=b["open"], hours=b["over_hours"]), ""]
     out += [_("## Most stuck kinds of work"), ""]
     out += [_("- {count} x {type} / {product} / {fault} (oldest {hours} h)").format(
-                count=t["count"], type=t["type"], product=t["product"], fault=t["fault"] or "-", hours=t["oldest_h"])
+                count=t["count"], type=label("type", t["type"], cfg), product=t["product"], fault=t["fault"] or "-", hours=t["oldest_h"])
             for t in b["top_stuck_types"]] or [_("- none")]
     out += ["", _("## Where tickets wait longest"), ""]
     out += [_("- {status}: {count} tickets, {avg} h on average, up to {max} h").format(
-                status=s["status"], count=s["count"], avg=s["avg_wait_h"], max=s["max_wait_h"])
+                status=label("status", s["status"], cfg), count=s["count"], avg=s["avg_wait_h"], max=s["max_wait_h"])
             for s in b["states"]] or [_("- no open tickets")]
     out += ["", _("## Who holds the stuck work"), ""]
     out += [_("- {assignee}: {count}").format(assignee=_(UNASSIGNED) if h["assignee"] == UNASSIGNED else h["assignee"],
@@ -92,7 +96,8 @@ def brief_markdown(b: dict[str, Any]) -> str:
             for h in b["holders"]] or [_("- nobody")]
     out += ["", _("## Waiting longest (over {hours:g} h)").format(hours=b["over_hours"]), ""]
     out += [_("- {key} {status}{reason} {hours} h, {assignee}: {title}").format(
-                key=t["key"], status=t["status"], reason=f" ({t['blocked_reason']})" if t["blocked_reason"] else "",
+                key=t["key"], status=label("status", t["status"], cfg),
+                reason=paren(label("reason", t["blocked_reason"], cfg), lang) if t["blocked_reason"] else "",
                 hours=t["waiting_h"], assignee=t["assignee"] or _("unassigned"), title=t["title"])
             for t in b["longest_waiting"]] or [_("- none")]
     return "\n".join(out) + "\n"
