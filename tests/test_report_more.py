@@ -156,10 +156,10 @@ def test_daily_xlsx_reads_back(home: Path, tmp_path: Path) -> None:
     env = make_env(home)
     path = tmp_path / "out" / "daily.xlsx"
     r = daily.daily(env, path)
-    assert r["sheets"] == ["heat map", "stuck", "KPIs"] and r["path"] == str(path)
+    assert r["sheets"] == ["heat map", "stuck", "KPIs", "dwell", "blocked"] and r["path"] == str(path)
     assert os.listdir(path.parent) == ["daily.xlsx"]  # no temp file left behind
     wb = load_workbook(path)
-    assert wb.sheetnames == ["heat map", "stuck", "KPIs"]
+    assert wb.sheetnames == ["heat map", "stuck", "KPIs", "dwell", "blocked"]
     hm = heatmap.heatmap(env, ("dept", "product"))
     ws = wb["heat map"]
     rules = [rule for cf in ws.conditional_formatting for rule in cf.rules]

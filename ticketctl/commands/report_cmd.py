@@ -234,15 +234,25 @@ def _spark(values: list[int], top: int) -> str:
     return "".join(SPARKS[min(int(v / top * (len(SPARKS) - 1) + 0.5), len(SPARKS) - 1)] if top else SPARKS[0] for v in values)
 
 
-@app.command(epilog="Example: ticketctl report trend --days 14")
+@app.command(epilog="Example: ticketctl report trend --days 14 --xlsx trend.xlsx")
 def trend(
     days: Annotated[int, typer.Option("--days", min=1, max=3660, help="Days to show, today included.")] = 30,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Write the days and a line chart of them to this XLSX"
+                                              " (replaced atomically; its folder must exist).")] = None,
     json: Json = False,
 ) -> None:
     """Tickets opened vs closed per day (days in the business calendar's time zone), drawn as bars."""
+    if xlsx is not None:
+        output_file("--xlsx", xlsx)  # before any work: a typo in a folder is refused, not created
     r = report.trend(env(), days)
+    if xlsx is not None:
+        report.write_trend_xlsx(xlsx, r)
     if json:
         emit_json(r)
+        return
+    if xlsx is not None:
+        print(ngettext("wrote {path} ({days} day)", "wrote {path} ({days} days)", r["days"]).format(path=xlsx, days=r["days"]),
+              file=sys.stderr)
         return
     series = r["series"]
     top = max([max(d["opened"], d["closed"]) for d in series] + [0])
@@ -267,7 +277,8 @@ def daily(
     at: Annotated[str | None, typer.Option("--at", help="As of this moment (ISO-8601); default: now.")] = None,
     json: Json = False,
 ) -> None:
-    """The morning meeting's XLSX: backlog heat map (dept x product), the 5 tickets stuck longest, KPIs with band colours."""
+    """The morning meeting's XLSX: backlog heat map (dept x product), the 5 tickets stuck longest, KPIs with band colours,
+    and charts of the average wait per department (against 2 h) and of the blocked tickets per reason."""
     from ticketctl.services import daily as daily_
 
     r = daily_.daily(env(), output_file("--xlsx", xlsx), moment("--at", at))

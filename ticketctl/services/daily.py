@@ -9,6 +9,15 @@ Three sheets, all as of one moment (now, or ``--at``):
   department, each figure's cell filled with its band's colour. A past moment
   reads the tickets as they stand now (a ticket resolved since counts as
   resolved).
+* ``dwell``: per department, the mean hours its open tickets have waited in
+  their status, and the threshold (2 h) in a column of its own; a column
+  chart beside it, the threshold drawn as a line over the bars;
+* ``blocked``: per block reason, the tickets ever blocked for it and blocked
+  now (the total and mean hours too), up to now; a column chart of the two
+  counts beside it.
+
+The charts are Excel's own (their series are the tables' cells), so the file
+opens with its pictures.
 
 The file is written whole to a temporary file and renamed over ``FILE``: a
 mailer picking it up never reads half a workbook.
@@ -16,7 +25,6 @@ mailer picking it up never reads half a workbook.
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,13 +33,14 @@ from ticketctl.core.labels import HasLabels, label
 from ticketctl.core.model import iso
 from ticketctl.i18n import N_, _
 from ticketctl.services import kpi
+from ticketctl.services import report as rpt
 from ticketctl.services.env import Env
-from ticketctl.services.xlsx import fit_columns
+from ticketctl.services.xlsx import fit_columns, save
 
 #: band -> cell fill (Excel's own "good / neutral / bad" palette, plus a light green for ok)
 BAND_FILLS = {"excellent": "C6EFCE", "ok": "E2EFDA", "watch": "FFEB9C", "warning": "FFC7CE"}
 #: the sheets (named in the reader's language in the workbook; ``--json`` lists them in English)
-SHEETS = (N_("heat map"), N_("stuck"), N_("KPIs"))
+SHEETS = (N_("heat map"), N_("stuck"), N_("KPIs"), N_("dwell"), N_("blocked"))
 
 
 def daily(env: Env, path: Path, at: datetime | None = None) -> dict[str, Any]:
@@ -52,9 +61,9 @@ def daily(env: Env, path: Path, at: datetime | None = None) -> dict[str, Any]:
     heatmap.fill_heatmap_sheet(ws, hm)
     _stuck_sheet(wb.create_sheet(_(SHEETS[1])), stuck, iso(when), env.config)
     _kpi_sheet(wb.create_sheet(_(SHEETS[2])), report)
-    buf = io.BytesIO()
-    wb.save(buf)
-    atomic_write(path, buf.getvalue())
+    _dwell_sheet(wb.create_sheet(_(SHEETS[3])), rpt.dwell(env, at))
+    _blocked_sheet(wb.create_sheet(_(SHEETS[4])), rpt.blocked(env), env.config)
+    atomic_write(path, save(wb))
     return {"path": str(path), "at": iso(when), "sheets": list(SHEETS), "backlog": hm["total"], "stuck": len(stuck),
             "kpi_from": report["from"], "kpi_to": report["to"], "kpi_tickets": report["tickets"]}
 
@@ -110,3 +119,36 @@ def _kpi_sheet(ws: Any, report: dict[str, Any]) -> None:
     for j, b in enumerate(BAND_FILLS):
         fill(ws.cell(ws.max_row, 2 + j), b)
     fit_columns(ws, {"A": 24}, first_row=2)  # row 1 is the sheet's title, which spills over
+
+
+def _dwell_sheet(ws: Any, d: dict[str, Any]) -> None:
+    from ticketctl.services.xlsx_charts import bar_chart, beside
+
+    ws.append([_("dept"), _("open tickets"), _("average wait (h)"), _("threshold (h)")])
+    for x in d["depts"]:
+        ws.append([x["dept"], x["open"], x["avg_wait_h"], d["threshold_h"]])
+    _bold_header(ws)
+    if not d["depts"]:
+        ws.append([_("no open ticket at {at}").format(at=d["at"])])
+        return
+    fit_columns(ws, {"A": 14})
+    bar_chart(ws, title=_("Average wait per department against {hours:g} h").format(hours=d["threshold_h"]),
+              x_title=_("dept"), y_title=_("hours"), cat_col=1, val_cols=(3,), line_cols=(4,), header_row=1,
+              last_row=ws.max_row, anchor=beside(ws, 4))
+
+
+def _blocked_sheet(ws: Any, b: dict[str, Any], cfg: HasLabels | None = None) -> None:
+    from ticketctl.services.xlsx_charts import bar_chart, beside
+
+    ws.append([_("reason"), _("tickets"), _("blocked now"), _("total (h)"), _("mean (h)")])
+    for x in b["reasons"]:
+        name = label("reason", x["reason"], cfg)
+        ws.append([_(x["label"]) if name == x["reason"] else name, x["tickets"], x["blocked_now"],
+                   round(x["total_s"] / 3600, 1), round(x["mean_s"] / 3600, 1)])
+    _bold_header(ws)
+    if not b["reasons"]:
+        ws.append([_("no ticket was ever blocked")])
+        return
+    fit_columns(ws, {"A": 14})
+    bar_chart(ws, title=_("Blocked tickets per reason"), x_title=_("reason"), y_title=_("tickets"), cat_col=1,
+              val_cols=(2, 3), header_row=1, last_row=ws.max_row, anchor=beside(ws, 5))

@@ -17,13 +17,17 @@ The other three read the projections (the tickets table), never replay events:
   twice for it counts once, its time summed), and the mean is per ticket.
 * trend: tickets opened (``created_at``) and closed (``closed_at``, as the
   projection holds it now: a reopened ticket is not closed) per day, days in
-  the business calendar's time zone.
+  the business calendar's time zone; ``write_trend_xlsx`` puts the days in a
+  sheet with a line chart beside them.
+* dwell: per department, how long its open tickets have waited in their
+  status (since ``status_since``), on average, against a threshold (2 hours).
 """
 
 from __future__ import annotations
 
 import bisect
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from ticketctl.cells import paren
@@ -185,3 +189,46 @@ def day_bounds(env: Env, days: int) -> list[str]:
     first = today - timedelta(days=days - 1)
     return [iso(datetime(d.year, d.month, d.day, tzinfo=tz)) for d in (first + timedelta(days=i) for i in range(days + 1))]
 
+
+
+#: the dwell threshold: a department whose open tickets wait longer than this on average is over the line
+DWELL_THRESHOLD_H = 2.0
+
+
+def dwell(env: Env, at: datetime | None = None) -> dict[str, Any]:
+    """Per department, the mean hours its open tickets have waited in their
+    status at ``at`` (default now), of the tickets as they stand now (those
+    whose status began after ``at`` left out).
+
+    Returns ``{"at", "threshold_h", "depts": [{"dept", "open", "avg_wait_h"}]}``, by department."""
+    when = iso(at or env.now)
+    depts = [{"dept": d, "open": n, "avg_wait_h": round((secs or 0) / 3600, 2)} for d, n, secs in env.store.reports.waits_by_dept(when)]
+    return {"at": when, "threshold_h": DWELL_THRESHOLD_H, "depts": depts}
+
+
+#: the trend sheet's name (in the reader's language in the workbook)
+TREND_SHEET = N_("trend")
+
+
+def write_trend_xlsx(path: Path, r: dict[str, Any]) -> None:
+    """The trend ``r`` (``trend()``) as a workbook, written atomically: one row a
+    day (day, opened, closed) and a line chart of both beside the table."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from ticketctl.home import atomic_write
+    from ticketctl.services.xlsx import fit_columns, save
+    from ticketctl.services.xlsx_charts import beside, line_chart
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _(TREND_SHEET)
+    ws.append([_("day"), _("opened"), _("closed")])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for d in r["series"]:
+        ws.append([d["day"], d["opened"], d["closed"]])
+    fit_columns(ws, {"A": 12})
+    line_chart(ws, title=_("Opened vs closed per day ({timezone})").format(timezone=r["timezone"]), x_title=_("day"),
+               y_title=_("tickets"), cat_col=1, val_cols=(2, 3), header_row=1, last_row=ws.max_row, anchor=beside(ws, 3))
+    atomic_write(path, save(wb))

@@ -41,3 +41,12 @@ def fit_columns(ws: Any, floors: Mapping[str, float] | None = None, first_row: i
         widths[letter] = min(max(w + PADDING, widths.get(letter, 0), DEFAULT_WIDTH), MAX_WIDTH)
     for letter, width in widths.items():
         ws.column_dimensions[letter].width = width
+
+
+def save(wb: Any) -> bytes:
+    """The openpyxl workbook ``wb`` as the bytes of an XLSX file."""
+    import io
+
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

@@ -57,6 +57,14 @@ class Reports(Part):
             "SELECT status, count(*), avg((julianday(:now) - julianday(status_since)) * 86400), min(status_since) "
             f"FROM tickets WHERE {OPEN_SQL} GROUP BY status", {"now": now}).fetchall()
 
+    def waits_by_dept(self, now: str) -> list[tuple[str, int, float]]:
+        """Per department: (dept, open tickets in it since ``now`` or before, mean
+        seconds they have waited in their status until ``now``), by department."""
+        return self.db.execute(
+            "SELECT dept, count(*), avg((julianday(:now) - julianday(since)) * 86400) FROM"
+            f" (SELECT dept, COALESCE(NULLIF(status_since, ''), created_at) AS since FROM tickets WHERE {OPEN_SQL})"
+            " WHERE since <= :now GROUP BY dept ORDER BY dept", {"now": now}).fetchall()
+
     def stuck_holders(self, cutoff: str, limit: int) -> list[tuple[str | None, int]]:
         """(assignee or None, stuck tickets held), most first."""
         return self.db.execute(f"SELECT assignee, count(*) FROM tickets WHERE {OPEN_SQL} AND status_since <= ?"
