@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import bisect
 import json
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from itertools import compress, repeat
 from operator import eq, itemgetter
@@ -44,7 +45,7 @@ from ticketctl.i18n import _
 from ticketctl.services.env import Env
 from ticketctl.services.heatmap import STUCK_HOURS
 from ticketctl.services.tickets import commit
-from ticketctl.store.board import FILTER_FIELDS, ORDERS
+from ticketctl.store.board import FILTER_FIELDS, ORDERS, Clock
 
 #: a sort key, (-weight, created_at, key, rowid) for the backlog, (reason, blocked_since, key, rowid) for the
 #: blocked board, then the ticket's FILTER_FIELDS (they never decide the order: rowid is unique)
@@ -60,6 +61,15 @@ __all__ = ["FILTER_FIELDS", "ORDERS"]
 LABELLED = {"status": ("status", STATUSES), "priority": ("priority", PRIORITIES), "reason": ("reason", tuple(ZH["reason"]))}
 
 
+#: the SLA states an open ticket is in (``core.views.sla_state``), as ``sla:`` takes them; ``risk`` is ``at_risk``
+SLA_STATES = ("ok", "at_risk", "breached", "paused")
+#: ``age:>2d``, ``age:<4h``: opened more (``>``) or less (``<``) than so long ago (wall time)
+AGE = re.compile(r"^([<>])(\d{1,6})([mhdw])$")
+AGE_UNITS = {"m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
+#: the words ``Filter.parse`` takes as ``word:value``, besides ``FILTER_FIELDS``
+CONDITIONS = ("sla", "age")
+
+
 def typed(name: str, value: str) -> str:
     """A filter field's value as stored: the identifier a label stands for
     (built-in labels, any language), else the value as typed."""
@@ -69,44 +79,81 @@ def typed(name: str, value: str) -> str:
     return value_of(kind, value, known)
 
 
+def age_seconds(spec: str) -> int:
+    """``2d`` -> 172800 (the part of an ``age:`` filter after ``>`` or ``<``)."""
+    return int(spec[:-1]) * AGE_UNITS[spec[-1]]
+
+
 @dataclass(frozen=True)
 class Filter:
-    """Which open tickets the backlog shows: exact fields (``dept:facilities``,
-    ``@ana`` for the assignee, ``assignee:-`` for nobody) and free words, each
-    matched against key, title, customer and assignee."""
+    """Which open tickets the backlog shows, every part at once (AND): exact
+    fields (``dept:facilities``, ``@ana`` or ``assignee:ana`` for the assignee,
+    ``assignee:-`` or ``@-`` for nobody), the SLA state (``sla:breached``, as
+    the header counts it), the age (``age:>2d``: opened more than two days
+    ago, ``age:<4h``: less than four hours ago) and free words, each matched
+    against key, title, customer and assignee."""
 
     fields: tuple[tuple[str, str], ...] = ()
     words: tuple[str, ...] = ()
+    sla: str | None = None
+    #: ``age:>2d`` keeps ``2d`` here, ``age:<4h`` ``4h`` in ``newer``
+    older: str | None = None
+    newer: str | None = None
 
     @classmethod
     def parse(cls, text: str) -> Filter:
-        """``dept:facilities @ana pump`` -> fields and words; an unknown
-        ``field:`` is bad input naming the fields there are."""
+        """``dept:facilities @ana sla:breached age:>2d pump`` -> its parts; an
+        unknown ``field:`` is bad input naming the fields there are."""
         fields: dict[str, str] = {}
         words = []
+        cond: dict[str, str | None] = {}
         for tok in text.split():
             if tok.startswith("@") and len(tok) > 1:
                 fields["assignee"] = tok[1:]
             elif ":" in tok and not tok.startswith(":"):
                 name, value = tok.split(":", 1)
-                if name not in FILTER_FIELDS:
+                if name == "sla":
+                    cond["sla"] = sla_state_of(value)
+                elif name == "age":
+                    m = AGE.match(value)
+                    if m is None:
+                        raise BadInput(_("age wants > or < and a duration (m, h, d, w): age:>2d, age:<4h; not {value!r}").format(
+                            value=value))
+                    cond["older" if m.group(1) == ">" else "newer"] = value[1:]
+                elif name not in FILTER_FIELDS:
                     raise BadInput(_("unknown filter {name!r} (use {fields}, or plain words)").format(
-                        name=name, fields=", ".join(FILTER_FIELDS)))
-                fields[name] = typed(name, value)
+                        name=name, fields=", ".join((*FILTER_FIELDS, *CONDITIONS))))
+                else:
+                    fields[name] = typed(name, value)
             else:
                 words.append(tok)
-        return cls(tuple(sorted(fields.items())), tuple(words))
+        return cls(tuple(sorted(fields.items())), tuple(words), cond.get("sla"), cond.get("older"), cond.get("newer"))
 
     def with_fields(self, **values: str) -> Filter:
         """This filter with some exact fields set (a heat-map cell)."""
         merged = dict(self.fields)
         merged.update(values)
-        return Filter(tuple(sorted(merged.items())), self.words)
+        return replace(self, fields=tuple(sorted(merged.items())))
 
     def text(self) -> str:
-        """The filter as typed: statuses, priorities and reasons as the reader
-        reads them (``status:已挂起`` in Chinese), which :meth:`parse` takes back."""
-        return " ".join([*(f"{k}:{label(LABELLED[k][0], v) if k in LABELLED else v}" for k, v in self.fields), *self.words])
+        """The filter as typed: statuses, priorities, reasons and SLA states
+        as the reader reads them (``status:已挂起 sla:已超时`` in Chinese),
+        which :meth:`parse` takes back."""
+        parts = [f"{k}:{label(LABELLED[k][0], v) if k in LABELLED else v}" for k, v in self.fields]
+        if self.sla is not None:
+            parts.append(f"sla:{label('sla', self.sla)}")
+        parts += [f"age:>{self.older}"] if self.older else []
+        parts += [f"age:<{self.newer}"] if self.newer else []
+        return " ".join([*parts, *self.words])
+
+    def asks_sql(self) -> bool:
+        """Whether SQLite must say which tickets pass (words, SLA state, age:
+        they are not in a Rank)."""
+        return bool(self.words) or self.sla is not None or self.older is not None or self.newer is not None
+
+    def conditions(self) -> Filter:
+        """This filter without its exact fields: what :func:`matching` asks SQLite for."""
+        return replace(self, fields=())
 
     def values(self) -> list[tuple[str, str | None]]:
         """The exact fields as (field, value in the Rank): ``assignee:-`` is None."""
@@ -115,6 +162,20 @@ class Filter:
     def keeps(self, r: Rank) -> bool:
         """Whether rank ``r`` passes the exact fields (words are not checked)."""
         return all(r[AT[n]] == v for n, v in self.values())
+
+
+def sla_state_of(text: str) -> str:
+    """``breached``, ``已超时`` or ``risk`` -> the SLA state an ``sla:`` filter means."""
+    value = "at_risk" if text == "risk" else value_of("sla", text, SLA_STATES)
+    if value not in SLA_STATES:
+        raise BadInput(_("unknown SLA state {value!r} (use {states})").format(
+            value=text, states=", ".join(label("sla", s) for s in SLA_STATES)))
+    return value
+
+
+#: what each of the header's counts (:func:`counts`) counts, as a filter: its key on the dashboard shows exactly those
+COUNT_FILTERS = {"open": Filter(), "unassigned": Filter(fields=(("assignee", "-"),)), "at_risk": Filter(sla="at_risk"),
+                 "breached": Filter(sla="breached"), "blocked": Filter(fields=(("status", "blocked"),))}
 
 
 @dataclass
@@ -250,9 +311,20 @@ def matching(env: Env, flt: Filter, keys: list[str] | None = None) -> set[int] |
     None for no filter. A ranking filtered by these keeps its order, so a
     filter costs one indexed lookup (dept, product, fault, status) instead of
     a new ranking; only free words read the rows."""
-    if not flt.fields and not flt.words:
+    if not flt.fields and not flt.asks_sql():
         return None
-    return env.store.board.matching(flt.fields, flt.words, keys)
+    return env.store.board.matching(flt.fields, flt.words, keys, clock(env, flt))
+
+
+def clock(env: Env, flt: Filter) -> Clock | None:
+    """What ``flt``'s SLA state and age are decided against: ``env``'s "now",
+    as :func:`counts` reads it (None: neither is asked for)."""
+    if flt.sla is None and flt.older is None and flt.newer is None:
+        return None
+    now = env.now
+    before = iso(now - timedelta(seconds=age_seconds(flt.older))) if flt.older else None
+    after = iso(now - timedelta(seconds=age_seconds(flt.newer))) if flt.newer else None
+    return Clock(env.config.business_calendar.ordinal(now), AT_RISK_SHARE, flt.sla, before, after)
 
 
 def rows(env: Env, keys: list[str]) -> dict[str, dict[str, Any]]:

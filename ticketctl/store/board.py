@@ -11,7 +11,7 @@ index there).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from ticketctl.core.config import Config
 from ticketctl.store.part import Part
@@ -24,6 +24,16 @@ ORDERS = ("weight", "blocked")
 #: the columns a heat-map cell may be keyed by
 HEAT_COLUMNS = frozenset({"dept", "product", "fault", "channel"})
 CHUNK = 500
+#: the resolution time a ticket has left at business second ``:now_bt`` (``core.views.sla_left``)
+LEFT_SQL = "COALESCE(resolve_due_bt - :now_bt, resolve_left_s, 0)"
+#: an open ticket's SLA state as ``core.views.sla_state`` decides it (``:share``: ``core.views.AT_RISK_SHARE``);
+#: the header's counts and the ``sla:`` filter both read these, so they always agree
+SLA_SQL = {
+    "breached": f"{LEFT_SQL} < 0",
+    "at_risk": f"({LEFT_SQL} >= 0 AND resolve_due_bt IS NOT NULL AND {LEFT_SQL} < :share * resolve_target_s)",
+    "paused": f"({LEFT_SQL} >= 0 AND resolve_due_bt IS NULL)",
+    "ok": f"({LEFT_SQL} >= 0 AND resolve_due_bt IS NOT NULL AND {LEFT_SQL} >= :share * resolve_target_s)",
+}
 
 
 def _chunks(keys: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -40,11 +50,35 @@ def _rank_columns(cfg: Config, order: str, in_hours: bool) -> tuple[str, str]:
     raise ValueError(f"unknown order {order!r}")
 
 
-def _filter_sql(fields: Sequence[tuple[str, str]], words: Sequence[str]) -> tuple[str, dict[str, Any]]:
+class Clock(NamedTuple):
+    """What an ``sla:`` or ``age:`` filter is decided against: the business
+    second of "now", the at-risk share, and creation times (ISO) a ticket must
+    be older (``before``) or newer (``after``) than."""
+
+    now_bt: int = 0
+    share: float = 0.0
+    sla: str | None = None
+    before: str | None = None
+    after: str | None = None
+
+
+def _filter_sql(fields: Sequence[tuple[str, str]], words: Sequence[str], clock: Clock | None = None) -> tuple[
+        str, dict[str, Any]]:
     """The WHERE clause (open tickets only) and its parameters of exact fields
-    (``assignee`` ``-`` or ``none``: nobody) and free words (each in key,
-    title, customer or assignee)."""
-    where, params = [OPEN_SQL], {}
+    (``assignee`` ``-`` or ``none``: nobody), free words (each in key,
+    title, customer or assignee) and ``clock``'s SLA state and age."""
+    where: list[str] = [OPEN_SQL]
+    params: dict[str, Any] = {}
+    if clock is not None:
+        if clock.sla is not None:
+            where.append(SLA_SQL[clock.sla])
+            params.update(now_bt=clock.now_bt, share=clock.share)
+        if clock.before is not None:
+            where.append("created_at < :before")
+            params["before"] = clock.before
+        if clock.after is not None:
+            where.append("created_at > :after")
+            params["after"] = clock.after
     for i, (name, value) in enumerate(fields):
         if name not in FILTER_FIELDS:
             raise ValueError(f"unknown filter field {name!r}")
@@ -81,10 +115,11 @@ class Board(Part):
             for r in self.db.execute(f"SELECT {cols} FROM tickets WHERE key IN ({marks}) AND +{where}", p):
                 yield tuple(r)
 
-    def matching(self, fields: Sequence[tuple[str, str]], words: Sequence[str], keys: Sequence[str] | None = None) -> set[int]:
-        """Row ids of the open tickets with these exact fields and words (see
-        :func:`_filter_sql`), among ``keys`` when given."""
-        where, params = _filter_sql(fields, words)
+    def matching(self, fields: Sequence[tuple[str, str]], words: Sequence[str], keys: Sequence[str] | None = None,
+                 clock: Clock | None = None) -> set[int]:
+        """Row ids of the open tickets with these exact fields, words, SLA
+        state and age (see :func:`_filter_sql`), among ``keys`` when given."""
+        where, params = _filter_sql(fields, words, clock)
         if keys is None:
             return {r[0] for r in self.db.execute(f"SELECT rowid FROM tickets WHERE {where}", params)}
         out: set[int] = set()
@@ -97,10 +132,8 @@ class Board(Part):
     def counts(self, now_bt: int, at_risk_share: float) -> tuple[int, int, int, int, int]:
         """Open tickets: how many, unassigned, breached, at risk (less than
         ``at_risk_share`` of the resolution target left) and blocked."""
-        left = "COALESCE(resolve_due_bt - :now_bt, resolve_left_s, 0)"
         row = self.db.execute(
-            f"SELECT count(*), sum(assignee IS NULL), sum({left} < 0),"
-            f" sum({left} >= 0 AND resolve_due_bt IS NOT NULL AND {left} < :share * resolve_target_s),"
+            f"SELECT count(*), sum(assignee IS NULL), sum({SLA_SQL['breached']}), sum({SLA_SQL['at_risk']}),"
             f" sum(status = 'blocked') FROM tickets WHERE {OPEN_SQL}", {"now_bt": now_bt, "share": at_risk_share}).fetchone()
         return tuple(int(v or 0) for v in row)  # type: ignore[return-value]
 

@@ -26,7 +26,7 @@ from ticketctl.services.dashboard import Filter
 from ticketctl.services.env import Env
 from ticketctl.tui.backlog import BacklogView
 from ticketctl.tui.dialogs import AssignDialog, BlockDialog, DispatchDialog, HelpDialog, PromptDialog
-from ticketctl.tui.live import FIRST_ROWS, Apply, LiveApp, similar_docs, sync_state, waiting_approvals
+from ticketctl.tui.live import FILTER_HELP, FIRST_ROWS, Apply, LiveApp, similar_docs, sync_state, waiting_approvals
 from ticketctl.tui.panels import GROUPINGS, HeatMap, map_cells
 from ticketctl.tui.screens import ApprovalsScreen, BlockedScreen, DetailScreen, RejectedScreen, blocked_view
 from ticketctl.tui.words import shown
@@ -41,7 +41,7 @@ ACTIONS: tuple[tuple[str, str, str, str], ...] = (
     ("n", "note", N_("note"), N_("add a note")),
     ("e", "escalate", N_("escalate"), N_("escalate to the department's supervisor")),
     ("d", "dispatch", N_("dispatch all"), N_("dispatch the whole backlog, after a preview")),
-    ("/", "search", N_("filter"), N_("filter: words, dept:X product:X fault:X status:X priority:X reason:X @tech")),
+    ("/", "search", N_("filter"), FILTER_HELP),
     ("t", "heat_axes", N_("heat axes"), N_("heat map axes: dept x product, dept x fault, product x fault")),
     ("B", "blocked", N_("blocked"), N_("blocked board: by reason, longest blocked first")),
     ("A", "approvals", N_("approvals"), N_("approvals board: steps waiting for a decision, their age and who holds them")),
@@ -55,6 +55,13 @@ MORE_KEYS = (("enter", N_("open the ticket (backlog); filter the backlog to the 
              ("escape", N_("clear the filter; back from a screen or dialog")),
              ("tab", N_("next panel: backlog, heat map, technicians")),
              ("ctrl+p", N_("command palette: every action by name")))
+#: a key per header count (left to right), which filters the backlog to exactly the tickets it counts
+#: (``dashboard.COUNT_FILTERS``); only the help screen lists them, the bottom line has no room
+COUNT_KEYS = (("1", "open", N_("show every open ticket (the header's open count)")),
+              ("2", "unassigned", N_("filter to the unassigned tickets (assignee:-), as the header counts them")),
+              ("3", "at_risk", N_("filter to the tickets at risk (sla:at_risk), as the header counts them")),
+              ("4", "breached", N_("filter to the tickets past their SLA (sla:breached), as the header counts them")),
+              ("5", "blocked", N_("filter to the blocked tickets (status:blocked), as the header counts them")))
 KEY_NAMES = {"/": "slash", "?": "question_mark", "A": "A,shift+a", "B": "B,shift+b", "R": "R,shift+r", "S": "S,shift+s"}
 TICKET_ACTIONS = ("assign", "block", "unblock", "start", "resolve", "note", "escalate")
 #: Textual's own command palette entries (``App.get_system_commands``), for the catalog: shown through ``_``
@@ -91,6 +98,7 @@ class Dashboard(LiveApp):
     BINDINGS: ClassVar[list[BindingType]] = [
         *(Binding(KEY_NAMES.get(k, k), a, label) for k, a, label, _what in ACTIONS),
         Binding("escape", "clear_filter", "clear filter", show=False),
+        *(Binding(k, f"count('{name}')", name, show=False) for k, name, _what in COUNT_KEYS),
     ]
 
     def key_hint(self) -> Text:
@@ -102,10 +110,12 @@ class Dashboard(LiveApp):
         """Dialogs own the keyboard: no ticket action fires from under one."""
         if isinstance(self.screen, ModalScreen) and action in (*TICKET_ACTIONS, "dispatch", "search", "heat_axes",
                                                                   "blocked", "approvals", "rejected", "sync_now", "help",
-                                                                  "clear_filter", "quit"):
+                                                                  "clear_filter", "count", "quit"):
             return False
         if isinstance(self.screen, RejectedScreen) and action in (*TICKET_ACTIONS, "dispatch", "search", "heat_axes"):
             return False  # no ticket under the cursor there: r and x are the screen's own
+        if action == "count" and self.screen is not self.screen_stack[0]:
+            return False  # the backlog is not on screen
         return True
 
     def current_key(self) -> str | None:
@@ -226,6 +236,13 @@ class Dashboard(LiveApp):
             self.backlog.focus()
         elif self.filter.text():
             self.set_filter(Filter())
+
+    def action_count(self, name: str) -> None:
+        """A header count's key (or a click on it): the backlog filtered to exactly the tickets it counts."""
+        box = self.main_widget("#search", Input)
+        box.remove_class("shown")
+        self.backlog.focus()
+        self.set_filter(dashboard.COUNT_FILTERS[name])
 
     def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
         if isinstance(event.data_table, HeatMap):
@@ -365,7 +382,8 @@ class Dashboard(LiveApp):
         self.run_worker(run, thread=True, group="sync", exclusive=True, exit_on_error=False)
 
     def action_help(self) -> None:
-        self.push_screen(HelpDialog([*((k, _(d)) for k, _action, _label, d in ACTIONS), *((k, _(d)) for k, d in MORE_KEYS)]))
+        self.push_screen(HelpDialog([*((k, _(d)) for k, _action, _label, d in ACTIONS), *((k, _(d)) for k, _n, d in COUNT_KEYS),
+                                     *((k, _(d)) for k, d in MORE_KEYS)]))
 
     def action_command_palette(self) -> None:
         """Textual's palette, with its placeholder in the current language."""

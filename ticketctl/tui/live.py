@@ -54,9 +54,25 @@ RERANK_S = 60.0
 FIRST_ROWS = 120
 #: similar resolved tickets and articles on a ticket's detail screen (``ticketctl show`` lists as many)
 SIMILAR_SHOWN = 3
+#: the filter syntax (the search box's placeholder, the help screen's line for ``/``)
+FILTER_HELP = N_("filter, all parts at once: words dept:X product:X fault:X status:X priority:X reason:X"
+                 " assignee:X or @X (- nobody) sla:breached|at_risk|ok|paused age:>2d|<4h")
 #: the header's counts: (label, ``dashboard.counts`` name, style)
 COUNTS = ((N_("open"), "open", "bold"), (N_("unassigned"), "unassigned", "bold"), (N_("at risk"), "at_risk", "bold yellow"),
           (N_("breached"), "breached", "bold red"), (N_("blocked"), "blocked", "bold magenta"))
+
+class Counts(Static):
+    """The header's counts; a click on one filters the backlog to the tickets
+    it counts, as its key does (``Dashboard.action_count``)."""
+
+    #: (first cell, cell after the last, ``dashboard.counts`` name) of each count as shown
+    spans: list[tuple[int, int, str]] = []
+
+    async def on_click(self, event: Any) -> None:
+        for start, end, name in self.spans:
+            if start <= event.x < end:
+                await self.app.run_action(f"count({name!r})")
+
 
 class LiveApp(App[None]):
     """The dashboard's screen and data: layout, workers, loading and the live
@@ -109,11 +125,11 @@ class LiveApp(App[None]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):
             yield Static(_("ticketctl dashboard"), id="title")
-            yield Static(_("loading ..."), id="counts")
+            yield Counts(_("loading ..."), id="counts")
             yield Static("", id="sync-state")  # pending, rejected and the last sync, once sync is set up
         with Horizontal():
             with Vertical(id="left"):
-                yield Input(placeholder=_("filter: words, dept:X product:X fault:X status:X priority:X reason:X @tech"),
+                yield Input(placeholder=_(FILTER_HELP),
                             id="search")
                 yield Static("", id="filter-line")
                 yield self.backlog
@@ -258,7 +274,7 @@ class LiveApp(App[None]):
         master = self.master
         if master is None:
             return
-        if flt.words:
+        if flt.asks_sql():
             def work(env: Env) -> Apply:
                 keep = words(env, flt)
                 return lambda: self._show_filtered(master, flt, keep)
@@ -404,9 +420,15 @@ class LiveApp(App[None]):
 
     def show_counts(self, c: dict[str, int]) -> None:
         text = Text()
+        spans = []
         for label, name, style in COUNTS:
-            text.append(f"{_(label)} ").append(f"{c[name]:,}", style).append("   ")
-        self.main_widget("#counts", Static).update(text)
+            start = text.cell_len
+            text.append(f"{_(label)} ").append(f"{c[name]:,}", style)
+            spans.append((start, text.cell_len, name))
+            text.append("   ")
+        bar = self.main_widget("#counts", Counts)
+        bar.spans = spans
+        bar.update(text)
 
     def show_filter(self) -> None:
         n = len(self.backlog.ranks)
@@ -434,8 +456,9 @@ def waiting_approvals(env: Env) -> tuple[list[dict[str, Any]], int]:
 
 
 def words(env: Env, flt: Filter) -> set[int] | None:
-    """Row ids of the open tickets ``flt``'s free words match (None: no words)."""
-    return dashboard.matching(env, Filter(words=flt.words)) if flt.words else None
+    """Row ids of the open tickets ``flt``'s free words, SLA state and age
+    keep (None: it asks for none of them); its exact fields are cut in memory."""
+    return dashboard.matching(env, flt.conditions()) if flt.asks_sql() else None
 
 
 def sync_state(env: Env) -> dict[str, Any] | None:
