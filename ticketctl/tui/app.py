@@ -25,7 +25,7 @@ from ticketctl.services import dashboard, dispatch, heatmap, tickets
 from ticketctl.services.dashboard import Filter
 from ticketctl.services.env import Env
 from ticketctl.tui.backlog import BacklogView
-from ticketctl.tui.dialogs import AssignDialog, BlockDialog, DispatchDialog, HelpDialog, PromptDialog
+from ticketctl.tui.dialogs import AssignDialog, BlockDialog, DispatchDialog, ForceAssignDialog, HelpDialog, PromptDialog
 from ticketctl.tui.live import FILTER_HELP, FIRST_ROWS, Apply, LiveApp, similar_docs, sync_state, waiting_approvals
 from ticketctl.tui.panels import GROUPINGS, HeatMap, map_cells
 from ticketctl.tui.screens import ApprovalsScreen, BlockedScreen, DetailScreen, RejectedScreen, blocked_view
@@ -155,8 +155,18 @@ class Dashboard(LiveApp):
             ex = dispatch.explain(env, key)
 
             def chosen(name: str | None) -> None:
-                if name:
+                cand = next((c for c in ex["candidates"] if c["name"] == name), None)
+                if not name or cand is None:
+                    return
+                if cand["verdict"] == "eligible":
                     self.act(lambda env: tickets.assign(env, key, name), _("assigned to {name}").format(name=name))
+                    return
+
+                def confirmed(reason: str | None) -> None:
+                    if reason:  # the same call as `ticketctl assign KEY NAME --force`, with the reason
+                        self.act(lambda env: tickets.assign(env, key, name, True, {"reason": reason}),
+                                 _("assigned to {name} (forced)").format(name=name))
+                self.push_screen(ForceAssignDialog(ex["key"], cand), confirmed)
             return lambda: self.push_screen(AssignDialog(ex), chosen)
         self.background(work)
 

@@ -18,6 +18,7 @@ from ticketctl.core.config.workflow import BLOCK_FIELDS
 from ticketctl.core.dispatch import why_skipped
 from ticketctl.core.labels import HasLabels, label
 from ticketctl.core.message import render
+from ticketctl.core.model import OutOfRange, out_of_range, parse_moment
 from ticketctl.i18n import N_, _, current
 
 #: the block fields' input placeholders (the names stay the config's words)
@@ -36,7 +37,34 @@ DIALOG_CSS = """
 {name} .title {{ text-style: bold; margin-bottom: 1; }}
 {name} .hint {{ color: $text-muted; margin-top: 1; }}
 {name} OptionList {{ height: auto; max-height: 24; }}
+{name} .error {{ color: $error; text-style: bold; display: none; }}
+{name} .error.shown {{ display: block; }}
 """
+
+
+def show_error(screen: ModalScreen[Any], text: str) -> None:
+    """The dialog's own error line (``.error``): shown under its fields; the dialog stays open with what was typed."""
+    line = screen.query_one(".error", Static)
+    line.update(text)
+    line.set_class(bool(text), "shown")
+
+
+def block_problem(needs: list[str], details: dict[str, str]) -> str | None:
+    """What keeps a block's fields from being recorded, in the dashboard's
+    words (the fields as the dialog names them, never an option): a required
+    field left empty, a deadline that is not a date or time."""
+    missing = [f for f in needs if not details.get(f)]
+    if missing:
+        return _("still needed: {fields}").format(fields=", ".join(field_label(f) for f in missing))
+    deadline = details.get("deadline")
+    if deadline:
+        try:
+            parse_moment(deadline)
+        except OutOfRange:
+            return out_of_range(f"{field_label('deadline')} {deadline!r}")
+        except ValueError:
+            return _("the deadline {value!r} is not a date or time like 2026-03-05T17:00").format(value=deadline)
+    return None
 
 
 class AssignDialog(ModalScreen[str | None]):
@@ -64,7 +92,8 @@ class AssignDialog(ModalScreen[str | None]):
             yield Label(_("Assign {key}  (policy {policy}; best: {best})").format(
                 key=r["key"], policy=label("policy", r["policy"]), best=r["best"] or _("nobody is eligible")), classes="title")
             yield OptionList(*options, id="candidates")
-            yield Label(_("Enter assigns, Escape cancels"), classes="hint")
+            yield Label(_("Enter assigns, Escape cancels; a skipped technician (at capacity, on leave) asks for "
+                          "a confirmation and a reason first"), classes="hint")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
@@ -102,6 +131,7 @@ class BlockDialog(ModalScreen[tuple[str, dict[str, str]] | None]):
                 for f in (*BLOCK_FIELDS, "note"):
                     hint = "YYYY-MM-DDTHH:MM" if f == "deadline" else ""
                     yield Input(placeholder=f"{field_label(f)} {hint}".strip(), id=f"f-{f}")
+            yield Static("", classes="error")
             yield Label(_("Enter picks a reason; in the fields Enter moves on, the last one blocks"), classes="hint")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -125,6 +155,12 @@ class BlockDialog(ModalScreen[tuple[str, dict[str, str]] | None]):
             return
         assert self.reason is not None
         details = {i.id.removeprefix("f-"): i.value.strip() for i in inputs if i.id and i.value.strip()}
+        problem = block_problem(self.reasons[self.reason][1], details)
+        if problem:  # stay open with every field as typed; the cursor goes to the field to mend
+            show_error(self, problem)
+            bad = next((f for f in self.reasons[self.reason][1] if f not in details), "deadline")
+            self.query_one(f"#f-{bad}", Input).focus()
+            return
         self.dismiss((self.reason, details))
 
 
@@ -142,12 +178,44 @@ class PromptDialog(ModalScreen[str | None]):
         with Vertical():
             yield Label(self.title_text, classes="title")
             yield Input(placeholder=self.placeholder, id="text")
+            yield Static("", classes="error")
             yield Label(_("Enter to confirm (may stay empty), Escape cancels") if self.optional
                         else _("Enter to confirm, Escape cancels"), classes="hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.value.strip() or self.optional:
             self.dismiss(event.value.strip())
+        else:
+            show_error(self, _("this cannot stay empty (Escape cancels)"))
+
+
+class ForceAssignDialog(ModalScreen[str | None]):
+    """Assigning a technician the dispatch engine skipped (at capacity, away
+    with no delegate, lacking a skill): a confirmation and the reason, which
+    the assignment records with ``forced``, as ``assign --force`` does."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="ForceAssignDialog")
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "cancel")]
+
+    def __init__(self, key: str, candidate: dict[str, Any]) -> None:
+        super().__init__()
+        self.key, self.candidate = key, candidate
+
+    def compose(self) -> ComposeResult:
+        c = self.candidate
+        with Vertical():
+            yield Label(_("Assign {key} to {name} anyway? Dispatch skipped them: {why} (load {load}/{capacity})").format(
+                key=self.key, name=c["name"], why=render(why_skipped(c["reason"])), load=c["load"], capacity=c["capacity"]),
+                classes="title")
+            yield Input(placeholder=_("why (recorded with the assignment)"), id="reason")
+            yield Static("", classes="error")
+            yield Label(_("Enter assigns anyway, recorded as forced with the reason; Escape cancels"), classes="hint")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.dismiss(event.value.strip())
+        else:
+            show_error(self, _("a reason is needed: it is recorded with the forced assignment"))
 
 
 class DispatchDialog(ModalScreen[bool]):
