@@ -17,7 +17,7 @@ from ticketctl.cells import cells, ljust
 from ticketctl.core.config.workflow import BLOCK_FIELDS
 from ticketctl.core.dispatch import why_skipped
 from ticketctl.core.labels import HasLabels, label
-from ticketctl.core.message import render
+from ticketctl.core.message import LIST_SEPARATOR, render
 from ticketctl.core.model import OutOfRange, out_of_range, parse_moment
 from ticketctl.i18n import N_, _, current
 
@@ -55,7 +55,7 @@ def block_problem(needs: list[str], details: dict[str, str]) -> str | None:
     field left empty, a deadline that is not a date or time."""
     missing = [f for f in needs if not details.get(f)]
     if missing:
-        return _("still needed: {fields}").format(fields=", ".join(field_label(f) for f in missing))
+        return _("still needed: {fields}").format(fields=_(LIST_SEPARATOR).join(field_label(f) for f in missing))
     deadline = details.get("deadline")
     if deadline:
         try:
