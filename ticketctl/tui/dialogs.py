@@ -92,8 +92,7 @@ class AssignDialog(ModalScreen[str | None]):
             yield Label(_("Assign {key}  (policy {policy}; best: {best})").format(
                 key=r["key"], policy=label("policy", r["policy"]), best=r["best"] or _("nobody is eligible")), classes="title")
             yield OptionList(*options, id="candidates")
-            yield Label(_("Enter assigns, Escape cancels; a skipped technician (at capacity, on leave) asks for "
-                          "a confirmation and a reason first"), classes="hint")
+            yield Label(_("Enter assigns (a skipped technician: after a confirmation and a reason), Escape cancels"), classes="hint")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
