@@ -5,13 +5,13 @@ input keeps what was typed and says why inline, in the dashboard's words."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from test_tui import SIZE, app_for, build_store, recorded, settle, ticket, to_key
-from textual.widgets import Input, Static
+from textual.widgets import Input, Label, Static
 
 from ticketctl.services import techs, tickets
 from ticketctl.services.env import Env
@@ -173,3 +173,27 @@ async def test_an_empty_note_stays_open_and_says_so(make_env: Callable[[], Env])
         await settle(pilot)
         assert not isinstance(app.screen, PromptDialog)
         assert ticket(make_env, "TST-1")["timeline"][-1]["payload"] == {"text": "checked"}
+
+
+@pytest.fixture
+def zh() -> Iterator[None]:
+    from ticketctl import i18n
+
+    i18n.use("zh_CN")
+    yield
+    i18n.use("en")
+
+
+async def test_in_chinese_the_confirmation_and_the_errors_read_chinese(full_env: Callable[[], Env], zh: None) -> None:
+    app = app_for(full_env)
+    async with app.run_test(size=SIZE) as pilot:
+        await pick_ana(pilot)
+        dialog = app.screen
+        title = str(dialog.query_one(".title", Label).render())
+        assert title.startswith("仍将 TST-1 指派给 ana？") and "1/1" in title and "capacity" not in title
+        await pilot.press("enter")
+        await settle(pilot)
+        assert error_line(dialog) == "需要填写原因：它会随强制指派一并记录"
+        await pilot.press(*"urgent", "enter")
+        await settle(pilot)
+    assert ticket(full_env, "TST-1")["timeline"][-1]["payload"]["forced"] is True
