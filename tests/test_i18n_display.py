@@ -38,6 +38,8 @@ from ticketctl.services.env import Env
 #: the translations these tests read (as in /tmp/i18n/data_msgs.json and the other helpers' files)
 ZH = {
     "[ticketctl] {rule}: {message}": "[ticketctl] {rule}：{message}",
+    "no one notified: {reason}": "无人收到通知：{reason}",
+    "no notification target takes {rule}": "没有通知目标接收 {rule}",
     "{key} {priority}, unassigned {waited} with {clock}: {title}": "{key} {priority}，已 {waited} 未指派，{clock}：{title}",
     "{left} of {target} to resolve left": "解决时限 {target}，剩余 {left}",
     "resolution overdue by {overdue} (target {target})": "解决已超时 {overdue}（时限 {target}）",
@@ -167,9 +169,10 @@ def test_sweep_notifies_a_chinese_team_in_chinese_and_keeps_its_data_english(cli
         out, _err = cli("sweep", "--dry-run", now="2026-03-02T11:15:00Z")
         assert out.splitlines() == [  # the human view: the team's language, values as their labels
             f"{key}  无人响应  -> 主管  {chinese.replace('urgent', '紧急')}",
-            f"{key}  响应超时  -> 主管  {key} 紧急，尚未响应，已超时 1小时50分（时限 15分钟），未指派："
-            "payment gateway down",
-            f"{key}  解决超时  -> 主管  {key} 紧急，解决已超时 5分钟（时限 2小时），状态 新建，未指派：payment gateway down",
+            f"{key}  响应超时  -> 主管（无人收到通知：没有通知目标接收 响应超时）  "  # the targets take only `silent`
+            f"{key} 紧急，尚未响应，已超时 1小时50分（时限 15分钟），未指派：payment gateway down",
+            f"{key}  解决超时  -> 主管（无人收到通知：没有通知目标接收 解决超时）  "
+            f"{key} 紧急，解决已超时 5分钟（时限 2小时），状态 新建，未指派：payment gateway down",
         ]
 
         r = cli.json("sweep", now="2026-03-02T11:15:00Z")
@@ -197,11 +200,12 @@ def test_the_same_sweep_in_english_is_unchanged(cli: Cli, zh: None) -> None:
     key = cli.json("new", "payment gateway down", "--type", "incident", "--dept", "it", "--product", "payments",
                    "--priority", "urgent", "--skills", "quantum", now="2026-03-02T09:10:00Z")["key"]
     out, _err = cli("sweep", "--dry-run", now="2026-03-02T11:10:00Z", TICKETCTL_LANG="en")
+    nobody = " (no one notified: no notification target configured)"  # none is: no one is told
     assert out.splitlines() == [
-        f"{key}  silent  -> supervisor  {key} urgent, unassigned 2h with 0m of 2h to resolve left: payment gateway down",
-        f"{key}  response_breached  -> supervisor  {key} urgent, no response yet, overdue by 1h45 (target 15m), unassigned:"
+        f"{key}  silent  -> supervisor{nobody}  {key} urgent, unassigned 2h with 0m of 2h to resolve left: payment gateway down",
+        f"{key}  response_breached  -> supervisor{nobody}  {key} urgent, no response yet, overdue by 1h45 (target 15m), unassigned:"
         " payment gateway down",
-        f"{key}  resolve_at_risk  -> supervisor  {key} urgent, 0m of 2h to resolve left, new, unassigned: payment gateway down",
+        f"{key}  resolve_at_risk  -> supervisor{nobody}  {key} urgent, 0m of 2h to resolve left, new, unassigned: payment gateway down",
     ]
 
 

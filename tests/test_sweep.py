@@ -336,7 +336,7 @@ class Cli:
     def sweep(self, at: str, *opts: str) -> dict[str, Any]:
         r = self.json("sweep", *opts, now=at)
         assert set(r) == {"at", "dry_run", "actions", "more", "breached", "notifications"}
-        assert all(list(a) == ["key", "rule", "to", "message"] for a in r["actions"])
+        assert all(list(a) == ["key", "rule", "to", "message", "notified", "unreached"] for a in r["actions"])
         return dict(r)
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -377,7 +377,8 @@ def test_acceptance_an_unclaimed_urgent_ticket_is_escalated_once(cli: Cli) -> No
     assert r["at"] == mon("11:15") and r["dry_run"] is False
     silent = [a for a in r["actions"] if a["rule"] == "silent"]
     assert silent == [{"key": key, "rule": "silent", "to": ["supervisor"], "message":
-                       f"{key} urgent, unassigned 2h05 with resolution overdue by 5m (target 2h): Server room too hot"}]
+                       f"{key} urgent, unassigned 2h05 with resolution overdue by 5m (target 2h): Server room too hot",
+                       "notified": [], "unreached": ["supervisor"]}]  # no notify target configured: no one is told
     assert cli.escalations(key) == ["silent", "response_breached", "resolve_breached"]
     assert cli.sweep(mon("11:15"))["actions"] == []
     assert [a for a in cli.sweep(mon("11:20"))["actions"] if a["key"] == key] == []
@@ -525,21 +526,26 @@ def test_fail_on_breach_exits_1_after_doing_its_work(cli: Cli) -> None:
     assert code == errors.REFUSED and out == ""
 
 
+NOBODY = " (no one notified: no notification target configured)"
+
+
 def test_human_output_one_line_per_action_and_a_summary(cli: Cli) -> None:
     key = cli.new("Server room too hot", mon("09:10"), "--priority", "urgent")
     code, out, err = cli("sweep", now=mon("11:15"))
     assert code == 0
     assert out.splitlines() == [
-        f"{key}  silent  -> supervisor  {key} urgent, unassigned 2h05 with resolution overdue by 5m (target 2h):"
+        f"{key}  silent  -> supervisor{NOBODY}  {key} urgent, unassigned 2h05 with resolution overdue by 5m (target 2h):"
         " Server room too hot",
-        f"{key}  response_breached  -> supervisor  {key} urgent, no response yet, overdue by 1h50 (target 15m),"
+        f"{key}  response_breached  -> supervisor{NOBODY}  {key} urgent, no response yet, overdue by 1h50 (target 15m),"
         " unassigned: Server room too hot",
-        f"{key}  resolve_breached  -> supervisor  {key} urgent, resolution overdue by 5m (target 2h), new, unassigned:"
+        f"{key}  resolve_breached  -> supervisor{NOBODY}  {key} urgent, resolution overdue by 5m (target 2h), new, unassigned:"
         " Server room too hot",
     ]
     assert err.startswith("sweep at 2026-03-02T11:15:00Z: 3 escalations, 0 stall checks, 0 batches;"
                           " breached now: 1 response, 1 resolution; notifications: 0 queued")
-    assert err.count("\n") == 1
+    assert err.count("\n") == 2  # and the hint: no target is configured
+    assert err.splitlines()[1] == ("ticketctl: 3 of the sweep's actions reached no one; add [notify.targets.NAME] with a `url`"
+                                   " to config.toml and check it with `ticketctl notify test`")
     code, out, err = cli("sweep", "--dry-run", now=mon("11:16"))
     assert (code, out) == (0, "") and err.startswith("sweep (dry run, nothing written) at 2026-03-02T11:16:00Z: 0 escalations")
 

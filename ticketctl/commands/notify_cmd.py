@@ -16,7 +16,9 @@ import typer
 
 from ticketctl.commands.output import console, emit_json, env
 from ticketctl.commands.tickets import Json
+from ticketctl.errors import Refused
 from ticketctl.i18n import N_, _
+from ticketctl.render.text import join
 from ticketctl.services import notify
 
 app = typer.Typer(help="Webhook notifications: see the outbox, send what is pending, test a target.", no_args_is_help=True)
@@ -77,11 +79,26 @@ def send(json: Json = False) -> None:
 
 @app.command("test", epilog="Example: ticketctl notify test ops-slack")
 def test_target(
-    target: Annotated[str, typer.Argument(help="A target name from [notify.targets] in the config.")],
+    target: Annotated[str | None, typer.Argument(help="A target name from [notify.targets] in the config; default: every target.")] = None,
     json: Json = False,
 ) -> None:
-    """Send a test notification to one target now, whatever its rules.
+    """Send a test notification to one target (whatever its rules), or to each one.
 
-    Exit 1 with the reason when it is not delivered; a failed test is not retried later."""
-    row = notify.send_test(env(), target)
-    emit_json(row) if json else print(_("test notification #{id} delivered to {target}").format(id=row["id"], target=target))
+    Exit 1 with the reason when one is not delivered; a failed test is not retried later."""
+    if target is not None:
+        row = notify.send_test(env(), target)
+        emit_json(row) if json else print(_("test notification #{id} delivered to {target}").format(id=row["id"], target=target))
+        return
+    rows = notify.send_tests(env())
+    if json:
+        emit_json(rows)
+    else:
+        for r in rows:
+            if r["status"] == "sent":
+                print(_("{target}: sent (test notification #{id})").format(target=r["target"], id=r["id"]))
+            else:
+                print(_("{target}: failed: {error} (test notification #{id})").format(
+                    target=r["target"], error=r["last_error"], id=r["id"]))
+    failed = [r["target"] for r in rows if r["status"] != "sent"]
+    if failed:
+        raise Refused(_("test notifications not delivered to {targets}").format(targets=join(failed)))

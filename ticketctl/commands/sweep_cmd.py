@@ -16,7 +16,7 @@ from ticketctl.core.workflow import STALL_CHOICES
 from ticketctl.errors import Refused
 from ticketctl.i18n import N_, _
 from ticketctl.render.tables import ticket_line
-from ticketctl.render.text import join
+from ticketctl.render.text import join, paren
 
 #: the summary's notification counts (``notify.deliver``'s keys); the placeholder's name keeps these
 #: msgids apart from other "{n} pending" ones (sync's pending changes read differently in Chinese)
@@ -48,17 +48,26 @@ def sweep(
     """Escalate silent, at-risk, breached and long-blocked tickets, ask the holders of stalled work why,
     and group batch incidents under one parent ticket. Safe to run from cron every minute: nothing
     happens twice."""
+    from ticketctl.services import notify
     from ticketctl.services import sweep as sweeping  # not on every command's import path
 
     r = sweeping.sweep(env(), dry_run)
     if json:
         emit_json(r)
     else:
+        cfg = env().config
         for a in r["actions"]:
             to = join(label("role", x) for x in a["to"])
             rule, at, when = a["rule"].partition("@")  # stall@TIME: the rule and the moment it is about
-            print(f"{a['key']}  {label('rule', rule)}{at}{when}  -> {to}  {render(a['message'], labelled=True)}")  # JSON: English
+            reason = notify.unreached_reason(cfg, a["rule"]) if a["unreached"] else None
+            told = paren(_("no one notified: {reason}").format(reason=reason)) if reason else ""
+            print(f"{a['key']}  {label('rule', rule)}{at}{when}  -> {to}{told}  {render(a['message'], labelled=True)}")  # JSON: English
         print(_summary(r), file=sys.stderr)
+        unreached = sum(1 for a in r["actions"] if a["unreached"])
+        if unreached:
+            print("ticketctl: " + _("{count} of the sweep's actions reached no one; add [notify.targets.NAME] with a `url` to"
+                                    " config.toml and check it with `ticketctl notify test`").format(count=unreached),
+                  file=sys.stderr)
     b = r["breached"]
     if fail_on_breach and (b["response"] or b["resolve"]):
         raise Refused(_("SLA breached: open tickets past their response target: {response}, past their resolution target: {resolve}")

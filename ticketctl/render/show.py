@@ -54,7 +54,8 @@ def event_text(e: dict[str, Any], cfg: HasLabels | None = None) -> str:
             on_time=r["on_time"], comment=p["comment"])
     if typ == "escalated" and isinstance(p.get("message"), str):  # stored in English: shown in the reader's language
         to = join(label("role", x, cfg) for x in p.get("to") or [])
-        return pair(p.get("rule", ""), localize(p["message"], value=labelled_value), ": ") + (f" -> {to}" if to else "")
+        told = paren(_("no one notified")) if p.get("notified") == [] else ""  # older events have no "notified": as before
+        return pair(p.get("rule", ""), localize(p["message"], value=labelled_value), ": ") + (f" -> {to}" if to else "") + told
     if typ == "confirm_requested":
         return _("phone link, expires {at}").format(at=p["expires_at"])
     if typ == "certified":

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine
 
 from ticketctl.core.config import Config
+from ticketctl.core.config.sweep import reached
 from ticketctl.core.model import iso
 from ticketctl.home import Home
 from ticketctl.server.store import leases, outbox
@@ -78,8 +79,9 @@ def enqueue(c: Connection, cfg: Config, escalations: list[dict[str, Any]], now: 
         rule = str(p.get("rule", ""))
         base = rule.split("@", 1)[0]
         payload = notify.escalation(e["at"], e["ticket"], base, p.get("message", ""), [str(x) for x in p.get("to") or []])
-        for name, t in targets.items():
-            if t.rules and base not in t.rules or outbox.queued(c, e["ticket"], rule, name):
+        for name in reached(cfg.notify, base):
+            t = targets[name]
+            if outbox.queued(c, e["ticket"], rule, name):
                 continue
             outbox.queue(c, queued_at, name, t.url, notify.body(t, payload), e["ticket"], rule)
             n += 1

@@ -19,7 +19,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from ticketctl.core.config import Config
-from ticketctl.core.config.sweep import NotifyTarget
+from ticketctl.core.config.sweep import NotifyTarget, reached
+from ticketctl.core.labels import label
 from ticketctl.core.message import render
 from ticketctl.core.model import iso
 from ticketctl.errors import BadInput, Refused
@@ -87,9 +88,19 @@ def enqueue(st: Store, cfg: Config, now: datetime, ticket: str | None, rule: str
     ``st.transaction()``); returns how many were queued. The body is finished
     here, the chat text in the current language (see :func:`body_for`)."""
     payload = _payload(now, ticket, rule, message, to)
-    rows = [_row(now, name, t, payload) for name, t in cfg.notify.targets.items() if not t.rules or rule in t.rules]
+    rows = [_row(now, name, cfg.notify.targets[name], payload) for name in reached(cfg.notify, rule)]
     st.notifications.enqueue(rows)
     return len(rows)
+
+
+def unreached_reason(cfg: Config, rule: str) -> str | None:
+    """Why an escalation of ``rule`` reaches no one, in the current language, or None when a target
+    takes it (``core.config.sweep.reached`` decides)."""
+    if reached(cfg.notify, rule):
+        return None
+    if not cfg.notify.targets:
+        return _("no notification target configured")
+    return _("no notification target takes {rule}").format(rule=label("rule", rule.split("@", 1)[0], cfg))
 
 
 # -- delivery ---------------------------------------------------------------------------
@@ -166,17 +177,31 @@ def send_test(env: Env, target: str, sleep: Callable[[float], None] = time.sleep
     if target not in targets:
         known = ", ".join(sorted(targets)) or _("none; add [notify.targets.NAME] with a url to config.toml")
         raise BadInput(_("no notify target {target!r} (configured: {known})").format(target=target, known=known))
+    row = _test_one(env, target, sleep)
+    if row["status"] != "sent":
+        raise Refused(_("test notification #{id} to {target} not delivered: {error}").format(
+            id=row["id"], target=target, error=row["last_error"]))
+    return row
+
+
+def send_tests(env: Env, sleep: Callable[[float], None] = time.sleep) -> list[NotificationPublic]:
+    """A test notification to every configured target, in config order, each sent now (see
+    :func:`send_test`); each row says ``sent`` or ``failed`` and why. Raises BadInput when no target is
+    configured: then nothing can be told at all."""
+    if not env.config.notify.targets:
+        raise BadInput(_("no notification target configured; add [notify.targets.NAME] with a `url` to config.toml"))
+    return [_test_one(env, name, sleep) for name in env.config.notify.targets]
+
+
+def _test_one(env: Env, target: str, sleep: Callable[[float], None]) -> NotificationPublic:
+    """Queue and send one test to a configured ``target``; a failed test is marked failed, never retried."""
     now = env.now
     payload = _payload(now, None, "test", _("test notification to {target} from {actor}").format(target=target, actor=env.actor), [])
     st = env.store
     with st.transaction():
-        nid = st.notifications.enqueue_one(_row(now, target, targets[target], payload))
+        nid = st.notifications.enqueue_one(_row(now, target, env.config.notify.targets[target], payload))
     report = deliver(env, now, force=True, sleep=sleep, ids=[nid])
     if not report["sent"]:
         with st.transaction():
             st.notifications.mark_failed(nid)
-    row = _public(st.notifications.row(nid))
-    if row["status"] != "sent":
-        raise Refused(_("test notification #{id} to {target} not delivered: {error}").format(
-            id=nid, target=target, error=row["last_error"]))
-    return row
+    return _public(st.notifications.row(nid))

@@ -38,6 +38,7 @@ from typing import Any
 from ticketctl.core import sweep as rules
 from ticketctl.core import workflow
 from ticketctl.core.config import Config
+from ticketctl.core.config.sweep import reached
 from ticketctl.core.message import render
 from ticketctl.core.model import Ticket, iso
 from ticketctl.services import notify
@@ -101,13 +102,28 @@ def _write(env: Env, st: Store, tickets: list[Ticket], actions: list[rules.Actio
             a = replace(a, key=key)
         else:
             assert a.key is not None
-            drafts.setdefault(a.key, []).extend(a.drafts)
+            drafts.setdefault(a.key, []).extend(_with_notified(cfg, a))
         if not (team and any(typ == "ticket.escalated" for typ, _p in a.drafts)):
             queued += notify.enqueue(st, cfg, now, a.key, a.base_rule, a.message, list(a.to))
         done.append(a)
     for key, ds in drafts.items():
         commit(env, st, by_key[key], key, ds)
     return done, queued
+
+
+def _with_notified(cfg: Config, a: rules.Action) -> list[workflow.Draft]:
+    """The action's events, an escalation's payload gaining ``notified``: the targets it was sent to as the
+    sweep ran (``[]``: no one was told; events written before this key have none and read as before)."""
+    names = reached(cfg.notify, a.rule)
+    return [(typ, {**p, "notified": names} if typ == "ticket.escalated" else p) for typ, p in a.drafts]
+
+
+def _public(cfg: Config, a: rules.Action) -> dict[str, Any]:
+    """One action as ``sweep --json`` shows it: ``notified`` names the targets that take it, ``unreached``
+    the recipients no target tells (all of ``to`` when ``notified`` is empty, else none)."""
+    names = reached(cfg.notify, a.rule)
+    return {"key": a.key, "rule": a.rule, "to": list(a.to), "message": a.message, "notified": names,
+            "unreached": [] if names else list(a.to)}
 
 
 def _number_batches(st: Store, actions: list[rules.Action]) -> list[rules.Action]:
@@ -141,7 +157,8 @@ def sweep(env: Env, dry_run: bool = False) -> dict[str, Any]:
     """Escalate, ask and group what needs it now (see ``core.sweep``); with
     ``dry_run`` report the same without writing. Returns the ``sweep --json``
     view: ``at``, ``dry_run``, ``actions`` (each ``message`` a ``Message``:
-    English in JSON, ``render`` it for people), ``more`` (the run hit
+    English in JSON, ``render`` it for people; ``notified``: the targets that take it, ``unreached``: its
+    recipients when none does), ``more`` (the run hit
     ``sweep.max_tickets``: the next run goes on), ``breached`` (open tickets past
     an SLA clock now) and ``notifications``: ``queued`` (rows this run added
     to the outbox; in a dry run, would add) plus, after a real run, the
@@ -149,7 +166,7 @@ def sweep(env: Env, dry_run: bool = False) -> dict[str, Any]:
     cfg, st, now = env.config, env.store, env.now
     with _no_gc():
         actions, breached, queued, more = _run(env, st, cfg, now, dry_run)
-        public = [{"key": a.key, "rule": a.rule, "to": list(a.to), "message": a.message} for a in actions]
+        public = [_public(cfg, a) for a in actions]
         del actions
     notes: dict[str, Any] = {"queued": queued}
     deliver = getattr(notify, "deliver", None)
@@ -166,7 +183,7 @@ def _run(env: Env, st: Store, cfg: Config, now: datetime, dry_run: bool
     if dry_run:
         found, pool, more = candidates(st, cfg, now)
         actions = _number_batches(st, rules.plan(found, now, cfg, [t for t in found if t.key in pool], st.delegations()))
-        queued = sum(1 for a in actions for t in cfg.notify.targets.values() if not t.rules or a.base_rule in t.rules)
+        queued = sum(len(reached(cfg.notify, a.rule)) for a in actions)
         return actions, breach_counts(st, cfg, now), queued, more
     with st.transaction():
         found, pool, more = candidates(st, cfg, now)

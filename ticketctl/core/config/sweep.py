@@ -47,6 +47,15 @@ class NotifyConfig:
     give_up_after: int = doc("Tries in all before a notification is marked failed.", 20)
 
 
+def reached(notify: NotifyConfig, rule: str) -> list[str]:
+    """Whom an escalation of ``rule`` (``stall@...`` or ``stall``) reaches: the names of the configured targets
+    that take it, in config order. A target is a channel (a webhook), not a person: an escalation's recipients (roles,
+    people) are told only through these, so an empty list means no one is told. The one place that decides it
+    (the outbox queues for exactly these, ``sweep`` and the timeline mark the rest)."""
+    base = rule.split("@", 1)[0]
+    return [name for name, t in notify.targets.items() if not t.rules or base in t.rules]
+
+
 def check_sweep(sw: SweepConfig) -> None:
     """Raise ValueError naming the first ``sweep.*`` key that is wrong."""
     for k in ("silent_after", "silent_sla_left", "stall_after", "batch_window"):
