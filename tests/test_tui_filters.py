@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from textual.pilot import Pilot
+from test_tui import settle
 from textual.widgets import Input
 
 from ticketctl import i18n
@@ -72,18 +72,6 @@ COUNTED: dict[str, Callable[[dict[str, Any]], bool]] = {
 
 def expected(listed: list[dict[str, Any]], name: str, also: Callable[[dict[str, Any]], bool] = lambda t: True) -> set[str]:
     return {t["key"] for t in listed if COUNTED[name](t) and also(t)}
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    app = pilot.app
-    assert isinstance(app, Dashboard)
-    for _ in range(200):
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if app.seq >= 0 and not app.polling and not any(w.is_running for w in app.workers):
-            return
-    raise AssertionError("the dashboard never settled")
 
 
 def shown(app: Dashboard) -> set[str]:

@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from rich.cells import cell_len
-from textual.pilot import Pilot
+from test_tui import settle
 
 from ticketctl import i18n
 from ticketctl.tui.app import Dashboard
@@ -43,31 +43,20 @@ def screen_text(app: Any) -> str:
     return "\n".join(out)
 
 
-async def _settle(pilot: Pilot[Any]) -> None:
-    app = pilot.app
-    for _ in range(200):
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if app.seq >= 0 and not app.polling and not any(w.is_running for w in app.workers):
-            return
-    raise AssertionError("the dashboard never settled")
-
-
 async def _capture(desk: Any, keys: dict[str, str]) -> list[tuple[str, str]]:
     shots: list[tuple[str, str]] = []
     app = Dashboard(lambda: desk.env(), poll_s=0.1)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot)
+        await settle(pilot)
 
         async def shot(name: str, *press: str, back: tuple[str, ...] = ("escape",)) -> None:
             await pilot.press(*press)
-            await _settle(pilot)
+            await settle(pilot)
             await pilot.pause(0.05)
             shots.append((name, screen_text(app)))
             if back:
                 await pilot.press(*back)
-                await _settle(pilot)
+                await settle(pilot)
 
         shots.append(("backlog", screen_text(app)))
         listed = app.backlog.keys(0, len(app.backlog.ranks))
