@@ -210,7 +210,8 @@ def run(home: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int
 @pytest.mark.parametrize(("argv", "keys"), [
     (["aging"], ["at", "total", "statuses", "buckets", "by_status"]),
     (["blocked"], ["at", "reasons", "total_s"]),
-    (["trend", "--days", "7"], ["at", "days", "timezone", "series", "opened", "closed"]),
+    (["trend", "--days", "7"], ["at", "days", "timezone", "reason", "series", "opened", "closed", "blocked"]),
+    (["dwell"], ["at", "threshold_h", "depts"]),
 ])
 def test_json_views(home: Path, capsys: pytest.CaptureFixture[str], argv: list[str], keys: list[str]) -> None:
     code, out, err = run(home, capsys, "report", *argv, "--json")
@@ -228,8 +229,15 @@ def test_terminal_views(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     t = report.trend(env, 5)
     lines = out.splitlines()
     assert code == 0 and f"{t['opened']} opened" in lines[0] and f"{t['closed']} closed" in lines[0]
-    assert [ln.split()[0] for ln in lines[3:]] == [s["day"] for s in t["series"]]
-    assert all(ln.split()[-1] == str(s["closed"]) for ln, s in zip(lines[3:], t["series"], strict=True))
+    assert lines[3].split()[:2] == ["blocked:", "awaiting_parts"] and lines[3].split()[-3:-1] == [str(t['blocked']), "ticket" if t['blocked'] == 1 else "tickets"]
+    assert [ln.split()[0] for ln in lines[4:]] == [s["day"] for s in t["series"]]
+    assert all(ln.split()[-2:] == [str(s["closed"]), str(s["blocked"])] for ln, s in zip(lines[4:], t["series"], strict=True))
+    code, out, _ = run(home, capsys, "report", "dwell")
+    d = report.dwell(env)
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == f"average wait in status per department at {NOW} (threshold 2 h)"
+    assert [(ln.split()[0], ln.split()[-4], ln.split()[-2]) for ln in lines[1:]] == [
+        (x["dept"], f"{x['avg_wait_h']:.2f}", str(x["open"])) for x in d["depts"]]
 
 
 def test_daily_command(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
