@@ -142,6 +142,27 @@ def test_trend_agrees_with_a_python_count_in_local_days(home: Path) -> None:
     assert r["timezone"] == "America/New_York" and r["closed"] > 0
 
 
+@pytest.mark.parametrize("reason", ["awaiting_parts", "awaiting_customer"])
+def test_trend_blocked_agrees_with_the_event_log_in_local_days(home: Path, reason: str) -> None:
+    """The second way: every ``ticket.blocked`` event for the reason, read with sqlite3, put in its
+    local day; a ticket counts once a day."""
+    import sqlite3
+
+    env = make_env(home)
+    r = report.trend(env, 20, reason)
+    tz = ZoneInfo("America/New_York")
+    db = sqlite3.connect(env.home.store_file)
+    per_day: dict[str, set[str]] = {}
+    for key, at, payload in db.execute("SELECT ticket, at, payload FROM events WHERE type = 'ticket.blocked'"):
+        if json.loads(payload)["reason"] == reason:
+            per_day.setdefault(parse_time(at).astimezone(tz).date().isoformat(), set()).add(key)
+    db.close()
+    days = [s["day"] for s in r["series"]]
+    assert r["reason"] == reason and "2026-03-08" in days
+    assert [s["blocked"] for s in r["series"]] == [len(per_day.get(d, ())) for d in days]
+    assert r["blocked"] == sum(s["blocked"] for s in r["series"]) > 0
+
+
 def test_trend_bounds_are_local_midnights(home: Path) -> None:
     b = report.day_bounds(make_env(home), 6)
     assert b[0] == "2026-03-07T05:00:00Z" and b[1] == "2026-03-08T05:00:00Z" and b[2] == "2026-03-09T04:00:00Z"
