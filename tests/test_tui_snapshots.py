@@ -114,3 +114,16 @@ def test_main_screen_in_chinese(snap_compare: Any, tmp_path: Path, chinese: None
 def test_blocked_board_in_chinese(snap_compare: Any, tmp_path: Path, chinese: None) -> None:
     app = Dashboard(build_zh_store(tmp_path), poll_s=0.1)
     assert snap_compare(app, terminal_size=(160, 50), run_before=shot("B"))
+
+
+def test_trends_screen(snap_compare: Any, tmp_path: Path) -> None:
+    """Dwell per department against 2 h, the day's opened / closed / blocked for parts, and the
+    technicians on time (ana resolved one in time, TST-3 blocked for parts today)."""
+    from ticketctl.services import tickets
+
+    make = build_store(tmp_path)
+    env = make()
+    tickets.resolve(env, "TST-6", "valve replaced")
+    env.close()
+    app = Dashboard(make, poll_s=0.1)
+    assert snap_compare(app, terminal_size=SIZE, run_before=shot("T"))

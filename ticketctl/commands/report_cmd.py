@@ -337,7 +337,7 @@ def dwell(
         over = d["avg_wait_h"] > r["threshold_h"]
         bar = "█" * round(d["avg_wait_h"] / top * width) if top else ""
         c.print(escape(ljust(d["dept"], name_w)) + f"  [{'bold red' if over else 'green'}]{bar:<{width}}[/]"
-                f" {d['avg_wait_h']:>7.2f} h  " + _("{n} open").format(n=d["open"]))
+                " " + _("{hours} h").format(hours=f"{d['avg_wait_h']:>7.2f}") + "  " + _("{n} open").format(n=d["open"]))
 
 
 @app.command(epilog="Example: ticketctl report daily --xlsx /srv/reports/daily.xlsx")

@@ -39,7 +39,7 @@ LAST = kpi.DEFAULT_LAST
 TRENDS_HINT = N_("escape back   r next block reason   ? help")
 #: the flow picture's rows: (the trend's key, label, colour)
 FLOW = (("opened", N_("opened"), "cyan"), ("closed", N_("closed"), "green"), ("blocked", N_("blocked"), "magenta"))
-BAR = 36
+BAR = 30
 NAME = 18
 
 
@@ -63,7 +63,7 @@ def dwell_text(d: dict[str, Any]) -> Text:
     """One line per department: name, bar (red past the threshold, whose place
     ``│`` marks, ``┃`` within a bar), the mean hours and the open tickets."""
     threshold = d["threshold_h"]
-    out = Text()
+    out = Text(no_wrap=True, overflow="ellipsis")
     if not d["depts"]:
         return out.append(_("no open tickets"), "dim")
     top = max([x["avg_wait_h"] for x in d["depts"]] + [threshold * 2])
@@ -89,7 +89,7 @@ def dwell_text(d: dict[str, Any]) -> Text:
 def on_time_text(techs: dict[str, dict[str, Any]]) -> Text:
     """One line per technician, worst first (the service's order): name, bar
     of the percent on time, percent and ``on time/resolved``."""
-    out = Text()
+    out = Text(no_wrap=True, overflow="ellipsis")
     if not techs:
         return out.append(_("no technician has resolved a ticket yet"), "dim")
     style = {"excellent": "bold green", "ok": "green", "watch": "yellow", "warning": "bold red"}
