@@ -250,7 +250,8 @@ def test_terminal_views(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     t = report.trend(env, 5)
     lines = out.splitlines()
     assert code == 0 and f"{t['opened']} opened" in lines[0] and f"{t['closed']} closed" in lines[0]
-    assert lines[3].split()[:2] == ["blocked:", "awaiting_parts"] and lines[3].split()[-3:-1] == [str(t['blocked']), "ticket" if t['blocked'] == 1 else "tickets"]
+    stopped = [str(t["blocked"]), "ticket" if t["blocked"] == 1 else "tickets"]
+    assert lines[3].split()[:2] == ["blocked:", "awaiting_parts"] and lines[3].split()[-3:-1] == stopped
     assert [ln.split()[0] for ln in lines[4:]] == [s["day"] for s in t["series"]]
     assert all(ln.split()[-2:] == [str(s["closed"]), str(s["blocked"])] for ln, s in zip(lines[4:], t["series"], strict=True))
     code, out, _ = run(home, capsys, "report", "dwell")

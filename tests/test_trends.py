@@ -124,6 +124,10 @@ def test_a_bad_reason_is_refused_naming_the_known_ones(blocks: Path) -> None:
 
 @pytest.fixture
 def resolved(tmp_path: Path) -> Path:
+    return build_resolved(tmp_path)
+
+
+def build_resolved(tmp_path: Path) -> Path:
     """ana resolves three urgent tickets (2 business hours each): on time, late,
     on time, in that order; bob one late; cyd resolves none."""
     for name in ("ana", "bob", "cyd"):
@@ -138,6 +142,22 @@ def resolved(tmp_path: Path) -> Path:
         do(tmp_path, opened, tickets.start, key, user=who)
         do(tmp_path, done, tickets.resolve, key, user=who)
     return tmp_path
+
+
+def build_history(home: Path) -> Path:
+    """The trends screen's snapshot store: ``build_resolved``'s technicians and
+    resolutions, blocks for parts on two days, and open tickets waiting in three
+    departments: d1 and d3 over the 2 h line, d2 under it (since 15:00)."""
+    build_resolved(home)
+    waiting = [new(home, "2026-03-05T09:00:00Z") for _ in range(2)]
+    do(home, "2026-03-05T15:00:00Z", tickets.create, {"title": "t", "type": "repair", "dept": "d2", "product": "p"})
+    do(home, "2026-03-05T09:10:00Z", tickets.assign, waiting[0], "cyd")
+    do(home, "2026-03-05T11:00:00Z", tickets.block, waiting[0], "awaiting_parts", {})
+    old = str(do(home, "2026-03-03T09:00:00Z", tickets.create, {"title": "t", "type": "repair", "dept": "d3", "product": "p"})["key"])
+    do(home, "2026-03-03T09:10:00Z", tickets.assign, old, "cyd")
+    do(home, "2026-03-03T10:00:00Z", tickets.block, old, "awaiting_parts", {})
+    do(home, "2026-03-03T12:00:00Z", tickets.unblock, old)
+    return home
 
 
 def test_on_time_over_the_last_resolved_tickets(resolved: Path) -> None:

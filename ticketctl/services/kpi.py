@@ -257,13 +257,11 @@ def on_time(env: Env, end: datetime | None = None, last: int = DEFAULT_LAST) -> 
     if last < 1:
         raise BadInput(_("--last must be 1 or more"))
     cfg = env.config
-    rows = []
-    for name, n, met in env.store.kpi.on_time(iso(end or env.now), last):
-        pct = round(100.0 * met / n, 1)
-        rows.append((name, {"resolved": n, "on_time": met, "on_time_pct": pct,
-                            "band": band(pct, cfg.kpi.sla_attainment, "sla_attainment" in KPI_LOWER_IS_BETTER)}))
-    rows.sort(key=lambda r: (r[1]["on_time_pct"], -r[1]["resolved"], r[0]))
-    return dict(rows)
+    rows = [(round(100.0 * met / n, 1), -n, name, met) for name, n, met in env.store.kpi.on_time(iso(end or env.now), last)]
+    rows.sort()
+    return {name: {"resolved": -neg, "on_time": met, "on_time_pct": pct,
+                   "band": band(pct, cfg.kpi.sla_attainment, "sla_attainment" in KPI_LOWER_IS_BETTER)}
+            for pct, neg, name, met in rows}
 
 
 def kpis(env: Env, start: datetime | None = None, end: datetime | None = None, by: str | None = None,
