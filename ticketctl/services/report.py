@@ -17,8 +17,10 @@ The other three read the projections (the tickets table), never replay events:
   twice for it counts once, its time summed), and the mean is per ticket.
 * trend: tickets opened (``created_at``) and closed (``closed_at``, as the
   projection holds it now: a reopened ticket is not closed) per day, days in
-  the business calendar's time zone; ``write_trend_xlsx`` puts the days in a
-  sheet with a line chart beside them.
+  the business calendar's time zone, and the tickets that became blocked for a
+  reason each day (a ``blocked`` span joined to its ``ticket.blocked`` event,
+  ``store.reports.Reports.blocks_per_minute``); ``write_trend_xlsx`` puts the
+  days in a sheet with a line chart of the three beside them.
 * dwell: per department, how long its open tickets have waited in their
   status (since ``status_since``), on average, against a threshold (2 hours).
 """
