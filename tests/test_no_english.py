@@ -25,9 +25,9 @@ from ticketctl.commands.index import COMMANDS
 
 CLI = ("build", "list", "mine", "show", "similar", "assign --explain", "tech list", "kb list", "kb search", "kb show",
        "approval list", "config show", "locate", "store check", "dispatch auto", "report brief", "report heatmap",
-       "report kpi", "report aging", "report blocked", "report trend", "report daily", "report qa", "notify list",
+       "report kpi", "report aging", "report blocked", "report trend", "report dwell", "report daily", "report qa", "notify list",
        "sync status", "sweep", "cert verify", "refusals")
-TUI = ("backlog", "ticket", "blocked board", "approvals board", "rejected changes", "help", "assign dialog",
+TUI = ("backlog", "ticket", "blocked board", "approvals board", "rejected changes", "trends", "help", "assign dialog",
        "block dialog", "dispatch dialog", "heat map axes", "command palette")
 WEB = ("web form", "web form refused", "web form answer", "web form status", "kb list", "kb search",
        "kb search nothing", "kb article", "kb not found", "confirm form", "confirm refused", "confirm thanks", "confirm used",

@@ -142,6 +142,27 @@ def test_trend_agrees_with_a_python_count_in_local_days(home: Path) -> None:
     assert r["timezone"] == "America/New_York" and r["closed"] > 0
 
 
+@pytest.mark.parametrize("reason", ["awaiting_parts", "awaiting_customer"])
+def test_trend_blocked_agrees_with_the_event_log_in_local_days(home: Path, reason: str) -> None:
+    """The second way: every ``ticket.blocked`` event for the reason, read with sqlite3, put in its
+    local day; a ticket counts once a day."""
+    import sqlite3
+
+    env = make_env(home)
+    r = report.trend(env, 20, reason)
+    tz = ZoneInfo("America/New_York")
+    db = sqlite3.connect(env.home.store_file)
+    per_day: dict[str, set[str]] = {}
+    for key, at, payload in db.execute("SELECT ticket, at, payload FROM events WHERE type = 'ticket.blocked'"):
+        if json.loads(payload)["reason"] == reason:
+            per_day.setdefault(parse_time(at).astimezone(tz).date().isoformat(), set()).add(key)
+    db.close()
+    days = [s["day"] for s in r["series"]]
+    assert r["reason"] == reason and "2026-03-08" in days
+    assert [s["blocked"] for s in r["series"]] == [len(per_day.get(d, ())) for d in days]
+    assert r["blocked"] == sum(s["blocked"] for s in r["series"]) > 0
+
+
 def test_trend_bounds_are_local_midnights(home: Path) -> None:
     b = report.day_bounds(make_env(home), 6)
     assert b[0] == "2026-03-07T05:00:00Z" and b[1] == "2026-03-08T05:00:00Z" and b[2] == "2026-03-09T04:00:00Z"
@@ -210,7 +231,8 @@ def run(home: Path, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int
 @pytest.mark.parametrize(("argv", "keys"), [
     (["aging"], ["at", "total", "statuses", "buckets", "by_status"]),
     (["blocked"], ["at", "reasons", "total_s"]),
-    (["trend", "--days", "7"], ["at", "days", "timezone", "series", "opened", "closed"]),
+    (["trend", "--days", "7"], ["at", "days", "timezone", "reason", "series", "opened", "closed", "blocked"]),
+    (["dwell"], ["at", "threshold_h", "depts"]),
 ])
 def test_json_views(home: Path, capsys: pytest.CaptureFixture[str], argv: list[str], keys: list[str]) -> None:
     code, out, err = run(home, capsys, "report", *argv, "--json")
@@ -228,8 +250,16 @@ def test_terminal_views(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     t = report.trend(env, 5)
     lines = out.splitlines()
     assert code == 0 and f"{t['opened']} opened" in lines[0] and f"{t['closed']} closed" in lines[0]
-    assert [ln.split()[0] for ln in lines[3:]] == [s["day"] for s in t["series"]]
-    assert all(ln.split()[-1] == str(s["closed"]) for ln, s in zip(lines[3:], t["series"], strict=True))
+    stopped = [str(t["blocked"]), "ticket" if t["blocked"] == 1 else "tickets"]
+    assert lines[3].split()[:2] == ["blocked:", "awaiting_parts"] and lines[3].split()[-3:-1] == stopped
+    assert [ln.split()[0] for ln in lines[4:]] == [s["day"] for s in t["series"]]
+    assert all(ln.split()[-2:] == [str(s["closed"]), str(s["blocked"])] for ln, s in zip(lines[4:], t["series"], strict=True))
+    code, out, _ = run(home, capsys, "report", "dwell")
+    d = report.dwell(env)
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == f"average wait in status per department at {NOW} (threshold 2 h)"
+    assert [(ln.split()[0], ln.split()[-4], ln.split()[-2]) for ln in lines[1:]] == [
+        (x["dept"], f"{x['avg_wait_h']:.2f}", str(x["open"])) for x in d["depts"]]
 
 
 def test_daily_command(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

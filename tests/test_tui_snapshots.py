@@ -15,6 +15,7 @@ from test_tui_zh import build_zh_store
 from textual.pilot import Pilot
 
 from ticketctl.tui.app import Dashboard
+from ticketctl.tui.trends import TrendsScreen
 
 SIZE = (160, 40)
 
@@ -114,3 +115,19 @@ def test_main_screen_in_chinese(snap_compare: Any, tmp_path: Path, chinese: None
 def test_blocked_board_in_chinese(snap_compare: Any, tmp_path: Path, chinese: None) -> None:
     app = Dashboard(build_zh_store(tmp_path), poll_s=0.1)
     assert snap_compare(app, terminal_size=(160, 50), run_before=shot("B"))
+
+
+def test_trends_screen(snap_compare: Any, tmp_path: Path) -> None:
+    """Dwell per department against 2 h (two over it, red), the days' opened / closed / blocked for
+    parts, and the technicians on time, worst first (``test_trends.build_history``)."""
+    from test_trends import NOW, build_history, env_at
+
+    home = build_history(tmp_path)
+    app = Dashboard(lambda: env_at(home, NOW), poll_s=0.1)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await shot("T")(pilot)
+        await pilot.pause(0.1)  # the sparklines and the widgets that grew draw on the next frame
+        assert isinstance(app.screen, TrendsScreen) and app.screen.data is not None
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -130,6 +130,7 @@ def test_trend_xlsx_charts_the_days_json_gives(home: Path, tmp_path: Path, capsy
     code, out, _ = run(home, capsys, "report", "trend", "--days", "14", "--json")
     want = json.loads(out)["series"]
     assert code == 0 and sum(d["opened"] for d in want) > 0 and sum(d["closed"] for d in want) > 0
+    assert sum(d["blocked"] for d in want) > 0
 
     charts = charts_by_sheet(path)
     assert list(charts) == ["trend"] and len(charts["trend"]) == 1
@@ -140,9 +141,12 @@ def test_trend_xlsx_charts_the_days_json_gives(home: Path, tmp_path: Path, capsy
     assert [(s["tx"], s["cat"], s["val"]) for s in chart["series"]] == [
         ("'trend'!B1", "'trend'!$A$2:$A$15", "'trend'!$B$2:$B$15"),
         ("'trend'!C1", "'trend'!$A$2:$A$15", "'trend'!$C$2:$C$15"),
+        ("'trend'!D1", "'trend'!$A$2:$A$15", "'trend'!$D$2:$D$15"),
     ]
-    s_opened, s_closed = chart["series"]
+    s_opened, s_closed, s_blocked = chart["series"]
     assert cells(path, s_opened["tx"]) == ["opened"] and cells(path, s_closed["tx"]) == ["closed"]
+    assert cells(path, s_blocked["tx"]) == ["blocked: awaiting_parts"]
+    assert cells(path, s_blocked["val"]) == [d["blocked"] for d in want]
     assert cells(path, s_opened["cat"]) == [d["day"] for d in want]
     assert cells(path, s_opened["val"]) == [d["opened"] for d in want]
     assert cells(path, s_closed["val"]) == [d["closed"] for d in want]
@@ -155,8 +159,22 @@ def test_trend_xlsx_in_chinese_and_a_bad_folder(home: Path, tmp_path: Path, caps
     ((sheet, (chart,)),) = charts_by_sheet(path).items()
     assert sheet == "趋势" and "每日" in chart["title"] and chart["axes"] == ["日期", "工单数"]
     assert chart["series"][0]["val"] == "'趋势'!$B$2:$B$4" and cells(path, chart["series"][0]["tx"]) == ["新建"]
+    assert chart["series"][2]["val"] == "'趋势'!$D$2:$D$4" and "备件" in cells(path, chart["series"][2]["tx"])[0]
     code, _, err = run(home, capsys, "report", "trend", "--xlsx", str(tmp_path / "nope" / "t.xlsx"))
     assert code == 2 and err.startswith("ticketctl: error: --xlsx") and not (tmp_path / "nope").exists()
+
+
+def test_trend_xlsx_charts_another_reason(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--reason picks the third series: its header names the reason, its cells are --json's days."""
+    path = tmp_path / "trend.xlsx"
+    code, _, _ = run(home, capsys, "report", "trend", "--days", "20", "--reason", "awaiting_customer", "--xlsx", str(path))
+    code2, out, _ = run(home, capsys, "report", "trend", "--days", "20", "--reason", "awaiting_customer", "--json")
+    r = json.loads(out)
+    assert (code, code2) == (0, 0) and r["reason"] == "awaiting_customer" and r["blocked"] > 0
+    ((chart,),) = charts_by_sheet(path).values()
+    third = chart["series"][2]
+    assert third["val"] == "'trend'!$D$2:$D$21" and cells(path, third["tx"]) == ["blocked: awaiting_customer"]
+    assert cells(path, third["val"]) == [d["blocked"] for d in r["series"]]
 
 
 # -- daily ----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The dashboard's screens as text, driven by Textual Pilot at 160x50: the
 backlog, a ticket, the blocked board, the approvals board, the rejected
-changes, help, the assign, block and dispatch dialogs, the heat map's other
+changes, the trends, help, the assign, block and dispatch dialogs, the heat map's other
 axes, the command palette. Each is what the terminal shows (the composited
 screen, as Textual's own screenshot renders it), as plain text."""
 
@@ -66,6 +66,7 @@ async def _capture(desk: Any, keys: dict[str, str]) -> list[tuple[str, str]]:
         await shot("blocked board", "B")
         await shot("approvals board", "A")
         await shot("rejected changes", "R")
+        await shot("trends", "T")
         await shot("help", "question_mark")
         await shot("assign dialog", "a")
         await shot("block dialog", "b")

@@ -154,7 +154,8 @@ READS: tuple[tuple[str, ...], ...] = (
     ("list",), ("list", "--all"), ("list", "--status", "blocked"), ("mine",), ("tech", "list"),
     ("kb", "list"), ("kb", "search", "漏水"), ("approval", "list"), ("config", "show"), ("locate",),
     ("store", "check"), ("dispatch", "auto", "--dry-run"), ("report", "brief"), ("report", "heatmap"),
-    ("report", "kpi"), ("report", "kpi", "--by", "dept"), ("report", "aging"), ("report", "blocked"),
+    ("report", "kpi"), ("report", "kpi", "--by", "dept"), ("report", "kpi", "--by", "assignee"), ("report", "aging"),
+    ("report", "blocked"), ("report", "dwell"),
     ("report", "trend", "--days", "7"), ("report", "brief", "--md"), ("notify", "list"), ("sync", "status"),
     ("sweep", "--dry-run"),
 )

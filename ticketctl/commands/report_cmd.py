@@ -113,23 +113,33 @@ def _write_csv(path: Path, hm: dict[str, Any]) -> None:
 class By(StrEnum):
     dept = "dept"
     channel = "channel"
+    assignee = "assignee"
 
 
-@app.command(epilog="Example: ticketctl report kpi --from 2026-02-01 --to 2026-03-01 --by dept --json")
+@app.command(epilog="Example: ticketctl report kpi --from 2026-02-01 --to 2026-03-01 --by dept --json\n\n"
+             "Example: ticketctl report kpi --by assignee --last 30 --json")
 def kpi(
     from_: Annotated[str | None, typer.Option("--from", help="Window start (ISO-8601, inclusive); default: 30 days before --to.")] = None,
     to: Annotated[str | None, typer.Option("--to", help="End of the window (ISO-8601, exclusive); default: now.")] = None,
-    by: Annotated[By | None, typer.Option("--by", help="Also per department (the one holding each ticket now), or per channel"
-                                          " (how each came in: alert, email, web, phone, ...).")] = None,
+    by: Annotated[By | None, typer.Option("--by", help="Also per department (the one holding each ticket now), per channel"
+                                          " (how each came in: alert, email, web, phone, ...), or per technician (assignee:"
+                                          " the on-time rate of their last --last resolved tickets up to --to).")] = None,
+    last: Annotated[int | None, typer.Option("--last", min=1, max=10000, help="With --by assignee: how many of each"
+                                             " technician's latest resolved tickets the on-time rate is over (default 30).")] = None,
     json: Json = False,
 ) -> None:
     """KPIs of the tickets created in a window, each flagged excellent / ok / watch / warning against the bands in
     the config ([kpi]): first response, resolution time, first-time fix, transfers, evidence, SLA attainment, CSAT.
     Then approval time per tier (approvals.rules): requests, pending, approved, rejected, and the hours from
-    request to decision, in business hours (nights, weekends and holidays do not count) and wall hours."""
+    request to decision, in business hours (nights, weekends and holidays do not count) and wall hours.
+    With --by assignee, per technician: of their last 30 resolved tickets (whenever created), how many were
+    resolved within their resolution SLA (as SLA attainment counts them), worst first."""
     from ticketctl.services import kpi as kpis
 
-    r = kpis.kpis(env(), moment("--from", from_), moment("--to", to), by.value if by else None)
+    if last is not None and by is not By.assignee:
+        raise BadInput(_("--last goes with --by assignee"))
+    r = kpis.kpis(env(), moment("--from", from_), moment("--to", to), by.value if by else None,
+                  kpis.DEFAULT_LAST if last is None else last)
     if json:
         emit_json(r)
     else:
@@ -165,6 +175,9 @@ def _print_kpis(r: dict[str, Any]) -> None:
             t3.add_row(tier, *("-" if a[k] is None else f"{a[k]:g}" for k in APPROVAL_COLUMNS.values()))
         c.print(t3)
     group = next(iter(r["by"]), None)
+    if group == "assignee":
+        _print_on_time(r["by"][group], r["last"], r["to"])
+        return
     depts = r["by"].get(group) if group else None
     if depts:
         names = list(r["kpis"])
@@ -178,6 +191,23 @@ def _print_kpis(r: dict[str, Any]) -> None:
             name = (label("channel", d, env().config) if group == "channel" else d) or "-"
             t2.add_row(name, str(g["tickets"]), *(_value(g["kpis"][n], unit=False) for n in names))
         c.print(t2)
+
+
+def _print_on_time(techs: dict[str, dict[str, Any]], last: int, to: str) -> None:
+    from rich.table import Table
+
+    c = console()
+    title = _("on time per technician: of their last {last} resolved tickets up to {to}, worst first").format(last=last, to=to)
+    if not techs:
+        c.print(title + "  " + _("(no technician resolved a ticket)"))
+        return
+    table = Table(box=None, header_style="bold", pad_edge=False, title=title, title_justify="left")
+    for col in (_("technician"), _("resolved"), _("on time"), _("on time %")):
+        table.add_column(col, justify="left" if col == _("technician") else "right")
+    for name, t in techs.items():
+        pct = f"{t['on_time_pct']:g}%"
+        table.add_row(name, str(t["resolved"]), str(t["on_time"]), f"[{BAND_STYLE[t['band']]}]{pct}[/]" if t["band"] else pct)
+    c.print(table)
 
 
 @app.command(epilog="Example: ticketctl report aging --json")
@@ -234,19 +264,23 @@ def _spark(values: list[int], top: int) -> str:
     return "".join(SPARKS[min(int(v / top * (len(SPARKS) - 1) + 0.5), len(SPARKS) - 1)] if top else SPARKS[0] for v in values)
 
 
-@app.command(epilog="Example: ticketctl report trend --days 14 --xlsx trend.xlsx")
+@app.command(epilog="Example: ticketctl report trend --days 14 --reason awaiting_customer --xlsx trend.xlsx")
 def trend(
     days: Annotated[int, typer.Option("--days", min=1, max=3660, help="Days to show, today included.")] = 30,
+    reason: Annotated[str, typer.Option("--reason", help="The block reason whose work stoppages are counted per day"
+                                        " (any of the config's reasons).")] = report.DEFAULT_BLOCK_REASON,
     xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Write the days and a line chart of them to this XLSX"
                                               " (replaced atomically; its folder must exist).")] = None,
     json: Json = False,
 ) -> None:
-    """Tickets opened vs closed per day (days in the business calendar's time zone), drawn as bars."""
+    """Tickets opened vs closed per day (days in the business calendar's time zone), and the tickets that became
+    blocked for a reason (--reason, default awaiting_parts: work stopped for missing parts) each day, drawn as bars."""
     if xlsx is not None:
         output_file("--xlsx", xlsx)  # before any work: a typo in a folder is refused, not created
-    r = report.trend(env(), days)
+    e = env()
+    r = report.trend(e, days, reason)
     if xlsx is not None:
-        report.write_trend_xlsx(xlsx, r)
+        report.write_trend_xlsx(xlsx, r, e.config)
     if json:
         emit_json(r)
         return
@@ -255,7 +289,7 @@ def trend(
               file=sys.stderr)
         return
     series = r["series"]
-    top = max([max(d["opened"], d["closed"]) for d in series] + [0])
+    top = max([max(d["opened"], d["closed"], d["blocked"]) for d in series] + [0])
     width = 30
     c = console()
     c.print(ngettext("[bold]opened vs closed[/], {days} day to {at} ({timezone}): [cyan]{opened} opened[/], [green]{closed} closed[/],"
@@ -265,10 +299,45 @@ def trend(
         days=r["days"], at=r["at"], timezone=r["timezone"], opened=r["opened"], closed=r["closed"], net=f"{r['opened'] - r['closed']:+d}"))
     c.print("  " + _("opened") + f" [cyan]{_spark([d['opened'] for d in series], top)}[/]")
     c.print("  " + _("closed") + f" [green]{_spark([d['closed'] for d in series], top)}[/]")
+    why = label("reason", r["reason"], e.config)
+    c.print("  " + _("blocked: {reason}").format(reason=why) + f" [magenta]{_spark([d['blocked'] for d in series], top)}[/]  "
+            + ngettext("{n} ticket stopped", "{n} tickets stopped", r["blocked"]).format(n=r["blocked"]))
     for d in series:
         o = round(d["opened"] / top * width) if top else 0
         k = round(d["closed"] / top * width) if top else 0
-        c.print(f"{d['day']}  [cyan]{'█' * o:<{width}}[/] {d['opened']:>6}  [green]{'█' * k:<{width}}[/] {d['closed']:>6}")
+        c.print(f"{d['day']}  [cyan]{'█' * o:<{width}}[/] {d['opened']:>6}  [green]{'█' * k:<{width}}[/] {d['closed']:>6}"
+                f"  [magenta]{d['blocked']:>4}[/]")
+
+
+@app.command(epilog="Example: ticketctl report dwell --json")
+def dwell(
+    at: Annotated[str | None, typer.Option("--at", help="As of this moment (ISO-8601); default: now.")] = None,
+    json: Json = False,
+) -> None:
+    """Per department, how long its open tickets have waited in their status on average, against the 2 h threshold
+    (the dashboard's trends screen and the daily workbook draw the same figures)."""
+    r = report.dwell(env(), moment("--at", at))
+    if json:
+        emit_json(r)
+        return
+    from rich.markup import escape
+
+    from ticketctl.cells import cells, ljust
+
+    c = console()
+    c.print(_("[bold]average wait in status per department[/] at {at} (threshold {hours:g} h)").format(
+        at=r["at"], hours=r["threshold_h"]))
+    if not r["depts"]:
+        c.print(_("no open tickets"))
+        return
+    top = max([d["avg_wait_h"] for d in r["depts"]] + [r["threshold_h"]])
+    width = 40
+    name_w = max(cells(d["dept"]) for d in r["depts"])
+    for d in r["depts"]:
+        over = d["avg_wait_h"] > r["threshold_h"]
+        bar = "█" * round(d["avg_wait_h"] / top * width) if top else ""
+        c.print(escape(ljust(d["dept"], name_w)) + f"  [{'bold red' if over else 'green'}]{bar:<{width}}[/]"
+                " " + _("{hours} h").format(hours=f"{d['avg_wait_h']:>7.2f}") + "  " + _("{n} open").format(n=d["open"]))
 
 
 @app.command(epilog="Example: ticketctl report daily --xlsx /srv/reports/daily.xlsx")

@@ -239,28 +239,58 @@ def _approvals(env: Env, w: dict[str, str], access: str) -> dict[str, dict[str, 
     return out
 
 
-def kpis(env: Env, start: datetime | None = None, end: datetime | None = None, by: str | None = None) -> dict[str, Any]:
+#: how many of a technician's latest resolved tickets their on-time rate is over (``report kpi --by assignee --last``)
+DEFAULT_LAST = 30
+
+
+def on_time(env: Env, end: datetime | None = None, last: int = DEFAULT_LAST) -> dict[str, dict[str, Any]]:
+    """Per technician, of their last ``last`` resolved tickets (by
+    ``resolved_at``, before ``end``, default now; whenever they were created):
+    how many were resolved within their resolution SLA, by the rule of
+    ``sla_attainment`` (``resolve_left_s >= 0``, over tickets with a clock),
+    and the percent, banded as ``sla_attainment`` is. Tickets as the
+    projection holds them now: a reopened ticket counts once resolved again.
+
+    Returns ``{name: {"resolved", "on_time", "on_time_pct", "band"}}``, worst
+    first (lowest percent, then most resolved, then by name). Raises BadInput
+    for ``last`` < 1."""
+    if last < 1:
+        raise BadInput(_("--last must be 1 or more"))
+    cfg = env.config
+    rows = [(round(100.0 * met / n, 1), -n, name, met) for name, n, met in env.store.kpi.on_time(iso(end or env.now), last)]
+    rows.sort()
+    return {name: {"resolved": -neg, "on_time": met, "on_time_pct": pct,
+                   "band": band(pct, cfg.kpi.sla_attainment, "sla_attainment" in KPI_LOWER_IS_BETTER)}
+            for pct, neg, name, met in rows}
+
+
+def kpis(env: Env, start: datetime | None = None, end: datetime | None = None, by: str | None = None,
+         last: int = DEFAULT_LAST) -> dict[str, Any]:
     """The KPI report of the tickets created in ``[start, end)`` (default: the
     last 30 days to now); with ``by="dept"`` (or ``"channel"``), the same per
-    department (per channel: how the tickets came in).
+    department (per channel: how the tickets came in); with ``by="assignee"``,
+    per technician the on-time rate of their last ``last`` resolved tickets up
+    to ``end`` (:func:`on_time`; not limited to the window's tickets).
 
     Returns ``{"from", "to", "tickets", "kpis": {name: {"value", "unit", "band",
     "n", "basis"}}, "by": {}, "approvals": {tier: {figure: value}}}`` (the
     figures :data:`APPROVAL_FIGURES`); grouped, ``"by": {"dept": {name:
-    {"tickets", "kpis"}}}``. Raises BadInput for an empty window or an unknown grouping."""
-    if by not in (None, "dept", "channel"):
-        raise BadInput(_("--by {by!r}: use dept or channel").format(by=by))
+    {"tickets", "kpis"}}}``; per technician, ``"by": {"assignee": {name:
+    {"resolved", "on_time", "on_time_pct", "band"}}}`` worst first, and
+    ``"last"``. Raises BadInput for an empty window or an unknown grouping."""
+    if by not in (None, "dept", "channel", "assignee"):
+        raise BadInput(_("--by {by!r}: use dept, channel or assignee").format(by=by))
     start, end = window(env, start, end)
     cfg = env.config
-    group = by or ""
+    group = by if by in ("dept", "channel") else ""
     w = {"from": iso(start), "to": iso(end)}
     n_window, access = _access(env, w)
     groups = _counts(env, w, group, access) if n_window else {}
-    last = max((g["last_resolved"] for g in groups.values() if g["last_resolved"]), default=None)
+    latest = max((g["last_resolved"] for g in groups.values() if g["last_resolved"]), default=None)
     for g in groups.values():
         g["ftf_ok"] = g["ftf_nocustomer"] or 0
-    if last is not None:
-        horizon = iso(parse_time(last) + timedelta(seconds=cfg.wall(cfg.kpi.repeat_window)))
+    if latest is not None:
+        horizon = iso(parse_time(latest) + timedelta(seconds=cfg.wall(cfg.kpi.repeat_window)))
         for k, n in _first_time_fixes(env, w, group, horizon, access).items():
             groups[k]["ftf_ok"] += n
     if n_window:
@@ -268,7 +298,10 @@ def kpis(env: Env, start: datetime | None = None, end: datetime | None = None, b
             groups[k]["transfers"] = n
     total = _total(groups)
     out: dict[str, Any] = {"from": w["from"], "to": w["to"], "tickets": n_window, "kpis": _kpis(cfg, total), "by": {}}
-    if by:
+    if by == "assignee":
+        out["by"] = {by: on_time(env, end, last)}
+        out["last"] = last
+    elif by:
         out["by"] = {by: {d: {"tickets": g["tickets"], "kpis": _kpis(cfg, g)} for d, g in sorted(groups.items())}}
     out["approvals"] = _approvals(env, w, access)  # an empty window: an index lookup finding nothing
     return out

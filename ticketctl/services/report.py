@@ -17,8 +17,10 @@ The other three read the projections (the tickets table), never replay events:
   twice for it counts once, its time summed), and the mean is per ticket.
 * trend: tickets opened (``created_at``) and closed (``closed_at``, as the
   projection holds it now: a reopened ticket is not closed) per day, days in
-  the business calendar's time zone; ``write_trend_xlsx`` puts the days in a
-  sheet with a line chart beside them.
+  the business calendar's time zone, and the tickets that became blocked for a
+  reason each day (a ``blocked`` span joined to its ``ticket.blocked`` event,
+  ``store.reports.Reports.blocks_per_minute``); ``write_trend_xlsx`` puts the
+  days in a sheet with a line chart of the three beside them.
 * dwell: per department, how long its open tickets have waited in their
   status (since ``status_since``), on average, against a threshold (2 hours).
 """
@@ -31,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ticketctl.cells import paren
+from ticketctl.core.config.base import check_known
 from ticketctl.core.labels import HasLabels, label
 from ticketctl.core.model import OPEN_STATUSES, iso, parse_time
 from ticketctl.errors import BadInput
@@ -158,14 +161,24 @@ def blocked(env: Env) -> dict[str, Any]:
     return {"at": now, "reasons": reasons, "total_s": sum(r["total_s"] for r in reasons)}
 
 
-def trend(env: Env, days: int = 30) -> dict[str, Any]:
-    """Tickets opened and closed per day over the last ``days`` days, today included.
+#: the block reason ``trend`` counts by default: work stopped for missing parts
+DEFAULT_BLOCK_REASON = "awaiting_parts"
+
+
+def trend(env: Env, days: int = 30, reason: str = DEFAULT_BLOCK_REASON) -> dict[str, Any]:
+    """Tickets opened and closed per day over the last ``days`` days, today
+    included, and the tickets that became blocked for ``reason`` each day.
 
     Days run midnight to midnight in the business calendar's time zone.
-    Returns ``{"at", "days", "timezone", "series": [{"day", "opened", "closed"}],
-    "opened", "closed"}``."""
+    ``blocked`` counts a ticket once a day however often it was blocked for
+    the reason that day (from the store's history: every block, also those
+    since ended); the total adds the days up. Returns ``{"at", "days",
+    "timezone", "reason", "series": [{"day", "opened", "closed", "blocked"}],
+    "opened", "closed", "blocked"}``. Raises BadInput for ``days`` < 1 or a
+    reason the config does not list (the message lists those it does)."""
     if days < 1:
         raise BadInput(_("--days must be 1 or more"))
+    check_known("reason", reason, env.config.reasons)
     now = env.now
     bounds = day_bounds(env, days)
     dates = [parse_time(b).astimezone(env.config.business_calendar.tz).date() for b in bounds[:-1]]
@@ -174,11 +187,20 @@ def trend(env: Env, days: int = 30) -> dict[str, Any]:
     # by the minute (every time zone's offset is whole minutes), then into local days
     for column, counts in (("created_at", opened), ("closed_at", closed)):
         for minute, n in env.store.reports.per_minute(column, bounds[0], bounds[-1]):
-            i = bisect.bisect_right(bounds, minute + ":00Z") - 1
-            counts[i] += n
-    series = [{"day": dates[i].isoformat(), "opened": opened[i], "closed": closed[i]} for i in range(days)]
-    return {"at": iso(now), "days": days, "timezone": env.config.calendar.timezone, "series": series, "opened": sum(opened),
-            "closed": sum(closed)}
+            counts[_day_index(bounds, minute)] += n
+    stopped: list[set[str]] = [set() for _i in range(days)]
+    for minute, key in env.store.reports.blocks_per_minute(reason, bounds[0], bounds[-1]):
+        stopped[_day_index(bounds, minute)].add(key)
+    blocked_n = [len(s) for s in stopped]
+    series = [{"day": dates[i].isoformat(), "opened": opened[i], "closed": closed[i], "blocked": blocked_n[i]}
+              for i in range(days)]
+    return {"at": iso(now), "days": days, "timezone": env.config.calendar.timezone, "reason": reason, "series": series,
+            "opened": sum(opened), "closed": sum(closed), "blocked": sum(blocked_n)}
+
+
+def _day_index(bounds: list[str], minute: str) -> int:
+    """Which day of ``bounds`` (``day_bounds``) the minute ``YYYY-MM-DDTHH:MM`` (UTC) falls in."""
+    return bisect.bisect_right(bounds, minute + ":00Z") - 1
 
 
 def day_bounds(env: Env, days: int) -> list[str]:
@@ -210,9 +232,10 @@ def dwell(env: Env, at: datetime | None = None) -> dict[str, Any]:
 TREND_SHEET = N_("trend")
 
 
-def write_trend_xlsx(path: Path, r: dict[str, Any]) -> None:
+def write_trend_xlsx(path: Path, r: dict[str, Any], cfg: HasLabels | None = None) -> None:
     """The trend ``r`` (``trend()``) as a workbook, written atomically: one row a
-    day (day, opened, closed) and a line chart of both beside the table."""
+    day (day, opened, closed, blocked for the reason) and a line chart of the
+    three beside the table (its series reference the columns' cells)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -223,12 +246,12 @@ def write_trend_xlsx(path: Path, r: dict[str, Any]) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = _(TREND_SHEET)
-    ws.append([_("day"), _("opened"), _("closed")])
+    ws.append([_("day"), _("opened"), _("closed"), _("blocked: {reason}").format(reason=label("reason", r["reason"], cfg))])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for d in r["series"]:
-        ws.append([d["day"], d["opened"], d["closed"]])
+        ws.append([d["day"], d["opened"], d["closed"], d["blocked"]])
     fit_columns(ws, {"A": 12})
     line_chart(ws, title=_("Opened vs closed per day ({timezone})").format(timezone=r["timezone"]), x_title=_("day"),
-               y_title=_("tickets"), cat_col=1, val_cols=(2, 3), header_row=1, last_row=ws.max_row, anchor=beside(ws, 3))
+               y_title=_("tickets"), cat_col=1, val_cols=(2, 3, 4), header_row=1, last_row=ws.max_row, anchor=beside(ws, 4))
     atomic_write(path, save(wb))

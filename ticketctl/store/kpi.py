@@ -144,3 +144,18 @@ class Kpi(Part):
             FROM tickets {access} CROSS JOIN json_each(tickets.approvals) AS r
             WHERE created_at >= :from AND created_at < :to AND approvals != '[]'"""
         yield from self.db.execute(sql, w)
+
+    def on_time(self, end: str, last: int) -> list[tuple[str, int, int]]:
+        """Per technician: (assignee, how many of their last ``last`` tickets
+        resolved before ``end`` with a resolution clock, of them resolved with
+        time left), by name. "Last" by ``resolved_at`` (then key), newest first;
+        one sort of the resolved tickets (window function ``row_number``)."""
+        sql = """
+            SELECT assignee, count(*), sum(resolve_left_s >= 0) FROM (
+                SELECT assignee, resolve_left_s,
+                       row_number() OVER (PARTITION BY assignee ORDER BY resolved_at DESC, key DESC) AS n
+                FROM tickets
+                WHERE assignee IS NOT NULL AND resolved_at IS NOT NULL AND resolved_at < :end AND resolve_left_s IS NOT NULL
+            )
+            WHERE n <= :last GROUP BY assignee ORDER BY assignee"""
+        return [(a, int(n), int(met)) for a, n, met in self.db.execute(sql, {"end": end, "last": last})]

@@ -112,6 +112,22 @@ class Reports(Part):
             f"SELECT substr({column}, 1, 16), count(*) FROM tickets WHERE {column} >= :start AND {column} < :end GROUP BY 1",
             {"start": start, "end": end}).fetchall()
 
+    def blocks_per_minute(self, reason: str, start: str, end: str) -> list[tuple[str, str]]:
+        """(minute ``YYYY-MM-DDTHH:MM``, ticket) of each time a ticket became
+        blocked for ``reason`` in ``[start, end)``, without repeats.
+
+        A block opens a span whose status is ``blocked`` at the block's time
+        (``core.workflow.fold``): the spans started in the window are found
+        through ``spans_open`` (by ``from_at``), and each one's reason in the
+        ``ticket.blocked`` event of that ticket at that moment (``events_ticket``).
+        A span opened while blocked (a transfer) has no such event and is not a block."""
+        return self.db.execute(
+            "SELECT DISTINCT substr(s.from_at, 1, 16), s.ticket FROM spans AS s"
+            " JOIN events AS e ON e.ticket = s.ticket AND e.at = s.from_at"
+            f" WHERE s.from_at >= :start AND s.from_at < :end AND s.status = 'blocked' AND s.{OPEN_SQL}"
+            " AND e.type = 'ticket.blocked' AND json_extract(e.payload, '$.reason') = :reason",
+            {"start": start, "end": end, "reason": reason}).fetchall()
+
     # -- the heat map -----------------------------------------------------------------------
 
     def heat(self, by: Sequence[str], cut: str, at: str | None = None) -> list[tuple[Any, ...]]:

@@ -29,6 +29,7 @@ from ticketctl.tui.dialogs import AssignDialog, BlockDialog, DispatchDialog, For
 from ticketctl.tui.live import FILTER_HELP, FIRST_ROWS, Apply, LiveApp, similar_docs, sync_state, waiting_approvals
 from ticketctl.tui.panels import GROUPINGS, HeatMap, map_cells
 from ticketctl.tui.screens import ApprovalsScreen, BlockedScreen, DetailScreen, RejectedScreen, blocked_view
+from ticketctl.tui.trends import TrendsScreen
 from ticketctl.tui.words import shown
 
 #: (key, action, footer label, description): the bindings, the command palette and the help screen
@@ -45,6 +46,8 @@ ACTIONS: tuple[tuple[str, str, str, str], ...] = (
     ("t", "heat_axes", N_("heat axes"), N_("heat map axes: dept x product, dept x fault, product x fault")),
     ("B", "blocked", N_("blocked"), N_("blocked board: by reason, longest blocked first")),
     ("A", "approvals", N_("approvals"), N_("approvals board: steps waiting for a decision, their age and who holds them")),
+    ("T", "trends", N_("trends"), N_("trends: wait per department against 2 h, opened, closed and blocked per day,"
+                                   " technicians on time over their last 30")),
     ("R", "rejected", N_("rejected"), N_("changes the sync server rejected, with its reasons: r retries one, x discards it")),
     ("S", "sync_now", N_("sync now"), N_("sync now: push this store's changes, pull the team's")),
     ("?", "help", N_("help"), N_("help: every key")),
@@ -62,7 +65,7 @@ COUNT_KEYS = (("1", "open", N_("show every open ticket (the header's open count)
               ("3", "at_risk", N_("filter to the tickets at risk (sla:at_risk), as the header counts them")),
               ("4", "breached", N_("filter to the tickets past their SLA (sla:breached), as the header counts them")),
               ("5", "blocked", N_("filter to the blocked tickets (status:blocked), as the header counts them")))
-KEY_NAMES = {"/": "slash", "?": "question_mark", "A": "A,shift+a", "B": "B,shift+b", "R": "R,shift+r", "S": "S,shift+s"}
+KEY_NAMES = {"/": "slash", "?": "question_mark", "A": "A,shift+a", "B": "B,shift+b", "R": "R,shift+r", "S": "S,shift+s", "T": "T,shift+t"}
 TICKET_ACTIONS = ("assign", "block", "unblock", "start", "resolve", "note", "escalate")
 #: Textual's own command palette entries (``App.get_system_commands``), for the catalog: shown through ``_``
 TEXTUAL_COMMANDS = (N_("Theme"), N_("Change the current theme"), N_("Quit"), N_("Quit the application as soon as possible"),
@@ -109,11 +112,12 @@ class Dashboard(LiveApp):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Dialogs own the keyboard: no ticket action fires from under one."""
         if isinstance(self.screen, ModalScreen) and action in (*TICKET_ACTIONS, "dispatch", "search", "heat_axes",
-                                                                  "blocked", "approvals", "rejected", "sync_now", "help",
+                                                                  "blocked", "approvals", "rejected", "trends", "sync_now", "help",
                                                                   "clear_filter", "count", "quit"):
             return False
-        if isinstance(self.screen, RejectedScreen) and action in (*TICKET_ACTIONS, "dispatch", "search", "heat_axes"):
-            return False  # no ticket under the cursor there: r and x are the screen's own
+        if isinstance(self.screen, (RejectedScreen, TrendsScreen)) and action in (*TICKET_ACTIONS, "dispatch", "search",
+                                                                                  "heat_axes"):
+            return False  # no ticket under the cursor there: r (and x) are the screen's own
         if action == "count" and self.screen is not self.screen_stack[0]:
             return False  # the backlog is not on screen
         return True
@@ -323,6 +327,15 @@ class Dashboard(LiveApp):
                     screen.show(pending, day_s)
             return apply
         self.background(work)
+
+    def action_trends(self) -> None:
+        """The trends screen; its figures read in a worker, again for each reason ``r`` picks and on each poll."""
+        if any(isinstance(s, TrendsScreen) for s in self.screen_stack):
+            return
+        screen = TrendsScreen(list(self.reasons), self.config)
+        screen.on_reason = lambda reason: self.read_trends(screen)
+        self.push_screen(screen)
+        self.read_trends(screen)
 
     def action_rejected(self) -> None:
         if any(isinstance(s, RejectedScreen) for s in self.screen_stack):

@@ -8,8 +8,8 @@ with ``call_from_thread``. Input is never blocked by the database.
 Live: twice a second a worker asks for the newest event ``seq`` (one index
 lookup). When it moved, only what the new events touched is read again: the
 sort keys and rows of those tickets, the heat-map cells they are or were in,
-the header's counts, the technicians' loads, and (while it is open) the
-approvals board, whatever the events were. A change from another shell,
+the header's counts, the technicians' loads, and (while they are open) the
+approvals board and the trends screen, whatever the events were. A change from another shell,
 from cron or from sync shows within a second, with no key pressed. On a
 store set up for sync the same poll reads the outbox (pending and rejected
 changes) and the time of the last sync for the header.
@@ -45,6 +45,8 @@ from ticketctl.services.env import Env
 from ticketctl.tui.backlog import BacklogView
 from ticketctl.tui.panels import HeatMap, TechLoad, axis, map_cells
 from ticketctl.tui.screens import ApprovalsScreen, BlockedScreen, DetailScreen, RejectedScreen
+from ticketctl.tui.trends import TrendsScreen
+from ticketctl.tui.trends import read as trends_data
 
 #: what a worker hands back to run on the UI thread
 Apply = Callable[[], object]
@@ -207,6 +209,7 @@ class LiveApp(App[None]):
         heat = self.heat
         by, flt, first = heat.by, self.filter, self.seq < 0
         board_open = self.approvals_open()
+        trends_reason = self.trends_reason()
 
         def work(env: Env) -> Apply:
             seq = dashboard.last_seq(env)
@@ -217,6 +220,7 @@ class LiveApp(App[None]):
             cells = map_cells(heatmap.heatmap(env, by))
             reasons = {k: (v.label or k, list(v.fields)) for k, v in env.config.reasons.items()}
             waiting = waiting_approvals(env) if board_open else None
+            trends = trends_data(env, trends_reason) if trends_reason else None
             cfg = env.config
 
             def apply() -> None:
@@ -227,7 +231,7 @@ class LiveApp(App[None]):
                 heat.show(by, cells)
                 self.load.show(team, resort=True)
                 self.show_filter()
-                self.refresh_open_screens(None, waiting=waiting)
+                self.refresh_open_screens(None, waiting=waiting, trends=trends)
                 # 100k sort keys live as long as the ranking: keep the collector from walking them on every
                 # collection (a full collection mid-keypress costs tens of ms); they are freed by refcount as ever
                 gc.freeze()
@@ -318,6 +322,7 @@ class LiveApp(App[None]):
         blocked = self.blocked_rank if any(isinstance(s, BlockedScreen) for s in self.screen_stack) else None
         detail = [s.key for s in self.screen_stack if isinstance(s, DetailScreen)]
         board_open = self.approvals_open()
+        trends_reason = self.trends_reason()
         if self.clock_runs and time.monotonic() - self.ranked_at > RERANK_S:
             self.polling = False
             self.reload()
@@ -342,6 +347,7 @@ class LiveApp(App[None]):
             shows = {k: tickets.show(env, k) for k in detail if k in ch.tickets}
             summary = dashboard.blocked_summary(env) if blocked is not None else None
             waiting = waiting_approvals(env) if board_open else None  # a decision, a delegation, a request: any event
+            trends = trends_data(env, trends_reason) if trends_reason else None  # any event may move a figure
 
             def apply() -> None:
                 if master is not self.master:  # a reload read everything meanwhile
@@ -360,7 +366,7 @@ class LiveApp(App[None]):
                 if team is not None:
                     self.load.show(team)
                 self.show_filter()
-                self.refresh_open_screens(shows, summary, waiting)
+                self.refresh_open_screens(shows, summary, waiting, trends)
                 self._poll_done(sync)
             return apply
 
@@ -382,9 +388,25 @@ class LiveApp(App[None]):
     def approvals_open(self) -> bool:
         return any(isinstance(s, ApprovalsScreen) for s in self.screen_stack)
 
+    def trends_reason(self) -> str | None:
+        """The block reason the open trends screen shows (None: it is not open)."""
+        return next((s.reason for s in self.screen_stack if isinstance(s, TrendsScreen)), None)
+
+    def read_trends(self, screen: TrendsScreen) -> None:
+        """The trends screen's figures for its reason now, read in the worker (one read transaction)."""
+        reason = screen.reason
+
+        def work(env: Env) -> Apply:
+            data = trends_data(env, reason)
+            return lambda: screen.show(data)
+        self.background(work, snapshot=True)
+
     def refresh_open_screens(self, shows: dict[str, dict[str, Any]] | None, summary: list[dict[str, Any]] | None = None,
-                             waiting: tuple[list[dict[str, Any]], int] | None = None) -> None:
+                             waiting: tuple[list[dict[str, Any]], int] | None = None,
+                             trends: dict[str, Any] | None = None) -> None:
         for s in self.screen_stack:
+            if isinstance(s, TrendsScreen) and trends is not None:
+                s.show(trends)
             if isinstance(s, ApprovalsScreen) and waiting is not None:
                 s.show(*waiting)
             if isinstance(s, DetailScreen) and shows and s.key in shows:
