@@ -43,7 +43,7 @@ ACTIONS: tuple[tuple[str, str, str, str], ...] = (
     ("d", "dispatch", N_("dispatch all"), N_("dispatch the whole backlog, after a preview")),
     ("/", "search", N_("filter"), FILTER_HELP),
     ("t", "heat_axes", N_("heat axes"), N_("heat map axes: dept x product, dept x fault, product x fault")),
-    ("p", "panels", N_("panels"), N_("show or hide the heat map and the technicians' load (hidden on a terminal under 120x35 until shown)")),
+    ("p", "panels", N_("panels"), N_("show or hide the heat map and the technicians' load (hidden under 120x35 until shown)")),
     ("B", "blocked", N_("blocked"), N_("blocked board: by reason, longest blocked first")),
     ("A", "approvals", N_("approvals"), N_("approvals board: steps waiting for a decision, their age and who holds them")),
     ("R", "rejected", N_("rejected"), N_("changes the sync server rejected, with its reasons: r retries one, x discards it")),

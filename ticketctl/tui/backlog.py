@@ -204,7 +204,7 @@ class BacklogView(ScrollView, can_focus=True):
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {"backlog--header", "backlog--cursor"}
     DEFAULT_CSS = """
-    BacklogView { background: $surface; }
+    BacklogView { background: $surface; overflow-x: hidden; }
     BacklogView > .backlog--header { text-style: bold; color: $text-accent; }
     BacklogView > .backlog--cursor { background: $primary 40%; }
     BacklogView:focus > .backlog--cursor { background: $primary; }
@@ -317,7 +317,7 @@ class BacklogView(ScrollView, can_focus=True):
             self.measure(self.cache.values(), fresh=True)
 
     def _resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self.ranks) + 1)
+        self.virtual_size = Size(self.line_width, len(self.ranks) + 1)
 
     def _want(self, first: int, last: int) -> None:
         """Ask for the rows of the viewport and some ahead that are not cached."""
@@ -332,7 +332,15 @@ class BacklogView(ScrollView, can_focus=True):
 
     @property
     def page_height(self) -> int:
-        return max(self.size.height - 1, 1)
+        """The rows on screen (under the header line)."""
+        return max(self.scrollable_content_region.height - 1, 1)
+
+    @property
+    def line_width(self) -> int:
+        """The cells of a line: the widget's width less the scrollbar's, once a
+        long backlog has one (drawn at ``size.width``, the last column would be
+        under the scrollbar, and a horizontal one would take the last row)."""
+        return self.scrollable_content_region.width
 
     def watch_cursor(self, value: int) -> None:
         self._follow()
@@ -408,7 +416,7 @@ class BacklogView(ScrollView, can_focus=True):
         return segs
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.line_width
         widths = self.widths(width)
         base = self.rich_style
         if y == 0:
