@@ -28,6 +28,7 @@ from ticketctl.services.env import Env
 from ticketctl.tui.app import ACTIONS, Dashboard, hint
 from ticketctl.tui.backlog import COLUMNS, LEAST_TITLE, MIN_TITLE, BacklogView, _fit, widths
 from ticketctl.tui.dialogs import HelpDialog
+from ticketctl.tui.live import Counts
 
 pytestmark = pytest.mark.anyio
 #: the columns a row never loses, by their (English) titles
@@ -287,7 +288,7 @@ async def test_at_80x24_the_key_line_and_the_header_counts_are_whole(tmp_path: P
         await pilot.pause(0.3)
         await settle(pilot)
         lines = screen_lines(app)
-        assert lines[0].strip() == "open 6   unassigned 4   at risk 0   breached 0   blocked 1"
+        assert lines[0].strip() == "open 6  unassigned 4  at risk 0  breached 0  blocked 1"  # two spaces apart when narrow
         assert lines[1].strip().startswith("sync: 13 pending  2 rejected (R)")  # a line of its own
         keys = lines[-1].split()
         assert keys[:4] == ["?", "help", "q", "quit"] and all(k in keys for k, *_r in ACTIONS), lines[-1]
@@ -298,9 +299,13 @@ async def test_at_80x24_the_key_line_and_the_header_counts_are_whole(tmp_path: P
         await pilot.press("2")  # a header count's key still filters to what it counts
         await settle(pilot)
         assert app.filter.text() == "assignee:-" and len(app.backlog.ranks) == 4
+        app.show_counts({"open": 100_000, "unassigned": 67_000, "at_risk": 2_900, "breached": 22_500, "blocked": 5_700})
+        await pilot.pause()
+        assert screen_lines(app)[0] == " open 100,000  unassigned 67,000  at risk 2,900  breached 22,500  blocked 5,700"  # whole
         await pilot.resize_terminal(160, 24)
         await settle(pilot)
         assert top.region.height == 1 and app.screen_stack[0].query_one("#title").display
+        assert "open 100,000   unassigned 67,000   at risk" in screen_lines(app)[0]
 
 
 async def test_at_80x24_help_lists_every_key_and_p_is_in_the_command_palette(tmp_path: Path) -> None:
@@ -325,3 +330,19 @@ async def test_at_80x24_help_lists_every_key_and_p_is_in_the_command_palette(tmp
         await pilot.press("escape")
         commands = {c.title: c.help for c in app.get_system_commands(app.screen)}
         assert "(key p)" in commands["Panels"]
+
+
+async def test_at_80x24_a_click_on_a_counts_first_or_last_cell_filters_to_it(tmp_path: Path) -> None:
+    """The narrow header pads its counts by a cell: a click lands on the count it is drawn over."""
+    app = Dashboard(build_store(tmp_path), poll_s=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        bar = app.query_one("#counts", Counts)
+        assert bar.styles.padding.left == 1
+        for start, end, name in bar.spans:
+            for cell in (start, end - 1):
+                await pilot.press("1")
+                await settle(pilot)
+                await pilot.click("#counts", offset=(cell + 1, 0))
+                await settle(pilot)
+                assert app.filter == dashboard.COUNT_FILTERS[name], (name, cell)

@@ -74,8 +74,9 @@ class Counts(Static):
     spans: list[tuple[int, int, str]] = []
 
     async def on_click(self, event: Any) -> None:
+        at = event.get_content_offset(self)  # the text's cell (a narrow header pads it by one)
         for start, end, name in self.spans:
-            if start <= event.x < end:
+            if at is not None and start <= at.x < end:
                 await self.app.run_action(f"count({name!r})")
 
 
@@ -136,6 +137,9 @@ class LiveApp(App[None]):
         #: the panels shown (True) or hidden (False) by ``p``; None: as the terminal's size has them (:meth:`lay_out`)
         self.panels: bool | None = None
         self.hint_text = ""
+        #: under 120 columns (:meth:`lay_out`); the header's counts as last read, shown again when that changes
+        self.narrow = False
+        self.counts: dict[str, int] | None = None
         self.clock_runs = "TICKETCTL_NOW" not in make_env().environ
 
     # -- layout -------------------------------------------------------------------
@@ -192,7 +196,12 @@ class LiveApp(App[None]):
         main = self.main_widget("#main", Horizontal)
         main.set_class(not shown, "-hidden")
         main.set_class(shown and width < BESIDE, "-stacked")
-        self.main_widget("#top", Horizontal).set_class(width < STACKED[0], "-narrow")
+        narrow = width < STACKED[0]
+        self.main_widget("#top", Horizontal).set_class(narrow, "-narrow")
+        if narrow != self.narrow:
+            self.narrow = narrow
+            if self.counts is not None:
+                self.show_counts(self.counts)
         hint = self.key_hint(width - 2)  # the line's padding
         if hint.plain != self.hint_text:
             self.hint_text = hint.plain
@@ -472,13 +481,18 @@ class LiveApp(App[None]):
                 s.show(self.rejected)
 
     def show_counts(self, c: dict[str, int]) -> None:
+        """The header's counts; two spaces apart on a narrow terminal (under
+        120 columns), where ``open 100,000  unassigned 67,000 ... blocked 5,700``
+        just fits 80."""
+        self.counts = c
+        gap = "  " if self.narrow else "   "
         text = Text()
         spans = []
         for label, name, style in COUNTS:
             start = text.cell_len
             text.append(f"{_(label)} ").append(f"{c[name]:,}", style)
             spans.append((start, text.cell_len, name))
-            text.append("   ")
+            text.append(gap)
         bar = self.main_widget("#counts", Counts)
         bar.spans = spans
         bar.update(text)
