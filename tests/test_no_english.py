@@ -28,7 +28,7 @@ CLI = ("build", "list", "mine", "show", "similar", "assign --explain", "tech lis
        "report kpi", "report aging", "report blocked", "report trend", "report dwell", "report daily", "report qa", "notify list",
        "sync status", "sweep", "cert verify", "refusals")
 TUI = ("backlog", "ticket", "blocked board", "approvals board", "rejected changes", "trends", "help", "assign dialog",
-       "block dialog", "dispatch dialog", "heat map axes", "command palette")
+       "block dialog", "dispatch dialog", "heat map axes", "command palette", "small terminal", "small terminal with panels")
 WEB = ("web form", "web form refused", "web form answer", "web form status", "kb list", "kb search",
        "kb search nothing", "kb article", "kb not found", "confirm form", "confirm refused", "confirm thanks", "confirm used",
        "confirm unknown", "certificate verdict", "certificate refused")

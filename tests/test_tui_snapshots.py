@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from test_cjk_layout import build_cjk_store
 from test_tui import REJECTED, build_approvals_store, build_store, set_up_sync, settle, to_key
+from test_tui_layout import build_busy_store
 from test_tui_zh import build_zh_store
 from textual.pilot import Pilot
 
@@ -131,3 +132,23 @@ def test_trends_screen(snap_compare: Any, tmp_path: Path) -> None:
         assert isinstance(app.screen, TrendsScreen) and app.screen.data is not None
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (160, 50), (220, 60)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_main_screen_at_each_size(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> None:
+    """Thirty tickets, more than 80x24 shows: under 120x35 the backlog alone,
+    key, priority, status, assignee and SLA on every row (product, then dept,
+    leave first); from 160 columns the heat map and the load beside it."""
+    app = Dashboard(build_busy_store(tmp_path), poll_s=0.1)
+    assert snap_compare(app, terminal_size=size, run_before=shot())
+
+
+def test_main_screen_at_80x24_with_the_panels_shown(snap_compare: Any, tmp_path: Path) -> None:
+    """``p`` on a small terminal: the heat map and the load below the backlog, side by side."""
+    app = Dashboard(build_busy_store(tmp_path), poll_s=0.1)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=shot("p"))
+
+
+def test_main_screen_in_chinese_at_80x24(snap_compare: Any, tmp_path: Path, chinese: None) -> None:
+    app = Dashboard(build_zh_store(tmp_path), poll_s=0.1)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=shot())

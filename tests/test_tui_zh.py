@@ -111,11 +111,14 @@ def check_chinese(lines: list[str], where: str) -> None:
 
 
 def column_texts(view: BacklogView, key: str) -> dict[str, str]:
-    """What each column of ``key``'s line shows, by the column's (English) title, spaces stripped."""
+    """What each column of ``key``'s line shows, by the column's (English) title, spaces stripped;
+    a column the line has no room for (0 cells, ``Column.drop``) is not in it."""
     line = view.render_line(view.keys(0, len(view.ranks)).index(key) + 1)
     widths = view.widths(view.size.width)
     out, at = {}, 0
     for col, w in zip(view.columns, widths, strict=True):
+        if not w:
+            continue
         out[col.title] = cell_slice(line.text, at, w).rstrip()
         at += w + 1
     assert at <= view.size.width, "the last column is cropped at the panel's edge"

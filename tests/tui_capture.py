@@ -1,7 +1,8 @@
 """The dashboard's screens as text, driven by Textual Pilot at 160x50: the
 backlog, a ticket, the blocked board, the approvals board, the rejected
 changes, the trends, help, the assign, block and dispatch dialogs, the heat map's other
-axes, the command palette. Each is what the terminal shows (the composited
+axes, the command palette; then the backlog at 80x24, alone and with the
+panels (``p``). Each is what the terminal shows (the composited
 screen, as Textual's own screenshot renders it), as plain text."""
 
 from __future__ import annotations
@@ -73,6 +74,9 @@ async def _capture(desk: Any, keys: dict[str, str]) -> list[tuple[str, str]]:
         await shot("dispatch dialog", "d", back=("n",))
         await shot("heat map axes", "t", back=())
         await shot("command palette", "ctrl+p")
+        await pilot.resize_terminal(80, 24)  # the backlog alone, then with the panels below it (``p``)
+        await shot("small terminal", back=())
+        await shot("small terminal with panels", "p", back=())
         await pilot.press("q")
     return shots
 

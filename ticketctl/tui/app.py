@@ -44,6 +44,7 @@ ACTIONS: tuple[tuple[str, str, str, str], ...] = (
     ("d", "dispatch", N_("dispatch all"), N_("dispatch the whole backlog, after a preview")),
     ("/", "search", N_("filter"), FILTER_HELP),
     ("t", "heat_axes", N_("heat axes"), N_("heat map axes: dept x product, dept x fault, product x fault")),
+    ("p", "panels", N_("panels"), N_("show or hide the heat map and the technicians' load (hidden under 120x35 until shown)")),
     ("B", "blocked", N_("blocked"), N_("blocked board: by reason, longest blocked first")),
     ("A", "approvals", N_("approvals"), N_("approvals board: steps waiting for a decision, their age and who holds them")),
     ("T", "trends", N_("trends"), N_("trends: wait per department against 2 h, opened, closed and blocked per day,"
@@ -84,14 +85,31 @@ def describe(t: dict[str, Any], cfg: HasLabels | None = None) -> str:
     return f"{t['key']} {status}{who}"
 
 
-def hint() -> Text:
+def hint(width: int | None = None) -> Text:
     """The bottom line: each action's key and label, in the current language;
-    help and quit first, so that a narrow terminal that cuts the line still
-    shows the way to every key."""
-    text = Text()
+    help and quit first. In ``width`` cells: when the line is wider, the
+    labels go from the last one back (the keys stay, one space apart), so
+    that every key stays on the line and ``?`` says what each does::
+
+        ? help  q quit  a assign  b block ... d dispatch all  / filter ... S sync now  ctrl+p all actions
+        ? help  q quit  a assign  b block ... d dispatch all  / t p B A R S ctrl+p
+    """
     first = [a for a in ACTIONS if a[0] in ("?", "q")]
-    for key, _action, label, _what in (*first, *(a for a in ACTIONS if a not in first), ("ctrl+p", "", N_("all actions"), "")):
-        text.append(key, "bold").append(f" {_(label)}  ")
+    items = [(key, _(label)) for key, _action, label, _what in (*first, *(a for a in ACTIONS if a not in first))]
+    items.append(("ctrl+p", _("all actions")))
+
+    def line(labelled: int) -> Text:
+        text = Text()
+        for i, (key, label) in enumerate(items):
+            text.append(key, "bold").append(f" {label}  " if i < labelled else " ")
+        text.rstrip()
+        return text
+
+    labelled = len(items)
+    text = line(labelled)
+    while width is not None and labelled > 1 and text.cell_len > width:
+        labelled -= 1
+        text = line(labelled)
     return text
 
 
@@ -104,8 +122,8 @@ class Dashboard(LiveApp):
         *(Binding(k, f"count('{name}')", name, show=False) for k, name, _what in COUNT_KEYS),
     ]
 
-    def key_hint(self) -> Text:
-        return hint()
+    def key_hint(self, width: int | None) -> Text:
+        return hint(width)
 
     # -- actions ------------------------------------------------------------------
 
@@ -113,12 +131,12 @@ class Dashboard(LiveApp):
         """Dialogs own the keyboard: no ticket action fires from under one."""
         if isinstance(self.screen, ModalScreen) and action in (*TICKET_ACTIONS, "dispatch", "search", "heat_axes",
                                                                   "blocked", "approvals", "rejected", "trends", "sync_now", "help",
-                                                                  "clear_filter", "count", "quit"):
+                                                                  "clear_filter", "count", "panels", "quit"):
             return False
         if isinstance(self.screen, (RejectedScreen, TrendsScreen)) and action in (*TICKET_ACTIONS, "dispatch", "search",
                                                                                   "heat_axes"):
             return False  # no ticket under the cursor there: r (and x) are the screen's own
-        if action == "count" and self.screen is not self.screen_stack[0]:
+        if action in ("count", "panels") and self.screen is not self.screen_stack[0]:
             return False  # the backlog is not on screen
         return True
 
@@ -276,6 +294,14 @@ class Dashboard(LiveApp):
                 self.show_filter()
             return apply
         self.background(work)
+
+    def action_panels(self) -> None:
+        """Show or hide the heat map and the technicians' load (below the
+        backlog on a terminal under 160 columns); the choice holds until ``p``
+        again, whatever the terminal's size."""
+        width, height = self.size
+        self.panels = not self.panels_shown(width, height)
+        self.lay_out(width, height)
 
     def on_backlog_view_opened(self, event: BacklogView.Opened) -> None:
         self.open_ticket(event.key)

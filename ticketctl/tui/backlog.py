@@ -65,7 +65,10 @@ class Column(NamedTuple):
     (its widest value up to ``width`` cells, narrower down to ``least`` when
     the title needs room) or ``rest`` (what the others leave, at least
     :data:`MIN_TITLE`: the title). ``widest`` gives the values it may show
-    before any row is read (every label in the current language)."""
+    before any row is read (every label in the current language). ``drop``:
+    0, always shown; else the column leaves a line too narrow for it, the
+    highest ``drop`` first (dept and product before key, priority, status,
+    assignee and SLA, which always stay)."""
 
     title: str
     width: int
@@ -74,6 +77,7 @@ class Column(NamedTuple):
     fit: str = "whole"
     least: int = 0
     widest: Callable[[], Iterable[str]] = tuple
+    drop: int = 0
 
 
 def _labels(kind: str, values: Iterable[str]) -> Callable[[], list[str]]:
@@ -94,13 +98,13 @@ COLUMNS: tuple[Column, ...] = (
     KEY,
     PRIORITY,
     TITLE,
-    Column(N_("dept"), 14, lambda r, c: r["dept"], lambda r: "", "cut", 6),
-    Column(N_("product"), 12, lambda r, c: r["product"], lambda r: "", "cut", 6),
+    Column(N_("dept"), 14, lambda r, c: r["dept"], lambda r: "", "cut", 6, drop=2),
+    Column(N_("product"), 12, lambda r, c: r["product"], lambda r: "", "cut", 6, drop=3),
     Column(N_("status"), 0, lambda r, c: label("status", r["status"], c), lambda r: "magenta" if r["status"] == "blocked" else "",
            widest=_labels("status", LISTED_STATUSES)),
     ASSIGNEE,
     SLA,
-    Column(N_("blocked"), 0, blocked_text, lambda r: "magenta"),
+    Column(N_("blocked"), 0, blocked_text, lambda r: "magenta", drop=1),
 )
 MIN_TITLE = 12
 LEAST_TITLE = 6
@@ -130,13 +134,33 @@ BLOCKED_COLUMNS: tuple[Column, ...] = (
 
 
 def widths(columns: tuple[Column, ...], total: int, measured: list[int]) -> list[int]:
-    """Each column's cells in ``total`` (a space after each): ``whole``
-    columns their widest value or title (``measured``: the rows' widest, per
-    column), ``cut`` ones theirs up to their ``width``, the title the rest; when
-    the rest is under :data:`MIN_TITLE`, the ``cut`` columns give up cells,
-    the widest first, down to their headers; then the title down to
+    """Each column's cells in ``total`` (a space after each shown column):
+    ``whole`` columns their widest value or title (``measured``: the rows'
+    widest, per column), ``cut`` ones theirs up to their ``width``, the title
+    the rest; when the rest is under :data:`MIN_TITLE`, the ``cut`` columns
+    give up cells, the widest first, down to their headers; if that is not
+    enough, the columns with a ``drop`` leave (0 cells: not drawn), the
+    highest first, until it is; then the title goes down to
     :data:`LEAST_TITLE` and the cut columns on below their headers, to
-    :data:`LEAST_CUT`; the row is cropped at the edge only when even that does not fit."""
+    :data:`LEAST_CUT`; the row is cropped at the edge only when even that
+    does not fit (under ~50 cells in English)::
+
+        wide      key pri title........... dept...... product.. status assignee SLA blocked
+        narrower  key pri title dept… prod… status assignee SLA blocked     (cut to their headers)
+        narrow    key pri title.. status assignee SLA                       (product, dept, blocked left)
+    """
+    gone: set[int] = set()
+    leave = sorted((i for i, col in enumerate(columns) if col.drop), key=lambda i: -columns[i].drop)
+    while True:
+        out, free = _fit(columns, total, measured, gone)
+        if free >= MIN_TITLE or not leave:
+            return out
+        gone.add(leave.pop(0))
+
+
+def _fit(columns: tuple[Column, ...], total: int, measured: list[int], gone: set[int]) -> tuple[list[int], int]:
+    """:func:`widths` without the columns in ``gone``; with the cells the title
+    has once the cut columns gave up what they may above their headers."""
     want, least = [], []
     for col, m in zip(columns, measured, strict=True):
         head = cells(_(col.title))
@@ -147,8 +171,9 @@ def widths(columns: tuple[Column, ...], total: int, measured: list[int]) -> list
             want.append(min(col.width, max(m, least[-1])))
         else:
             want.append(0)
-    free = total - sum(want) - len(columns)
-    cut = [i for i, col in enumerate(columns) if col.fit == "cut"]
+    free = total - sum(w for i, w in enumerate(want) if i not in gone) - (len(columns) - len(gone))
+    cut = [i for i, col in enumerate(columns) if col.fit == "cut" and i not in gone]
+    above_heads = free
     # first down to the headers for the title's MIN_TITLE; then, rather than crop a label at the edge, below them
     for floor, goal in ((least, MIN_TITLE), ([min(c.width, LEAST_CUT) for c in columns], LEAST_TITLE)):
         while free < goal:
@@ -158,7 +183,11 @@ def widths(columns: tuple[Column, ...], total: int, measured: list[int]) -> list
             i = max(give, key=lambda j: want[j] - floor[j])
             want[i] -= 1
             free += 1
-    return [w if col.fit != "rest" else max(free, LEAST_TITLE) for col, w in zip(columns, want, strict=True)]
+        if goal == MIN_TITLE:
+            above_heads = free
+    out = [0 if i in gone else w if col.fit != "rest" else max(free, LEAST_TITLE)
+           for i, (col, w) in enumerate(zip(columns, want, strict=True))]
+    return out, above_heads
 
 
 class BacklogView(ScrollView, can_focus=True):
@@ -175,7 +204,7 @@ class BacklogView(ScrollView, can_focus=True):
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {"backlog--header", "backlog--cursor"}
     DEFAULT_CSS = """
-    BacklogView { background: $surface; }
+    BacklogView { background: $surface; overflow-x: hidden; }
     BacklogView > .backlog--header { text-style: bold; color: $text-accent; }
     BacklogView > .backlog--cursor { background: $primary 40%; }
     BacklogView:focus > .backlog--cursor { background: $primary; }
@@ -288,7 +317,7 @@ class BacklogView(ScrollView, can_focus=True):
             self.measure(self.cache.values(), fresh=True)
 
     def _resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self.ranks) + 1)
+        self.virtual_size = Size(self.line_width, len(self.ranks) + 1)
 
     def _want(self, first: int, last: int) -> None:
         """Ask for the rows of the viewport and some ahead that are not cached."""
@@ -303,7 +332,15 @@ class BacklogView(ScrollView, can_focus=True):
 
     @property
     def page_height(self) -> int:
-        return max(self.size.height - 1, 1)
+        """The rows on screen (under the header line)."""
+        return max(self.scrollable_content_region.height - 1, 1)
+
+    @property
+    def line_width(self) -> int:
+        """The cells of a line: the widget's width less the scrollbar's, once a
+        long backlog has one (drawn at ``size.width``, the last column would be
+        under the scrollbar, and a horizontal one would take the last row)."""
+        return self.scrollable_content_region.width
 
     def watch_cursor(self, value: int) -> None:
         self._follow()
@@ -371,13 +408,15 @@ class BacklogView(ScrollView, can_focus=True):
     def _cells(self, texts: Iterable[tuple[str, Style]], widths: list[int], base: Style) -> list[Segment]:
         segs: list[Segment] = []
         for (text, style), w in zip(texts, widths, strict=True):
+            if not w:
+                continue  # a column the width has no room for (``Column.drop``)
             cell = fit(text, w)  # by terminal cells: 空调不制冷 takes 10, not 5
             segs.append(Segment(cell, base + style))
             segs.append(Segment(" ", base))
         return segs
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.line_width
         widths = self.widths(width)
         base = self.rich_style
         if y == 0:

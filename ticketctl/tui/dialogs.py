@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -33,7 +34,8 @@ def field_label(name: str) -> str:
 
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
-{name} > Vertical {{ width: 96; height: auto; max-height: 90%; border: thick $primary; background: $panel; padding: 0 1; }}
+{name} > Vertical {{ width: 96; max-width: 100%; height: auto; max-height: 90%; border: thick $primary; background: $panel;
+                     padding: 0 1; }}
 {name} .title {{ text-style: bold; margin-bottom: 1; }}
 {name} .hint {{ color: $text-muted; margin-top: 1; }}
 {name} OptionList {{ height: auto; max-height: 24; }}
@@ -251,7 +253,10 @@ class DispatchDialog(ModalScreen[bool]):
 class HelpDialog(ModalScreen[None]):
     """Every key, from the app's own bindings, so it cannot drift."""
 
-    DEFAULT_CSS = DIALOG_CSS.format(name="HelpDialog")
+    DEFAULT_CSS = DIALOG_CSS.format(name="HelpDialog") + (
+        "HelpDialog > Vertical { max-height: 100%; } HelpDialog #help-keys { height: auto; }")
+    #: the rows the dialog takes besides its list of keys (border, title, hint, their margins) and a row above and below
+    AROUND = 8
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,question_mark,q", "dismiss(None)", "close")]
 
     def __init__(self, keys: list[tuple[str, str]]) -> None:
@@ -264,6 +269,12 @@ class HelpDialog(ModalScreen[None]):
             text.append(f"{key:>10}  ", "bold").append(f"{what}\n")
         with Vertical():
             yield Label(_("Keys (also in the command palette, ctrl+p)"), classes="title")
-            yield Static(text)
+            with VerticalScroll(id="help-keys"):
+                yield Static(text)
             yield Label(_("Escape closes"), classes="hint")
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The list of keys as tall as the terminal leaves it; it scrolls (arrows,
+        page keys) on a short one (80x24), so the title and the hint stay."""
+        self.query_one("#help-keys").styles.max_height = max(event.size.height - self.AROUND, 3)
 

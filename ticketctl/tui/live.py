@@ -31,6 +31,7 @@ from contextlib import contextmanager, nullcontext
 from typing import Any, TypeVar
 
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
@@ -53,6 +54,10 @@ Apply = Callable[[], object]
 W = TypeVar("W", bound=Widget)
 POLL_S = 0.5
 RERANK_S = 60.0
+#: from this many columns the heat map and the technicians' load stand beside the backlog
+BESIDE = 160
+#: (columns, rows) from which, on a narrower terminal, they stand below it; under this they are hidden until ``p``
+STACKED = (120, 35)
 FIRST_ROWS = 120
 #: similar resolved tickets and articles on a ticket's detail screen (``ticketctl show`` lists as many)
 SIMILAR_SHOWN = 3
@@ -71,8 +76,9 @@ class Counts(Static):
     spans: list[tuple[int, int, str]] = []
 
     async def on_click(self, event: Any) -> None:
+        at = event.get_content_offset(self)  # the text's cell (a narrow header pads it by one)
         for start, end, name in self.spans:
-            if start <= event.x < end:
+            if at is not None and start <= at.x < end:
                 await self.app.run_action(f"count({name!r})")
 
 
@@ -96,6 +102,16 @@ class LiveApp(App[None]):
     .caption { height: 1; padding: 0 1; text-style: bold; background: $panel; }
     #heat { height: auto; max-height: 20; }
     #load { height: 1fr; }
+    #heat-box { height: auto; }
+    #load-box { height: 1fr; }
+    #main.-stacked { layout: vertical; }
+    #main.-stacked #right { width: 1fr; height: 40%; min-height: 8; max-height: 16; layout: horizontal; }
+    #main.-stacked #heat-box, #main.-stacked #load-box { width: 1fr; height: 1fr; }
+    #main.-stacked #heat { height: 1fr; max-height: 100%; }
+    #main.-hidden #right { display: none; }
+    #top.-narrow { height: auto; layout: vertical; }
+    #top.-narrow #title, #top.-narrow #sync-state.-empty { display: none; }
+    #top.-narrow #counts { padding: 0 1; height: 1; }
     #keys { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
     """
 
@@ -120,6 +136,12 @@ class LiveApp(App[None]):
         self.backlog = BacklogView(self.load_rows, id="backlog")
         self.heat = HeatMap(id="heat")
         self.load = TechLoad(id="load")
+        #: the panels shown (True) or hidden (False) by ``p``; None: as the terminal's size has them (:meth:`lay_out`)
+        self.panels: bool | None = None
+        self.hint_text = ""
+        #: under 120 columns (:meth:`lay_out`); the header's counts as last read, shown again when that changes
+        self.narrow = False
+        self.counts: dict[str, int] | None = None
         self.clock_runs = "TICKETCTL_NOW" not in make_env().environ
 
     # -- layout -------------------------------------------------------------------
@@ -128,28 +150,66 @@ class LiveApp(App[None]):
         with Horizontal(id="top"):
             yield Static(_("ticketctl dashboard"), id="title")
             yield Counts(_("loading ..."), id="counts")
-            yield Static("", id="sync-state")  # pending, rejected and the last sync, once sync is set up
-        with Horizontal():
+            # pending, rejected and the last sync, once sync is set up; on a narrow terminal a line under the counts
+            yield Static("", id="sync-state", classes="-empty")
+        with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield Input(placeholder=_(FILTER_HELP),
                             id="search")
                 yield Static("", id="filter-line")
                 yield self.backlog
             with Vertical(id="right"):
-                yield Static(_("heat map"), id="heat-caption", classes="caption")
-                yield self.heat
-                yield Static(_("technicians: load / capacity"), classes="caption")
-                yield self.load
-        yield Static(self.key_hint(), id="keys")
+                with Vertical(id="heat-box"):
+                    yield Static(_("heat map"), id="heat-caption", classes="caption")
+                    yield self.heat
+                with Vertical(id="load-box"):
+                    yield Static(_("technicians: load / capacity"), classes="caption")
+                    yield self.load
+        yield Static(self.key_hint(None), id="keys")
 
-    def key_hint(self) -> Text:
-        """The key hint line at the bottom (``Dashboard`` fills it from its actions)."""
+    def key_hint(self, width: int | None) -> Text:
+        """The key hint line at the bottom, in ``width`` cells (``Dashboard`` fills it from its actions)."""
         return Text()
 
     def on_mount(self) -> None:
+        self.lay_out(self.size.width, self.size.height)
         self.backlog.focus()
         self.reload()
         self.set_interval(self.poll_s, self.poll)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.lay_out(event.size.width, event.size.height)
+
+    def panels_shown(self, width: int, height: int) -> bool:
+        """Whether the heat map and the load show at this size: as ``p`` last
+        set them, else from :data:`STACKED` up."""
+        if self.panels is not None:
+            return self.panels
+        return width >= BESIDE or (width >= STACKED[0] and height >= STACKED[1])
+
+    def lay_out(self, width: int, height: int) -> None:
+        """The main screen for a terminal of ``width`` x ``height``: the panels
+        beside the backlog from :data:`BESIDE` columns, below it (side by side)
+        on a narrower terminal, or hidden (under :data:`STACKED`, until ``p``);
+        on a narrow terminal the title leaves the header to the counts, and the
+        sync state takes a line under them; the key line fits its
+        width. Classes and one line of text: no store read, no row measured."""
+        shown = self.panels_shown(width, height)
+        main = self.main_widget("#main", Horizontal)
+        main.set_class(not shown, "-hidden")
+        main.set_class(shown and width < BESIDE, "-stacked")
+        narrow = width < STACKED[0]
+        self.main_widget("#top", Horizontal).set_class(narrow, "-narrow")
+        if narrow != self.narrow:
+            self.narrow = narrow
+            if self.counts is not None:
+                self.show_counts(self.counts)
+        hint = self.key_hint(width - 2)  # the line's padding
+        if hint.plain != self.hint_text:
+            self.hint_text = hint.plain
+            self.main_widget("#keys", Static).update(hint)
+        if not shown and isinstance(self.focused, (HeatMap, TechLoad)):
+            self.backlog.focus()
 
     def main_widget(self, selector: str, kind: type[W]) -> W:
         """A widget of the main screen, whichever screen is on top (a poll may
@@ -435,19 +495,26 @@ class LiveApp(App[None]):
         text = sync_text(sync)
         if text.plain != self.sync_text:
             self.sync_text = text.plain
-            self.main_widget("#sync-state", Static).update(text)
+            state = self.main_widget("#sync-state", Static)
+            state.update(text)
+            state.set_class(not text.plain, "-empty")
         for s in self.screen_stack:
             if isinstance(s, RejectedScreen) and self.rejected is not None:
                 s.show(self.rejected)
 
     def show_counts(self, c: dict[str, int]) -> None:
+        """The header's counts; two spaces apart on a narrow terminal (under
+        120 columns), where ``open 100,000  unassigned 67,000 ... blocked 5,700``
+        just fits 80."""
+        self.counts = c
+        gap = "  " if self.narrow else "   "
         text = Text()
         spans = []
         for label, name, style in COUNTS:
             start = text.cell_len
             text.append(f"{_(label)} ").append(f"{c[name]:,}", style)
             spans.append((start, text.cell_len, name))
-            text.append("   ")
+            text.append(gap)
         bar = self.main_widget("#counts", Counts)
         bar.spans = spans
         bar.update(text)

@@ -56,10 +56,16 @@ def cell_text(cell: dict[str, Any] | None, top: int) -> Text:
 
 
 class HeatMap(DataTable[Any]):
-    """Backlog counts by two dimensions; Enter on a cell filters the backlog."""
+    """Backlog counts by two dimensions; Enter on a cell filters the backlog.
+    The row labels stay put when a narrow panel scrolls the counts sideways
+    (a fixed column, drawn as the others are)."""
+
+    DEFAULT_CSS = """
+    HeatMap > .datatable--fixed { background: $surface; color: $foreground; }
+    """
 
     def __init__(self, *, id: str | None = None, max_cols: int = 5) -> None:
-        super().__init__(id=id, cursor_type="cell", zebra_stripes=False)
+        super().__init__(id=id, cursor_type="cell", zebra_stripes=False, fixed_columns=1)
         self.by: tuple[str, str] = GROUPINGS[0]
         self.max_cols = max_cols
         self.cells: dict[tuple[str, str], dict[str, Any]] = {}
