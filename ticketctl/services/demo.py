@@ -25,7 +25,8 @@ A real morning, not a drowning team. The open backlog is sized by this rule:
   per department, each ticket drawn for one free slot (its product is one of
   that technician's skills, so dispatch finds someone for every one): mostly
   the newest open tickets, ``SAVABLE`` of them older ones (past their SLA, the
-  first that ``dispatch``/``d`` takes by weight), ``AT_RISK`` of them at risk;
+  first that ``dispatch``/``d`` takes by weight); as many as ``AT_RISK`` of
+  them, unassigned or held, get the priority that puts them at risk;
 * *the rest*, older open work beyond what the team holds: of it,
   ``CLEARED_PER_TECH`` tickets per technician at work were worked off
   (resolved before now) and the newest beyond that stay unassigned.
@@ -48,6 +49,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import math
 import random
 import uuid
 from collections import Counter
@@ -84,7 +86,8 @@ FULL = 0.12  # technicians at work who are full
 HELD_THIRDS = (0, 1, 1, 2, 2)  # the others hold this many thirds of their capacity (always below it)
 FILL = 0.8  # the unassigned work that fits: this share of the free room of those at work
 SAVABLE = 0.2  # ... of it older open tickets, mostly past their SLA, rather than the newest
-AT_RISK = 0.15  # ... and of it this share given the priority whose SLA runs out soon, where one does
+AT_RISK = 0.15  # ... and as many as this share of it (rounded up), unassigned or held and working, are given
+#                 the priority whose SLA runs out soon, where one does
 CLEARED_PER_TECH = 15  # the older open work beyond that: this many per technician at work were worked off
 BLOCKED_EACH = 2  # held tickets blocked for each reason of the menu, at least
 APPROVALS = 3  # held tickets waiting for an approval
@@ -264,6 +267,13 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
         bzone = rng.choice([t.zone for t in at_work if batch.skill in t.skills])
     roles = _roles(rng, created, done_of, dept_of, set(kids), techs, holds, now)
     states = _held_states(rng, roles, pick_held, cfg)
+    working = [n for n in roles.held if states[n] in ("assigned", "in_progress")]
+    can_risk = {n: p for n in sorted([*roles.room, *working]) if (p := _at_risk(created[n], now, cfg))}
+    want = math.ceil(len(roles.room) * AT_RISK)
+    risky = {n: can_risk[n] for n in rng.sample(sorted(can_risk), min(len(can_risk), want))}
+    unfit = sorted(set(roles.room) - set(can_risk))
+    for n in rng.sample(unfit, min(max(want - len(risky), 0), len(unfit))):
+        created[n], risky[n] = _into_risk(created[n], now, cfg)  # called in when it puts the ticket at risk now
     by_dept: dict[str, list[Technician]] = {}
     for t in techs:
         by_dept.setdefault(t.dept, []).append(t)
@@ -294,8 +304,7 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
             else:
                 prod = products[d["name"]]()
             pri, ttype = pick_pri(), pick_type()
-            if n in roles.room and rng.random() < AT_RISK:
-                pri = _at_risk(pri, at, now, cfg)
+            pri = risky.get(n, pri)
             fault = bfault if batch and n >= kids[0] else faults[(d["name"], prod["name"])]()
             fields = {"title": zh.title(prod["name"], fault) if zh else f"{fault} on {prod['name']}", "type": ttype,
                       "dept": d["name"], "product": prod["name"], "priority": pri, "impact": pick_imp(),
@@ -409,17 +418,27 @@ def _holds(rng: random.Random, techs: list[Technician]) -> dict[str, int]:
     return out
 
 
-def _at_risk(pri: str, at: datetime, now: datetime, cfg: Config) -> str:
+def _at_risk(at: datetime, now: datetime, cfg: Config) -> str | None:
     """The first priority under which a ticket created ``at`` and still
     unassigned is at risk now (under ``AT_RISK_SHARE`` of its resolution time
-    left), else ``pri``."""
+    left), or None."""
     cal = cfg.business_calendar
     waited = cal.ordinal(now) - cal.ordinal(at)
     for p in cfg.sla:
         res = cfg.sla_seconds(p)[1]
         if (1 - AT_RISK_SHARE) * res < waited < res:
             return p
-    return pri
+    return None
+
+
+def _into_risk(at: datetime, now: datetime, cfg: Config) -> tuple[datetime, str]:
+    """The time nearest ``at`` at which an unassigned ticket is created to be at
+    risk now, and its priority (the one whose window is nearest)."""
+    cal = cfg.business_calendar
+    now_bt = cal.ordinal(now)
+    times = [(cal.instant(now_bt - int((1 - AT_RISK_SHARE / 2) * cfg.sla_seconds(p)[1])).replace(microsecond=0), p)
+             for p in cfg.sla]
+    return min(times, key=lambda tp: (abs((tp[0] - at).total_seconds()), tp[1]))
 
 
 @dataclass(frozen=True)
@@ -498,17 +517,21 @@ def _roles(rng: random.Random, created: list[datetime], done_of: list[datetime],
 def _held_states(rng: random.Random, roles: _Roles, pick_held: _Pick, cfg: Config) -> dict[int, str]:
     """What each held ticket is doing, by the profile's shares; then a few
     working ones turned into blocks for every reason of the menu that has
-    fewer than ``BLOCKED_EACH``, and ``APPROVALS`` into approval requests."""
+    fewer than ``BLOCKED_EACH``, and ``APPROVALS`` into approval requests
+    (at most half the held tickets turned: a small team still has work going)."""
     held = sorted(roles.held)
     states: dict[int, str] = {}
     for n in held:
         s = pick_held()
         states[n] = s if not s.startswith("blocked:") or s.split(":", 1)[1] in cfg.reasons else "in_progress"
 
+    budget = [len(held) // 2]  # a small team keeps half its held work going: turn at most that many
+
     def turn(into: str, k: int) -> None:
         working = [n for n in held if states[n] in ("assigned", "in_progress")]
-        for n in rng.sample(working, min(k, len(working))):
+        for n in rng.sample(working, max(min(k, len(working), budget[0]), 0)):
             states[n] = into
+            budget[0] -= 1
 
     have = Counter(states.values())
     for reason in cfg.reasons:
