@@ -6,14 +6,17 @@ import csv
 import json
 import sqlite3
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from tools_loader import load_tool
 
+from ticketctl.core import sweep as sweep_rules
 from ticketctl.core.model import HELD_STATUSES, OPEN_STATUSES
+from ticketctl.core.views import sla_state
 from ticketctl.errors import Refused
-from ticketctl.services import demo, rebuild
+from ticketctl.services import approvals, demo, dispatch, rebuild
 from ticketctl.services.env import Env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,3 +129,81 @@ def test_profile_builder_counts_agree_with_a_plain_count(tmp_path):
         assert prof["channel"][k] == pytest.approx(v / len(last), abs=1e-4)
     assert len(prof["arrivals_by_hour_of_week"]) == 168
     assert sum(prof["arrivals_by_hour_of_week"]) == pytest.approx(1.0, abs=1e-3)
+
+
+# -- a real morning (issue 24): a team that can be helped ----------------------
+
+
+def test_most_technicians_have_room_a_handful_are_full_a_few_on_leave(demo_store):
+    env, summary = demo_store
+    team = env.store.techs()
+    loads = env.store.loads(HELD_STATUSES)
+    at_work = [t for t in team if t.on_shift and not t.on_leave]
+    full = [t for t in at_work if loads.get(t.name, 0) >= t.capacity]
+    room = [t for t in at_work if loads.get(t.name, 0) < t.capacity]
+    assert len(room) > len(team) / 2 and 1 <= len(full) <= len(at_work) / 4
+    assert summary["technicians_with_room"] == len(room)
+    held, capacity = sum(loads.values()), sum(t.capacity for t in team)
+    assert 0.3 * capacity <= held <= 0.7 * capacity, (held, capacity)
+    away = [t for t in team if t.on_leave]
+    assert away and summary["technicians_on_leave"] == len(away)
+    by_name = {t.name: t for t in team}
+    for t in away:  # each routes to a colleague at work in their department, as `tech set --on-leave --delegate` says
+        mate = by_name[t.delegate]
+        assert mate.dept == t.dept and mate.on_shift and not mate.on_leave
+    db = sqlite3.connect(env.home.store_file)
+    updates = [json.loads(p) for (p,) in db.execute("SELECT payload FROM events WHERE type = 'tech.updated'")]
+    assert sorted(updates, key=lambda p: p["name"]) == [
+        {"name": t.name, "on_leave": True, "delegate": t.delegate} for t in sorted(away, key=lambda t: t.name)]
+
+
+def test_each_block_reason_and_approvals_waiting(demo_store):
+    env, summary = demo_store
+    cfg = env.config
+    for reason in cfg.reasons:
+        assert summary["blocked_by_reason"].get(reason, 0) >= 2, reason
+    db = sqlite3.connect(env.home.store_file)
+    for reason, block in db.execute("SELECT blocked_reason, block FROM tickets WHERE status = 'blocked'"):
+        b = json.loads(block)
+        assert all(b.get(f) for f in cfg.reasons[reason].fields), (reason, b)
+    waiting = approvals.pending(env)
+    assert len(waiting) >= 3 and summary["blocked_by_reason"]["awaiting_approval"] == len(waiting)
+    assert all(r["steps"] and r["what"] for r in waiting)
+
+
+def test_a_batch_incident_linked_the_way_sweep_links_one(demo_store):
+    env, _ = demo_store
+    cfg = env.config
+    db = sqlite3.connect(env.home.store_file)
+    (parent,) = db.execute("SELECT key, links, product, fault, zone FROM tickets WHERE type = 'batch'").fetchall()
+    children = [env.store.ticket(k) for k in json.loads(parent[1])]
+    assert len(children) >= cfg.sweep.batch_size
+    assert all(t.parent == parent[0] and t.status == "new" and (t.product, t.fault, t.zone) == parent[2:] for t in children)
+    # what sweep's batch rule would open over them, and (linked) sweep opens no second one
+    unlinked = [replace(t, parent=None) for t in children]
+    (action,) = sweep_rules.batches(unlinked, cfg)
+    assert action.batch is not None and list(action.batch.children) == [t.key for t in children]
+    assert sweep_rules.batches(env.store.reports.open_tickets(), cfg) == []
+
+
+def test_the_unassigned_work_fits_and_some_of_it_is_past_its_sla(demo_store):
+    env, summary = demo_store
+    backlog = [t for t in env.store.reports.open_tickets() if t.status == "new"]
+    assert len(backlog) == summary["unassigned"] > 0
+    now_bt = env.config.business_calendar.ordinal(env.now)
+    breached = [t for t in backlog if sla_state(t, now_bt) == "breached"]
+    assert breached and summary["sla"]["at_risk"] > 0
+    for t in backlog:  # someone may take every one of them now
+        assert dispatch.explain(env, t.key)["best"] is not None, t.key
+    plan = dispatch.auto(env, dry_run=True)
+    assert len(plan["assigned"]) > len(backlog) / 2
+    assert all(v["load"] <= v["capacity"] for v in plan["load"].values())
+
+
+def test_a_large_demo_keeps_about_a_fifth_of_its_tickets_open(tmp_path):
+    """Beyond what the team holds and works off, the open backlog still scales
+    with --tickets (bench/tui.py builds ~100,000 open of 500,000)."""
+    env = make_env(tmp_path)
+    summary = demo.generate(env, 12000, 8, seed=5)
+    assert 0.15 * 12000 < summary["open"] < 0.25 * 12000
+    env.close()

@@ -36,12 +36,13 @@ def make_env(home: Path, **environ: str) -> Env:
 
 def store_hash(env: Env) -> dict[str, str]:
     """Hashes of the tickets, technicians and events (what they say, not their
-    ids), the store's own random key prefix written as K."""
+    ids), the store's own random key prefix written as K (also where a text
+    names keys: a batch parent's description)."""
     prefix = env.store.meta("key_prefix")
     db = sqlite3.connect(env.home.store_file)
     try:
         def digest(sql: str) -> str:
-            text = json.dumps(db.execute(sql).fetchall(), default=str).replace(f'"{prefix}-', '"K-')
+            text = json.dumps(db.execute(sql).fetchall(), default=str).replace(f"{prefix}-", "K-")
             return hashlib.sha256(text.encode()).hexdigest()[:16]
 
         return {"tickets": digest("SELECT * FROM tickets ORDER BY created_at, key"),
@@ -73,6 +74,11 @@ def test_the_team_and_its_tickets_are_chinese(zh_store: Any) -> None:
     env, summary = zh_store
     ts = rows(env)
     assert summary["tickets"] == len(ts) == 800 and summary["technicians"] == 20
+    (batch,) = [t for t in ts if t["type"] == "batch"]  # the batch incident's parent, as `sweep` opens it: Chinese words
+    assert batch["title"].startswith("批量事件：") and not LATIN_WORD.search(batch["title"])
+    assert batch["title"].endswith(batch["product"] + "出现5起" + batch["fault"]) and batch["zone"] in demo_zh.SITES
+    assert all(k in batch["description"] for k in json.loads(batch["links"]))
+    ts = [t for t in ts if t["type"] != "batch"]
     for t in ts:
         assert HAN.search(t["title"]) and not LATIN_WORD.search(t["title"]), t["title"]
         assert t["title"] == t["product"] + t["fault"]
@@ -91,7 +97,12 @@ def test_the_team_and_its_tickets_are_chinese(zh_store: Any) -> None:
     assert closed and all(HAN.search(t["resolution"]) for t in closed)
     blocked = [json.loads(t["block"]) for t in ts if t["status"] == "blocked"]
     assert blocked and all(HAN.search(b.get("note") or b.get("deliverable", "")) for b in blocked)
-    assert {t["blocked_reason"] for t in ts if t["status"] == "blocked"} >= {"awaiting_customer", "awaiting_parts"}
+    # every reason of the menu, each note or deliverable (an approval's: what is asked for) in Chinese
+    assert {t["blocked_reason"] for t in ts if t["status"] == "blocked"} == set(env.config.reasons)
+    asked = [t for t in ts if t["blocked_reason"] == "awaiting_approval"]
+    assert asked and all(HAN.search(json.loads(t["approvals"])[-1]["what"]) for t in asked)
+    # the shape of the English demo: most of the team has room, a few on leave
+    assert summary["technicians_with_room"] > summary["technicians"] / 2 and summary["technicians_on_leave"] >= 1
 
 
 def test_the_demo_runs_on_chinas_calendar(zh_store: Any) -> None:
@@ -135,11 +146,12 @@ def test_same_seed_same_backlog_other_seed_another(tmp_path: Path) -> None:
 
 
 def test_the_english_demo_is_unchanged(tmp_path: Path) -> None:
-    """The facts of `demo --tickets 400 --techs 15 --seed 1` recorded on main before
-    the Chinese demo existed: the same seed still gives the very same data."""
+    """The facts of `demo --tickets 400 --techs 15 --seed 1`, recorded when the
+    demo became a real morning (issue 24): the Chinese cast changes nothing of
+    the English demo, and the same seed still gives the very same data."""
     env = make_env(tmp_path, TICKETCTL_USER="disp")
     demo.generate(env, 400, 15, seed=1)
-    assert store_hash(env) == {"tickets": "9b50f2e5808cfd8a", "techs": "df671cc7e4e99270", "events": "9e83570ab757c293"}
+    assert store_hash(env) == {"tickets": "0573e5c68d31ef34", "techs": "eb7dae231f28de9e", "events": "de2761c0a32aa41b"}
     assert not env.home.config_file.exists()  # no calendar written either
     assert {t.name for t in env.store.techs()} <= set(demo.NAMES)
     env.close()

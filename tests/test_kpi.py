@@ -527,8 +527,15 @@ def test_kpi_json_has_stable_keys(home: Path, capsys: pytest.CaptureFixture[str]
     for k in r["kpis"].values():
         assert list(k) == ["value", "unit", "band", "n", "basis"]
         assert k["band"] in (None, *kpi.BANDS)
-    assert list(r["approvals"]) == ["small", "medium", "large"]  # a store without approvals still lists the tiers
-    assert all(list(a) == list(kpi.APPROVAL_FIGURES) and a["requests"] == 0 for a in r["approvals"].values())
+    assert list(r["approvals"]) == ["small", "medium", "large"]  # every tier is listed, with requests or without
+    assert all(list(a) == list(kpi.APPROVAL_FIGURES) for a in r["approvals"].values())
+    # the demo's requests (still waiting) of the window's tickets
+    db = sqlite3.connect(home / "ticketctl.db")
+    asked = db.execute("SELECT count(*) FROM tickets WHERE approvals != '[]' AND created_at >= ? AND created_at < ?",
+                       (r["from"], r["to"])).fetchone()[0]
+    db.close()
+    assert sum(a["requests"] for a in r["approvals"].values()) == sum(a["pending"] for a in r["approvals"].values()) == asked
+    assert not any(a["decided"] for a in r["approvals"].values())
     assert list(r["by"]) == ["dept"]
     for g in r["by"]["dept"].values():
         assert list(g) == ["tickets", "kpis"] and list(g["kpis"]) == list(kpi.KPIS)
@@ -545,7 +552,7 @@ def test_kpi_table_shows_each_figure_with_its_band(home: Path, capsys: pytest.Ca
         assert f"{k['value']:g}" in line if k["value"] is not None else " - " in line
         assert (k["band"] or "-") in line
     assert "per department" in out and all(d in out for d in r["by"]["dept"])
-    assert "approval time" not in out  # no request, no table
+    assert ("approval time" in out) == any(a["requests"] for a in r["approvals"].values())  # no request, no table
 
 
 def test_kpi_table_shows_approval_time_per_tier(approved: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -57,8 +57,10 @@ def _print_summary(r: dict[str, Any]) -> None:
     c.print(_("[bold]demo:[/] {tickets} tickets and {technicians} technicians in {seconds} s  ({store})").format(
         tickets=r["tickets"], technicians=r["technicians"], seconds=r["seconds"], store=r["store"]))
     c.print(_row(_("by status")) + "  ".join(f"{label('status', k, cfg)} {v}" for k, v in r["by_status"].items()))
-    c.print(_row(_("open")) + _("{open}, of which [bold]{unassigned} unassigned[/]; {at_capacity} of {technicians} technicians at capacity")
-            .format(open=r["open"], unassigned=r["unassigned"], at_capacity=r["technicians_at_capacity"], technicians=r["technicians"]))
+    c.print(_row(_("open")) + _("{open}, of which [bold]{unassigned} unassigned[/]; {room} of {technicians} technicians have room,"
+                                " {at_capacity} at capacity, {on_leave} on leave").format(
+        open=r["open"], unassigned=r["unassigned"], room=r["technicians_with_room"], technicians=r["technicians"],
+        at_capacity=r["technicians_at_capacity"], on_leave=r["technicians_on_leave"]))
     c.print(_row(_("blocked")) + ("  ".join(f"{label('reason', k, cfg)} {v}" for k, v in r["blocked_by_reason"].items())
                                   or _("none")))
     s = r["sla"]
@@ -66,6 +68,7 @@ def _print_summary(r: dict[str, Any]) -> None:
             .format(ok=s["ok"], at_risk=s["at_risk"], breached=s["breached"], paused=s["paused"]))
     c.print(_row(_("piles")) + "  ".join(f"{p['dept']}/{p['product']} {p['open']}" for p in r["top_piles"]))
     c.print(_("next: [bold]ticketctl list[/] (the queue by weight), [bold]ticketctl tech list[/], [bold]ticketctl show KEY[/]"))
+    c.print(_("then: [bold]ticketctl dashboard[/] and [bold]d[/] dispatches the unassigned work within capacity"))
 
 
 def demo_command(

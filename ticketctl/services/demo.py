@@ -8,28 +8,63 @@ first assignment and to resolution, and what an open backlog is doing
 (assigned, in progress, blocked and why).
 
 Every ticket is made of the same events a user's commands would make
-(created, assigned, started, blocked, resolved, checked, closed), folded by
+(created, assigned, started, blocked, approval requested, linked, resolved,
+checked, closed; ``tech set --on-leave --delegate`` for the team), folded by
 ``core.workflow`` and written in one transaction: the demo store passes
-``ticketctl store check`` like any other. Technicians are filled up to their
-capacity; open work beyond that stays unassigned, which is what a team that
-is drowning looks like.
+``ticketctl store check`` like any other. Deterministic per seed.
+
+A real morning, not a drowning team. The open backlog is sized by this rule:
+
+* *open*: the tickets whose resolution time (from the profile) reaches past
+  now, about a fifth of them;
+* *held*: each technician holds a share of their capacity (a handful of those
+  at work, ``FULL``, are full; the others hold 0-2 thirds of it; those off shift
+  or on leave what they left), filled per department with its newest open
+  tickets: about half of the team's capacity is held;
+* *unassigned that fits*: ``FILL`` of the free room of the technicians at work,
+  per department, each ticket drawn for one free slot (its product is one of
+  that technician's skills, so dispatch finds someone for every one): mostly
+  the newest open tickets, ``SAVABLE`` of them older ones (past their SLA, the
+  first that ``dispatch``/``d`` takes by weight); as many as ``AT_RISK`` of
+  them, unassigned or held, get the priority that puts them at risk;
+* *the rest*, older open work beyond what the team holds: of it,
+  ``CLEARED_PER_TECH`` tickets per technician at work were worked off
+  (resolved before now) and the newest beyond that stay unassigned.
+
+At the default size (2,000 tickets, 40 technicians) the rest is all worked
+off, so ``d`` in the dashboard assigns nearly all the unassigned work within
+capacity; at large sizes (``--tickets 500000``) the rest dwarfs what the team
+works off, and the open count still scales with ``--tickets`` (about a fifth,
+which ``bench/tui.py`` relies on). Besides: a few technicians on leave, each
+with a delegate at work in their department; at least ``BLOCKED_EACH`` held
+tickets blocked for each reason of the config's menu (with the fields a
+reason requires) and ``APPROVALS`` waiting for an approval on the config's
+paths; and, from ``BATCH_FROM`` tickets, a batch incident: the newest
+``sweep.batch_size`` tickets share a product (the one with the most free room),
+fault and zone within the batch window, linked under the parent that
+``sweep``'s batch rule (``core.sweep.batches``) opens over them.
 """
 
 from __future__ import annotations
 
 import bisect
 import json
+import math
 import random
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from importlib import resources
+from types import ModuleType
 from typing import Any
 
-from ticketctl.core import workflow
+from ticketctl.core import approvals, workflow
+from ticketctl.core import sweep as rules
+from ticketctl.core.config import Config
 from ticketctl.core.model import OPEN_STATUSES, Event, Technician, Ticket, iso
-from ticketctl.core.views import sla_state
+from ticketctl.core.views import AT_RISK_SHARE, sla_state
 from ticketctl.errors import Refused
 from ticketctl.i18n import _
 from ticketctl.services import demo_zh
@@ -43,6 +78,26 @@ NAMES = (
 TYPES = (("incident", 0.5), ("repair", 0.35), ("install", 0.1), ("change", 0.05))
 WINDOW_DAYS = 30
 CHUNK = 5000
+
+# the morning's shape (see the module docstring)
+OFF_SHIFT = 0.08  # technicians not on shift
+ON_LEAVE = 0.05  # technicians on leave, each with a delegate at work in their department
+FULL = 0.12  # technicians at work who are full
+HELD_THIRDS = (0, 1, 1, 2, 2)  # the others hold this many thirds of their capacity (always below it)
+FILL = 0.8  # the unassigned work that fits: this share of the free room of those at work
+SAVABLE = 0.2  # ... of it older open tickets, mostly past their SLA, rather than the newest
+AT_RISK = 0.15  # ... and as many as this share of it (rounded up), unassigned or held and working, are given
+#                 the priority whose SLA runs out soon, where one does
+CLEARED_PER_TECH = 15  # the older open work beyond that: this many per technician at work were worked off
+BLOCKED_EACH = 2  # held tickets blocked for each reason of the menu, at least
+APPROVALS = 3  # held tickets waiting for an approval
+APPROVAL_COSTS = (180.0, 320.0, 1200.0, 2600.0)  # under 5,000: the default paths need no quote attached
+APPROVAL_WHAT = ("replacement compressor", "new control board", "after-hours contractor", "spare drive set")
+BATCH_FROM = 50  # tickets from which the demo has a batch incident
+#: what a ticket is this morning
+DONE, CLEARED, HELD, NEW, APPROVAL = "done", "cleared", "held", "new", "approval"
+#: after a ticket's steps: (when, who, the drafts a decision makes of the ticket as it is then)
+_Then = tuple[datetime, str, Callable[[Ticket], list[workflow.Draft]]]
 
 
 def load_profile() -> dict[str, Any]:
@@ -101,8 +156,19 @@ class _Writer:
         self.events.append(e)
         return e
 
-    def ticket(self, key: str, steps: list[tuple[str, datetime, str, dict[str, Any]]]) -> Ticket:
-        t, rows = workflow.fold(None, [self.emit(key, typ, at, actor, payload) for typ, at, actor, payload in steps], self.cfg)
+    def ticket(self, key: str, steps: list[tuple[str, datetime, str, dict[str, Any]]], then: _Then | None = None) -> Ticket:
+        """Fold ``steps`` into a new ticket; ``then``: a decision made on the ticket
+        they give (an approval request works out its path from it), its drafts
+        added (none when the config refuses it)."""
+        events = [self.emit(key, typ, at, actor, payload) for typ, at, actor, payload in steps]
+        if then is not None:
+            at, actor, decide = then
+            try:
+                drafts = decide(workflow.fold(None, events, self.cfg)[0])
+            except Refused:
+                drafts = []
+            events += [self.emit(key, typ, at, actor, payload) for typ, payload in drafts]
+        t, rows = workflow.fold(None, events, self.cfg)
         self.spans.extend(rows)
         return t
 
@@ -148,7 +214,7 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
     w = _Writer(env, id_rng)
     dispatcher = zh.DISPATCHER if zh else "dispatch"
 
-    # -- the team: every department staffed, the rest by share --------------
+    # -- the team: every department staffed, the rest by share; a few on leave
     per_dept = Counter(d["name"] for d in depts[: min(n_techs, len(depts))])
     for _i in range(n_techs - sum(per_dept.values())):
         per_dept[pick_dept()["name"]] += 1
@@ -162,14 +228,16 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
             k = min(len(d["products"]), rng.choice((2, 2, 3)))
             skills = sorted({products[d["name"]]()["name"] for _j in range(k * 2)})[:k]
             payload = {"name": name, "skills": skills, "zone": pick_zone(), "dept": d["name"],
-                       "capacity": cfg.capacity, "on_shift": rng.random() > 0.1}
+                       "capacity": cfg.capacity, "on_shift": rng.random() > OFF_SHIFT}
             techs.append(workflow.apply_tech(None, w.emit(None, "tech.added", team_at, dispatcher, payload), cfg))
-    by_dept: dict[str, list[Technician]] = {}
-    for t in techs:
-        by_dept.setdefault(t.dept, []).append(t)
-    load: Counter[str] = Counter()
+    techs = _send_on_leave(rng, w, techs, now, dispatcher, cfg)
+    holds = _holds(rng, techs)
+    at_work = [t for t in techs if t.on_shift and not t.on_leave]
 
-    # -- tickets, oldest first, so capacity fills the way it would have -------
+    # -- arrivals: when each ticket came in, its department and when it would be done
+    batch_size = cfg.sweep.batch_size
+    batch = _batch_skill(at_work, holds) if n_tickets >= max(BATCH_FROM, 4 * batch_size) else None
+    n_made = n_tickets - 1 if batch else n_tickets  # the batch's parent is the last ticket
     start_no = int(st.meta("next_ticket_no"))
     prefix = st.meta("key_prefix")
     weeks = WINDOW_DAYS / 7
@@ -178,7 +246,7 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
     week0 = local - timedelta(days=local.weekday(), hours=local.hour, minutes=local.minute, seconds=local.second)
     holidays = set(cfg.business_calendar.holidays) if zh else set()
     created: list[datetime] = []
-    while len(created) < n_tickets:
+    while len(created) < n_made:
         how = pick_how()
         at = week0 - timedelta(weeks=int(rng.random() * weeks)) + timedelta(hours=how, minutes=rng.random() * 60)
         if holidays and at.date() in holidays and rng.random() < 0.7:
@@ -186,27 +254,74 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
         if now - timedelta(days=WINDOW_DAYS) <= at < now:
             created.append(at.astimezone(now.tzinfo).replace(microsecond=0))
     created.sort()
+    dept_of: list[dict[str, Any]] = [pick_dept() for _at in created]
+    done_of = [at + timedelta(hours=max(hours_to_resolve(), 0.2)) for at in created]
+    kids: list[int] = []
+    if batch:  # the newest tickets: one fault of one product in one zone, within the batch window
+        kids = list(range(n_made - batch_size, n_made))
+        lo = created[-1] - timedelta(seconds=cfg.wall(cfg.sweep.batch_window) / 2)
+        bdept = next(d for d in depts if d["name"] == batch.dept)
+        for n in kids:
+            created[n], dept_of[n] = max(created[n], lo), bdept
+        bfault = faults[(batch.dept, batch.skill)]()
+        bzone = rng.choice([t.zone for t in at_work if batch.skill in t.skills])
+    roles = _roles(rng, created, done_of, dept_of, set(kids), techs, holds, now)
+    states = _held_states(rng, roles, pick_held, cfg)
+    working = [n for n in roles.held if states[n] in ("assigned", "in_progress")]
+    can_risk = {n: p for n in sorted([*roles.room, *working]) if (p := _at_risk(created[n], now, cfg))}
+    want = math.ceil(len(roles.room) * AT_RISK)
+    risky = {n: can_risk[n] for n in rng.sample(sorted(can_risk), min(len(can_risk), want))}
+    unfit = sorted(set(roles.room) - set(can_risk))
+    for n in rng.sample(unfit, min(max(want - len(risky), 0), len(unfit))):
+        created[n], risky[n] = _into_risk(created[n], now, cfg)  # called in when it puts the ticket at risk now
+    by_dept: dict[str, list[Technician]] = {}
+    for t in techs:
+        by_dept.setdefault(t.dept, []).append(t)
+    prod_of = {(d["name"], p["name"]): p for d in depts for p in d["products"]}
+    by_skills: dict[str, _Pick] = {}
+
+    def product_for(tech: Technician) -> dict[str, Any]:
+        """One of the technician's skills, by the products' shares: work they can take."""
+        if tech.name not in by_skills:
+            ps = [prod_of[(tech.dept, s)] for s in tech.skills]
+            by_skills[tech.name] = _Pick(rng, ps, [p["share"] for p in ps])
+        return dict(by_skills[tech.name]())
+
+    # -- tickets, oldest first, each the events its commands would make ------
+    parent_key = f"{prefix}-{start_no + n_made}"
+    sweep_at = (created[-1] + (now - created[-1]) / 2).replace(microsecond=0) if created else now
     tickets: list[Ticket] = []
+    linked: list[Ticket] = []
     with st.transaction():
         st.put_techs(techs)
         for n, at in enumerate(created):
-            d = pick_dept()
-            prod = products[d["name"]]()
+            d = dept_of[n]
+            role = roles.role[n]
+            if batch and n >= kids[0]:
+                prod = prod_of[(d["name"], batch.skill)]
+            elif n in roles.room:
+                prod = product_for(roles.room[n])
+            else:
+                prod = products[d["name"]]()
             pri, ttype = pick_pri(), pick_type()
-            fault = faults[(d["name"], prod["name"])]()
+            pri = risky.get(n, pri)
+            fault = bfault if batch and n >= kids[0] else faults[(d["name"], prod["name"])]()
             fields = {"title": zh.title(prod["name"], fault) if zh else f"{fault} on {prod['name']}", "type": ttype,
                       "dept": d["name"], "product": prod["name"], "priority": pri, "impact": pick_imp(),
                       "channel": pick_chan(), "zone": pick_zone(), "skills": [prod["name"]],
                       "customer": f"customer-{rng.randrange(1, 4500):04d}"}
             fields["fault"] = fault
+            if batch and n >= kids[0]:
+                fields["zone"] = bzone
             if zh:
                 fields["customer"], fields["phone"] = zh.customer(int(fields["customer"].split("-")[1]))
                 fields["description"] = zh.description(rng, fields["zone"], prod["name"], fault)
             steps: list[tuple[str, datetime, str, dict[str, Any]]] = [("ticket.created", at, dispatcher, fields)]
+            then: _Then | None = None
             team = by_dept.get(d["name"]) or techs
             assign_at = at + timedelta(hours=hours_to_assign())
-            done_at = at + timedelta(hours=max(hours_to_resolve(), 0.2))
-            if done_at < now:  # history: worked, resolved and (mostly) closed
+            if role in (DONE, CLEARED):  # history: worked, resolved and (mostly) closed
+                done_at = done_of[n] if role == DONE else at + (now - at) * rng.uniform(0.3, 0.9)
                 tech = rng.choice(team).name
                 start_at = assign_at + (done_at - assign_at) * 0.2 if done_at > assign_at else done_at
                 assign_at = min(assign_at, start_at)
@@ -223,27 +338,34 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
                         steps.append(("ticket.noted", close_at, dispatcher, {"text": zh.follow_up(rng)}))
                     steps += [("ticket.checked", close_at, tech, {"item": c}) for c in cfg.checklist(ttype)]
                     steps.append(("ticket.closed", close_at, tech, {}))
-            else:
-                free = [t for t in team if load[t.name] < t.capacity]
-                state = pick_held() if rng.random() > prof["backlog_states"]["shares"].get("new", 0.07) else "new"
-                if free and state != "new" and assign_at < now:
-                    tech = rng.choice(free).name
-                    load[tech] += 1
-                    steps.append(("ticket.assigned", assign_at, dispatcher, {"assignee": tech}))
-                    started = state != "assigned"
-                    start_at = assign_at + (now - assign_at) * rng.uniform(0.05, 0.4)
-                    if started:
-                        steps.append(("ticket.started", start_at, tech, {}))
-                        if zh:
-                            steps.append(("ticket.noted", start_at, tech, {"text": zh.note(rng)}))
-                    if state.startswith("blocked:"):
-                        block_at = start_at + (now - start_at) * rng.uniform(0.1, 0.9)
-                        reason = state.split(":", 1)[1]
-                        steps.append(("ticket.blocked", block_at, tech, zh.block_payload(
-                            reason, rng, rng.choice(depts)["name"], iso(now + timedelta(days=rng.randint(1, 5))))
-                            if zh else _block_payload(reason, rng, now, depts)))
+            elif role == HELD:  # held by its technician: assigned, started, maybe blocked or waiting for approval
+                tech = roles.held[n].name
+                state = states[n]
+                if assign_at >= now:
+                    assign_at = at + (now - at) * 0.3
+                steps.append(("ticket.assigned", assign_at, dispatcher, {"assignee": tech}))
+                start_at = assign_at + (now - assign_at) * rng.uniform(0.05, 0.4)
+                if state != "assigned":
+                    steps.append(("ticket.started", start_at, tech, {}))
+                    if zh:
+                        steps.append(("ticket.noted", start_at, tech, {"text": zh.note(rng)}))
+                block_at = start_at + (now - start_at) * rng.uniform(0.1, 0.9)
+                if state.startswith("blocked:"):
+                    reason = state.split(":", 1)[1]
+                    steps.append(("ticket.blocked", block_at, tech, _blocked(reason, rng, now, depts, cfg, zh)))
+                elif state == APPROVAL:
+                    cost, what = rng.choice(APPROVAL_COSTS), zh.approval(rng) if zh else rng.choice(APPROVAL_WHAT)
+                    then = (block_at, tech, lambda t, cost=cost, what=what:
+                            workflow.decide_request_approval(t, cfg, cost, what, []))
+            if batch and n >= kids[0]:
+                steps.append(("ticket.linked", sweep_at, dispatcher, {"parent": parent_key}))
             key = f"{prefix}-{start_no + n}"
-            tickets.append(w.ticket(key, steps))
+            tickets.append(w.ticket(key, steps, then))
+            if batch and n >= kids[0]:
+                linked.append(tickets[-1])
+            if batch and n == n_made - 1:  # the parent `sweep` opens over the batch
+                tickets.append(w.ticket(parent_key, [("ticket.created", sweep_at, dispatcher,
+                                                      _batch_fields(linked, cfg, zh))]))
             if len(tickets) >= CHUNK or n == len(created) - 1:
                 st.put_tickets(tickets)
                 st.put_events(w.events)
@@ -253,8 +375,200 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
                     progress(n + 1)
         st.put_events(w.events)
         st.set_meta("next_device_seq", str(w.seq))
-        st.set_meta("next_ticket_no", str(start_no + len(created)))
+        st.set_meta("next_ticket_no", str(start_no + n_tickets))
     return summary(env)
+
+
+def _send_on_leave(rng: random.Random, w: _Writer, techs: list[Technician], now: datetime, actor: str,
+                   cfg: Config) -> list[Technician]:
+    """A few technicians on leave, each with a colleague of their department at
+    work as delegate: the event ``tech set NAME --on-leave --delegate OTHER`` makes."""
+    if len(techs) < 4:
+        return techs
+    out = {t.name: t for t in techs}
+    todo = max(1, round(len(techs) * ON_LEAVE))
+    for t in rng.sample(techs, len(techs)):
+        if not todo:
+            break
+        delegates = {x.delegate for x in out.values()}
+        mates = [m for m in techs if m.dept == t.dept and m.name != t.name and m.on_shift
+                 and not out[m.name].on_leave and m.name not in delegates]
+        if not t.on_shift or t.name in delegates or not mates:
+            continue
+        payload = {"name": t.name, "on_leave": True, "delegate": rng.choice(mates).name}
+        out[t.name] = workflow.apply_tech(t, w.emit(None, "tech.updated", now - timedelta(hours=rng.uniform(12, 72)),
+                                                    actor, payload), cfg)
+        todo -= 1
+    return [out[t.name] for t in techs]
+
+
+def _holds(rng: random.Random, techs: list[Technician]) -> dict[str, int]:
+    """How many open tickets each technician holds: a handful of those at work
+    full, the others below capacity; off shift or on leave, what they left."""
+    at_work = [t for t in techs if t.on_shift and not t.on_leave]
+    full = {t.name for t in rng.sample(at_work, max(1, round(len(at_work) * FULL)))} if len(at_work) >= 3 else set()
+    out: dict[str, int] = {}
+    for t in techs:
+        if t.name in full:
+            out[t.name] = t.capacity
+        elif t.on_shift and not t.on_leave:
+            out[t.name] = min(max(t.capacity - 1, 0), rng.choice(HELD_THIRDS) * t.capacity // 3)
+        else:
+            out[t.name] = min(t.capacity, rng.choice((0, 1, 1, 2)))
+    return out
+
+
+def _at_risk(at: datetime, now: datetime, cfg: Config) -> str | None:
+    """The first priority under which a ticket created ``at`` and still
+    unassigned is at risk now (under ``AT_RISK_SHARE`` of its resolution time
+    left), or None."""
+    cal = cfg.business_calendar
+    waited = cal.ordinal(now) - cal.ordinal(at)
+    for p in cfg.sla:
+        res = cfg.sla_seconds(p)[1]
+        if (1 - AT_RISK_SHARE) * res < waited < res:
+            return p
+    return None
+
+
+def _into_risk(at: datetime, now: datetime, cfg: Config) -> tuple[datetime, str]:
+    """The time nearest ``at`` at which an unassigned ticket is created to be at
+    risk now, and its priority (the one whose window is nearest)."""
+    cal = cfg.business_calendar
+    now_bt = cal.ordinal(now)
+    times = [(cal.instant(now_bt - int((1 - AT_RISK_SHARE / 2) * cfg.sla_seconds(p)[1])).replace(microsecond=0), p)
+             for p in cfg.sla]
+    return min(times, key=lambda tp: (abs((tp[0] - at).total_seconds()), tp[1]))
+
+
+@dataclass(frozen=True)
+class _BatchAt:
+    skill: str  # the product the batch's tickets share
+    dept: str
+
+
+def _batch_skill(at_work: list[Technician], holds: dict[str, int]) -> _BatchAt | None:
+    """The product a batch incident hits: the skill with the most free room among
+    technicians at work (so that the batch can be dispatched), or None."""
+    room: Counter[tuple[str, str]] = Counter()
+    for t in at_work:
+        for s in t.skills:
+            room[(s, t.dept)] += t.capacity - holds[t.name]
+    if not room:
+        return None
+    (skill, dept), _n = max(sorted(room.items()), key=lambda kv: kv[1])
+    return _BatchAt(skill, dept)
+
+
+@dataclass
+class _Roles:
+    """What each ticket is this morning (:data:`DONE`, :data:`CLEARED`, :data:`HELD`
+    or :data:`NEW`); who holds a held one; and, for an unassigned one that fits,
+    the technician at work whose free room it is drawn for (its product is one of their skills)."""
+
+    role: list[str]
+    held: dict[int, Technician] = field(default_factory=dict)
+    room: dict[int, Technician] = field(default_factory=dict)
+
+
+def _roles(rng: random.Random, created: list[datetime], done_of: list[datetime], dept_of: list[dict[str, Any]],
+           kids: set[int], techs: list[Technician], holds: dict[str, int], now: datetime) -> _Roles:
+    """Split the open tickets (those the profile has done after ``now``) by
+    department into the unassigned that fits (``FILL`` of the free room of those
+    at work: the newest, and ``SAVABLE`` of them older, mostly past their SLA),
+    the held (the next newest, as many as the department's technicians hold)
+    and the rest; of the rest the newest stay unassigned and the older
+    ``CLEARED_PER_TECH`` per technician at work were worked off (history)."""
+    roles = _Roles([DONE] * len(created))
+    open_by: dict[str, list[int]] = {}
+    for n, done in enumerate(done_of):
+        if n in kids:
+            roles.role[n] = NEW
+        elif done >= now:
+            open_by.setdefault(dept_of[n]["name"], []).append(n)
+    team: dict[str, list[Technician]] = {}
+    for t in techs:
+        team.setdefault(t.dept, []).append(t)
+    rest: list[int] = []
+    for dept, ids in open_by.items():
+        mates = team.get(dept, [])
+        room = [t for t in mates if t.on_shift and not t.on_leave for _i in range(t.capacity - holds[t.name])]
+        rng.shuffle(room)
+        fit = min(int(FILL * len(room)), len(ids))
+        newest = fit - round(fit * SAVABLE)
+        older = ids[: len(ids) - newest]
+        saved = rng.sample(older, min(fit - newest, len(older)))
+        for n, t in zip(ids[len(ids) - newest:] + saved, room, strict=False):
+            roles.role[n], roles.room[n] = NEW, t
+        left = [n for n in older if n not in set(saved)]
+        slots = [t for t in mates for _i in range(holds[t.name])]
+        rng.shuffle(slots)
+        for n, t in zip(reversed(left), slots, strict=False):
+            roles.role[n], roles.held[n] = HELD, t
+        rest += left[: max(len(left) - len(slots), 0)]
+    rest.sort()
+    at_work = sum(1 for t in techs if t.on_shift and not t.on_leave)
+    stay = max(len(rest) - CLEARED_PER_TECH * at_work, 0)  # open work beyond what the team worked off
+    for i, n in enumerate(rest):
+        roles.role[n] = NEW if i >= len(rest) - stay else CLEARED
+    return roles
+
+
+def _held_states(rng: random.Random, roles: _Roles, pick_held: _Pick, cfg: Config) -> dict[int, str]:
+    """What each held ticket is doing, by the profile's shares; then a few
+    working ones turned into blocks for every reason of the menu that has
+    fewer than ``BLOCKED_EACH``, and ``APPROVALS`` into approval requests
+    (at most half the held tickets turned: a small team still has work going)."""
+    held = sorted(roles.held)
+    states: dict[int, str] = {}
+    for n in held:
+        s = pick_held()
+        states[n] = s if not s.startswith("blocked:") or s.split(":", 1)[1] in cfg.reasons else "in_progress"
+
+    budget = [len(held) // 2]  # a small team keeps half its held work going: turn at most that many
+
+    def turn(into: str, k: int) -> None:
+        working = [n for n in held if states[n] in ("assigned", "in_progress")]
+        for n in rng.sample(working, max(min(k, len(working), budget[0]), 0)):
+            states[n] = into
+            budget[0] -= 1
+
+    have = Counter(states.values())
+    for reason in cfg.reasons:
+        if reason != approvals.REASON and have[f"blocked:{reason}"] < BLOCKED_EACH:
+            turn(f"blocked:{reason}", BLOCKED_EACH - have[f"blocked:{reason}"])
+    if approvals.REASON in cfg.reasons:
+        turn(APPROVAL, APPROVALS)
+    return states
+
+
+def _blocked(reason: str, rng: random.Random, now: datetime, depts: list[dict[str, Any]], cfg: Config,
+             zh: ModuleType | None) -> dict[str, Any]:
+    """A block's payload, as ``block KEY REASON`` with its details would write
+    it: every field the reason requires filled in."""
+    collaborator, deadline = rng.choice(depts)["name"], iso(now + timedelta(days=rng.randint(1, 5)))
+    words = zh.block_payload if zh else _block_payload
+    p = words(reason, rng, collaborator, deadline)
+    need = [f for f in cfg.reasons[reason].fields if f not in p]
+    if need:
+        full = words("awaiting_collaboration", rng, collaborator, deadline)
+        p.update({f: full[f] for f in need})
+    return p
+
+
+def _batch_fields(children: list[Ticket], cfg: Config, zh: ModuleType | None) -> dict[str, Any]:
+    """The parent ``sweep``'s batch rule (``core.sweep.batches``) opens over
+    ``children``, its title and description in the team's language."""
+    (action,) = rules.batches([replace(t, parent=None) for t in children], cfg)
+    assert action.batch is not None
+    fields = dict(action.batch.fields)
+    if zh:
+        fields["title"], fields["description"] = zh.batch_texts(len(children), fields["fault"], fields["product"],
+                                                                fields["zone"], [t.key for t in children])
+    else:
+        fields["title"], fields["description"] = str(fields["title"]), str(fields["description"])
+    (created,) = workflow.decide_create(fields, cfg)
+    return created[1]
 
 
 def use_calendar(env: Env, calendar: dict[str, str]) -> None:
@@ -279,18 +593,23 @@ def use_calendar(env: Env, calendar: dict[str, str]) -> None:
         env.notice = notice
 
 
-def _block_payload(reason: str, rng: random.Random, now: datetime, depts: list[dict[str, Any]]) -> dict[str, Any]:
+def _block_payload(reason: str, rng: random.Random, collaborator: str, deadline: str) -> dict[str, Any]:
     p: dict[str, Any] = {"reason": reason}
     if reason == "awaiting_collaboration":
-        p.update(collaborator=rng.choice(depts)["name"], deliverable="diagnosis of the shared part",
-                 deadline=iso(now + timedelta(days=rng.randint(1, 5))), expected_result="root cause and a fix plan")
+        p.update(collaborator=collaborator, deliverable="diagnosis of the shared part", deadline=deadline,
+                 expected_result="root cause and a fix plan")
     elif reason == "awaiting_customer":
         p["note"] = rng.choice(("no answer on the phone", "site not accessible", "waiting for a test window"))
+    elif reason == "awaiting_parts":
+        p["note"] = rng.choice(("control board on order", "compressor due in 3 days", "filter kit back-ordered"))
+    elif reason == "awaiting_third_party":
+        p["note"] = rng.choice(("the vendor's engineer is booked for Friday", "the carrier's line fault is open"))
     return p
 
 
 def summary(env: Env) -> dict[str, Any]:
-    """Counts a dispatcher wants first: by status, unassigned, blocked by reason, SLA risk, piles."""
+    """Counts a dispatcher wants first: by status, unassigned, blocked by reason, SLA risk, piles;
+    technicians full, at work with room (on shift, not on leave, below capacity) and on leave."""
     st, cfg, now = env.store, env.config, env.now
     rp = st.reports
     by_status = rp.count_by_status()
@@ -301,6 +620,7 @@ def summary(env: Env) -> dict[str, Any]:
     states = Counter(sla_state(t, now_bt) for t in open_rows)
     techs = st.techs()
     loads = st.loads(("assigned", "in_progress", "blocked"))
+    at_work = [t for t in techs if t.on_shift and not t.on_leave]
     return {
         "tickets": sum(by_status.values()),
         "technicians": len(techs),
@@ -310,6 +630,8 @@ def summary(env: Env) -> dict[str, Any]:
         "blocked_by_reason": blocked,
         "sla": {k: states.get(k, 0) for k in ("ok", "at_risk", "breached", "paused")},
         "technicians_at_capacity": sum(1 for t in techs if loads.get(t.name, 0) >= t.capacity),
+        "technicians_with_room": sum(1 for t in at_work if loads.get(t.name, 0) < t.capacity),
+        "technicians_on_leave": sum(1 for t in techs if t.on_leave),
         "top_piles": piles,
         "store": str(env.home.store_file),
     }

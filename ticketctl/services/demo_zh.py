@@ -153,6 +153,7 @@ NOTES = ("已到现场，初步判断需更换配件", "已远程诊断，安排
 PARTS = ("压缩机启动电容", "主控板", "伺服驱动器", "刹车片", "电磁阀", "硬盘", "电源模块", "传感器", "门机皮带", "打印头")
 RESOLUTIONS = ("更换{part}后试机正常", "清洗保养并复位，运行正常", "重新设置参数，故障消除", "紧固接线端子，恢复正常",
                "远程指导客户重启后恢复", "更换{part}，客户现场验收通过")
+APPROVALS = ("更换{part}，需主管审批费用", "申请外包吊装作业", "夜间加班维修费用", "采购备用{part}")
 FOLLOW_UPS = ("已电话回访，客户表示满意", "已回访，客户确认问题解决", "回访客户，建议下次保养时一并检查")
 
 
@@ -225,4 +226,16 @@ def block_payload(reason: str, rng: random.Random, collaborator: str, deadline: 
         p["note"] = rng.choice(("客户电话无人接听", "现场无法进入，需物业开门", "等待客户安排停机窗口", "等待客户确认维修报价"))
     elif reason == "awaiting_parts":
         p["note"] = f"等待备件：{rng.choice(PARTS)}，预计{rng.randint(1, 5)}天到货"
+    elif reason == "awaiting_third_party":
+        p["note"] = rng.choice(("等待厂家工程师上门，已约周五", "等待运营商处理线路故障", "等待维保外包单位排期"))
     return p
+
+
+def approval(rng: random.Random) -> str:
+    """What a technician asks approval for (``approval request --what``)."""
+    return rng.choice(APPROVALS).format(part=rng.choice(PARTS))
+
+
+def batch_texts(n: int, fault: str, product: str, zone: str, keys: list[str]) -> tuple[str, str]:
+    """The title and description of a batch incident's parent (``sweep``'s batch rule), in Chinese."""
+    return f"批量事件：{zone}的{product}出现{n}起{fault}", f"{zone}的{product}有{n}个未关闭工单报告{fault}：{'、'.join(keys)}"
