@@ -15,10 +15,15 @@ default 500,000 gives ~100,000 open tickets. Then, each a median of --runs:
   the display). Pilot's own round trip (~90 ms a key here, mostly its waits
   for idle) is thus left out; it is printed beside each figure, and the
   no-op key (bound to nothing, no frame) shows it alone;
+* the header counts' keys (4 breached, 2 unassigned, 1 all open), ``p``
+  hiding then showing the panels, and the trends screen: ``T`` to the frame
+  that shows the screen, then (no budget: three reports over the whole store,
+  read in the worker while the screen is up) to the frame with its figures,
+  ``r`` to the next block reason's figures, Escape back;
 * another process: ``ticketctl new`` run as a separate process until a frame
   shows the ticket in the dashboard's backlog, no key pressed.
 
-Budgets: first frame <= 2 s; a key that moves, filters or opens <= 100 ms;
+Budgets: first frame <= 2 s; a key that moves, filters, opens or shows a screen <= 100 ms;
 another process's change visible <= 2 s.
 """
 
@@ -94,6 +99,18 @@ def detail_shown(app: Any) -> bool:
     return isinstance(app.screen, DetailScreen) and app.screen.ticket is not None
 
 
+def trends_shown(app: Any, with_data: bool = False, reason: int = 0) -> bool:
+    """The trends screen is on top (with its figures read, for the ``reason``-th block reason of the menu)."""
+    from ticketctl.tui.trends import TrendsScreen
+
+    s = app.screen
+    if not isinstance(s, TrendsScreen):
+        return False
+    if not with_data:
+        return True
+    return s.data is not None and s.data["trend"]["reason"] == s.reason and (reason == 0 or s.reason != "awaiting_parts")
+
+
 async def one_run(environ: dict[str, str], tc: str, i: int) -> dict[str, tuple[float, float]]:
     t0 = time.perf_counter()
     app = timed_app(environ)
@@ -120,6 +137,22 @@ async def one_run(environ: dict[str, str], tc: str, i: int) -> dict[str, tuple[f
         out["open a ticket"] = await key(pilot, ("enter",), lambda: detail_shown(app))
         out["back from a ticket"] = await key(pilot, ("escape",), lambda: not detail_shown(app))
         out["clear the filter"] = await key(pilot, ("escape",), lambda: not app.filter.text() and bl.current_key in bl.cache)
+        # a header count's key: 4 filters to the breached tickets (sla:breached)
+        out["count key: breached"] = await key(pilot, ("4",), lambda: app.filter.sla == "breached" and bl.current_key in bl.cache)
+        out["count key: unassigned"] = await key(pilot, ("2",), lambda: app.filter.text() == "assignee:-"
+                                                 and bl.current_key in bl.cache)
+        out["count key: all open"] = await key(pilot, ("1",), lambda: not app.filter.text() and bl.current_key in bl.cache)
+        # p hides the panels (200 columns shows them), p again shows them
+        main = app.query_one("#main")
+        out["panels: hide"] = await key(pilot, ("p",), lambda: main.has_class("-hidden"))
+        out["panels: show"] = await key(pilot, ("p",), lambda: not main.has_class("-hidden"))
+        # the trends screen: drawn at once, its figures (three reports over the whole store) read in the worker
+        out["trends: screen drawn"] = await key(pilot, ("T",), lambda: trends_shown(app))
+        while not trends_shown(app, with_data=True):
+            await asyncio.sleep(0.002)
+        out["trends: figures shown (after the key)"] = (time.perf_counter() - app.key_at,) * 2
+        out["trends: next block reason, figures"] = await key(pilot, ("r",), lambda: trends_shown(app, with_data=True, reason=1))
+        out["back from the trends"] = await key(pilot, ("escape",), lambda: not trends_shown(app))
         await pilot.pause(0.3)
         t = time.perf_counter()
         proc = subprocess.run([tc, "new", f"bench tui {i}", "--type", "repair", "--dept", top, "--product", "hvac",
@@ -161,12 +194,13 @@ def main() -> None:
         runs.append(asyncio.run(one_run(environ, tc, i)))
         log(f"run {i + 1}: " + ", ".join(f"{k} {v[0] * 1000:.0f} ms (Pilot {v[1] * 1000:.0f})" for k, v in runs[-1].items()))
     budgets: dict[str, float | None] = {"first frame": 2.0, "another process (incl. its run)": 2.0,
-                                        "no-op key (Pilot's round trip)": None}
+                                        "no-op key (Pilot's round trip)": None,
+                                        "trends: figures shown (after the key)": None, "trends: next block reason, figures": None}
     rows: list[Row] = []
     for name in runs[0]:
         med = statistics.median(r[name][0] for r in runs)
         note = f"{open_n:,} open"
-        if name.startswith(("move", "filter", "open", "back", "clear")):
+        if name.startswith(("move", "filter", "open", "back", "clear", "count", "panels", "trends: screen", "trends: next")):
             pilot = statistics.median(r[name][1] for r in runs)
             note += f"; key event to frame (Pilot's round trip {pilot * 1000:.0f} ms)"
         rows.append((name, med, budgets.get(name, 0.1), note))
