@@ -44,8 +44,9 @@ def read_qr(pdf: Path) -> str:
     doc = pypdfium2.PdfDocument(str(pdf))
     try:
         page = doc[0]
-        codes = zxingcpp.read_barcodes(page.render(scale=3).to_pil())
-        assert len(codes) == 1, codes
+        # QR codes only: a page of Chinese text can read as a spurious code of another symbology now and then
+        codes = zxingcpp.read_barcodes(page.render(scale=3).to_pil(), formats=zxingcpp.BarcodeFormat.QRCode)
+        assert len(codes) == 1, [(c.format, c.text) for c in codes]
         return str(codes[0].text)
     finally:
         doc.close()

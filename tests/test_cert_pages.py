@@ -162,7 +162,7 @@ def test_the_overlay_and_qr_read_back_by_other_readers(issued: tuple[Path, dict[
         assert n == pil.height == len(ours or []) + 2 * cert_page.QR_BORDER
         theirs = [[pil.getpixel((x, y)) < 128 for x in range(cert_page.QR_BORDER, n - cert_page.QR_BORDER)]
                   for y in range(cert_page.QR_BORDER, n - cert_page.QR_BORDER)]
-        codes = zxingcpp.read_barcodes(page.render(scale=3).to_pil())
+        codes = zxingcpp.read_barcodes(page.render(scale=3).to_pil(), formats=zxingcpp.BarcodeFormat.QRCode)
         text = page.get_textpage().get_text_range()
     finally:
         doc.close()
