@@ -54,20 +54,33 @@ import random
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from importlib import resources
 from types import ModuleType
 from typing import Any
 
-from ticketctl.core import approvals, workflow
 from ticketctl.core import sweep as rules
+from ticketctl.core import workflow
 from ticketctl.core.config import Config
 from ticketctl.core.model import OPEN_STATUSES, Event, Technician, Ticket, iso
-from ticketctl.core.views import AT_RISK_SHARE, sla_state
+from ticketctl.core.views import sla_state
 from ticketctl.errors import Refused
 from ticketctl.i18n import _
+from ticketctl.services import demo_morning as morning
 from ticketctl.services import demo_zh
+from ticketctl.services.demo_morning import (
+    APPROVAL,
+    APPROVAL_COSTS,
+    APPROVAL_WHAT,
+    AT_RISK,
+    BATCH_FROM,
+    CLEARED,
+    DONE,
+    HELD,
+    OFF_SHIFT,
+    ON_LEAVE,
+)
 from ticketctl.services.env import Env
 
 NAMES = (
@@ -79,23 +92,6 @@ TYPES = (("incident", 0.5), ("repair", 0.35), ("install", 0.1), ("change", 0.05)
 WINDOW_DAYS = 30
 CHUNK = 5000
 
-# the morning's shape (see the module docstring)
-OFF_SHIFT = 0.08  # technicians not on shift
-ON_LEAVE = 0.05  # technicians on leave, each with a delegate at work in their department
-FULL = 0.12  # technicians at work who are full
-HELD_THIRDS = (0, 1, 1, 2, 2)  # the others hold this many thirds of their capacity (always below it)
-FILL = 0.8  # the unassigned work that fits: this share of the free room of those at work
-SAVABLE = 0.2  # ... of it older open tickets, mostly past their SLA, rather than the newest
-AT_RISK = 0.15  # ... and as many as this share of it (rounded up), unassigned or held and working, are given
-#                 the priority whose SLA runs out soon, where one does
-CLEARED_PER_TECH = 15  # the older open work beyond that: this many per technician at work were worked off
-BLOCKED_EACH = 2  # held tickets blocked for each reason of the menu, at least
-APPROVALS = 3  # held tickets waiting for an approval
-APPROVAL_COSTS = (180.0, 320.0, 1200.0, 2600.0)  # under 5,000: the default paths need no quote attached
-APPROVAL_WHAT = ("replacement compressor", "new control board", "after-hours contractor", "spare drive set")
-BATCH_FROM = 50  # tickets from which the demo has a batch incident
-#: what a ticket is this morning
-DONE, CLEARED, HELD, NEW, APPROVAL = "done", "cleared", "held", "new", "approval"
 #: after a ticket's steps: (when, who, the drafts a decision makes of the ticket as it is then)
 _Then = tuple[datetime, str, Callable[[Ticket], list[workflow.Draft]]]
 
@@ -231,12 +227,12 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
                        "capacity": cfg.capacity, "on_shift": rng.random() > OFF_SHIFT}
             techs.append(workflow.apply_tech(None, w.emit(None, "tech.added", team_at, dispatcher, payload), cfg))
     techs = _send_on_leave(rng, w, techs, now, dispatcher, cfg)
-    holds = _holds(rng, techs)
+    holds = morning.holds(rng, techs)
     at_work = [t for t in techs if t.on_shift and not t.on_leave]
 
     # -- arrivals: when each ticket came in, its department and when it would be done
     batch_size = cfg.sweep.batch_size
-    batch = _batch_skill(at_work, holds) if n_tickets >= max(BATCH_FROM, 4 * batch_size) else None
+    batch = morning.batch_skill(at_work, holds) if n_tickets >= max(BATCH_FROM, 4 * batch_size) else None
     n_made = n_tickets - 1 if batch else n_tickets  # the batch's parent is the last ticket
     start_no = int(st.meta("next_ticket_no"))
     prefix = st.meta("key_prefix")
@@ -265,15 +261,15 @@ def generate(env: Env, n_tickets: int, n_techs: int, seed: int, force: bool = Fa
             created[n], dept_of[n] = max(created[n], lo), bdept
         bfault = faults[(batch.dept, batch.skill)]()
         bzone = rng.choice([t.zone for t in at_work if batch.skill in t.skills])
-    roles = _roles(rng, created, done_of, dept_of, set(kids), techs, holds, now)
-    states = _held_states(rng, roles, pick_held, cfg)
+    roles = morning.roles(rng, created, done_of, dept_of, set(kids), techs, holds, now)
+    states = morning.held_states(rng, roles, pick_held, cfg)
     working = [n for n in roles.held if states[n] in ("assigned", "in_progress")]
-    can_risk = {n: p for n in sorted([*roles.room, *working]) if (p := _at_risk(created[n], now, cfg))}
+    can_risk = {n: p for n in sorted([*roles.room, *working]) if (p := morning.at_risk(created[n], now, cfg))}
     want = math.ceil(len(roles.room) * AT_RISK)
     risky = {n: can_risk[n] for n in rng.sample(sorted(can_risk), min(len(can_risk), want))}
     unfit = sorted(set(roles.room) - set(can_risk))
     for n in rng.sample(unfit, min(max(want - len(risky), 0), len(unfit))):
-        created[n], risky[n] = _into_risk(created[n], now, cfg)  # called in when it puts the ticket at risk now
+        created[n], risky[n] = morning.into_risk(created[n], now, cfg)  # called in when it puts the ticket at risk now
     by_dept: dict[str, list[Technician]] = {}
     for t in techs:
         by_dept.setdefault(t.dept, []).append(t)
@@ -400,146 +396,6 @@ def _send_on_leave(rng: random.Random, w: _Writer, techs: list[Technician], now:
                                                     actor, payload), cfg)
         todo -= 1
     return [out[t.name] for t in techs]
-
-
-def _holds(rng: random.Random, techs: list[Technician]) -> dict[str, int]:
-    """How many open tickets each technician holds: a handful of those at work
-    full, the others below capacity; off shift or on leave, what they left."""
-    at_work = [t for t in techs if t.on_shift and not t.on_leave]
-    full = {t.name for t in rng.sample(at_work, max(1, round(len(at_work) * FULL)))} if len(at_work) >= 3 else set()
-    out: dict[str, int] = {}
-    for t in techs:
-        if t.name in full:
-            out[t.name] = t.capacity
-        elif t.on_shift and not t.on_leave:
-            out[t.name] = min(max(t.capacity - 1, 0), rng.choice(HELD_THIRDS) * t.capacity // 3)
-        else:
-            out[t.name] = min(t.capacity, rng.choice((0, 1, 1, 2)))
-    return out
-
-
-def _at_risk(at: datetime, now: datetime, cfg: Config) -> str | None:
-    """The first priority under which a ticket created ``at`` and still
-    unassigned is at risk now (under ``AT_RISK_SHARE`` of its resolution time
-    left), or None."""
-    cal = cfg.business_calendar
-    waited = cal.ordinal(now) - cal.ordinal(at)
-    for p in cfg.sla:
-        res = cfg.sla_seconds(p)[1]
-        if (1 - AT_RISK_SHARE) * res < waited < res:
-            return p
-    return None
-
-
-def _into_risk(at: datetime, now: datetime, cfg: Config) -> tuple[datetime, str]:
-    """The time nearest ``at`` at which an unassigned ticket is created to be at
-    risk now, and its priority (the one whose window is nearest)."""
-    cal = cfg.business_calendar
-    now_bt = cal.ordinal(now)
-    times = [(cal.instant(now_bt - int((1 - AT_RISK_SHARE / 2) * cfg.sla_seconds(p)[1])).replace(microsecond=0), p)
-             for p in cfg.sla]
-    return min(times, key=lambda tp: (abs((tp[0] - at).total_seconds()), tp[1]))
-
-
-@dataclass(frozen=True)
-class _BatchAt:
-    skill: str  # the product the batch's tickets share
-    dept: str
-
-
-def _batch_skill(at_work: list[Technician], holds: dict[str, int]) -> _BatchAt | None:
-    """The product a batch incident hits: the skill with the most free room among
-    technicians at work (so that the batch can be dispatched), or None."""
-    room: Counter[tuple[str, str]] = Counter()
-    for t in at_work:
-        for s in t.skills:
-            room[(s, t.dept)] += t.capacity - holds[t.name]
-    if not room:
-        return None
-    (skill, dept), _n = max(sorted(room.items()), key=lambda kv: kv[1])
-    return _BatchAt(skill, dept)
-
-
-@dataclass
-class _Roles:
-    """What each ticket is this morning (:data:`DONE`, :data:`CLEARED`, :data:`HELD`
-    or :data:`NEW`); who holds a held one; and, for an unassigned one that fits,
-    the technician at work whose free room it is drawn for (its product is one of their skills)."""
-
-    role: list[str]
-    held: dict[int, Technician] = field(default_factory=dict)
-    room: dict[int, Technician] = field(default_factory=dict)
-
-
-def _roles(rng: random.Random, created: list[datetime], done_of: list[datetime], dept_of: list[dict[str, Any]],
-           kids: set[int], techs: list[Technician], holds: dict[str, int], now: datetime) -> _Roles:
-    """Split the open tickets (those the profile has done after ``now``) by
-    department into the unassigned that fits (``FILL`` of the free room of those
-    at work: the newest, and ``SAVABLE`` of them older, mostly past their SLA),
-    the held (the next newest, as many as the department's technicians hold)
-    and the rest; of the rest the newest stay unassigned and the older
-    ``CLEARED_PER_TECH`` per technician at work were worked off (history)."""
-    roles = _Roles([DONE] * len(created))
-    open_by: dict[str, list[int]] = {}
-    for n, done in enumerate(done_of):
-        if n in kids:
-            roles.role[n] = NEW
-        elif done >= now:
-            open_by.setdefault(dept_of[n]["name"], []).append(n)
-    team: dict[str, list[Technician]] = {}
-    for t in techs:
-        team.setdefault(t.dept, []).append(t)
-    rest: list[int] = []
-    for dept, ids in open_by.items():
-        mates = team.get(dept, [])
-        room = [t for t in mates if t.on_shift and not t.on_leave for _i in range(t.capacity - holds[t.name])]
-        rng.shuffle(room)
-        fit = min(int(FILL * len(room)), len(ids))
-        newest = fit - round(fit * SAVABLE)
-        older = ids[: len(ids) - newest]
-        saved = rng.sample(older, min(fit - newest, len(older)))
-        for n, t in zip(ids[len(ids) - newest:] + saved, room, strict=False):
-            roles.role[n], roles.room[n] = NEW, t
-        left = [n for n in older if n not in set(saved)]
-        slots = [t for t in mates for _i in range(holds[t.name])]
-        rng.shuffle(slots)
-        for n, t in zip(reversed(left), slots, strict=False):
-            roles.role[n], roles.held[n] = HELD, t
-        rest += left[: max(len(left) - len(slots), 0)]
-    rest.sort()
-    at_work = sum(1 for t in techs if t.on_shift and not t.on_leave)
-    stay = max(len(rest) - CLEARED_PER_TECH * at_work, 0)  # open work beyond what the team worked off
-    for i, n in enumerate(rest):
-        roles.role[n] = NEW if i >= len(rest) - stay else CLEARED
-    return roles
-
-
-def _held_states(rng: random.Random, roles: _Roles, pick_held: _Pick, cfg: Config) -> dict[int, str]:
-    """What each held ticket is doing, by the profile's shares; then a few
-    working ones turned into blocks for every reason of the menu that has
-    fewer than ``BLOCKED_EACH``, and ``APPROVALS`` into approval requests
-    (at most half the held tickets turned: a small team still has work going)."""
-    held = sorted(roles.held)
-    states: dict[int, str] = {}
-    for n in held:
-        s = pick_held()
-        states[n] = s if not s.startswith("blocked:") or s.split(":", 1)[1] in cfg.reasons else "in_progress"
-
-    budget = [len(held) // 2]  # a small team keeps half its held work going: turn at most that many
-
-    def turn(into: str, k: int) -> None:
-        working = [n for n in held if states[n] in ("assigned", "in_progress")]
-        for n in rng.sample(working, max(min(k, len(working), budget[0]), 0)):
-            states[n] = into
-            budget[0] -= 1
-
-    have = Counter(states.values())
-    for reason in cfg.reasons:
-        if reason != approvals.REASON and have[f"blocked:{reason}"] < BLOCKED_EACH:
-            turn(f"blocked:{reason}", BLOCKED_EACH - have[f"blocked:{reason}"])
-    if approvals.REASON in cfg.reasons:
-        turn(APPROVAL, APPROVALS)
-    return states
 
 
 def _blocked(reason: str, rng: random.Random, now: datetime, depts: list[dict[str, Any]], cfg: Config,
