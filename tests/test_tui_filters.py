@@ -25,7 +25,7 @@ from ticketctl.services import dashboard, demo, tickets
 from ticketctl.services.dashboard import Filter
 from ticketctl.services.env import Env
 from ticketctl.tui.app import COUNT_KEYS, Dashboard
-from ticketctl.tui.live import Counts
+from ticketctl.tui.header import Counts
 
 NOW = "2026-03-04T10:30:00Z"  # a Wednesday, in business hours
 SIZE = (160, 40)

@@ -28,7 +28,7 @@ from ticketctl.services.env import Env
 from ticketctl.tui.app import ACTIONS, Dashboard, hint
 from ticketctl.tui.backlog import COLUMNS, LEAST_TITLE, MIN_TITLE, BacklogView, _fit, widths
 from ticketctl.tui.dialogs import HelpDialog
-from ticketctl.tui.live import Counts
+from ticketctl.tui.header import Counts
 
 pytestmark = pytest.mark.anyio
 #: the columns a row never loses, by their (English) titles

@@ -26,8 +26,10 @@ from ticketctl.services.dashboard import Filter
 from ticketctl.services.env import Env
 from ticketctl.tui.backlog import BacklogView
 from ticketctl.tui.dialogs import AssignDialog, BlockDialog, DispatchDialog, ForceAssignDialog, HelpDialog, PromptDialog
-from ticketctl.tui.live import FILTER_HELP, FIRST_ROWS, Apply, LiveApp, similar_docs, sync_state, waiting_approvals
+from ticketctl.tui.header import sync_state
+from ticketctl.tui.live import FILTER_HELP, FIRST_ROWS, Apply, LiveApp
 from ticketctl.tui.panels import GROUPINGS, HeatMap, map_cells
+from ticketctl.tui.reads import similar_docs, waiting_approvals
 from ticketctl.tui.screens import ApprovalsScreen, BlockedScreen, DetailScreen, RejectedScreen, blocked_view
 from ticketctl.tui.trends import TrendsScreen
 from ticketctl.tui.words import shown

@@ -40,11 +40,13 @@ from textual.widgets import Input, Static
 from ticketctl.core.labels import HasLabels
 from ticketctl.errors import TicketctlError
 from ticketctl.i18n import N_, _, ngettext
-from ticketctl.services import approvals, dashboard, heatmap, kb, techs, tickets
+from ticketctl.services import dashboard, heatmap, techs, tickets
 from ticketctl.services.dashboard import Filter, Ranking
 from ticketctl.services.env import Env
 from ticketctl.tui.backlog import BacklogView
+from ticketctl.tui.header import Counts, sync_state, sync_text
 from ticketctl.tui.panels import HeatMap, TechLoad, axis, map_cells
+from ticketctl.tui.reads import similar_docs, waiting_approvals, words
 from ticketctl.tui.screens import ApprovalsScreen, BlockedScreen, DetailScreen, RejectedScreen
 from ticketctl.tui.trends import TrendsScreen
 from ticketctl.tui.trends import read as trends_data
@@ -59,29 +61,9 @@ BESIDE = 160
 #: (columns, rows) from which, on a narrower terminal, they stand below it; under this they are hidden until ``p``
 STACKED = (120, 35)
 FIRST_ROWS = 120
-#: similar resolved tickets and articles on a ticket's detail screen (``ticketctl show`` lists as many)
-SIMILAR_SHOWN = 3
 #: the filter syntax (the search box's placeholder, the help screen's line for ``/``)
 FILTER_HELP = N_("filter, all parts at once: words dept:X product:X fault:X status:X priority:X reason:X"
                  " assignee:X or @X (- nobody) sla:breached|at_risk|ok|paused age:>2d|<4h")
-#: the header's counts: (label, ``dashboard.counts`` name, style)
-COUNTS = ((N_("open"), "open", "bold"), (N_("unassigned"), "unassigned", "bold"), (N_("at risk"), "at_risk", "bold yellow"),
-          (N_("breached"), "breached", "bold red"), (N_("blocked"), "blocked", "bold magenta"))
-
-class Counts(Static):
-    """The header's counts; a click on one filters the backlog to the tickets
-    it counts, as its key does (``Dashboard.action_count``)."""
-
-    #: (first cell, cell after the last, ``dashboard.counts`` name) of each count as shown
-    spans: list[tuple[int, int, str]] = []
-
-    async def on_click(self, event: Any) -> None:
-        at = event.get_content_offset(self)  # the text's cell (a narrow header pads it by one)
-        for start, end, name in self.spans:
-            if at is not None and start <= at.x < end:
-                await self.app.run_action(f"count({name!r})")
-
-
 class LiveApp(App[None]):
     """The dashboard's screen and data: layout, workers, loading and the live
     poll; ``Dashboard`` adds the actions. ``make_env`` gives a fresh Env (its
@@ -507,17 +489,7 @@ class LiveApp(App[None]):
         120 columns), where ``open 100,000  unassigned 67,000 ... blocked 5,700``
         just fits 80."""
         self.counts = c
-        gap = "  " if self.narrow else "   "
-        text = Text()
-        spans = []
-        for label, name, style in COUNTS:
-            start = text.cell_len
-            text.append(f"{_(label)} ").append(f"{c[name]:,}", style)
-            spans.append((start, text.cell_len, name))
-            text.append(gap)
-        bar = self.main_widget("#counts", Counts)
-        bar.spans = spans
-        bar.update(text)
+        self.main_widget("#counts", Counts).show(c, self.narrow)
 
     def show_filter(self) -> None:
         n = len(self.backlog.ranks)
@@ -530,47 +502,3 @@ class LiveApp(App[None]):
             _("heat map: {rows} x {columns}  (* tickets older than 4 h; t switches)").format(rows=axis(by[0]), columns=axis(by[1])))
 
 
-def similar_docs(env: Env, key: str) -> list[dict[str, Any]]:
-    """The resolved tickets and articles most like ticket ``key``, as many as
-    ``ticketctl show`` lists; ``everything=False``: a long index catch-up
-    (after a bootstrap) is left to search, never run from the dashboard."""
-    return kb.similar(env, key, SIMILAR_SHOWN, everything=False)
-
-
-def waiting_approvals(env: Env) -> tuple[list[dict[str, Any]], int]:
-    """What the approvals board shows: the steps waiting for a decision
-    (``approval list``) and the length of a business day, which its waited and
-    limit times are counted in."""
-    return approvals.pending(env), env.config.business_calendar.day_seconds
-
-
-def words(env: Env, flt: Filter) -> set[int] | None:
-    """Row ids of the open tickets ``flt``'s free words, SLA state and age
-    keep (None: it asks for none of them); its exact fields are cut in memory."""
-    return dashboard.matching(env, flt.conditions()) if flt.asks_sql() else None
-
-
-def sync_state(env: Env) -> dict[str, Any] | None:
-    """What the header shows of sync (``sync.client.status``: it reads the
-    outbox), None when sync is not set up on this store."""
-    if not env.home.sync_file.exists():
-        return None
-    from ticketctl.sync import client
-
-    st = client.status(env)
-    return {"pending": len(st["pending"]), "rejected": st["rejected"], "last_sync": st["last_sync"]}
-
-
-def sync_text(sync: dict[str, Any] | None) -> Text:
-    """``sync: 2 pending  1 rejected (R)  last 09:41Z``."""
-    if sync is None:
-        return Text()
-    text = Text(_("sync: "), style="dim")
-    text.append(_("{n} pending").format(n=sync["pending"]), "bold" if sync["pending"] else "dim")
-    n = len(sync["rejected"])
-    text.append("  ").append(_("{n} rejected").format(n=n), "bold red" if n else "dim")
-    if n:
-        text.append(" (R)", "dim")
-    last = sync["last_sync"]
-    text.append("  ").append(_("last {time}Z {date}").format(time=last[11:16], date=last[5:10]) if last else _("never synced"), "dim")
-    return text
