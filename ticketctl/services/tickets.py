@@ -144,9 +144,20 @@ def resolve(env: Env, key: str, note: str | None = None) -> dict[str, Any]:
     return act(env, key, lambda t: workflow.decide_resolve(t, note))
 
 
+def _release(env: Env, key: str) -> None:
+    """What a ticket still holds of parts goes back to stock (closing, cancelling)."""
+    from ticketctl.services.parts import release_all
+
+    release_all(env, key)
+
+
 @mutation("ticket.close")
 def close(env: Env, key: str, checks: list[str]) -> dict[str, Any]:
-    return act(env, key, lambda t: workflow.decide_close(t, checks, env.config))
+    """Close the ticket; the parts it reserved and did not use are released."""
+    with env.mutation_store.transaction():
+        out = act(env, key, lambda t: workflow.decide_close(t, checks, env.config))
+        _release(env, key)
+    return out
 
 
 @mutation("ticket.reopen")
@@ -178,14 +189,22 @@ def edit(env: Env, key: str, changes: dict[str, FieldValue], priority: str | Non
 
 @mutation("ticket.cancel")
 def cancel(env: Env, key: str, reason: str) -> dict[str, Any]:
-    return act(env, key, lambda t: workflow.decide_cancel(t, reason))
+    """Cancel the ticket; the parts it reserved are released."""
+    with env.mutation_store.transaction():
+        out = act(env, key, lambda t: workflow.decide_cancel(t, reason))
+        _release(env, key)
+    return out
 
 
 def show(env: Env, key: str) -> dict[str, Any]:
     """The ticket with its checklist and its whole timeline, oldest first."""
+    from ticketctl.services.parts import of_ticket
+
     st = env.store
     t = st.ticket(st.resolve_key(key))
-    return ticket_public(t, env.config, env.now, list(st.events(t.key)))
+    out = ticket_public(t, env.config, env.now, list(st.events(t.key)))
+    out["parts"] = of_ticket(env, t.key)
+    return out
 
 
 def listing(
