@@ -221,18 +221,19 @@ def apply(led: Ledger, typ: str, p: dict[str, Any], at: str) -> None:
     elif typ == "stock.released":
         q = _qty(p["qty"])
         h = led.holds.get((p["ticket"], p["sku"], p["place"]))
-        if h is None or h.reserved < q:
+        lv = led.level(p["sku"], p["place"])
+        if h is None or h.reserved < q or lv.reserved < q:
             raise Refused(_("{key} holds fewer than {qty} {sku} at {place}").format(
                 key=p["ticket"], qty=q, sku=p["sku"], place=p["place"]))
         h.reserved -= q
-        led.level(p["sku"], p["place"]).reserved -= q
+        lv.reserved -= q
     elif typ == "stock.consumed":
         _known(led, p["sku"], p["place"])
         q = _qty(p["qty"])
         from_hold = int(p.get("from_hold", 0))
         h = led.holds.get((p["ticket"], p["sku"], p["place"])) or Hold()
         lv = led.level(p["sku"], p["place"])
-        if not 0 <= from_hold <= min(q, h.reserved):
+        if not 0 <= from_hold <= min(q, h.reserved, lv.reserved):
             raise Refused(_("{key} holds fewer than {qty} {sku} at {place}").format(
                 key=p["ticket"], qty=from_hold, sku=p["sku"], place=p["place"]))
         if lv.available < q - from_hold:

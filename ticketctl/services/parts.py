@@ -274,23 +274,6 @@ def use(env: Env, key: str, sku: str, qty: int) -> dict[str, Any]:
             "from": [{"place": p["place"], "qty": p["qty"], "reserved": p["from_hold"]} for _t, p in drafts]}
 
 
-def release_all(env: Env, key: str) -> list[dict[str, Any]]:
-    """Give back what the ticket still holds, and end its waits (closing or
-    cancelling it; inside the caller's mutation and transaction). Nothing on
-    a store that keeps no stock."""
-    part = getattr(env.mutation_store, "stock", None)
-    if part is None:
-        return []
-    led = part.load(tickets=[key])
-    drafts: list[stock.Draft] = [("stock.released", {"ticket": key, "sku": s, "place": p, "qty": h.reserved})
-                                 for (k, s, p), h in sorted(led.holds.items()) if k == key and h.reserved > 0]
-    gone = [(k, s) for (k, s) in sorted(led.waits) if k == key]
-    drafts += [("stock.wait_ended", {"ticket": key, "sku": s}) for _k, s in gone]
-    if drafts:
-        _write(env, led, drafts, gone)
-    return [p for _t, p in drafts]
-
-
 def _serve_waiting(env: Env, sku: str, place: str) -> list[dict[str, Any]]:
     """Tickets waiting for ``sku`` that stock at ``place`` can serve, oldest
     SLA first: each gets its reservation, and unblocks once it waits for no
@@ -356,9 +339,9 @@ def places_listing(env: Env) -> list[dict[str, Any]]:
 
 def of_ticket(env: Env, key: str) -> dict[str, Any]:
     """A ticket's parts: what it holds where (reserved, used) and what it waits for."""
-    st = env.store
-    return {"holds": [{"sku": s, "place": p, "reserved": r, "used": u} for s, p, r, u in st.stock.holds_of(key)],
-            "waiting": [{"sku": s, "qty": q, "since": since} for s, q, since in st.stock.waits_of(key)]}
+    from ticketctl.services.tickets import show
+
+    return dict(show(env, key)["parts"])
 
 
 def ticket_parts(env: Env, key: str) -> dict[str, Any]:

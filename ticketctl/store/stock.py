@@ -34,7 +34,13 @@ class Stock(StorePart):
         the waits for them), these places (or all), these tickets' holds and
         waits, and these transfers."""
         led = Ledger()
-        skus, places, tickets = list(dict.fromkeys(skus)), list(dict.fromkeys(places)), list(dict.fromkeys(tickets))
+        skus, places, tickets = list(skus), list(places), list(dict.fromkeys(tickets))
+        for i in range(0, len(tickets), CHUNK):  # the parts a ticket holds or waits for: their levels too
+            part = tickets[i:i + CHUNK]
+            skus += [r[0] for r in self.db.execute(
+                f"SELECT sku FROM part_holds WHERE ticket IN ({_marks(len(part))})"
+                f" UNION SELECT sku FROM part_waits WHERE ticket IN ({_marks(len(part))})", part + part)]
+        skus = list(dict.fromkeys(skus))
         for tid in transfers:
             r = self.db.execute("SELECT id, sku, qty, src, dst, sent_at, arrived_at FROM transfers WHERE id = ?",
                                 (tid,)).fetchone()
