@@ -6,10 +6,12 @@ from __future__ import annotations
 import sys
 from typing import Annotated, Any
 
+import click
 import typer
 
 from ticketctl.commands.output import emit_json, emit_text, env
 from ticketctl.commands.tickets import Json
+from ticketctl.core.stock import KINDS
 from ticketctl.i18n import N_, _
 
 part_app = typer.Typer(help="Parts: the catalogue, and the parts a ticket needs and uses.", no_args_is_help=True)
@@ -54,17 +56,17 @@ def _served(rows: list[dict[str, Any]]) -> None:
 # -- part ------------------------------------------------------------------------------
 
 
-@part_app.command("add", epilog="Example: ticketctl part add BOSCH-08921 --name 'pressure sensor' --unit pcs")
+@part_app.command("add", epilog="Example: ticketctl part add BOSCH-08921 --name 'pressure sensor'")
 def part_add(
     sku: Sku,
     name: Annotated[str, typer.Option("--name", help="What the part is called.")],
-    unit: Annotated[str, typer.Option("--unit", help="Unit it is counted in.")] = "pcs",
+    unit: Annotated[str | None, typer.Option("--unit", help="Unit it is counted in (default: pieces).")] = None,
     json: Json = False,
 ) -> None:
     """Add a part to the catalogue."""
     from ticketctl.services import parts
 
-    p = parts.add_part(env(), sku, name, unit)
+    p = parts.add_part(env(), sku, name, unit or "pcs")
     if json:
         emit_json(p)
     else:
@@ -143,7 +145,7 @@ def part_list(
 @place_app.command("add", epilog="Example: ticketctl stock place add van-ana --kind van --owner ana --zone east")
 def place_add(
     name: Annotated[str, typer.Argument(help="The place's name.")],
-    kind: Annotated[str, typer.Option("--kind", help="warehouse, store, van or site.")],
+    kind: Annotated[str, typer.Option("--kind", click_type=click.Choice(KINDS), help="What kind of place it is.")],
     owner: Annotated[str | None, typer.Option("--owner", help="The technician whose van it is.")] = None,
     zone: Annotated[str | None, typer.Option("--zone", help="Zone (tickets in it are served from here first).")] = None,
     json: Json = False,

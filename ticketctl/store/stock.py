@@ -117,6 +117,17 @@ class Stock(StorePart):
         return [event_from_row(r) for r in self.db.execute(
             f"SELECT {cols} FROM events WHERE type >= ? AND type < ? ORDER BY {EVENT_ORDER}", (PREFIX, PREFIX[:-1] + "/"))]
 
+    def touches(self, tickets: Iterable[str]) -> bool:
+        """Whether any of these tickets holds or waits for parts."""
+        want = list(tickets)
+        for i in range(0, len(want), CHUNK):
+            part = want[i:i + CHUNK]
+            if self.db.execute(f"SELECT 1 FROM part_holds WHERE ticket IN ({_marks(len(part))})"
+                               f" UNION ALL SELECT 1 FROM part_waits WHERE ticket IN ({_marks(len(part))}) LIMIT 1",
+                               part + part).fetchone():
+                return True
+        return False
+
     # -- reads ----------------------------------------------------------------------------
 
     def has_part(self, sku: str) -> bool:
