@@ -215,8 +215,9 @@ def show(env: Env, key: str) -> dict[str, Any]:
     st = env.store
     t = st.ticket(st.resolve_key(key))
     out = ticket_public(t, env.config, env.now, list(st.events(t.key)))
-    out["parts"] = {"holds": [{"sku": s, "place": p, "reserved": r, "used": u} for s, p, r, u in st.stock.holds_of(t.key)],
-                    "waiting": [{"sku": s, "qty": q, "since": since} for s, q, since in st.stock.waits_of(t.key)]}
+    holds, waits = st.ticket_parts(t.key)
+    out["parts"] = {"holds": [{"sku": s, "place": p, "reserved": r, "used": u} for s, p, r, u in holds],
+                    "waiting": [{"sku": s, "qty": q, "since": since} for s, q, since in waits]}
     return out
 
 

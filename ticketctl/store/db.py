@@ -360,6 +360,15 @@ class Store:
             tuple(held),
         ).fetchall())
 
+    # -- a ticket's parts (store/stock.py has the rest: not loaded by ``show``) --------
+
+    def ticket_parts(self, key: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """A ticket's parts: (sku, place, reserved, used) it holds, (sku, qty, since) it waits for."""
+        holds = self.db.execute("SELECT sku, place, reserved, used FROM part_holds WHERE ticket = ? ORDER BY sku, place",
+                                (key,)).fetchall()
+        waits = self.db.execute("SELECT sku, qty, since FROM part_waits WHERE ticket = ? ORDER BY sku", (key,)).fetchall()
+        return holds, waits
+
     # -- knowledge articles ---------------------------------------------------------
 
     def resolve_article(self, text: str) -> str:
