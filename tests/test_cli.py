@@ -325,8 +325,8 @@ def test_unknown_block_reason_is_bad_input(cli: Cli) -> None:
 
 @pytest.mark.parametrize("text, message", [
     ("bogus = 1\n",
-     "bogus: unknown key (known: approvals, calendar, capacity, dispatch, intake, kpi, labels, lang, me, notify, parts, proof, reasons, sla,"
-     " sweep, types, weights, zones)"),
+     "bogus: unknown key (known: approvals, calendar, capacity, dispatch, intake, kpi, labels, lang, me, notify, parts, proof,"
+     " reasons, sla, sweep, types, weights, zones)"),
     ('capacity = "x"\n', "capacity: expected int, got 'x'"),
     ('[calendar]\ntimezone = "Mars/Olympus"\n', "calendar.timezone: unknown time zone 'Mars/Olympus'"),
 ])
