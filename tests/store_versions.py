@@ -30,6 +30,12 @@ def rebuild_as(db: sqlite3.Connection, ref: sqlite3.Connection, table: str) -> N
         db.execute(extra)
 
 
+def undo_v10(db: sqlite3.Connection) -> None:
+    """v10 -> v9: no parts and stock."""
+    for table in ("parts", "places", "stock", "transfers", "part_holds", "part_waits"):
+        db.execute(f"DROP TABLE {table}")
+
+
 def undo_v9(db: sqlite3.Connection) -> None:
     """v9 -> v8: the projection tables in the order their columns were added, with no
     DEFAULT on the first ones."""
@@ -55,8 +61,10 @@ def undo_v7(db: sqlite3.Connection) -> None:
 
 
 def back_to(db: sqlite3.Connection, version: int) -> None:
-    """Undo the migrations after ``version`` (6, 7 or 8) and set ``user_version``."""
-    undo_v9(db)
+    """Undo the migrations after ``version`` (6, 7, 8 or 9) and set ``user_version``."""
+    undo_v10(db)
+    if version < 9:
+        undo_v9(db)
     if version < 8:
         undo_v8(db)
     if version < 7:

@@ -253,7 +253,7 @@ def test_action_json_is_the_ticket_view(cli: Cli) -> None:
     t = cli.json("assign", key, "ana", now="2026-03-02T09:30:00Z")
     assert (t["key"], t["status"], t["assignee"], t["updated_at"]) == (key, "assigned", "ana", "2026-03-02T09:30:00Z")
     assert "timeline" not in t and "checklist" not in t
-    show_only = {"checklist", "timeline", "evidence", "confirmation_required", "confirmation", "certificates", "qa", "similar"}
+    show_only = {"checklist", "timeline", "evidence", "confirmation_required", "confirmation", "certificates", "qa", "similar", "parts"}
     assert set(t) | show_only == set(cli.json("show", key))
 
 
@@ -325,8 +325,8 @@ def test_unknown_block_reason_is_bad_input(cli: Cli) -> None:
 
 @pytest.mark.parametrize("text, message", [
     ("bogus = 1\n",
-     "bogus: unknown key (known: approvals, calendar, capacity, dispatch, intake, kpi, labels, lang, me, notify, proof, reasons, sla,"
-     " sweep, types, weights, zones)"),
+     "bogus: unknown key (known: approvals, calendar, capacity, dispatch, intake, kpi, labels, lang, me, notify, parts, proof,"
+     " reasons, sla, sweep, types, weights, zones)"),
     ('capacity = "x"\n', "capacity: expected int, got 'x'"),
     ('[calendar]\ntimezone = "Mars/Olympus"\n', "calendar.timezone: unknown time zone 'Mars/Olympus'"),
 ])
@@ -549,7 +549,7 @@ def test_assign_over_capacity_needs_force(cli: Cli) -> None:
 def test_config_show_and_set(cli: Cli) -> None:
     c = cli.json("config", "show")
     assert set(c) == {"me", "lang", "capacity", "calendar", "sla", "weights", "reasons", "types", "dispatch", "zones", "sweep", "kpi",
-                      "notify", "proof", "approvals", "intake", "labels"}
+                      "notify", "proof", "approvals", "intake", "labels", "parts"}
     assert (c["me"], c["capacity"], c["calendar"]["timezone"]) == ("", 3, "UTC")
     assert c["sla"]["high"] == {"response": "1h", "resolve": "8h"}
     assert c["types"]["repair"]["checklist"] == list(REPAIR_CHECKS)

@@ -26,7 +26,7 @@ from ticketctl.commands.index import COMMANDS
 CLI = ("build", "list", "mine", "show", "similar", "assign --explain", "tech list", "kb list", "kb search", "kb show",
        "approval list", "config show", "locate", "store check", "dispatch auto", "report brief", "report heatmap",
        "report kpi", "report aging", "report blocked", "report trend", "report dwell", "report daily", "report qa", "notify list",
-       "sync status", "sweep", "cert verify", "refusals")
+       "sync status", "sweep", "cert verify", "refusals", "stock list", "part list", "stock place")
 TUI = ("backlog", "ticket", "blocked board", "approvals board", "rejected changes", "trends", "help", "assign dialog",
        "block dialog", "dispatch dialog", "heat map axes", "command palette", "small terminal", "small terminal with panels")
 WEB = ("web form", "web form refused", "web form answer", "web form status", "kb list", "kb search",

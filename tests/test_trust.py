@@ -174,6 +174,18 @@ CASES = [
     Case("kb.add", None, lambda t, _k, a: {"article": f"KB-{t.devices[a].prefix}-{next(t.numbers)}",
                                            "fields": {"title": "Resetting a boiler", "steps": "Hold reset 5 s.", "solution": "Reset it."}}),
 ]
+# parts and stock: the server keeps no stock yet, so an allowed one is refused (never for the role)
+CASES += [
+    Case("part.add", None, lambda _t, _k, _a: {"sku": f"P{uuid.uuid4().hex[:8]}", "name": "sensor"}, full=False),
+    Case("stock.place_add", None, lambda _t, _k, _a: {"name": f"s{uuid.uuid4().hex[:8]}", "kind": "store"}, full=False),
+    Case("stock.receive", None, lambda _t, _k, _a: {"sku": "P1", "qty": 1, "place": "main"}, full=False),
+    Case("stock.transfer", None, lambda _t, _k, _a: {"transfer": "TR-X-1", "sku": "P1", "qty": 1, "src": "a", "dst": "b"},
+         full=False),
+    Case("stock.arrived", None, lambda _t, _k, _a: {"transfer": "TR-X-1"}, full=False),
+    Case("stock.count", None, lambda _t, _k, _a: {"sku": "P1", "qty": 1, "place": "main", "reason": "count"}, full=False),
+    Case("part.need", "assigned", lambda _t, k, _a: {"key": k, "sku": "P1", "qty": 1}, full=False),
+    Case("part.use", "in_progress", lambda _t, k, _a: {"key": k, "sku": "P1", "qty": 1}, full=False),
+]
 KB_CASES = [("kb.edit", lambda a: {"article": a, "fields": {"title": "Resetting any boiler"}}),
             ("kb.publish", lambda a: {"article": a}), ("kb.retire", lambda a: {"article": a, "reason": "outdated"})]
 

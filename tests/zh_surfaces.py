@@ -38,6 +38,7 @@ DATA = {
     "faults": ["不制冷", "断网", "无法开门", "漏水", "异响"],
     "customers": ["张伟", "刘芳", "陈静", "杨洋", "赵磊", "黄丽", "周杰", "吴敏"],
     "phones": ["13800138000"],
+    "parts": ["GREE-RELAY-01", "压缩机继电器", "总仓", "北区门店", "王小明的车", "个"],
     "titles": ["机房空调不制冷", "三楼会议室断网", "东门闸机无法开门", "地下室水泵漏水", "五楼空调异响",
                "财务室打印机卡纸", "仓库门禁断电", "二楼空调不制冷", "前台网络时断时续"],
     "notes": ["已联系厂家，等待回复", "等待压缩机继电器到货", "客户出差，下周一再上门", "需要财务审批备件采购",
@@ -147,7 +148,30 @@ def build(desk: Desk, server: Server, tmp: Path) -> dict[str, str]:
     assert embedded is not None
     keys["cert_id"] = certificate.decode_payload(certificate.extract_payload(embedded[0])).cert_id
     d("sync", ok=False)
+    parts(Desk(tmp / f"home-{desk.lang}-parts", desk.lang, desk.surfaces))
     return keys
+
+
+def parts(p: Desk) -> None:
+    """Parts and stock on a store of their own that does not sync (the team's
+    server keeps no stock yet: it would refuse every change)."""
+    p("tech", "add", TECH, "--zone", "北区")
+    p("part", "add", "GREE-RELAY-01", "--name", "压缩机继电器", "--unit", "个")
+    p("stock", "place", "add", "总仓", "--kind", "warehouse", "--zone", "南区")
+    p("stock", "place", "add", "北区门店", "--kind", "store", "--zone", "北区")
+    p("stock", "place", "add", "王小明的车", "--kind", "van", "--owner", TECH, "--zone", "北区")
+    key = p("new", "空调不制冷", "--type", "repair", "--dept", "后勤保障部", "--product", "格力空调", "--zone", "北区")
+    p("assign", key, TECH)
+    p("part", "need", key, "GREE-RELAY-01", "1")
+    p("stock", "receive", "GREE-RELAY-01", "3", "--at", "总仓")
+    tr = p("stock", "transfer", "GREE-RELAY-01", "1", "--from", "总仓", "--to", "王小明的车")
+    p.surfaces.data.append(tr)
+    p("stock", "arrived", tr)
+    p("part", "use", key, "GREE-RELAY-01", "1")
+    p("stock", "count", "GREE-RELAY-01", "1", "--at", "总仓", "--reason", "月度盘点")
+    p("show", key, surface="cli:show")
+    for argv in (("stock", "list"), ("part", "list"), ("stock", "place", "list")):
+        p(*argv, surface="cli:" + " ".join(argv[:2]))
 
 
 READS: tuple[tuple[str, ...], ...] = (

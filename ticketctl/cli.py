@@ -25,7 +25,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 #: Where the command tree comes from, in the order ``ticketctl --help`` lists it:
 #: ("verbs", module) registers top-level commands with its ``register(app)``;
-#: ("group", module, name) adds its ``app`` as the group ``name``.
+#: ("group", module, name) adds its ``app`` as the group ``name`` (("group", module, name, attr): its ``attr``).
 SOURCES: tuple[tuple[str, ...], ...] = (
     ("verbs", "tickets"), ("verbs", "lifecycle"), ("verbs", "proof_cmd"), ("verbs", "kb_cmd"), ("verbs", "approval_cmd"),
     ("group", "tech", "tech"), ("group", "kb_cmd", "kb"), ("group", "approval_cmd", "approval"),
@@ -35,6 +35,7 @@ SOURCES: tuple[tuple[str, ...], ...] = (
     ("group", "sync_cmd", "sync"), ("group", "server_cmd", "server"), ("group", "intake_cmd", "intake"),
     ("verbs", "sweep_cmd"),
     ("verbs", "demo_cmd"), ("verbs", "tui_cmd"),
+    ("group", "parts_cmd", "part", "part_app"), ("group", "parts_cmd", "stock", "stock_app"),
 )
 
 
@@ -49,7 +50,7 @@ def _add(app: typer.Typer, source: tuple[str, ...]) -> None:
     if source[0] == "verbs":
         module.register(app)
     else:
-        app.add_typer(module.app, name=source[2])
+        app.add_typer(getattr(module, source[3]) if len(source) > 3 else module.app, name=source[2])
 
 
 def build_app() -> typer.Typer:

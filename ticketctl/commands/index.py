@@ -42,4 +42,6 @@ COMMANDS: tuple[tuple[str, int, str], ...] = (
     ('sync', 16, "Sync this store with the team's server: push queued changes, pull everyone else's.\n\nExit codes: 0 everything went through, 1 the server refused some changes (listed, with reasons; see `sync status`), 3 the server is unreachable (local work stays queued)."),
     ('server', 17, "Run the team's sync server and manage its devices."),
     ('intake', 18, "Hand work that arrives by itself to the team's server (the server's doors: `server add-source`)."),
+    ('part', 22, 'Parts: the catalogue, and the parts a ticket needs and uses.'),
+    ('stock', 23, 'Stock: places, receiving, transfers, counts and levels (an append-only ledger).'),
 )

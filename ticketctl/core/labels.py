@@ -57,6 +57,10 @@ ZH: dict[str, dict[str, str]] = {
               "stall_answered": "停滞答复", "confirmed": "客户确认", "attached": "附加证据",
               "approval_requested": "申请审批", "approved": "审批通过", "rejected": "审批驳回",
               "approval_decided": "审批决定", "confirm_requested": "请求客户确认", "certified": "签发证书",
+              # parts and stock (core.stock)
+              "reserved": "预留备件", "released": "释放备件", "consumed": "领用备件", "returned": "退回备件",
+              "waiting": "等待备件", "wait_ended": "备件到位", "received": "入库", "sent": "调拨发出",
+              "arrived": "调拨到货", "counted": "盘点", "part_added": "新增备件", "place_added": "新增库位",
               # the knowledge base's history
               "added": "新增", "published": "发布", "unpublished": "取消发布", "retired": "停用"},
     "role": {"technician": "技术员", "dispatcher": "调度员", "supervisor": "主管", "admin": "管理员",

@@ -68,6 +68,14 @@ RULES: dict[str, str] = {
     "kb.retire": QUEUE,
     "qa.record": QUEUE,
     "events.append": QUEUE,
+    "part.add": QUEUE,
+    "stock.place_add": QUEUE,
+    "stock.receive": ANYONE,
+    "stock.transfer": ANYONE,
+    "stock.arrived": ANYONE,
+    "stock.count": ANYONE,
+    "part.need": OWN,
+    "part.use": OWN,
 }
 
 #: ticket fields and the roles that may neither receive nor write them

@@ -336,6 +336,8 @@ def apply(t: Ticket | None, e: Event, cfg: Config) -> Ticket:
         )
     if t is None:
         raise ValueError(f"event {e.id} ({e.type}) for {e.ticket} comes before the ticket was created")
+    if e.type.startswith("stock."):  # a ticket's parts: the stock ledger's (core.stock), not the ticket's
+        return t
     t = _copy(t)
     before = t.status
     if e.type not in SYSTEM_EVENTS:

@@ -69,10 +69,19 @@ def event_text(e: dict[str, Any], cfg: HasLabels | None = None) -> str:
         return _("approval #{n}, step {step} {decision}{who}").format(
             n=p["n"], step=p["step"] + 1, decision=label("event", p["decision"], cfg), who=who) + (
             pair("", p["note"], ": ") if p.get("note") else "")
+    if e["type"].startswith("stock."):
+        return part_move(p)
     if typ == "qa_checked":
         found = (localize(i, value=labelled_value) for issues in p["issues"].values() for i in issues)
         return _("QA run {run}: {result}").format(run=p["run"], result=_("ok") if p["ok"] else join(found, "statement"))
     return _fields(p, cfg)
+
+
+def part_move(p: dict[str, Any]) -> str:
+    """A stock event as a timeline reads it: ``2 x BOSCH-08921 @ van-ana``."""
+    what = f"{p['qty']} x {p['sku']}" if "qty" in p and "sku" in p else str(p.get("sku") or p.get("transfer") or p.get("name", ""))
+    where = p.get("place") or (f"{p['from']} -> {p['to']}" if "from" in p else "")
+    return what + (f" @ {where}" if where else "") + (pair("", p["reason"], ": ") if p.get("reason") else "")
 
 
 def timeline_line(e: dict[str, Any], cfg: HasLabels | None = None) -> str:

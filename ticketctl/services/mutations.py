@@ -129,7 +129,7 @@ def load_mutations() -> None:
     name before the first push that uses it)."""
     import importlib
 
-    for module in ("tickets", "techs", "dispatch", "sweep", "evidence", "confirm", "cert", "qa", "kb", "approvals"):
+    for module in ("tickets", "techs", "dispatch", "sweep", "evidence", "confirm", "cert", "qa", "kb", "approvals", "parts"):
         importlib.import_module(f"ticketctl.services.{module}")
 
 

@@ -16,6 +16,7 @@ from ticketctl.core.config import Config
 from ticketctl.core.kb import EVENT_PREFIX as KB_PREFIX
 from ticketctl.core.kb import Article, apply_article, is_article_event
 from ticketctl.core.model import Event, Technician, Ticket, span_row
+from ticketctl.core.stock import is_stock_event
 from ticketctl.core.workflow import apply_tech, fold
 from ticketctl.store.db import Store
 
@@ -50,7 +51,7 @@ def replay(store: Store, cfg: Config, spans: list[tuple[Any, ...]] | None = None
         techs[name] = Technician(**data)
     base: dict[str, Ticket] = {k: Ticket(**d) for k, d in store.replay.bases("ticket").items()}
     for e in store.events():
-        if is_article_event(e) or is_delegation_event(e):
+        if is_article_event(e) or is_delegation_event(e) or is_stock_event(e):
             continue
         if e.ticket is None:
             name = e.payload["name"]
@@ -88,6 +89,32 @@ def replay_articles(store: Store) -> dict[str, Article]:
     for e in article_events(store):
         arts[e.payload["id"]] = apply_article(arts.get(e.payload["id"]), e)
     return arts
+
+
+def stock_differences(store: Store, limit: int = 20) -> list[str]:
+    """Where the stock tables differ from a fold of the ``stock.*`` ledger."""
+    from ticketctl.core import stock
+
+    want = stock.normal(stock.fold(store.stock.events()))
+    have = stock.normal(store.stock.everything())
+    out: list[str] = []
+    for kind in ("parts", "places", "levels", "transfers", "holds", "waits"):
+        w, h = getattr(want, kind), getattr(have, kind)
+        for k in sorted(set(w) | set(h), key=str):
+            if w.get(k) != h.get(k):
+                out.append(f"{kind} {k}: the ledger says {w.get(k)}, the table {h.get(k)}")
+                if len(out) >= limit:
+                    return out
+    return out
+
+
+def rebuild_stock(store: Store) -> None:
+    """Rewrite the stock tables from the ledger (inside the caller's transaction)."""
+    from ticketctl.core import stock
+
+    led = stock.fold(store.stock.events())
+    store.stock.clear()
+    store.stock.save(stock.normal(led))
 
 
 def stored_articles(store: Store) -> dict[str, Article]:
@@ -128,7 +155,7 @@ def differences(store: Store, cfg: Config, limit: int = 20) -> list[str]:
                 out.append(f"{kind} {k}: differs in {', '.join(cols)}")
             if len(out) >= limit:
                 return out
-    return out
+    return out + stock_differences(store, limit - len(out))
 
 
 def rebuild(store: Store, cfg: Config) -> tuple[int, int]:
@@ -145,5 +172,6 @@ def rebuild(store: Store, cfg: Config) -> tuple[int, int]:
         store.put_techs(list(techs.values()))
         store.put_articles(list(articles.values()))
         store.put_spans(spans)
+        rebuild_stock(store)
         store.set_meta("rebuild_needed", None)
     return len(tickets), len(techs)

@@ -144,9 +144,34 @@ def resolve(env: Env, key: str, note: str | None = None) -> dict[str, Any]:
     return act(env, key, lambda t: workflow.decide_resolve(t, note))
 
 
+def release_parts(env: Env, key: str) -> list[dict[str, Any]]:
+    """Give back what the ticket still holds of parts, and end its waits for
+    parts (closing or cancelling it; inside the caller's transaction), judged
+    by ``core.stock``. Nothing on a store that keeps no stock."""
+    from ticketctl.core import stock
+
+    part = getattr(env.mutation_store, "stock", None)
+    if part is None:
+        return []
+    led = part.load(tickets=[key])
+    drafts: list[stock.Draft] = [("stock.released", {"ticket": key, "sku": s, "place": p, "qty": h.reserved})
+                                 for (k, s, p), h in sorted(led.holds.items()) if k == key and h.reserved > 0]
+    gone = [(k, s) for (k, s) in sorted(led.waits) if k == key]
+    drafts += [("stock.wait_ended", {"ticket": key, "sku": s}) for _k, s in gone]
+    if drafts:
+        stock.apply_all(led, drafts, iso(env.now))
+        record(env, env.mutation_store, key, drafts)
+        part.save(led, gone)
+    return [p for _t, p in drafts]
+
+
 @mutation("ticket.close")
 def close(env: Env, key: str, checks: list[str]) -> dict[str, Any]:
-    return act(env, key, lambda t: workflow.decide_close(t, checks, env.config))
+    """Close the ticket; the parts it reserved and did not use are released."""
+    with env.mutation_store.transaction():
+        out = act(env, key, lambda t: workflow.decide_close(t, checks, env.config))
+        release_parts(env, key)
+    return out
 
 
 @mutation("ticket.reopen")
@@ -178,14 +203,22 @@ def edit(env: Env, key: str, changes: dict[str, FieldValue], priority: str | Non
 
 @mutation("ticket.cancel")
 def cancel(env: Env, key: str, reason: str) -> dict[str, Any]:
-    return act(env, key, lambda t: workflow.decide_cancel(t, reason))
+    """Cancel the ticket; the parts it reserved are released."""
+    with env.mutation_store.transaction():
+        out = act(env, key, lambda t: workflow.decide_cancel(t, reason))
+        release_parts(env, key)
+    return out
 
 
 def show(env: Env, key: str) -> dict[str, Any]:
     """The ticket with its checklist and its whole timeline, oldest first."""
     st = env.store
     t = st.ticket(st.resolve_key(key))
-    return ticket_public(t, env.config, env.now, list(st.events(t.key)))
+    out = ticket_public(t, env.config, env.now, list(st.events(t.key)))
+    holds, waits = st.ticket_parts(t.key)
+    out["parts"] = {"holds": [{"sku": s, "place": p, "reserved": r, "used": u} for s, p, r, u in holds],
+                    "waiting": [{"sku": s, "qty": q, "since": since} for s, q, since in waits]}
+    return out
 
 
 def listing(

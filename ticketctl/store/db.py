@@ -50,6 +50,7 @@ if TYPE_CHECKING:  # each part is imported when first used: a technician's comma
     from ticketctl.store.outbox import Outbox
     from ticketctl.store.replay import Replay
     from ticketctl.store.reports import Reports
+    from ticketctl.store.stock import Stock
     from ticketctl.store.sweep import Sweep
 
 KEY_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: they read as 1 and 0
@@ -77,6 +78,7 @@ class Store:
         st.kpi        store/kpi.py      the KPI report's window reads
         st.sweep      store/sweep.py    the sweep's candidates, batch groups and breaches
         st.imports    store/imports.py  the importers' look-ups
+        st.stock      store/stock.py    parts, places and stock: the ledger's projections
 
     Composition rather than mixins: a part module is imported only by the
     command that uses it (``ticketctl start`` never loads the KPI queries,
@@ -164,6 +166,12 @@ class Store:
         from ticketctl.store.sweep import Sweep
 
         return Sweep(self)
+
+    @cached_property
+    def stock(self) -> Stock:
+        from ticketctl.store.stock import Stock
+
+        return Stock(self)
 
     @cached_property
     def imports(self) -> Imports:
@@ -351,6 +359,15 @@ class Store:
             f"SELECT assignee, count(*) FROM tickets WHERE assignee IS NOT NULL AND status IN ({marks}) GROUP BY assignee",
             tuple(held),
         ).fetchall())
+
+    # -- a ticket's parts (store/stock.py has the rest: not loaded by ``show``) --------
+
+    def ticket_parts(self, key: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """A ticket's parts: (sku, place, reserved, used) it holds, (sku, qty, since) it waits for."""
+        holds = self.db.execute("SELECT sku, place, reserved, used FROM part_holds WHERE ticket = ? ORDER BY sku, place",
+                                (key,)).fetchall()
+        waits = self.db.execute("SELECT sku, qty, since FROM part_waits WHERE ticket = ? ORDER BY sku", (key,)).fetchall()
+        return holds, waits
 
     # -- knowledge articles ---------------------------------------------------------
 

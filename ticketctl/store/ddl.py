@@ -8,7 +8,7 @@ differs from one made by these statements. Do not edit: change the classes.
 """
 
 #: the schema version these statements make (``PRAGMA user_version``)
-VERSION = 9
+VERSION = 10
 
 #: every table, index, virtual table and trigger of a new store, by name, in the order they are made
 OBJECTS: dict[str, str] = {
@@ -192,6 +192,52 @@ OBJECTS: dict[str, str] = {
     name TEXT PRIMARY KEY NOT NULL,
     data TEXT NOT NULL
 )""",
+    "parts": """CREATE TABLE parts (
+    sku TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    unit TEXT NOT NULL,
+    created_at TEXT NOT NULL
+)""",
+    "places": """CREATE TABLE places (
+    name TEXT PRIMARY KEY NOT NULL,
+    kind TEXT NOT NULL,
+    owner TEXT,
+    zone TEXT NOT NULL,
+    created_at TEXT NOT NULL
+)""",
+    "stock": """CREATE TABLE stock (
+    sku TEXT NOT NULL,
+    place TEXT NOT NULL,
+    on_hand INTEGER NOT NULL,
+    reserved INTEGER NOT NULL,
+    PRIMARY KEY (sku, place)
+) WITHOUT ROWID""",
+    "stock_place": 'CREATE INDEX stock_place ON stock (place, sku)',
+    "transfers": """CREATE TABLE transfers (
+    id TEXT PRIMARY KEY NOT NULL,
+    sku TEXT NOT NULL,
+    qty INTEGER NOT NULL,
+    src TEXT NOT NULL,
+    dst TEXT NOT NULL,
+    sent_at TEXT NOT NULL,
+    arrived_at TEXT
+)""",
+    "part_holds": """CREATE TABLE part_holds (
+    ticket TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    place TEXT NOT NULL,
+    reserved INTEGER NOT NULL,
+    used INTEGER NOT NULL,
+    PRIMARY KEY (ticket, sku, place)
+) WITHOUT ROWID""",
+    "part_waits": """CREATE TABLE part_waits (
+    ticket TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    qty INTEGER NOT NULL,
+    since TEXT NOT NULL,
+    PRIMARY KEY (ticket, sku)
+) WITHOUT ROWID""",
+    "part_waits_sku": 'CREATE INDEX part_waits_sku ON part_waits (sku)',
     "kb_fts": "CREATE VIRTUAL TABLE kb_fts USING fts5(title, body, tokenize = 'unicode61 remove_diacritics 2')",
     "kb_vocab": "CREATE VIRTUAL TABLE kb_vocab USING fts5vocab(kb_fts, 'row')",
     "kb_ticket_put": """CREATE TRIGGER kb_ticket_put AFTER INSERT ON tickets

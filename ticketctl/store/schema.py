@@ -383,6 +383,55 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER kb_article_gone AFTER DELETE ON articles
         BEGIN INSERT OR IGNORE INTO kb_dirty (kind, ref) VALUES ('article', OLD.id); END;
     """,
+    # v10: parts and stock, folded from the stock.* ledger (core.stock)
+    """
+    CREATE TABLE parts (
+        sku TEXT PRIMARY KEY NOT NULL,
+        name TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE places (
+        name TEXT PRIMARY KEY NOT NULL,
+        kind TEXT NOT NULL,
+        owner TEXT,
+        zone TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE stock (
+        sku TEXT NOT NULL,
+        place TEXT NOT NULL,
+        on_hand INTEGER NOT NULL,
+        reserved INTEGER NOT NULL,
+        PRIMARY KEY (sku, place)
+    ) WITHOUT ROWID;
+    CREATE INDEX stock_place ON stock (place, sku);
+    CREATE TABLE transfers (
+        id TEXT PRIMARY KEY NOT NULL,
+        sku TEXT NOT NULL,
+        qty INTEGER NOT NULL,
+        src TEXT NOT NULL,
+        dst TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        arrived_at TEXT
+    );
+    CREATE TABLE part_holds (
+        ticket TEXT NOT NULL,
+        sku TEXT NOT NULL,
+        place TEXT NOT NULL,
+        reserved INTEGER NOT NULL,
+        used INTEGER NOT NULL,
+        PRIMARY KEY (ticket, sku, place)
+    ) WITHOUT ROWID;
+    CREATE TABLE part_waits (
+        ticket TEXT NOT NULL,
+        sku TEXT NOT NULL,
+        qty INTEGER NOT NULL,
+        since TEXT NOT NULL,
+        PRIMARY KEY (ticket, sku)
+    ) WITHOUT ROWID;
+    CREATE INDEX part_waits_sku ON part_waits (sku);
+    """,
 ]
 
 #: migrations that add projection columns: the projections are replayed from the

@@ -347,6 +347,90 @@ class DelegationRow(StoreTable, table=True):
     data: str
 
 
+class PartRow(StoreTable, table=True):
+    """A part of the catalogue (``core.stock.Part``), folded from ``stock.part_added``."""
+
+    __tablename__ = "parts"
+
+    sku: str = Field(primary_key=True)
+    name: str
+    unit: str = "pcs"
+    created_at: str
+
+
+class PlaceRow(StoreTable, table=True):
+    """A place stock is at (``core.stock.Place``): a warehouse, a store, a
+    technician's van (``owner``) or a site, in a ``zone``."""
+
+    __tablename__ = "places"
+
+    name: str = Field(primary_key=True)
+    kind: str
+    owner: str | None = None
+    zone: str = ""
+    created_at: str
+
+
+class StockRow(StoreTable, table=True):
+    """One part at one place: on hand and reserved for tickets (available is
+    the difference), folded from the ``stock.*`` ledger (``core.stock.apply``)."""
+
+    __tablename__ = "stock"
+    __table_args__ = (
+        Index("stock_place", "place", "sku"),
+        {"sqlite_with_rowid": False},
+    )
+
+    sku: str = Field(primary_key=True)
+    place: str = Field(primary_key=True)
+    on_hand: int = 0
+    reserved: int = 0
+
+
+class TransferRow(StoreTable, table=True):
+    """A transfer of a part between places (``core.stock.Transfer``): it left
+    ``src`` at ``sent_at`` and counts at ``dst`` only from ``arrived_at``."""
+
+    __tablename__ = "transfers"
+
+    id: str = Field(primary_key=True)
+    sku: str
+    qty: int
+    src: str
+    dst: str
+    sent_at: str
+    arrived_at: str | None = None
+
+
+class PartHoldRow(StoreTable, table=True):
+    """A ticket's parts from one place: still reserved, and used (``core.stock.Hold``)."""
+
+    __tablename__ = "part_holds"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    ticket: str = Field(primary_key=True)
+    sku: str = Field(primary_key=True)
+    place: str = Field(primary_key=True)
+    reserved: int = 0
+    used: int = 0
+
+
+class PartWaitRow(StoreTable, table=True):
+    """A ticket waiting for a part no place could serve (``core.stock.Wait``):
+    stock received where it can be served goes to these, oldest SLA first."""
+
+    __tablename__ = "part_waits"
+    __table_args__ = (
+        Index("part_waits_sku", "sku"),
+        {"sqlite_with_rowid": False},
+    )
+
+    ticket: str = Field(primary_key=True)
+    sku: str = Field(primary_key=True)
+    qty: int
+    since: str
+
+
 #: table name -> class, in the order a new store creates them
 TABLES: dict[str, type[SQLModel]] = {
     "meta": MetaRow,
@@ -361,6 +445,12 @@ TABLES: dict[str, type[SQLModel]] = {
     "kb_docs": KbDocRow,
     "kb_dirty": KbDirtyRow,
     "delegations": DelegationRow,
+    "parts": PartRow,
+    "places": PlaceRow,
+    "stock": StockRow,
+    "transfers": TransferRow,
+    "part_holds": PartHoldRow,
+    "part_waits": PartWaitRow,
 }
 
 #: What SQLModel cannot declare, run after the tables in this order: the knowledge base's

@@ -42,6 +42,12 @@ def refold(st: Store, cfg: Config, keys: Iterable[str], tech_names: Iterable[str
     their base and events (inside a transaction); one with neither disappears
     (a creation the server refused)."""
     keys, tech_names = set(keys), set(tech_names)
+    stock_keys = {k for k in keys if k.startswith(("part:", "place:"))}
+    keys -= stock_keys
+    if stock_keys or st.stock.touches(keys):  # a stock change the server refused: the ledger's tables again
+        from ticketctl.services.rebuild import rebuild_stock
+
+        rebuild_stock(st)
     db_ = bases(st, "delegation", set(delegators))
     for name in set(delegators):
         d: Delegation | None = Delegation(**db_[name]) if name in db_ else None

@@ -16,6 +16,7 @@ from ticketctl.core.config.dispatch import DispatchConfig, ZoneConfig
 from ticketctl.core.config.intake import IntakeConfig
 from ticketctl.core.config.kpi import KpiConfig
 from ticketctl.core.config.labels import LabelConfig
+from ticketctl.core.config.parts import PartsConfig
 from ticketctl.core.config.proof import ProofConfig
 from ticketctl.core.config.sla import CalendarConfig, SlaTarget, WeightConfig, default_sla_targets
 from ticketctl.core.config.sweep import NotifyConfig, SweepConfig
@@ -49,6 +50,7 @@ class Config:
     proof: ProofConfig = doc("Evidence, customer confirmation and certificates.", factory=ProofConfig)
     approvals: ApprovalsConfig = doc("Approval paths and approvers.", factory=ApprovalsConfig)
     intake: IntakeConfig = doc("Tickets from monitoring, webhooks, mail and the web form.", factory=IntakeConfig)
+    parts: PartsConfig = doc("Parts and stock: waiting tickets served when stock arrives.", factory=PartsConfig)
     labels: dict[str, LabelConfig] = doc(
         "A team's own labels, keyed `KIND.value` (`type.gas_check`, `reason.awaiting_parts`, `checklist.site_clean`;"
         " KIND: status, priority, impact, type, reason, checklist, channel, event, role, sla, confirm, device):"
