@@ -30,6 +30,12 @@ def rebuild_as(db: sqlite3.Connection, ref: sqlite3.Connection, table: str) -> N
         db.execute(extra)
 
 
+def undo_v11(db: sqlite3.Connection) -> None:
+    """v11 -> v10: no trends indexes."""
+    for index in ("tickets_closed", "tickets_resolved", "spans_blocked"):
+        db.execute(f"DROP INDEX {index}")
+
+
 def undo_v10(db: sqlite3.Connection) -> None:
     """v10 -> v9: no parts and stock."""
     for table in ("parts", "places", "stock", "transfers", "part_holds", "part_waits"):
@@ -61,8 +67,10 @@ def undo_v7(db: sqlite3.Connection) -> None:
 
 
 def back_to(db: sqlite3.Connection, version: int) -> None:
-    """Undo the migrations after ``version`` (6, 7, 8 or 9) and set ``user_version``."""
-    undo_v10(db)
+    """Undo the migrations after ``version`` (6, 7, 8, 9 or 10) and set ``user_version``."""
+    undo_v11(db)
+    if version < 10:
+        undo_v10(db)
     if version < 9:
         undo_v9(db)
     if version < 8:

@@ -290,7 +290,7 @@ def a_day(home: Path) -> None:
     env.store.close()
 
 
-@pytest.mark.parametrize("version", [6, 7, 8, 9])
+@pytest.mark.parametrize("version", [6, 7, 8, 9, 10])
 def test_a_store_with_data_taken_back_upgrades_to_the_generated_schema_with_its_rows(
         version: int, tmp_path: Path, generated: dict[str, Any]) -> None:
     a_day(tmp_path)

@@ -8,7 +8,7 @@ so it stays small. Do not edit: change the classes.
 """
 
 #: the latest schema version (``PRAGMA user_version``): ``store.schema.LATEST``
-VERSION = 10
+VERSION = 11
 
 #: table -> its columns that hold compact JSON text (``rows.encode``)
 JSON_COLUMNS: dict[str, tuple[str, ...]] = {

@@ -8,7 +8,7 @@ differs from one made by these statements. Do not edit: change the classes.
 """
 
 #: the schema version these statements make (``PRAGMA user_version``)
-VERSION = 10
+VERSION = 11
 
 #: every table, index, virtual table and trigger of a new store, by name, in the order they are made
 OBJECTS: dict[str, str] = {
@@ -82,9 +82,11 @@ OBJECTS: dict[str, str] = {
 )""",
     "tickets_assignee": 'CREATE INDEX tickets_assignee ON tickets (assignee, status)',
     "tickets_batch": 'CREATE INDEX tickets_batch ON tickets (product, fault, zone, created_at)',
+    "tickets_closed": 'CREATE INDEX tickets_closed ON tickets (closed_at)',
     "tickets_created": 'CREATE INDEX tickets_created ON tickets (created_at)',
     "tickets_heat": 'CREATE INDEX tickets_heat ON tickets (status, dept, product, fault, created_at)',
     "tickets_rank": 'CREATE INDEX tickets_rank ON tickets (status, priority, impact, resolve_due_bt, resolve_left_s, resolve_target_s, created_at, key, dept, product, fault, assignee, zone, blocked_reason)',
+    "tickets_resolved": 'CREATE INDEX tickets_resolved ON tickets (assignee, resolved_at, key, resolve_left_s)',
     "tickets_status": 'CREATE INDEX tickets_status ON tickets (status)',
     "technicians": """CREATE TABLE technicians (
     name TEXT PRIMARY KEY NOT NULL,
@@ -127,6 +129,7 @@ OBJECTS: dict[str, str] = {
     fault TEXT NOT NULL,
     created_at TEXT NOT NULL
 )""",
+    "spans_blocked": "CREATE INDEX spans_blocked ON spans (from_at, ticket) WHERE status = 'blocked'",
     "spans_open": "CREATE INDEX spans_open ON spans (from_at, to_at, status, dept, product, fault, created_at) WHERE status IN ('new', 'assigned', 'in_progress', 'blocked')",
     "spans_ticket": 'CREATE INDEX spans_ticket ON spans (ticket, to_at)',
     "outbox": """CREATE TABLE outbox (

@@ -432,6 +432,12 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX part_waits_sku ON part_waits (sku);
     """,
+    # v11: indexes for the trends (report trend, report kpi --by assignee, the dashboard's trends screen)
+    """
+    CREATE INDEX tickets_closed ON tickets (closed_at);
+    CREATE INDEX tickets_resolved ON tickets (assignee, resolved_at, key, resolve_left_s);
+    CREATE INDEX spans_blocked ON spans (from_at, ticket) WHERE status = 'blocked';
+    """,
 ]
 
 #: migrations that add projection columns: the projections are replayed from the

@@ -162,6 +162,10 @@ TicketRow = projection("TicketRow", Projection(Ticket, "tickets", "key", (
     # tie-breaks and the columns a filter matches
     Index("tickets_rank", "status", "priority", "impact", "resolve_due_bt", "resolve_left_s", "resolve_target_s",
           "created_at", "key", "dept", "product", "fault", "assignee", "zone", "blocked_reason"),
+    # the trends' tickets closed per day (``report trend``)
+    Index("tickets_closed", "closed_at"),
+    # each technician's last resolved tickets, newest first, with their clocks (``report kpi --by assignee``)
+    Index("tickets_resolved", "assignee", "resolved_at", "key", "resolve_left_s"),
 )))
 
 TechnicianRow = projection("TechnicianRow", Projection(Technician, "technicians", "name"))
@@ -252,6 +256,8 @@ class SpanRow(StoreTable, table=True):
         Index("spans_ticket", "ticket", "to_at"),
         Index("spans_open", "from_at", "to_at", "status", "dept", "product", "fault", "created_at",
               sqlite_where=text("status IN ('new', 'assigned', 'in_progress', 'blocked')")),
+        # the blocks that began in a window (``report trend``'s work stopped per day)
+        Index("spans_blocked", "from_at", "ticket", sqlite_where=text("status = 'blocked'")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
