@@ -41,7 +41,7 @@ from ticketctl.core.labels import HasLabels
 from ticketctl.errors import TicketctlError
 from ticketctl.i18n import N_, _, ngettext
 from ticketctl.services import dashboard, heatmap, techs, tickets
-from ticketctl.services.dashboard import Filter, Ranking
+from ticketctl.services.dashboard import Filter, Rank, Ranking
 from ticketctl.services.env import Env
 from ticketctl.tui.backlog import BacklogView
 from ticketctl.tui.header import Counts, sync_state, sync_text
@@ -322,33 +322,42 @@ class LiveApp(App[None]):
             return
         if flt.asks_sql():
             def work(env: Env) -> Apply:
+                # one trip: the rows the words keep, their ranks and the first page's rows not cached yet
                 keep = words(env, flt)
-                return lambda: self._show_filtered(master, flt, keep)
+                ranks, version = master.select(flt, keep), master.version
+                rows = dashboard.rows(env, self._missing(ranks))
+                return lambda: self._show_selected(master, flt, keep, ranks, version, rows)
             self.background(work)
         else:
             self._show_filtered(master, flt, None)
 
+    def _missing(self, ranks: list[Rank]) -> list[str]:
+        """Keys of the first page of ``ranks`` whose rows are not cached."""
+        cache = self.backlog.cache
+        return [r[2] for r in ranks[: self.backlog.page_height + 2] if r[2] not in cache]
+
     def _show_filtered(self, master: Ranking, flt: Filter, keep: set[int] | None) -> None:
-        ranks = master.select(flt, keep)
-        version = master.version
-        missing = [r[2] for r in ranks[: self.backlog.page_height + 2] if r[2] not in self.backlog.cache]
-
-        def show(rows: dict[str, dict[str, Any]]) -> None:
-            if master is not self.master:
-                return
-            shown = ranks if master.version == version else master.select(flt, keep)  # a poll patched it meanwhile
-            self.filter = flt
-            self.backlog.set_ranking(shown, rows, keep=False, of=master.of, fresh=False)
-            self.show_filter()
-
+        ranks, version = master.select(flt, keep), master.version
+        missing = self._missing(ranks)
         if not missing:
-            show({})
+            self._show_selected(master, flt, keep, ranks, version, {})
             return
 
         def work(env: Env) -> Apply:
             rows = dashboard.rows(env, missing)
-            return lambda: show(rows)
+            return lambda: self._show_selected(master, flt, keep, ranks, version, rows)
         self.background(work)
+
+    def _show_selected(self, master: Ranking, flt: Filter, keep: set[int] | None, ranks: list[Rank], version: int,
+                       rows: dict[str, dict[str, Any]]) -> None:
+        """Show ``ranks`` (``master.select(flt, keep)`` at ``version``) with the
+        first page's ``rows``; a ranking a poll patched meanwhile is selected again."""
+        if master is not self.master:
+            return
+        shown = ranks if master.version == version else master.select(flt, keep)
+        self.filter = flt
+        self.backlog.set_ranking(shown, rows, keep=False, of=master.of, fresh=False)
+        self.show_filter()
 
     # -- live ---------------------------------------------------------------------
 
