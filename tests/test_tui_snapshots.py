@@ -128,8 +128,18 @@ def test_trends_screen(snap_compare: Any, tmp_path: Path) -> None:
 
     async def run_before(pilot: Pilot[Any]) -> None:
         await shot("T")(pilot)
-        await pilot.pause(0.1)  # the sparklines and the widgets that grew draw on the next frame
-        assert isinstance(app.screen, TrendsScreen) and app.screen.data is not None
+        screen = app.screen
+        assert isinstance(screen, TrendsScreen)
+        # the figures arrive from a worker; the widgets they fill grow on a later layout: wait until every part
+        # stands at its full height (on a loaded machine a fixed pause was sometimes too short)
+        parts = ["#dwell", "#on-time", *(f"#flow-name-{key}" for key in ("opened", "closed", "blocked"))]
+        for _ in range(200):
+            if screen.data is not None and all(screen.query_one(p).region.height > 0 for p in parts) \
+                    and screen.query_one("#on-time").region.height >= len(screen.data["on_time"]):
+                break
+            await pilot.pause(0.05)
+        await pilot.pause()
+        assert screen.data is not None
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
