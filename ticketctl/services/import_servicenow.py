@@ -87,17 +87,20 @@ class _Counts:
     techs: int = 0
 
 
-def _write(st: Store, cfg: Config, batch: list[Incident], rp: Replay, known_techs: set[str], c: _Counts) -> None:
+def _write(st: Store, cfg: Config, batch: list[Incident], rp: Replay, known_techs: set[str], c: _Counts,
+           device: str = DEVICE, seq_key: str = SEQ_KEY) -> None:
     """Write one chunk: new events, refolded tickets, their spans, new technicians.
     An incident whose key another ticket already has (not made by this import)
-    is not touched: its rows count as skipped, ``key_taken``."""
+    is not touched: its rows count as skipped, ``key_taken``. ``import events``
+    writes through it too, as its own ``device`` (``rp`` then is its replay:
+    anything with ``skips``, ``used`` and ``techs``)."""
     events: list[Event] = []
     tickets: list[Ticket] = []
     spans: list[tuple[Any, ...]] = []
     stored: dict[str, list[Event]] = {}
     for e in st.imports.events_as_applied([inc.key for inc in batch]):
         stored.setdefault(e.ticket or "", []).append(e)
-    seq = int(st.meta(SEQ_KEY, "1"))
+    seq = int(st.meta(seq_key, "1"))
     for inc in batch:
         have = stored.get(inc.key)
         ids = {e.id for e in have} if have else set()
@@ -110,7 +113,7 @@ def _write(st: Store, cfg: Config, batch: list[Incident], rp: Replay, known_tech
         new = []
         for eid, typ, at, actor, mutation, payload in inc.drafts:
             if eid not in ids:
-                new.append(Event(id=eid, type=typ, at=at, actor=actor, device=DEVICE, device_seq=seq,
+                new.append(Event(id=eid, type=typ, at=at, actor=actor, device=device, device_seq=seq,
                                  mutation_id=mutation, ticket=inc.key, payload=payload))
                 seq += 1
         if not new:
@@ -132,7 +135,7 @@ def _write(st: Store, cfg: Config, batch: list[Incident], rp: Replay, known_tech
             continue
         known_techs.add(name)
         eid = uid("tech", name)
-        e = Event(id=eid, type="tech.added", at=at, actor=actor, device=DEVICE, device_seq=seq, mutation_id=eid,
+        e = Event(id=eid, type="tech.added", at=at, actor=actor, device=device, device_seq=seq, mutation_id=eid,
                   payload={"name": name, "dept": dept})
         seq += 1
         events.append(e)
@@ -142,7 +145,7 @@ def _write(st: Store, cfg: Config, batch: list[Incident], rp: Replay, known_tech
     st.put_tickets(tickets)
     st.put_techs(added)
     st.put_spans(spans)
-    st.set_meta(SEQ_KEY, str(seq))
+    st.set_meta(seq_key, str(seq))
     c.events += len(events)
     c.techs += len(added)
 
