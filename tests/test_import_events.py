@@ -264,3 +264,16 @@ def test_the_test_data_is_the_shared_files() -> None:
     with gzip.open(BPI, "rt", encoding="utf-8-sig") as fh:
         assert sum(1 for _ in fh) == 65534
     assert len(nyc_frame(NYC["2013"])) == 2386 and len(nyc_frame(NYC["2022"])) == 924
+
+
+def test_evidence_is_n_a_for_tickets_an_import_closed(run: Run, tmp_path: Path) -> None:
+    f = tmp_path / "log.csv"
+    f.write_text(LOG, encoding="utf-8")
+    jsn(run, "import", "events", str(f), "--map", LOG_MAP, "--status-map", LOG_STATUS)
+    window = ("--from", "2024-03-01T00:00:00Z", "--to", "2024-04-01T00:00:00Z")
+    ev = jsn(run, "report", "kpi", *window)["kpis"]["evidence"]
+    assert (ev["value"], ev["n"], ev["not_applicable"]) == (None, 0, 1)  # A-1, closed by the import
+    code, out, _err = run("report", "kpi", *window)
+    assert code == 0
+    line = next(x for x in out.splitlines() if x.startswith("evidence"))
+    assert line.split()[1] == "n/a" and "100" not in line

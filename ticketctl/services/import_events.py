@@ -135,7 +135,8 @@ class EventReplay:
         s = _State(dept=first["group"] or first.get("dept") or self.mapping.defaults.get("group", "imported"),
                    priority=first.get("priority", "medium"))
         product = first["product"] or self.mapping.defaults.get("product", "-")
-        payload = {"title": first["title"] or _("Case {case}").format(case=key), "type": first["type"] or "incident",
+        payload = {"title": first["title"] or f"Case {key}",  # data, not a message: not translated
+                   "type": first["type"] or "incident",
                    "dept": s.dept, "product": product, "priority": s.priority,
                    **{k: first[k] for k in ("fault", "zone", "customer", "description", "impact") if first.get(k)},
                    **({"channel": first["channel"].lower()} if first["channel"] else {})}
