@@ -136,9 +136,4 @@ def detect(values: Iterable[Any], fmt: str | None = None) -> Layout:
     return Layout("month_first", ambiguous=not month_only)
 
 
-def as_utc(text: str) -> datetime:
-    """An ISO-8601 UTC text back as an aware datetime."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
-__all__ = ["Conflict", "Layout", "OutOfRange", "as_utc", "detect"]
+__all__ = ["Conflict", "Layout", "OutOfRange", "detect"]
