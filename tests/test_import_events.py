@@ -277,3 +277,66 @@ def test_evidence_is_n_a_for_tickets_an_import_closed(run: Run, tmp_path: Path) 
     assert code == 0
     line = next(x for x in out.splitlines() if x.startswith("evidence"))
     assert line.split()[1] == "n/a" and "100" not in line
+
+
+XES = """<?xml version="1.0" encoding="UTF-8"?>
+<log xes.version="1.0" xmlns="http://www.xes-standard.org/">
+  <global scope="event"><string key="concept:name" value="__INVALID__"/></global>
+  <trace>
+    <string key="concept:name" value="1-100"/>
+    <event>
+      <string key="concept:name" value="Queued"/><string key="lifecycle:transition" value="Awaiting Assignment"/>
+      <date key="time:timestamp" value="2012-05-01T09:00:00.000+02:00"/><string key="org:group" value="V5"/>
+    </event>
+    <event>
+      <string key="concept:name" value="Accepted"/><string key="lifecycle:transition" value="In Progress"/>
+      <date key="time:timestamp" value="2012-05-01T10:00:00.000+02:00"/><string key="org:resource" value="Anne"/>
+      <string key="org:group" value="V5"/>
+      <list key="notes"><string key="org:resource" value="not a column"/></list>
+    </event>
+    <event>
+      <string key="concept:name" value="Completed"/><string key="lifecycle:transition" value="Closed"/>
+      <date key="time:timestamp" value="2012-05-02T10:00:00.000+02:00"/><string key="org:resource" value="Bo"/>
+      <string key="org:group" value="V5"/>
+    </event>
+  </trace>
+  <trace>
+    <string key="concept:name" value="1-200"/>
+    <event>
+      <string key="concept:name" value="Unmatched"/><string key="lifecycle:transition" value="Unmatched"/>
+      <date key="time:timestamp" value="2012-05-01T11:00:00.000+02:00"/>
+    </event>
+    <event>
+      <string key="concept:name" value="Accepted"/><string key="lifecycle:transition" value="Wait - User"/>
+      <date key="time:timestamp" value="2012-05-01T12:00:00.000+02:00"/><string key="org:resource" value="Bo"/>
+      <string key="org:group" value="V7"/>
+    </event>
+  </trace>
+</log>
+"""
+XES_MAP = ("case=case:concept:name,time=time:timestamp,status=concept:name,substatus=lifecycle:transition,"
+           "person=org:resource,group=org:group")
+
+
+def test_events_from_xes_with_the_bpi_statuses(run: Run, tmp_path: Path) -> None:
+    f = tmp_path / "log.xes.gz"
+    f.write_bytes(gzip.compress(XES.encode()))
+    # the shipped profile's statuses and values, with the XES attribute names as columns
+    s = jsn(run, "import", "events", str(f), "--profile", "bpi2013", "--map", XES_MAP + ",product=org:group,zone=org:group,"
+            "priority=org:group", "--value-map", "priority:V5=high,V7=low")
+    assert (s["rows"], s["used"], s["cases"]) == (5, 4, 2)
+    assert s["skipped"] == {"unmapped_status": {"count": 1, "rows": [5], "example": "Unmatched/Unmatched"}}
+    got = {k: rest for k, *rest in run.rows("SELECT key, status, assignee, dept, priority, resolved_at FROM tickets")}
+    assert got == {"1-100": ["closed", "Anne", "V5", "high", "2012-05-02T08:00:00Z"],
+                   "1-200": ["blocked", "Bo", "V7", "low", None]}
+    assert run.differences() == []
+
+
+def test_a_bad_profile_name_is_refused_before_anything_is_imported(run: Run, tmp_path: Path) -> None:
+    f = tmp_path / "log.csv"
+    f.write_text(LOG, encoding="utf-8")
+    code, out, err = run("import", "events", str(f), "--map", LOG_MAP, "--status-map", LOG_STATUS,
+                         "--save-profile", "../evil")
+    assert (code, out) == (2, "") and err.startswith("ticketctl: error: --save-profile '../evil'")
+    assert not run.db_file.exists() or run.rows("SELECT count(*) FROM tickets") == [(0,)]
+    assert not (run.home / "import_profiles").exists()

@@ -232,7 +232,7 @@ def events(
     encoding: Encoding = None,
     json: Json = False,
 ) -> None:
-    """Import an event log (CSV or XLSX, one row per change of a case) as tickets with their history.
+    """Import an event log (CSV, XLSX or XES, one row per change of a case) as tickets with their history.
 
     Each case becomes a ticket created at its first row; each row's status, person and group become the events the
     commands would write (assigned, started, blocked, resolved, closed, transferred ...). A ticket resolves when a row
@@ -244,11 +244,13 @@ def events(
     _may_import(e)
     m = event_map.build(e.home, e.config.reasons, profile, map_ or [], status_map or [], value_map or [], tz, date_format)
     if save_profile:
-        saved = event_map.save_profile(e.home, save_profile, m)
-        print(_("saved the mapping as profile {name} ({path})").format(name=save_profile, path=saved), file=sys.stderr)
+        event_map.check_name(save_profile)
     t0 = time.perf_counter()
     s = _with_progress(_("importing"), lambda progress: import_events.import_events(e, file, m, encoding, progress),
                        counted=True)
+    if save_profile:  # once the mapping has read the file
+        saved = event_map.save_profile(e.home, save_profile, m)
+        print(_("saved the mapping as profile {name} ({path})").format(name=save_profile, path=saved), file=sys.stderr)
     s["indexed"] = _index(e)
     s["team"] = _share(e)
     if json:

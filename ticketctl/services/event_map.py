@@ -181,11 +181,16 @@ def load_profile(home: Home, name: str) -> dict[str, Any]:
     return data
 
 
-def save_profile(home: Home, name: str, mapping: Mapping) -> Path:
-    """Write ``mapping`` as profile ``name`` beside the config file; returns its path."""
+def check_name(name: str) -> str:
+    """``name`` if ``--save-profile`` may take it; raises BadInput (before anything is imported)."""
     if not _NAME.match(name):
         raise BadInput(_("--save-profile {name!r}: a profile's name is letters, digits, . _ -").format(name=name))
-    path = make_folder(_user_dir(home)) / f"{name}.json"
+    return name
+
+
+def save_profile(home: Home, name: str, mapping: Mapping) -> Path:
+    """Write ``mapping`` as profile ``name`` beside the config file; returns its path."""
+    path = make_folder(_user_dir(home)) / f"{check_name(name)}.json"
     atomic_write(path, (json.dumps(mapping.as_profile(), ensure_ascii=False, indent=2) + "\n").encode())
     return path
 

@@ -1,5 +1,7 @@
-"""Import any event log (CSV, XLSX; one row per change of a case) as tickets
-with their history, through a mapping (``services.event_map``).
+"""Import any event log (CSV, XLSX, XES; one row per change of a case) as
+tickets with their history, through a mapping (``services.event_map``). An XES
+log is read as a table by ``services.xes`` (``case:concept:name``,
+``time:timestamp``, ``concept:name``, ``org:resource``, ...).
 
 The file is read whole; its rows are grouped by case (they need not be
 consecutive) and each case's rows put in time order (rows with the same time
@@ -53,6 +55,7 @@ from typing import Any
 from ticketctl.core import dates
 from ticketctl.errors import BadInput
 from ticketctl.i18n import _
+from ticketctl.services import xes
 from ticketctl.services.env import Env
 from ticketctl.services.event_map import Mapping
 from ticketctl.services.import_csv import _impact, _priority, read_rows, resolve_columns
@@ -230,7 +233,12 @@ def import_events(env: Env, path: Path, mapping: Mapping, encoding: str | None =
     if not mapping.status_map:
         raise BadInput(_("--status-map is needed: which source status is which ticketctl status (or --profile)"))
     tz = zone(mapping.tz)
-    codec, rows = read_rows(path, encoding)
+    if xes.is_xes(path):
+        if encoding:
+            raise BadInput(_("--encoding is for CSV files: {file} is an XES log, which says its own").format(file=path))
+        codec, rows = None, xes.rows(path)
+    else:
+        codec, rows = read_rows(path, encoding)
     header_row = next(rows, None)
     if header_row is None:
         raise BadInput(_("{path}: the file is empty").format(path=path))
