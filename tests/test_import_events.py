@@ -340,3 +340,24 @@ def test_a_bad_profile_name_is_refused_before_anything_is_imported(run: Run, tmp
     assert (code, out) == (2, "") and err.startswith("ticketctl: error: --save-profile '../evil'")
     assert not run.db_file.exists() or run.rows("SELECT count(*) FROM tickets") == [(0,)]
     assert not (run.home / "import_profiles").exists()
+
+
+def test_servicenow_as_a_profile_of_import_events(run: Run, tmp_path: Path) -> None:
+    """The shipped ``servicenow`` profile reads ServiceNow's log as ``import servicenow`` does, up to
+    the resolution rule: the same tickets in the same final statuses, every row used."""
+    sn = DATA / "servicenow_first2000incidents.csv.gz"
+    s = jsn(run, "import", "events", str(sn), "--profile", "servicenow")
+    assert (s["rows"], s["used"], s["skipped"], s["cases"]) == (14041, 14041, {}, 2000)
+    assert s["dates"] == "day_first"
+    assert run.differences() == []
+    other = Run(tmp_path / "other", run.capsys)
+    assert jsn(other, "import", "servicenow", str(sn))["tickets_new"] == 2000
+    mine = dict(run.rows("SELECT key, status FROM tickets"))
+    assert mine == dict(other.rows("SELECT key, status FROM tickets"))
+    # the rules differ only in when a ticket resolved: here the row entering Resolved; there an assignment
+    # while resolved resolves it again, later. Never the other way round
+    mine_at = dict(run.rows("SELECT key, resolved_at FROM tickets"))
+    theirs_at = dict(other.rows("SELECT key, resolved_at FROM tickets"))
+    assert {k for k in mine_at if (mine_at[k] is None) != (theirs_at[k] is None)} == set()
+    earlier = {k for k in mine_at if mine_at[k] and mine_at[k] != theirs_at[k]}
+    assert earlier and all(mine_at[k] < theirs_at[k] for k in earlier)

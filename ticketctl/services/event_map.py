@@ -9,7 +9,8 @@ A profile is a JSON object::
      "status_map": {"Accepted/In Progress": "in_progress", "Queued": "new", ...},
      "value_map": {"priority": {"Major": "urgent", ...}},
      "defaults": {"type": "incident"},
-     "tz": null, "date_format": null}
+     "tz": null, "date_format": null,
+     "missing": ["?"], "row_order": "time"}
 
 Shipped profiles live in ``ticketctl/data/import_profiles/``; ``--save-profile
 NAME`` writes one beside the config file (``import_profiles/NAME.json``), which
@@ -37,7 +38,7 @@ from ticketctl.home import Home, atomic_write, make_folder
 from ticketctl.i18n import _
 
 #: what ``import events --map`` may name
-EVENT_FIELDS = ("case", "time", "status", "substatus", "person", "group", "title", "type", "product", "fault",
+EVENT_FIELDS = ("case", "time", "status", "substatus", "person", "group", "created", "title", "type", "product", "fault",
                 "priority", "impact", "zone", "customer", "channel", "description")
 EVENT_REQUIRED = ("case", "time", "status")
 #: what a status may map to (``blocked`` takes ``:reason``)
@@ -58,10 +59,16 @@ class Mapping:
     defaults: dict[str, str] = field(default_factory=dict)
     tz: str | None = None
     date_format: str | None = None
+    #: cell values that mean "no value" (ServiceNow writes ``?``)
+    missing: list[str] = field(default_factory=list)
+    #: a case's rows in ``time`` order, or in ``file`` order (a source whose file order is the truth, as
+    #: ServiceNow's export is: a row stamped before the previous one is then written at its time)
+    row_order: str = "time"
 
     def as_profile(self, description: str = "") -> dict[str, Any]:
         return {"description": description, "map": self.columns, "status_map": self.status_map,
-                "value_map": self.value_map, "defaults": self.defaults, "tz": self.tz, "date_format": self.date_format}
+                "value_map": self.value_map, "defaults": self.defaults, "tz": self.tz, "date_format": self.date_format,
+                "missing": self.missing, "row_order": self.row_order}
 
     def target(self, status: str, sub: str) -> str | None:
         """The ticketctl status (``blocked:reason`` for a block) of a source status, or None."""
@@ -214,6 +221,11 @@ def build(home: Home, reasons: Any, profile: str | None, columns: list[str], sta
         except (TypeError, ValueError, AttributeError) as e:
             raise BadInput(_("--profile {name!r}: cannot read it: {error}").format(name=profile, error=e)) from None
         m.tz, m.date_format = p.get("tz"), p.get("date_format")
+        m.missing = [str(v) for v in p.get("missing") or []]
+        m.row_order = str(p.get("row_order") or "time")
+        if m.row_order not in ("time", "file"):
+            raise BadInput(_("--profile {name!r}: cannot read it: {error}").format(
+                name=profile, error=f"row_order {m.row_order!r} is neither 'time' nor 'file'"))
     m.columns.update(parse_columns(columns, fields))
     m.status_map.update(parse_status_map(status_map, reasons))
     for f, d in parse_value_map(value_map).items():

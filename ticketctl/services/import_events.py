@@ -5,7 +5,9 @@ log is read as a table by ``services.xes`` (``case:concept:name``,
 
 The file is read whole; its rows are grouped by case (they need not be
 consecutive) and each case's rows put in time order (rows with the same time
-keep their file order). Per case, its first usable row writes
+keep their file order), or, when the profile says ``"row_order": "file"``
+(ServiceNow's export), in file order, a row stamped before the previous one
+then written at the previous one's time and listed under ``retimed``. Per case, its first usable row writes
 ``ticket.created`` at that row's time; each row then writes, at its time, the
 events that take the ticket from where the previous row left it to what this
 row says::
@@ -87,11 +89,13 @@ class EventReplay:
     mapping: Mapping
     col: dict[str, int]
     layout: dates.Layout
+    created_layout: dates.Layout
     tz: Any
     skips: Skips = field(default_factory=Skips)
     examples: dict[str, str] = field(default_factory=dict)
     used: int = 0
     techs: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    retimed: Skips = field(default_factory=Skips)
 
     def skip(self, reason: str, no: int, example: Any = None) -> None:
         self.skips.add(reason, no)
@@ -103,7 +107,10 @@ class EventReplay:
         if i is None or i >= len(cells):
             return self.mapping.defaults.get(name, "")
         v = cells[i]
-        return v if not isinstance(v, str) else v.strip()
+        if not isinstance(v, str):
+            return v
+        v = v.strip()
+        return "" if v in self.mapping.missing else v
 
     def read(self, no: int, cells: list[Any]) -> dict[str, Any] | None:
         """One row's values, or None (skipped, with its reason)."""
@@ -129,11 +136,19 @@ class EventReplay:
                 row[name] = v
         for name in ("title", "type", "product", "fault", "zone", "customer", "channel", "description"):
             row[name] = str(g(cells, name))
+        opened = g(cells, "created")
+        row["created"] = self.created_layout.parse(opened, self.tz) if opened != "" else None
         return row
 
     def case(self, key: str, rows: list[dict[str, Any]]) -> Incident:
         """The drafts of one case's usable rows, in time order."""
-        rows.sort(key=lambda r: r["at"])  # stable: same-time rows keep file order
+        if self.mapping.row_order == "file":  # the file's order is the truth (ServiceNow's export)
+            for prev, r in zip(rows, rows[1:], strict=False):
+                if r["at"] < prev["at"]:  # history never runs backwards: written at the previous row's time
+                    r["at"] = prev["at"]
+                    self.retimed.add("earlier_than_previous", r["no"])
+        else:
+            rows.sort(key=lambda r: r["at"])  # stable: same-time rows keep file order
         first = rows[0]
         s = _State(dept=first["group"] or first.get("dept") or self.mapping.defaults.get("group", "imported"),
                    priority=first.get("priority", "medium"))
@@ -146,7 +161,8 @@ class EventReplay:
         s.fields = {k: str(payload.get(k, "")) for k in EDITABLE}
         cid = uid("events", key, "created")
         actor = first["person"] or "import"
-        drafts: list[Draft] = [(cid, "ticket.created", first["at"], actor, cid, payload)]
+        opened = min(first["created"] or first["at"], first["at"])  # a mapped opening time, never after the first row
+        drafts: list[Draft] = [(cid, "ticket.created", opened, actor, cid, payload)]
         seen: dict[tuple[Any, ...], int] = {}
         for r in rows:
             ident = (r["at"], r["source"], r["person"], r["group"])
@@ -244,13 +260,18 @@ def import_events(env: Env, path: Path, mapping: Mapping, encoding: str | None =
         raise BadInput(_("{path}: the file is empty").format(path=path))
     col = resolve_columns(path, [str(h).strip() for h in header_row[1]], mapping.columns)
     table = list(rows)
-    tcol = col["time"]
-    try:
-        layout = dates.detect((c[tcol] for _no, c in table if tcol < len(c) and c[tcol] != ""), mapping.date_format)
-    except dates.Conflict as e:
-        raise BadInput(_("{path}: its times are neither all day-first ({day!r}) nor all month-first ({month!r});"
-                         " name the layout with --date-format").format(path=path, day=e.day_first, month=e.month_first)) from None
-    rp = EventReplay(mapping, col, layout, tz)
+    layouts = []
+    for name in ("time", "created"):
+        i = col.get(name)
+        try:
+            layouts.append(dates.detect((c[i] for _no, c in table if i is not None and i < len(c) and c[i] != ""),
+                                        mapping.date_format))
+        except dates.Conflict as e:
+            raise BadInput(_("{path}: its times are neither all day-first ({day!r}) nor all month-first ({month!r});"
+                             " name the layout with --date-format").format(
+                path=path, day=e.day_first, month=e.month_first)) from None
+    layout = layouts[0]
+    rp = EventReplay(mapping, col, layout, layouts[1], tz)
     cases: dict[str, list[dict[str, Any]]] = {}
     ccol = col["case"]
     for no, cells in table:
@@ -283,4 +304,5 @@ def import_events(env: Env, path: Path, mapping: Mapping, encoding: str | None =
         "rows": len(table), "used": rp.used, "cases": c.incidents, "events": c.events,
         "tickets_new": c.new, "tickets_updated": c.updated, "tickets_unchanged": c.unchanged,
         "technicians_added": c.techs, "skipped": skipped,
+        "retimed": rp.retimed.as_dict().get("earlier_than_previous", {"count": 0, "rows": []}),
     }
