@@ -16,7 +16,8 @@ from ticketctl.commands.tickets import Json
 from ticketctl.errors import TicketctlError
 from ticketctl.i18n import _
 
-app = typer.Typer(help="Import tickets from other systems: a ServiceNow event log, or any CSV/XLSX.", no_args_is_help=True)
+app = typer.Typer(help="Import tickets from other systems: a ServiceNow event log, any event log (CSV/XLSX/XES), or any"
+                  " CSV/XLSX of one row per ticket.", no_args_is_help=True)
 
 File = Annotated[Path, typer.Argument(help="The file to import.", show_default=False)]
 Tz = Annotated[str | None, typer.Option("--tz", help="IANA zone of times without one in the file (default UTC).")]
@@ -93,8 +94,8 @@ def _skipped(skipped: dict[str, dict[str, Any]]) -> list[str]:
 
 MapOpt = Annotated[list[str] | None, typer.Option(
     "--map", help="field=column pairs, comma separated (repeatable). Fields: case, time, status (required, or from"
-    " --profile), substatus, person, group, title, type, product, fault, priority, impact, zone, customer, channel,"
-    " description.")]
+    " --profile), substatus, person, group, created (the case's opening time, when not its first row's), title, type,"
+    " product, fault, priority, impact, zone, customer, channel, description.")]
 StatusMap = Annotated[list[str] | None, typer.Option(
     "--status-map", help="source=status pairs, comma separated (repeatable): 'Status/Sub status' or 'Status' to new,"
     " assigned, in_progress, blocked:<reason>, resolved, closed or cancelled.")]
