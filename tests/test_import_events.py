@@ -248,6 +248,24 @@ def test_csv_value_map_reads_priority_words(run: Run, tmp_path: Path) -> None:
         ("T1", "urgent", "2023-12-25T23:59:08Z"), ("T2", "low", "2024-02-01T01:00:00Z")]
 
 
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--status-map", "Open=new"], "--status-map needs the column of the status"),
+    (["--map", "status=s"], "--status-map must say which of its values"),
+    (["--map", "status=s", "--status-map", "a=resolved"], None),  # resolved needs a time: an invalid row, exit 1
+    (["--value-map", "Major=urgent"], "names no field"),
+])
+def test_csv_status_and_value_maps_refuse_what_cannot_work(run: Run, tmp_path: Path, argv: list[str],
+                                                          message: str | None) -> None:
+    f = tmp_path / "t.csv"
+    f.write_text("id,s\nT1,a\n", encoding="utf-8")
+    code, out, err = run("import", "csv", str(f), "--map", "key=id,title=s,type=s,dept=s,product=s", *argv)
+    if message is None:
+        assert code == 1 and "missing_resolved_at" in out
+    else:
+        assert (code, out) == (2, "") and err.startswith("ticketctl: error: ") and message in err, err
+    assert not run.db_file.exists() or run.rows("SELECT count(*) FROM tickets") == [(0,)]
+
+
 def test_csv_refuses_a_column_both_day_and_month_first(run: Run, tmp_path: Path) -> None:
     f = tmp_path / "t.csv"
     f.write_text("id,s,opened\nT1,a,13/01/2024\nT2,b,01/13/2024\n", encoding="utf-8")

@@ -450,6 +450,8 @@ def import_table(env: Env, path: Path, mapping: list[str], dry_run: bool = False
     smap = parse_status_map(status_map or [], env.config.reasons)
     if "status" in fields_to_columns and not smap:
         raise BadInput(_("--map names a status column: --status-map must say which of its values is which ticketctl status"))
+    if smap and "status" not in fields_to_columns:
+        raise BadInput(_("--status-map needs the column of the status: add status=COLUMN to --map"))
     rd = Reading(zone(tz), status_map=smap, value_map=parse_value_map(value_map or []))
     codec, rows = read_rows(path, encoding)
     header_row = next(rows, None)
