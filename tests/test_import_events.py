@@ -379,3 +379,29 @@ def test_servicenow_as_a_profile_of_import_events(run: Run, tmp_path: Path) -> N
     assert {k for k in mine_at if (mine_at[k] is None) != (theirs_at[k] is None)} == set()
     earlier = {k for k in mine_at if mine_at[k] and mine_at[k] != theirs_at[k]}
     assert earlier and all(mine_at[k] < theirs_at[k] for k in earlier)
+
+
+def test_events_are_written_in_chunks_with_progress(run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One transaction per chunk of cases, the progress told after each: a failed import keeps the chunks before."""
+    from ticketctl.services import event_map, import_events
+
+    monkeypatch.setattr(import_events, "CHUNK", 1)
+    f = tmp_path / "log.csv"
+    f.write_text(LOG, encoding="utf-8")
+    env = run.env()
+    try:
+        m = event_map.build(env.home, env.config.reasons, None, [LOG_MAP], [LOG_STATUS], [], None, None)
+        told: list[tuple[int, int]] = []
+        commits: list[int] = []
+        real = env.store.transaction
+
+        def counted() -> Any:
+            commits.append(1)
+            return real()
+
+        monkeypatch.setattr(env.store, "transaction", counted)
+        s = import_events.import_events(env, f, m, progress=lambda done, total: told.append((done, total)))
+    finally:
+        env.close()
+    assert told == [(1, 2), (2, 2)] and len(commits) == 2
+    assert s["tickets_new"] == 2
