@@ -284,7 +284,7 @@ def resolve_columns(path: Path, header: list[str], fields_to_columns: dict[str, 
     return col
 
 
-def _priority(v: str) -> str | None:
+def priority_word(v: str) -> str | None:
     low = v.lower()
     if low in PRIORITY_WORDS:
         return PRIORITY_WORDS[low]
@@ -292,7 +292,7 @@ def _priority(v: str) -> str | None:
     return PRIORITIES[int(m.group(1)) - 1] if m else None
 
 
-def _impact(v: str) -> str | None:
+def impact_word(v: str) -> str | None:
     low = v.lower()
     if low in IMPACTS:
         return low
@@ -343,13 +343,13 @@ def _validate_row(no: int, cells: list[Any], col: dict[str, int], rd: Reading, b
             ok = False
     out: dict[str, Any] = {f: str(v) for f, v in vals.items() if f not in TIME_FIELDS and str(v).strip()}
     if out.get("priority"):
-        p = _priority(rd.value("priority", out["priority"]))
+        p = priority_word(rd.value("priority", out["priority"]))
         if p is None:
             bad.add("bad_priority", no, out["priority"])
             ok = False
         out["priority"] = p
     if out.get("impact"):
-        i = _impact(rd.value("impact", out["impact"]))
+        i = impact_word(rd.value("impact", out["impact"]))
         if i is None:
             bad.add("bad_impact", no, out["impact"])
             ok = False

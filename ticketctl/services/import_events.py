@@ -44,7 +44,7 @@ Idempotent: each event id is a uuid5 of the case, the row's time, status,
 person and group (and how often that combination came before in the case), and
 the event's place in the row; ids in the store are not written again, and a
 case that gains rows is refolded from all its events. Written in transactions
-of :data:`CHUNK` cases through ``import_servicenow._write``.
+of :data:`CHUNK` cases through ``import_servicenow.write_chunk``.
 """
 
 from __future__ import annotations
@@ -60,8 +60,8 @@ from ticketctl.i18n import _
 from ticketctl.services import xes
 from ticketctl.services.env import Env
 from ticketctl.services.event_map import Mapping
-from ticketctl.services.import_csv import _impact, _priority, read_rows, resolve_columns
-from ticketctl.services.import_servicenow import _Counts, _write
+from ticketctl.services.import_csv import impact_word, priority_word, read_rows, resolve_columns
+from ticketctl.services.import_servicenow import Counts, write_chunk
 from ticketctl.services.servicenow_log import Draft, Incident, Skips, uid, zone
 
 DEVICE = "import:events"
@@ -84,7 +84,7 @@ class _State:
 
 @dataclass
 class EventReplay:
-    """Turns a file's rows into cases; carries the counts ``_write`` updates."""
+    """Turns a file's rows into cases; carries the counts ``write_chunk`` updates."""
 
     mapping: Mapping
     col: dict[str, int]
@@ -126,7 +126,7 @@ class EventReplay:
             return None
         row: dict[str, Any] = {"no": no, "at": at, "target": target, "source": f"{status}/{sub}" if sub else status,
                                "person": str(g(cells, "person")) or None, "group": str(g(cells, "group"))}
-        for name, reader in (("priority", _priority), ("impact", _impact)):
+        for name, reader in (("priority", priority_word), ("impact", impact_word)):
             raw = str(g(cells, name))
             if raw:
                 v = reader(self.mapping.value(name, raw))
@@ -287,13 +287,13 @@ def import_events(env: Env, path: Path, mapping: Mapping, encoding: str | None =
             cases.setdefault(key, []).append(r)
     st, cfg = env.store, env.config
     known_techs = st.imports.tech_names()
-    c = _Counts()
+    c = Counts()
     keys = list(cases)
     for i in range(0, len(keys), CHUNK):
         batch = [rp.case(k, cases[k]) for k in keys[i:i + CHUNK]]
         c.incidents += len(batch)
         with st.transaction():
-            _write(st, cfg, batch, rp, known_techs, c, device=DEVICE, seq_key=SEQ_KEY)  # type: ignore[arg-type]
+            write_chunk(st, cfg, batch, rp, known_techs, c, device=DEVICE, seq_key=SEQ_KEY)
         if progress:
             progress(min(i + CHUNK, len(keys)), len(keys))
     skipped = rp.skips.as_dict()

@@ -66,18 +66,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ticketctl.core import workflow
 from ticketctl.core.config import Config
 from ticketctl.core.model import Event, Technician, Ticket
 from ticketctl.services.env import Env
-from ticketctl.services.servicenow_log import DEVICE, SEQ_KEY, Incident, Replay, Times, incidents, uid, zone
+from ticketctl.services.servicenow_log import DEVICE, SEQ_KEY, Incident, Replay, Skips, Times, incidents, uid, zone
 from ticketctl.store.db import Store
 
 
 @dataclass
-class _Counts:
+class Counts:
     rows: int = 0
     incidents: int = 0
     events: int = 0
@@ -87,7 +87,15 @@ class _Counts:
     techs: int = 0
 
 
-def _write(st: Store, cfg: Config, batch: list[Incident], rp: Replay, known_techs: set[str], c: _Counts,
+class Rows(Protocol):
+    """What :func:`write_chunk` updates of a replay: the skips, the rows used, the technicians met."""
+
+    skips: Skips
+    used: int
+    techs: dict[str, tuple[str, str, str]]
+
+
+def write_chunk(st: Store, cfg: Config, batch: list[Incident], rp: Rows, known_techs: set[str], c: Counts,
            device: str = DEVICE, seq_key: str = SEQ_KEY) -> None:
     """Write one chunk: new events, refolded tickets, their spans, new technicians.
     An incident whose key another ticket already has (not made by this import)
@@ -166,7 +174,7 @@ def import_servicenow(env: Env, path: Path, tz: str | None = None,
     times = Times(zone(tz))
     cfg, st = env.config, env.store
     known_techs = st.imports.tech_names()
-    c = _Counts()
+    c = Counts()
     rp: Replay | None = None
     try:
         size = path.stat().st_size if path.is_file() else 0
@@ -175,7 +183,7 @@ def import_servicenow(env: Env, path: Path, tz: str | None = None,
     for rp, batch, done in incidents(path, times):
         c.incidents += len(batch)
         with st.transaction():
-            _write(st, cfg, batch, rp, known_techs, c)
+            write_chunk(st, cfg, batch, rp, known_techs, c)
         if progress:
             progress(done, size)
     assert rp is not None
