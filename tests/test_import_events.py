@@ -348,6 +348,14 @@ def test_events_from_xes_with_the_bpi_statuses(run: Run, tmp_path: Path) -> None
     assert got == {"1-100": ["closed", "Anne", "V5", "high", "2012-05-02T08:00:00Z"],
                    "1-200": ["blocked", "Bo", "V7", "low", None]}
     assert run.differences() == []
+    # the shipped xes profile names the standard attributes; the statuses are the user's
+    other = Run(tmp_path / "other", run.capsys)
+    s = jsn(other, "import", "events", str(f), "--profile", "xes", "--status-map",
+            "Queued=new,Accepted/In Progress=in_progress,Accepted/Wait - User=blocked:awaiting_customer,Completed=closed")
+    assert (s["used"], s["skipped"]["unmapped_status"]["rows"]) == (4, [5])
+    assert dict(other.rows("SELECT key, status FROM tickets")) == {"1-100": "closed", "1-200": "blocked"}
+    code, _out, err = other("import", "events", str(f), "--profile", "xes")
+    assert code == 2 and "--status-map is needed" in err
 
 
 def test_a_bad_profile_name_is_refused_before_anything_is_imported(run: Run, tmp_path: Path) -> None:

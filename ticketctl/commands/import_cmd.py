@@ -225,7 +225,7 @@ def events(
     status_map: StatusMap = None,
     value_map: ValueMap = None,
     profile: Annotated[str | None, typer.Option(
-        "--profile", help="A saved or shipped mapping (shipped: bpi2013); the other options add to it.")] = None,
+        "--profile", help="A saved or shipped mapping (shipped: bpi2013, servicenow, xes); the other options add to it.")] = None,
     save_profile: Annotated[str | None, typer.Option(
         "--save-profile", help="Save this run's mapping under NAME (beside the config file) for --profile NAME.")] = None,
     date_format: DateFormat = None,
