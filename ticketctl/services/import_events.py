@@ -43,7 +43,9 @@ reads), ``key_taken`` (the case's key is a ticket this import did not make).
 Idempotent: each event id is a uuid5 of the case, the row's time, status,
 person and group (and how often that combination came before in the case), and
 the event's place in the row; ids in the store are not written again, and a
-case that gains rows is refolded from all its events. Written in transactions
+case that gains rows is refolded from all its events. A later export should
+only add rows after those already imported (as a log does): rows that fall
+between imported ones are appended after them, and the fold applies them last. Written in transactions
 of :data:`CHUNK` cases through ``import_servicenow.write_chunk``.
 """
 
