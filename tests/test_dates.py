@@ -50,3 +50,11 @@ def test_iso_excel_and_format() -> None:
     lay = dates.detect(["whatever"], "%d.%m.%Y %H:%M")
     assert lay.parse("03.04.2024 09:00", UTC) == "2024-04-03T09:00:00Z" and lay.parse("2024-04-03", UTC) is None
     assert dates.Layout("iso").parse("1900-01-01", UTC) is None  # out of range: a slip, not a ticket's time
+
+
+def test_an_ambiguous_column_follows_the_files_decided_one() -> None:
+    both = dates.agree({"created_at": dates.detect(["05/01/2022 10:00"]), "closed_at": dates.detect(["13/01/2022 10:00"])})
+    assert (both["created_at"].kind, both["created_at"].ambiguous) == ("day_first", False)
+    assert both["created_at"].parse("05/01/2022 10:00", UTC) == "2022-01-05T10:00:00Z"
+    alone = dates.agree({"created_at": dates.detect(["05/01/2022 10:00"])})
+    assert (alone["created_at"].kind, alone["created_at"].ambiguous) == ("month_first", True)

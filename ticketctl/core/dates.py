@@ -9,8 +9,9 @@ is decided once, from every value of the column, not row by row:
 * ``A/B/YYYY [H:MM[:SS]] [AM|PM]`` (``/``, ``-`` or ``.`` between the parts) is
   day-first when some A is over 12, month-first when some B is over 12; a
   column with both is refused; a column where every A and B is 12 or less is
-  ambiguous and read month-first, and :class:`Layout` says so (``note``), so
-  the command can tell the user to give ``--date-format``;
+  ambiguous and read month-first, and :class:`Layout` says so (``ambiguous``),
+  so the command can tell the user to give ``--date-format``, unless another
+  time column of the same file decides it (:func:`agree`);
 * ``--date-format`` (``strptime`` codes: ``%d.%m.%Y %H:%M``) overrides it all.
 
 A trailing time zone (``+01:00``, ``+0100``, ``Z``, ``UTC``/``GMT``) is honoured;
@@ -136,4 +137,15 @@ def detect(values: Iterable[Any], fmt: str | None = None) -> Layout:
     return Layout("month_first", ambiguous=not month_only)
 
 
-__all__ = ["Conflict", "Layout", "OutOfRange", "detect"]
+def agree(layouts: dict[str, Layout]) -> dict[str, Layout]:
+    """The columns of one file, each ambiguous one read as the file's decided ones
+    are (a file writes its dates one way): when every decided day/month column
+    says the same, an ambiguous column follows it and is no longer ambiguous."""
+    decided = {lay.kind for lay in layouts.values() if lay.kind in ("day_first", "month_first") and not lay.ambiguous}
+    if len(decided) != 1:
+        return layouts
+    kind = decided.pop()
+    return {name: Layout(kind) if lay.ambiguous else lay for name, lay in layouts.items()}
+
+
+__all__ = ["Conflict", "Layout", "OutOfRange", "agree", "detect"]

@@ -469,6 +469,7 @@ def import_table(env: Env, path: Path, mapping: list[str], dry_run: bool = False
                 raise BadInput(_("{path}: {column} is neither all day-first ({day!r}) nor all month-first ({month!r});"
                                  " name the layout with --date-format").format(
                     path=path, column=fields_to_columns[f], day=conflict.day_first, month=conflict.month_first)) from None
+    rd.layouts = dates.agree(rd.layouts)
     bad = _Invalid()
     valid: list[tuple[int, dict[str, Any]]] = []
     seen_keys: dict[str, int] = {}

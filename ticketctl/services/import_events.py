@@ -272,8 +272,9 @@ def import_events(env: Env, path: Path, mapping: Mapping, encoding: str | None =
             raise BadInput(_("{path}: its times are neither all day-first ({day!r}) nor all month-first ({month!r});"
                              " name the layout with --date-format").format(
                 path=path, day=e.day_first, month=e.month_first)) from None
-    layout = layouts[0]
-    rp = EventReplay(mapping, col, layout, layouts[1], tz)
+    both = dates.agree({"time": layouts[0], "created": layouts[1]})
+    layout = both["time"]
+    rp = EventReplay(mapping, col, layout, both["created"], tz)
     cases: dict[str, list[dict[str, Any]]] = {}
     ccol = col["case"]
     for no, cells in table:
