@@ -58,3 +58,10 @@ def test_an_ambiguous_column_follows_the_files_decided_one() -> None:
     assert both["created_at"].parse("05/01/2022 10:00", UTC) == "2022-01-05T10:00:00Z"
     alone = dates.agree({"created_at": dates.detect(["05/01/2022 10:00"])})
     assert (alone["created_at"].kind, alone["created_at"].ambiguous) == ("month_first", True)
+
+
+def test_a_format_strptime_cannot_read_is_bad_input() -> None:
+    from ticketctl.errors import BadInput
+
+    with pytest.raises(BadInput, match="--date-format '%Q'"):
+        dates.detect([], "%Q")

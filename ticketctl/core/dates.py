@@ -27,6 +27,8 @@ from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from ticketctl.core.model import OutOfRange, in_range, iso
+from ticketctl.errors import BadInput
+from ticketctl.i18n import _
 
 #: ``A/B/YYYY [H:MM[:SS[.fff]]] [AM|PM] [zone]``
 _SLASHED = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?"
@@ -111,8 +113,14 @@ class Conflict(ValueError):
 def detect(values: Iterable[Any], fmt: str | None = None) -> Layout:
     """The layout of a column, decided from all its (non-empty) ``values``.
     Raises :class:`Conflict` when some values are only day-first and others
-    only month-first."""
+    only month-first, BadInput for a ``fmt`` that ``strptime`` cannot read."""
     if fmt:
+        sample = datetime(2001, 2, 3, 4, 5, 6)
+        try:
+            datetime.strptime(sample.strftime(fmt), fmt)
+        except ValueError as e:
+            raise BadInput(_("--date-format {format!r} is not a strptime layout like '%d/%m/%Y %H:%M' ({error})").format(
+                format=fmt, error=e)) from None
         return Layout("format", fmt)
     slashed = False
     day_only = month_only = ""
