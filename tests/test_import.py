@@ -343,7 +343,7 @@ def test_import_csv_with_keys_is_idempotent(run: Run, tmp_path: Path) -> None:
     r = run.json("import", "csv", str(f), "--map", CSV_MAP)
     assert r == {"file": str(f), "encoding": "utf-8", "rows": 4, "blank": 1, "valid": 3, "invalid_rows": 0, "invalid": {}, "tickets_new": 3,
                  "tickets_unchanged": 0, "events": 3, "written": True, "dry_run": False, "indexed": 0,
-                 "team": None}
+                 "team": None, "dates": {"created_at": "iso"}, "dates_ambiguous": [], "retimed": {"count": 0, "rows": []}}
     assert run.rows("SELECT key, title, type, dept, product, priority, customer, created_at, status FROM tickets ORDER BY key") == [
         ("A-1", "No cooling", "repair", "facilities", "hvac", "high", "ACME", "2026-02-27T10:00:00Z", "new"),
         ("A-2", "Printer jams", "repair", "it", "printer", "medium", "", "2026-02-27T11:30:00Z", "new"),
@@ -408,7 +408,7 @@ def test_import_csv_mapping_errors_exit_2(run: Run, tmp_path: Path) -> None:
     cases = [
         ("title=Subject,type=Kind,dept=Team,product=Asset,colour=Prio",
          "--map: unknown field 'colour' (fields: title, type, dept, product, fault, priority, impact, zone, customer,"
-         " phone, channel, description, created_at, key)"),
+         " phone, channel, description, created_at, key, status, resolved_at, closed_at)"),
         ("title=Subject,type=Kind,dept=Team,product=Machine,zone=Site",
          f"--map: no column 'Machine', 'Site' in t.csv (columns: {CSV_HEADER.strip().replace(',', ', ')})"),
         ("title=Subject,type=Kind", "--map must map dept, product (required: title, type, dept, product)"),

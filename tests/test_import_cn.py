@@ -38,7 +38,8 @@ PRIORITY = {"紧急": "urgent", "高": "high", "中": "medium", "低": "low"}
 NEW_YORK = ZoneInfo("America/New_York")
 UTF8_BOM = b"\xef\xbb\xbf"
 SUMMARY = {"indexed": 0, "blank": 0, "invalid_rows": 0, "invalid": {}, "tickets_unchanged": 0,
-           "written": True, "dry_run": False, "team": None}
+           "written": True, "dry_run": False, "team": None, "dates": {"created_at": "iso"}, "dates_ambiguous": [],
+           "retimed": {"count": 0, "rows": []}}
 
 
 class Cli:

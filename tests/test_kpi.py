@@ -38,7 +38,7 @@ def _rows(db_file: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     db = sqlite3.connect(db_file)
     db.row_factory = sqlite3.Row
     ts = [dict(r) for r in db.execute("SELECT * FROM tickets")]
-    evs = [dict(r) for r in db.execute("SELECT ticket, type, payload, at FROM events WHERE ticket IS NOT NULL ORDER BY seq")]
+    evs = [dict(r) for r in db.execute("SELECT ticket, type, payload, at, device FROM events WHERE ticket IS NOT NULL ORDER BY seq")]
     db.close()
     return ts, evs
 
@@ -96,7 +96,10 @@ def expected(db_file: Path, cfg: Config, start: str, end: str, by_dept: bool = F
         closed = [t for t in rows if t["status"] == "closed"]
         moves = sum(1 for t in rows for e in by_ticket[t["key"]] if e["type"] == "ticket.transferred")
         ftf = [t for t in resolved if t["reopen_count"] == 0 and not (t["customer"] and repeated(t))]
-        complete = [t for t in closed if set(cfg.checklist(t["type"])) <= set(json.loads(t["checks"]))]
+        # evidence applies to tickets closed here, not to those an import closed (another system's closing)
+        here = [t for t in closed if not any(e["type"] == "ticket.closed" and e["device"].startswith("import:")
+                                             for e in by_ticket[t["key"]])]
+        complete = [t for t in here if set(cfg.checklist(t["type"])) <= set(json.loads(t["checks"]))]
         met = [t for t in resolved if _sla_left_at_resolution(cfg, by_ticket[t["key"]][0], by_ticket[t["key"]]) >= 0]
         confirmed = [json.loads(t["confirmation"]) for t in rows if json.loads(t["confirmation"])]
         satisfied = [c for c in confirmed if statistics.fmean(c["ratings"].values()) >= 4]
@@ -112,7 +115,7 @@ def expected(db_file: Path, cfg: Config, start: str, end: str, by_dept: bool = F
             "resolution_mean": (statistics.fmean(hours) if hours else None, len(hours)),
             "first_time_fix": (pct(ftf, resolved), len(resolved)),
             "transfers": (moves / len(rows), len(rows)),
-            "evidence": (pct(complete, closed), len(closed)),
+            "evidence": (pct(complete, here), len(here)),
             "sla_attainment": (pct(met, resolved), len(resolved)),
             "csat": (pct(satisfied, confirmed), len(confirmed)),
         }
@@ -392,6 +395,9 @@ def test_a_servicenow_import_agrees_with_a_python_recount(tmp_path: Path) -> Non
     for d, g in r["by"]["dept"].items():
         assert_agrees(g["kpis"], want[d])
     assert_agrees(r["kpis"], expected(tmp_path / "ticketctl.db", env.config, start, end)[""])
+    # every closed ticket was closed by the import: evidence cannot apply, n/a rather than 100 %
+    ev = r["kpis"]["evidence"]
+    assert (ev["value"], ev["n"], ev["band"]) == (None, 0, None) and ev["not_applicable"] > 100
 
 
 # -- approval time per tier ----------------------------------------------------------------
@@ -524,8 +530,8 @@ def test_kpi_json_has_stable_keys(home: Path, capsys: pytest.CaptureFixture[str]
     assert list(r) == ["from", "to", "tickets", "kpis", "by", "approvals"]
     assert (r["from"], r["to"]) == ("2026-02-10T00:00:00Z", "2026-03-01T00:00:00Z")
     assert list(r["kpis"]) == list(kpi.KPIS)
-    for k in r["kpis"].values():
-        assert list(k) == ["value", "unit", "band", "n", "basis"]
+    for name, k in r["kpis"].items():
+        assert list(k) == ["value", "unit", "band", "n", "basis", *(["not_applicable"] if name == "evidence" else [])]
         assert k["band"] in (None, *kpi.BANDS)
     assert list(r["approvals"]) == ["small", "medium", "large"]  # every tier is listed, with requests or without
     assert all(list(a) == list(kpi.APPROVAL_FIGURES) for a in r["approvals"].values())

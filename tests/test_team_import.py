@@ -180,3 +180,19 @@ def test_an_import_while_the_server_is_down_is_shared_by_the_next_sync(srv: Serv
         server_replays(srv.db, ana)
     finally:
         srv.kill()
+
+
+def test_an_event_log_import_reaches_the_team_too(srv: Server, tmp_path: Path) -> None:
+    """``import events`` (here the ServiceNow slice through the shipped profile) shares its history like the others."""
+    ana = joined(srv, tmp_path, "ana", "dispatcher")
+    ben = joined(srv, tmp_path, "ben", "supervisor")
+    r = cli(ana, "import", "events", str(SLICE), "--profile", "servicenow", "--json")
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert s["tickets_new"] == 50 and s["used"] == s["rows"] == 308
+    assert s["team"] == {"shared": s["events"], "duplicates": 0, "refused": 0, "unshared": 0, "error": None}
+    assert server_counts(srv.db) == (s["events"], 50)
+    server_replays(srv.db, ana)
+    assert sync.sync(ben)["pulled"] == s["events"]
+    assert rebuild.stored(ben.store) == rebuild.stored(ana.store)
+    assert rebuild.differences(ben.store, ben.config) == []

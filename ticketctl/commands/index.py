@@ -37,7 +37,7 @@ COMMANDS: tuple[tuple[str, int, str], ...] = (
     ('dispatch', 11, 'Assign work to technicians by skills, load and distance.'),
     ('report', 12, 'Reports for supervisors.'),
     ('notify', 13, 'Webhook notifications: see the outbox, send what is pending, test a target.'),
-    ('import', 14, 'Import tickets from other systems: a ServiceNow event log, or any CSV/XLSX.'),
+    ('import', 14, 'Import tickets from other systems: a ServiceNow event log, any event log (CSV/XLSX/XES), or any CSV/XLSX of one row per ticket.'),
     ('cert', 15, 'Signed service certificates: a PDF with a QR code anyone can verify.'),
     ('sync', 16, "Sync this store with the team's server: push queued changes, pull everyone else's.\n\nExit codes: 0 everything went through, 1 the server refused some changes (listed, with reasons; see `sync status`), 3 the server is unreachable (local work stays queued)."),
     ('server', 17, "Run the team's sync server and manage its devices."),

@@ -148,7 +148,7 @@ def kpi(
 
 def _value(k: dict[str, Any], unit: bool = True) -> str:
     if k["value"] is None:
-        return "-"
+        return _("n/a") if k.get("not_applicable") else "-"
     text = f"{k['value']:g}" + (f" {_(k['unit'])}" if unit and k["unit"] != "per ticket" else "")
     return f"[{BAND_STYLE[k['band']]}]{text}[/]" if k["band"] else text
 

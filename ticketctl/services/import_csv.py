@@ -43,9 +43,9 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from ticketctl.core import workflow
+from ticketctl.core import dates, workflow
 from ticketctl.core.config import IMPACTS, PRIORITIES
-from ticketctl.core.model import Event, OutOfRange, Ticket, in_range, iso
+from ticketctl.core.model import Event, Ticket, iso
 from ticketctl.errors import BadInput, Refused
 from ticketctl.i18n import _
 from ticketctl.services.env import Env
@@ -53,7 +53,9 @@ from ticketctl.services.servicenow_log import KEEP_ROWS, READ_ERRORS, uid, unrea
 from ticketctl.store.db import Store
 
 FIELDS = ("title", "type", "dept", "product", "fault", "priority", "impact", "zone", "customer", "phone", "channel",
-          "description", "created_at", "key")
+          "description", "created_at", "key", "status", "resolved_at", "closed_at")
+#: the columns read as times, each with its own layout (``core.dates.detect`` over the whole column)
+TIME_FIELDS = ("created_at", "resolved_at", "closed_at")
 REQUIRED = ("title", "type", "dept", "product")
 DEVICE = "import:csv"
 SEQ_KEY = "seq:import:csv"
@@ -64,9 +66,6 @@ PRIORITY_WORDS = {"urgent": "urgent", "critical": "urgent", "high": "high", "med
                   "紧急": "urgent", "特急": "urgent", "高": "high", "中": "medium", "一般": "medium", "普通": "medium", "低": "low"}
 IMPACT_DIGITS = {"1": "system", "2": "department", "3": "user"}
 IMPACT_WORDS = {"系统": "system", "全系统": "system", "部门": "department", "用户": "user", "个人": "user"}
-#: ``2013/12/25 23:55:00``, ``2013/12/25 9:05``, ``2013-12-25 9:05``, ``2013年12月25日``: dates as Excel in a
-#: Chinese locale writes them into a CSV (``datetime.fromisoformat`` wants two-digit months, days and hours)
-_LOOSE_TIME = re.compile(r"^(\d{4})[/\-年](\d{1,2})[/\-月](\d{1,2})日?(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 #: byte-order marks: (the mark, the codec reported, the codec that reads what follows it)
 BOMS = ((codecs.BOM_UTF8, "utf-8-sig", "utf-8"), (codecs.BOM_UTF16_LE, "utf-16", "utf-16-le"),
         (codecs.BOM_UTF16_BE, "utf-16", "utf-16-be"))
@@ -265,7 +264,27 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
         wb.close()
 
 
-def _priority(v: str) -> str | None:
+def resolve_columns(path: Path, header: list[str], fields_to_columns: dict[str, str]) -> dict[str, int]:
+    """{field: column index} for ``--map``'s column names in ``header`` (exact,
+    else case and width folded, see :func:`_fold`). Raises BadInput naming the
+    columns it lacks."""
+    col: dict[str, int] = {}
+    lower = {_fold(h): i for i, h in reversed(list(enumerate(header))) if h}
+    unknown = []
+    for f, c in fields_to_columns.items():
+        if c in header:
+            col[f] = header.index(c)
+        elif _fold(c) in lower:
+            col[f] = lower[_fold(c)]
+        else:
+            unknown.append(c)
+    if unknown:
+        raise BadInput(f"--map: no column {', '.join(repr(c) for c in unknown)} in {path.name}"
+                       f" (columns: {', '.join(h for h in header if h)})")
+    return col
+
+
+def priority_word(v: str) -> str | None:
     low = v.lower()
     if low in PRIORITY_WORDS:
         return PRIORITY_WORDS[low]
@@ -273,32 +292,13 @@ def _priority(v: str) -> str | None:
     return PRIORITIES[int(m.group(1)) - 1] if m else None
 
 
-def _impact(v: str) -> str | None:
+def impact_word(v: str) -> str | None:
     low = v.lower()
     if low in IMPACTS:
         return low
     if low in IMPACT_WORDS:
         return IMPACT_WORDS[low]
     return IMPACT_DIGITS.get(low[:1]) if re.match(r"^[1-3]\b", low) else None
-
-
-def _time(v: Any, tz: tzinfo) -> str | None:
-    """An ISO-8601 time, or one of :data:`_LOOSE_TIME`'s; naive ones are in ``tz``."""
-    try:
-        t = v if isinstance(v, datetime) else datetime.fromisoformat(str(v).replace("Z", "+00:00"))
-    except ValueError:
-        m = _LOOSE_TIME.match(str(v).strip())
-        if not m:
-            return None
-        try:
-            y, mo, d, h, mi, s = (int(g or 0) for g in m.groups())
-            t = datetime(y, mo, d, h, mi, s)
-        except ValueError:
-            return None
-    try:
-        return iso(in_range(t if t.tzinfo else t.replace(tzinfo=tz)))
-    except OutOfRange:  # before 1970 or after 8999: a slip, not a ticket's time
-        return None
 
 
 @dataclass
@@ -319,7 +319,21 @@ class _Invalid:
         self.rows.add(row)
 
 
-def _validate_row(no: int, cells: list[Any], col: dict[str, int], tz: tzinfo, bad: _Invalid) -> dict[str, Any] | None:
+@dataclass
+class Reading:
+    """How a run reads values: the zone of naive times, each time column's
+    layout, ``--status-map`` ({source: target}) and ``--value-map``."""
+
+    tz: tzinfo
+    layouts: dict[str, dates.Layout] = field(default_factory=dict)
+    status_map: dict[str, str] = field(default_factory=dict)
+    value_map: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def value(self, name: str, raw: str) -> str:
+        return self.value_map.get(name, {}).get(raw, raw)
+
+
+def _validate_row(no: int, cells: list[Any], col: dict[str, int], rd: Reading, bad: _Invalid) -> dict[str, Any] | None:
     """The ticket fields of one row, or None (the reasons recorded in ``bad``)."""
     vals = {f: cells[i] if i < len(cells) else "" for f, i in col.items()}
     ok = True
@@ -327,27 +341,38 @@ def _validate_row(no: int, cells: list[Any], col: dict[str, int], tz: tzinfo, ba
         if not str(vals[f]).strip():
             bad.add(f"missing_{f}", no)
             ok = False
-    out: dict[str, Any] = {f: str(v) for f, v in vals.items() if f not in ("created_at",) and str(v).strip()}
+    out: dict[str, Any] = {f: str(v) for f, v in vals.items() if f not in TIME_FIELDS and str(v).strip()}
     if out.get("priority"):
-        p = _priority(out["priority"])
+        p = priority_word(rd.value("priority", out["priority"]))
         if p is None:
             bad.add("bad_priority", no, out["priority"])
             ok = False
         out["priority"] = p
     if out.get("impact"):
-        i = _impact(out["impact"])
+        i = impact_word(rd.value("impact", out["impact"]))
         if i is None:
             bad.add("bad_impact", no, out["impact"])
             ok = False
         out["impact"] = i
     if "channel" in out:
         out["channel"] = out["channel"].lower()
-    if vals.get("created_at") not in (None, ""):
-        at = _time(vals["created_at"], tz)
-        if at is None:
-            bad.add("bad_created_at", no, vals["created_at"])
+    for f in TIME_FIELDS:
+        if vals.get(f) not in (None, ""):
+            at = rd.layouts[f].parse(vals[f], rd.tz)
+            if at is None:
+                bad.add(f"bad_{f}", no, vals[f])
+                ok = False
+            out[f] = at
+    if "status" in col:
+        raw = out.pop("status", "")
+        target = rd.status_map.get(rd.value("status", raw)) if raw else "new"
+        if target is None:
+            bad.add("unmapped_status", no, raw)
             ok = False
-        out["created_at"] = at
+        elif target in ("resolved", "closed") and not (out.get("resolved_at") or out.get("closed_at")):
+            bad.add(f"missing_{target}_at", no, raw)
+            ok = False
+        out["status"] = target
     if "key" in out:
         out["key"] = out["key"].upper()
         if any(c.isspace() for c in out["key"]):
@@ -359,6 +384,40 @@ def _validate_row(no: int, cells: list[Any], col: dict[str, int], tz: tzinfo, ba
     return out if ok else None
 
 
+def history(eid: str, created: str, fields: dict[str, Any]) -> tuple[list[tuple[str, str, str, dict[str, Any]]], bool]:
+    """The events after ``ticket.created`` that bring a one-row ticket to its
+    mapped status: (id, type, at, payload) each, and whether a time had to be
+    moved up to the creation (a closed date before the created date, as raw
+    data has). ``resolved_at`` falls back to ``closed_at`` and back; an open
+    status ignores both; in_progress and blocked start at the creation."""
+    status = fields.pop("status", None) or "new"
+    resolved, closed = fields.pop("resolved_at", None), fields.pop("closed_at", None)
+    target, _colon, reason = status.partition(":")
+    out: list[tuple[str, str, dict[str, Any]]] = []
+    retimed = False
+
+    def at(t: str | None) -> str:
+        nonlocal retimed
+        t = t or created
+        if t < created:
+            retimed = True
+            return created
+        return t
+
+    if target == "in_progress":
+        out.append(("ticket.started", created, {}))
+    elif target == "blocked":
+        out.append(("ticket.blocked", created, {"reason": reason or "awaiting_third_party"}))
+    elif target in ("resolved", "closed"):
+        r = at(resolved or closed)
+        out.append(("ticket.resolved", r, {}))
+        if target == "closed":
+            out.append(("ticket.closed", max(r, at(closed or resolved)), {}))
+    elif target == "cancelled":
+        out.append(("ticket.cancelled", at(closed), {"reason": "imported"}))
+    return [(uid(eid, typ), typ, t, p) for typ, t, p in out], retimed
+
+
 def _stored_keys(st: Store, keys: list[str]) -> tuple[set[str], set[str]]:
     """Of ``keys``, those taken by other tickets, and those this importer already
     made (their ``ticket.created`` id is ours): re-importing them changes nothing."""
@@ -368,45 +427,59 @@ def _stored_keys(st: Store, keys: list[str]) -> tuple[set[str], set[str]]:
 
 
 def import_table(env: Env, path: Path, mapping: list[str], dry_run: bool = False, skip_invalid: bool = False,
-                 tz: str | None = None, encoding: str | None = None) -> dict[str, Any]:
+                 tz: str | None = None, encoding: str | None = None, status_map: list[str] | None = None,
+                 value_map: list[str] | None = None, date_format: str | None = None) -> dict[str, Any]:
     """Validate every row, then (unless ``dry_run``, and only when no row is
     invalid or ``skip_invalid``) write one ``ticket.created`` per valid row in
     one transaction. Returns the report: ``file``, ``encoding`` (the codec a
     CSV was read with, see :func:`decode`; None for an XLSX), ``rows`` (data rows),
     ``blank`` (empty rows, ignored), ``valid``, ``invalid_rows``, ``invalid``
     {reason: {count, rows, example?}}, ``tickets_new``, ``tickets_unchanged``, ``events``,
-    ``written`` and ``dry_run``. Raises BadInput for a bad mapping or file; a
-    file that cannot be decoded fails here, before the store is opened."""
+    ``written``, ``dry_run``, ``dates`` {field: layout} and ``dates_ambiguous``
+    (the time columns whose day-first/month-first the data could not decide),
+    ``retimed`` {count, rows}: rows whose resolved/closed time was before their
+    created time, written at the created time. A mapped ``status`` (through
+    ``--status-map``; resolved and closed need a resolved_at or closed_at) adds
+    the events that take the ticket there (:func:`history`); ``--value-map``
+    translates priority, impact and status words first. Raises BadInput for a
+    bad mapping or file; a file that cannot be decoded fails here, before the
+    store is opened."""
+    from ticketctl.services.event_map import parse_status_map, parse_value_map
+
     fields_to_columns = parse_map(mapping)
-    zone_ = zone(tz)
+    smap = parse_status_map(status_map or [], env.config.reasons)
+    if "status" in fields_to_columns and not smap:
+        raise BadInput(_("--map names a status column: --status-map must say which of its values is which ticketctl status"))
+    if smap and "status" not in fields_to_columns:
+        raise BadInput(_("--status-map needs the column of the status: add status=COLUMN to --map"))
+    rd = Reading(zone(tz), status_map=smap, value_map=parse_value_map(value_map or []))
     codec, rows = read_rows(path, encoding)
     header_row = next(rows, None)
     if header_row is None:
         raise BadInput(f"{path}: the file is empty")
     header = [str(h).strip() for h in header_row[1]]
-    col: dict[str, int] = {}
-    lower = {_fold(h): i for i, h in reversed(list(enumerate(header))) if h}
-    unknown = []
-    for f, c in fields_to_columns.items():
-        if c in header:
-            col[f] = header.index(c)
-        elif _fold(c) in lower:
-            col[f] = lower[_fold(c)]
-        else:
-            unknown.append(c)
-    if unknown:
-        raise BadInput(f"--map: no column {', '.join(repr(c) for c in unknown)} in {path.name}"
-                       f" (columns: {', '.join(h for h in header if h)})")
+    col = resolve_columns(path, header, fields_to_columns)
+    table = list(rows)
+    for f in TIME_FIELDS:
+        if f in col:
+            i = col[f]
+            try:
+                rd.layouts[f] = dates.detect((c[i] for _no, c in table if i < len(c) and c[i] != ""), date_format)
+            except dates.Conflict as conflict:
+                raise BadInput(_("{path}: {column} is neither all day-first ({day!r}) nor all month-first ({month!r});"
+                                 " name the layout with --date-format").format(
+                    path=path, column=fields_to_columns[f], day=conflict.day_first, month=conflict.month_first)) from None
+    rd.layouts = dates.agree(rd.layouts)
     bad = _Invalid()
     valid: list[tuple[int, dict[str, Any]]] = []
     seen_keys: dict[str, int] = {}
     n_rows = blank = 0
-    for no, cells in rows:
+    for no, cells in table:
         n_rows += 1
         if not any(str(c).strip() for c in cells):
             blank += 1
             continue
-        fields = _validate_row(no, cells, col, zone_, bad)
+        fields = _validate_row(no, cells, col, rd, bad)
         if fields is None:
             continue
         key = fields.get("key")
@@ -436,6 +509,9 @@ def import_table(env: Env, path: Path, mapping: list[str], dry_run: bool = False
         "events": 0,
         "written": False,
         "dry_run": dry_run,
+        "dates": {f: rd.layouts[f].kind for f in rd.layouts},
+        "dates_ambiguous": sorted(f for f, lay in rd.layouts.items() if lay.ambiguous),
+        "retimed": {"count": 0, "rows": []},
     }
     if dry_run or (bad.rows and not skip_invalid) or not new:
         return report
@@ -449,9 +525,10 @@ def import_table(env: Env, path: Path, mapping: list[str], dry_run: bool = False
         events: list[Event] = []
         tickets: list[Ticket] = []
         spans: list[tuple[Any, ...]] = []
-        for _, row_fields in new:
+        for no, row_fields in new:
             key = row_fields.pop("key", None)
             at = row_fields.pop("created_at", None) or iso(env.now)
+            later = {f: row_fields.pop(f, None) for f in ("status", "resolved_at", "closed_at")}
             ((typ, payload),) = workflow.decide_create(row_fields, cfg, imported=True)
             if key is None:
                 key, first_no = f"{prefix}-{first_no}", first_no + 1
@@ -461,8 +538,18 @@ def import_table(env: Env, path: Path, mapping: list[str], dry_run: bool = False
             e = Event(id=eid, type=typ, at=at, actor=env.actor, device=DEVICE, device_seq=device_seq, mutation_id=eid,
                       ticket=key, payload=payload)
             device_seq += 1
-            t, rows_ = workflow.fold(None, [e], cfg)
-            events.append(e)
+            steps, retimed = history(eid, at, later)
+            if retimed:
+                report["retimed"]["count"] += 1
+                if len(report["retimed"]["rows"]) < KEEP_ROWS:
+                    report["retimed"]["rows"].append(no)
+            mine = [e]
+            for sid, styp, sat, sp in steps:
+                mine.append(Event(id=sid, type=styp, at=sat, actor=env.actor, device=DEVICE, device_seq=device_seq,
+                                  mutation_id=sid, ticket=key, payload=sp))
+                device_seq += 1
+            t, rows_ = workflow.fold(None, mine, cfg)
+            events.extend(mine)
             tickets.append(t)
             spans.extend(rows_)
         st.put_events(events)

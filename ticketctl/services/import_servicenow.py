@@ -66,18 +66,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ticketctl.core import workflow
 from ticketctl.core.config import Config
 from ticketctl.core.model import Event, Technician, Ticket
 from ticketctl.services.env import Env
-from ticketctl.services.servicenow_log import DEVICE, SEQ_KEY, Incident, Replay, Times, incidents, uid, zone
+from ticketctl.services.servicenow_log import DEVICE, SEQ_KEY, Incident, Replay, Skips, Times, incidents, uid, zone
 from ticketctl.store.db import Store
 
 
 @dataclass
-class _Counts:
+class Counts:
     rows: int = 0
     incidents: int = 0
     events: int = 0
@@ -87,17 +87,28 @@ class _Counts:
     techs: int = 0
 
 
-def _write(st: Store, cfg: Config, batch: list[Incident], rp: Replay, known_techs: set[str], c: _Counts) -> None:
+class Rows(Protocol):
+    """What :func:`write_chunk` updates of a replay: the skips, the rows used, the technicians met."""
+
+    skips: Skips
+    used: int
+    techs: dict[str, tuple[str, str, str]]
+
+
+def write_chunk(st: Store, cfg: Config, batch: list[Incident], rp: Rows, known_techs: set[str], c: Counts,
+           device: str = DEVICE, seq_key: str = SEQ_KEY) -> None:
     """Write one chunk: new events, refolded tickets, their spans, new technicians.
     An incident whose key another ticket already has (not made by this import)
-    is not touched: its rows count as skipped, ``key_taken``."""
+    is not touched: its rows count as skipped, ``key_taken``. ``import events``
+    writes through it too, as its own ``device`` (``rp`` then is its replay:
+    anything with ``skips``, ``used`` and ``techs``)."""
     events: list[Event] = []
     tickets: list[Ticket] = []
     spans: list[tuple[Any, ...]] = []
     stored: dict[str, list[Event]] = {}
     for e in st.imports.events_as_applied([inc.key for inc in batch]):
         stored.setdefault(e.ticket or "", []).append(e)
-    seq = int(st.meta(SEQ_KEY, "1"))
+    seq = int(st.meta(seq_key, "1"))
     for inc in batch:
         have = stored.get(inc.key)
         ids = {e.id for e in have} if have else set()
@@ -110,7 +121,7 @@ def _write(st: Store, cfg: Config, batch: list[Incident], rp: Replay, known_tech
         new = []
         for eid, typ, at, actor, mutation, payload in inc.drafts:
             if eid not in ids:
-                new.append(Event(id=eid, type=typ, at=at, actor=actor, device=DEVICE, device_seq=seq,
+                new.append(Event(id=eid, type=typ, at=at, actor=actor, device=device, device_seq=seq,
                                  mutation_id=mutation, ticket=inc.key, payload=payload))
                 seq += 1
         if not new:
@@ -132,7 +143,7 @@ def _write(st: Store, cfg: Config, batch: list[Incident], rp: Replay, known_tech
             continue
         known_techs.add(name)
         eid = uid("tech", name)
-        e = Event(id=eid, type="tech.added", at=at, actor=actor, device=DEVICE, device_seq=seq, mutation_id=eid,
+        e = Event(id=eid, type="tech.added", at=at, actor=actor, device=device, device_seq=seq, mutation_id=eid,
                   payload={"name": name, "dept": dept})
         seq += 1
         events.append(e)
@@ -142,7 +153,7 @@ def _write(st: Store, cfg: Config, batch: list[Incident], rp: Replay, known_tech
     st.put_tickets(tickets)
     st.put_techs(added)
     st.put_spans(spans)
-    st.set_meta(SEQ_KEY, str(seq))
+    st.set_meta(seq_key, str(seq))
     c.events += len(events)
     c.techs += len(added)
 
@@ -163,7 +174,7 @@ def import_servicenow(env: Env, path: Path, tz: str | None = None,
     times = Times(zone(tz))
     cfg, st = env.config, env.store
     known_techs = st.imports.tech_names()
-    c = _Counts()
+    c = Counts()
     rp: Replay | None = None
     try:
         size = path.stat().st_size if path.is_file() else 0
@@ -172,7 +183,7 @@ def import_servicenow(env: Env, path: Path, tz: str | None = None,
     for rp, batch, done in incidents(path, times):
         c.incidents += len(batch)
         with st.transaction():
-            _write(st, cfg, batch, rp, known_techs, c)
+            write_chunk(st, cfg, batch, rp, known_techs, c)
         if progress:
             progress(done, size)
     assert rp is not None

@@ -19,7 +19,11 @@ What each figure is made of (``n`` in the output counts those tickets):
   ticket (cancelled tickets included).
 * ``evidence``: the percent of closed tickets whose type's checklist, as the
   config says now, is fully checked (closing requires the evidence files the
-  items that need one; imported history has none).
+  items that need one). It applies only to tickets closed here, not by an
+  import (another system's closing checked nothing here; such tickets are
+  known by their ``ticket.closed`` event's device, ``import:*``):
+  ``not_applicable`` counts the closed tickets it leaves out, and with none
+  it applies to the value is null, shown "n/a", not 100%.
 * ``sla_attainment``: percent of resolved tickets resolved within their
   resolution SLA, read from the ticket's stored clock: resolving pauses the clock
   and keeps the business seconds it had left in ``resolve_left_s``, so a ticket
@@ -129,7 +133,7 @@ def window(env: Env, start: datetime | None, end: datetime | None) -> tuple[date
     return start, end
 
 
-COUNTS = ("tickets", "sla_n", "sla_met", "closed", "evidence_ok", "confirmed", "satisfied", "ftf_nocustomer", "last_resolved")
+COUNTS = ("tickets", "sla_n", "sla_met", "closed", "evidence_n", "evidence_ok", "confirmed", "satisfied", "ftf_nocustomer", "last_resolved")
 
 
 def _access(env: Env, w: dict[str, str]) -> tuple[int, str]:
@@ -188,7 +192,8 @@ def _kpis(cfg: Config, g: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "resolution_mean": _figure(cfg, "resolution_mean", sum(res) / len(res) / 3600 if res else None, len(res)),
         "first_time_fix": _figure(cfg, "first_time_fix", _share(g["ftf_ok"], len(res)), len(res)),
         "transfers": _figure(cfg, "transfers", g["transfers"] / g["tickets"] if g["tickets"] else None, g["tickets"]),
-        "evidence": _figure(cfg, "evidence", _share(g["evidence_ok"], g["closed"]), g["closed"]),
+        "evidence": {**_figure(cfg, "evidence", _share(g["evidence_ok"], g["evidence_n"]), g["evidence_n"]),
+                     "not_applicable": g["closed"] - g["evidence_n"]},
         "sla_attainment": _figure(cfg, "sla_attainment", _share(g["sla_met"], g["sla_n"]), g["sla_n"]),
         "csat": _figure(cfg, "csat", _share(g["satisfied"], g["confirmed"]), g["confirmed"]),
     }
