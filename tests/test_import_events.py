@@ -21,8 +21,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-
-from tests.test_import import Run
+from test_import import Run
 
 DATA = Path(__file__).resolve().parent / "data"
 BPI = DATA / "bpi2013_vinst.csv.gz"
