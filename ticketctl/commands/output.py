@@ -40,7 +40,40 @@ def moment(option: str, text: str | None) -> datetime | None:
 
 
 def emit_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    text = _flat_rows_json(data)
+    sys.stdout.write((json.dumps(data, indent=2, ensure_ascii=False) if text is None else text) + "\n")
+
+
+def _flat_rows_json(data: Any) -> str | None:
+    """``json.dumps(data, indent=2, ensure_ascii=False)``, the same text, for a
+    list of flat rows (dicts of str keys to str, int, bool or None), else None.
+    With ``indent`` json falls back to its pure-Python encoder, ~1 µs a value:
+    a listing of 80,000 rows (``stock list --json``) spent a second there;
+    here each string goes through json's C string encoder."""
+    if type(data) is not list or not data:
+        return None
+    enc = json.encoder.encode_basestring  # what ensure_ascii=False encodes strings with
+    rows = []
+    for row in data:
+        if type(row) is not dict or not row:
+            return None
+        items = []
+        for k, v in row.items():
+            t = type(v)
+            if type(k) is not str:
+                return None
+            if t is str:
+                items.append(f"    {enc(k)}: {enc(v)}")
+            elif t is int:
+                items.append(f"    {enc(k)}: {int.__repr__(v)}")
+            elif v is None:
+                items.append(f"    {enc(k)}: null")
+            elif t is bool:
+                items.append(f"    {enc(k)}: {'true' if v else 'false'}")
+            else:
+                return None
+        rows.append("  {\n" + ",\n".join(items) + "\n  }")
+    return "[\n" + ",\n".join(rows) + "\n]"
 
 
 def emit_text(text: str) -> None:

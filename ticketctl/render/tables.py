@@ -66,11 +66,16 @@ def plain_table(headers: list[str], rows: list[list[str]], right: frozenset[int]
     """Columns two spaces apart, padded by terminal cells (a CJK character is
     two), numbers in ``right`` right-aligned; the last column is not padded.
     The lines joined, without a final newline."""
-    from ticketctl.cells import cells, ljust, rjust
+    from ticketctl.cells import cells
 
-    widths = [max(cells(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    table = [headers, *rows]
+    n = len(headers)
+    sizes = [[cells(c) for c in r[:n]] for r in table]  # each cell measured once (a listing may have 100,000 rows)
+    widths = [max(w[i] for w in sizes) for i in range(n)]
     out = []
-    for r in [headers, *rows]:
-        parts = [(rjust if i in right else ljust)(c, widths[i]) if i < len(r) - 1 else c for i, c in enumerate(r)]
+    for r, w in zip(table, sizes, strict=True):
+        last = len(r) - 1
+        parts = [c if i == last else " " * (widths[i] - w[i]) + c if i in right else c + " " * (widths[i] - w[i])
+                 for i, c in enumerate(r)]
         out.append("  ".join(parts).rstrip())
     return "\n".join(out)
