@@ -30,6 +30,12 @@ def rebuild_as(db: sqlite3.Connection, ref: sqlite3.Connection, table: str) -> N
         db.execute(extra)
 
 
+def undo_v12(db: sqlite3.Connection) -> None:
+    """v12 -> v11: no source figures on the tickets."""
+    for column in ("source_made_sla", "source_reopens"):
+        db.execute(f"ALTER TABLE tickets DROP COLUMN {column}")
+
+
 def undo_v11(db: sqlite3.Connection) -> None:
     """v11 -> v10: no trends indexes."""
     for index in ("tickets_closed", "tickets_resolved", "spans_blocked"):
@@ -67,8 +73,10 @@ def undo_v7(db: sqlite3.Connection) -> None:
 
 
 def back_to(db: sqlite3.Connection, version: int) -> None:
-    """Undo the migrations after ``version`` (6, 7, 8, 9 or 10) and set ``user_version``."""
-    undo_v11(db)
+    """Undo the migrations after ``version`` (6 .. 11) and set ``user_version``."""
+    undo_v12(db)
+    if version < 11:
+        undo_v11(db)
     if version < 10:
         undo_v10(db)
     if version < 9:

@@ -119,11 +119,18 @@ def expected(db_file: Path, cfg: Config, start: str, end: str, by_dept: bool = F
             "sla_attainment": (pct(met, resolved), len(resolved)),
             "csat": (pct(satisfied, confirmed), len(confirmed)),
         }
+        # the source system's own figures (imported tickets), only where tickets have them
+        verdicts = [t for t in resolved if t["source_made_sla"] is not None]
+        if verdicts:
+            out[g]["source_sla_attainment"] = (pct([t for t in verdicts if t["source_made_sla"]], verdicts), len(verdicts))
+        counted = [t["source_reopens"] for t in rows if t["source_reopens"] is not None]
+        if counted:
+            out[g]["source_reopens"] = (statistics.fmean(counted), len(counted))
     return out
 
 
 def assert_agrees(got: dict[str, Any], want: dict[str, Any]) -> None:
-    assert set(got) == set(kpi.KPIS)
+    assert set(got) == set(kpi.KPIS) - ({"source_sla_attainment", "source_reopens"} - set(want))
     for name, k in got.items():
         value, n = want[name]
         decimals = kpi.KPIS[name][2]
@@ -391,6 +398,7 @@ def test_a_servicenow_import_agrees_with_a_python_recount(tmp_path: Path) -> Non
     start, end = "2016-02-29T00:00:00Z", "2016-06-01T00:00:00Z"
     r = kpi.kpis(env, parse_time(start), parse_time(end), "dept")
     assert r["tickets"] == 2000 and r["kpis"]["transfers"]["value"] > 0.5
+    assert r["kpis"]["source_sla_attainment"]["n"] > 0 and r["kpis"]["source_reopens"]["n"] == 2000
     want = expected(tmp_path / "ticketctl.db", env.config, start, end, by_dept=True)
     for d, g in r["by"]["dept"].items():
         assert_agrees(g["kpis"], want[d])
@@ -529,7 +537,8 @@ def test_kpi_json_has_stable_keys(home: Path, capsys: pytest.CaptureFixture[str]
     r = json.loads(out)
     assert list(r) == ["from", "to", "tickets", "kpis", "by", "approvals"]
     assert (r["from"], r["to"]) == ("2026-02-10T00:00:00Z", "2026-03-01T00:00:00Z")
-    assert list(r["kpis"]) == list(kpi.KPIS)
+    ours = [n for n in kpi.KPIS if not n.startswith("source_")]  # the demo's tickets were made here: no source figures
+    assert list(r["kpis"]) == ours
     for name, k in r["kpis"].items():
         assert list(k) == ["value", "unit", "band", "n", "basis", *(["not_applicable"] if name == "evidence" else [])]
         assert k["band"] in (None, *kpi.BANDS)
@@ -544,7 +553,7 @@ def test_kpi_json_has_stable_keys(home: Path, capsys: pytest.CaptureFixture[str]
     assert not any(a["decided"] for a in r["approvals"].values())
     assert list(r["by"]) == ["dept"]
     for g in r["by"]["dept"].values():
-        assert list(g) == ["tickets", "kpis"] and list(g["kpis"]) == list(kpi.KPIS)
+        assert list(g) == ["tickets", "kpis"] and list(g["kpis"]) == ours
     assert r == kpi.kpis(make_env(home), parse_time("2026-02-10"), parse_time("2026-03-01"), "dept")
 
 

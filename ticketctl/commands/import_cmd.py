@@ -95,7 +95,8 @@ def _skipped(skipped: dict[str, dict[str, Any]]) -> list[str]:
 MapOpt = Annotated[list[str] | None, typer.Option(
     "--map", help="field=column pairs, comma separated (repeatable). Fields: case, time, status (required, or from"
     " --profile), substatus, person, group, created (the case's opening time, when not its first row's), title, type,"
-    " product, fault, priority, impact, zone, customer, channel, description.")]
+    " product, fault, priority, impact, zone, customer, channel, description; made_sla and reopens (the source's own"
+    " SLA verdict and reopen count, kept from a case's last row: report kpi shows them beside ticketctl's).")]
 StatusMap = Annotated[list[str] | None, typer.Option(
     "--status-map", help="source=status pairs, comma separated (repeatable): 'Status/Sub status' or 'Status' to new,"
     " assigned, in_progress, blocked:<reason>, resolved, closed or cancelled.")]

@@ -189,7 +189,7 @@ def _print_kpis(r: dict[str, Any]) -> None:
             t2.add_column(_(n).replace("_", " "), justify="right")
         for d, g in depts.items():
             name = (label("channel", d, env().config) if group == "channel" else d) or "-"
-            t2.add_row(name, str(g["tickets"]), *(_value(g["kpis"][n], unit=False) for n in names))
+            t2.add_row(name, str(g["tickets"]), *(_value(g["kpis"][n], unit=False) if n in g["kpis"] else "-" for n in names))
         c.print(t2)
 
 

@@ -199,6 +199,11 @@ class Ticket:
     #: approval requests (``ticketctl.core.approvals``), oldest first, each with its
     #: path, its steps' decisions and its outcome
     approvals: list[dict[str, Any]] = field(default_factory=list)
+    #: the source system's own figures of an imported ticket (``import servicenow``, ``import events``
+    #: with ``made_sla``/``reopens`` mapped): its SLA verdict and its reopen count, as its final row
+    #: had them; None when the source has none. ``report kpi`` shows them beside ticketctl's own
+    source_made_sla: bool | None = None
+    source_reopens: int | None = None
 
 
 @dataclass

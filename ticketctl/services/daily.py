@@ -111,9 +111,9 @@ def _kpi_sheet(ws: Any, report: dict[str, Any]) -> None:
         for cell in ws[ws.max_row]:
             cell.font = Font(bold=True)
         for dept, g in depts.items():
-            ws.append([dept, g["tickets"], *(g["kpis"][n]["value"] for n in names)])
+            ws.append([dept, g["tickets"], *(g["kpis"][n]["value"] if n in g["kpis"] else None for n in names)])
             for j, n in enumerate(names):
-                fill(ws.cell(ws.max_row, 3 + j), g["kpis"][n]["band"])
+                fill(ws.cell(ws.max_row, 3 + j), g["kpis"][n]["band"] if n in g["kpis"] else None)
     ws.append([])
     ws.append([_("bands:"), *map(_, BAND_FILLS)])
     for j, b in enumerate(BAND_FILLS):

@@ -39,7 +39,9 @@ from ticketctl.i18n import _
 
 #: what ``import events --map`` may name
 EVENT_FIELDS = ("case", "time", "status", "substatus", "person", "group", "created", "title", "type", "product", "fault",
-                "priority", "impact", "zone", "customer", "channel", "description")
+                "priority", "impact", "zone", "customer", "channel", "description",
+                # the source's own figures, kept from a case's final row (``report kpi`` shows them beside ours)
+                "made_sla", "reopens")
 EVENT_REQUIRED = ("case", "time", "status")
 #: what a status may map to (``blocked`` takes ``:reason``)
 TARGETS = ("new", "assigned", "in_progress", "blocked", "resolved", "closed", "cancelled")

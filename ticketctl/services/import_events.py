@@ -47,6 +47,13 @@ case that gains rows is refolded from all its events. A later export should
 only add rows after those already imported (as a log does): rows that fall
 between imported ones are appended after them, and the fold applies them last. Written in transactions
 of :data:`CHUNK` cases through ``import_servicenow.write_chunk``.
+
+The source's own figures, when ``made_sla`` and ``reopens`` are mapped (the
+``servicenow`` profile maps ``made_sla`` and ``reopen_count``), are read from a
+case's final row and kept on its ``ticket.created`` (``source_made_sla``,
+``source_reopens``): ``report kpi`` shows them beside ticketctl's own. They are
+kept as the first import of a case saw them (its ``ticket.created`` is not
+written again).
 """
 
 from __future__ import annotations
@@ -64,7 +71,7 @@ from ticketctl.services.env import Env
 from ticketctl.services.event_map import Mapping
 from ticketctl.services.import_csv import impact_word, priority_word, read_rows, resolve_columns
 from ticketctl.services.import_servicenow import Counts, write_chunk
-from ticketctl.services.servicenow_log import Draft, Incident, Skips, uid, zone
+from ticketctl.services.servicenow_log import Draft, Incident, Skips, source_figures, uid, zone
 
 DEVICE = "import:events"
 SEQ_KEY = "seq:import:events"
@@ -138,6 +145,7 @@ class EventReplay:
                 row[name] = v
         for name in ("title", "type", "product", "fault", "zone", "customer", "channel", "description"):
             row[name] = str(g(cells, name))
+        row["figures"] = source_figures(g(cells, "made_sla"), g(cells, "reopens"))
         opened = g(cells, "created")
         row["created"] = self.created_layout.parse(opened, self.tz) if opened != "" else None
         return row
@@ -160,6 +168,7 @@ class EventReplay:
                    "dept": s.dept, "product": product, "priority": s.priority,
                    **{k: first[k] for k in ("fault", "zone", "customer", "description", "impact") if first.get(k)},
                    **({"channel": first["channel"].lower()} if first["channel"] else {})}
+        payload |= rows[-1]["figures"]  # the source's own figures as its final row has them
         s.fields = {k: str(payload.get(k, "")) for k in EDITABLE}
         cid = uid("events", key, "created")
         actor = first["person"] or "import"

@@ -31,6 +31,11 @@ before the previous event of its incident (a handful in the real log, e.g. an
 update stamped before ``opened_at``) is written at that event's time and
 listed under ``retimed`` in the summary, so a ticket's history never runs
 backwards.
+The ticket's ``ticket.created`` also keeps ServiceNow's own figures from the
+incident's last row used: ``made_sla`` as ``source_made_sla`` and
+``reopen_count`` as ``source_reopens`` (``report kpi`` shows them beside
+ticketctl's own; a later export does not rewrite them: the created event is
+written once).
 The ticket is created with the first row's category (product), subcategory
 (fault), location (zone) and impact; a later row that changes one of them
 writes a ``ticket.edited`` (a ``?`` never erases a known value).

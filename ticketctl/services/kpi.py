@@ -30,6 +30,13 @@ What each figure is made of (``n`` in the output counts those tickets):
   met its SLA when that is zero or more (resolved at or before it was due, in
   business time, customer-caused blocks not counted). Not recomputed from the
   events: the clock is the one ``list`` and ``sweep`` show.
+* ``source_sla_attainment`` (listed right after ``sla_attainment``, no bands): for
+  imported tickets that keep their source system's own SLA verdict
+  (``source_made_sla``: ``import servicenow``, ``import events`` with
+  ``made_sla`` mapped), the percent of the resolved ones whose verdict is
+  made; ``n`` counts the resolved tickets with a verdict. ``source_reopens``:
+  the mean of the source's reopen counts (``source_reopens``) over the
+  window's tickets that have one. Each is absent when no ticket has it.
 * ``csat``: percent of the customers' confirmations (in person or by phone) whose
   three ratings (problem solved, professional, on time) average 4 or more of 5;
   ``n`` counts the confirmed tickets.
@@ -101,6 +108,9 @@ KPIS: dict[str, tuple[str | None, str, int, str]] = {
     N_("evidence"): ("evidence", "%", 1, N_("closed tickets with their type's checklist fully checked")),
     N_("sla_attainment"): ("sla_attainment", "%", 1, N_("resolved tickets with resolution SLA time left when resolved")),
     N_("csat"): ("csat", "%", 1, N_("customer confirmations whose three ratings average 4 or more of 5")),
+    # the source system's own figures of imported tickets (no bands): only where tickets have them
+    N_("source_sla_attainment"): (None, "%", 1, N_("resolved tickets whose source system says it made its SLA, of those with its verdict")),
+    N_("source_reopens"): (None, N_("per ticket"), 2, N_("reopens the source system counted, tickets with its count")),
 }
 
 
@@ -133,7 +143,8 @@ def window(env: Env, start: datetime | None, end: datetime | None) -> tuple[date
     return start, end
 
 
-COUNTS = ("tickets", "sla_n", "sla_met", "closed", "evidence_n", "evidence_ok", "confirmed", "satisfied", "ftf_nocustomer", "last_resolved")
+COUNTS = ("tickets", "sla_n", "sla_met", "closed", "evidence_n", "evidence_ok", "confirmed", "satisfied", "ftf_nocustomer", "last_resolved",
+          "source_sla_n", "source_sla_met", "source_reopens_n", "source_reopens")
 
 
 def _access(env: Env, w: dict[str, str]) -> tuple[int, str]:
@@ -195,8 +206,22 @@ def _kpis(cfg: Config, g: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "evidence": {**_figure(cfg, "evidence", _share(g["evidence_ok"], g["evidence_n"]), g["evidence_n"]),
                      "not_applicable": g["closed"] - g["evidence_n"]},
         "sla_attainment": _figure(cfg, "sla_attainment", _share(g["sla_met"], g["sla_n"]), g["sla_n"]),
+        **_source_figures(cfg, g),  # beside ticketctl's own
         "csat": _figure(cfg, "csat", _share(g["satisfied"], g["confirmed"]), g["confirmed"]),
     }
+
+
+def _source_figures(cfg: Config, g: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The source system's own figures, each only when some ticket has it: its SLA
+    verdict's share made (beside ``sla_attainment``) and its mean reopen count."""
+    out: dict[str, dict[str, Any]] = {}
+    if g["source_sla_n"]:
+        out["source_sla_attainment"] = _figure(cfg, "source_sla_attainment",
+                                               _share(g["source_sla_met"], g["source_sla_n"]), g["source_sla_n"])
+    if g["source_reopens_n"]:
+        out["source_reopens"] = _figure(cfg, "source_reopens", g["source_reopens"] / g["source_reopens_n"],
+                                        g["source_reopens_n"])
+    return out
 
 
 def _total(groups: dict[str, dict[str, Any]]) -> dict[str, Any]:

@@ -183,6 +183,26 @@ class IncidentState:
     fields: dict[str, str] = field(default_factory=dict)  # product, fault, zone, impact as last written
 
 
+def source_figures(made_sla: Any, reopens: Any) -> dict[str, Any]:
+    """The source's own SLA verdict and reopen count as the ``ticket.created``
+    payload keeps them (``source_made_sla``, ``source_reopens``); a value that
+    is missing or unreadable is left out. ``made_sla`` reads true/false, yes/no,
+    1/0 (any case); ``reopens`` a whole number of 0 or more."""
+    out: dict[str, Any] = {}
+    verdict = str(made_sla).strip().lower() if made_sla is not None else ""
+    if verdict in ("true", "yes", "1", "y", "t"):
+        out["source_made_sla"] = True
+    elif verdict in ("false", "no", "0", "n", "f"):
+        out["source_made_sla"] = False
+    try:
+        n = int(float(str(reopens).strip()))
+    except ValueError:
+        n = -1
+    if n >= 0:
+        out["source_reopens"] = n
+    return out
+
+
 @dataclass
 class Replay:
     """Turns the rows of one file into incidents, technicians and skips."""
@@ -264,6 +284,8 @@ class Replay:
             if self._row(number, (mod, occurrence), row, s, drafts):
                 self.retimed.add("earlier_than_previous", no)
         self.used += len(used)
+        last = dict(rows)[used[-1]]  # the final values: the incident's last row used
+        payload.update(source_figures(g(last, "made_sla"), g(last, "reopen_count")))
         return Incident(number, drafts, used)
 
     def _row(self, number: str, mod: tuple[str, int], row: list[str], s: IncidentState, drafts: list[Draft]) -> bool:

@@ -8,7 +8,7 @@ so it stays small. Do not edit: change the classes.
 """
 
 #: the latest schema version (``PRAGMA user_version``): ``store.schema.LATEST``
-VERSION = 11
+VERSION = 12
 
 #: table -> its columns that hold compact JSON text (``rows.encode``)
 JSON_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -20,6 +20,7 @@ JSON_COLUMNS: dict[str, tuple[str, ...]] = {
 
 #: table -> its columns that hold a flag, 0 or 1 (a ``bool`` of the dataclass)
 FLAG_COLUMNS: dict[str, tuple[str, ...]] = {
+    "tickets": ("source_made_sla",),
     "technicians": ("on_shift", "senior", "on_leave"),
     "articles": ("public",),
 }

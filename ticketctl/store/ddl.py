@@ -8,7 +8,7 @@ differs from one made by these statements. Do not edit: change the classes.
 """
 
 #: the schema version these statements make (``PRAGMA user_version``)
-VERSION = 11
+VERSION = 12
 
 #: every table, index, virtual table and trigger of a new store, by name, in the order they are made
 OBJECTS: dict[str, str] = {
@@ -78,7 +78,9 @@ OBJECTS: dict[str, str] = {
     certificates TEXT NOT NULL DEFAULT '[]',
     qa TEXT NOT NULL DEFAULT '[]',
     resolution TEXT NOT NULL DEFAULT '',
-    approvals TEXT NOT NULL DEFAULT '[]'
+    approvals TEXT NOT NULL DEFAULT '[]',
+    source_made_sla INTEGER,
+    source_reopens INTEGER
 )""",
     "tickets_assignee": 'CREATE INDEX tickets_assignee ON tickets (assignee, status)',
     "tickets_batch": 'CREATE INDEX tickets_batch ON tickets (product, fault, zone, created_at)',

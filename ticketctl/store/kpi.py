@@ -85,7 +85,8 @@ class Kpi(Part):
         them those the evidence KPI applies to (:func:`_applies_sql`), of those
         with the type's ``checklists`` item all checked, confirmed, of them
         rated 4 or more on average, resolved never reopened with no customer,
-        last resolution, comma-joined first-response seconds, comma-joined
+        last resolution, resolved with the source's SLA verdict, of them made,
+        with the source's reopen count, the sum of those counts, comma-joined first-response seconds, comma-joined
         resolution seconds)."""
         _check(group, access)
         p: dict[str, Any] = dict(w)
@@ -99,6 +100,9 @@ class Kpi(Part):
                    sum(status = 'closed' AND {applies} AND {evidence}),
                    sum(confirmation != '{{}}'), sum(confirmation != '{{}}' AND {_RATED} >= 12),
                    sum(resolved_at IS NOT NULL AND reopen_count = 0 AND customer = ''), max(resolved_at),
+                   sum(resolved_at IS NOT NULL AND source_made_sla IS NOT NULL),
+                   sum(resolved_at IS NOT NULL AND source_made_sla = 1),
+                   sum(source_reopens IS NOT NULL), sum(source_reopens),
                    group_concat({_seconds('first_response_at', 'created_at')}),
                    group_concat({_seconds('resolved_at', 'created_at')})
             FROM tickets {access} WHERE created_at >= :from AND created_at < :to"""

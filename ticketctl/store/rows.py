@@ -39,6 +39,8 @@ def ticket_from_row(row: Sequence[Any]) -> Ticket:
     d = dict(zip(TICKET_COLUMNS, row, strict=True))
     for c in JSON_COLUMNS["tickets"]:
         d[c] = json.loads(d[c])
+    for c in FLAG_COLUMNS["tickets"]:
+        d[c] = None if d[c] is None else bool(d[c])
     return Ticket(**d)
 
 

@@ -438,6 +438,12 @@ MIGRATIONS: list[str] = [
     CREATE INDEX tickets_resolved ON tickets (assignee, resolved_at, key, resolve_left_s);
     CREATE INDEX spans_blocked ON spans (from_at, ticket) WHERE status = 'blocked';
     """,
+    # v12: the source system's own figures of an imported ticket (its SLA verdict, its reopen count);
+    # no replay: no event written before v12 carries them
+    """
+    ALTER TABLE tickets ADD COLUMN source_made_sla INTEGER;
+    ALTER TABLE tickets ADD COLUMN source_reopens INTEGER;
+    """,
 ]
 
 #: migrations that add projection columns: the projections are replayed from the

@@ -19,7 +19,7 @@ A field's type decides its column::
 
     str / int / float         TEXT / INTEGER / REAL, NOT NULL
     X | None                  the same, NULL allowed
-    bool                      INTEGER 0 or 1 (a flag: FLAG_COLUMNS)
+    bool                      INTEGER 0 or 1 (a flag: FLAG_COLUMNS); bool | None also NULL
     list[...] / dict[...]     TEXT holding compact JSON (JSON_COLUMNS)
 
 and its default is the column's DEFAULT (a JSON field's as its encoded
@@ -105,9 +105,9 @@ def stored_field(owner: str, f: dataclasses.Field[Any], hint: Any, primary_key: 
     if kind in (list, dict) and not optional:
         python, sa_type, info["json"] = str, Text, True
         default = default if default is dataclasses.MISSING else encode_default(default)
-    elif kind is bool and not optional:
+    elif kind is bool:  # optional: NULL when unknown
         python, sa_type, info["flag"] = int, Integer, True
-        default = default if default is dataclasses.MISSING else int(default)
+        default = default if default is dataclasses.MISSING or default is None else int(default)
     elif kind in PLAIN:
         python, sa_type = PLAIN[kind]
     else:
