@@ -200,15 +200,15 @@ OBJECTS: dict[str, str] = {
     "parts": """CREATE TABLE parts (
     sku TEXT PRIMARY KEY NOT NULL,
     name TEXT NOT NULL,
-    unit TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    unit TEXT NOT NULL DEFAULT 'pcs',
+    created_at TEXT NOT NULL DEFAULT ''
 )""",
     "places": """CREATE TABLE places (
     name TEXT PRIMARY KEY NOT NULL,
     kind TEXT NOT NULL,
     owner TEXT,
-    zone TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    zone TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL DEFAULT ''
 )""",
     "stock": """CREATE TABLE stock (
     sku TEXT NOT NULL,

@@ -388,15 +388,15 @@ MIGRATIONS: list[str] = [
     CREATE TABLE parts (
         sku TEXT PRIMARY KEY NOT NULL,
         name TEXT NOT NULL,
-        unit TEXT NOT NULL,
-        created_at TEXT NOT NULL
+        unit TEXT NOT NULL DEFAULT 'pcs',
+        created_at TEXT NOT NULL DEFAULT ''
     );
     CREATE TABLE places (
         name TEXT PRIMARY KEY NOT NULL,
         kind TEXT NOT NULL,
         owner TEXT,
-        zone TEXT NOT NULL,
-        created_at TEXT NOT NULL
+        zone TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL DEFAULT ''
     );
     CREATE TABLE stock (
         sku TEXT NOT NULL,

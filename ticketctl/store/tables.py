@@ -53,6 +53,7 @@ from sqlmodel import Field, SQLModel
 
 from ticketctl.core.kb import Article
 from ticketctl.core.model import Technician, Ticket
+from ticketctl.core.stock import Part, Place, Transfer
 
 
 class StoreTable(SQLModel):
@@ -353,28 +354,10 @@ class DelegationRow(StoreTable, table=True):
     data: str
 
 
-class PartRow(StoreTable, table=True):
-    """A part of the catalogue (``core.stock.Part``), folded from ``stock.part_added``."""
-
-    __tablename__ = "parts"
-
-    sku: str = Field(primary_key=True)
-    name: str
-    unit: str = "pcs"
-    created_at: str
-
-
-class PlaceRow(StoreTable, table=True):
-    """A place stock is at (``core.stock.Place``): a warehouse, a store, a
-    technician's van (``owner``) or a site, in a ``zone``."""
-
-    __tablename__ = "places"
-
-    name: str = Field(primary_key=True)
-    kind: str
-    owner: str | None = None
-    zone: str = ""
-    created_at: str
+#: the catalogue (folded from ``stock.part_added``) and the places stock is at: a warehouse, a store, a
+#: technician's van (``owner``) or a site, in a ``zone`` (``stock.place_added``)
+PartRow = projection("PartRow", Projection(Part, "parts", "sku"))
+PlaceRow = projection("PlaceRow", Projection(Place, "places", "name"))
 
 
 class StockRow(StoreTable, table=True):
@@ -393,19 +376,8 @@ class StockRow(StoreTable, table=True):
     reserved: int = 0
 
 
-class TransferRow(StoreTable, table=True):
-    """A transfer of a part between places (``core.stock.Transfer``): it left
-    ``src`` at ``sent_at`` and counts at ``dst`` only from ``arrived_at``."""
-
-    __tablename__ = "transfers"
-
-    id: str = Field(primary_key=True)
-    sku: str
-    qty: int
-    src: str
-    dst: str
-    sent_at: str
-    arrived_at: str | None = None
+#: a transfer of a part between places: it left ``src`` at ``sent_at`` and counts at ``dst`` only from ``arrived_at``
+TransferRow = projection("TransferRow", Projection(Transfer, "transfers", "id"))
 
 
 class PartHoldRow(StoreTable, table=True):
