@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
+from typing import Any
 
 Row = tuple[str, float, float | None, str]  # (measure, seconds, budget in seconds or None, note)
+
+
+def sibling(name: str) -> Any:
+    """Another benchmark script of this folder as a module (``sibling("cli")``: its timing helpers)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", Path(__file__).with_name(f"{name}.py"))
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def ticketctl() -> str:

@@ -75,7 +75,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import importlib.util
 import json
 import os
 import random
@@ -99,16 +98,10 @@ from ticketctl.services.env import Env
 from ticketctl.store import kbindex
 from ticketctl.store.db import Store
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from budget import sibling  # noqa: E402
 
-def _load_cli() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_cli", Path(__file__).with_name("cli.py"))
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-cli = _load_cli()
+cli = sibling("cli")
 log = cli.log
 
 SEARCH_BUDGET_MS, COMMAND_BUDGET_MS, IMPORT_BUDGET = 50.0, 300.0, 0.20

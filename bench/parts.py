@@ -39,7 +39,6 @@ budget with 10,000 parts, 200 places and 1,000,000 ledger events".
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import random
@@ -58,16 +57,10 @@ from ticketctl.errors import TicketctlError
 from ticketctl.services import demo, rebuild
 from ticketctl.services.env import Env
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from budget import sibling  # noqa: E402
 
-def _load_cli() -> Any:
-    spec = importlib.util.spec_from_file_location("bench_cli", Path(__file__).with_name("cli.py"))
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-cli = _load_cli()
+cli = sibling("cli")
 log = cli.log
 
 USER = "benchtech"

@@ -92,6 +92,14 @@ def _skipped(skipped: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _print_skipped(s: dict[str, Any]) -> None:
+    """``skipped N of M rows:`` and a line per reason, of an event-log import's report ``s``."""
+    skipped = sum(d["count"] for d in s["skipped"].values())
+    print(_("skipped {skipped} of {rows} rows").format(skipped=skipped, rows=s["rows"]) + (":" if skipped else ""))
+    for line in _skipped(s["skipped"]):
+        print(line)
+
+
 MapOpt = Annotated[list[str] | None, typer.Option(
     "--map", help="field=column pairs, comma separated (repeatable). Fields: case, time, status (required, or from"
     " --profile), substatus, person, group, created (the case's opening time, when not its first row's), title, type,"
@@ -137,15 +145,12 @@ def servicenow(file: File, tz: Tz = None, json: Json = False) -> None:
     if json:
         emit_json(s)
         return
-    skipped = sum(d["count"] for d in s["skipped"].values())
     print(_("{file}: {rows} rows, {incidents} incidents -> {events} new events; tickets {new} new, {updated} updated,"
             " {unchanged} unchanged; {technicians} technicians added ({seconds} s)").format(
         file=s["file"], rows=s["rows"], incidents=s["incidents"], events=s["events"], new=s["tickets_new"],
         updated=s["tickets_updated"], unchanged=s["tickets_unchanged"], technicians=s["technicians_added"],
         seconds=f"{time.perf_counter() - t0:.1f}"))
-    print(_("skipped {skipped} of {rows} rows").format(skipped=skipped, rows=s["rows"]) + (":" if skipped else ""))
-    for line in _skipped(s["skipped"]):
-        print(line)
+    _print_skipped(s)
     if s["retimed"]["count"]:
         print(_("rows stamped before their incident's previous event (written at that event's time):"))
         print(_skipped({"retimed": s["retimed"]})[0])
@@ -259,13 +264,10 @@ def events(
         emit_json(s)
         return
     _dates_line(file, s, _("times"))
-    skipped = sum(d["count"] for d in s["skipped"].values())
     print(_("{file}: {rows} rows, {cases} cases -> {events} new events; tickets {new} new, {updated} updated,"
             " {unchanged} unchanged; {technicians} technicians added ({seconds} s)").format(
         file=s["file"], rows=s["rows"], cases=s["cases"], events=s["events"], new=s["tickets_new"],
         updated=s["tickets_updated"], unchanged=s["tickets_unchanged"], technicians=s["technicians_added"],
         seconds=f"{time.perf_counter() - t0:.1f}"))
-    print(_("skipped {skipped} of {rows} rows").format(skipped=skipped, rows=s["rows"]) + (":" if skipped else ""))
-    for line in _skipped(s["skipped"]):
-        print(line)
+    _print_skipped(s)
     _team_line(s["team"])
